@@ -1,0 +1,87 @@
+"""The interface between a model (what is explored) and a search strategy (how).
+
+A model owns its state encoding, its successor function and its properties;
+a strategy owns the visiting order, the visited set and the limits. Neither
+reaches into the other: strategies see states only as opaque hashable values
+and fingerprints, models never see a queue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Hashable, Iterable, Literal, Protocol, Sequence
+
+State = Hashable
+Action = Hashable
+
+PropertyKind = Literal["always", "sometimes", "step"]
+
+
+@dataclass(frozen=True, slots=True)
+class PropertyInfo:
+    """A named property the model checks; `kind` says how a strategy uses it.
+
+    `always`: must hold in every reachable state (`Model.violated`).
+    `sometimes`: must hold in at least one reachable state (`Model.witnessed`).
+    `step`: must hold for every transition (`Model.step_violated`).
+    """
+
+    name: str
+    kind: PropertyKind
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class StepRow:
+    """One step of a counterexample, as the trace CSV and a person read it.
+
+    Field names are the trace CSV columns (docs/formats.md); empty string for
+    "not applicable".
+    """
+
+    event: str
+    node: str = ""
+    peer: str = ""
+    msg_type: str = ""
+    bal: str = ""
+    value: str = ""
+    max_vbal: str = ""
+    max_val: str = ""
+    state_change: str = ""
+
+
+class Model(Protocol):
+    """What a strategy needs from a model. States must be hashable and cheap."""
+
+    #: "impl" or "spec"; goes into the JSON summary and the trace.
+    kind: str
+
+    def config(self) -> dict[str, object]:
+        """Every bound and choice of the model, JSON-serialisable, enough to rebuild it."""
+
+    def properties(self) -> Sequence[PropertyInfo]:
+        """Every property this model checks, in report order."""
+
+    def initial_states(self) -> Iterable[State]:
+        """The initial states (usually one)."""
+
+    def successors(self, state: State) -> Iterable[tuple[Action, State]]:
+        """Every enabled action and the state it leads to (a stutter may be omitted)."""
+
+    def fingerprint(self, state: State) -> int:
+        """A stable 64-bit fingerprint: equal for equal states, the same in every process."""
+
+    def violated(self, state: State) -> Sequence[str]:
+        """Names of the `always` properties false in `state` (empty if none)."""
+
+    def witnessed(self, state: State) -> Sequence[str]:
+        """Names of the `sometimes` properties true in `state`."""
+
+    def step_violated(self, state: State, action: Action, succ: State) -> Sequence[str]:
+        """Names of the `step` properties the transition breaks."""
+
+    def describe(self, state: State, action: Action, succ: State) -> StepRow:
+        """The trace row of one transition."""
+
+    def describe_state(self, state: State) -> str:
+        """A short human-readable text of a state (reports, graph labels)."""

@@ -1,0 +1,69 @@
+"""Single-decree Paxos, sans I/O: ballots, messages, quorum systems, nodes, an in-process cluster.
+
+Public names are re-exported here once; the modules behind them are private.
+"""
+
+from paxos._atomic import atomic_write_bytes, atomic_write_text
+from paxos._ballot import BOTTOM, Ballot
+from paxos._cluster import (
+    NETWORKS,
+    Action,
+    Budgets,
+    Cluster,
+    Crash,
+    Deliver,
+    Drop,
+    Duplicate,
+    Envelope,
+    Propose,
+    Restart,
+    Timeout,
+    chosen_values,
+    resolve,
+)
+from paxos._config import ClusterConfig, NodeRole, NodeState
+from paxos._csvlog import (
+    LOG_COLUMNS,
+    LOG_FORMAT,
+    TRACE_COLUMNS,
+    TRACE_FORMAT,
+    PaxosLogger,
+    message_fields,
+    read_csv_rows,
+    render_csv,
+)
+from paxos._errors import ConfigurationError, PaxosError, ProtocolError
+from paxos._messages import MESSAGE_TYPES, Accept, Accepted, Message, Nack, Prepare, Promise, Value
+from paxos._node import HANDLERS, PaxosNode, check_value, paxos_node_factory
+from paxos._protocol import REQUIRED_METHODS, NodeFactory, NodeProtocol, missing_methods
+from paxos._quorum import (
+    ExplicitQuorums,
+    FlexibleQuorums,
+    GridQuorums,
+    MajorityQuorums,
+    QuorumSystem,
+    ThresholdQuorums,
+)
+from paxos._roles import Dest, Outputs
+from paxos._seed import Proposal
+from paxos._state import (
+    INITIAL_SNAPSHOT,
+    AcceptorDurable,
+    LearnerVolatile,
+    NodeSnapshot,
+    ProposerDurable,
+    ProposerVolatile,
+)
+
+__all__ = [
+    "BOTTOM", "HANDLERS", "INITIAL_SNAPSHOT", "LOG_COLUMNS", "LOG_FORMAT", "MESSAGE_TYPES", "NETWORKS",
+    "REQUIRED_METHODS", "TRACE_COLUMNS", "TRACE_FORMAT",
+    "Accept", "Accepted", "AcceptorDurable", "Action", "Ballot", "Budgets", "Cluster", "ClusterConfig",
+    "ConfigurationError", "Crash", "Deliver", "Dest", "Drop", "Duplicate", "Envelope", "ExplicitQuorums",
+    "FlexibleQuorums", "GridQuorums", "LearnerVolatile", "MajorityQuorums", "Message", "Nack", "NodeFactory",
+    "NodeProtocol", "NodeRole", "NodeSnapshot", "NodeState", "Outputs", "PaxosError", "PaxosLogger", "PaxosNode",
+    "Prepare", "Promise", "Proposal", "Propose", "ProposerDurable", "ProposerVolatile", "ProtocolError",
+    "QuorumSystem", "Restart", "ThresholdQuorums", "Timeout", "Value",
+    "atomic_write_bytes", "atomic_write_text", "check_value", "chosen_values", "message_fields",
+    "missing_methods", "paxos_node_factory", "read_csv_rows", "render_csv", "resolve",
+]

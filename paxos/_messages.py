@@ -1,0 +1,66 @@
+"""The five Paxos messages: frozen, slotted, hashable by value.
+
+Names and fields follow Lamport's spec (`bal`, `max_vbal`, `max_val`); each
+message carries its sender `src`. Values are any hashable object except
+`None`, which means "no value". No behaviour lives here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Hashable, Union
+
+from paxos._ballot import Ballot
+
+Value = Hashable
+
+
+@dataclass(frozen=True, slots=True)
+class Prepare:
+    """Phase 1a: proposer `src` asks acceptors to promise ballot `bal`."""
+
+    src: int
+    bal: Ballot
+
+
+@dataclass(frozen=True, slots=True)
+class Promise:
+    """Phase 1b: acceptor `src` promises `bal`, reporting what it accepted last (`max_vbal`, `max_val`)."""
+
+    src: int
+    bal: Ballot
+    max_vbal: Ballot
+    max_val: Value
+
+
+@dataclass(frozen=True, slots=True)
+class Accept:
+    """Phase 2a: proposer `src` asks acceptors to accept `val` at ballot `bal`."""
+
+    src: int
+    bal: Ballot
+    val: Value
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """Phase 2b: acceptor `src` has accepted `val` at ballot `bal` (sent to learners)."""
+
+    src: int
+    bal: Ballot
+    val: Value
+
+
+@dataclass(frozen=True, slots=True)
+class Nack:
+    """Rejection: acceptor `src` refused `bal` because it has promised the higher `promised`."""
+
+    src: int
+    bal: Ballot
+    promised: Ballot
+
+
+Message = Union[Prepare, Promise, Accept, Accepted, Nack]
+
+#: Message classes in phase order; their names are the trace CSV's `msg_type`.
+MESSAGE_TYPES: tuple[type, ...] = (Prepare, Promise, Accept, Accepted, Nack)
