@@ -19,6 +19,16 @@ class Ballot:
     round: int
     node_id: int
 
+    def __post_init__(self) -> None:
+        for name, part in (("round", self.round), ("node_id", self.node_id)):
+            if isinstance(part, bool) or not isinstance(part, int):
+                raise ConfigurationError(f"ballot {name} must be an integer, got {part!r}")
+        if (self.round < 0 or self.node_id < 0) and (self.round, self.node_id) != (-1, -1):
+            raise ConfigurationError(
+                f"bad ballot ({self.round}, {self.node_id}): round and node id must be >= 0; "
+                "use paxos.BOTTOM for 'no ballot'"
+            )
+
     @property
     def is_bottom(self) -> bool:
         return self.round < 0

@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
-from typing import Hashable, Iterable, Union
+from typing import TYPE_CHECKING, TypeAlias
 
 from paxos._config import ClusterConfig, NodeRole
 from paxos._errors import ConfigurationError, ProtocolError
-from paxos._messages import Accepted, Message, Value
+from paxos._messages import Accepted, Message, Value, check_value
 from paxos._protocol import NodeFactory, NodeProtocol, missing_methods
 from paxos._roles import Dest, Outputs
+from paxos._state import AcceptorDurable
+
+if TYPE_CHECKING:
+    from paxos._csvlog import PaxosLogger
 
 NETWORKS = ("set", "bag")
 
@@ -88,7 +93,7 @@ class Timeout:
     node: int
 
 
-Action = Union[Propose, Deliver, Drop, Duplicate, Crash, Restart, Timeout]
+Action: TypeAlias = Propose | Deliver | Drop | Duplicate | Crash | Restart | Timeout
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,14 @@ class Budgets:
     drops: int | None = None
     duplicates: int | None = None
     ballots: int | None = None  # ballots per proposer, the first included
+
+    def __post_init__(self) -> None:
+        for name, least in (("crashes", 0), ("drops", 0), ("duplicates", 0), ("ballots", 1)):
+            limit = getattr(self, name)
+            if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < least):
+                raise ConfigurationError(
+                    f"budget {name} must be None (unlimited) or an integer >= {least}, got {limit!r}"
+                )
 
 
 def resolve(config: ClusterConfig, dest: Dest) -> tuple[int, ...]:
@@ -127,10 +140,16 @@ class Cluster:
         factory: NodeFactory | None = None,
         network: str = "set",
         budgets: Budgets = Budgets(),
-        logger: object | None = None,
+        logger: PaxosLogger | None = None,
     ) -> None:
+        if not isinstance(config, ClusterConfig):
+            raise ConfigurationError(
+                f"Cluster needs a ClusterConfig (e.g. ClusterConfig.separate(3)), got {config!r}"
+            )
         if network not in NETWORKS:
             raise ConfigurationError(f"unknown network {network!r}; use one of {', '.join(NETWORKS)}")
+        if not isinstance(budgets, Budgets):
+            raise ConfigurationError(f"budgets must be a Budgets(...), got {budgets!r}")
         if factory is None:
             from paxos._node import paxos_node_factory
 
@@ -147,7 +166,7 @@ class Cluster:
             self.nodes[node_id] = node
         self.in_flight: Counter[Envelope] = Counter()
         self.crashed: set[int] = set()
-        self.history: set[Accepted] = set()
+        self.sent: set[Message] = set()  # ghost: every message ever sent
         self.proposed: set[Value] = set()
         self.used = Counter[str]()
         self.ballots_started: Counter[int] = Counter()
@@ -187,17 +206,26 @@ class Cluster:
     # -- what happens --------------------------------------------------------------------------
 
     def step(self, action: Action) -> list[Envelope]:
-        """Apply one action; returns the envelopes it sent. Raises ProtocolError if not enabled."""
+        """Apply one action; returns the envelopes it sent.
+
+        Raises ProtocolError, changing nothing, if the action is impossible now
+        (a crashed or unknown node, a message not in flight, a non-proposer
+        proposing) or would exceed a budget. Unlike `enabled()`, it lets a
+        proposer propose again (a new value and a higher ballot) within its
+        ballot budget.
+        """
         sent: list[Envelope] = []
+        before = self._observe(action) if self.logger is not None else None
         if isinstance(action, Propose):
-            self._require_up(action.node)
+            self._require_proposer(action.node)
+            check_value(action.value)
+            sent = self._send(self.nodes[action.node].propose(action.value))
             self.proposed.add(action.value)
             self.ballots_started[action.node] += 1
-            sent = self._send(self.nodes[action.node].propose(action.value))
         elif isinstance(action, Timeout):
-            self._require_up(action.node)
-            self.ballots_started[action.node] += 1
+            self._require_proposer(action.node)
             sent = self._send(self.nodes[action.node].on_timeout())
+            self.ballots_started[action.node] += 1
         elif isinstance(action, Deliver):
             self._require_in_flight(action.env)
             self._require_up(action.env.dst)
@@ -211,12 +239,14 @@ class Cluster:
                 raise ProtocolError("drop and duplicate need the bag network; the set network already covers loss")
             self._require_in_flight(action.env)
             kind = "drops" if isinstance(action, Drop) else "duplicates"
+            self._require_budget(kind, getattr(self.budgets, kind))
             self.used[kind] += 1
             self.in_flight[action.env] += 1 if isinstance(action, Duplicate) else -1
             if not self.in_flight[action.env]:
                 del self.in_flight[action.env]
         elif isinstance(action, Crash):
             self._require_up(action.node)
+            self._require_budget("crashes", self.budgets.crashes)
             self.used["crashes"] += 1
             self.nodes[action.node].crash()
             self.crashed.add(action.node)
@@ -227,15 +257,14 @@ class Cluster:
         else:
             raise ProtocolError(f"unknown action {action!r}")
         self.steps += 1
-        if self.logger is not None:
-            self._log(action, sent)
+        if before is not None:
+            self._log(action, sent, before)
         return sent
 
     def _send(self, outputs: Outputs) -> list[Envelope]:
         sent = []
         for dest, msg in outputs:
-            if isinstance(msg, Accepted):
-                self.history.add(msg)
+            self.sent.add(msg)
             for dst in resolve(self.config, dest):
                 env = Envelope(dst, msg)
                 if self.network == "set":
@@ -244,6 +273,24 @@ class Cluster:
                     self.in_flight[env] += 1
                 sent.append(env)
         return sent
+
+    def _require_proposer(self, node: int) -> None:
+        self._require_up(node)
+        if node not in self.config.proposers:
+            raise ProtocolError(
+                f"node {node} is not a proposer (proposers: {list(self.config.proposers)}); "
+                "propose and time out only on proposer nodes"
+            )
+        limit = self.budgets.ballots
+        if limit is not None and self.ballots_started[node] >= limit:
+            raise ProtocolError(
+                f"proposer {node} has used all {limit} ballot(s) of its budget; raise Budgets(ballots=...) "
+                "to let it start more"
+            )
+
+    def _require_budget(self, kind: str, limit: int | None) -> None:
+        if not self._within(kind, limit):
+            raise ProtocolError(f"the {kind} budget ({limit}) is used up; raise Budgets({kind}=...) to allow more")
 
     def _require_up(self, node: int) -> None:
         if node not in self.nodes:
@@ -255,18 +302,47 @@ class Cluster:
         if env not in self.in_flight:
             raise ProtocolError(f"{env} is not in the network")
 
-    def _log(self, action: Action, sent: list[Envelope]) -> None:
-        log = getattr(self.logger, "log")
+    def _observe(self, action: Action) -> tuple[int, object, Value]:
+        """The acting node and what the log reports of it: its acceptor state and learned value."""
+        node_id = action.env.dst if isinstance(action, (Deliver, Drop, Duplicate)) else action.node
+        node = self.nodes.get(node_id)
+        if node is None:
+            return node_id, None, None
+        return node_id, node.acceptor_state(), node.learned()
+
+    def _log(self, action: Action, sent: list[Envelope], before: tuple[int, object, Value]) -> None:
+        """One row for the action (with the acting node's state change), one per message sent, and a
+        `learn` row when a learner learns."""
+        assert self.logger is not None
+        log = self.logger.log
+        node_id, acc_before, learned_before = before
+        _, acc_after, learned_after = self._observe(action)
+        change = []
+        if isinstance(acc_before, AcceptorDurable) and isinstance(acc_after, AcceptorDurable):
+            if acc_before.promised != acc_after.promised:
+                change.append(f"promised {acc_before.promised} -> {acc_after.promised}")
+            if (acc_before.accepted_bal, acc_before.accepted_val) != (acc_after.accepted_bal, acc_after.accepted_val):
+                val = acc_after.accepted_val
+                change.append(f"accepted {acc_before.accepted_bal} -> {acc_after.accepted_bal} {val!r}")
         name = type(action).__name__.lower()
         if isinstance(action, (Deliver, Drop, Duplicate)):
-            log("receive" if isinstance(action, Deliver) else name, action.env.dst, action.env.src, action.env.msg)
+            event = "receive" if isinstance(action, Deliver) else name
+            log(event, action.env.dst, action.env.src, action.env.msg, "; ".join(change))
         else:
-            node = getattr(action, "node")
-            log(name, node, None, None, "", f"value {action.value!r}" if isinstance(action, Propose) else "")
+            value = action.value if isinstance(action, Propose) else None
+            detail = f"value {value!r}" if value is not None else ""
+            log(name, action.node, None, None, "; ".join(change), detail, value)
         for env in sent:
             log("send", env.src, env.dst, env.msg)
+        if learned_before is None and learned_after is not None:
+            log("learn", node_id, None, None, f"learned {learned_after!r}", "", learned_after)
 
     # -- what is true ----------------------------------------------------------------------------
+
+    @property
+    def history(self) -> frozenset[Accepted]:
+        """Every Accepted ever sent (ghost state: "chosen" is computed from it)."""
+        return frozenset(m for m in self.sent if isinstance(m, Accepted))
 
     def chosen(self) -> set[Value]:
         """Values chosen so far (ghost: from every Accepted ever sent, not from learners)."""
@@ -277,12 +353,18 @@ class Cluster:
         return {n: self.nodes[n].learned() for n in self.config.learners}
 
     def snapshot(self) -> Hashable:
-        """The whole cluster state, hashable."""
+        """The whole world, hashable: node states, network, crashed nodes, budgets used, ghost state.
+
+        The checker's explorer encodes the same world; their fingerprints agree.
+        """
         return (
             tuple(self.nodes[n].snapshot() for n in self.config.node_ids),
-            tuple(sorted(self.in_flight.items(), key=lambda item: item[0].sort_key())),
+            frozenset(self.in_flight.items()),
             frozenset(self.crashed),
-            frozenset(self.history),
+            (self.used["crashes"], self.used["drops"], self.used["duplicates"]),
+            tuple(self.ballots_started[p] for p in self.config.proposers),
+            frozenset(self.sent),
+            frozenset(self.proposed),
         )
 
     def run(
@@ -293,16 +375,32 @@ class Cluster:
         crash_rate: float = 0.0,
         timeout_rate: float = 0.0,
     ) -> int:
-        """Propose `values` (one per proposer, in order) and deliver messages in a seeded random
-        order, each sent envelope delivered at most once, until nothing is left or `max_steps`;
-        optionally crash (and later restart) nodes and time proposers out. Returns the steps taken."""
+        """A seeded random run: propose, then deliver in random order; returns the steps taken.
+
+        `values` are proposed by the first proposers, one each, in order.
+        Then each sent envelope is delivered at most once, in an order drawn
+        from `seed`, until nothing is left or `max_steps`; with probability
+        `crash_rate` per step a crash or restart (within the budgets) may be
+        drawn, with `timeout_rate` a proposer timeout. Same seed, same run.
+        """
+        proposals = list(values)
+        if len(proposals) > len(self.config.proposers):
+            raise ConfigurationError(
+                f"{len(proposals)} values for {len(self.config.proposers)} proposer(s); "
+                "pass at most one value per proposer"
+            )
+        for rate_name, rate in (("crash_rate", crash_rate), ("timeout_rate", timeout_rate)):
+            if not 0.0 <= rate <= 1.0:
+                raise ConfigurationError(f"{rate_name} must be a probability between 0 and 1, got {rate!r}")
         rng = random.Random(seed)
-        for p, v in zip(self.config.proposers, values):
+        for p, v in zip(self.config.proposers, proposals, strict=False):
             self.step(Propose(p, v))
         pending = Counter(self.in_flight)
         taken = 0
         while taken < max_steps:
-            choices: list[Action] = [Deliver(e) for e in sorted(pending, key=Envelope.sort_key) if e.dst not in self.crashed]
+            choices: list[Action] = [
+                Deliver(e) for e in sorted(pending, key=Envelope.sort_key) if e.dst not in self.crashed
+            ]
             if crash_rate and rng.random() < crash_rate:
                 choices += [a for a in self.enabled() if isinstance(a, (Crash, Restart))]
             if timeout_rate and rng.random() < timeout_rate:

@@ -32,7 +32,10 @@ class NodeState(enum.Enum):
 ALL_ROLES = frozenset(NodeRole)
 
 
-def _ids(name: str, ids: tuple[int, ...]) -> tuple[int, ...]:
+def _ids(name: str, ids: object) -> tuple[int, ...]:
+    if isinstance(ids, (str, bytes)) or not hasattr(ids, "__iter__"):
+        raise ConfigurationError(f"{name} ids must be a list or tuple of positive integers, got {ids!r}")
+    ids = tuple(ids)
     for i in ids:
         if isinstance(i, bool) or not isinstance(i, int) or i <= 0:
             raise ConfigurationError(f"{name} ids must be positive integers, got {i!r}")
@@ -55,13 +58,18 @@ class ClusterConfig:
     quorums: QuorumSystem = field(default=None)  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
-        _ids("proposer", self.proposers)
-        _ids("acceptor", self.acceptors)
-        _ids("learner", self.learners)
+        # Lists are accepted and stored as tuples, so the config stays hashable.
+        object.__setattr__(self, "proposers", _ids("proposer", self.proposers))
+        object.__setattr__(self, "acceptors", _ids("acceptor", self.acceptors))
+        object.__setattr__(self, "learners", _ids("learner", self.learners))
         if not self.acceptors:
-            raise ConfigurationError("a cluster needs at least one acceptor")
+            raise ConfigurationError("a cluster needs at least one acceptor; list at least one acceptor id")
         if not self.proposers:
-            raise ConfigurationError("a cluster needs at least one proposer")
+            raise ConfigurationError("a cluster needs at least one proposer; list at least one proposer id")
+        if self.quorums is not None and not isinstance(self.quorums, QuorumSystem):
+            raise ConfigurationError(
+                f"quorums must be a QuorumSystem (e.g. MajorityQuorums(acceptors)), got {self.quorums!r}"
+            )
         if self.quorums is None:
             object.__setattr__(self, "quorums", MajorityQuorums(self.acceptors))
         elif set(self.quorums.members) != set(self.acceptors):
@@ -77,7 +85,7 @@ class ClusterConfig:
         """Distinct nodes per role: proposers 1..P, then acceptors, then learners."""
         for name, count, least in (("acceptors", acceptors, 1), ("proposers", proposers, 1), ("learners", learners, 0)):
             if isinstance(count, bool) or not isinstance(count, int) or count < least:
-                raise ConfigurationError(f"{name} must be an integer >= {least}, got {count!r}")
+                raise ConfigurationError(f"{name} must be an integer >= {least}, got {count!r}; pass a count such as 3")
         p = tuple(range(1, proposers + 1))
         a = tuple(range(proposers + 1, proposers + acceptors + 1))
         lrn = tuple(range(proposers + acceptors + 1, proposers + acceptors + learners + 1))
@@ -91,7 +99,9 @@ class ClusterConfig:
     def colocated(nodes: int, quorums: QuorumSystem | None = None) -> ClusterConfig:
         """`nodes` nodes numbered 1..n, each a proposer, acceptor and learner."""
         if isinstance(nodes, bool) or not isinstance(nodes, int) or nodes <= 0:
-            raise ConfigurationError(f"node count must be a positive integer, got {nodes!r}")
+            raise ConfigurationError(
+                f"node count must be a positive integer, got {nodes!r}; a cluster needs at least one node"
+            )
         ids = tuple(range(1, nodes + 1))
         return ClusterConfig(ids, ids, ids, quorums if quorums is not None else MajorityQuorums(ids))
 
@@ -101,6 +111,7 @@ class ClusterConfig:
         return tuple(sorted(set(self.proposers) | set(self.acceptors) | set(self.learners)))
 
     def roles_of(self, node_id: int) -> frozenset[NodeRole]:
+        """The roles of `node_id`; ConfigurationError if it is not in the cluster."""
         roles = set()
         if node_id in self.proposers:
             roles.add(NodeRole.PROPOSER)
@@ -115,6 +126,7 @@ class ClusterConfig:
         return frozenset(roles)
 
     def members_of(self, role: NodeRole) -> tuple[int, ...]:
+        """The ids of the nodes with `role`."""
         return {NodeRole.PROPOSER: self.proposers, NodeRole.ACCEPTOR: self.acceptors,
                 NodeRole.LEARNER: self.learners}[role]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import os
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 from paxos._atomic import atomic_write_text
 from paxos._messages import Accept, Accepted, Message, Nack, Prepare, Promise
@@ -24,7 +24,7 @@ COMMON_COLUMNS: tuple[str, ...] = (
     "max_vbal", "max_val", "state_change", "fingerprint", "property", "detail",
 )
 #: The event log adds `round` after `step`.
-LOG_COLUMNS: tuple[str, ...] = COMMON_COLUMNS[:2] + ("round",) + COMMON_COLUMNS[2:]
+LOG_COLUMNS: tuple[str, ...] = (*COMMON_COLUMNS[:2], "round", *COMMON_COLUMNS[2:])
 TRACE_COLUMNS: tuple[str, ...] = COMMON_COLUMNS
 
 
@@ -81,12 +81,17 @@ class PaxosLogger:
         msg: Message | None = None,
         state_change: str = "",
         detail: str = "",
+        value: object = None,
     ) -> None:
-        """Record one event (`send`, `receive`, `propose`, `fail`, `recover`, `learn`, ...)."""
+        """Record one event (`send`, `receive`, `propose`, `fail`, `recover`, `learn`, ...).
+
+        `value` fills the `value` column of rows without a message (the
+        proposed or learned value); a message's own fields take precedence.
+        """
         row = {c: "" for c in LOG_COLUMNS}
         row.update(
             format=LOG_FORMAT, step=str(len(self.entries) + 1), round=str(self.round), event=event,
-            node=text(node), peer=text(peer), state_change=state_change, detail=detail,
+            node=text(node), peer=text(peer), value=text(value), state_change=state_change, detail=detail,
         )
         if msg is not None:
             fields = message_fields(msg)

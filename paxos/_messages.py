@@ -2,17 +2,21 @@
 
 Names and fields follow Lamport's spec (`bal`, `max_vbal`, `max_val`); each
 message carries its sender `src`. Values are any hashable object except
-`None`, which means "no value". No behaviour lives here.
+`None`, which means "no value" (`check_value` refuses it). No protocol
+behaviour lives here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import Hashable, Union
+from typing import TypeAlias
 
 from paxos._ballot import Ballot
+from paxos._errors import ConfigurationError
 
-Value = Hashable
+#: A proposable value: any hashable object except None (None means "no value").
+Value: TypeAlias = Hashable
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +64,19 @@ class Nack:
     promised: Ballot
 
 
-Message = Union[Prepare, Promise, Accept, Accepted, Nack]
+Message: TypeAlias = Prepare | Promise | Accept | Accepted | Nack
 
 #: Message classes in phase order; their names are the trace CSV's `msg_type`.
 MESSAGE_TYPES: tuple[type, ...] = (Prepare, Promise, Accept, Accepted, Nack)
+
+
+def check_value(value: object) -> None:
+    """Refuse values a proposal cannot carry: None (it means "no value") and unhashable ones."""
+    if value is None:
+        raise ConfigurationError("None cannot be proposed: it means 'no value'; propose any other hashable value")
+    try:
+        hash(value)
+    except TypeError:
+        raise ConfigurationError(
+            f"proposed value {value!r} is not hashable; use an immutable value (str, int, tuple, frozenset)"
+        ) from None

@@ -9,11 +9,12 @@ sends, sleeps, logs or reads a clock. The seed's API is layered on top in
 
 from __future__ import annotations
 
-from typing import Callable, Hashable
+from collections.abc import Callable, Hashable
 
-from paxos._config import ALL_ROLES, ClusterConfig, NodeRole, NodeState
+from paxos._config import ClusterConfig, NodeRole, NodeState
 from paxos._errors import ConfigurationError, ProtocolError
 from paxos._messages import Accept, Accepted, Message, Nack, Prepare, Promise, Value
+from paxos._messages import check_value as check_value  # re-exported (paxos.check_value)
 from paxos._roles import AcceptorRole, LearnerRole, Outputs, ProposerRole
 from paxos._seed import SeedAPI
 from paxos._state import (
@@ -35,18 +36,6 @@ HANDLERS: dict[type, tuple[NodeRole, Callable[..., Outputs]]] = {
 }
 
 
-def check_value(value: object) -> None:
-    """Refuse values a proposal cannot carry: None (it means "no value") and unhashable ones."""
-    if value is None:
-        raise ConfigurationError("None cannot be proposed: it means 'no value'; propose any other hashable value")
-    try:
-        hash(value)
-    except TypeError:
-        raise ConfigurationError(
-            f"proposed value {value!r} is not hashable; use an immutable value (str, int, tuple, frozenset)"
-        ) from None
-
-
 class PaxosNode(ProposerRole, AcceptorRole, LearnerRole, SeedAPI):
     """A single-decree Paxos node with any combination of roles.
 
@@ -55,6 +44,8 @@ class PaxosNode(ProposerRole, AcceptorRole, LearnerRole, SeedAPI):
     logger=logger, node_count=n)`: a node of a co-located cluster of n nodes
     (every seed node can propose, accept and learn, as the seed's example
     requires; `role` is kept as the node's declared primary role).
+    Pass either `config` or `node_count`, not both. `roles` narrows the
+    node's roles to a subset of what the config gives it.
     """
 
     def __init__(
@@ -69,15 +60,41 @@ class PaxosNode(ProposerRole, AcceptorRole, LearnerRole, SeedAPI):
     ) -> None:
         if config is None:
             if node_count is None:
-                raise ConfigurationError("PaxosNode needs config=ClusterConfig(...) or node_count=N")
+                raise ConfigurationError(
+                    "PaxosNode needs config=ClusterConfig(...) (core) or node_count=N (seed API)"
+                )
             config = ClusterConfig.colocated(node_count)
-        if node_id not in config.node_ids:
+        elif node_count is not None:
+            raise ConfigurationError(
+                "PaxosNode got both config= and node_count=; pass config= for the core API "
+                "or node_count= for the seed API, not both"
+            )
+        if not isinstance(config, ClusterConfig):
+            raise ConfigurationError(f"config must be a ClusterConfig, got {config!r}")
+        if isinstance(node_id, bool) or not isinstance(node_id, int) or node_id not in config.node_ids:
             raise ConfigurationError(
                 f"node id {node_id!r} is outside the cluster; valid ids are {list(config.node_ids)}"
             )
+        own = config.roles_of(node_id)
+        if roles is None:
+            roles = own
+        elif not roles or not all(isinstance(r, NodeRole) for r in roles) or not set(roles) <= own:
+            raise ConfigurationError(
+                f"roles {roles!r} for node {node_id} must be a non-empty subset of its configured roles "
+                f"{sorted(r.value for r in own)}"
+            )
+        if role is not None and not isinstance(role, NodeRole):
+            raise ConfigurationError(f"role must be a NodeRole (e.g. NodeRole.ACCEPTOR), got {role!r}")
+        if role is not None and role not in roles:
+            raise ConfigurationError(
+                f"node {node_id} has roles {sorted(r.value for r in roles)}, not {role.value}; "
+                "omit role= or give one of its roles"
+            )
+        if logger is not None and not callable(getattr(logger, "log", None)):
+            raise ConfigurationError(f"logger must be a PaxosLogger (something with log(...)), got {logger!r}")
         self.node_id = node_id
         self.config = config
-        self.roles = roles if roles is not None else (ALL_ROLES if node_count is not None else config.roles_of(node_id))
+        self.roles: frozenset[NodeRole] = frozenset(roles)
         self.role = role if role is not None else min(self.roles, key=lambda r: list(NodeRole).index(r))
         self.logger = logger
         self.state = NodeState.ACTIVE
@@ -105,21 +122,30 @@ class PaxosNode(ProposerRole, AcceptorRole, LearnerRole, SeedAPI):
 
     def on_message(self, msg: Message) -> Outputs:
         """Handle one message; messages for a role this node lacks are ignored."""
-        role, handler = HANDLERS[type(msg)]
+        entry = HANDLERS.get(type(msg))
+        if entry is None:
+            raise ProtocolError(
+                f"cannot handle {msg!r}: messages must be one of {', '.join(sorted(t.__name__ for t in HANDLERS))}"
+            )
+        role, handler = entry
         if role not in self.roles:
             return []
         return handler(self, msg)
 
     def snapshot(self) -> NodeSnapshot:
+        """The whole node state (roles and config are fixed, so not part of it)."""
         return NodeSnapshot(self.acceptor, self.proposer, self.proposer_volatile, self.learner)
 
     def restore(self, snapshot: Hashable) -> None:
-        assert isinstance(snapshot, NodeSnapshot)
+        """Become exactly the node `snapshot` was taken from."""
+        if not isinstance(snapshot, NodeSnapshot):
+            raise ProtocolError(f"restore() needs a NodeSnapshot from snapshot(), got {type(snapshot).__name__}")
         self.acceptor, self.proposer, self.proposer_volatile, self.learner = snapshot
 
     def crash(self) -> None:
         """Lose everything volatile; keep what was persisted."""
-        self.restore(NodeSnapshot(self.durable_acceptor(), self.durable_proposer(), ProposerVolatile(), LearnerVolatile()))
+        durable = NodeSnapshot(self.durable_acceptor(), self.durable_proposer(), ProposerVolatile(), LearnerVolatile())
+        self.restore(durable)
 
     def durable_acceptor(self) -> AcceptorDurable:
         """What of the acceptor state survives a crash (all of it, in a correct node)."""

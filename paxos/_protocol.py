@@ -6,7 +6,8 @@ whose nodes follow `NodeProtocol`. Only typing lives here.
 
 from __future__ import annotations
 
-from typing import Callable, Hashable, Protocol, runtime_checkable
+from collections.abc import Callable, Hashable
+from typing import Protocol, runtime_checkable
 
 from paxos._config import ClusterConfig
 from paxos._messages import Message, Value

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import itertools
 from abc import ABC, abstractmethod
-from typing import AbstractSet, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 
 from paxos._errors import ConfigurationError
 
@@ -30,6 +31,9 @@ def _members(members: int | Iterable[int]) -> tuple[int, ...]:
     ids = tuple(members)
     if not ids:
         raise ConfigurationError("a quorum system needs at least one acceptor; the member list is empty")
+    for i in ids:
+        if isinstance(i, bool) or not isinstance(i, int) or i <= 0:
+            raise ConfigurationError(f"acceptor ids must be positive integers, got {i!r}")
     if len(set(ids)) != len(ids):
         raise ConfigurationError(f"acceptor ids must be distinct, got {list(ids)}")
     return ids
@@ -40,6 +44,7 @@ class QuorumSystem(ABC):
 
     members: tuple[int, ...]
     unsafe: bool
+    _minimal_cache: tuple[list[Quorum], list[Quorum]] | None = None
 
     @abstractmethod
     def is_phase1_quorum(self, acceptors: AbstractSet[int]) -> bool:
@@ -54,11 +59,22 @@ class QuorumSystem(ABC):
         """A short text, e.g. `majority of 3`, for reports and the CLI."""
 
     def phase1_quorums(self) -> list[Quorum]:
-        """The minimal phase-1 quorums."""
-        return _minimal(self.members, self.is_phase1_quorum)
+        """The minimal phase-1 quorums (computed once; the system is immutable)."""
+        return list(self._minimal_quorums()[0])
 
     def phase2_quorums(self) -> list[Quorum]:
-        """The minimal phase-2 quorums."""
+        """The minimal phase-2 quorums (computed once; the system is immutable)."""
+        return list(self._minimal_quorums()[1])
+
+    def _minimal_quorums(self) -> tuple[list[Quorum], list[Quorum]]:
+        if self._minimal_cache is None:
+            self._minimal_cache = (self._compute_phase1(), self._compute_phase2())
+        return self._minimal_cache
+
+    def _compute_phase1(self) -> list[Quorum]:
+        return _minimal(self.members, self.is_phase1_quorum)
+
+    def _compute_phase2(self) -> list[Quorum]:
         return _minimal(self.members, self.is_phase2_quorum)
 
     def disjoint_pair(self) -> tuple[Quorum, Quorum] | None:
@@ -82,30 +98,30 @@ class QuorumSystem(ABC):
             )
 
     def __eq__(self, other: object) -> bool:
+        """Equal when over the same acceptors with the same quorums, whatever the class."""
         if not isinstance(other, QuorumSystem):
             return NotImplemented
-        return (self.members, self.phase1_quorums(), self.phase2_quorums()) == (
-            other.members,
-            other.phase1_quorums(),
-            other.phase2_quorums(),
-        )
+        if set(self.members) != set(other.members):
+            return False
+        mine, theirs = self._minimal_quorums(), other._minimal_quorums()
+        return set(mine[0]) == set(theirs[0]) and set(mine[1]) == set(theirs[1])
 
     def __hash__(self) -> int:
-        return hash((self.members, tuple(self.phase1_quorums()), tuple(self.phase2_quorums())))
+        return hash(frozenset(self.members))  # cheap, and equal systems have equal members
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.describe()}>"
 
 
-def _minimal(members: Sequence[int], is_quorum: object) -> list[Quorum]:
-    check = is_quorum  # callable[[frozenset], bool]
+def _minimal(members: Sequence[int], is_quorum: Callable[[AbstractSet[int]], bool]) -> list[Quorum]:
+    """Every minimal set of members satisfying `is_quorum` (exponential in the members: small systems)."""
     found: list[Quorum] = []
     for size in range(1, len(members) + 1):
         for combo in itertools.combinations(members, size):
             candidate = frozenset(combo)
             if any(q <= candidate for q in found):
                 continue
-            if check(candidate):  # type: ignore[operator]
+            if is_quorum(candidate):
                 found.append(candidate)
     return found
 
@@ -136,6 +152,19 @@ class ThresholdQuorums(QuorumSystem):
 
     def is_phase2_quorum(self, acceptors: AbstractSet[int]) -> bool:
         return len(self._member_set.intersection(acceptors)) >= self.q2
+
+    def _compute_phase1(self) -> list[Quorum]:
+        return [frozenset(c) for c in itertools.combinations(self.members, self.q1)]
+
+    def _compute_phase2(self) -> list[Quorum]:
+        return [frozenset(c) for c in itertools.combinations(self.members, self.q2)]
+
+    def disjoint_pair(self) -> tuple[Quorum, Quorum] | None:
+        if self.q1 + self.q2 > len(self.members):
+            return None  # any q1 and any q2 of n acceptors share one when q1 + q2 > n
+        first = self.members[: self.q1]
+        rest = [m for m in self.members if m not in first]
+        return frozenset(first), frozenset(rest[: self.q2])
 
     def describe(self) -> str:
         return f"flexible q1={self.q1} q2={self.q2} of {len(self.members)}"
@@ -200,8 +229,11 @@ class GridQuorums(ExplicitQuorums):
     """
 
     def __init__(self, rows: int, cols: int) -> None:
-        if rows <= 0 or cols <= 0:
-            raise ConfigurationError(f"a grid needs positive rows and columns, got {rows}x{cols}")
+        for part in (rows, cols):
+            if isinstance(part, bool) or not isinstance(part, int) or part <= 0:
+                raise ConfigurationError(
+                    f"a grid needs positive integer rows and columns, got {rows!r}x{cols!r}; e.g. GridQuorums(2, 3)"
+                )
         ids = [[r * cols + c + 1 for c in range(cols)] for r in range(rows)]
         super().__init__(
             [frozenset(row) for row in ids],

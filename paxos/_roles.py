@@ -8,15 +8,17 @@ node would fsync before replying. `PaxosNode` (in `_node.py`) composes them.
 
 from __future__ import annotations
 
-from typing import Union
+from typing import TypeAlias
 
 from paxos._ballot import BOTTOM, Ballot
 from paxos._config import ClusterConfig, NodeRole
 from paxos._messages import Accept, Accepted, Message, Nack, Prepare, Promise, Value
 from paxos._state import AcceptorDurable, LearnerVolatile, ProposerDurable, ProposerVolatile
 
-Dest = Union[int, NodeRole]
-Outputs = list[tuple[Dest, Message]]
+#: Where a message goes: one node id, or every node with a role.
+Dest: TypeAlias = int | NodeRole
+#: What a handler returns: the messages to send.
+Outputs: TypeAlias = list[tuple[Dest, Message]]
 
 
 class _RoleBase:
@@ -55,8 +57,15 @@ class ProposerRole(_RoleBase):
 
     def start_ballot(self) -> Outputs:
         """Begin the next ballot above every round used or seen; the round is durable first."""
+        return self.start_round(self.next_round())
+
+    def start_round(self, round_: int) -> Outputs:
+        """Begin ballot `round_`@self: persist the round, forget older promises, send Prepare.
+
+        The caller picks a round above every one used (`start_ballot` does; the
+        seed API checks the user's proposal number).
+        """
         durable, volatile = self.proposer, self.proposer_volatile
-        round_ = self.next_round()
         self.proposer = ProposerDurable(round_, durable.value)
         self.proposer_volatile = ProposerVolatile(self.make_ballot(round_), 1, frozenset(), volatile.seen_round)
         return [(NodeRole.ACCEPTOR, Prepare(self.node_id, self.proposer_volatile.bal))]
@@ -76,7 +85,8 @@ class ProposerRole(_RoleBase):
         if not self.phase1_complete(promises):
             return []
         value = self.choose_value(promises)
-        self.proposer_volatile = ProposerVolatile(volatile.bal, 2, promises, volatile.seen_round)
+        # Phase 2 needs the promises no more; forgetting them keeps the state small.
+        self.proposer_volatile = ProposerVolatile(volatile.bal, 2, frozenset(), volatile.seen_round)
         return [(NodeRole.ACCEPTOR, Accept(self.node_id, volatile.bal, value))]
 
     def phase1_complete(self, promises: frozenset[Promise]) -> bool:
@@ -102,13 +112,13 @@ class LearnerRole(_RoleBase):
 
     def on_accepted(self, msg: Accepted) -> Outputs:
         state = self.learner
-        if msg in state.accepted:
-            return []
+        if state.learned is not None or msg in state.accepted:
+            return []  # single decree: once learned, nothing more to count
         accepted = state.accepted | {msg}
         learned = state.learned
         if learned is None:
             voters = {m.src for m in accepted if m.bal == msg.bal and m.val == msg.val}
             if self.config.quorums.is_phase2_quorum(voters):
-                learned = msg.val
+                learned, accepted = msg.val, frozenset()
         self.learner = LearnerVolatile(accepted, learned)
         return []

@@ -32,7 +32,7 @@ majorities ``q = N div 2 + 1`` satisfy ``q + q > N`` and ``1 <= q <= N`` for eve
 from __future__ import annotations
 
 import time
-from typing import Any, Protocol, Sequence
+from typing import Any, Callable, Protocol, Sequence
 
 import z3
 
@@ -224,13 +224,16 @@ def _card_function() -> Any:
 
 
 def _prove(claim: Any, hypotheses: Sequence[Any], action: str, conjunct: str,
-           timeout_ms: int) -> ProofResult:
+           timeout_ms: int, extract: Callable[[Any], dict[str, Any]] | None = None) -> ProofResult:
     solver = z3.Solver()
     solver.set("timeout", timeout_ms)
     solver.add(*hypotheses)
     solver.add(z3.Not(claim))
     status, seconds, reason = _check(solver)
-    model = {"kind": "z3_model", "text": str(solver.model())} if status == FAILED else None
+    model = None
+    if status == FAILED:
+        found = solver.model()
+        model = extract(found) if extract is not None else {"kind": "z3_model", "text": str(found)}
     return ProofResult(GOAL_PARAMETRIC, action, conjunct, status, seconds, model, reason)
 
 
@@ -276,8 +279,25 @@ def prove_parametric(
         union_bound(n), lemma2_at_n,
     ]
     intersect = z3.Exists([i], z3.And(1 <= i, i <= n, s1[i], s2[i]))
+
+    def sizes_and_sets(model: Any) -> dict[str, Any]:
+        size = model.eval(n, model_completion=True).as_long()
+        members = range(1, min(size, 64) + 1)
+
+        def chosen(s: Any) -> list[int]:
+            return [m for m in members if z3.is_true(model.eval(s[m], model_completion=True))]
+
+        return {
+            "kind": "disjoint_quorums",
+            "acceptors": list(members),
+            "q1": model.eval(q1, model_completion=True).as_long(),
+            "q2": model.eval(q2, model_completion=True).as_long(),
+            "phase1_quorum": chosen(s1),
+            "phase2_quorum": chosen(s2),
+        }
+
     results.append(_prove(intersect, combine_hypotheses, "combine", "flexible_intersection",
-                          timeout_ms))
+                          timeout_ms, sizes_and_sets))
     if majority:
         q = n / 2 + 1  # z3 integer division
         sizes = z3.And(q + q > n, 1 <= q, q <= n)

@@ -1,0 +1,529 @@
+"""Breadth-first exhaustive search: shortest counterexamples, one or more processes.
+
+Owns the level-by-level visiting order, the per-level bookkeeping (states per depth,
+limits) and the split of the state space over worker processes by fingerprint. Visited
+states live in `ParentStore` (16 bytes each); paths are rebuilt by replaying fingerprints.
+Properties are checked when a state is expanded, so each state is checked exactly once.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import pickle
+import signal
+from dataclasses import dataclass, field, replace
+from multiprocessing.connection import Connection
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from checker.fingerprint import FpArray
+from checker.model import Model, State
+from checker.search import (
+    Clock,
+    Path,
+    SearchOptions,
+    SearchResult,
+    StopReason,
+    Verdicts,
+    canonical_fn,
+    count_coverage,
+    peak_rss_mb,
+    replay_fingerprints,
+)
+from checker.visited import ParentStore, collision_probability
+
+_CHECK_EVERY = 1024
+
+
+@dataclass
+class Batch:
+    """Candidate successors of one level from one partition: states, fingerprints, parents."""
+
+    states: list[State]
+    fps: FpArray
+    parents: FpArray
+
+
+@dataclass(frozen=True)
+class Event:
+    """A property fact found while expanding: `name` false (or witnessed) at state `fp`.
+
+    For a `step` property, `target` is the fingerprint of the stored successor.
+    """
+
+    name: str
+    fp: int
+    target: int | None = None
+
+
+@dataclass
+class LevelOut:
+    transitions: int = 0
+    events: list[Event] = field(default_factory=list)
+    aborted: bool = False
+
+
+def fingerprints_fn(model: Model) -> Callable[[Sequence[State]], FpArray]:
+    """The model's bulk `fingerprints(states)` hook, else `fingerprint` per state."""
+    bulk = getattr(model, "fingerprints", None)
+    if bulk is not None:
+        return bulk  # type: ignore[no-any-return]
+    one = model.fingerprint
+
+    def each(states: Sequence[State]) -> FpArray:
+        return np.fromiter((one(s) for s in states), dtype=np.uint64, count=len(states))
+
+    return each
+
+
+class Partition:
+    """The part of a BFS owned by one process: its visited store, frontier and expansion."""
+
+    def __init__(self, model: Model, options: SearchOptions, index: int = 0, parts: int = 1) -> None:
+        self.model = model
+        self.options = options
+        self.index = index
+        self.parts = parts
+        self.store = ParentStore()
+        self.frontier: list[State] = []
+        self.frontier_fps: FpArray = np.zeros(0, dtype=np.uint64)
+        self.canon = canonical_fn(model, options.symmetry)
+        self.orbit = getattr(model, "orbit_size", None) if options.symmetry else None
+        self.unreduced = 0
+        self.fps_of = fingerprints_fn(model)
+        props = list(model.properties())
+        self.always = {p.name for p in props if p.kind == "always"}
+        self.pending = {p.name for p in props if p.kind == "sometimes"}
+        self.step_props = any(p.kind == "step" for p in props)
+        self.reported: set[str] = set()
+        self.coverage: dict[str, dict[str, int]] = {}
+        self.fast = getattr(model, "successor_states", None)
+        self.slow = (
+            self.fast is None or self.step_props or options.coverage or options.on_transition is not None
+        )
+        self.outgoing: list[Batch] = []
+
+    # -- one level -------------------------------------------------------------------------
+    def expand(self, successors: bool, deadline: float | None, clock: Clock | None = None) -> LevelOut:
+        """Check every frontier state's properties and (if asked) collect its successors."""
+        import time
+
+        out = LevelOut()
+        model = self.model
+        violated = model.violated
+        witnessed = model.witnessed
+        cand: dict[State, int] = {}
+        ntrans = 0
+        fast = self.fast
+        slow = self.slow or fast is None
+        canon = self.canon
+        frontier = self.frontier
+        for i, s in enumerate(frontier):
+            if not i % _CHECK_EVERY and i:
+                if deadline is not None and time.monotonic() >= deadline:
+                    out.aborted = True
+                    break
+                if clock is not None:
+                    clock.tick(len(self.store), len(frontier) - i, -1)
+            bad = violated(s)
+            if bad:
+                self._report(bad, i, out)
+            if self.pending:
+                seen = witnessed(s)
+                if seen:
+                    self._witness(seen, i, out)
+            if not successors:
+                continue
+            if not slow:
+                ts = fast(s)  # type: ignore[misc]
+                ntrans += len(ts)
+                if canon is None:
+                    for t in ts:
+                        cand[t] = i
+                else:
+                    for t in ts:
+                        cand[canon(t)] = i
+            else:
+                ntrans += self._expand_slow(s, i, cand, out)
+        out.transitions = ntrans
+        if out.aborted or not successors:
+            self.outgoing = []
+            return out
+        states = list(cand)
+        fps = self.fps_of(states)
+        parents = self.frontier_fps[np.fromiter(cand.values(), dtype=np.int64, count=len(cand))]
+        self.outgoing = self._split(Batch(states, fps, parents))
+        return out
+
+    def _expand_slow(self, s: State, i: int, cand: dict[State, int], out: LevelOut) -> int:
+        model = self.model
+        canon = self.canon
+        hook = self.options.on_transition
+        n = 0
+        for action, t in model.successors(s):
+            n += 1
+            c = canon(t) if canon is not None else t
+            if hook is not None:
+                hook(s, action, c)
+            if self.options.coverage:
+                count_coverage(model, action, self.coverage)
+            if self.step_props:
+                bad = model.step_violated(s, action, t)
+                for name in bad:
+                    if name not in self.reported:
+                        self.reported.add(name)
+                        out.events.append(Event(name, int(self.frontier_fps[i]), model.fingerprint(c)))
+            cand[c] = i
+        return n
+
+    def _report(self, names: Sequence[str], i: int, out: LevelOut) -> None:
+        for name in names:
+            if name not in self.reported:
+                self.reported.add(name)
+                out.events.append(Event(name, int(self.frontier_fps[i])))
+
+    def _witness(self, names: Sequence[str], i: int, out: LevelOut) -> None:
+        for name in names:
+            if name in self.pending:
+                self.pending.discard(name)
+                out.events.append(Event(name, int(self.frontier_fps[i])))
+
+    def _split(self, batch: Batch) -> list[Batch]:
+        if self.parts == 1:
+            return [batch]
+        owner = (batch.fps % np.uint64(self.parts)).astype(np.int64)
+        out = []
+        for p in range(self.parts):
+            idx = np.flatnonzero(owner == p)
+            out.append(Batch([batch.states[j] for j in idx.tolist()], batch.fps[idx], batch.parents[idx]))
+        return out
+
+    # -- merging a level -------------------------------------------------------------------
+    def absorb(self, batches: Sequence[Batch], max_new: int | None) -> tuple[int, bool]:
+        """Keep the candidates not yet visited as the next frontier; (new count, truncated)."""
+        batches = [b for b in batches if len(b.fps)]
+        if not batches:
+            self.frontier, self.frontier_fps = [], np.zeros(0, dtype=np.uint64)
+            return 0, False
+        states: list[State] = [s for b in batches for s in b.states]
+        fps = np.concatenate([b.fps for b in batches])
+        parents = np.concatenate([b.parents for b in batches])
+        _, first = np.unique(fps, return_index=True)
+        first = first[~self.store.contains(fps[first])]
+        first.sort()
+        truncated = False
+        if max_new is not None and len(first) > max_new:
+            first = first[:max_new]
+            truncated = True
+        self.store.add(fps[first], parents[first])
+        self.frontier = [states[j] for j in first.tolist()]
+        self.frontier_fps = fps[first]
+        if self.orbit is not None:
+            orbit = self.orbit
+            self.unreduced += sum(orbit(s) for s in self.frontier)
+        return len(first), truncated
+
+    def seed(self, states: Sequence[State]) -> Batch:
+        """The initial states (canonical under symmetry) as a batch of roots."""
+        canon = self.canon
+        roots = [canon(s) if canon is not None else s for s in states]
+        fps = self.fps_of(roots)
+        return Batch(roots, fps, fps.copy())
+
+
+class LocalCluster:
+    """A BFS in this process: one partition."""
+
+    def __init__(self, model: Model, options: SearchOptions) -> None:
+        self.part = Partition(model, options)
+        self.parts = 1
+
+    def start(self, states: Sequence[State], max_new: int | None) -> tuple[int, bool]:
+        return self.part.absorb([self.part.seed(states)], max_new)
+
+    def expand(self, successors: bool, deadline: float | None, clock: Clock) -> LevelOut:
+        return self.part.expand(successors, deadline, clock)
+
+    def absorb(self, max_new: int | None) -> tuple[int, bool]:
+        return self.part.absorb(self.part.outgoing, max_new)
+
+    def chain(self, fp: int) -> list[int]:
+        return self.part.store.chain(fp)
+
+    def frontier_size(self) -> int:
+        return len(self.part.frontier)
+
+    def stored(self) -> tuple[int, int, int]:
+        return len(self.part.store), self.part.store.nbytes, self.part.unreduced
+
+    def coverage(self) -> dict[str, dict[str, int]]:
+        return self.part.coverage
+
+    def close(self) -> None:
+        pass
+
+
+def _worker(conn: Connection, model: Model, options: SearchOptions, index: int, parts: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
+    part = Partition(model, options, index, parts)
+    while True:
+        cmd, args = conn.recv()
+        if cmd == "seed":
+            conn.send(part.seed(args))
+        elif cmd == "absorb":
+            batches, max_new = args
+            own = [part.outgoing[index]] if part.outgoing else []
+            result = part.absorb([_unpack(b) for b in batches] + own, max_new)
+            part.outgoing = []
+            conn.send((result, len(part.frontier)))
+        elif cmd == "absorb_roots":
+            batch, max_new = args
+            conn.send((part.absorb([batch], max_new), len(part.frontier)))
+        elif cmd == "expand":
+            successors, deadline = args
+            out = part.expand(successors, deadline)
+            blobs = [None if p == index else _pack(b) for p, b in enumerate(part.outgoing)]
+            conn.send((out, blobs))
+        elif cmd == "parent":
+            conn.send(part.store.parent(args))
+        elif cmd == "stored":
+            conn.send((len(part.store), part.store.nbytes, part.unreduced, part.coverage))
+        elif cmd == "stop":
+            conn.close()
+            return
+
+
+def _pack(b: Batch) -> bytes:
+    return pickle.dumps((b.states, b.fps.tobytes(), b.parents.tobytes()), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _unpack(blob: bytes) -> Batch:
+    states, fps, parents = pickle.loads(blob)
+    return Batch(states, np.frombuffer(fps, dtype=np.uint64), np.frombuffer(parents, dtype=np.uint64))
+
+
+class ProcessCluster:
+    """A BFS split over worker processes; each owns the states whose fingerprint is its index mod N."""
+
+    def __init__(self, model: Model, options: SearchOptions, parts: int) -> None:
+        if options.on_transition is not None:
+            raise ValueError("on_transition needs workers=1 (transitions are generated in worker processes)")
+        self.parts = parts
+        methods = mp.get_all_start_methods()
+        ctx = mp.get_context("fork" if "fork" in methods else "spawn")
+        clean = replace(options, progress=None, on_transition=None)
+        self.conns: list[Connection] = []
+        self.procs: list[Any] = []
+        for i in range(parts):
+            here, there = ctx.Pipe()
+            proc = ctx.Process(target=_worker, args=(there, model, clean, i, parts), daemon=True)
+            proc.start()
+            there.close()
+            self.conns.append(here)
+            self.procs.append(proc)
+        self.local = Partition(model, clean)  # fingerprints and canonical forms of roots only
+        self.sizes = [0] * parts
+        self._pending: list[list[Any]] = []
+
+    def _split_max(self, max_new: int | None) -> list[int | None]:
+        if max_new is None:
+            return [None] * self.parts
+        share, extra = divmod(max_new, self.parts)
+        return [share + (1 if i < extra else 0) for i in range(self.parts)]
+
+    def start(self, states: Sequence[State], max_new: int | None) -> tuple[int, bool]:
+        roots = self.local.seed(states)
+        owner = (roots.fps % np.uint64(self.parts)).astype(np.int64)
+        for p, (conn, cap) in enumerate(zip(self.conns, self._split_max(max_new))):
+            idx = np.flatnonzero(owner == p)
+            batch = Batch([roots.states[j] for j in idx.tolist()], roots.fps[idx], roots.parents[idx])
+            conn.send(("absorb_roots", (batch, cap)))
+        return self._gather_absorb()
+
+    def _gather_absorb(self) -> tuple[int, bool]:
+        total, truncated = 0, False
+        for p, conn in enumerate(self.conns):
+            (n, cut), size = conn.recv()
+            total += n
+            truncated = truncated or cut
+            self.sizes[p] = size
+        return total, truncated
+
+    def expand(self, successors: bool, deadline: float | None, clock: Clock) -> LevelOut:
+        for conn in self.conns:
+            conn.send(("expand", (successors, deadline)))
+        merged = LevelOut()
+        self._pending = []
+        for conn in self.conns:
+            out, blobs = conn.recv()
+            merged.transitions += out.transitions
+            merged.events.extend(out.events)
+            merged.aborted = merged.aborted or out.aborted
+            self._pending.append(blobs)
+        return merged
+
+    def absorb(self, max_new: int | None) -> tuple[int, bool]:
+        for p, (conn, cap) in enumerate(zip(self.conns, self._split_max(max_new))):
+            incoming = [blobs[p] for src, blobs in enumerate(self._pending) if src != p and blobs[p] is not None]
+            conn.send(("absorb", (incoming, cap)))
+        self._pending = []
+        return self._gather_absorb()
+
+    def chain(self, fp: int) -> list[int]:
+        out = [fp]
+        while True:
+            conn = self.conns[fp % self.parts]
+            conn.send(("parent", fp))
+            parent = conn.recv()
+            if parent is None:
+                raise KeyError(f"fingerprint {fp:016x} has no stored ancestry")
+            if parent == fp:
+                break
+            out.append(parent)
+            fp = parent
+        out.reverse()
+        return out
+
+    def frontier_size(self) -> int:
+        return sum(self.sizes)
+
+    def stored(self) -> tuple[int, int, int]:
+        n = nbytes = unreduced = 0
+        for conn in self.conns:
+            conn.send(("stored", None))
+            a, b, c, _ = conn.recv()
+            n, nbytes, unreduced = n + a, nbytes + b, unreduced + c
+        return n, nbytes, unreduced
+
+    def coverage(self) -> dict[str, dict[str, int]]:
+        total: dict[str, dict[str, int]] = {}
+        for conn in self.conns:
+            conn.send(("stored", None))
+            cov = conn.recv()[3]
+            for cat, counts in cov.items():
+                bucket = total.setdefault(cat, {})
+                for k, v in counts.items():
+                    bucket[k] = bucket.get(k, 0) + v
+        return total
+
+    def close(self) -> None:
+        for conn, proc in zip(self.conns, self.procs):
+            try:
+                conn.send(("stop", None))
+            except (BrokenPipeError, OSError):
+                pass
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.terminate()
+                proc.join()
+
+
+def bfs(model: Model, options: SearchOptions | None = None) -> SearchResult:
+    """Exhaustive breadth-first search within `options.limits`; `options.workers` processes."""
+    opts = options or SearchOptions()
+    if opts.workers < 1:
+        raise ValueError(f"workers must be at least 1, got {opts.workers}")
+    cluster: LocalCluster | ProcessCluster = (
+        LocalCluster(model, opts) if opts.workers == 1 else ProcessCluster(model, opts, opts.workers)
+    )
+    clock = Clock(opts)
+    verdicts = Verdicts(model.properties())
+    kinds = {p.name: p.kind for p in model.properties()}
+    limits = opts.limits
+    per_depth: list[int] = []
+    transitions = 0
+    stopped: StopReason | None = None
+    initial = list(model.initial_states())
+    total = 0
+    try:
+        new, cut = cluster.start(initial, limits.max_states)
+        per_depth.append(new)
+        total = new
+        while new:
+            at_bound = limits.max_depth is not None and len(per_depth) >= limits.max_depth
+            last_check = cut  # the level that hit max_states is checked, never expanded
+            out = cluster.expand(not last_check, clock.deadline, clock)
+            transitions += out.transitions
+            _settle(model, opts, cluster, verdicts, kinds, out.events)
+            if out.aborted:
+                stopped = "time_limit"
+                break
+            if opts.stop_on_first_violation and verdicts.any_violation():
+                stopped = "violation"
+                break
+            if last_check:
+                stopped = "max_states"
+                break
+            if at_bound:
+                _, more = cluster.absorb(0)
+                if more:
+                    stopped = "max_depth"
+                break
+            remaining = None if limits.max_states is None else limits.max_states - total
+            new, cut = cluster.absorb(remaining)
+            if new:
+                per_depth.append(new)
+                total += new
+            elif cut:
+                stopped = "max_states"
+                break
+            clock.tick(total, cluster.frontier_size(), len(per_depth), force=True)
+            if clock.expired():
+                stopped = "time_limit"
+                break
+    except KeyboardInterrupt:
+        stopped = "interrupted"
+    try:
+        stored, nbytes, unreduced = cluster.stored()
+        coverage = cluster.coverage() if opts.coverage else None
+    finally:
+        cluster.close()
+    exhaustive = stopped is None
+    result = SearchResult(
+        strategy="bfs",
+        states=stored,
+        transitions=transitions,
+        depth=len(per_depth) if stored else 0,
+        seconds=clock.elapsed(),
+        exhaustive=exhaustive,
+        stopped_by=stopped,
+        properties=verdicts.results(exhaustive),
+        states_per_depth=per_depth,
+        coverage=coverage,
+        bytes_per_state=(nbytes / stored) if stored else None,
+        collision_probability=collision_probability(stored, transitions + len(initial)),
+        symmetry_reduction=(unreduced / stored) if opts.symmetry and stored and unreduced else None,
+        unreduced_states=unreduced if opts.symmetry and unreduced else None,
+        peak_rss_mb=peak_rss_mb(),
+        workers=opts.workers,
+    )
+    return result
+
+
+def _settle(
+    model: Model,
+    opts: SearchOptions,
+    cluster: LocalCluster | ProcessCluster,
+    verdicts: Verdicts,
+    kinds: dict[str, str],
+    events: list[Event],
+) -> None:
+    """Turn this level's events into paths; keep the first (shallowest, then smallest fp) per property."""
+    for ev in sorted(events, key=lambda e: (e.name, e.fp, e.target or 0)):
+        if ev.name in verdicts.paths:
+            continue
+        path = replay_fingerprints(model, cluster.chain(ev.fp), opts.symmetry)
+        if kinds.get(ev.name) == "step" and ev.target is not None:
+            path = _extend_step(model, opts, path, ev)
+        verdicts.record(ev.name, path)
+
+
+def _extend_step(model: Model, opts: SearchOptions, path: Path, ev: Event) -> Path:
+    canon = canonical_fn(model, opts.symmetry)
+    last = path.last
+    for action, t in model.successors(last):
+        c = canon(t) if canon is not None else t
+        if model.fingerprint(c) == ev.target and ev.name in model.step_violated(last, action, t):
+            return Path(path.initial, path.steps + ((action, t),))
+    raise RuntimeError(f"could not re-derive the step violating {ev.name}")

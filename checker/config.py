@@ -1,0 +1,174 @@
+"""What an implementation check runs on: the bounds, the fault model and the node implementation.
+
+`CheckConfig` is the one description of a run shared by the explorer, the
+Hypothesis machine, traces (it travels in them as JSON) and replay.
+`load_factory` turns `MODULE:FACTORY` into a node factory, with one-line
+errors. It runs nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import inspect
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from checker.errors import UsageError
+from paxos import (
+    NETWORKS,
+    Budgets,
+    Cluster,
+    ClusterConfig,
+    ConfigurationError,
+    FlexibleQuorums,
+    NodeFactory,
+    PaxosNode,
+    QuorumSystem,
+    Value,
+    missing_methods,
+)
+
+DEFAULT_IMPL = "paxos:PaxosNode"
+
+
+@dataclass(frozen=True)
+class CheckConfig:
+    """Every bound of an implementation run. Defaults: the README's default check."""
+
+    acceptors: int = 3
+    proposers: int = 2
+    learners: int = 1
+    values: int = 2
+    ballots: int = 2
+    network: str = "set"
+    crashes: int = 1
+    drops: int = 0
+    duplicates: int = 0
+    colocated: bool = False
+    q1: int | None = None
+    q2: int | None = None
+    unsafe_quorums: bool = False
+    impl: str = DEFAULT_IMPL
+
+    def __post_init__(self) -> None:
+        def need(flag: str, value: object, least: int) -> None:
+            if isinstance(value, bool) or not isinstance(value, int) or value < least:
+                raise UsageError(f"--{flag} must be an integer >= {least}, got {value!r}")
+
+        need("acceptors", self.acceptors, 1)
+        need("proposers", self.proposers, 1)
+        need("learners", self.learners, 0 if not self.colocated else 0)
+        need("values", self.values, 1)
+        need("ballots", self.ballots, 1)
+        need("crashes", self.crashes, 0)
+        need("drops", self.drops, 0)
+        need("duplicates", self.duplicates, 0)
+        if self.network not in NETWORKS:
+            raise UsageError(f"--network must be one of {', '.join(NETWORKS)}, got {self.network!r}")
+        if self.network == "set" and (self.drops or self.duplicates):
+            raise UsageError(
+                "--drops/--duplicates need --network bag: the set network already lets any message be "
+                "lost, duplicated or reordered"
+            )
+        if self.colocated and self.acceptors != self.proposers:
+            raise UsageError(
+                f"--colocated runs every node in every role, so --acceptors ({self.acceptors}) and "
+                f"--proposers ({self.proposers}) must be equal"
+            )
+        self.cluster_config()  # validates the quorum sizes
+
+    # -- derived -------------------------------------------------------------------------------
+
+    def quorum_system(self, acceptor_ids: tuple[int, ...]) -> QuorumSystem | None:
+        if self.q1 is None and self.q2 is None:
+            return None
+        n = len(acceptor_ids)
+        q1 = self.q1 if self.q1 is not None else n // 2 + 1
+        q2 = self.q2 if self.q2 is not None else n // 2 + 1
+        try:
+            return FlexibleQuorums(acceptor_ids, q1, q2, unsafe=self.unsafe_quorums)
+        except ConfigurationError as exc:
+            raise UsageError(f"{exc} (flags --q1/--q2, --unsafe-quorums)") from None
+
+    def cluster_config(self) -> ClusterConfig:
+        try:
+            if self.colocated:
+                ids = tuple(range(1, self.acceptors + 1))
+                return ClusterConfig.colocated(self.acceptors, self.quorum_system(ids))
+            base = ClusterConfig.separate(self.acceptors, self.proposers, self.learners)
+            return ClusterConfig.separate(
+                self.acceptors, self.proposers, self.learners, self.quorum_system(base.acceptors)
+            )
+        except ConfigurationError as exc:
+            raise UsageError(str(exc)) from None
+
+    def value_names(self) -> tuple[str, ...]:
+        return tuple(f"v{i + 1}" for i in range(self.values))
+
+    def proposer_values(self) -> dict[int, Value]:
+        """Each proposer's client value: the i-th proposer proposes value i (mod --values)."""
+        names = self.value_names()
+        return {p: names[i % len(names)] for i, p in enumerate(self.cluster_config().proposers)}
+
+    def budgets(self) -> Budgets:
+        return Budgets(crashes=self.crashes, drops=self.drops, duplicates=self.duplicates, ballots=self.ballots)
+
+    def new_cluster(self, factory: NodeFactory | None = None) -> Cluster:
+        """A fresh reference cluster for this configuration."""
+        return Cluster(
+            self.cluster_config(),
+            factory if factory is not None else load_factory(self.impl),
+            network=self.network,
+            budgets=self.budgets(),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @staticmethod
+    def from_json(data: Mapping[str, Any]) -> CheckConfig:
+        known = {f.name for f in dataclasses.fields(CheckConfig)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise UsageError(f"unknown configuration keys {unknown}; known keys are {sorted(known)}")
+        return CheckConfig(**dict(data))
+
+
+def load_factory(spec: str) -> NodeFactory:
+    """Resolve `MODULE:FACTORY` to a node factory `(node_id, ClusterConfig) -> node`.
+
+    A `PaxosNode` subclass is accepted as is (built with `config=`); anything
+    else is called as `factory(node_id, config)`. The first node built is
+    checked against the node protocol.
+    """
+    module_name, sep, attr = spec.partition(":")
+    if not sep or not module_name or not attr:
+        raise UsageError(f"--impl {spec!r}: expected MODULE:FACTORY, e.g. paxos:PaxosNode or mypkg.node:make_node")
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:  # an import error of the user's code, any kind
+        raise UsageError(f"--impl {spec!r}: cannot import module {module_name!r}: {exc}") from None
+    target = getattr(module, attr, None)
+    if target is None:
+        raise UsageError(f"--impl {spec!r}: module {module_name!r} has no attribute {attr!r}")
+    if inspect.isclass(target) and issubclass(target, PaxosNode):
+        cls = target
+
+        def factory(node_id: int, config: ClusterConfig) -> Any:
+            return cls(node_id, config=config)
+    elif callable(target):
+        factory = target
+    else:
+        raise UsageError(f"--impl {spec!r}: {attr!r} is not callable; name a factory (node_id, config) -> node")
+    probe_config = ClusterConfig.separate(1, 1, 1)
+    try:
+        probe = factory(probe_config.acceptors[0], probe_config)
+    except Exception as exc:
+        raise UsageError(f"--impl {spec!r}: calling the factory as factory(node_id, config) failed: {exc}") from None
+    lacking = missing_methods(probe)
+    if lacking:
+        raise UsageError(
+            f"--impl {spec!r}: its nodes lack {', '.join(lacking)} of the node protocol (paxos.NodeProtocol)"
+        )
+    return factory  # type: ignore[return-value]

@@ -1,0 +1,496 @@
+"""The implementation model: a cluster of real nodes (ours or `--impl`) as a `checker.model.Model`.
+
+States are flat tuples of small integers: each node snapshot, each message
+and each envelope is interned once, the network is a bit set (set network)
+or a sorted tuple (bag network), and every node transition is computed once
+per (node state, input) and cached, since a node's next state depends only on
+its own state and the input. Semantics are those of `paxos.Cluster`, which
+`describe` replays to write traces (and so cross-checks this encoding).
+Properties come from `properties/`; nothing here defines one.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Hashable, Iterable, Iterator, Sequence
+
+from checker.config import CheckConfig, load_factory
+from checker.fingerprint import fp_hex
+from checker.impl_steps import action_row, describe_change, key_env, key_node, key_scalar, key_sent
+from checker.model import PropertyInfo, StepRow
+from paxos import (
+    Accepted,
+    AcceptorDurable,
+    Crash,
+    Deliver,
+    Drop,
+    Duplicate,
+    Envelope,
+    Message,
+    NodeFactory,
+    NodeProtocol,
+    Propose,
+    Restart,
+    Timeout,
+    Value,
+    resolve,
+)
+from paxos import Action as ClusterAction
+from properties.invariants import PROPERTIES, WorldView, failing, failing_steps
+from properties.refinement import Refinement
+
+# Action encoding (hashable, compact): (kind, node_index, argument)
+PROPOSE, TIMEOUT, DELIVER, DROP, DUPLICATE, CRASH, RESTART = range(7)
+KIND_NAMES = ("propose", "timeout", "deliver", "drop", "duplicate", "crash", "restart")
+
+ImplState = tuple[int, ...]  # see ImplModel: snapshots, net, crashed, used x3, started..., sent, proposed, fp
+
+
+class _ScalarKeys(dict[tuple[object, ...], int]):
+    """Stable Zobrist keys of scalar components (counters, flags), made on first use."""
+
+    def __missing__(self, key: tuple[object, ...]) -> int:
+        value = self[key] = key_scalar(*key)
+        return value
+Net = Any  # int bit set (set network) or sorted tuple of envelope ids (bag network)
+
+
+def _bits(mask: int) -> Iterator[int]:
+    while mask:
+        low = mask & -mask
+        yield low.bit_length() - 1
+        mask ^= low
+
+
+class ImplModel:
+    """Explore every interleaving of a cluster of nodes built by a factory, within `CheckConfig` bounds.
+
+    State layout, k nodes and p proposers:
+    `(snap_0 .. snap_{k-1}, net, crashed_mask, crashes_used, drops_used, duplicates_used,
+    started_0 .. started_{p-1}, sent_mask, proposed_mask, fingerprint)`. The fingerprint is
+    the XOR of stable per-component keys (Zobrist hashing), updated incrementally per step,
+    so it is the same in every process although the interned ids are not.
+    """
+
+    kind = "impl"
+
+    def __init__(self, cfg: CheckConfig, factory: NodeFactory | None = None, refinement: bool = True) -> None:
+        self.cfg = cfg
+        self.cc = cfg.cluster_config()
+        self.factory = factory if factory is not None else load_factory(cfg.impl)
+        self.ids = self.cc.node_ids
+        self.k = len(self.ids)
+        self.index = {n: i for i, n in enumerate(self.ids)}
+        self.nodes: list[NodeProtocol] = [self.factory(n, self.cc) for n in self.ids]
+        self.bag = cfg.network == "bag"
+        self.proposer_idx = [self.index[p] for p in self.cc.proposers]
+        self.p = len(self.proposer_idx)
+        self.acceptor_idx = [self.index[a] for a in self.cc.acceptors]
+        self.learner_idx = [self.index[n] for n in self.cc.learners]
+        pv = cfg.proposer_values()
+        self.values: tuple[Value, ...] = cfg.value_names()
+        self.proposal_of = [pv[p] for p in self.cc.proposers]
+        # interning tables
+        self.snaps: list[list[Hashable]] = [[] for _ in self.ids]
+        self.snap_id: list[dict[Hashable, int]] = [{} for _ in self.ids]
+        self.msgs: list[Message] = []
+        self.msg_id: dict[Message, int] = {}
+        self.envs: list[tuple[int, int]] = []  # (dst node index, msg id)
+        self.env_id: dict[tuple[int, int], int] = {}
+        self.accepted_mask = 0  # msg ids of Accepted messages
+        self._z_snap: list[list[int]] = [[] for _ in self.ids]
+        self._z_msg: list[int] = []
+        self._z_env_cache: dict[tuple[int, int], int] = {}
+        self._z = _ScalarKeys()
+        # caches
+        self._node_cache: dict[tuple[int, int, int, int], tuple[int, int, int, tuple[str, ...]]] = {}
+        self._always_cache: dict[tuple[Any, ...], tuple[str, ...]] = {}
+        self._sometimes_cache: dict[tuple[int, int], tuple[str, ...]] = {}
+        self._infos = tuple(PropertyInfo(p.name, p.kind, p.description) for p in PROPERTIES)
+        self.refinement = Refinement(self.cc, self.values, cfg.ballots) if refinement else None
+        if self.refinement is not None and not self.refinement.applicable:
+            self.refinement = None  # flexible quorums: Paxos.tla has one quorum system, so no mapping
+        self._refine_cache: dict[tuple[Any, Any], bool] = {}
+        if self.refinement is not None:
+            self._infos += (PropertyInfo("refines_spec", "step", self.refinement.description),)
+        self._initial = self._make_initial()
+
+    # -- interning ------------------------------------------------------------------------------
+
+    def _intern_snap(self, i: int, snap: Hashable) -> int:
+        table = self.snap_id[i]
+        sid = table.get(snap)
+        if sid is None:
+            sid = table[snap] = len(self.snaps[i])
+            self.snaps[i].append(snap)
+            self._z_snap[i].append(key_node(self.ids[i], snap))
+        return sid
+
+    def _intern_msg(self, msg: Message) -> int:
+        mid = self.msg_id.get(msg)
+        if mid is None:
+            mid = self.msg_id[msg] = len(self.msgs)
+            self.msgs.append(msg)
+            self._z_msg.append(key_sent(msg))
+            if isinstance(msg, Accepted):
+                self.accepted_mask |= 1 << mid
+        return mid
+
+    def _intern_env(self, dst: int, mid: int) -> int:
+        key = (dst, mid)
+        eid = self.env_id.get(key)
+        if eid is None:
+            eid = self.env_id[key] = len(self.envs)
+            self.envs.append(key)
+        return eid
+
+    def _make_initial(self) -> ImplState:
+        snaps = tuple(self._intern_snap(i, node.snapshot()) for i, node in enumerate(self.nodes))
+        net: Net = () if self.bag else 0
+        fp = 0
+        for i, sid in enumerate(snaps):
+            fp ^= self._z_snap[i][sid]
+        for j in range(self.p):
+            fp ^= self._z[("started", j, 0)]
+        for name in ("crashes", "drops", "duplicates"):
+            fp ^= self._z[(name, 0)]
+        return (*snaps, net, 0, 0, 0, 0, *([0] * self.p), 0, 0, fp)
+
+    # -- node transitions (cached) ----------------------------------------------------------------
+
+    def _node_step(self, i: int, sid: int, kind: int, arg: int) -> tuple[int, int, int, tuple[str, ...]]:
+        """(new snapshot id, envelope bits sent, message bits sent, step properties broken)."""
+        key = (i, sid, kind, arg)
+        hit = self._node_cache.get(key)
+        if hit is not None:
+            return hit
+        node = self.nodes[i]
+        node.restore(self.snaps[i][sid])
+        before = node.acceptor_state()
+        if kind == DELIVER:
+            outputs = node.on_message(self.msgs[arg])
+        elif kind == PROPOSE:
+            outputs = node.propose(self.proposal_of[arg])
+        elif kind == TIMEOUT:
+            outputs = node.on_timeout()
+        else:  # CRASH
+            node.crash()
+            outputs = []
+        after = node.acceptor_state()
+        new_sid = self._intern_snap(i, node.snapshot())
+        env_bits = msg_bits = 0
+        for dest, msg in outputs:
+            mid = self._intern_msg(msg)
+            msg_bits |= 1 << mid
+            for dst in resolve(self.cc, dest):
+                env_bits |= 1 << self._intern_env(self.index[dst], mid)
+        broken: tuple[str, ...] = ()
+        if before is not None and after is not None and before != after:
+            n = self.ids[i]
+            broken = tuple(name for name, _ in failing_steps(self._acc_view({n: before}), self._acc_view({n: after})))
+        result = (new_sid, env_bits, msg_bits, broken)
+        self._node_cache[key] = result
+        return result
+
+    def _acc_view(self, acceptors: dict[int, AcceptorDurable]) -> WorldView:
+        return WorldView(self.cc, acceptors, {}, frozenset(), frozenset())
+
+    # -- the Model interface ------------------------------------------------------------------------
+
+    def config(self) -> dict[str, object]:
+        return self.cfg.to_json()
+
+    def properties(self) -> Sequence[PropertyInfo]:
+        return self._infos
+
+    def initial_states(self) -> Iterable[ImplState]:
+        return (self._initial,)
+
+    def successors(self, state: ImplState) -> Iterator[tuple[tuple[int, int, int], ImplState]]:
+        k = self.k
+        net, crashed, c_used, d_used, u_used = state[k : k + 5]
+        sent, proposed, fp = state[-3], state[-2], state[-1]
+        cfg, zs, z = self.cfg, self._z_snap, self._z
+        for j, i in enumerate(self.proposer_idx):
+            if crashed >> i & 1:
+                continue
+            started = state[k + 5 + j]
+            if started == 0:
+                kind, arg = PROPOSE, j
+            elif started < cfg.ballots:
+                kind, arg = TIMEOUT, 0
+            else:
+                continue
+            new_sid, env_bits, msg_bits, _ = self._node_step(i, state[i], kind, arg)
+            new_net, dfp = self._add(net, env_bits)
+            dfp ^= zs[i][state[i]] ^ zs[i][new_sid] ^ self._z_msgs(msg_bits & ~sent)
+            dfp ^= z[("started", j, started)] ^ z[("started", j, started + 1)]
+            new_proposed = proposed
+            if kind == PROPOSE:
+                bit = 1 << self.values.index(self.proposal_of[j])
+                if not proposed & bit:
+                    new_proposed |= bit
+                    dfp ^= z[("proposed", self.proposal_of[j])]
+            succ = list(state)
+            succ[i] = new_sid
+            succ[k] = new_net
+            succ[k + 5 + j] = started + 1
+            succ[-3] = sent | msg_bits
+            succ[-2] = new_proposed
+            succ[-1] = fp ^ dfp
+            yield (kind, i, arg), tuple(succ)
+        envs = self.envs
+        for eid in self._distinct(net):
+            dst, mid = envs[eid]
+            if not crashed >> dst & 1:
+                new_sid, env_bits, msg_bits, _ = self._node_step(dst, state[dst], DELIVER, mid)
+                if self.bag:
+                    new_net, dfp = self._remove(net, eid)
+                    new_net, dfp2 = self._add(new_net, env_bits)
+                    dfp ^= dfp2
+                else:
+                    new_net, dfp = self._add(net, env_bits)
+                if new_sid != state[dst] or new_net != net or (sent | msg_bits) != sent:
+                    dfp ^= zs[dst][state[dst]] ^ zs[dst][new_sid] ^ self._z_msgs(msg_bits & ~sent)
+                    succ = list(state)
+                    succ[dst] = new_sid
+                    succ[k] = new_net
+                    succ[-3] = sent | msg_bits
+                    succ[-1] = fp ^ dfp
+                    yield (DELIVER, dst, eid), tuple(succ)
+            if self.bag:
+                if d_used < cfg.drops:
+                    new_net, dfp = self._remove(net, eid)
+                    succ = list(state)
+                    succ[k] = new_net
+                    succ[k + 3] = d_used + 1
+                    succ[-1] = fp ^ dfp ^ z[("drops", d_used)] ^ z[("drops", d_used + 1)]
+                    yield (DROP, dst, eid), tuple(succ)
+                if u_used < cfg.duplicates:
+                    new_net, dfp = self._add(net, 1 << eid)
+                    succ = list(state)
+                    succ[k] = new_net
+                    succ[k + 4] = u_used + 1
+                    succ[-1] = fp ^ dfp ^ z[("duplicates", u_used)] ^ z[("duplicates", u_used + 1)]
+                    yield (DUPLICATE, dst, eid), tuple(succ)
+        for i in range(k):
+            if crashed >> i & 1:
+                succ = list(state)
+                succ[k + 1] = crashed & ~(1 << i)
+                succ[-1] = fp ^ z[("crashed", self.ids[i])]
+                yield (RESTART, i, 0), tuple(succ)
+            elif c_used < cfg.crashes:
+                new_sid = self._node_step(i, state[i], CRASH, 0)[0]
+                succ = list(state)
+                succ[i] = new_sid
+                succ[k + 1] = crashed | (1 << i)
+                succ[k + 2] = c_used + 1
+                succ[-1] = (fp ^ zs[i][state[i]] ^ zs[i][new_sid] ^ z[("crashed", self.ids[i])]
+                            ^ z[("crashes", c_used)] ^ z[("crashes", c_used + 1)])
+                yield (CRASH, i, 0), tuple(succ)
+
+    # -- Zobrist fingerprints: each component's stable 64-bit key, XORed; updated per step ----------
+
+    def _z_msgs(self, bits: int) -> int:
+        out = 0
+        zm = self._z_msg
+        while bits:
+            low = bits & -bits
+            out ^= zm[low.bit_length() - 1]
+            bits ^= low
+        return out
+
+    def _z_env(self, eid: int, count: int) -> int:
+        """Key of envelope `eid` being in the network `count` times (0: absent, key 0)."""
+        if count == 0:
+            return 0
+        key = (eid, count)
+        hit = self._z_env_cache.get(key)
+        if hit is None:
+            dst, mid = self.envs[eid]
+            hit = self._z_env_cache[key] = key_env(self.ids[dst], self.msgs[mid], count)
+        return hit
+
+    def _distinct(self, net: Net) -> Iterable[int]:
+        return sorted(set(net)) if self.bag else _bits(net)
+
+    def _add(self, net: Net, env_bits: int) -> tuple[Net, int]:
+        """The network with the envelopes of `env_bits` added, and the fingerprint change."""
+        if not env_bits:
+            return net, 0
+        dfp = 0
+        if not self.bag:
+            for eid in _bits(env_bits & ~net):
+                dfp ^= self._z_env(eid, 1)
+            return net | env_bits, dfp
+        items = list(net)
+        for eid in _bits(env_bits):
+            c = items.count(eid)
+            dfp ^= self._z_env(eid, c) ^ self._z_env(eid, c + 1)
+            items.append(eid)
+        return tuple(sorted(items)), dfp
+
+    def _remove(self, net: Net, eid: int) -> tuple[Net, int]:
+        items = list(net)
+        c = items.count(eid)
+        items.remove(eid)
+        return tuple(items), self._z_env(eid, c) ^ self._z_env(eid, c - 1)
+
+    def fingerprint(self, state: ImplState) -> int:
+        """Stable across processes: XOR of the components' stable keys (Zobrist), kept in the state."""
+        return state[-1]
+
+    def recompute_fingerprint(self, state: ImplState) -> int:
+        """The fingerprint from scratch (tests check it equals the incremental one)."""
+        k, z = self.k, self._z
+        fp = 0
+        for i in range(k):
+            fp ^= self._z_snap[i][state[i]]
+        net = state[k]
+        if self.bag:
+            for eid in set(net):
+                fp ^= self._z_env(eid, net.count(eid))
+        else:
+            for eid in _bits(net):
+                fp ^= self._z_env(eid, 1)
+        for i in _bits(state[k + 1]):
+            fp ^= z[("crashed", self.ids[i])]
+        for name, used in zip(("crashes", "drops", "duplicates"), state[k + 2 : k + 5]):
+            fp ^= z[(name, used)]
+        for j in range(self.p):
+            fp ^= z[("started", j, state[k + 5 + j])]
+        fp ^= self._z_msgs(state[-3])
+        for b in _bits(state[-2]):
+            fp ^= z[("proposed", self.values[b])]
+        return fp
+
+    def violated(self, state: ImplState) -> Sequence[str]:
+        sent_acc = state[-3] & self.accepted_mask
+        key = (tuple(state[i] for i in self.acceptor_idx), tuple(state[i] for i in self.learner_idx),
+               sent_acc, state[-2])
+        hit = self._always_cache.get(key)
+        if hit is None:
+            hit = self._always_cache[key] = tuple(name for name, _ in failing(self.view(state)))
+        return hit
+
+    def witnessed(self, state: ImplState) -> Sequence[str]:
+        key = (state[-3] & self.accepted_mask, state[-2])
+        hit = self._sometimes_cache.get(key)
+        if hit is None:
+            view = self.view(state)
+            hit = self._sometimes_cache[key] = tuple(
+                p.name for p in PROPERTIES if p.kind == "sometimes" and p.check(view) is None
+            )
+        return hit
+
+    def step_violated(self, state: ImplState, action: tuple[int, int, int], succ: ImplState) -> Sequence[str]:
+        kind, i, arg = action
+        broken: tuple[str, ...] = ()
+        if kind in (DELIVER, PROPOSE, TIMEOUT, CRASH):
+            mid_or_arg = self.envs[arg][1] if kind == DELIVER else arg
+            broken = self._node_step(i, state[i], kind, mid_or_arg)[3]
+        if self.refinement is not None and not self._refines(state, succ):
+            broken += ("refines_spec",)
+        return broken
+
+    def _refines(self, state: ImplState, succ: ImplState) -> bool:
+        acc = self.acceptor_idx
+        key_s = (tuple(state[i] for i in acc), state[-3])
+        key_t = (tuple(succ[i] for i in acc), succ[-3])
+        if key_s == key_t:
+            return True
+        hit = self._refine_cache.get((key_s, key_t))
+        if hit is None:
+            ref = self.refinement
+            assert ref is not None
+            before = ref.abstract(self.acceptor_states(state), self.sent_messages(state))
+            after = ref.abstract(self.acceptor_states(succ), self.sent_messages(succ))
+            hit = self._refine_cache[(key_s, key_t)] = ref.explain(before, after) is not None
+        return hit
+
+    # -- views, decoding, descriptions --------------------------------------------------------------
+
+    def node_states(self, state: ImplState) -> tuple[Hashable, ...]:
+        return tuple(self.snaps[i][state[i]] for i in range(self.k))
+
+    def acceptor_states(self, state: ImplState) -> dict[int, AcceptorDurable]:
+        out = {}
+        for i in self.acceptor_idx:
+            node = self.nodes[i]
+            node.restore(self.snaps[i][state[i]])
+            acc = node.acceptor_state()
+            if acc is not None:
+                out[self.ids[i]] = acc
+        return out
+
+    def sent_messages(self, state: ImplState) -> frozenset[Message]:
+        return frozenset(self.msgs[m] for m in _bits(state[-3]))
+
+    def view(self, state: ImplState) -> WorldView:
+        learned = {}
+        for i in self.learner_idx:
+            node = self.nodes[i]
+            node.restore(self.snaps[i][state[i]])
+            learned[self.ids[i]] = node.learned()
+        history = frozenset(m for m in self.sent_messages(state) if isinstance(m, Accepted))
+        proposed = frozenset(v for b, v in enumerate(self.values) if state[-2] >> b & 1)
+        return WorldView(self.cc, self.acceptor_states(state), learned, history, proposed)
+
+    def world(self, state: ImplState) -> Hashable:
+        """The state as `paxos.Cluster.snapshot()` would give it (same shape, same fingerprint)."""
+        k = self.k
+        net = state[k]
+        counts: dict[Envelope, int] = {}
+        for eid in (net if self.bag else _bits(net)):
+            dst, mid = self.envs[eid]
+            env = Envelope(self.ids[dst], self.msgs[mid])
+            counts[env] = counts.get(env, 0) + 1
+        crashed = frozenset(self.ids[i] for i in _bits(state[k + 1]))
+        started = tuple(state[k + 5 : k + 5 + self.p])
+        proposed = frozenset(v for b, v in enumerate(self.values) if state[-2] >> b & 1)
+        return (self.node_states(state), frozenset(counts.items()), crashed, tuple(state[k + 2 : k + 5]),
+                started, self.sent_messages(state), proposed)
+
+    def cluster_action(self, action: tuple[int, int, int]) -> ClusterAction:
+        """The `paxos.Cluster` action this model action stands for."""
+        kind, i, arg = action
+        node = self.ids[i]
+        if kind == PROPOSE:
+            return Propose(node, self.proposal_of[arg])
+        if kind == TIMEOUT:
+            return Timeout(node)
+        if kind == CRASH:
+            return Crash(node)
+        if kind == RESTART:
+            return Restart(node)
+        dst, mid = self.envs[arg]
+        env = Envelope(self.ids[dst], self.msgs[mid])
+        return {DELIVER: Deliver, DROP: Drop, DUPLICATE: Duplicate}[kind](env)
+
+    def describe(self, state: ImplState, action: tuple[int, int, int], succ: ImplState) -> StepRow:
+        kind, i, arg = action
+        before, after = self.acceptor_states(state), self.acceptor_states(succ)
+        n = self.ids[i]
+        lv = self.view(state).learned, self.view(succ).learned
+        new_msgs = self.sent_messages(succ) - self.sent_messages(state)
+        sent = sorted(f"{type(m).__name__} {m.bal}" for m in new_msgs)
+        extra = {CRASH: "crashed", RESTART: "restarted", DROP: "message lost", DUPLICATE: "message duplicated"}
+        change = describe_change(before.get(n), after.get(n), lv[0].get(n), lv[1].get(n), sent, extra.get(kind, ""))
+        return action_row(self.cluster_action(action), change)
+
+    def describe_state(self, state: ImplState) -> str:
+        accs = self.acceptor_states(state)
+        parts = [f"a{a}:{s.promised}/{s.accepted_bal}" for a, s in sorted(accs.items())]
+        chosen = sorted(map(str, {m.val for m in self.view(state).history}))
+        return " ".join(parts) + (f" accepted-values {','.join(chosen)}" if chosen else "")
+
+    def fingerprint_text(self, state: ImplState) -> str:
+        return fp_hex(self.fingerprint(state))
+
+    def coverage_keys(self, action: tuple[int, int, int]) -> Sequence[tuple[str, str]]:
+        kind, _, arg = action
+        keys = [("actions", KIND_NAMES[kind])]
+        if kind == DELIVER:
+            keys.append(("messages", type(self.msgs[self.envs[arg][1]]).__name__))
+        if kind in (DROP, DUPLICATE, CRASH, RESTART):
+            keys.append(("faults", KIND_NAMES[kind]))
+        return keys

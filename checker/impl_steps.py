@@ -1,0 +1,159 @@
+"""Implementation steps as people and traces see them: action <-> trace row, and the state change.
+
+Owns the mapping between `paxos.Cluster` actions and `StepRow`s, the text of a
+node's state change, and the world fingerprint of a cluster. Used by the
+explorer (to write traces), replay, minimize and the Hypothesis machine, so
+that every trace is written and read one way.
+"""
+
+from __future__ import annotations
+
+from paxos import (
+    Action,
+    AcceptorDurable,
+    Cluster,
+    Crash,
+    Deliver,
+    Drop,
+    Duplicate,
+    Propose,
+    Restart,
+    Timeout,
+    Value,
+    message_fields,
+)
+from checker.fingerprint import fingerprint_object, fp_hex
+from checker.model import StepRow
+
+#: Trace event name of each action type.
+EVENT_OF: dict[type, str] = {
+    Propose: "propose", Deliver: "deliver", Drop: "drop", Duplicate: "duplicate",
+    Crash: "crash", Restart: "restart", Timeout: "timeout",
+}
+
+
+def acting_node(action: Action) -> int:
+    """The node whose state the action may change."""
+    if isinstance(action, (Deliver, Drop, Duplicate)):
+        return action.env.dst
+    return action.node
+
+
+def action_row(action: Action, change: str = "") -> StepRow:
+    """The trace row of `action` (without fingerprint)."""
+    event = EVENT_OF[type(action)]
+    if isinstance(action, (Deliver, Drop, Duplicate)):
+        fields = message_fields(action.env.msg)
+        fields.pop("state_change", None)
+        return StepRow(event=event, node=str(action.env.dst), peer=str(action.env.src), state_change=change, **fields)
+    if isinstance(action, Propose):
+        return StepRow(event=event, node=str(action.node), value=str(action.value), state_change=change)
+    return StepRow(event=event, node=str(action.node), state_change=change)
+
+
+def row_key(row: StepRow) -> tuple[str, ...]:
+    """What identifies an action in a row (everything but the state change)."""
+    return (row.event, row.node, row.peer, row.msg_type, row.bal, row.value, row.max_vbal, row.max_val)
+
+
+def key_node(node_id: int, snapshot: object) -> int:
+    """Zobrist key of node `node_id` being in state `snapshot`."""
+    return fingerprint_object(("node", node_id, snapshot))
+
+
+def key_env(dst: int, msg: object, count: int) -> int:
+    """Zobrist key of `count` copies of `msg` addressed to `dst` being in the network."""
+    return fingerprint_object(("env", dst, msg, count))
+
+
+def key_sent(msg: object) -> int:
+    """Zobrist key of `msg` having been sent (ghost history)."""
+    return fingerprint_object(("sent", msg))
+
+
+def key_scalar(*key: object) -> int:
+    """Zobrist key of a counter or flag, e.g. ("crashed", node_id), ("started", j, n)."""
+    return fingerprint_object(("scalar", *key))
+
+
+def world_fingerprint(cluster: Cluster) -> str:
+    """The stable fingerprint of the whole world (the trace's `fingerprint` column).
+
+    The XOR of one key per component, exactly as the explorer's `ImplModel`
+    keeps it incrementally, so the two agree on every state.
+    """
+    fp = 0
+    for node_id in cluster.config.node_ids:
+        fp ^= key_node(node_id, cluster.nodes[node_id].snapshot())
+    for env, count in cluster.in_flight.items():
+        fp ^= key_env(env.dst, env.msg, count)
+    for node_id in cluster.crashed:
+        fp ^= key_scalar("crashed", node_id)
+    for name in ("crashes", "drops", "duplicates"):
+        fp ^= key_scalar(name, cluster.used[name])
+    for j, p in enumerate(cluster.config.proposers):
+        fp ^= key_scalar("started", j, cluster.ballots_started[p])
+    for msg in cluster.sent:
+        fp ^= key_sent(msg)
+    for value in cluster.proposed:
+        fp ^= key_scalar("proposed", value)
+    return fp_hex(fp)
+
+
+def _acceptor_text(state: AcceptorDurable | None) -> tuple[str, str]:
+    if state is None:
+        return "", ""
+    return str(state.promised), f"{state.accepted_bal}:{state.accepted_val}" if not state.accepted_bal.is_bottom else "-"
+
+
+def describe_change(
+    before_acc: AcceptorDurable | None,
+    after_acc: AcceptorDurable | None,
+    before_learned: Value,
+    after_learned: Value,
+    sent: list[str],
+    extra: str = "",
+) -> str:
+    """A short text of what one step changed in one node, from what the node protocol exposes."""
+    parts = []
+    (bp, ba), (ap, aa) = _acceptor_text(before_acc), _acceptor_text(after_acc)
+    if bp != ap:
+        parts.append(f"promised {bp} -> {ap}")
+    if ba != aa:
+        parts.append(f"accepted {ba} -> {aa}")
+    if before_learned != after_learned:
+        parts.append(f"learned {before_learned} -> {after_learned}")
+    if extra:
+        parts.append(extra)
+    if sent:
+        parts.append("sent " + ", ".join(sent))
+    return "; ".join(parts)
+
+
+def step_cluster(cluster: Cluster, action: Action) -> StepRow:
+    """Apply `action` to `cluster` and return its trace row with the state change."""
+    node_id = acting_node(action)
+    node = cluster.nodes.get(node_id)
+    before_acc = node.acceptor_state() if node is not None else None
+    before_learned = node.learned() if node is not None else None
+    sent = cluster.step(action)
+    msgs: dict[str, list[int]] = {}
+    for env in sent:
+        msgs.setdefault(f"{type(env.msg).__name__} {env.msg.bal}", []).append(env.dst)
+    sent_text = [f"{m} to {','.join(map(str, dsts))}" for m, dsts in msgs.items()]
+    extra = {Crash: "crashed", Restart: "restarted", Drop: "message lost", Duplicate: "message duplicated"}.get(
+        type(action), ""
+    )
+    change = ""
+    if node is not None:
+        change = describe_change(before_acc, node.acceptor_state(), before_learned, node.learned(), sent_text, extra)
+    return action_row(action, change)
+
+
+def find_action(cluster: Cluster, row: StepRow, values: tuple[Value, ...]) -> Action | None:
+    """The enabled action of `cluster` that `row` describes, or None if no enabled action matches."""
+    key = row_key(row)
+    for action in cluster.enabled(values):
+        if row_key(action_row(action)) == key:
+            return action
+    return None

@@ -1,0 +1,347 @@
+"""What every search strategy shares: limits, options, progress, paths, results and verdicts.
+
+Owns the meaning of a verdict (held / violated / unknown, exhaustive or bounded) and the
+rebuilding of a concrete path from fingerprints. It must not choose a visiting order: that
+is bfs.py, dfs.py, random_walk.py and swarm.py, one strategy each.
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Literal, Sequence
+
+from checker.model import Action, Model, PropertyInfo, State
+
+StopReason = Literal["max_states", "max_depth", "time_limit", "interrupted", "violation"]
+Status = Literal["held", "violated", "unknown"]
+STRATEGIES = ("bfs", "dfs", "random", "swarm")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds of one search; None means unbounded.
+
+    `max_depth` counts states on a path as TLC does (the initial state is depth 1), so
+    `max_depth=1` checks only the initial states. `time_limit` is in seconds.
+    """
+
+    max_states: int | None = None
+    max_depth: int | None = None
+    time_limit: float | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("max_states", "max_depth"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(f"{name} must be at least 1 (or None for no limit), got {value}")
+        if self.time_limit is not None and self.time_limit <= 0:
+            raise ValueError(f"time_limit must be positive seconds (or None), got {self.time_limit}")
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What a progress line shows: distinct states, frontier size, depth, rate."""
+
+    states: int
+    frontier: int
+    depth: int
+    seconds: float
+    states_per_sec: float
+
+
+ProgressFn = Callable[[Progress], None]
+TransitionFn = Callable[[State, Action, State], None]
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    """How to search. Strategies ignore the options that do not apply to them.
+
+    `stop_on_first_violation`: stop at the first violated property (stopped_by
+    'violation', not exhaustive) instead of continuing to settle every property.
+    `symmetry`: store one representative per orbit (the model's `canonical(state)` hook).
+    `on_transition(state, action, succ)`: called for every transition (BFS/DFS, one
+    process; `succ` is the stored form, i.e. canonical under symmetry).
+    `coverage`: count the model's `coverage_keys(action)` over all transitions.
+    `walks`, `seed`, `workers`: random walks and swarm; `workers` also for BFS.
+    """
+
+    limits: Limits = Limits()
+    stop_on_first_violation: bool = False
+    symmetry: bool = False
+    progress: ProgressFn | None = None
+    progress_interval: float = 1.0
+    on_transition: TransitionFn | None = None
+    coverage: bool = False
+    walks: int = 1000
+    walk_depth: int = 60
+    seed: int = 0
+    workers: int = 1
+
+
+@dataclass(frozen=True)
+class Path:
+    """A real path of the model: an initial state, then (action, state) per step."""
+
+    initial: State
+    steps: tuple[tuple[Action, State], ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def states(self) -> list[State]:
+        return [self.initial] + [s for _, s in self.steps]
+
+    def actions(self) -> list[Action]:
+        return [a for a, _ in self.steps]
+
+    @property
+    def last(self) -> State:
+        return self.steps[-1][1] if self.steps else self.initial
+
+
+@dataclass(frozen=True)
+class PropertyResult:
+    """The verdict on one property; `path` is the counterexample (always/step) or witness (sometimes)."""
+
+    name: str
+    kind: str
+    status: Status
+    path: Path | None = None
+
+
+@dataclass
+class SearchResult:
+    """Everything a run found. `exhaustive` is True only if every reachable state was visited."""
+
+    strategy: str
+    states: int
+    transitions: int
+    depth: int
+    seconds: float
+    exhaustive: bool
+    stopped_by: StopReason | None
+    properties: list[PropertyResult]
+    states_per_depth: list[int] = field(default_factory=list)
+    coverage: dict[str, dict[str, int]] | None = None
+    bytes_per_state: float | None = None
+    collision_probability: float | None = None
+    symmetry_reduction: float | None = None
+    unreduced_states: int | None = None
+    peak_rss_mb: float = 0.0
+    workers: int = 1
+
+    def status(self, name: str) -> Status:
+        for p in self.properties:
+            if p.name == name:
+                return p.status
+        raise KeyError(f"no property named {name!r}; known: {[p.name for p in self.properties]}")
+
+    def prop(self, name: str) -> PropertyResult:
+        for p in self.properties:
+            if p.name == name:
+                return p
+        raise KeyError(f"no property named {name!r}")
+
+    @property
+    def violated(self) -> list[PropertyResult]:
+        return [p for p in self.properties if p.status == "violated"]
+
+    @property
+    def states_per_sec(self) -> float:
+        return self.states / self.seconds if self.seconds > 0 else 0.0
+
+    def summary_fields(self) -> dict[str, Any]:
+        """The run-summary keys of docs/formats.md that come from the search itself."""
+        return {
+            "strategy": self.strategy,
+            "exhaustive": self.exhaustive,
+            "stopped_by": self.stopped_by,
+            "states": self.states,
+            "transitions": self.transitions,
+            "depth": self.depth,
+            "seconds": round(self.seconds, 3),
+            "peak_rss_mb": round(self.peak_rss_mb, 1),
+            "states_per_depth": list(self.states_per_depth),
+            "coverage": self.coverage,
+            "symmetry_reduction": self.symmetry_reduction,
+        }
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process and its finished children, in MiB."""
+    to_bytes = 1.0 if sys.platform == "darwin" else 1024.0  # ru_maxrss: bytes on macOS, KiB on Linux
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, kids) * to_bytes / (1024.0 * 1024.0)
+
+
+class Verdicts:
+    """Collects the first violation / witness per property and turns them into statuses.
+
+    Rules: a violated `always`/`step` property is `violated`; otherwise `held` if the
+    search was exhaustive, else `unknown`. A witnessed `sometimes` property is `held`;
+    otherwise `violated` after an exhaustive search (the model is vacuous), else `unknown`.
+    """
+
+    def __init__(self, props: Sequence[PropertyInfo]) -> None:
+        self.props = list(props)
+        self.paths: dict[str, Path] = {}
+        self.found_depth: dict[str, int] = {}
+
+    def pending_sometimes(self) -> set[str]:
+        return {p.name for p in self.props if p.kind == "sometimes" and p.name not in self.paths}
+
+    def has_step_properties(self) -> bool:
+        return any(p.kind == "step" for p in self.props)
+
+    def record(self, name: str, path: Path) -> bool:
+        """Keep `path` if it is the first or shorter than the one kept; True if kept."""
+        old = self.paths.get(name)
+        if old is not None and len(old) <= len(path):
+            return False
+        self.paths[name] = path
+        return True
+
+    def any_violation(self) -> bool:
+        kinds = {p.name: p.kind for p in self.props}
+        return any(kinds.get(n) != "sometimes" for n in self.paths)
+
+    def results(self, exhaustive: bool) -> list[PropertyResult]:
+        out = []
+        for p in self.props:
+            path = self.paths.get(p.name)
+            status: Status
+            if p.kind == "sometimes":
+                status = "held" if path is not None else ("violated" if exhaustive else "unknown")
+            else:
+                status = "violated" if path is not None else ("held" if exhaustive else "unknown")
+            out.append(PropertyResult(p.name, p.kind, status, path))
+        return out
+
+
+class Clock:
+    """Time limit and progress throttling for one search."""
+
+    def __init__(self, options: SearchOptions) -> None:
+        self.start = time.monotonic()
+        self.deadline = None if options.limits.time_limit is None else self.start + options.limits.time_limit
+        self.progress = options.progress
+        self.interval = options.progress_interval
+        self._next_report = self.start + self.interval
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.start
+
+    def expired(self) -> bool:
+        return self.deadline is not None and time.monotonic() >= self.deadline
+
+    def tick(self, states: int, frontier: int, depth: int, force: bool = False) -> None:
+        if self.progress is None:
+            return
+        now = time.monotonic()
+        if not force and now < self._next_report:
+            return
+        self._next_report = now + self.interval
+        secs = now - self.start
+        self.progress(Progress(states, frontier, depth, secs, states / secs if secs > 0 else 0.0))
+
+
+def canonical_fn(model: Model, symmetry: bool) -> Callable[[State], State] | None:
+    """The model's `canonical` hook if symmetry is asked for; a clear error if it has none."""
+    if not symmetry:
+        return None
+    fn = getattr(model, "canonical", None)
+    if fn is None:
+        raise ValueError(f"symmetry reduction needs a model with canonical(state); {type(model).__name__} has none")
+    return fn  # type: ignore[no-any-return]
+
+
+def replay_fingerprints(model: Model, fps: Sequence[int], symmetry: bool = False) -> Path:
+    """Rebuild a concrete path whose (canonical, under symmetry) states have the fingerprints `fps`.
+
+    Under symmetry the stored states are orbit representatives; each step here picks a
+    concrete successor of the concrete state so far whose canonical form has the next
+    fingerprint, so the result is a real path of the unreduced model.
+    """
+    canon = canonical_fn(model, symmetry)
+
+    def key(s: State) -> int:
+        return model.fingerprint(canon(s) if canon is not None else s)
+
+    initial = _first_state(model, fps[0], key)
+    current = initial
+    steps: list[tuple[Action, State]] = []
+    for target in fps[1:]:
+        for action, t in model.successors(current):
+            if key(t) == target:
+                steps.append((action, t))
+                current = t
+                break
+        else:
+            raise RuntimeError(f"no successor matches fingerprint {target:016x} (non-deterministic model?)")
+    return Path(initial, tuple(steps))
+
+
+def _first_state(model: Model, fp: int, key: Callable[[State], int]) -> State:
+    for s in model.initial_states():
+        if key(s) == fp:
+            return s
+    raise RuntimeError("no initial state has the first fingerprint of the path")
+
+
+def path_from_states(model: Model, states: Sequence[State]) -> Path:
+    """Attach actions to a sequence of states in which each is a successor of the previous one."""
+    steps: list[tuple[Action, State]] = []
+    for s, t in zip(states, states[1:]):
+        for action, u in model.successors(s):
+            if u == t:
+                steps.append((action, t))
+                break
+        else:
+            raise RuntimeError("consecutive states are not a transition of the model")
+    return Path(states[0], tuple(steps))
+
+
+def action_kind(model: Model, action: Action) -> str:
+    """The model's `action_kind(action)` hook, else the first element of a tuple action, else str."""
+    fn = getattr(model, "action_kind", None)
+    if fn is not None:
+        return str(fn(action))
+    if isinstance(action, tuple) and action and isinstance(action[0], str):
+        return action[0]
+    return str(action)
+
+
+def count_coverage(model: Model, action: Action, counts: dict[str, dict[str, int]]) -> None:
+    """Add one transition to coverage counts: the model's `coverage_keys(action)` or its action kind."""
+    fn = getattr(model, "coverage_keys", None)
+    pairs = fn(action) if fn is not None else (("actions", action_kind(model, action)),)
+    for category, key in pairs:
+        bucket = counts.setdefault(category, {})
+        bucket[key] = bucket.get(key, 0) + 1
+
+
+def search(model: Model, strategy: str = "bfs", options: SearchOptions | None = None) -> SearchResult:
+    """Run one strategy by name: 'bfs', 'dfs', 'random' or 'swarm'."""
+    opts = options or SearchOptions()
+    if strategy == "bfs":
+        from checker.bfs import bfs
+
+        return bfs(model, opts)
+    if strategy == "dfs":
+        from checker.dfs import dfs
+
+        return dfs(model, opts)
+    if strategy == "random":
+        from checker.random_walk import random_walks
+
+        return random_walks(model, opts)
+    if strategy == "swarm":
+        from checker.swarm import swarm
+
+        return swarm(model, opts)
+    raise ValueError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")

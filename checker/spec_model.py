@@ -1,0 +1,502 @@
+"""The Spec (Paxos.tla) as a fast `Model`: states are Python ints (bit sets), successors are cached.
+
+Owns the bit encoding of Spec states, successor caches per acceptor local state and per
+message subset, the named invariants, symmetry (acceptor and value permutations) and the
+planted-bug variants. It must agree state for state with properties/spec.py (tests check it)
+and must not contain search logic.
+"""
+
+from __future__ import annotations
+
+from itertools import permutations
+from typing import Callable, Hashable, Sequence
+
+from checker.fingerprint import FpArray, fingerprint_int, fingerprints_of_ints
+from checker.model import PropertyInfo, StepRow
+from properties.spec import Msg1a, Msg1b, Msg2a, Msg2b, SpecConfig, SpecState
+
+SpecAction = tuple[str, tuple[int, ...]]
+
+#: Planted bugs for testing the checker: name -> what the buggy Spec does differently.
+BUGS: dict[str, str] = {
+    "phase2a_ignores_1b": "Phase2a may propose any value once a quorum has promised, ignoring reported votes",
+    "phase2b_ignores_maxbal": "Phase2b votes on any 2a message, even below the acceptor's promise (maxBal)",
+}
+
+PROPERTIES: tuple[PropertyInfo, ...] = (
+    PropertyInfo("agreement", "always", "At most one value is chosen."),
+    PropertyInfo("validity", "always", "A chosen value was proposed in some 2a message."),
+    PropertyInfo("inv_accepted_below_promise", "always", "maxVBal[a] <= maxBal[a] for every acceptor."),
+    PropertyInfo("inv_vote_recorded", "always", "An acceptor's last vote <<maxVBal, maxVal>> has its 2b message (Inv2)."),
+    PropertyInfo("inv_1b_sound", "always", "A 1b message's ballot is <= the sender's maxBal and its vote was cast (Inv3)."),
+    PropertyInfo("inv_2a_unique", "always", "At most one 2a message per ballot (Inv4)."),
+    PropertyInfo("inv_2a_safe", "always", "Every 2a value is shown safe at its ballot by some quorum (Inv4)."),
+    PropertyInfo("inv_2b_has_2a", "always", "Every 2b vote follows a 2a message of its ballot and value."),
+    PropertyInfo("sometimes_chosen", "sometimes", "Some value can be chosen at all."),
+)
+
+
+class SpecModel:
+    """Paxos.tla over `SpecConfig`, states encoded as ints; see `encode`/`decode`.
+
+    Bit layout, least significant first: each acceptor's local state (maxBal, last vote)
+    as a code of `lw` bits; then one bit per possible 2b, 1b, 1a and 2a message.
+    """
+
+    kind = "spec"
+
+    def __init__(self, cfg: SpecConfig, bug: str | None = None) -> None:
+        if bug is not None and bug not in BUGS:
+            raise ValueError(f"unknown planted bug {bug!r}; choose one of {', '.join(BUGS)}")
+        self.cfg = cfg
+        self.bug = bug
+        A, B, V = cfg.acceptors, cfg.ballots, len(cfg.value_names)
+        self.A, self.B, self.V = A, B, V
+        self.nv = nv = 1 + B * V  # vote codes: 0 = none, 1 + vb*V + v
+        self.nl = nl = (B + 1) * nv  # local codes: (maxBal + 1) * nv + vote
+        self.lw = lw = max(1, (nl - 1).bit_length())
+        self.lm = (1 << lw) - 1
+        self.off_2b = A * lw
+        self.off_1b = self.off_2b + A * B * V
+        self.off_1a = self.off_1b + B * A * nv
+        self.off_2a = self.off_1a + B
+        self.nbits = self.off_2a + B * V
+        self.width = (self.nbits + 7) // 8
+        self.quorums = [sorted(q) for q in cfg.quorum_list]
+        self._gcache: dict[int, tuple[list[int], list[tuple[SpecAction, int]]]] = {}
+        self._acaches: list[dict[int, tuple[list[int], list[tuple[SpecAction, int, int]]]]] = [
+            {} for _ in range(A)
+        ]
+        self._p2a_cache: dict[tuple[int, int], list[int]] = {}
+        mask_2b = ((1 << (A * B * V)) - 1) << self.off_2b
+        mask_2a = ((1 << (B * V)) - 1) << self.off_2a
+        locals_mask = (1 << (A * lw)) - 1
+        self._mask_2b = mask_2b
+        # Each invariant group depends only on the bits of its mask, so its verdict is cached per key.
+        checks: list[tuple[int, dict[int, tuple[str, ...]], Callable[[int], list[str]]]] = []
+        for a in range(A):
+            m = (self.lm << (a * lw)) | (((1 << (B * V)) - 1) << self.bit_2b(a, 0, 0))
+            for b in range(B):
+                m |= ((1 << nv) - 1) << self.bit_1b(b, a, 0)
+            checks.append((m, {}, lambda s, a=a: self._acceptor_invariants(s, a)))  # type: ignore[misc]
+        checks.append((mask_2b | mask_2a, {}, self._message_invariants))
+        checks.append((locals_mask | mask_2b | mask_2a, {}, self._inv_safe))
+        self._checks = checks
+        self._chosen_cache: dict[int, frozenset[int]] = {}
+        self._group: list[tuple[tuple[int, ...], tuple[int, ...]]] | None = None
+        self._tables: list[list[int]] = []
+        self.successor_states: Callable[[int], list[int]] = (
+            self._succ_xor if bug is None else self._succ_general
+        )
+
+    # -- encoding ------------------------------------------------------------------------
+    def bit_2b(self, a: int, b: int, v: int) -> int:
+        return self.off_2b + (a * self.B + b) * self.V + v
+
+    def bit_1b(self, b: int, a: int, vote: int) -> int:
+        return self.off_1b + (b * self.A + a) * self.nv + vote
+
+    def bit_1a(self, b: int) -> int:
+        return self.off_1a + b
+
+    def bit_2a(self, b: int, v: int) -> int:
+        return self.off_2a + b * self.V + v
+
+    def vote_code(self, vbal: int, val: int | None) -> int:
+        return 0 if vbal < 0 or val is None else 1 + vbal * self.V + val
+
+    def vote_of(self, code: int) -> tuple[int, int | None]:
+        if code == 0:
+            return -1, None
+        vb, v = divmod(code - 1, self.V)
+        return vb, v
+
+    def local(self, s: int, a: int) -> tuple[int, int]:
+        """(maxBal, vote code) of acceptor a."""
+        mb1, vote = divmod((s >> (a * self.lw)) & self.lm, self.nv)
+        return mb1 - 1, vote
+
+    def encode(self, st: SpecState) -> int:
+        """The int of a readable SpecState (values by their index in cfg.value_names)."""
+        vidx = {v: i for i, v in enumerate(self.cfg.value_names)}
+        s = 0
+        for a in range(self.A):
+            val = None if st.max_val[a] is None else vidx[st.max_val[a]]
+            code = (st.max_bal[a] + 1) * self.nv + self.vote_code(st.max_vbal[a], val)
+            s |= code << (a * self.lw)
+        for m in st.msgs:
+            if isinstance(m, Msg1a):
+                s |= 1 << self.bit_1a(m.bal)
+            elif isinstance(m, Msg1b):
+                mval = None if m.mval is None else vidx[m.mval]
+                s |= 1 << self.bit_1b(m.bal, m.acc, self.vote_code(m.mbal, mval))
+            elif isinstance(m, Msg2a):
+                s |= 1 << self.bit_2a(m.bal, vidx[m.val])
+            else:
+                s |= 1 << self.bit_2b(m.acc, m.bal, vidx[m.val])
+        return s
+
+    def decode(self, s: int) -> SpecState:
+        """The readable SpecState of an int state."""
+        names = self.cfg.value_names
+        mb, mvb, mv = [], [], []
+        for a in range(self.A):
+            bal, vote = self.local(s, a)
+            vb, v = self.vote_of(vote)
+            mb.append(bal)
+            mvb.append(vb)
+            mv.append(None if v is None else names[v])
+        msgs: set[object] = set()
+        for b in range(self.B):
+            if s >> self.bit_1a(b) & 1:
+                msgs.add(Msg1a(b))
+            for v in range(self.V):
+                if s >> self.bit_2a(b, v) & 1:
+                    msgs.add(Msg2a(b, names[v]))
+                for a in range(self.A):
+                    if s >> self.bit_2b(a, b, v) & 1:
+                        msgs.add(Msg2b(a, b, names[v]))
+            for a in range(self.A):
+                for code in range(self.nv):
+                    if s >> self.bit_1b(b, a, code) & 1:
+                        vb, v = self.vote_of(code)
+                        msgs.add(Msg1b(a, b, vb, None if v is None else names[v]))
+        return SpecState(tuple(mb), tuple(mvb), tuple(mv), frozenset(msgs))  # type: ignore[arg-type]
+
+    # -- Model interface -----------------------------------------------------------------
+    def config(self) -> dict[str, object]:
+        cfg = self.cfg
+        return {
+            "acceptors": cfg.acceptors,
+            "ballots": cfg.ballots,
+            "values": list(cfg.value_names) if not isinstance(cfg.values, int) else cfg.values,
+            "quorums": None if cfg.quorums is None else [sorted(q) for q in cfg.quorum_list],
+            "bug": self.bug,
+        }
+
+    def properties(self) -> Sequence[PropertyInfo]:
+        return PROPERTIES
+
+    def initial_states(self) -> list[int]:
+        return [0]  # every acceptor at maxBal -1 with no vote (local code 0), no message sent
+
+    def fingerprint(self, state: Hashable) -> int:
+        return fingerprint_int(state)  # type: ignore[arg-type]
+
+    def fingerprints(self, states: Sequence[int]) -> FpArray:
+        return fingerprints_of_ints(states, self.width)
+
+    def successors(self, state: Hashable) -> list[tuple[SpecAction, int]]:
+        s: int = state  # type: ignore[assignment]
+        ys, gacts = self._global(s)
+        out = [(act, s | y) for act, y in gacts]
+        top = (s >> self.off_1a) << self.lw
+        for a in range(self.A):
+            for act, x, y in self._acceptor(a, top | ((s >> (a * self.lw)) & self.lm))[1]:
+                t = (s ^ x) | y
+                if t != s:
+                    out.append((act, t))
+        return out
+
+    def _succ_xor(self, s: int) -> list[int]:
+        # Bug-free Spec: every message an enabled non-stuttering step sends is new, so a
+        # successor is s XOR (local change | message bit) and s OR (message bit).
+        g = self._gcache.get(s >> self.off_1b)
+        if g is None:
+            g = self._global(s)
+        out = [s | y for y in g[0]]
+        top = (s >> self.off_1a) << self.lw
+        lw, lm = self.lw, self.lm
+        sh = 0
+        for cache in self._acaches:
+            k = top | ((s >> sh) & lm)
+            e = cache.get(k)
+            if e is None:
+                e = self._acceptor(sh // lw, k)
+            out += [s ^ m for m in e[0]]
+            sh += lw
+        return out
+
+    def _succ_general(self, s: int) -> list[int]:
+        return [t for _, t in self.successors(s)]
+
+    # -- successor caches ----------------------------------------------------------------
+    def _global(self, s: int) -> tuple[list[int], list[tuple[SpecAction, int]]]:
+        """Phase1a and Phase2a steps, which depend only on the 1b, 1a and 2a bits."""
+        key = s >> self.off_1b
+        hit = self._gcache.get(key)
+        if hit is not None:
+            return hit
+        acts: list[tuple[SpecAction, int]] = []
+        for b in range(self.B):
+            if not s >> self.bit_1a(b) & 1:
+                acts.append((("phase1a", (b,)), 1 << self.bit_1a(b)))
+        for b in range(self.B):
+            if any(s >> self.bit_2a(b, v) & 1 for v in range(self.V)):
+                continue
+            for v in self._phase2a_values(s, b):
+                acts.append((("phase2a", (b, v)), 1 << self.bit_2a(b, v)))
+        entry = ([y for _, y in acts], acts)
+        self._gcache[key] = entry
+        return entry
+
+    def _phase2a_values(self, s: int, b: int) -> list[int]:
+        width = self.A * self.nv
+        bits = (s >> self.bit_1b(b, 0, 0)) & ((1 << width) - 1)
+        hit = self._p2a_cache.get((b, bits))
+        if hit is not None:
+            return hit
+        allowed: set[int] = set()
+        for q in self.quorums:
+            votes_by_acc = [[c for c in range(self.nv) if bits >> (a * self.nv + c) & 1] for a in q]
+            if not all(votes_by_acc):
+                continue
+            if self.bug == "phase2a_ignores_1b":
+                allowed.update(range(self.V))
+                continue
+            voted = [self.vote_of(c) for codes in votes_by_acc for c in codes if c]
+            if not voted:
+                allowed.update(range(self.V))
+            else:
+                top = max(vb for vb, _ in voted)
+                allowed.update(v for vb, v in voted if vb == top and v is not None)
+        out = sorted(allowed)
+        self._p2a_cache[(b, bits)] = out
+        return out
+
+    def _acceptor(
+        self, a: int, key: int
+    ) -> tuple[list[int], list[tuple[SpecAction, int, int]]]:
+        """Phase1b(a) and Phase2b(a), which depend on a's local state and the 1a and 2a bits."""
+        cache = self._acaches[a]
+        hit = cache.get(key)
+        if hit is not None:
+            return hit
+        local = key & self.lm
+        top = key >> self.lw  # 1a bits then 2a bits
+        mb1, vote = divmod(local, self.nv)
+        mb = mb1 - 1
+        shift = a * self.lw
+        acts: list[tuple[SpecAction, int, int]] = []
+        for b in range(self.B):
+            if top >> b & 1 and b > mb:
+                new = (b + 1) * self.nv + vote
+                acts.append((("phase1b", (a, b)), (local ^ new) << shift, 1 << self.bit_1b(b, a, vote)))
+        for b in range(self.B):
+            for v in range(self.V):
+                if not top >> (self.B + b * self.V + v) & 1:
+                    continue
+                if b >= mb or self.bug == "phase2b_ignores_maxbal":
+                    new = (b + 1) * self.nv + 1 + b * self.V + v
+                    if new == local:
+                        continue  # local (b, b, v) means 2b(a, b, v) was sent with it: a stutter
+                    acts.append((("phase2b", (a, b, v)), (local ^ new) << shift, 1 << self.bit_2b(a, b, v)))
+        entry = ([x | y for _, x, y in acts], acts)
+        cache[key] = entry
+        return entry
+
+    # -- properties ----------------------------------------------------------------------
+    def chosen(self, s: int) -> frozenset[int]:
+        """Indices of chosen values: some quorum sent 2b for it in one ballot."""
+        key = s & self._mask_2b
+        hit = self._chosen_cache.get(key)
+        if hit is not None:
+            return hit
+        out = set()
+        for b in range(self.B):
+            for v in range(self.V):
+                voters = {a for a in range(self.A) if s >> self.bit_2b(a, b, v) & 1}
+                if any(voters.issuperset(q) for q in self.quorums):
+                    out.add(v)
+        result = frozenset(out)
+        self._chosen_cache[key] = result
+        return result
+
+    def violated(self, state: Hashable) -> Sequence[str]:
+        s: int = state  # type: ignore[assignment]
+        bad: tuple[str, ...] = ()
+        for mask, cache, check in self._checks:
+            key = s & mask
+            names = cache.get(key)
+            if names is None:
+                names = cache[key] = tuple(check(s))
+            if names:
+                bad += names
+        if not bad:
+            return bad
+        order = [p.name for p in PROPERTIES]
+        return sorted(set(bad), key=order.index)
+
+    def _inv_safe(self, s: int) -> list[str]:
+        return [] if self._votes_shown_safe(s) else ["inv_2a_safe"]
+
+    def _voted(self, s: int, a: int, b: int, v: int) -> bool:
+        return bool(s >> self.bit_2b(a, b, v) & 1)
+
+    def _acceptor_invariants(self, s: int, a: int) -> list[str]:
+        bad = []
+        mb, vote = self.local(s, a)
+        vb, v = self.vote_of(vote)
+        if vb > mb:
+            bad.append("inv_accepted_below_promise")
+        if v is not None and not self._voted(s, a, vb, v):
+            bad.append("inv_vote_recorded")
+        for b in range(self.B):
+            for code in range(self.nv):
+                if s >> self.bit_1b(b, a, code) & 1:
+                    cb, cv = self.vote_of(code)
+                    if mb < b or (cv is not None and not self._voted(s, a, cb, cv)):
+                        bad.append("inv_1b_sound")
+        return sorted(set(bad))
+
+    def _proposed(self, s: int) -> dict[int, list[int]]:
+        return {b: [v for v in range(self.V) if s >> self.bit_2a(b, v) & 1] for b in range(self.B)}
+
+    def _message_invariants(self, s: int) -> list[str]:
+        bad = []
+        chosen = self.chosen(s)
+        proposed = self._proposed(s)
+        if len(chosen) > 1:
+            bad.append("agreement")
+        if any(all(v not in vs for vs in proposed.values()) for v in chosen):
+            bad.append("validity")
+        if any(len(vs) > 1 for vs in proposed.values()):
+            bad.append("inv_2a_unique")
+        for a in range(self.A):
+            for b in range(self.B):
+                for v in range(self.V):
+                    if self._voted(s, a, b, v) and v not in proposed[b] and "inv_2b_has_2a" not in bad:
+                        bad.append("inv_2b_has_2a")
+        return bad
+
+    def _shows_safe(self, s: int, q: list[int], b: int, v: int) -> bool:
+        """Voting's ShowsSafeAt(Q, b, v) with maxBal and votes read from the state."""
+        if any(self.local(s, a)[0] < b for a in q):
+            return False
+        for c in range(-1, b):
+            if c != -1 and not any(self._voted(s, a, c, v) for a in q):
+                continue
+            if all(not self._voted(s, a, d, w) for d in range(c + 1, b) for a in q for w in range(self.V)):
+                return True
+        return False
+
+    def _votes_shown_safe(self, s: int) -> bool:
+        for b, vs in self._proposed(s).items():
+            for v in vs:
+                if not any(self._shows_safe(s, q, b, v) for q in self.quorums):
+                    return False
+        return True
+
+    def witnessed(self, state: Hashable) -> Sequence[str]:
+        return ("sometimes_chosen",) if self.chosen(state) else ()  # type: ignore[arg-type]
+
+    def step_violated(self, state: Hashable, action: Hashable, succ: Hashable) -> Sequence[str]:
+        return ()
+
+    # -- text ----------------------------------------------------------------------------
+    def value_name(self, v: int | None) -> str:
+        return "" if v is None else str(self.cfg.value_names[v])
+
+    def describe(self, state: Hashable, action: Hashable, succ: Hashable) -> StepRow:
+        s: int = state  # type: ignore[assignment]
+        t: int = succ  # type: ignore[assignment]
+        name, params = action  # type: ignore[misc]
+        if name == "phase1a":
+            return StepRow(event=name, msg_type="1a", bal=str(params[0]), state_change="sent 1a")
+        if name == "phase2a":
+            b, v = params
+            return StepRow(event=name, msg_type="2a", bal=str(b), value=self.value_name(v), state_change="sent 2a")
+        a, b = params[0], params[1]
+        mb0, vote0 = self.local(s, a)
+        mb1, vote1 = self.local(t, a)
+        if name == "phase1b":
+            vb, v = self.vote_of(vote0)
+            return StepRow(
+                event=name, node=str(a), msg_type="1b", bal=str(b), max_vbal=str(vb),
+                max_val=self.value_name(v), state_change=f"maxBal {mb0} -> {mb1}",
+            )
+        v = params[2]
+        vb0, v0 = self.vote_of(vote0)
+        return StepRow(
+            event=name, node=str(a), msg_type="2b", bal=str(b), value=self.value_name(v),
+            state_change=f"maxBal {mb0} -> {mb1}; vote {vb0}/{self.value_name(v0) or '-'} -> {b}/{self.value_name(v)}",
+        )
+
+    def describe_state(self, state: Hashable) -> str:
+        from properties.spec import describe_state
+
+        return describe_state(self.cfg, self.decode(state))  # type: ignore[arg-type]
+
+    def action_kind(self, action: Hashable) -> str:
+        return str(action[0])  # type: ignore[index]
+
+    # -- symmetry ------------------------------------------------------------------------
+    def symmetry_group(self) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
+        """(acceptor permutation, value permutation) pairs; acceptor ones must keep the quorum set."""
+        if self._group is None:
+            qset = {frozenset(q) for q in self.quorums}
+            accs = [
+                p for p in permutations(range(self.A))
+                if {frozenset(p[a] for a in q) for q in qset} == qset
+            ]
+            self._group = [(p, sv) for p in accs for sv in permutations(range(self.V))]
+            self._tables = [self._table(p, sv) for p, sv in self._group]
+        return self._group
+
+    def _map_vote(self, code: int, sv: tuple[int, ...]) -> int:
+        vb, v = self.vote_of(code)
+        return code if v is None else 1 + vb * self.V + sv[v]
+
+    def _table(self, pa: tuple[int, ...], sv: tuple[int, ...]) -> list[int]:
+        """Flat lookup table: index byte_i*256+value for message bytes, then locals a*nl+code."""
+        moved = {}
+        for a in range(self.A):
+            for b in range(self.B):
+                for v in range(self.V):
+                    moved[self.bit_2b(a, b, v)] = self.bit_2b(pa[a], b, sv[v])
+                for code in range(self.nv):
+                    moved[self.bit_1b(b, a, code)] = self.bit_1b(b, pa[a], self._map_vote(code, sv))
+        for b in range(self.B):
+            moved[self.bit_1a(b)] = self.bit_1a(b)
+            for v in range(self.V):
+                moved[self.bit_2a(b, v)] = self.bit_2a(b, sv[v])
+        nbytes = (self.nbits - self.off_2b + 7) // 8
+        table = []
+        for i in range(nbytes):
+            for byte in range(256):
+                img = 0
+                for j in range(8):
+                    src = self.off_2b + i * 8 + j
+                    if byte >> j & 1 and src in moved:
+                        img |= 1 << moved[src]
+                table.append(img)
+        for a in range(self.A):
+            for code in range(self.nl):
+                mb1, vote = divmod(code, self.nv)
+                if vote >= self.nv:
+                    table.append(0)
+                    continue
+                table.append((mb1 * self.nv + self._map_vote(vote, sv)) << (pa[a] * self.lw))
+        return table
+
+    def _images(self, s: int) -> list[int]:
+        self.symmetry_group()
+        msg = s >> self.off_2b
+        nbytes = (self.nbits - self.off_2b + 7) // 8
+        raw = msg.to_bytes(nbytes, "little")
+        keys = [i * 256 + byte for i, byte in enumerate(raw) if byte]
+        base = nbytes * 256
+        keys += [base + a * self.nl + ((s >> (a * self.lw)) & self.lm) for a in range(self.A)]
+        return [sum(map(t.__getitem__, keys)) for t in self._tables]
+
+    def canonical(self, state: Hashable) -> int:
+        """The least int among the images of `state` under the symmetry group."""
+        return min(self._images(state))  # type: ignore[arg-type]
+
+    def orbit_size(self, state: Hashable) -> int:
+        """How many distinct states the symmetry group maps `state` to."""
+        return len(set(self._images(state)))  # type: ignore[arg-type]
+
+    def apply_symmetry(self, state: int, index: int) -> int:
+        """The image of `state` under the index-th element of `symmetry_group()`."""
+        return self._images(state)[index]

@@ -1,0 +1,170 @@
+"""The named safety properties of Paxos, over a `WorldView` of an implementation's cluster.
+
+Every checker (explorer, replay, Hypothesis machine) calls these and only
+these: there is no second copy of a property anywhere. A view is built from
+what the node protocol exposes (acceptor_state, learned) plus ghost history;
+nothing here reaches into a node's private fields or runs a node.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Literal, Mapping
+
+from paxos import Accepted, AcceptorDurable, ClusterConfig, Value, chosen_values
+
+Kind = Literal["always", "sometimes", "step"]
+
+
+@dataclass(frozen=True)
+class WorldView:
+    """What properties may look at: acceptor states, learned values, and ghost history."""
+
+    config: ClusterConfig
+    acceptors: Mapping[int, AcceptorDurable]
+    learned: Mapping[int, Value]
+    history: frozenset[Accepted]  # every Accepted ever sent (ghost)
+    proposed: frozenset[Value]  # every value a client asked a proposer to propose
+
+
+@dataclass(frozen=True)
+class Property:
+    """A named predicate. `check` returns None if it holds, else a sentence saying why not.
+
+    `always`: over one view; `sometimes`: over one view, must be witnessed once;
+    `step`: over the views before and after one transition.
+    """
+
+    name: str
+    kind: Kind
+    description: str
+    check: Callable[..., str | None]
+
+
+def chosen(view: WorldView) -> set[Value]:
+    """Values chosen in `view` (a phase-2 quorum accepted it at one ballot; ghost history)."""
+    return chosen_values(view.config, view.history)
+
+
+def agreement(view: WorldView) -> str | None:
+    values = chosen(view)
+    if len(values) > 1:
+        return f"two values chosen: {sorted(map(repr, values))}"
+    return None
+
+
+def validity(view: WorldView) -> str | None:
+    bad = [v for v in chosen(view) if v not in view.proposed]
+    if bad:
+        return f"chosen value {bad[0]!r} was never proposed"
+    return None
+
+
+def learner_integrity(view: WorldView) -> str | None:
+    values = chosen(view)
+    for learner, value in sorted(view.learned.items()):
+        if value is not None and value not in values:
+            return f"learner {learner} learned {value!r}, which is not chosen"
+    return None
+
+
+def inv_accepted_le_promised(view: WorldView) -> str | None:
+    for a, s in sorted(view.acceptors.items()):
+        if s.accepted_bal > s.promised:
+            return f"acceptor {a} accepted at {s.accepted_bal} above its promise {s.promised}"
+    return None
+
+
+def inv_accepted_was_sent(view: WorldView) -> str | None:
+    for a, s in sorted(view.acceptors.items()):
+        if not s.accepted_bal.is_bottom and Accepted(a, s.accepted_bal, s.accepted_val) not in view.history:
+            return f"acceptor {a} holds {s.accepted_bal}:{s.accepted_val!r} but never sent Accepted for it"
+    return None
+
+
+def inv_one_value_per_ballot(view: WorldView) -> str | None:
+    seen: dict[object, Value] = {}
+    for m in sorted(view.history, key=lambda m: (m.bal, m.src)):
+        if seen.setdefault(m.bal, m.val) != m.val:
+            return f"ballot {m.bal} accepted two values {seen[m.bal]!r} and {m.val!r}"
+    return None
+
+
+def sometimes_chosen(view: WorldView) -> str | None:
+    return None if chosen(view) else "no value chosen yet"
+
+
+def promise_monotonic(before: WorldView, after: WorldView) -> str | None:
+    for a, s in sorted(after.acceptors.items()):
+        old = before.acceptors.get(a)
+        if old is not None and s.promised < old.promised:
+            return f"acceptor {a}'s promise went down from {old.promised} to {s.promised}"
+    return None
+
+
+def accepted_monotonic(before: WorldView, after: WorldView) -> str | None:
+    for a, s in sorted(after.acceptors.items()):
+        old = before.acceptors.get(a)
+        if old is not None and s.accepted_bal < old.accepted_bal:
+            return f"acceptor {a}'s accepted ballot went down from {old.accepted_bal} to {s.accepted_bal}"
+    return None
+
+
+#: Every implementation property, in report order. Names are stable identifiers (DESIGN.md).
+PROPERTIES: tuple[Property, ...] = (
+    Property("agreement", "always", "at most one value is chosen", agreement),
+    Property("validity", "always", "only a proposed value can be chosen", validity),
+    Property("learner_integrity", "always", "a learner learns only a chosen value", learner_integrity),
+    Property("inv_accepted_le_promised", "always", "no acceptor accepted above its promise",
+             inv_accepted_le_promised),
+    Property("inv_accepted_was_sent", "always", "an acceptor's accepted proposal was announced",
+             inv_accepted_was_sent),
+    Property("inv_one_value_per_ballot", "always", "all Accepted of one ballot carry one value",
+             inv_one_value_per_ballot),
+    Property("promise_monotonic", "step", "an acceptor's promise never decreases", promise_monotonic),
+    Property("accepted_monotonic", "step", "an acceptor's accepted ballot never decreases", accepted_monotonic),
+    Property("sometimes_chosen", "sometimes", "some value can be chosen at all (the model is not vacuous)",
+             sometimes_chosen),
+)
+
+BY_NAME: dict[str, Property] = {p.name: p for p in PROPERTIES}
+
+
+def failing(view: WorldView, kind: Kind = "always") -> list[tuple[str, str]]:
+    """(name, reason) of every property of `kind` false in `view`."""
+    out = []
+    for p in PROPERTIES:
+        if p.kind == kind:
+            why = p.check(view)
+            if why is not None:
+                out.append((p.name, why))
+    return out
+
+
+def failing_steps(before: WorldView, after: WorldView) -> list[tuple[str, str]]:
+    """(name, reason) of every step property the transition `before -> after` breaks."""
+    out = []
+    for p in PROPERTIES:
+        if p.kind == "step":
+            why = p.check(before, after)
+            if why is not None:
+                out.append((p.name, why))
+    return out
+
+
+def view_of_cluster(cluster: object) -> WorldView:
+    """The view of a `paxos.Cluster` (duck-typed so that any cluster-like harness works)."""
+    config: ClusterConfig = getattr(cluster, "config")
+    nodes = getattr(cluster, "nodes")
+    acceptors = {}
+    for a in config.acceptors:
+        state = nodes[a].acceptor_state()
+        if state is not None:
+            acceptors[a] = state
+    return WorldView(
+        config=config,
+        acceptors=acceptors,
+        learned={n: nodes[n].learned() for n in config.learners},
+        history=frozenset(getattr(cluster, "history")),
+        proposed=frozenset(getattr(cluster, "proposed")),
+    )

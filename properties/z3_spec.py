@@ -1,0 +1,591 @@
+"""z3 proof that Lamport's single-decree Paxos has an inductive invariant implying agreement.
+
+Owns the first-order model of the Spec (Paxos.tla), its named invariant conjuncts, the planted
+weakenings, and the per-(action, conjunct) obligations. Must not explore states or import the
+executable Spec (properties/spec.py): counterexamples leave here as plain data.
+
+Encoding (our own, in the style of mypyvy's examples/fol/paxos_forall.pyv and paxos_epr.pyv
+and Ivy's paxos examples, e.g. Padon et al., "Paxos made EPR", OOPSLA 2017):
+
+* uninterpreted sorts ``Acceptor``, ``Value``, ``Ballot``, ``Quorum1``, ``Quorum2``, so one
+  proof covers every finite (or infinite) number of acceptors, values and ballots;
+* ballots are ordered by ``le``, axiomatised as a total order with least element ``none_b``
+  (Paxos.tla's ``-1``); every total order qualifies, in particular the naturals;
+* ``Value`` holds a distinguished ``None`` (Paxos.tla's ``None``, not a proposable value);
+* state as in Paxos.tla: functions ``maxBal``, ``maxVBal``: Acceptor -> Ballot and
+  ``maxVal``: Acceptor -> Value; ``msgs`` as four relations ``m1a(bal)``,
+  ``m1b(acc, bal, mbal, mval)``, ``m2a(bal, val)``, ``m2b(acc, bal, val)``;
+* quorums: ``member1(a, q1)``, ``member2(a, q2)`` with the one axiom that every phase-1 quorum
+  meets every phase-2 quorum (classic Paxos: both are majorities; flexible Paxos: any
+  system for which ``prove quorums`` succeeds). Phase2a uses phase-1 quorums of 1b messages,
+  "chosen" uses phase-2 quorums of 2b messages.
+
+Post-states are Python closures over the pre-state, so no frame axioms are needed. The
+obligations are ``Init => C`` for each conjunct ``C``, ``Inv /\\ Action => C'`` for each action
+and conjunct, and ``Inv => agreement``, each in its own solver frame (push/pop); ``Inv`` is
+the conjunction of the undropped conjuncts. Non-vacuity checks (each action enabled under
+``Inv``, and ``Inv`` consistent with a chosen value) are reported as goal ``spec_enabled``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Sequence
+
+import z3
+
+from properties.proof import FAILED, PROVED, UNKNOWN, ProofResult, ProofStatus
+
+ACTIONS: tuple[str, ...] = ("Phase1a", "Phase1b", "Phase2a", "Phase2b")
+
+GOAL_INDUCTIVE = "spec_inductive"
+GOAL_AGREEMENT = "spec_agreement"
+GOAL_ENABLED = "spec_enabled"
+
+#: The planted weakenings selectable with `weaken=`; each makes the Spec unsafe or the
+#: invariant non-inductive, and the proof must name a failing pair.
+WEAKENINGS: dict[str, str] = {
+    "phase1b_ignore_maxbal": "Phase1b answers a 1a message whose ballot is not above maxBal[a]",
+    "phase1b_no_promise": "Phase1b sends the 1b but does not raise maxBal[a] (promise forgotten)",
+    "phase2a_any_value": "Phase2a proposes any value, ignoring the values reported in 1b messages",
+    "phase2a_lowest_vote": "Phase2a takes the value of the lowest, not the highest, reported vote",
+    "phase2a_no_quorum": "Phase2a does not wait for 1b messages from a whole phase-1 quorum",
+    "phase2a_reuse_ballot": "Phase2a may send a second 2a message in a ballot that has one",
+    "phase2b_ignore_maxbal": "Phase2b votes in a ballot below maxBal[a] (breaks its promise)",
+    "phase2b_no_record": "Phase2b sends the 2b but does not record maxVBal[a], maxVal[a]",
+    "quorums_disjoint": "no quorum-intersection axiom: a phase-1 and a phase-2 quorum may be disjoint",
+}
+
+
+@dataclass(frozen=True)
+class _Vocab:
+    """Sorts, constants and immutable relations shared by every obligation."""
+
+    acc: Any
+    bal: Any
+    val: Any
+    q1: Any
+    q2: Any
+    none_b: Any
+    none_v: Any
+    le: Any
+    member1: Any
+    member2: Any
+
+    def lt(self, x: Any, y: Any) -> Any:
+        return z3.And(self.le(x, y), x != y)
+
+
+def _vocab() -> _Vocab:
+    acc, bal, val = z3.DeclareSort("Acceptor"), z3.DeclareSort("Ballot"), z3.DeclareSort("Value")
+    q1, q2 = z3.DeclareSort("Quorum1"), z3.DeclareSort("Quorum2")
+    boolean = z3.BoolSort()
+    return _Vocab(
+        acc, bal, val, q1, q2,
+        z3.Const("none_b", bal), z3.Const("None", val),
+        z3.Function("le", bal, bal, boolean),
+        z3.Function("member1", acc, q1, boolean),
+        z3.Function("member2", acc, q2, boolean),
+    )
+
+
+def _axioms(k: _Vocab, quorum_intersection: bool) -> list[Any]:
+    x, y, z = z3.Consts("X Y Z", k.bal)
+    axioms = [
+        z3.ForAll([x], k.le(x, x)),
+        z3.ForAll([x, y, z], z3.Implies(z3.And(k.le(x, y), k.le(y, z)), k.le(x, z))),
+        z3.ForAll([x, y], z3.Implies(z3.And(k.le(x, y), k.le(y, x)), x == y)),
+        z3.ForAll([x, y], z3.Or(k.le(x, y), k.le(y, x))),
+        z3.ForAll([x], k.le(k.none_b, x)),
+    ]
+    if quorum_intersection:
+        p, q, a = z3.Const("QP", k.q1), z3.Const("QQ", k.q2), z3.Const("QA", k.acc)
+        axioms.append(z3.ForAll([p, q], z3.Exists([a], z3.And(k.member1(a, p), k.member2(a, q)))))
+    return axioms
+
+
+@dataclass(frozen=True)
+class _State:
+    """One Spec state as callables returning z3 terms (pre-states wrap z3 functions)."""
+
+    max_bal: Callable[[Any], Any]
+    max_vbal: Callable[[Any], Any]
+    max_val: Callable[[Any], Any]
+    m1a: Callable[[Any], Any]
+    m1b: Callable[[Any, Any, Any, Any], Any]
+    m2a: Callable[[Any, Any], Any]
+    m2b: Callable[[Any, Any, Any], Any]
+
+
+def _pre_state(k: _Vocab) -> _State:
+    boolean = z3.BoolSort()
+    return _State(
+        z3.Function("maxBal", k.acc, k.bal),
+        z3.Function("maxVBal", k.acc, k.bal),
+        z3.Function("maxVal", k.acc, k.val),
+        z3.Function("m1a", k.bal, boolean),
+        z3.Function("m1b", k.acc, k.bal, k.bal, k.val, boolean),
+        z3.Function("m2a", k.bal, k.val, boolean),
+        z3.Function("m2b", k.acc, k.bal, k.val, boolean),
+    )
+
+
+def _init_state(k: _Vocab) -> _State:
+    no = z3.BoolVal(False)
+    return _State(
+        lambda a: k.none_b, lambda a: k.none_b, lambda a: k.none_v,
+        lambda b: no, lambda a, b, mb, mv: no, lambda b, v: no, lambda a, b, v: no,
+    )
+
+
+# --- the invariant, one named conjunct each ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Conjunct:
+    """A conjunct ``forall vars. body``: `sorts` names the `_Vocab` sort of each variable.
+
+    Keeping the body separate lets an obligation negate the primed conjunct at fresh constants
+    and add the unprimed instance at the same constants as a hint (sound: it is an instance
+    of a hypothesis), which keeps z3's quantifier instantiation on track.
+    """
+
+    description: str
+    sorts: tuple[str, ...]
+    body: Callable[..., Any]
+
+    def consts(self, k: _Vocab, prefix: str) -> list[Any]:
+        return [z3.Const(f"{prefix}{i}", getattr(k, sort)) for i, sort in enumerate(self.sorts)]
+
+    def forall(self, k: _Vocab, s: _State) -> Any:
+        xs = self.consts(k, "X")
+        return z3.ForAll(xs, self.body(k, s, *xs))
+
+
+def _inv_types(k: _Vocab, s: _State, a: Any, b: Any, v: Any) -> Any:
+    return z3.And(
+        z3.Implies(s.m1a(b), b != k.none_b),
+        z3.Implies(s.m2a(b, v), z3.And(b != k.none_b, v != k.none_v)),
+        z3.Implies(s.m2b(a, b, v), b != k.none_b),
+    )
+
+
+def _inv_maxval_none_iff(k: _Vocab, s: _State, a: Any) -> Any:
+    return (s.max_val(a) == k.none_v) == (s.max_vbal(a) == k.none_b)
+
+
+def _inv_maxvbal_le_maxbal(k: _Vocab, s: _State, a: Any) -> Any:
+    return k.le(s.max_vbal(a), s.max_bal(a))
+
+
+def _inv_maxvbal_voted(k: _Vocab, s: _State, a: Any) -> Any:
+    return z3.Implies(s.max_vbal(a) != k.none_b, s.m2b(a, s.max_vbal(a), s.max_val(a)))
+
+
+def _inv_2b_le_maxvbal(k: _Vocab, s: _State, a: Any, b: Any, v: Any) -> Any:
+    return z3.Implies(s.m2b(a, b, v), k.le(b, s.max_vbal(a)))
+
+
+def _inv_1b_le_maxbal(k: _Vocab, s: _State, a: Any, b: Any, mb: Any, mv: Any) -> Any:
+    return z3.Implies(s.m1b(a, b, mb, mv), k.le(b, s.max_bal(a)))
+
+
+def _inv_1b_sound(k: _Vocab, s: _State, a: Any, b: Any, mb: Any, mv: Any) -> Any:
+    return z3.Implies(s.m1b(a, b, mb, mv), z3.And(
+        k.lt(mb, b),
+        (mb == k.none_b) == (mv == k.none_v),
+        z3.Implies(mb != k.none_b, s.m2b(a, mb, mv)),
+    ))
+
+
+def _inv_1b_no_vote_between(k: _Vocab, s: _State, a: Any, b: Any, mb: Any, mv: Any,
+                            c: Any, v: Any) -> Any:
+    return z3.Implies(z3.And(s.m1b(a, b, mb, mv), k.lt(mb, c), k.lt(c, b)),
+                      z3.Not(s.m2b(a, c, v)))
+
+
+def _inv_2a_unique(k: _Vocab, s: _State, b: Any, v: Any, w: Any) -> Any:
+    return z3.Implies(z3.And(s.m2a(b, v), s.m2a(b, w)), v == w)
+
+
+def _inv_2a_safe(k: _Vocab, s: _State, b: Any, v: Any, c: Any, w: Any, q: Any) -> Any:
+    x = z3.Const("safe_x", k.acc)
+    return z3.Implies(
+        z3.And(s.m2a(b, v), k.lt(c, b), w != v, w != k.none_v),
+        z3.Exists([x], z3.And(k.member2(x, q), k.lt(c, s.max_bal(x)), z3.Not(s.m2b(x, c, w)))))
+
+
+def _inv_2b_has_2a(k: _Vocab, s: _State, a: Any, b: Any, v: Any) -> Any:
+    return z3.Implies(s.m2b(a, b, v), s.m2a(b, v))
+
+
+_ABV = ("acc", "bal", "val")
+_1B = ("acc", "bal", "bal", "val")
+
+#: The invariant's conjuncts in check order (Lamport's TypeOK/AccInv/MsgInv, split and named).
+CONJUNCTS: dict[str, _Conjunct] = {
+    "inv_types": _Conjunct("1a/2a/2b carry a real ballot; 2a a real value", _ABV, _inv_types),
+    "inv_maxval_none_iff": _Conjunct("maxVal[a] = None iff maxVBal[a] = -1", ("acc",),
+                                     _inv_maxval_none_iff),
+    "inv_maxvbal_le_maxbal": _Conjunct("maxVBal[a] <= maxBal[a]", ("acc",),
+                                       _inv_maxvbal_le_maxbal),
+    "inv_maxvbal_voted": _Conjunct("a real maxVBal[a] is a 2b of a with maxVal[a]", ("acc",),
+                                   _inv_maxvbal_voted),
+    "inv_2b_le_maxvbal": _Conjunct("every 2b of a has bal <= maxVBal[a]", _ABV,
+                                   _inv_2b_le_maxvbal),
+    "inv_1b_le_maxbal": _Conjunct("every 1b of a has bal <= maxBal[a]", _1B, _inv_1b_le_maxbal),
+    "inv_1b_sound": _Conjunct("a 1b reports mbal < bal and a real vote at mbal, or -1/None", _1B,
+                              _inv_1b_sound),
+    "inv_1b_no_vote_between": _Conjunct("no 2b of a strictly between a 1b's mbal and bal",
+                                        _1B + ("bal", "val"), _inv_1b_no_vote_between),
+    "inv_2a_unique": _Conjunct("at most one 2a value per ballot", ("bal", "val", "val"),
+                               _inv_2a_unique),
+    "inv_2a_safe": _Conjunct(
+        "SafeAt as in the EPR models: below a 2a(b, v), every phase-2 quorum has a member "
+        "that left ballot c without voting any other value w",
+        ("bal", "val", "bal", "val", "q2"), _inv_2a_safe),
+    "inv_2b_has_2a": _Conjunct("every 2b(a, b, v) has a 2a(b, v)", _ABV, _inv_2b_has_2a),
+}
+
+
+def _chosen(k: _Vocab, s: _State, b: Any, v: Any, tag: str) -> Any:
+    """Some phase-2 quorum has all voted (2b) for v in ballot b."""
+    q, a = z3.Const(f"cq_{tag}", k.q2), z3.Const(f"ca_{tag}", k.acc)
+    return z3.Exists([q], z3.ForAll([a], z3.Implies(k.member2(a, q), s.m2b(a, b, v))))
+
+
+def _two_values_chosen(k: _Vocab, s: _State) -> Any:
+    """The negation of agreement, Skolemised: v1 != v2 are chosen in ballots b1, b2."""
+    b1, b2 = z3.Consts("agr_b1 agr_b2", k.bal)
+    v1, v2 = z3.Consts("agr_v1 agr_v2", k.val)
+    return z3.And(v1 != v2, _chosen(k, s, b1, v1, "1"), _chosen(k, s, b2, v2, "2"))
+
+
+# --- the actions -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Step:
+    """An action instance: its parameters (free constants), enabling condition and post-state."""
+
+    params: dict[str, Any]
+    guard: Any
+    post: _State
+
+
+def _update(f: Callable[[Any], Any], at: Any, value: Any) -> Callable[[Any], Any]:
+    return lambda x: z3.If(x == at, value, f(x))
+
+
+def _phase1a(k: _Vocab, s: _State, weak: frozenset[str]) -> _Step:
+    b = z3.Const("p1a_b", k.bal)
+    post = _State(s.max_bal, s.max_vbal, s.max_val,
+                  lambda x: z3.Or(s.m1a(x), x == b), s.m1b, s.m2a, s.m2b)
+    return _Step({"b": b}, b != k.none_b, post)
+
+
+def _phase1b(k: _Vocab, s: _State, weak: frozenset[str]) -> _Step:
+    a, b = z3.Const("p1b_a", k.acc), z3.Const("p1b_b", k.bal)
+    guard = [s.m1a(b)]
+    if "phase1b_ignore_maxbal" not in weak:
+        guard.append(k.lt(s.max_bal(a), b))
+    max_bal = s.max_bal if "phase1b_no_promise" in weak else _update(s.max_bal, a, b)
+    vb, vv = s.max_vbal(a), s.max_val(a)
+
+    def m1b(x: Any, y: Any, mb: Any, mv: Any) -> Any:
+        return z3.Or(s.m1b(x, y, mb, mv), z3.And(x == a, y == b, mb == vb, mv == vv))
+
+    post = _State(max_bal, s.max_vbal, s.max_val, s.m1a, m1b, s.m2a, s.m2b)
+    return _Step({"a": a, "b": b}, z3.And(*guard), post)
+
+
+def _phase2a(k: _Vocab, s: _State, weak: frozenset[str]) -> _Step:
+    b, v, q = z3.Const("p2a_b", k.bal), z3.Const("p2a_v", k.val), z3.Const("p2a_q", k.q1)
+    # The 1b message that justifies v (when some member of q reported a vote): Skolem constants.
+    a0, mb0 = z3.Const("p2a_a0", k.acc), z3.Const("p2a_mb0", k.bal)
+    x, mb, mv, w = z3.Const("x", k.acc), z3.Const("mb", k.bal), z3.Const("mv", k.val), z3.Const("w", k.val)
+    guard = [b != k.none_b, v != k.none_v]
+    if "phase2a_reuse_ballot" not in weak:
+        guard.append(z3.Not(z3.Exists([w], s.m2a(b, w))))
+    if "phase2a_no_quorum" not in weak:
+        guard.append(z3.ForAll([x], z3.Implies(
+            k.member1(x, q), z3.Exists([mb, mv], s.m1b(x, b, mb, mv)))))
+    if "phase2a_any_value" not in weak:
+        in_q1bv = z3.And(k.member1(x, q), s.m1b(x, b, mb, mv), mb != k.none_b)
+        highest = mb0 if "phase2a_lowest_vote" in weak else mb
+        lowest = mb if "phase2a_lowest_vote" in weak else mb0
+        guard.append(z3.Or(
+            z3.Not(z3.Exists([x, mb, mv], in_q1bv)),
+            z3.And(k.member1(a0, q), s.m1b(a0, b, mb0, v), mb0 != k.none_b,
+                   z3.ForAll([x, mb, mv], z3.Implies(in_q1bv, k.le(highest, lowest)))),
+        ))
+    post = _State(s.max_bal, s.max_vbal, s.max_val, s.m1a, s.m1b,
+                  lambda y, u: z3.Or(s.m2a(y, u), z3.And(y == b, u == v)), s.m2b)
+    return _Step({"b": b, "v": v, "q": q}, z3.And(*guard), post)
+
+
+def _phase2b(k: _Vocab, s: _State, weak: frozenset[str]) -> _Step:
+    a, b, v = z3.Const("p2b_a", k.acc), z3.Const("p2b_b", k.bal), z3.Const("p2b_v", k.val)
+    guard = [s.m2a(b, v)]
+    if "phase2b_ignore_maxbal" not in weak:
+        guard.append(k.le(s.max_bal(a), b))
+    recorded = "phase2b_no_record" not in weak
+    post = _State(
+        _update(s.max_bal, a, b),
+        _update(s.max_vbal, a, b) if recorded else s.max_vbal,
+        _update(s.max_val, a, v) if recorded else s.max_val,
+        s.m1a, s.m1b, s.m2a,
+        lambda x, y, u: z3.Or(s.m2b(x, y, u), z3.And(x == a, y == b, u == v)),
+    )
+    return _Step({"a": a, "b": b, "v": v}, z3.And(*guard), post)
+
+
+_ACTION_BUILDERS: dict[str, Callable[[_Vocab, _State, frozenset[str]], _Step]] = {
+    "Phase1a": _phase1a, "Phase1b": _phase1b, "Phase2a": _phase2a, "Phase2b": _phase2b,
+}
+
+
+# --- running the obligations -------------------------------------------------------------------
+
+
+def _status(answer: Any) -> ProofStatus:
+    if answer == z3.unsat:
+        return PROVED
+    if answer == z3.sat:
+        return FAILED
+    return UNKNOWN
+
+
+def _timed_check(solver: z3.Solver) -> tuple[Any, float]:
+    start = time.perf_counter()
+    answer = solver.check()
+    return answer, time.perf_counter() - start
+
+
+def _validate(drop: Iterable[str], weaken: Iterable[str]) -> tuple[frozenset[str], frozenset[str]]:
+    dropped, weak = frozenset(drop), frozenset(weaken)
+    unknown_c = sorted(dropped - CONJUNCTS.keys())
+    if unknown_c:
+        raise ValueError(f"unknown conjunct {', '.join(unknown_c)}; "
+                         f"choose from {', '.join(CONJUNCTS)}")
+    unknown_w = sorted(weak - WEAKENINGS.keys())
+    if unknown_w:
+        raise ValueError(f"unknown weakening {', '.join(unknown_w)}; "
+                         f"choose from {', '.join(WEAKENINGS)}")
+    return dropped, weak
+
+
+def prove_spec(
+    *,
+    drop: Iterable[str] = (),
+    weaken: Iterable[str] = (),
+    timeout_ms: int = 10_000,
+    minimize: bool = True,
+    check_enabled: bool = True,
+) -> list[ProofResult]:
+    """Check every obligation of the inductive-invariant proof; one `ProofResult` each.
+
+    `drop` removes named conjuncts from the invariant (they are then neither assumed nor
+    checked); `weaken` plants weakenings from `WEAKENINGS`. A failed obligation's `model`
+    is a concrete Spec state (see `extract_state`), minimised over sort sizes if `minimize`.
+    Raises ValueError for unknown names.
+    """
+    dropped, weak = _validate(drop, weaken)
+    k = _vocab()
+    axioms = _axioms(k, quorum_intersection="quorums_disjoint" not in weak)
+    names = [name for name in CONJUNCTS if name not in dropped]
+    pre = _pre_state(k)
+    inv = [CONJUNCTS[name].forall(k, pre) for name in names]
+    results: list[ProofResult] = []
+
+    def run(goal: str, action: str, conjunct: str, facts: Sequence[Any],
+            step: _Step | None, shown: _State) -> None:
+        # One fresh solver per obligation: nothing learnt for one pair leaks into another.
+        solver = z3.Solver()
+        solver.set("timeout", timeout_ms)
+        solver.add(*axioms, *facts)
+        answer, seconds = _timed_check(solver)
+        model: dict[str, Any] | None = None
+        reason = ""
+        if answer == z3.sat:
+            found = _minimize_model(solver, k) if minimize else solver.model()
+            model = _extract_state(k, found, shown, step, action, conjunct)
+        elif answer == z3.unknown:
+            reason = str(solver.reason_unknown())
+        results.append(ProofResult(goal, action, conjunct, _status(answer), seconds, model, reason))
+
+    init = _init_state(k)
+    for name in names:
+        conj = CONJUNCTS[name]
+        sk = conj.consts(k, "sk")
+        run(GOAL_INDUCTIVE, "Init", name, [z3.Not(conj.body(k, init, *sk))], None, init)
+    for action in ACTIONS:
+        step = _ACTION_BUILDERS[action](k, pre, weak)
+        for name in names:
+            conj = CONJUNCTS[name]
+            sk = conj.consts(k, "sk")
+            hint = conj.body(k, pre, *sk)
+            facts = [*inv, step.guard, hint, z3.Not(conj.body(k, step.post, *sk))]
+            run(GOAL_INDUCTIVE, action, name, facts, step, pre)
+    run(GOAL_AGREEMENT, "Safety", "agreement", [*inv, _two_values_chosen(k, pre)], None, pre)
+    if check_enabled:
+        results.extend(_enabled_checks(k, axioms, inv, pre, weak, timeout_ms))
+    return results
+
+
+def _enabled_checks(k: _Vocab, axioms: Sequence[Any], inv: Sequence[Any], pre: _State,
+                    weak: frozenset[str], timeout_ms: int) -> list[ProofResult]:
+    """Non-vacuity: `proved` means satisfiable (the action can fire in a state satisfying Inv)."""
+    out: list[ProofResult] = []
+    b, v = z3.Const("eb", k.bal), z3.Const("ev", k.val)
+    witnesses = [(a, _ACTION_BUILDERS[a](k, pre, weak).guard, "enabled") for a in ACTIONS]
+    witnesses.append(("Safety", z3.Exists([b, v], _chosen(k, pre, b, v, "e")), "value_chosen"))
+    for action, formula, label in witnesses:
+        solver = z3.Solver()
+        solver.set("timeout", timeout_ms)
+        solver.add(*axioms, *inv, formula)
+        answer, seconds = _timed_check(solver)
+        status = PROVED if answer == z3.sat else FAILED if answer == z3.unsat else UNKNOWN
+        reason = "" if answer != z3.unknown else str(solver.reason_unknown())
+        out.append(ProofResult(GOAL_ENABLED, action, label, status, seconds, None, reason))
+    return out
+
+
+# --- counterexamples as plain data -------------------------------------------------------------
+
+
+def _minimize_model(solver: z3.Solver, k: _Vocab) -> Any:
+    """Shrink each sort's universe as far as the obligation stays satisfiable; return the model.
+
+    Leaves the solver at the frame it was given (all added bounds are popped).
+    """
+    model = solver.model()
+    pushed = 0
+    for sort in (k.acc, k.bal, k.val, k.q1, k.q2):
+        universe = model.get_universe(sort)
+        size = len(universe) if universe is not None else 0
+        for bound in range(1, size):
+            solver.push()
+            elems = [z3.Const(f"min_{sort.name()}_{i}", sort) for i in range(bound)]
+            e = z3.Const(f"min_{sort.name()}", sort)
+            solver.add(z3.ForAll([e], z3.Or(*[e == c for c in elems])))
+            if solver.check() == z3.sat:
+                model = solver.model()
+                pushed += 1
+                break
+            solver.pop()
+    for _ in range(pushed):
+        solver.pop()
+    return model
+
+
+def _extract_state(k: _Vocab, model: Any, pre: _State, step: _Step | None,
+                   action: str, conjunct: str) -> dict[str, Any]:
+    """The model as a small concrete Spec state (see `format_state` for the shape)."""
+
+    def holds(term: Any) -> bool:
+        return bool(z3.is_true(model.eval(term, model_completion=True)))
+
+    def universe(sort: Any) -> list[Any]:
+        found = model.get_universe(sort)
+        return list(found) if found is not None else []
+
+    ballots_z = universe(k.bal)
+    ballots_z.sort(key=lambda x: sum(holds(k.le(y, x)) for y in ballots_z))
+    names: dict[str, Any] = {}
+    none_b = model.eval(k.none_b, model_completion=True)
+    none_v = model.eval(k.none_v, model_completion=True)
+    ballot_no = {str(b): i for i, b in enumerate(x for x in ballots_z if not x.eq(none_b))}
+    ballot_no[str(none_b)] = -1
+    accs = universe(k.acc)
+    acc_name = {str(a): f"a{i}" for i, a in enumerate(accs)}
+    vals = universe(k.val)
+    val_name: dict[str, str | None] = {str(none_v): None}
+    for v in vals:
+        if not v.eq(none_v):
+            val_name[str(v)] = f"v{len(val_name) - 1}"
+
+    def name(term: Any) -> Any:
+        key = str(model.eval(term, model_completion=True))
+        for table in (ballot_no, acc_name, val_name):
+            if key in table:
+                return table[key]
+        return key
+
+    def quorums(sort: Any, member: Any) -> list[list[str]]:
+        return [[acc_name[str(a)] for a in accs if holds(member(a, q))] for q in universe(sort)]
+
+    def snapshot(s: _State) -> dict[str, Any]:
+        msgs: list[dict[str, Any]] = []
+        msgs += [{"type": "1a", "bal": name(b)} for b in ballots_z if holds(s.m1a(b))]
+        msgs += [{"type": "1b", "acc": name(a), "bal": name(b), "mbal": name(mb), "mval": name(mv)}
+                 for a in accs for b in ballots_z for mb in ballots_z for mv in vals
+                 if holds(s.m1b(a, b, mb, mv))]
+        msgs += [{"type": "2a", "bal": name(b), "val": name(v)}
+                 for b in ballots_z for v in vals if holds(s.m2a(b, v))]
+        msgs += [{"type": "2b", "acc": name(a), "bal": name(b), "val": name(v)}
+                 for a in accs for b in ballots_z for v in vals if holds(s.m2b(a, b, v))]
+        return {
+            "maxBal": {name(a): name(s.max_bal(a)) for a in accs},
+            "maxVBal": {name(a): name(s.max_vbal(a)) for a in accs},
+            "maxVal": {name(a): name(s.max_val(a)) for a in accs},
+            "msgs": msgs,
+        }
+
+    names.update({
+        "kind": "spec_state",
+        "failed": {"action": action, "conjunct": conjunct},
+        "acceptors": [acc_name[str(a)] for a in accs],
+        "ballots": sorted(n for n in ballot_no.values() if n >= 0),
+        "values": [n for n in val_name.values() if n is not None],
+        "quorums": {"phase1": quorums(k.q1, k.member1), "phase2": quorums(k.q2, k.member2)},
+    })
+    names.update(snapshot(pre))
+    if step is not None:
+        names["action"] = {"name": action,
+                           "params": {p: name(term) for p, term in step.params.items()
+                                      if p != "q"}}
+        if "q" in step.params:
+            q = step.params["q"]
+            names["action"]["params"]["q"] = [acc_name[str(a)] for a in accs
+                                              if holds(k.member1(a, q))]
+        names["after"] = snapshot(step.post)
+    return names
+
+
+def _fmt_msg(m: dict[str, Any]) -> str:
+    fields = ", ".join(f"{key}={m[key]}" for key in m if key != "type")
+    return f"{m['type']}({fields})"
+
+
+def format_state(state: dict[str, Any]) -> str:
+    """A counterexample from `prove_spec` as a few readable lines.
+
+    The dict has `acceptors`, `ballots` (real ballots; -1 means "no ballot"), `values`
+    (None is Paxos.tla's None), `quorums` {phase1, phase2}, per-acceptor `maxBal`,
+    `maxVBal`, `maxVal`, `msgs` (records with Paxos.tla's fields: type, acc, bal, mbal, mval,
+    val), and for a failed step `action` {name, params} and `after` (the successor state).
+    """
+    failed = state.get("failed", {})
+    lines = [f"counterexample: {failed.get('action')} does not preserve {failed.get('conjunct')}"
+             if failed.get("action") not in ("Init", "Safety") else
+             f"counterexample: {failed.get('action')} / {failed.get('conjunct')}"]
+    lines.append(f"  acceptors {state['acceptors']}  ballots {state['ballots']}  "
+                 f"values {state['values']}")
+    lines.append(f"  phase-1 quorums {state['quorums']['phase1']}  "
+                 f"phase-2 quorums {state['quorums']['phase2']}")
+
+    def block(title: str, s: dict[str, Any]) -> None:
+        lines.append(f"  {title}:")
+        for a in state["acceptors"]:
+            lines.append(f"    {a}: maxBal={s['maxBal'][a]} maxVBal={s['maxVBal'][a]} "
+                         f"maxVal={s['maxVal'][a]}")
+        lines.append("    msgs: " + (", ".join(_fmt_msg(m) for m in s["msgs"]) or "(none)"))
+
+    block("state", state)
+    if "action" in state:
+        params = ", ".join(f"{p}={v}" for p, v in state["action"]["params"].items())
+        lines.append(f"  step: {state['action']['name']}({params})")
+        block("after", state["after"])
+    return "\n".join(lines)
