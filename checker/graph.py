@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import re
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 from checker.errors import UsageError
-from checker.model import StepRow
+from checker.model import Action, Model, State, StepRow
 from paxos._atomic import atomic_write_bytes
 
 DEFAULT_GRAPH_LIMIT = 200_000
@@ -102,6 +102,29 @@ class GraphRecorder:
     def add_transition(self, src_hex: str, dst_hex: str, row: StepRow) -> None:
         """`add_edge` with the action text made from the transition's trace row."""
         self.add_edge(src_hex, dst_hex, format_action(row))
+
+    def transition_hook(self, model: Model, chosen: Callable[[State], str],
+                        initial_states: Iterable[State]) -> Callable[[State, Action, State], None]:
+        """An `on_transition(state, action, succ)` for `SearchOptions` that records the whole graph.
+
+        Initial states are recorded first (depth 0). A successor seen for the first time gets
+        its source's depth + 1, which is its BFS depth when the search is BFS (under DFS it is
+        the depth along the first path found). `chosen(state)` is the chosen value or "".
+        Edge texts come from `model.describe` via `format_action`.
+        """
+        for state in initial_states:
+            self.add_node(f"{model.fingerprint(state):016x}", 0, True, chosen(state), model.describe_state(state))
+
+        def hook(state: State, action: Action, succ: State) -> None:
+            src, dst = model.fingerprint(state), model.fingerprint(succ)
+            if src not in self._index:  # not reachable in BFS; keeps the graph whole under other strategies
+                self.add_node(f"{src:016x}", 0, False, chosen(state), model.describe_state(state))
+            if dst not in self._index:
+                depth = self._depth[self._index[src]] + 1
+                self.add_node(f"{dst:016x}", depth, False, chosen(succ), model.describe_state(succ))
+            self.add_edge(f"{src:016x}", f"{dst:016x}", format_action(model.describe(state, action, succ)))
+
+        return hook
 
     def write(self, run_dir: str | Path) -> dict[str, object]:
         """Write graph.graphml and graph.dot into `run_dir`; return the summary's `graph` block."""

@@ -36,6 +36,7 @@ from paxos import (
 )
 from paxos import Action as ClusterAction
 from properties.invariants import PROPERTIES, WorldView, failing, failing_steps
+from checker.impl_refinement import RefinementIndex
 from properties.refinement import Refinement
 
 # Action encoding (hashable, compact): (kind, node_index, argument)
@@ -109,8 +110,10 @@ class ImplModel:
         self.refinement = Refinement(self.cc, self.values, cfg.ballots) if refinement else None
         if self.refinement is not None and not self.refinement.applicable:
             self.refinement = None  # flexible quorums: Paxos.tla has one quorum system, so no mapping
-        self._refine_cache: dict[tuple[Any, Any], bool] = {}
+        self._refine_index = None
         if self.refinement is not None:
+            self._refine_index = RefinementIndex(self.refinement, self.msgs, self.acceptor_idx,
+                                                 list(self.cc.acceptors), self._acceptor_of)
             self._infos += (PropertyInfo("refines_spec", "step", self.refinement.description),)
         self._initial = self._make_initial()
 
@@ -394,18 +397,14 @@ class ImplModel:
 
     def _refines(self, state: ImplState, succ: ImplState) -> bool:
         acc = self.acceptor_idx
-        key_s = (tuple(state[i] for i in acc), state[-3])
-        key_t = (tuple(succ[i] for i in acc), succ[-3])
-        if key_s == key_t:
-            return True
-        hit = self._refine_cache.get((key_s, key_t))
-        if hit is None:
-            ref = self.refinement
-            assert ref is not None
-            before = ref.abstract(self.acceptor_states(state), self.sent_messages(state))
-            after = ref.abstract(self.acceptor_states(succ), self.sent_messages(succ))
-            hit = self._refine_cache[(key_s, key_t)] = ref.explain(before, after) is not None
-        return hit
+        index = self._refine_index
+        assert index is not None
+        return index.allows(tuple(state[i] for i in acc), tuple(succ[i] for i in acc), state[-3], succ[-3])
+
+    def _acceptor_of(self, i: int, sid: int) -> AcceptorDurable | None:
+        node = self.nodes[i]
+        node.restore(self.snaps[i][sid])
+        return node.acceptor_state()
 
     # -- views, decoding, descriptions --------------------------------------------------------------
 

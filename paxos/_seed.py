@@ -153,9 +153,16 @@ class SeedAPI:
                 proposer._pending_accept[out.bal] = out
         after = proposer.proposer_volatile
         if isinstance(reply, Promise):
-            change = f"promises {len(after.promises)}"
             if volatile.phase == 1 and after.phase == 2:
-                change += f"; phase-1 quorum reached, will propose {proposer._pending_accept[after.bal].val!r}"
+                count = len({p.src for p in volatile.promises} | {reply.src})
+                value = proposer._pending_accept[after.bal].val
+                change = f"promises {count}; phase-1 quorum reached, will propose {value!r}"
+            elif after.phase == 1 and after.bal == reply.bal:
+                change = f"promises {len(after.promises)}"
+            elif after.phase == 2 and after.bal == reply.bal:
+                change = "not counted: phase 1 of this ballot is already complete"
+            else:
+                change = f"not counted: this proposer is not collecting promises for {reply.bal}"
         else:
             change = f"ballot {after.bal} abandoned" if volatile.phase and not after.phase else ""
         proposer._log("receive", reply.src, reply, change)

@@ -9,21 +9,38 @@ These nodes are for demonstrating the checker; never use them for anything else.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from paxos._ballot import BOTTOM, Ballot
 from paxos._config import ClusterConfig, NodeRole
-from paxos._messages import Accept, Accepted, Prepare, Promise, Value
-from paxos._node import PaxosNode
+from paxos._messages import Accept, Accepted, Message, Prepare, Promise, Value
+from paxos._node import HANDLERS, PaxosNode
 from paxos._roles import Outputs
 from paxos._state import AcceptorDurable, LearnerVolatile, ProposerDurable, ProposerVolatile
+
+
+class BugNode(PaxosNode):
+    """Base of the catalog: `PaxosNode` whose `on_message` calls the handler hooks by name.
+
+    `paxos.HANDLERS` holds the role classes' own functions, so `PaxosNode.on_message` would bypass
+    an overridden `on_prepare`/`on_accept`/`on_promise`/`on_accepted`; this dispatch honours them.
+    """
+
+    def on_message(self, msg: Message) -> Outputs:
+        role, handler = HANDLERS[type(msg)]
+        if role not in self.roles:
+            return []
+        result: Outputs = getattr(self, handler.__name__)(msg)
+        return result
+
 
 # -- the acceptor ------------------------------------------------------------------------------------
 
 
-class OverwriteAccept(PaxosNode):
+class OverwriteAccept(BugNode):
     """Faulty rule: on Accept, the acceptor neither checks nor raises its promise, and keeps the
     last proposal received rather than the highest (accepts any Accept, overwriting).
 
@@ -37,7 +54,7 @@ class OverwriteAccept(PaxosNode):
         return [(NodeRole.LEARNER, Accepted(self.node_id, msg.bal, msg.val))]
 
 
-class PromiseDropsValue(PaxosNode):
+class PromiseDropsValue(BugNode):
     """Faulty rule: the acceptor's Promise does not report what it accepted (always `max_vbal` = bottom).
 
     Exposed by a second proposer starting a higher ballot after a value was chosen: it hears of no
@@ -49,7 +66,7 @@ class PromiseDropsValue(PaxosNode):
         return [(dst, Promise(m.src, m.bal, BOTTOM, None)) if isinstance(m, Promise) else (dst, m) for dst, m in out]
 
 
-class VolatileAcceptor(PaxosNode):
+class VolatileAcceptor(BugNode):
     """Faulty rule: the acceptor does not persist its promise and accepted proposal; a restart forgets them.
 
     Exposed by one crash of an acceptor: its promise goes down at once (`promise_monotonic`), and a
@@ -60,7 +77,7 @@ class VolatileAcceptor(PaxosNode):
         return AcceptorDurable()
 
 
-class RepromisingNode(PaxosNode):
+class RepromisingNode(BugNode):
     """A correct variant (not a bug): the acceptor answers a repeated Prepare of the ballot it has
     promised with the Promise again, as retransmission-friendly implementations do.
 
@@ -78,7 +95,7 @@ class RepromisingNode(PaxosNode):
 # -- the proposer ------------------------------------------------------------------------------------
 
 
-class OwnValue(PaxosNode):
+class OwnValue(BugNode):
     """Faulty rule: the proposer proposes its own value whatever the promises report.
 
     Exposed by two proposers in sequence: the second one's promises report the value chosen by the
@@ -89,7 +106,7 @@ class OwnValue(PaxosNode):
         return self.proposer.value
 
 
-class HighestPromisedValue(PaxosNode):
+class HighestPromisedValue(BugNode):
     """Faulty rule: the proposer takes the value of the promise with the highest *promised* ballot
     (`bal`, which is the same for every promise of one phase 1, so the first promise with a value,
     in acceptor order, wins) instead of the highest *accepted* ballot (`max_vbal`).
@@ -99,12 +116,14 @@ class HighestPromisedValue(PaxosNode):
     """
 
     def choose_value(self, promises: frozenset[Promise]) -> Value:
-        with_value = sorted((p for p in promises if p.max_vbal != BOTTOM), key=lambda p: (-p.bal.round,
-                            -p.bal.node_id, p.src))
-        return with_value[0].max_val if with_value else self.proposer.value
+        with_value = [p for p in promises if p.max_vbal != BOTTOM]
+        if not with_value:
+            return self.proposer.value
+        # Highest promised ballot first; on the (usual) tie, the lowest acceptor id: deterministic.
+        return min(with_value, key=lambda p: (-p.bal.round, -p.bal.node_id, p.src)).max_val
 
 
-class StalePromises(PaxosNode):
+class StalePromises(BugNode):
     """Faulty rule: the proposer counts promises for an earlier ballot of its own toward its current one.
 
     Exposed by a timeout (a second ballot of the same proposer) while promises of the first are still
@@ -119,7 +138,7 @@ class StalePromises(PaxosNode):
         return super().on_promise(msg)
 
 
-class DuplicatePromises(PaxosNode):
+class DuplicatePromises(BugNode):
     """Faulty rule: the proposer counts promise *messages* with a counter, not distinct acceptors,
     so a duplicated Promise counts twice toward the phase-1 quorum.
 
@@ -151,7 +170,7 @@ def _smallest_phase1_quorum(config: ClusterConfig) -> int:
     return min(len(q) for q in config.quorums.phase1_quorums())
 
 
-class MinorityQuorum(PaxosNode):
+class MinorityQuorum(BugNode):
     """Faulty rule: the proposer's phase-1 majority is computed as `n // 2` acceptors instead of `n // 2 + 1`.
 
     Exposed with 3 acceptors (1 promise is enough, which need not meet the 2 that chose a value);
@@ -162,7 +181,7 @@ class MinorityQuorum(PaxosNode):
         return len({p.src for p in promises}) >= len(self.config.acceptors) // 2
 
 
-class VolatileBallot(PaxosNode):
+class VolatileBallot(BugNode):
     """Faulty rule: the proposer's round counter is not persisted, so after a crash it reuses a ballot.
 
     Exposed by a proposer crash and restart: its next ballot repeats one it used, now with another
@@ -190,7 +209,7 @@ class NoTiebreak(RepromisingNode):
 # -- the learner ---------------------------------------------------------------------------------------
 
 
-class EagerLearner(PaxosNode):
+class EagerLearner(BugNode):
     """Faulty rule: the learner learns the value of the first Accepted it receives, without a quorum.
 
     Exposed by any single Accepted reaching the learner when one acceptor is not a quorum; breaks

@@ -6,8 +6,9 @@ It must not import z3 or run a solver: readers of results should not need one.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Sequence
+from typing import Any, Literal
 
 ProofStatus = Literal["proved", "failed", "unknown"]
 

@@ -31,8 +31,10 @@ majorities ``q = N div 2 + 1`` satisfy ``q + q > N`` and ``1 <= q <= N`` for eve
 
 from __future__ import annotations
 
+import functools
 import time
-from typing import Any, Callable, Protocol, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 import z3
 
@@ -73,8 +75,8 @@ def _check(solver: z3.Solver) -> tuple[ProofStatus, float, str]:
 def _disjoint_model(
     members: Sequence[int], x: Sequence[Any], y: Sequence[Any], model: Any
 ) -> dict[str, Any]:
-    q1 = [m for m, var in zip(members, x) if z3.is_true(model.eval(var, model_completion=True))]
-    q2 = [m for m, var in zip(members, y) if z3.is_true(model.eval(var, model_completion=True))]
+    q1 = [m for m, var in zip(members, x, strict=True) if z3.is_true(model.eval(var, model_completion=True))]
+    q2 = [m for m, var in zip(members, y, strict=True) if z3.is_true(model.eval(var, model_completion=True))]
     return {
         "kind": "disjoint_quorums",
         "acceptors": list(members),
@@ -95,7 +97,7 @@ def _solve_disjoint(
     solver = z3.Solver()
     solver.set("timeout", timeout_ms)
     solver.add(x_constraint, y_constraint)
-    solver.add(*[z3.Not(z3.And(xi, yi)) for xi, yi in zip(x, y)])
+    solver.add(*[z3.Not(z3.And(xi, yi)) for xi, yi in zip(x, y, strict=True)])
     status, seconds, reason = _check(solver)
     model = _disjoint_model(members, x, y, solver.model()) if status == FAILED else None
     return ProofResult(GOAL_CONCRETE, label, CONJUNCT_MEET, status, seconds, model, reason)
@@ -155,12 +157,17 @@ def grid_quorums(rows: int, cols: int) -> tuple[list[int], list[frozenset[int]],
     return members, row_sets, col_sets
 
 
+def describe_quorums(quorums: Sequence[frozenset[int]]) -> str:
+    """[{1, 2}, {2, 3}] -> '1,2;2,3' (the --quorums notation)."""
+    return ";".join(",".join(str(m) for m in sorted(q)) for q in quorums)
+
+
 def prove_explicit(
     phase1: Sequence[frozenset[int]],
     phase2: Sequence[frozenset[int]] | None = None,
     members: Sequence[int] | None = None,
     *,
-    label: str = "explicit",
+    label: str | None = None,
     timeout_ms: int = 10_000,
 ) -> ProofResult:
     """Prove that every listed phase-1 quorum meets every listed phase-2 quorum.
@@ -181,12 +188,16 @@ def prove_explicit(
         stray = sorted(set(q) - known)
         if stray:
             raise ValueError(f"quorum {sorted(q)} names {stray}, which are not acceptors {everyone}")
+    if label is None:
+        label = f"explicit {describe_quorums(first)}"
+        if phase2 is not None:
+            label += f" / {describe_quorums(second)}"
     x = [z3.Bool(f"in_q1_{m}") for m in everyone]
     y = [z3.Bool(f"in_q2_{m}") for m in everyone]
 
     def is_one_of(vector: Sequence[Any], quorums: Sequence[frozenset[int]]) -> Any:
         return z3.Or(*[
-            z3.And(*[v if m in q else z3.Not(v) for m, v in zip(everyone, vector)])
+            z3.And(*[v if m in q else z3.Not(v) for m, v in zip(everyone, vector, strict=True)])
             for q in quorums
         ])
 
@@ -214,7 +225,9 @@ def prove_quorum_system(system: QuorumSystemLike, *, label: str | None = None,
 # --- the parametric theorem ---------------------------------------------------------------
 
 
+@functools.cache
 def _card_function() -> Any:
+    """`card`, defined once: z3 refuses a second definition of a recursive function."""
     int_set = z3.ArraySort(z3.IntSort(), z3.BoolSort())
     card = z3.RecFunction("card", int_set, z3.IntSort(), z3.IntSort())
     s = z3.Array("S", z3.IntSort(), z3.BoolSort())

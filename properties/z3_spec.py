@@ -30,12 +30,15 @@ the conjunction of the undropped conjuncts. Non-vacuity checks (each action enab
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 import z3
 
 from properties.proof import FAILED, PROVED, UNKNOWN, ProofResult, ProofStatus
+from properties.z3_cti import bound_sort, extract_state, minimize_model
+from properties.z3_cti import format_state as format_state  # re-exported: prove_spec models
 
 ACTIONS: tuple[str, ...] = ("Phase1a", "Phase1b", "Phase2a", "Phase2b")
 
@@ -99,8 +102,11 @@ def _axioms(k: _Vocab, quorum_intersection: bool) -> list[Any]:
         z3.ForAll([x, y], z3.Or(k.le(x, y), k.le(y, x))),
         z3.ForAll([x], k.le(k.none_b, x)),
     ]
+    p, q, a = z3.Const("QP", k.q1), z3.Const("QQ", k.q2), z3.Const("QA", k.acc)
+    # Quorums are non-empty (implied by intersection, stated so `quorums_disjoint` keeps it).
+    axioms.append(z3.ForAll([p], z3.Exists([a], k.member1(a, p))))
+    axioms.append(z3.ForAll([q], z3.Exists([a], k.member2(a, q))))
     if quorum_intersection:
-        p, q, a = z3.Const("QP", k.q1), z3.Const("QQ", k.q2), z3.Const("QA", k.acc)
         axioms.append(z3.ForAll([p, q], z3.Exists([a], z3.And(k.member1(a, p), k.member2(a, q)))))
     return axioms
 
@@ -212,7 +218,7 @@ def _inv_2a_unique(k: _Vocab, s: _State, b: Any, v: Any, w: Any) -> Any:
 def _inv_2a_safe(k: _Vocab, s: _State, b: Any, v: Any, c: Any, w: Any, q: Any) -> Any:
     x = z3.Const("safe_x", k.acc)
     return z3.Implies(
-        z3.And(s.m2a(b, v), k.lt(c, b), w != v, w != k.none_v),
+        z3.And(s.m2a(b, v), c != k.none_b, k.lt(c, b), w != v, w != k.none_v),
         z3.Exists([x], z3.And(k.member2(x, q), k.lt(c, s.max_bal(x)), z3.Not(s.m2b(x, c, w)))))
 
 
@@ -238,7 +244,7 @@ CONJUNCTS: dict[str, _Conjunct] = {
     "inv_1b_sound": _Conjunct("a 1b reports mbal < bal and a real vote at mbal, or -1/None", _1B,
                               _inv_1b_sound),
     "inv_1b_no_vote_between": _Conjunct("no 2b of a strictly between a 1b's mbal and bal",
-                                        _1B + ("bal", "val"), _inv_1b_no_vote_between),
+                                        (*_1B, "bal", "val"), _inv_1b_no_vote_between),
     "inv_2a_unique": _Conjunct("at most one 2a value per ballot", ("bal", "val", "val"),
                                _inv_2a_unique),
     "inv_2a_safe": _Conjunct(
@@ -255,11 +261,19 @@ def _chosen(k: _Vocab, s: _State, b: Any, v: Any, tag: str) -> Any:
     return z3.Exists([q], z3.ForAll([a], z3.Implies(k.member2(a, q), s.m2b(a, b, v))))
 
 
-def _two_values_chosen(k: _Vocab, s: _State) -> Any:
-    """The negation of agreement, Skolemised: v1 != v2 are chosen in ballots b1, b2."""
+def _two_values_chosen(k: _Vocab, s: _State) -> tuple[Any, list[Any]]:
+    """The negation of agreement, Skolemised: v1 != v2 chosen by phase-2 quorums q1, q2 in
+    ballots b1, b2; and the consts (b1, v1, q1, b2, v2, q2) for hints."""
     b1, b2 = z3.Consts("agr_b1 agr_b2", k.bal)
     v1, v2 = z3.Consts("agr_v1 agr_v2", k.val)
-    return z3.And(v1 != v2, _chosen(k, s, b1, v1, "1"), _chosen(k, s, b2, v2, "2"))
+    q1, q2 = z3.Consts("agr_q1 agr_q2", k.q2)
+    a = z3.Const("agr_a", k.acc)
+    negation = z3.And(
+        v1 != v2,
+        z3.ForAll([a], z3.Implies(k.member2(a, q1), s.m2b(a, b1, v1))),
+        z3.ForAll([a], z3.Implies(k.member2(a, q2), s.m2b(a, b2, v2))),
+    )
+    return negation, [b1, v1, q1, b2, v2, q2]
 
 
 # --- the actions -----------------------------------------------------------------------------
@@ -380,15 +394,20 @@ def prove_spec(
     *,
     drop: Iterable[str] = (),
     weaken: Iterable[str] = (),
-    timeout_ms: int = 10_000,
+    timeout_ms: int = 2_000,
     minimize: bool = True,
     check_enabled: bool = True,
+    seed: int = 0,
 ) -> list[ProofResult]:
     """Check every obligation of the inductive-invariant proof; one `ProofResult` each.
 
     `drop` removes named conjuncts from the invariant (they are then neither assumed nor
     checked); `weaken` plants weakenings from `WEAKENINGS`. A failed obligation's `model`
-    is a concrete Spec state (see `extract_state`), minimised over sort sizes if `minimize`.
+    is a concrete Spec state (see `format_state`), minimised over sort sizes if `minimize`.
+    `timeout_ms` bounds each z3 call; the whole proof normally needs a few ms per obligation.
+    When z3 answers `unknown` on an obligation, a bounded counterexample search follows
+    (`CTI_BOUNDS`): a model it finds is a real counterexample; finding none leaves `unknown`.
+    `seed` is z3's random seed (the proof must not depend on it; tests vary it).
     Raises ValueError for unknown names.
     """
     dropped, weak = _validate(drop, weaken)
@@ -399,20 +418,35 @@ def prove_spec(
     inv = [CONJUNCTS[name].forall(k, pre) for name in names]
     results: list[ProofResult] = []
 
-    def run(goal: str, action: str, conjunct: str, facts: Sequence[Any],
-            step: _Step | None, shown: _State) -> None:
-        # One fresh solver per obligation: nothing learnt for one pair leaks into another.
+    def new_solver(facts: Sequence[Any]) -> z3.Solver:
         solver = z3.Solver()
         solver.set("timeout", timeout_ms)
+        solver.set("random_seed", seed)
         solver.add(*axioms, *facts)
-        answer, seconds = _timed_check(solver)
-        model: dict[str, Any] | None = None
+        return solver
+
+    def run(goal: str, action: str, conjunct: str, facts: Sequence[Any],
+            step: _Step | None, shown: _State) -> None:
+        # Fresh solvers for every obligation and search: nothing learnt for one pair leaks
+        # into another, and z3 keeps its (stronger) non-incremental preprocessing.
+        # A quick bounded search comes first (a CTI usually has a tiny model, and z3 finds
+        # finite models far more easily than it refutes their absence), then the real proof.
+        answer, seconds, solver, _ = _bounded_counterexample(new_solver, facts, k, QUICK_BOUNDS)
         reason = ""
+        if answer != z3.sat:
+            solver = new_solver(facts)
+            answer, more = _timed_check(solver)
+            seconds += more
+        if answer == z3.unknown:
+            reason = f"z3: {solver.reason_unknown()}"
+            answer, more, solver, bound = _bounded_counterexample(new_solver, facts, k, CTI_BOUNDS)
+            seconds += more
+            if answer != z3.sat:
+                reason += f"; no counterexample with at most {bound} elements per sort"
+        model: dict[str, Any] | None = None
         if answer == z3.sat:
-            found = _minimize_model(solver, k) if minimize else solver.model()
-            model = _extract_state(k, found, shown, step, action, conjunct)
-        elif answer == z3.unknown:
-            reason = str(solver.reason_unknown())
+            found = minimize_model(solver, k) if minimize else solver.model()
+            model = extract_state(k, found, shown, step, action, conjunct)
         results.append(ProofResult(goal, action, conjunct, _status(answer), seconds, model, reason))
 
     init = _init_state(k)
@@ -427,165 +461,90 @@ def prove_spec(
             sk = conj.consts(k, "sk")
             hint = conj.body(k, pre, *sk)
             facts = [*inv, step.guard, hint, z3.Not(conj.body(k, step.post, *sk))]
+            if action == "Phase2a" and name == "inv_2a_safe":
+                facts += _phase2a_safe_hints(k, pre, step, sk, names, weak)
             run(GOAL_INDUCTIVE, action, name, facts, step, pre)
-    run(GOAL_AGREEMENT, "Safety", "agreement", [*inv, _two_values_chosen(k, pre)], None, pre)
+    negation, (b1, v1, q1, b2, v2, q2) = _two_values_chosen(k, pre)
+    hints = [z3.Const("some_phase1_quorum", k.q1) == z3.Const("some_phase1_quorum", k.q1)]
+    if "inv_2a_safe" in names:
+        # The proof's case b1 < b2 (and symmetrically): the 2a behind the votes at b2 is safe.
+        hints += [_inv_2a_safe(k, pre, b2, v2, b1, v1, q1), _inv_2a_safe(k, pre, b1, v1, b2, v2, q2)]
+    run(GOAL_AGREEMENT, "Safety", "agreement", [*inv, negation, *hints], None, pre)
     if check_enabled:
         results.extend(_enabled_checks(k, axioms, inv, pre, weak, timeout_ms))
     return results
 
 
+def _phase2a_safe_hints(k: _Vocab, pre: _State, step: _Step, sk: Sequence[Any],
+                        names: Sequence[str], weak: frozenset[str]) -> list[Any]:
+    """Instances that guide z3 through the one hard obligation (each is an instance of a
+    hypothesis, so adding it is sound): the quorum q of 1b messages meets the phase-2 quorum
+    of the claim, and the 2a behind the highest reported vote (ballot mb0) is itself safe."""
+    _, _, c, w, q2 = sk
+    x = z3.Const("hint_x", k.acc)
+    hints = []
+    if "quorums_disjoint" not in weak:
+        hints.append(z3.Exists([x], z3.And(k.member1(x, step.params["q"]), k.member2(x, q2))))
+    if "inv_2a_safe" in names:
+        mb0 = z3.Const("p2a_mb0", k.bal)
+        hints.append(_inv_2a_safe(k, pre, mb0, step.params["v"], c, w, q2))
+    return hints
+
+
+#: Universe sizes (acceptors, ballots, values, phase-1 quorums, phase-2 quorums) of the quick
+#: counterexample search that precedes each proof attempt (a few ms per obligation), and of
+#: the larger searches tried when z3 answers `unknown` on the unbounded obligation. With
+#: finite universes z3's model-based quantifier instantiation is complete; a model found this
+#: way is a real counterexample to induction, while finding none proves nothing.
+QUICK_BOUNDS: tuple[tuple[int, int, int, int, int], ...] = ((3, 3, 3, 2, 2),)
+CTI_BOUNDS: tuple[tuple[int, int, int, int, int], ...] = ((3, 4, 3, 3, 3), (4, 5, 3, 3, 3))
+
+
+def _bounded_counterexample(
+    new_solver: Callable[[Sequence[Any]], z3.Solver], facts: Sequence[Any], k: _Vocab,
+    bounds: Sequence[tuple[int, ...]],
+) -> tuple[Any, float, z3.Solver, str]:
+    """Search `bounds` in order for a model of `facts`, each bound in a fresh solver.
+
+    Returns (answer, seconds, the last solver, largest bound as text); `unknown` if no model.
+    """
+    seconds = 0.0
+    solver = new_solver(facts)
+    for sizes in bounds:
+        solver = new_solver([*facts, *[bound_sort(sort, size) for sort, size in
+                                        zip((k.acc, k.bal, k.val, k.q1, k.q2), sizes, strict=True)]])
+        answer, spent = _timed_check(solver)
+        seconds += spent
+        if answer == z3.sat:
+            return answer, seconds, solver, ""
+    largest = "x".join(str(n) for n in bounds[-1]) if bounds else "0"
+    return z3.unknown, seconds, solver, f"{largest} (acceptors x ballots x values x quorums)"
+
+
+#: Largest universe per sort in the non-vacuity witness search.
+ENABLED_BOUND = 3
+
+
 def _enabled_checks(k: _Vocab, axioms: Sequence[Any], inv: Sequence[Any], pre: _State,
                     weak: frozenset[str], timeout_ms: int) -> list[ProofResult]:
-    """Non-vacuity: `proved` means satisfiable (the action can fire in a state satisfying Inv)."""
+    """Non-vacuity: `proved` means z3 found a witness: a state satisfying Inv in which the
+    action is enabled (or a value is chosen). The witness search is bounded to at most
+    `ENABLED_BOUND` elements per sort, so `failed` only means "none within that bound"."""
     out: list[ProofResult] = []
+    bounds = [bound_sort(sort, ENABLED_BOUND) for sort in (k.acc, k.bal, k.val, k.q1, k.q2)]
     b, v = z3.Const("eb", k.bal), z3.Const("ev", k.val)
     witnesses = [(a, _ACTION_BUILDERS[a](k, pre, weak).guard, "enabled") for a in ACTIONS]
     witnesses.append(("Safety", z3.Exists([b, v], _chosen(k, pre, b, v, "e")), "value_chosen"))
     for action, formula, label in witnesses:
         solver = z3.Solver()
         solver.set("timeout", timeout_ms)
-        solver.add(*axioms, *inv, formula)
+        solver.add(*axioms, *inv, *bounds, formula)
         answer, seconds = _timed_check(solver)
         status = PROVED if answer == z3.sat else FAILED if answer == z3.unsat else UNKNOWN
-        reason = "" if answer != z3.unknown else str(solver.reason_unknown())
+        reason = ""
+        if answer == z3.unsat:
+            reason = f"no witness with at most {ENABLED_BOUND} elements per sort"
+        elif answer == z3.unknown:
+            reason = str(solver.reason_unknown())
         out.append(ProofResult(GOAL_ENABLED, action, label, status, seconds, None, reason))
     return out
-
-
-# --- counterexamples as plain data -------------------------------------------------------------
-
-
-def _minimize_model(solver: z3.Solver, k: _Vocab) -> Any:
-    """Shrink each sort's universe as far as the obligation stays satisfiable; return the model.
-
-    Leaves the solver at the frame it was given (all added bounds are popped).
-    """
-    model = solver.model()
-    pushed = 0
-    for sort in (k.acc, k.bal, k.val, k.q1, k.q2):
-        universe = model.get_universe(sort)
-        size = len(universe) if universe is not None else 0
-        for bound in range(1, size):
-            solver.push()
-            elems = [z3.Const(f"min_{sort.name()}_{i}", sort) for i in range(bound)]
-            e = z3.Const(f"min_{sort.name()}", sort)
-            solver.add(z3.ForAll([e], z3.Or(*[e == c for c in elems])))
-            if solver.check() == z3.sat:
-                model = solver.model()
-                pushed += 1
-                break
-            solver.pop()
-    for _ in range(pushed):
-        solver.pop()
-    return model
-
-
-def _extract_state(k: _Vocab, model: Any, pre: _State, step: _Step | None,
-                   action: str, conjunct: str) -> dict[str, Any]:
-    """The model as a small concrete Spec state (see `format_state` for the shape)."""
-
-    def holds(term: Any) -> bool:
-        return bool(z3.is_true(model.eval(term, model_completion=True)))
-
-    def universe(sort: Any) -> list[Any]:
-        found = model.get_universe(sort)
-        return list(found) if found is not None else []
-
-    ballots_z = universe(k.bal)
-    ballots_z.sort(key=lambda x: sum(holds(k.le(y, x)) for y in ballots_z))
-    names: dict[str, Any] = {}
-    none_b = model.eval(k.none_b, model_completion=True)
-    none_v = model.eval(k.none_v, model_completion=True)
-    ballot_no = {str(b): i for i, b in enumerate(x for x in ballots_z if not x.eq(none_b))}
-    ballot_no[str(none_b)] = -1
-    accs = universe(k.acc)
-    acc_name = {str(a): f"a{i}" for i, a in enumerate(accs)}
-    vals = universe(k.val)
-    val_name: dict[str, str | None] = {str(none_v): None}
-    for v in vals:
-        if not v.eq(none_v):
-            val_name[str(v)] = f"v{len(val_name) - 1}"
-
-    def name(term: Any) -> Any:
-        key = str(model.eval(term, model_completion=True))
-        for table in (ballot_no, acc_name, val_name):
-            if key in table:
-                return table[key]
-        return key
-
-    def quorums(sort: Any, member: Any) -> list[list[str]]:
-        return [[acc_name[str(a)] for a in accs if holds(member(a, q))] for q in universe(sort)]
-
-    def snapshot(s: _State) -> dict[str, Any]:
-        msgs: list[dict[str, Any]] = []
-        msgs += [{"type": "1a", "bal": name(b)} for b in ballots_z if holds(s.m1a(b))]
-        msgs += [{"type": "1b", "acc": name(a), "bal": name(b), "mbal": name(mb), "mval": name(mv)}
-                 for a in accs for b in ballots_z for mb in ballots_z for mv in vals
-                 if holds(s.m1b(a, b, mb, mv))]
-        msgs += [{"type": "2a", "bal": name(b), "val": name(v)}
-                 for b in ballots_z for v in vals if holds(s.m2a(b, v))]
-        msgs += [{"type": "2b", "acc": name(a), "bal": name(b), "val": name(v)}
-                 for a in accs for b in ballots_z for v in vals if holds(s.m2b(a, b, v))]
-        return {
-            "maxBal": {name(a): name(s.max_bal(a)) for a in accs},
-            "maxVBal": {name(a): name(s.max_vbal(a)) for a in accs},
-            "maxVal": {name(a): name(s.max_val(a)) for a in accs},
-            "msgs": msgs,
-        }
-
-    names.update({
-        "kind": "spec_state",
-        "failed": {"action": action, "conjunct": conjunct},
-        "acceptors": [acc_name[str(a)] for a in accs],
-        "ballots": sorted(n for n in ballot_no.values() if n >= 0),
-        "values": [n for n in val_name.values() if n is not None],
-        "quorums": {"phase1": quorums(k.q1, k.member1), "phase2": quorums(k.q2, k.member2)},
-    })
-    names.update(snapshot(pre))
-    if step is not None:
-        names["action"] = {"name": action,
-                           "params": {p: name(term) for p, term in step.params.items()
-                                      if p != "q"}}
-        if "q" in step.params:
-            q = step.params["q"]
-            names["action"]["params"]["q"] = [acc_name[str(a)] for a in accs
-                                              if holds(k.member1(a, q))]
-        names["after"] = snapshot(step.post)
-    return names
-
-
-def _fmt_msg(m: dict[str, Any]) -> str:
-    fields = ", ".join(f"{key}={m[key]}" for key in m if key != "type")
-    return f"{m['type']}({fields})"
-
-
-def format_state(state: dict[str, Any]) -> str:
-    """A counterexample from `prove_spec` as a few readable lines.
-
-    The dict has `acceptors`, `ballots` (real ballots; -1 means "no ballot"), `values`
-    (None is Paxos.tla's None), `quorums` {phase1, phase2}, per-acceptor `maxBal`,
-    `maxVBal`, `maxVal`, `msgs` (records with Paxos.tla's fields: type, acc, bal, mbal, mval,
-    val), and for a failed step `action` {name, params} and `after` (the successor state).
-    """
-    failed = state.get("failed", {})
-    lines = [f"counterexample: {failed.get('action')} does not preserve {failed.get('conjunct')}"
-             if failed.get("action") not in ("Init", "Safety") else
-             f"counterexample: {failed.get('action')} / {failed.get('conjunct')}"]
-    lines.append(f"  acceptors {state['acceptors']}  ballots {state['ballots']}  "
-                 f"values {state['values']}")
-    lines.append(f"  phase-1 quorums {state['quorums']['phase1']}  "
-                 f"phase-2 quorums {state['quorums']['phase2']}")
-
-    def block(title: str, s: dict[str, Any]) -> None:
-        lines.append(f"  {title}:")
-        for a in state["acceptors"]:
-            lines.append(f"    {a}: maxBal={s['maxBal'][a]} maxVBal={s['maxVBal'][a]} "
-                         f"maxVal={s['maxVal'][a]}")
-        lines.append("    msgs: " + (", ".join(_fmt_msg(m) for m in s["msgs"]) or "(none)"))
-
-    block("state", state)
-    if "action" in state:
-        params = ", ".join(f"{p}={v}" for p, v in state["action"]["params"].items())
-        lines.append(f"  step: {state['action']['name']}({params})")
-        block("after", state["after"])
-    return "\n".join(lines)

@@ -7,7 +7,8 @@ never imports checker objects.
 from __future__ import annotations
 
 from reports._compare import ComparePaths, compare_runs
-from reports._load import ReportInputError, Run, load_run
+from reports._errors import ReportInputError
+from reports._load import Run, load_run
 from reports._progress import ProgressAnalysis, analyse
 from reports._render import ReportPaths, render_report
 

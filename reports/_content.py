@@ -115,7 +115,9 @@ def search_scope(s: Summary) -> str:
 def _property_row(s: Summary, name: str, kind: str, status: str, trace: Trace | None,
                   witness_length: int | None, trace_path: str | None) -> PropertyRow:
     bounded = f"bounded: no violation found within {fmt(s.states)} states, depth {fmt(s.depth)}"
-    if s.stopped_by and s.stopped_by != "violation":
+    if s.stopped_by == "violation":
+        bounded += " (the search stopped at the first violation)"
+    elif s.stopped_by:
         bounded += f" (stopped by {s.stopped_by})"
     if status == "violated":
         if kind == "sometimes":

@@ -8,17 +8,15 @@ imports checker objects and never writes anything.
 from __future__ import annotations
 
 import csv
-import gc
 import json
 import os
 import re
-from array import array
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from xml.parsers import expat
+
+from reports._errors import ReportInputError
+from reports._graphml import StateGraph, load_graphml
 
 TRACE_FORMAT = "paxos-trace/1"
 TRACE_COLUMNS: tuple[str, ...] = (
@@ -32,10 +30,6 @@ STATUSES = frozenset({"held", "violated", "unknown"})
 KINDS = frozenset({"always", "sometimes", "step"})
 STOPPED_BY = frozenset({"max_states", "max_depth", "time_limit", "interrupted", "violation"})
 _FINGERPRINT = re.compile(r"[0-9a-f]{16}")
-
-
-class ReportInputError(Exception):
-    """A run directory file is missing or malformed; the message is one line naming the file."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,21 +132,6 @@ class Trace:
             if row.event in FAULT_EVENTS:
                 counts[row.event] = counts.get(row.event, 0) + 1
         return counts
-
-
-@dataclass(slots=True)
-class StateGraph:
-    """A state graph in flat arrays: node i has ids[i], depth[i], ...; edge j is src[j] -> dst[j]."""
-
-    path: Path
-    ids: list[str] = field(default_factory=list)
-    depth: array[int] = field(default_factory=lambda: array("l"))
-    init: list[bool] = field(default_factory=list)
-    chosen: list[str] = field(default_factory=list)
-    label: list[str] = field(default_factory=list)
-    src: array[int] = field(default_factory=lambda: array("l"))
-    dst: array[int] = field(default_factory=lambda: array("l"))
-    action: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -369,113 +348,3 @@ def _config_row(path: Path, line: int, get: dict[str, str]) -> dict[str, Any]:
     if not isinstance(detail, dict) or not isinstance(detail.get("config"), dict):
         raise ReportInputError(f"{path}: line {line}: config detail must be a JSON object with a 'config' object")
     return detail
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector around bulk allocation of acyclic objects.
-
-    Collections triggered by allocating hundreds of thousands of small objects took a
-    third of the GraphML load and over half of the graph analysis of a 100,000-state run.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def load_graphml(path: Path) -> StateGraph:
-    """Stream-parse the GraphML of `explore --graph` into flat arrays.
-
-    expat rather than `networkx.read_graphml`: the latter took 9 s and 1.3 GB for a
-    100,000-state graph here, this takes about 1.4 s.
-    """
-    with paused_gc():
-        return _load_graphml(path)
-
-
-def _load_graphml(path: Path) -> StateGraph:
-    if not path.is_file():
-        raise ReportInputError(
-            f"{path}: file is missing (summary.json 'graph' refers to it); re-run explore with --graph"
-        )
-    graph = StateGraph(path)
-    keys: dict[str, str] = {}      # GraphML key id -> attribute name
-    index: dict[str, int] = {}
-    pending: list[tuple[str, str]] = []  # edge endpoints by id, resolved at the end
-    cur: dict[str, Any] = {}
-    text: list[str] = []
-    data_key: list[str | None] = [None]
-
-    def start(tag: str, attrs: dict[str, str]) -> None:
-        if tag == "key":
-            keys[attrs.get("id", "")] = attrs.get("attr.name", "")
-        elif tag == "node":
-            cur.clear()
-            cur["id"] = attrs.get("id", "")
-        elif tag == "edge":
-            cur.clear()
-            pending.append((attrs.get("source", ""), attrs.get("target", "")))
-        elif tag == "data":
-            data_key[0] = keys.get(attrs.get("key", ""), attrs.get("key", ""))
-            text.clear()
-
-    def chars(data: str) -> None:
-        if data_key[0] is not None:
-            text.append(data)
-
-    def end(tag: str) -> None:
-        if tag == "data":
-            cur[data_key[0] or ""] = "".join(text)
-            data_key[0] = None
-        elif tag == "node":
-            _finish_node(path, parser.CurrentLineNumber, graph, index, cur)
-        elif tag == "edge":
-            graph.action.append(cur.get("action", ""))
-
-    parser = expat.ParserCreate()
-    parser.buffer_text = True
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.CharacterDataHandler = chars
-    try:
-        with open(path, "rb") as handle:
-            parser.ParseFile(handle)
-    except expat.ExpatError as exc:
-        reason = expat.ErrorString(exc.code)
-        raise ReportInputError(f"{path}: not valid GraphML/XML at line {exc.lineno}: {reason}") from None
-    except OSError as exc:
-        raise ReportInputError(f"{path}: cannot read: {exc}") from None
-    for source, target in pending:
-        try:
-            graph.src.append(index[source])
-            graph.dst.append(index[target])
-        except KeyError as exc:
-            raise ReportInputError(f"{path}: edge {source} -> {target} names unknown node {exc.args[0]!r}") from None
-    if not graph.ids:
-        raise ReportInputError(f"{path}: the graph has no nodes")
-    if not any(graph.init):
-        raise ReportInputError(f"{path}: no node has init=true; expected the initial state(s) marked")
-    return graph
-
-
-def _finish_node(path: Path, line: int, graph: StateGraph, index: dict[str, int], cur: dict[str, Any]) -> None:
-    node_id = cur["id"]
-    if node_id in index:
-        raise ReportInputError(f"{path}: line {line}: node id {node_id!r} appears twice")
-    try:
-        depth = int(cur["depth"])
-    except (KeyError, ValueError):
-        raise ReportInputError(f"{path}: line {line}: node {node_id!r} needs an integer 'depth' attribute") from None
-    init_text = cur.get("init", "false").strip().lower()
-    if init_text not in ("true", "false", "1", "0"):
-        raise ReportInputError(f"{path}: line {line}: node {node_id!r} has init={init_text!r}, expected true or false")
-    index[node_id] = len(graph.ids)
-    graph.ids.append(node_id)
-    graph.depth.append(depth)
-    graph.init.append(init_text in ("true", "1"))
-    graph.chosen.append(cur.get("chosen", ""))
-    graph.label.append(cur.get("label", ""))

@@ -12,7 +12,7 @@ from itertools import pairwise
 
 import networkx as nx
 
-from reports._load import StateGraph, paused_gc
+from reports._graphml import StateGraph, paused_gc
 
 _SOURCE = -1  # virtual node: an edge to every initial state
 _GOAL = -2    # virtual node: an edge from every state with a chosen value

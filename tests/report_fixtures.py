@@ -12,6 +12,7 @@ import io
 import json
 import math
 import random
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,7 @@ AGREEMENT_STEPS = [
     ("deliver", "4", "2", "Prepare", "1@2", "", "", "", "acceptor 4: promised - -> 1@2"),
     ("deliver", "5", "2", "Prepare", "1@2", "", "", "", "acceptor 5: promised - -> 1@2"),
     ("deliver", "2", "4", "Promise", "1@2", "", "-", "", "proposer 2: promises 1 of 2"),
-    ("deliver", "2", "5", "Promise", "1@2", "", "-", "", 
+    ("deliver", "2", "5", "Promise", "1@2", "", "-", "",
      "proposer 2: promises 2 of 2, no prior value, sent Accept 1@2 b"),
     ("drop", "3", "2", "Accept", "1@2", "b", "", "", "network: Accept 1@2 2->3 lost"),
     ("deliver", "4", "2", "Accept", "1@2", "b", "", "", "acceptor 4: accepted - -> 1@2 b"),
@@ -56,7 +57,7 @@ AGREEMENT_STEPS = [
 AGREEMENT_FAULTS = {"duplicate": 1, "crash": 1, "restart": 1, "drop": 1}
 
 
-def trace_csv(steps: list[tuple[str, ...]], *, prop: str | None, config: dict[str, Any] | None = None,
+def trace_csv(steps: Sequence[tuple[str, ...]], *, prop: str | None, config: dict[str, Any] | None = None,
               seed: int = 1) -> str:
     """A paxos-trace/1 file; the last step carries `prop` in its `property` column if `prop` is given."""
     rng = random.Random(seed)

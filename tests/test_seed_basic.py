@@ -157,3 +157,16 @@ def test_cluster_phase_one_completes_at_exactly_a_majority(layout: Layout, paxos
         # The third distinct promise (a majority of 5) and only it sends Accept to all acceptors.
         assert len(sent) == (5 if count == 3 else 0)
     assert {e.msg.val for e in sent} == {"v"}  # type: ignore[union-attr]
+
+
+def test_proposer_log_counts_promises(paxos_log: PaxosLogger, saved_rows: Rows) -> None:
+    nodes = seed_nodes(5, paxos_log)
+    proposal = Proposal(1, 1, "v")
+    nodes[1].send_prepare(nodes, proposal)
+    for i in (2, 3, 4, 5):
+        nodes[i].send_promise(proposal)
+    counts = [r["state_change"] for r in saved_rows() if r["event"] == "receive" and r["msg_type"] == "Promise"]
+    assert counts == [
+        "promises 1", "promises 2", "promises 3; phase-1 quorum reached, will propose 'v'",
+        "not counted: phase 1 of this ballot is already complete",
+    ]

@@ -1,0 +1,26 @@
+"""`paxos-check explore`: exhaustive search (BFS or DFS) of the implementation or the Spec.
+
+Only flags and the hand-off to `checker.run`; no search logic here.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from checker.run import add_model_arguments, add_output_arguments, execute
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--strategy", choices=("bfs", "dfs"), default="bfs",
+                        help="bfs: shortest counterexamples (default); dfs: little memory")
+    parser.add_argument("--default-announce", action="store_true", help=argparse.SUPPRESS)
+    add_model_arguments(parser)
+    add_output_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.default_announce:
+        print("paxos-check with no arguments: the default exhaustive check of our PaxosNode "
+              "(3 acceptors, 2 proposers, 1 learner, 2 ballots each, 1 crash, set network). "
+              "See 'paxos-check explore --help' for the bounds.")
+    return execute(args, args.strategy, "explore")

@@ -1,0 +1,28 @@
+"""`paxos-check minimize TRACE.csv -o OUT.csv`: shorten a counterexample while the same property still fails.
+
+Flags and file handling only; the algorithm is checker/minimize.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from checker.minimize import minimize_trace
+from checker.traces import read_trace, write_trace
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("trace", help="the trace CSV to shorten")
+    parser.add_argument("-o", "--output", required=True, metavar="OUT.csv", help="where to write the shorter trace")
+    parser.add_argument("--property", default=None, help="the property that must still fail (default: the recorded one)")
+    parser.add_argument("--impl", default=None, metavar="MODULE:FACTORY", help="minimize against another implementation")
+
+
+def run(args: argparse.Namespace) -> int:
+    trace = read_trace(args.trace)
+    short = minimize_trace(trace, args.property, args.impl)
+    write_trace(args.output, short)
+    print(f"minimized {args.trace}: {len(trace.steps)} -> {len(short.steps)} steps, "
+          f"{short.property} still fails; wrote {args.output}")
+    print(f"replay with: paxos-check replay {args.output}")
+    return 0

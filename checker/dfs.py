@@ -1,0 +1,155 @@
+"""Depth-first exhaustive search: little memory (the current path plus 8 bytes per visited state).
+
+Owns the depth-first visiting order only. Its counterexamples are real paths but not the
+shortest (use bfs.py for those). Under a depth limit it is never exhaustive: a state
+first reached deep may have been cut off although it is reachable on a shorter path.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from checker.model import Action, Model, State
+from checker.search import (
+    Clock,
+    Path,
+    SearchOptions,
+    SearchResult,
+    StopReason,
+    Verdicts,
+    canonical_fn,
+    count_coverage,
+    path_from_states,
+    peak_rss_mb,
+    replay_fingerprints,
+)
+from checker.visited import FingerprintSet, collision_probability
+
+
+def dfs(model: Model, options: SearchOptions | None = None) -> SearchResult:
+    """Exhaustive depth-first search within `options.limits` (one process)."""
+    opts = options or SearchOptions()
+    limits = opts.limits
+    canon = canonical_fn(model, opts.symmetry)
+    orbit = getattr(model, "orbit_size", None) if opts.symmetry else None
+    clock = Clock(opts)
+    verdicts = Verdicts(model.properties())
+    step_props = verdicts.has_step_properties()
+    seen = FingerprintSet()
+    coverage: dict[str, dict[str, int]] = {}
+    hook = opts.on_transition
+    transitions = 0
+    max_depth_seen = 0
+    unreduced = 0
+    stopped: StopReason | None = None
+    cut_by_depth = False
+    stack: list[tuple[State, int, Iterator[tuple[Action, State]]]] = []
+
+    pending = verdicts.pending_sometimes()
+
+    def path_to(states: list[State], fps: list[int]) -> Path:
+        if canon is not None:
+            return replay_fingerprints(model, fps, symmetry=True)
+        return path_from_states(model, states)
+
+    def here(s: State, fp: int) -> Path:
+        return path_to([e[0] for e in stack] + [s], [e[1] for e in stack] + [fp])
+
+    def visit(s: State, fp: int) -> bool:
+        """Check a new state; push it unless cut by depth. False if the search must stop."""
+        nonlocal max_depth_seen, cut_by_depth, unreduced
+        depth = len(stack) + 1
+        max_depth_seen = max(max_depth_seen, depth)
+        if orbit is not None:
+            unreduced += orbit(s)
+        for name in model.violated(s):
+            if name not in verdicts.paths:
+                verdicts.record(name, here(s, fp))
+        if pending:
+            for name in model.witnessed(s):
+                if name in pending:
+                    pending.discard(name)
+                    verdicts.record(name, here(s, fp))
+        if opts.stop_on_first_violation and verdicts.any_violation():
+            return False
+        if limits.max_depth is not None and depth >= limits.max_depth:
+            if any(True for _ in model.successors(s)):
+                cut_by_depth = True
+            return True
+        stack.append((s, fp, iter(model.successors(s))))
+        return True
+
+    try:
+        for init in model.initial_states():
+            c = canon(init) if canon is not None else init
+            fp = model.fingerprint(c)
+            if seen.add(fp) and not visit(c, fp):
+                stopped = "violation"
+                break
+        while stopped is None and stack:
+            s, s_fp, it = stack[-1]
+            step = next(it, None)
+            if step is None:
+                stack.pop()
+                continue
+            action, t = step
+            transitions += 1
+            c = canon(t) if canon is not None else t
+            if hook is not None:
+                hook(s, action, c)
+            if opts.coverage:
+                count_coverage(model, action, coverage)
+            if step_props:
+                for name in model.step_violated(s, action, t):
+                    if name not in verdicts.paths:
+                        base = path_to([e[0] for e in stack], [e[1] for e in stack])
+                        verdicts.record(name, _with_step(model, base, action, t, canon is not None))
+                if opts.stop_on_first_violation and verdicts.any_violation():
+                    stopped = "violation"
+                    break
+            fp = model.fingerprint(c)
+            if not seen.add(fp):
+                continue
+            if limits.max_states is not None and len(seen) > limits.max_states:
+                stopped = "max_states"
+                break
+            if not visit(c, fp):
+                stopped = "violation"
+                break
+            if not transitions % 1024:
+                if clock.expired():
+                    stopped = "time_limit"
+                    break
+                clock.tick(len(seen), len(stack), len(stack))
+    except KeyboardInterrupt:
+        stopped = "interrupted"
+    if stopped is None and cut_by_depth:
+        stopped = "max_depth"
+    exhaustive = stopped is None
+    n = min(len(seen), limits.max_states) if limits.max_states is not None else len(seen)
+    return SearchResult(
+        strategy="dfs",
+        states=n,
+        transitions=transitions,
+        depth=max_depth_seen,
+        seconds=clock.elapsed(),
+        exhaustive=exhaustive,
+        stopped_by=stopped,
+        properties=verdicts.results(exhaustive),
+        states_per_depth=[],
+        coverage=coverage if opts.coverage else None,
+        bytes_per_state=(seen.nbytes / len(seen)) if len(seen) else None,
+        collision_probability=collision_probability(len(seen), transitions + 1),
+        symmetry_reduction=(unreduced / n) if orbit is not None and n and unreduced else None,
+        unreduced_states=unreduced if orbit is not None and unreduced else None,
+        peak_rss_mb=peak_rss_mb(),
+    )
+
+
+def _with_step(model: Model, base: Path, action: Action, t: State, symmetric: bool) -> Path:
+    if not symmetric:
+        return Path(base.initial, base.steps + ((action, t),))
+    for a, u in model.successors(base.last):
+        if model.step_violated(base.last, a, u):
+            return Path(base.initial, base.steps + ((a, u),))
+    raise RuntimeError("could not re-derive a violating step under symmetry")

@@ -1,0 +1,371 @@
+"""Hypothesis stateful fuzzing of any node implementation over `paxos.Cluster`, with swarm testing.
+
+Owns the state machine (one rule per action kind, the named properties of
+`properties/` as invariants), the settings profiles, and turning a failure into
+a trace CSV (written, then shortened with `checker.minimize` when present). It
+defines no property and never reports a run as a proof: it is a bounded random search.
+
+Fuzz your own node with one line in a test file (pytest collects the TestCase)::
+
+    TestMyNode = paxos_state_machine(CheckConfig(impl="mypkg.node:make")).TestCase
+
+Profiles `default` (fast local), `ci` (derandomized, bigger) and `nightly` (large) are
+chosen with `HYPOTHESIS_PROFILE` or `profile=`; a failure is written to
+`$PAXOS_FUZZ_OUT/traces/<property>.csv` (default `.paxos-check/fuzz`), replayable with
+`paxos-check replay`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import os
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from hypothesis import HealthCheck, Verbosity, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis import strategies as st
+from hypothesis.control import current_build_context
+from hypothesis.errors import InvalidArgument
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
+
+from checker.config import CheckConfig, load_factory
+from checker.errors import UsageError
+from checker.impl_steps import EVENT_OF, step_cluster, world_fingerprint
+from checker.traces import Trace, TraceStep, write_trace
+from paxos import Action, NodeFactory, PaxosNode, Propose
+from properties.invariants import failing, failing_steps, view_of_cluster
+from properties.refinement import Refinement
+
+#: Action kinds, one rule each. Proposals and deliveries are always on; each test case draws
+#: which of the others it may use (swarm testing), so rare mixes of faults get tried.
+KINDS: tuple[str, ...] = ("propose", "deliver", "drop", "duplicate", "crash", "restart", "timeout")
+CORE_KINDS = frozenset({"propose", "deliver"})
+DEFAULT_OUT = ".paxos-check/fuzz"
+
+_COMMON: dict[str, Any] = {"deadline": None, "suppress_health_check": list(HealthCheck), "print_blob": False}
+#: Settings per profile. Registered with Hypothesis as `paxos-<name>` (not under the plain names:
+#: registering "default" or "ci" would change every other Hypothesis test in the process).
+PROFILES: dict[str, settings] = {
+    "default": settings(max_examples=150, stateful_step_count=50, **_COMMON),
+    "ci": settings(max_examples=600, stateful_step_count=80, derandomize=True, database=None, **_COMMON),
+    "nightly": settings(max_examples=20_000, stateful_step_count=150, **_COMMON),
+}
+for _name, _profile in PROFILES.items():
+    settings.register_profile(f"paxos-{_name}", _profile)
+
+
+def profile_settings(name: str | None = None) -> settings:
+    """The settings of profile `name` (default: $HYPOTHESIS_PROFILE if it names one of ours, else `default`)."""
+    if name is None:
+        env = os.environ.get("HYPOTHESIS_PROFILE", "default").removeprefix("paxos-")
+        return PROFILES.get(env, PROFILES["default"])
+    key = name.removeprefix("paxos-")
+    if key not in PROFILES:
+        raise UsageError(f"--profile {name!r}: unknown profile; use one of {', '.join(PROFILES)}")
+    return PROFILES[key]
+
+
+@dataclass
+class FuzzFailure:
+    """A property broken by a fuzzed run: the (shrunk, then minimized) trace and where it was written."""
+
+    property: str
+    reason: str
+    trace: Trace
+    path: Path | None
+    shrunk_length: int  # steps of Hypothesis's shrunk case (up to the breaking step)
+    minimized: str  # "yes", or why not
+
+
+@dataclass
+class FuzzStats:
+    """What a fuzzing run did, for progress lines and the JSON summary (`checker/cmd_fuzz.py`)."""
+
+    cases: int = 0
+    steps: int = 0
+    depth: int = 0
+    distinct: set[int] = field(default_factory=set)
+    states_per_depth: list[int] = field(default_factory=list)
+    actions: Counter[str] = field(default_factory=Counter)
+    messages: Counter[str] = field(default_factory=Counter)
+    max_ballot: Any = None
+    witness: list[Action] | None = None  # shortest case prefix seen in which a value was chosen
+    on_case: Callable[[FuzzStats], None] | None = None
+
+    def record(self, cluster: Any, action: Action, depth: int, sent: list[Any]) -> None:
+        self.steps += 1
+        self.depth = max(self.depth, depth)
+        self.actions[EVENT_OF[type(action)]] += 1
+        for env in sent:
+            self.messages[type(env.msg).__name__] += 1
+            if self.max_ballot is None or env.msg.bal > self.max_ballot:
+                self.max_ballot = env.msg.bal
+        key = hash(cluster.snapshot())
+        if key not in self.distinct:
+            self.distinct.add(key)
+            while len(self.states_per_depth) <= depth:
+                self.states_per_depth.append(0)
+            self.states_per_depth[depth] += 1
+
+
+def resolve_impl(config: CheckConfig, impl: str | NodeFactory | type | None) -> tuple[NodeFactory, str]:
+    """The node factory and its `MODULE:FACTORY` name (recorded in traces) from a name or a callable."""
+    if impl is None:
+        impl = config.impl
+    if isinstance(impl, str):
+        return load_factory(impl), impl
+    name = f"{getattr(impl, '__module__', '?')}:{getattr(impl, '__qualname__', repr(impl))}"
+    if inspect.isclass(impl) and issubclass(impl, PaxosNode):
+        cls = impl
+
+        def factory(node_id: int, cluster_config: Any) -> Any:
+            return cls(node_id, config=cluster_config)
+
+        return factory, name
+    if not callable(impl):
+        raise UsageError(f"impl {impl!r} is neither MODULE:FACTORY nor a factory (node_id, config) -> node")
+    return impl, name
+
+
+def trace_of_actions(config: CheckConfig, factory: NodeFactory, actions: list[Action], prop: str | None,
+                     detail: str = "") -> Trace:
+    """Re-run `actions` on a fresh cluster and record them as a trace; `prop` marks the last step."""
+    cluster = config.new_cluster(factory)
+    trace = Trace("impl", config.impl, config.to_json(), prop, initial_fingerprint=world_fingerprint(cluster))
+    for i, action in enumerate(actions, start=1):
+        row = step_cluster(cluster, action)
+        last = i == len(actions)
+        trace.steps.append(TraceStep(row, world_fingerprint(cluster), (prop or "") if last else "",
+                                     detail if last else ""))
+    return trace
+
+
+def format_trace(trace: Trace) -> str:
+    """The steps of a trace as lines a person reads (the CSV is what a machine replays)."""
+    lines = []
+    for n, step in enumerate(trace.steps, start=1):
+        r = step.row
+        what = " ".join(x for x in (r.event, r.msg_type, r.bal, r.value) if x)
+        if r.max_vbal:
+            what += f" (accepted {r.max_vbal}{':' + r.max_val if r.max_val else ''})"
+        route = f"{r.peer}->{r.node}" if r.peer else r.node
+        mark = f"   <-- {step.property} VIOLATED" if step.property else ""
+        lines.append(f"  {n:>3}. {what:<40} {route:<6} | {r.state_change or '(no change)'}{mark}")
+    return "\n".join(lines)
+
+
+def _is_final() -> bool:
+    """True during Hypothesis's final replay of the shrunk failing case (or outside Hypothesis)."""
+    try:
+        return bool(current_build_context().is_final)
+    except InvalidArgument:
+        return True
+
+
+def paxos_state_machine(
+    config: CheckConfig | None = None,
+    impl: str | NodeFactory | type | None = None,
+    *,
+    profile: str | None = None,
+    out_dir: str | os.PathLike[str] | None = None,
+    refinement: bool = True,
+    minimize: bool = True,
+    stats: FuzzStats | None = None,
+) -> type[RuleBasedStateMachine]:
+    """A Hypothesis state machine fuzzing `impl` (default `config.impl`) within `config`'s bounds.
+
+    Each case draws its swarm (the optional action kinds it may use), then runs rules; after every
+    step the `always` and `step` properties (and `refines_spec` unless `refinement=False`) are
+    checked. On the final, shrunk failure the case is written as a trace CSV to
+    `out_dir/traces/<property>.csv`, minimized, and shown in the AssertionError; the class
+    attribute `failure` holds it. `Machine.TestCase` runs it under unittest/pytest.
+    """
+    config = config if config is not None else CheckConfig()
+    factory, impl_name = resolve_impl(config, impl)
+    config = dataclasses.replace(config, impl=impl_name)
+    cc = config.cluster_config()
+    own_value = config.proposer_values()
+    values = config.value_names()
+    out = Path(out_dir if out_dir is not None else os.environ.get("PAXOS_FUZZ_OUT", DEFAULT_OUT))
+    ref = Refinement(cc, values, config.ballots) if refinement else None
+    ref = ref if ref is not None and ref.applicable else None
+    optional = sorted(k for k, ok in (
+        ("timeout", config.ballots > 1), ("crash", config.crashes > 0), ("restart", config.crashes > 0),
+        ("drop", config.network == "bag" and config.drops > 0),
+        ("duplicate", config.network == "bag" and config.duplicates > 0)) if ok)
+    swarm = st.sets(st.sampled_from(optional)) if optional else st.just(frozenset())
+
+    def kind_rule(kind: str) -> Any:
+        def step(self: PaxosMachine, data: st.DataObject) -> None:
+            self.apply(data.draw(st.sampled_from(self.options(kind)), label=kind))
+
+        step.__name__ = step.__qualname__ = kind
+        return precondition(lambda self: self.can(kind))(rule(data=st.data())(step))
+
+    class PaxosMachine(RuleBasedStateMachine):
+        """Paxos cluster fuzzing: one rule per action kind, properties checked after every step."""
+
+        failure: ClassVar[FuzzFailure | None] = None
+        check_config: ClassVar[CheckConfig] = config
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.cluster = config.new_cluster(factory)
+            self.actions: list[Action] = []
+            self.swarm: frozenset[str] = CORE_KINDS
+            self.prev_view = view_of_cluster(self.cluster)
+            self.prev_abs = ref.abstract(dict(self.prev_view.acceptors), self.cluster.sent) if ref else None
+            self._options: dict[str, list[Action]] = {}
+            self._options_at = -1
+            if stats is not None:
+                stats.cases += 1
+                if stats.on_case is not None:
+                    stats.on_case(stats)
+
+        @initialize(kinds=swarm)
+        def choose_swarm(self, kinds: frozenset[str]) -> None:
+            """Swarm testing: the optional action kinds this case may use."""
+            self.swarm = CORE_KINDS | frozenset(kinds)
+
+        def options(self, kind: str) -> list[Action]:
+            if self._options_at != len(self.actions):
+                grouped: dict[str, list[Action]] = {}
+                for a in self.cluster.enabled(values):
+                    if not isinstance(a, Propose) or own_value[a.node] == a.value:
+                        grouped.setdefault(EVENT_OF[type(a)], []).append(a)
+                self._options, self._options_at = grouped, len(self.actions)
+            return self._options.get(kind, [])
+
+        def can(self, kind: str) -> bool:
+            return kind in self.swarm and bool(self.options(kind))
+
+        def apply(self, action: Action) -> None:
+            sent = self.cluster.step(action)
+            self.actions.append(action)
+            if stats is not None:
+                stats.record(self.cluster, action, len(self.actions), sent)
+
+        propose = kind_rule("propose")
+        deliver = kind_rule("deliver")
+        drop = kind_rule("drop")
+        duplicate = kind_rule("duplicate")
+        crash = kind_rule("crash")
+        restart = kind_rule("restart")
+        timeout = kind_rule("timeout")
+
+        @precondition(lambda self: not any(self.can(k) for k in KINDS))
+        @rule()
+        def idle(self) -> None:
+            """Nothing this case may do is enabled (e.g. every message went to a crashed node): wait."""
+
+        @invariant()
+        def properties_hold(self) -> None:
+            view = view_of_cluster(self.cluster)
+            broken = failing(view) + failing_steps(self.prev_view, view)
+            if ref is not None:
+                after_abs = ref.abstract(dict(view.acceptors), self.cluster.sent)
+                if self.prev_abs is not None and ref.explain(self.prev_abs, after_abs) is None:
+                    broken.append(("refines_spec", "this step is no step of the Spec (nor a stutter)"))
+                self.prev_abs = after_abs
+            self.prev_view = view
+            if stats is not None and not failing(view, "sometimes"):
+                if stats.witness is None or len(self.actions) < len(stats.witness):
+                    stats.witness = list(self.actions)
+            if broken:
+                self.report(*broken[0])
+
+        def report(self, prop: str, reason: str) -> None:
+            if not _is_final():
+                raise AssertionError(f"{prop}: {reason}")
+            failure = record_failure(config, factory, self.actions, prop, reason, out, minimize)
+            type(self).failure = failure
+            where = f"written to {failure.path}" if failure.path else "not written"
+            raise AssertionError(
+                f"property {prop} violated: {reason}\n"
+                f"counterexample of {len(failure.trace.steps)} steps (Hypothesis shrank it to "
+                f"{failure.shrunk_length}; minimized: {failure.minimized}), {where}; "
+                f"replay with: paxos-check replay {failure.path}\n{format_trace(failure.trace)}")
+
+    PaxosMachine.__name__ = PaxosMachine.__qualname__ = f"PaxosMachine_{impl_name.replace(':', '_').replace('.', '_')}"
+    PaxosMachine.TestCase.settings = profile_settings(profile)
+    return PaxosMachine
+
+
+def record_failure(config: CheckConfig, factory: NodeFactory, actions: list[Action], prop: str, reason: str,
+                   out: Path | None, minimize: bool = True) -> FuzzFailure:
+    """Turn a failing case into a trace; minimize it if `checker.minimize` is there; write it under `out`."""
+    trace = trace_of_actions(config, factory, actions, prop, reason)
+    minimized = "not asked"
+    if minimize:
+        try:
+            from checker.minimize import minimize_trace
+        except ImportError:
+            minimized = "checker.minimize is not available"
+        else:
+            try:
+                short = minimize_trace(trace, prop)
+                minimized = "yes" if len(short.steps) < len(trace.steps) else "already minimal"
+                trace = short
+            except Exception as exc:  # a trace of an unimportable factory cannot be replayed by name
+                minimized = f"no ({exc})"
+    path = None
+    if out is not None:
+        path = out / "traces" / f"{prop}.csv"
+        write_trace(path, trace)
+    return FuzzFailure(prop, reason, trace, path, len(actions), minimized)
+
+
+@dataclass
+class FuzzResult:
+    """The outcome of `run_fuzz`: a failure (or None), what was run and how long it took."""
+
+    failure: FuzzFailure | None
+    stats: FuzzStats
+    settings: settings
+    seconds: float
+    error: BaseException | None = None  # the implementation raised something other than a property failure
+
+
+def run_fuzz(
+    config: CheckConfig,
+    impl: str | NodeFactory | type | None = None,
+    *,
+    profile: str | None = None,
+    examples: int | None = None,
+    steps: int | None = None,
+    seed: int | None = None,
+    out_dir: str | os.PathLike[str] | None = None,
+    refinement: bool = True,
+    minimize: bool = True,
+    stats: FuzzStats | None = None,
+) -> FuzzResult:
+    """Fuzz outside pytest (the CLI, tests): returns a failure instead of raising it."""
+    import time
+
+    stats = stats if stats is not None else FuzzStats()
+    machine = paxos_state_machine(config, impl, profile=profile, out_dir=out_dir, refinement=refinement,
+                                  minimize=minimize, stats=stats)
+    chosen = settings(profile_settings(profile), verbosity=Verbosity.quiet)
+    if examples is not None:
+        chosen = settings(chosen, max_examples=examples)
+    if steps is not None:
+        chosen = settings(chosen, stateful_step_count=steps)
+    if seed is not None:
+        chosen = settings(chosen, derandomize=False, database=None)
+        hypothesis_seed(seed)(machine)
+    started = time.monotonic()
+    failure, error = None, None
+    try:
+        run_state_machine_as_test(machine, settings=chosen)
+    except AssertionError as exc:
+        failure = getattr(machine, "failure", None)
+        if failure is None:
+            error = exc
+    except Exception as exc:  # the implementation itself raised: a bug, but no property names it
+        error = exc
+    return FuzzResult(failure, stats, chosen, time.monotonic() - started, error)

@@ -1,0 +1,109 @@
+"""Fast `refines_spec` checking for the implementation model.
+
+Judging a step needs only the acceptor states and the few sent messages
+that the new Spec message's enabling condition reads (the 1a of its ballot
+for a 1b; the 1b and 2a of its ballot for a 2a; the 2a for a 2b). This index
+maps implementation message ids to Spec messages and keeps, per ballot,
+masks of the ids that matter, so a step's verdict is cached under a small
+key. The judgement itself is `properties.refinement.Refinement.explain`.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Hashable
+
+from paxos import AcceptorDurable, Message
+from properties.refinement import Refinement
+from properties.spec import Msg1a, Msg1b, Msg2a, Msg2b, SpecState
+
+AcceptorLookup = Callable[[int, int], AcceptorDurable | None]  # (node index, snapshot id) -> state
+
+
+class RefinementIndex:
+    """Per-message Spec images and per-ballot masks over implementation message ids."""
+
+    def __init__(self, refinement: Refinement, msgs: list[Message], acceptor_idx: list[int],
+                 acceptor_ids: list[int], lookup: AcceptorLookup) -> None:
+        self.ref = refinement
+        self.msgs = msgs  # the model's interning table, shared (grows as messages appear)
+        self.acceptor_idx = acceptor_idx
+        self.acceptor_ids = acceptor_ids
+        self.lookup = lookup
+        self.spec_of: list[Hashable | None] = []
+        self.same_image: dict[Hashable, int] = {}  # Spec message -> mask of ids mapping to it
+        self.by_ballot: dict[tuple[str, int], int] = {}  # ("1a"|"1b"|"2a", spec ballot) -> mask of ids
+        self.abstract_acc: dict[tuple[int, int], tuple[int, int, Hashable]] = {}
+        self.cache: dict[tuple[Hashable, ...], bool] = {}
+
+    def _extend(self) -> None:
+        for mid in range(len(self.spec_of), len(self.msgs)):
+            image = self.ref.message(self.msgs[mid])
+            self.spec_of.append(image)
+            if image is None:
+                continue
+            self.same_image[image] = self.same_image.get(image, 0) | (1 << mid)
+            tag = {Msg1a: "1a", Msg1b: "1b", Msg2a: "2a", Msg2b: "2b"}[type(image)]
+            key = (tag, image.bal)
+            self.by_ballot[key] = self.by_ballot.get(key, 0) | (1 << mid)
+
+    def _acceptor(self, i: int, sid: int) -> tuple[int, int, Hashable]:
+        key = (i, sid)
+        hit = self.abstract_acc.get(key)
+        if hit is None:
+            state = self.lookup(i, sid)
+            if state is None:
+                hit = (-1, -1, None)
+            else:
+                hit = (self.ref.ballot(state.promised), self.ref.ballot(state.accepted_bal),
+                       None if state.accepted_bal.is_bottom else state.accepted_val)
+            self.abstract_acc[key] = hit
+        return hit
+
+    def _relevant(self, image: Hashable) -> int:
+        get = self.by_ballot.get
+        if isinstance(image, Msg1b):
+            return get(("1a", image.bal), 0)
+        if isinstance(image, Msg2a):
+            return get(("1b", image.bal), 0) | get(("2a", image.bal), 0)
+        if isinstance(image, Msg2b):
+            return get(("2a", image.bal), 0)
+        return 0
+
+    def allows(self, before: tuple[int, ...], after: tuple[int, ...], sent_before: int, sent_after: int) -> bool:
+        """Is the step (acceptor snapshot ids and sent masks before/after) a Spec step or a stutter?"""
+        if len(self.spec_of) < len(self.msgs):
+            self._extend()
+        new_images = set()
+        bits = sent_after & ~sent_before
+        while bits:
+            low = bits & -bits
+            image = self.spec_of[low.bit_length() - 1]
+            bits ^= low
+            if image is not None and not sent_before & self.same_image[image]:
+                new_images.add(image)
+        if before == after and not new_images:
+            return True
+        relevant = 0
+        for image in new_images:
+            relevant |= self._relevant(image)
+        relevant &= sent_before
+        key = (before, after, frozenset(new_images), relevant)
+        hit = self.cache.get(key)
+        if hit is None:
+            hit = self.cache[key] = self._judge(before, after, new_images, relevant)
+        return hit
+
+    def _judge(self, before: tuple[int, ...], after: tuple[int, ...], new_images: set[Hashable], relevant: int) -> bool:
+        old = set()
+        while relevant:
+            low = relevant & -relevant
+            old.add(self.spec_of[low.bit_length() - 1])
+            relevant ^= low
+        s = self._spec_state(before, frozenset(old))
+        t = self._spec_state(after, frozenset(old | new_images))
+        return self.ref.explain(s, t) is not None
+
+    def _spec_state(self, sids: tuple[int, ...], msgs: frozenset[Hashable]) -> SpecState:
+        accs = [self._acceptor(i, sid) for i, sid in zip(self.acceptor_idx, sids)]
+        return SpecState(tuple(a[0] for a in accs), tuple(a[1] for a in accs), tuple(a[2] for a in accs),
+                         msgs)  # type: ignore[arg-type]

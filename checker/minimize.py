@@ -1,0 +1,81 @@
+"""Shortening a counterexample trace by delta debugging while the same property still fails.
+
+Zeller's ddmin over the trace's steps: drop chunks, keep a candidate when its
+replay (checker/replay.py) is possible and breaks the same property; then
+cut everything after the breaking step. The result is re-executed, so its
+state changes and fingerprints are real. No file I/O here.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from checker.errors import UsageError
+from checker.model import StepRow
+from checker.replay import ImpossibleStep, ReplayOutcome, Replayer, replayer_for
+from checker.traces import Trace
+
+
+def _fails(replayer: Replayer, rows: Sequence[StepRow], prop: str) -> ReplayOutcome | None:
+    try:
+        outcome = replayer.run(rows, stop_at_violation=False)
+    except ImpossibleStep:
+        return None
+    broken = {s.property for s in outcome.steps if s.property}
+    if outcome.violation is not None and (outcome.violation[1] == prop or prop in broken):
+        return outcome
+    # a later step may break `prop` after another property broke first
+    return outcome if _breaks_later(replayer, rows, prop) else None
+
+
+def _breaks_later(replayer: Replayer, rows: Sequence[StepRow], prop: str) -> bool:
+    for n in range(1, len(rows) + 1):
+        try:
+            outcome = replayer.run(rows[:n], stop_at_violation=False)
+        except ImpossibleStep:
+            return False
+        last = outcome.steps[-1] if outcome.steps else None
+        if last is not None and last.property == prop:
+            return True
+    return False
+
+
+def ddmin(rows: list[StepRow], test: "callable[[list[StepRow]], bool]") -> list[StepRow]:  # type: ignore[valid-type]
+    """The classic ddmin: a 1-minimal sublist of `rows` for which `test` still holds."""
+    n = 2
+    while len(rows) >= 2:
+        chunk = max(1, len(rows) // n)
+        subsets = [rows[i : i + chunk] for i in range(0, len(rows), chunk)]
+        reduced = False
+        for i in range(len(subsets)):
+            complement = [r for j, s in enumerate(subsets) if j != i for r in s]
+            if complement and test(complement):
+                rows, n, reduced = complement, max(n - 1, 2), True
+                break
+        if not reduced:
+            if n >= len(rows):
+                break
+            n = min(len(rows), n * 2)
+    return rows
+
+
+def minimize_trace(trace: Trace, prop: str | None = None, impl: str | None = None) -> Trace:
+    """A shorter trace of `trace`'s model on which `prop` (default: the trace's property) still fails."""
+    prop = prop or trace.property or next((s.property for s in trace.steps if s.property), None)
+    if not prop:
+        raise UsageError("the trace records no violated property; name one with --property")
+    replayer = replayer_for(trace, impl)
+    rows = [s.row for s in trace.steps]
+    if _fails(replayer, rows, prop) is None:
+        raise UsageError(f"the trace does not break {prop!r} when replayed, so there is nothing to minimize")
+
+    def still_fails(candidate: list[StepRow]) -> bool:
+        return _fails(replayer, candidate, prop) is not None
+
+    best = ddmin(rows, still_fails)
+    outcome = replayer.run(best, stop_at_violation=False)
+    cut = next((i for i, s in enumerate(outcome.steps) if s.property == prop), len(outcome.steps) - 1)
+    steps = outcome.steps[: cut + 1]
+    steps = [s if i == cut else type(s)(s.row, s.fingerprint, "", s.detail) for i, s in enumerate(steps)]
+    return Trace(trace.model, trace.impl if impl is None else impl, trace.config, prop, steps,
+                 outcome.initial_fingerprint)

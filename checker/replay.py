@@ -1,0 +1,153 @@
+"""Re-executing a trace step by step: against the reference cluster (impl) or the Spec model (spec).
+
+Owns the meaning of "this trace reproduces": each row must name an action
+enabled at that point, and the properties are judged after every step
+exactly as the explorer judges them (the functions of `properties/`). Used
+by `paxos-check replay`, `minimize` and the tests. Prints nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol, Sequence
+
+from checker.config import CheckConfig, load_factory
+from checker.errors import UsageError
+from checker.fingerprint import fp_hex
+from checker.impl_steps import find_action, row_key, step_cluster, world_fingerprint
+from checker.model import StepRow
+from checker.traces import Trace, TraceStep
+from paxos import Cluster, NodeFactory
+from properties.invariants import failing, failing_steps, view_of_cluster
+from properties.refinement import Refinement
+
+
+class ImpossibleStep(Exception):
+    """Row `index` (0-based) names no action enabled at that point."""
+
+    def __init__(self, index: int, reason: str) -> None:
+        super().__init__(reason)
+        self.index = index
+
+
+@dataclass
+class ReplayOutcome:
+    """What replaying rows gave: the steps as re-executed, and the first violation (step number, property)."""
+
+    steps: list[TraceStep] = field(default_factory=list)
+    initial_fingerprint: str = ""
+    violation: tuple[int, str, str] | None = None  # (1-based step, property, reason)
+    mismatched_fingerprints: list[int] = field(default_factory=list)
+
+
+class Replayer(Protocol):
+    def run(self, rows: Sequence[StepRow], expected: Sequence[str] = (), stop_at_violation: bool = True) -> ReplayOutcome:
+        """Replay `rows`; raise ImpossibleStep for a row naming no enabled action."""
+
+
+class ImplReplayer:
+    """Replays implementation traces on a fresh `paxos.Cluster` built from the trace's configuration."""
+
+    def __init__(self, config: CheckConfig, factory: NodeFactory | None = None, refinement: bool = True) -> None:
+        self.config = config
+        self.factory = factory if factory is not None else load_factory(config.impl)
+        ref = Refinement(config.cluster_config(), config.value_names(), config.ballots) if refinement else None
+        self.refinement = ref if ref is not None and ref.applicable else None
+
+    def run(self, rows: Sequence[StepRow], expected: Sequence[str] = (), stop_at_violation: bool = True) -> ReplayOutcome:
+        cluster = self.config.new_cluster(self.factory)
+        out = ReplayOutcome(initial_fingerprint=world_fingerprint(cluster))
+        values = self.config.value_names()
+        for i, row in enumerate(rows):
+            action = find_action(cluster, row, values)
+            if action is None:
+                raise ImpossibleStep(i, f"{row.event} {' '.join(x for x in row_key(row)[1:] if x)} is not enabled here")
+            before_view, before_abs = view_of_cluster(cluster), self._abstract(cluster)
+            new_row = step_cluster(cluster, action)
+            fp = world_fingerprint(cluster)
+            if i < len(expected) and expected[i] and expected[i] != fp:
+                out.mismatched_fingerprints.append(i + 1)
+            after_view = view_of_cluster(cluster)
+            broken = failing(after_view) + failing_steps(before_view, after_view)
+            if self.refinement is not None and before_abs is not None:
+                after_abs = self._abstract(cluster)
+                assert after_abs is not None
+                if self.refinement.explain(before_abs, after_abs) is None:
+                    broken.append(("refines_spec", "this step is no step of the Spec (nor a stutter)"))
+            prop = broken[0][0] if broken and out.violation is None else ""
+            out.steps.append(TraceStep(new_row, fp, prop))
+            if broken and out.violation is None:
+                out.violation = (i + 1, broken[0][0], broken[0][1])
+                if stop_at_violation:
+                    break
+        return out
+
+    def _abstract(self, cluster: Cluster) -> Any:
+        if self.refinement is None:
+            return None
+        view = view_of_cluster(cluster)
+        return self.refinement.abstract(dict(view.acceptors), cluster.sent)
+
+
+class ModelReplayer:
+    """Replays traces of a model (the Spec) by matching each row against the model's successors."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+
+    def run(self, rows: Sequence[StepRow], expected: Sequence[str] = (), stop_at_violation: bool = True) -> ReplayOutcome:
+        model = self.model
+        (state,) = tuple(model.initial_states())[:1]
+        out = ReplayOutcome(initial_fingerprint=fp_hex(model.fingerprint(state)))
+        for i, row in enumerate(rows):
+            match = None
+            for action, succ in model.successors(state):
+                described = model.describe(state, action, succ)
+                if row_key(described) == row_key(row):
+                    match = (action, succ, described)
+                    break
+            if match is None:
+                raise ImpossibleStep(i, f"{row.event} {' '.join(x for x in row_key(row)[1:] if x)} is not enabled here")
+            action, succ, described = match
+            broken = list(model.violated(succ)) + list(model.step_violated(state, action, succ))
+            fp = fp_hex(model.fingerprint(succ))
+            if i < len(expected) and expected[i] and expected[i] != fp:
+                out.mismatched_fingerprints.append(i + 1)
+            prop = broken[0] if broken and out.violation is None else ""
+            out.steps.append(TraceStep(described, fp, prop))
+            state = succ
+            if broken and out.violation is None:
+                out.violation = (i + 1, broken[0], "")
+                if stop_at_violation:
+                    break
+        return out
+
+
+def replayer_for(trace: Trace, impl: str | None = None) -> Replayer:
+    """The replayer of a trace's model, with its own configuration (and optionally another implementation)."""
+    if trace.model == "impl":
+        try:
+            config = CheckConfig.from_json(trace.config)
+        except TypeError as exc:
+            raise UsageError(f"the trace's configuration is not valid: {exc}") from None
+        if impl is not None:
+            config = CheckConfig.from_json({**config.to_json(), "impl": impl})
+        return ImplReplayer(config)
+    if impl is not None:
+        raise UsageError("--impl applies to implementation traces; this is a trace of the Spec")
+    from checker.spec_model import SpecModel
+    from properties.spec import SpecConfig
+
+    cfg = dict(trace.config)
+    bug = cfg.pop("bug", None)
+    try:
+        quorums = cfg.get("quorums")
+        spec_cfg = SpecConfig(int(cfg["acceptors"]), int(cfg["ballots"]), _values(cfg["values"]),
+                              tuple(frozenset(q) for q in quorums) if quorums else None)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise UsageError(f"the trace's Spec configuration is not valid: {exc}") from None
+    return ModelReplayer(SpecModel(spec_cfg, bug=bug))
+
+
+def _values(v: Any) -> int | tuple[Any, ...]:
+    return tuple(v) if isinstance(v, list) else int(v)

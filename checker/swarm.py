@@ -1,0 +1,119 @@
+"""Swarm testing: many seeded random walks, each with its own action mix, over N processes.
+
+Owns the split of walks over processes and the merge of their findings (shortest path per
+property, union of visited fingerprints). The walk itself is random_walk.py's. Like every
+walk-based search, a swarm is never exhaustive.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import random
+import signal
+import time
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from checker.model import Model
+from checker.search import Clock, SearchOptions, SearchResult, StopReason
+from checker.random_walk import Walker, finish, lazy_mix, walk_seed
+
+_CHUNK = 25  # walks per task: small enough to stop promptly, big enough to amortise IPC
+
+_model: Model | None = None
+_options: SearchOptions | None = None
+
+
+def _init(model: Model, options: SearchOptions) -> None:
+    global _model, _options
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _model, _options = model, options
+
+
+def _run_chunk(first: int, count: int, deadline: float | None) -> dict[str, Any]:
+    assert _model is not None and _options is not None
+    return run_walks(_model, _options, first, count, deadline)
+
+
+def run_walks(model: Model, options: SearchOptions, first: int, count: int, deadline: float | None) -> dict[str, Any]:
+    """Walks first..first+count-1, each with its own seed and mix; a picklable summary."""
+    walker = Walker(model, options)
+    stopped = None
+    for i in range(first, first + count):
+        rng = random.Random(walk_seed(options.seed, i))
+        if not walker.walk(rng, lazy_mix(random.Random(walk_seed(options.seed, i) ^ 0x5A5A), model)):
+            stopped = "violation"
+            break
+        if deadline is not None and time.monotonic() >= deadline:
+            stopped = "time_limit"
+            break
+    return {
+        "paths": walker.verdicts.paths,
+        "transitions": walker.transitions,
+        "depth": walker.max_depth,
+        "walks": walker.walks_done,
+        "fps": walker.seen.to_array(),
+        "stopped": stopped,
+    }
+
+
+def swarm(model: Model, options: SearchOptions | None = None) -> SearchResult:
+    """`options.walks` walks with varied action mixes over `options.workers` processes."""
+    opts = options or SearchOptions()
+    if opts.workers < 1:
+        raise ValueError(f"workers must be at least 1, got {opts.workers}")
+    clock = Clock(opts)
+    walker = Walker(model, opts)  # the merged totals
+    fps: list[np.ndarray] = []
+    stopped: StopReason | None = None
+    chunks = [(i, min(_CHUNK, opts.walks - i)) for i in range(0, opts.walks, _CHUNK)]
+    clean = replace(opts, progress=None, on_transition=None)
+
+    def merge(part: dict[str, Any]) -> StopReason | None:
+        for name, path in part["paths"].items():
+            walker.verdicts.record(name, path)
+        walker.transitions += part["transitions"]
+        walker.max_depth = max(walker.max_depth, part["depth"])
+        walker.walks_done += part["walks"]
+        fps.append(part["fps"])
+        reason: StopReason | None = part["stopped"]
+        return reason
+
+    def distinct() -> int:
+        return len(np.unique(np.concatenate(fps))) if fps else 0
+
+    pool = None
+    try:
+        if opts.workers == 1:
+            results: Any = (run_walks(model, clean, f, c, clock.deadline) for f, c in chunks)
+        else:
+            ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+            pool = ctx.Pool(opts.workers, initializer=_init, initargs=(model, clean))
+            results = pool.imap_unordered(_star, [(f, c, clock.deadline) for f, c in chunks])
+        for part in results:
+            reason = merge(part)
+            if reason is not None:
+                stopped = reason
+                break
+            if opts.limits.max_states is not None and distinct() >= opts.limits.max_states:
+                stopped = "max_states"
+                break
+            if clock.expired():
+                stopped = "time_limit"
+                break
+            clock.tick(sum(len(f) for f in fps), 0, walker.max_depth)
+    except KeyboardInterrupt:
+        stopped = "interrupted"
+    finally:
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+    return finish("swarm", walker, clock, stopped, workers=opts.workers, states=distinct())
+
+
+def _star(args: tuple[int, int, float | None]) -> dict[str, Any]:
+    return _run_chunk(*args)
+
+

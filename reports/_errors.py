@@ -1,0 +1,11 @@
+"""The one exception of the reports package: an input file of a run directory is missing or malformed.
+
+Its message is one line that names the file and says what is wrong; the command line
+turns it into a usage error (exit 2). Nothing else lives here.
+"""
+
+from __future__ import annotations
+
+
+class ReportInputError(Exception):
+    """A run directory file is missing or malformed; the message is one line naming the file."""
