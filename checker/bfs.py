@@ -11,9 +11,10 @@ from __future__ import annotations
 import multiprocessing as mp
 import pickle
 import signal
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -27,7 +28,7 @@ from checker.search import (
     StopReason,
     Verdicts,
     canonical_fn,
-    count_coverage,
+    aggregate_coverage,
     peak_rss_mb,
     replay_fingerprints,
 )
@@ -97,12 +98,13 @@ class Partition:
         self.pending = {p.name for p in props if p.kind == "sometimes"}
         self.step_props = any(p.kind == "step" for p in props)
         self.reported: set[str] = set()
-        self.coverage: dict[str, dict[str, int]] = {}
+        self.per_action: dict[Any, int] = {}
         self.fast = getattr(model, "successor_states", None)
         self.slow = (
             self.fast is None or self.step_props or options.coverage or options.on_transition is not None
         )
         self.outgoing: list[Batch] = []
+        self.levels = 0
 
     # -- one level -------------------------------------------------------------------------
     def expand(self, successors: bool, deadline: float | None, clock: Clock | None = None) -> LevelOut:
@@ -125,7 +127,7 @@ class Partition:
                     out.aborted = True
                     break
                 if clock is not None:
-                    clock.tick(len(self.store), len(frontier) - i, -1)
+                    clock.tick(len(self.store), len(frontier) - i, self.levels)
             bad = violated(s)
             if bad:
                 self._report(bad, i, out)
@@ -167,7 +169,7 @@ class Partition:
             if hook is not None:
                 hook(s, action, c)
             if self.options.coverage:
-                count_coverage(model, action, self.coverage)
+                self.per_action[action] = self.per_action.get(action, 0) + 1
             if self.step_props:
                 bad = model.step_violated(s, action, t)
                 for name in bad:
@@ -217,6 +219,8 @@ class Partition:
             first = first[:max_new]
             truncated = True
         self.store.add(fps[first], parents[first])
+        if len(first):
+            self.levels += 1
         self.frontier = [states[j] for j in first.tolist()]
         self.frontier_fps = fps[first]
         if self.orbit is not None:
@@ -258,7 +262,7 @@ class LocalCluster:
         return len(self.part.store), self.part.store.nbytes, self.part.unreduced
 
     def coverage(self) -> dict[str, dict[str, int]]:
-        return self.part.coverage
+        return aggregate_coverage(self.part.model, self.part.per_action)
 
     def close(self) -> None:
         pass
@@ -288,7 +292,7 @@ def _worker(conn: Connection, model: Model, options: SearchOptions, index: int, 
         elif cmd == "parent":
             conn.send(part.store.parent(args))
         elif cmd == "stored":
-            conn.send((len(part.store), part.store.nbytes, part.unreduced, part.coverage))
+            conn.send((len(part.store), part.store.nbytes, part.unreduced, part.per_action))
         elif cmd == "stop":
             conn.close()
             return
@@ -317,7 +321,7 @@ class ProcessCluster:
         self.procs: list[Any] = []
         for i in range(parts):
             here, there = ctx.Pipe()
-            proc = ctx.Process(target=_worker, args=(there, model, clean, i, parts), daemon=True)
+            proc = ctx.Process(target=_worker, args=(there, model, clean, i, parts), daemon=True)  # type: ignore[attr-defined]
             proc.start()
             there.close()
             self.conns.append(here)
@@ -335,7 +339,7 @@ class ProcessCluster:
     def start(self, states: Sequence[State], max_new: int | None) -> tuple[int, bool]:
         roots = self.local.seed(states)
         owner = (roots.fps % np.uint64(self.parts)).astype(np.int64)
-        for p, (conn, cap) in enumerate(zip(self.conns, self._split_max(max_new))):
+        for p, (conn, cap) in enumerate(zip(self.conns, self._split_max(max_new), strict=True)):
             idx = np.flatnonzero(owner == p)
             batch = Batch([roots.states[j] for j in idx.tolist()], roots.fps[idx], roots.parents[idx])
             conn.send(("absorb_roots", (batch, cap)))
@@ -364,7 +368,7 @@ class ProcessCluster:
         return merged
 
     def absorb(self, max_new: int | None) -> tuple[int, bool]:
-        for p, (conn, cap) in enumerate(zip(self.conns, self._split_max(max_new))):
+        for p, (conn, cap) in enumerate(zip(self.conns, self._split_max(max_new), strict=True)):
             incoming = [blobs[p] for src, blobs in enumerate(self._pending) if src != p and blobs[p] is not None]
             conn.send(("absorb", (incoming, cap)))
         self._pending = []
@@ -397,18 +401,15 @@ class ProcessCluster:
         return n, nbytes, unreduced
 
     def coverage(self) -> dict[str, dict[str, int]]:
-        total: dict[str, dict[str, int]] = {}
+        total: dict[Any, int] = {}
         for conn in self.conns:
             conn.send(("stored", None))
-            cov = conn.recv()[3]
-            for cat, counts in cov.items():
-                bucket = total.setdefault(cat, {})
-                for k, v in counts.items():
-                    bucket[k] = bucket.get(k, 0) + v
-        return total
+            for action, n in conn.recv()[3].items():
+                total[action] = total.get(action, 0) + n
+        return aggregate_coverage(self.local.model, total)
 
     def close(self) -> None:
-        for conn, proc in zip(self.conns, self.procs):
+        for conn, proc in zip(self.conns, self.procs, strict=True):
             try:
                 conn.send(("stop", None))
             except (BrokenPipeError, OSError):
@@ -475,8 +476,12 @@ def bfs(model: Model, options: SearchOptions | None = None) -> SearchResult:
     except KeyboardInterrupt:
         stopped = "interrupted"
     try:
-        stored, nbytes, unreduced = cluster.stored()
-        coverage = cluster.coverage() if opts.coverage else None
+        if stopped == "interrupted" and isinstance(cluster, ProcessCluster):
+            # Workers may be mid-reply: do not talk to them again; every stored state costs 16 bytes.
+            stored, nbytes, unreduced, coverage = total, 16 * total, 0, None
+        else:
+            stored, nbytes, unreduced = cluster.stored()
+            coverage = cluster.coverage() if opts.coverage else None
     finally:
         cluster.close()
     exhaustive = stopped is None
@@ -506,7 +511,7 @@ def _settle(
     opts: SearchOptions,
     cluster: LocalCluster | ProcessCluster,
     verdicts: Verdicts,
-    kinds: dict[str, str],
+    kinds: Mapping[str, str],
     events: list[Event],
 ) -> None:
     """Turn this level's events into paths; keep the first (shallowest, then smallest fp) per property."""
@@ -525,5 +530,5 @@ def _extend_step(model: Model, opts: SearchOptions, path: Path, ev: Event) -> Pa
     for action, t in model.successors(last):
         c = canon(t) if canon is not None else t
         if model.fingerprint(c) == ev.target and ev.name in model.step_violated(last, action, t):
-            return Path(path.initial, path.steps + ((action, t),))
+            return Path(path.initial, (*path.steps, (action, t)))
     raise RuntimeError(f"could not re-derive the step violating {ev.name}")

@@ -57,6 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args_list:
         # The default job: an exhaustive check of our PaxosNode with the documented bounds.
         args_list = ["explore", "--default-announce"]
+    elif args_list[0].startswith("-") and args_list[0] not in ("-h", "--help"):
+        args_list = ["explore", "--default-announce", *args_list]  # `paxos-check --quiet`: the default job
     parser = build_parser(args_list[0] if args_list[0] in COMMANDS else None)
     args = parser.parse_args(args_list)
     if args.command is None:

@@ -219,11 +219,21 @@ def _peak_rss_mb() -> float | None:
     return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
 
 
+def _effective_acceptors(args: argparse.Namespace) -> int | None:
+    """The acceptor count the quorum proof used (3 by default), None if it did not run or
+    the system fixes it (grid, explicit lists without --acceptors)."""
+    if args.goal == "spec" or args.grid is not None:
+        return None
+    if args.quorums is not None:
+        return int(args.acceptors) if args.acceptors is not None else None
+    return 3 if args.acceptors is None else int(args.acceptors)
+
+
 def build_summary(args: argparse.Namespace, results: Sequence[ProofResult],
                   seconds: float) -> dict[str, Any]:
     """The JSON summary of docs/formats.md for a prove run."""
     config = {
-        "goal": args.goal, "acceptors": args.acceptors, "q1": args.q1, "q2": args.q2,
+        "goal": args.goal, "acceptors": _effective_acceptors(args), "q1": args.q1, "q2": args.q2,
         "grid": args.grid, "quorums": args.quorums, "q2_quorums": args.q2_quorums,
         "parametric": not args.no_parametric, "drop_conjuncts": list(args.drop_conjunct),
         "weaken": list(args.weaken), "timeout_ms": args.timeout_ms, "seed": args.seed,
@@ -283,10 +293,13 @@ def run(args: argparse.Namespace) -> int:
             print(f"unknown: {result.action} / {result.conjunct}: {result.reason}")
     summary = build_summary(args, results, seconds)
     text = json.dumps(summary, indent=2) + "\n"
-    if args.out is not None:
-        atomic_write_text(Path(args.out) / "summary.json", text)
-    if args.json is not None:
-        atomic_write_text(args.json, text)
+    for target in ([Path(args.out) / "summary.json"] if args.out is not None else []) + (
+            [Path(args.json)] if args.json is not None else []):
+        try:
+            atomic_write_text(target, text)
+        except OSError as exc:
+            raise UsageError(f"cannot write the summary to {target}: {exc.strerror or exc}; "
+                             "choose another --json/--out path") from None
     verdict = overall_status(results)
     proved = sum(r.status == PROVED for r in results)
     print()

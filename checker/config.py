@@ -40,7 +40,7 @@ class CheckConfig:
     proposers: int = 2
     learners: int = 1
     values: int = 2
-    ballots: int = 2
+    ballots: int = 1
     network: str = "set"
     crashes: int = 1
     drops: int = 0

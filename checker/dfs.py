@@ -7,7 +7,7 @@ first reached deep may have been cut off although it is reachable on a shorter p
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from checker.model import Action, Model, State
 from checker.search import (
@@ -18,7 +18,7 @@ from checker.search import (
     StopReason,
     Verdicts,
     canonical_fn,
-    count_coverage,
+    aggregate_coverage,
     path_from_states,
     peak_rss_mb,
     replay_fingerprints,
@@ -36,7 +36,7 @@ def dfs(model: Model, options: SearchOptions | None = None) -> SearchResult:
     verdicts = Verdicts(model.properties())
     step_props = verdicts.has_step_properties()
     seen = FingerprintSet()
-    coverage: dict[str, dict[str, int]] = {}
+    per_action: dict[Action, int] = {}
     hook = opts.on_transition
     transitions = 0
     max_depth_seen = 0
@@ -87,7 +87,7 @@ def dfs(model: Model, options: SearchOptions | None = None) -> SearchResult:
                 stopped = "violation"
                 break
         while stopped is None and stack:
-            s, s_fp, it = stack[-1]
+            s, _, it = stack[-1]
             step = next(it, None)
             if step is None:
                 stack.pop()
@@ -98,7 +98,7 @@ def dfs(model: Model, options: SearchOptions | None = None) -> SearchResult:
             if hook is not None:
                 hook(s, action, c)
             if opts.coverage:
-                count_coverage(model, action, coverage)
+                per_action[action] = per_action.get(action, 0) + 1
             if step_props:
                 for name in model.step_violated(s, action, t):
                     if name not in verdicts.paths:
@@ -126,6 +126,7 @@ def dfs(model: Model, options: SearchOptions | None = None) -> SearchResult:
     if stopped is None and cut_by_depth:
         stopped = "max_depth"
     exhaustive = stopped is None
+    seen.flush()  # report the steady-state cost: the sorted array, 8 bytes per state
     n = min(len(seen), limits.max_states) if limits.max_states is not None else len(seen)
     return SearchResult(
         strategy="dfs",
@@ -137,7 +138,7 @@ def dfs(model: Model, options: SearchOptions | None = None) -> SearchResult:
         stopped_by=stopped,
         properties=verdicts.results(exhaustive),
         states_per_depth=[],
-        coverage=coverage if opts.coverage else None,
+        coverage=aggregate_coverage(model, per_action) if opts.coverage else None,
         bytes_per_state=(seen.nbytes / len(seen)) if len(seen) else None,
         collision_probability=collision_probability(len(seen), transitions + 1),
         symmetry_reduction=(unreduced / n) if orbit is not None and n and unreduced else None,
@@ -148,8 +149,8 @@ def dfs(model: Model, options: SearchOptions | None = None) -> SearchResult:
 
 def _with_step(model: Model, base: Path, action: Action, t: State, symmetric: bool) -> Path:
     if not symmetric:
-        return Path(base.initial, base.steps + ((action, t),))
+        return Path(base.initial, (*base.steps, (action, t)))
     for a, u in model.successors(base.last):
         if model.step_violated(base.last, a, u):
-            return Path(base.initial, base.steps + ((a, u),))
+            return Path(base.initial, (*base.steps, (a, u)))
     raise RuntimeError("could not re-derive a violating step under symmetry")

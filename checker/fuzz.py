@@ -37,7 +37,7 @@ from checker.config import CheckConfig, load_factory
 from checker.errors import UsageError
 from checker.impl_steps import EVENT_OF, step_cluster, world_fingerprint
 from checker.traces import Trace, TraceStep, write_trace
-from paxos import Action, NodeFactory, PaxosNode, Propose
+from paxos import Action, Deliver, Envelope, NodeFactory, PaxosNode, Propose
 from properties.invariants import failing, failing_steps, view_of_cluster
 from properties.refinement import Refinement
 
@@ -46,6 +46,7 @@ from properties.refinement import Refinement
 KINDS: tuple[str, ...] = ("propose", "deliver", "drop", "duplicate", "crash", "restart", "timeout")
 CORE_KINDS = frozenset({"propose", "deliver"})
 DEFAULT_OUT = ".paxos-check/fuzz"
+IDLE = [0]
 
 _COMMON: dict[str, Any] = {"deadline": None, "suppress_health_check": list(HealthCheck), "print_blob": False}
 #: Settings per profile. Registered with Hypothesis as `paxos-<name>` (not under the plain names:
@@ -192,12 +193,13 @@ def paxos_state_machine(
     own_value = config.proposer_values()
     values = config.value_names()
     out = Path(out_dir if out_dir is not None else os.environ.get("PAXOS_FUZZ_OUT", DEFAULT_OUT))
+    set_network = config.network == "set"
     ref = Refinement(cc, values, config.ballots) if refinement else None
     ref = ref if ref is not None and ref.applicable else None
     optional = sorted(k for k, ok in (
         ("timeout", config.ballots > 1), ("crash", config.crashes > 0), ("restart", config.crashes > 0),
         ("drop", config.network == "bag" and config.drops > 0),
-        ("duplicate", config.network == "bag" and config.duplicates > 0)) if ok)
+        ("duplicate", set_network or config.duplicates > 0)) if ok)
     swarm = st.sets(st.sampled_from(optional)) if optional else st.just(frozenset())
 
     def kind_rule(kind: str) -> Any:
@@ -217,6 +219,7 @@ def paxos_state_machine(
             super().__init__()
             self.cluster = config.new_cluster(factory)
             self.actions: list[Action] = []
+            self.delivered: set[Envelope] = set()
             self.swarm: frozenset[str] = CORE_KINDS
             self.prev_view = view_of_cluster(self.cluster)
             self.prev_abs = ref.abstract(dict(self.prev_view.acceptors), self.cluster.sent) if ref else None
@@ -233,11 +236,17 @@ def paxos_state_machine(
             self.swarm = CORE_KINDS | frozenset(kinds)
 
         def options(self, kind: str) -> list[Action]:
+            """Enabled actions of one kind. On the set network `deliver` offers messages not yet
+            delivered and `duplicate` redelivers one (the set network's duplication)."""
             if self._options_at != len(self.actions):
                 grouped: dict[str, list[Action]] = {}
                 for a in self.cluster.enabled(values):
-                    if not isinstance(a, Propose) or own_value[a.node] == a.value:
-                        grouped.setdefault(EVENT_OF[type(a)], []).append(a)
+                    if isinstance(a, Propose) and own_value[a.node] != a.value:
+                        continue
+                    kind_of = EVENT_OF[type(a)]
+                    if set_network and isinstance(a, Deliver) and a.env in self.delivered:
+                        kind_of = "duplicate"
+                    grouped.setdefault(kind_of, []).append(a)
                 self._options, self._options_at = grouped, len(self.actions)
             return self._options.get(kind, [])
 
@@ -247,6 +256,8 @@ def paxos_state_machine(
         def apply(self, action: Action) -> None:
             sent = self.cluster.step(action)
             self.actions.append(action)
+            if isinstance(action, Deliver):
+                self.delivered.add(action.env)
             if stats is not None:
                 stats.record(self.cluster, action, len(self.actions), sent)
 
@@ -262,6 +273,7 @@ def paxos_state_machine(
         @rule()
         def idle(self) -> None:
             """Nothing this case may do is enabled (e.g. every message went to a crashed node): wait."""
+            IDLE[0] += 1
 
         @invariant()
         def properties_hold(self) -> None:

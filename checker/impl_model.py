@@ -476,6 +476,12 @@ class ImplModel:
         change = describe_change(before.get(n), after.get(n), lv[0].get(n), lv[1].get(n), sent, extra.get(kind, ""))
         return action_row(self.cluster_action(action), change)
 
+    def chosen_text(self, state: ImplState) -> str:
+        """The chosen value(s) of a state, for graphs ("" if none)."""
+        from properties.invariants import chosen
+
+        return ",".join(sorted(map(str, chosen(self.view(state)))))
+
     def describe_state(self, state: ImplState) -> str:
         accs = self.acceptor_states(state)
         parts = [f"a{a}:{s.promised}/{s.accepted_bal}" for a, s in sorted(accs.items())]

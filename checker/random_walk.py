@@ -8,7 +8,7 @@ Action mixes (weights per action kind) come from swarm.py or the model's `swarm_
 from __future__ import annotations
 
 import random
-from typing import Callable
+from collections.abc import Callable
 
 from checker.model import Action, Model, State
 from checker.search import (
@@ -19,6 +19,7 @@ from checker.search import (
     StopReason,
     Verdicts,
     action_kind,
+    aggregate_coverage,
     peak_rss_mb,
 )
 from checker.visited import FingerprintSet, collision_probability
@@ -43,6 +44,7 @@ class Walker:
         self.transitions = 0
         self.max_depth = 0
         self.walks_done = 0
+        self.per_action: dict[Action, int] = {}
         lim = options.limits.max_depth
         self.length = lim if lim is not None else options.walk_depth
 
@@ -70,9 +72,11 @@ class Walker:
                 break
             action, t = self._choose(rng, succs, mix)
             self.transitions += 1
+            if self.options.coverage:
+                self.per_action[action] = self.per_action.get(action, 0) + 1
             if self.step_props:
                 for name in model.step_violated(s, action, t):
-                    self.verdicts.record(name, Path(initial, tuple(steps) + ((action, t),)))
+                    self.verdicts.record(name, Path(initial, (*steps, (action, t))))
                 if self.options.stop_on_first_violation and self.verdicts.any_violation():
                     return False
             steps.append((action, t))
@@ -127,6 +131,7 @@ def finish(
         exhaustive=False,
         stopped_by=stopped,
         properties=walker.verdicts.results(exhaustive=False),
+        coverage=aggregate_coverage(walker.model, walker.per_action) if walker.options.coverage else None,
         bytes_per_state=8.0 if n else None,
         collision_probability=collision_probability(n, walker.transitions + walker.walks_done),
         peak_rss_mb=peak_rss_mb(),
@@ -155,3 +160,7 @@ def random_walks(model: Model, options: SearchOptions | None = None) -> SearchRe
     except KeyboardInterrupt:
         stopped = "interrupted"
     return finish("random", walker, clock, stopped)
+
+
+#: The same strategy under the module's name (what `checker.run.STRATEGY_FUNCS` imports).
+random_walk = random_walks

@@ -71,6 +71,8 @@ def add_output_arguments(p: argparse.ArgumentParser) -> None:
                    help=f"run directory for summary.json and traces (default ./{DEFAULT_OUT})")
     g.add_argument("--report", action="store_true", help="render report.md and report.html into the run directory")
     g.add_argument("--graph", action="store_true", help="keep the state graph (GraphML, DOT) for the report")
+    g.add_argument("--graph-limit", type=int, default=200_000, metavar="N",
+                   help="refuse --graph above N states (default 200000)")
     g.add_argument("--quiet", action="store_true", help="no progress line")
 
 
@@ -147,11 +149,14 @@ def execute(args: argparse.Namespace, strategy: str, command: str, **extra: Any)
     if args.graph:
         from checker.graph import GraphRecorder
 
-        recorder = GraphRecorder()
+        if args.workers != 1:
+            raise UsageError("--graph records the graph in one process; use --workers 1")
+        recorder = GraphRecorder(args.graph_limit)
     options = SearchOptions(
         limits=limits(args), stop_on_first_violation=args.stop_on_first, symmetry=args.symmetry,
         progress=_progress_printer(not args.quiet and sys.stderr.isatty()),
-        on_transition=_graph_hook(model, recorder) if recorder is not None else None,
+        on_transition=recorder.transition_hook(model, lambda s: _chosen_text(model, s), model.initial_states())
+        if recorder is not None else None,
         coverage=True, seed=args.seed, workers=args.workers, **extra,
     )
     out = FsPath(args.out or DEFAULT_OUT)
@@ -171,26 +176,6 @@ def execute(args: argparse.Namespace, strategy: str, command: str, **extra: Any)
         render_report(out)
     print_verdicts(summary, out)
     return exit_code(summary)
-
-
-def _graph_hook(model: Model, recorder: Any) -> Callable[[Any, Any, Any], None]:
-    depth_of: dict[int, int] = {}
-
-    def hook(state: Any, action: Any, succ: Any) -> None:
-        src, dst = model.fingerprint(state), model.fingerprint(succ)
-        if src not in depth_of:
-            depth_of[src] = 1
-            recorder.add_node(fp_hex(src), 1, True, _chosen_text(model, state), model.describe_state(state))
-        if dst not in depth_of:
-            depth_of[dst] = depth_of[src] + 1
-            recorder.add_node(fp_hex(dst), depth_of[dst], False, _chosen_text(model, succ), model.describe_state(succ))
-        recorder.add_transition(fp_hex(src), fp_hex(dst), model.describe(state, action, succ))
-
-    return hook
-
-
-def _chosen_text(model: Model, state: Any) -> str:
-    return "yes" if "sometimes_chosen" in model.witnessed(state) else ""
 
 
 def trace_of(model: Model, path: Path, prop: str | None, kind: str) -> Trace:

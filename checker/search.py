@@ -7,11 +7,13 @@ is bfs.py, dfs.py, random_walk.py and swarm.py, one strategy each.
 
 from __future__ import annotations
 
+import itertools
 import resource
 import sys
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal, Sequence
+from typing import Any, Literal
 
 from checker.model import Action, Model, PropertyInfo, State
 
@@ -296,7 +298,7 @@ def _first_state(model: Model, fp: int, key: Callable[[State], int]) -> State:
 def path_from_states(model: Model, states: Sequence[State]) -> Path:
     """Attach actions to a sequence of states in which each is a successor of the previous one."""
     steps: list[tuple[Action, State]] = []
-    for s, t in zip(states, states[1:]):
+    for s, t in itertools.pairwise(states):
         for action, u in model.successors(s):
             if u == t:
                 steps.append((action, t))
@@ -316,13 +318,21 @@ def action_kind(model: Model, action: Action) -> str:
     return str(action)
 
 
-def count_coverage(model: Model, action: Action, counts: dict[str, dict[str, int]]) -> None:
-    """Add one transition to coverage counts: the model's `coverage_keys(action)` or its action kind."""
+def aggregate_coverage(model: Model, per_action: dict[Action, int]) -> dict[str, dict[str, int]]:
+    """Coverage counts from transitions counted per action.
+
+    Each action counts under the model's `coverage_keys(action) -> [(category, key), ...]`
+    hook, else under ("actions", its kind). Strategies count per action object (one dict
+    increment per transition) and call this once at the end.
+    """
     fn = getattr(model, "coverage_keys", None)
-    pairs = fn(action) if fn is not None else (("actions", action_kind(model, action)),)
-    for category, key in pairs:
-        bucket = counts.setdefault(category, {})
-        bucket[key] = bucket.get(key, 0) + 1
+    counts: dict[str, dict[str, int]] = {}
+    for action, n in per_action.items():
+        pairs = fn(action) if fn is not None else (("actions", action_kind(model, action)),)
+        for category, key in pairs:
+            bucket = counts.setdefault(category, {})
+            bucket[key] = bucket.get(key, 0) + n
+    return counts
 
 
 def search(model: Model, strategy: str = "bfs", options: SearchOptions | None = None) -> SearchResult:

@@ -8,8 +8,8 @@ and must not contain search logic.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable, Sequence
 from itertools import permutations
-from typing import Callable, Hashable, Sequence
 
 from checker.fingerprint import FpArray, fingerprint_int, fingerprints_of_ints
 from checker.model import PropertyInfo, StepRow
@@ -19,16 +19,16 @@ SpecAction = tuple[str, tuple[int, ...]]
 
 #: Planted bugs for testing the checker: name -> what the buggy Spec does differently.
 BUGS: dict[str, str] = {
-    "phase2a_ignores_1b": "Phase2a may propose any value once a quorum has promised, ignoring reported votes",
-    "phase2b_ignores_maxbal": "Phase2b votes on any 2a message, even below the acceptor's promise (maxBal)",
+    "phase2a_ignores_1b": "Phase2a may send any value once a quorum has promised, ignoring their votes",
+    "phase2b_ignores_maxbal": "Phase2b votes on any 2a message, even below the promise maxBal",
 }
 
 PROPERTIES: tuple[PropertyInfo, ...] = (
     PropertyInfo("agreement", "always", "At most one value is chosen."),
     PropertyInfo("validity", "always", "A chosen value was proposed in some 2a message."),
     PropertyInfo("inv_accepted_below_promise", "always", "maxVBal[a] <= maxBal[a] for every acceptor."),
-    PropertyInfo("inv_vote_recorded", "always", "An acceptor's last vote <<maxVBal, maxVal>> has its 2b message (Inv2)."),
-    PropertyInfo("inv_1b_sound", "always", "A 1b message's ballot is <= the sender's maxBal and its vote was cast (Inv3)."),
+    PropertyInfo("inv_vote_recorded", "always", "An acceptor's last vote <<maxVBal, maxVal>> has its 2b (Inv2)."),
+    PropertyInfo("inv_1b_sound", "always", "A 1b's ballot is <= its sender's maxBal and its vote was cast (Inv3)."),
     PropertyInfo("inv_2a_unique", "always", "At most one 2a message per ballot (Inv4)."),
     PropertyInfo("inv_2a_safe", "always", "Every 2a value is shown safe at its ballot by some quorum (Inv4)."),
     PropertyInfo("inv_2b_has_2a", "always", "Every 2b vote follows a 2a message of its ballot and value."),
@@ -136,8 +136,9 @@ class SpecModel:
                 s |= 1 << self.bit_2b(m.acc, m.bal, vidx[m.val])
         return s
 
-    def decode(self, s: int) -> SpecState:
+    def decode(self, state: Hashable) -> SpecState:
         """The readable SpecState of an int state."""
+        s: int = state  # type: ignore[assignment]
         names = self.cfg.value_names
         mb, mvb, mv = [], [], []
         for a in range(self.A):
@@ -188,7 +189,7 @@ class SpecModel:
 
     def successors(self, state: Hashable) -> list[tuple[SpecAction, int]]:
         s: int = state  # type: ignore[assignment]
-        ys, gacts = self._global(s)
+        gacts = self._global(s)[1]
         out = [(act, s | y) for act, y in gacts]
         top = (s >> self.off_1a) << self.lw
         for a in range(self.A):
@@ -296,8 +297,9 @@ class SpecModel:
         return entry
 
     # -- properties ----------------------------------------------------------------------
-    def chosen(self, s: int) -> frozenset[int]:
+    def chosen(self, state: Hashable) -> frozenset[int]:
         """Indices of chosen values: some quorum sent 2b for it in one ballot."""
+        s: int = state  # type: ignore[assignment]
         key = s & self._mask_2b
         hit = self._chosen_cache.get(key)
         if hit is not None:
@@ -388,7 +390,7 @@ class SpecModel:
         return True
 
     def witnessed(self, state: Hashable) -> Sequence[str]:
-        return ("sometimes_chosen",) if self.chosen(state) else ()  # type: ignore[arg-type]
+        return ("sometimes_chosen",) if self.chosen(state) else ()
 
     def step_violated(self, state: Hashable, action: Hashable, succ: Hashable) -> Sequence[str]:
         return ()
@@ -400,7 +402,8 @@ class SpecModel:
     def describe(self, state: Hashable, action: Hashable, succ: Hashable) -> StepRow:
         s: int = state  # type: ignore[assignment]
         t: int = succ  # type: ignore[assignment]
-        name, params = action  # type: ignore[misc]
+        name: str = action[0]  # type: ignore[index]
+        params: tuple[int, ...] = action[1]  # type: ignore[index]
         if name == "phase1a":
             return StepRow(event=name, msg_type="1a", bal=str(params[0]), state_change="sent 1a")
         if name == "phase2a":
@@ -408,12 +411,12 @@ class SpecModel:
             return StepRow(event=name, msg_type="2a", bal=str(b), value=self.value_name(v), state_change="sent 2a")
         a, b = params[0], params[1]
         mb0, vote0 = self.local(s, a)
-        mb1, vote1 = self.local(t, a)
+        mb1 = self.local(t, a)[0]
         if name == "phase1b":
-            vb, v = self.vote_of(vote0)
+            vb, mval = self.vote_of(vote0)
             return StepRow(
                 event=name, node=str(a), msg_type="1b", bal=str(b), max_vbal=str(vb),
-                max_val=self.value_name(v), state_change=f"maxBal {mb0} -> {mb1}",
+                max_val=self.value_name(mval), state_change=f"maxBal {mb0} -> {mb1}",
             )
         v = params[2]
         vb0, v0 = self.vote_of(vote0)
@@ -425,7 +428,7 @@ class SpecModel:
     def describe_state(self, state: Hashable) -> str:
         from properties.spec import describe_state
 
-        return describe_state(self.cfg, self.decode(state))  # type: ignore[arg-type]
+        return describe_state(self.cfg, self.decode(state))
 
     def action_kind(self, action: Hashable) -> str:
         return str(action[0])  # type: ignore[index]

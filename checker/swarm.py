@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from checker.model import Model
-from checker.search import Clock, SearchOptions, SearchResult, StopReason
 from checker.random_walk import Walker, finish, lazy_mix, walk_seed
+from checker.search import Clock, SearchOptions, SearchResult, StopReason
 
 _CHUNK = 25  # walks per task: small enough to stop promptly, big enough to amortise IPC
 
@@ -56,6 +56,7 @@ def run_walks(model: Model, options: SearchOptions, first: int, count: int, dead
         "walks": walker.walks_done,
         "fps": walker.seen.to_array(),
         "stopped": stopped,
+        "per_action": walker.per_action,
     }
 
 
@@ -77,6 +78,8 @@ def swarm(model: Model, options: SearchOptions | None = None) -> SearchResult:
         walker.transitions += part["transitions"]
         walker.max_depth = max(walker.max_depth, part["depth"])
         walker.walks_done += part["walks"]
+        for action, n in part["per_action"].items():
+            walker.per_action[action] = walker.per_action.get(action, 0) + n
         fps.append(part["fps"])
         reason: StopReason | None = part["stopped"]
         return reason

@@ -7,7 +7,7 @@ per state plus a small insertion buffer. Neither knows about models or propertie
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 import numpy.typing as npt

@@ -42,9 +42,7 @@ def message_fields(msg: Message) -> dict[str, str]:
         fields["max_vbal"] = str(msg.max_vbal)
         fields["max_val"] = text(msg.max_val)
     elif isinstance(msg, Nack):
-        fields["max_vbal"] = ""
-        fields["value"] = ""
-        fields["state_change"] = f"promised {msg.promised}"
+        fields["max_vbal"] = str(msg.promised)  # the higher ballot that refused `bal`
     else:
         assert isinstance(msg, Prepare)
     return fields

@@ -7,9 +7,9 @@ step explanation used for refinement checking. It is written for clarity, not sp
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, field, replace
 from itertools import combinations
-from typing import Hashable, Iterator, Union
 
 Value = Hashable
 #: `None` of Paxos.tla: the value of an acceptor that has not voted.
@@ -52,7 +52,7 @@ class Msg2b:
     val: Value
 
 
-Message = Union[Msg1a, Msg1b, Msg2a, Msg2b]
+Message = Msg1a | Msg1b | Msg2a | Msg2b
 
 
 def _majorities(n: int) -> tuple[frozenset[int], ...]:
@@ -127,7 +127,7 @@ def initial_state(cfg: SpecConfig) -> SpecState:
 
 
 def _set(t: tuple[Value, ...], i: int, x: Value) -> tuple[Value, ...]:
-    return t[:i] + (x,) + t[i + 1:]
+    return (*t[:i], x, *t[i + 1 :])
 
 
 def phase1a(cfg: SpecConfig, s: SpecState, b: int) -> SpecState:
@@ -238,7 +238,7 @@ def explain_step(cfg: SpecConfig, s: SpecState, t: SpecState) -> str | None:
                 candidates.append(("phase2b", (a, t.max_vbal[a], t.max_val[a])))
     for name, params in candidates:
         if _apply(cfg, s, name, params) == t:
-            args = ", ".join(f"{k}={p}" for k, p in zip(_PARAM_NAMES[name], params))
+            args = ", ".join(f"{k}={p}" for k, p in zip(_PARAM_NAMES[name], params, strict=True))
             return f"{name}({args})"
     return None
 

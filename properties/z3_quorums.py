@@ -4,13 +4,14 @@ Owns the z3 encodings of quorum intersection: concrete systems (threshold, grid,
 lists) and the parametric theorem for every cluster size. It parses no command line and
 prints nothing; it works on plain data (ids, sizes, lists of frozensets).
 
-Concrete systems. A candidate phase-1 quorum is a vector of z3 booleans ``x[m]`` (one per
-member ``m``: "m is in the quorum"), a phase-2 quorum likewise ``y[m]``. For threshold
-systems ``x`` is constrained by a pseudo-boolean cardinality constraint (``PbEq(x, q1)``;
-every larger quorum contains one of exactly that size, so this loses nothing); for grid and
-explicit systems by "``x`` equals one of the listed quorums". The query is "x and y are
-disjoint": ``unsat`` is a proof that every pair intersects, decided by z3's SAT/PB engine
-(not a Python loop over pairs); ``sat`` gives two disjoint quorums, which we return.
+Concrete systems. A candidate phase-1 quorum is a vector of membership terms, one per member
+``m`` ("m is in the quorum"), a phase-2 quorum likewise. For threshold systems the vectors
+are 0/1 integers with ``sum(x) = q1``, ``sum(y) = q2`` and ``x[m] + y[m] <= 1`` (every larger
+quorum contains one of exactly that size, so this loses nothing; linear arithmetic refutes
+it where a boolean pigeonhole encoding would blow up); for grid and explicit systems they
+are booleans constrained to equal one of the listed quorums. The query is "x and y are
+disjoint": ``unsat`` is a proof that every pair intersects, decided by z3 (not a Python
+loop over pairs); ``sat`` gives two disjoint quorums, which we return.
 
 Parametric theorem (every N at once). z3 cannot do induction, so the induction is explicit
 and z3 discharges every obligation. Sets are arrays ``Int -> Bool``; the cardinality of
@@ -87,17 +88,16 @@ def _disjoint_model(
 
 def _solve_disjoint(
     members: Sequence[int],
-    x_constraint: Any,
-    y_constraint: Any,
+    constraints: Sequence[Any],
     x: Sequence[Any],
     y: Sequence[Any],
     label: str,
     timeout_ms: int,
 ) -> ProofResult:
+    """Is there a phase-1 quorum `x` and a phase-2 quorum `y` (membership terms) sharing no one?"""
     solver = z3.Solver()
     solver.set("timeout", timeout_ms)
-    solver.add(x_constraint, y_constraint)
-    solver.add(*[z3.Not(z3.And(xi, yi)) for xi, yi in zip(x, y, strict=True)])
+    solver.add(*constraints)  # including "x and y share no member"
     status, seconds, reason = _check(solver)
     model = _disjoint_model(members, x, y, solver.model()) if status == FAILED else None
     return ProofResult(GOAL_CONCRETE, label, CONJUNCT_MEET, status, seconds, model, reason)
@@ -118,12 +118,16 @@ def prove_threshold(n: int, q1: int, q2: int, *, timeout_ms: int = 10_000) -> Pr
     _check_size("q1", q1, 1, n)
     _check_size("q2", q2, 1, n)
     members = list(range(1, n + 1))
-    x = [z3.Bool(f"in_q1_{m}") for m in members]
-    y = [z3.Bool(f"in_q2_{m}") for m in members]
-    x_size = z3.PbEq([(v, 1) for v in x], q1)
-    y_size = z3.PbEq([(v, 1) for v in y], q2)
+    # 0/1 integers rather than booleans: over booleans "q1 + q2 > n ones in 2n disjoint slots"
+    # is a pigeonhole formula, exponential for SAT solvers (n = 51 already times out), while
+    # z3 refutes its linear relaxation at once (n = 101: ~10 ms; n = 1001: a few seconds).
+    x = [z3.Int(f"in_q1_{m}") for m in members]
+    y = [z3.Int(f"in_q2_{m}") for m in members]
+    constraints = [c for xi, yi in zip(x, y, strict=True) for c in (0 <= xi, 0 <= yi, xi + yi <= 1)]
+    constraints += [z3.Sum(x) == q1, z3.Sum(y) == q2]
     label = f"flexible n={n} q1={q1} q2={q2}"
-    return _solve_disjoint(members, x_size, y_size, x, y, label, timeout_ms)
+    return _solve_disjoint(members, constraints, [xi == 1 for xi in x], [yi == 1 for yi in y],
+                           label, timeout_ms)
 
 
 def majority_size(n: int) -> int:
@@ -201,7 +205,9 @@ def prove_explicit(
             for q in quorums
         ])
 
-    return _solve_disjoint(everyone, is_one_of(x, first), is_one_of(y, second), x, y, label, timeout_ms)
+    disjoint = [z3.Not(z3.And(xi, yi)) for xi, yi in zip(x, y, strict=True)]
+    return _solve_disjoint(everyone, [is_one_of(x, first), is_one_of(y, second), *disjoint],
+                           x, y, label, timeout_ms)
 
 
 def prove_grid(rows: int, cols: int, *, timeout_ms: int = 10_000) -> ProofResult:

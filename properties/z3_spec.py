@@ -22,9 +22,22 @@ and Ivy's paxos examples, e.g. Padon et al., "Paxos made EPR", OOPSLA 2017):
 
 Post-states are Python closures over the pre-state, so no frame axioms are needed. The
 obligations are ``Init => C`` for each conjunct ``C``, ``Inv /\\ Action => C'`` for each action
-and conjunct, and ``Inv => agreement``, each in its own solver frame (push/pop); ``Inv`` is
-the conjunction of the undropped conjuncts. Non-vacuity checks (each action enabled under
-``Inv``, and ``Inv`` consistent with a chosen value) are reported as goal ``spec_enabled``.
+and conjunct, and ``Inv => agreement``; ``Inv`` is the conjunction of the undropped conjuncts.
+Each obligation gets fresh solvers (nothing learnt for one pair leaks into another):
+
+1. a quick search for a counterexample with small finite universes (``QUICK_BOUNDS``);
+2. the proof proper over unbounded sorts: ``unsat`` is a proof for every size;
+3. only if z3 answers ``unknown``: larger bounded searches (``CTI_BOUNDS``).
+
+The negated goal is Skolemised at fresh constants and the unprimed conjunct is added at the
+same constants, and two obligations (Phase2a/inv_2a_safe, agreement) get a few more instances
+of their hypotheses. Such hints are instances of hypotheses, hence sound; they make the proof
+fast and independent of z3's random seed (z3's quantifier instantiation alone finds these
+proofs only sometimes: ``maxBal`` maps acceptors to ballots and ``inv_2a_safe`` ballots to
+acceptors, so the formulas are outside the decidable EPR fragment the Ivy models keep to).
+Non-vacuity checks (each action enabled under ``Inv``, and ``Inv`` consistent with a chosen
+value; witnesses searched with at most ``ENABLED_BOUND`` elements per sort) are reported as
+goal ``spec_enabled``, where ``proved`` means a witness was found.
 """
 
 from __future__ import annotations

@@ -46,6 +46,13 @@ def test_majorities_intersect(n: int) -> None:
     assert result.goal == "quorum_intersection" and result.model is None
 
 
+def test_large_threshold_systems_are_proved_not_enumerated() -> None:
+    """101 acceptors have ~10^29 majorities: only a symbolic proof can cover them."""
+    assert z3_quorums.prove_majority(101).status == PROVED
+    result = z3_quorums.prove_threshold(101, 50, 51)
+    _assert_disjoint_witness(result, None, None)
+
+
 @pytest.mark.parametrize("n", range(1, 6))
 def test_threshold_verdict_matches_arithmetic(n: int) -> None:
     for q1, q2 in itertools.product(range(1, n + 1), repeat=2):
@@ -447,3 +454,43 @@ def test_through_checker_cli_main(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["prove", "quorums", "--quorums", "1,x"]) == 2
     err = capsys.readouterr().err
     assert "paxos-check prove: error: --quorums" in err
+
+
+def test_cli_z3_giving_up_is_incomplete_not_proved(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """With a 1 ms budget z3 cannot decide the hard obligations: exit 3, nothing claimed."""
+    json_path = tmp_path / "s.json"
+    assert _local_main(["spec", "--timeout-ms", "1", "--json", str(json_path)]) == 3
+    out = capsys.readouterr().out
+    assert "INCOMPLETE" in out and "PROVED" not in out
+    summary = json.loads(json_path.read_text())
+    assert summary["exhaustive"] is False
+    assert {p["name"]: p["status"] for p in summary["properties"]}["agreement"] == "unknown"
+    assert any(p["status"] == "unknown" for p in summary["proofs"])
+    assert not any(p["status"] == "failed" for p in summary["proofs"])
+
+
+def test_through_cli_dispatch_with_prove_alone(monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """checker.cli.main's dispatch, exit codes and one-line errors, with only `prove` registered
+    (so this runs even while other subcommand modules are still being written)."""
+    from checker import cli
+
+    monkeypatch.setattr(cli, "COMMANDS", {"prove": cli.COMMANDS["prove"]})
+    assert cli.main(["prove", "quorums", "--grid", "2x2"]) == 0
+    assert cli.main(["prove", "quorums", "--quorums", "1,2;3,4"]) == 1
+    assert cli.main(["prove", "quorums", "--acceptors", "-3"]) == 2
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["prove", "nonsense"])
+    assert exc.value.code == 2
+    captured = capsys.readouterr()
+    assert "explicit 1,2;3,4" in captured.out
+    assert "paxos-check prove: error: --acceptors must be at least 1, got -3" in captured.err
+
+
+def test_cli_unwritable_summary_is_a_usage_error(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    assert _local_main(["quorums", "--no-parametric", "--out", str(blocker)]) == 2
+    assert "cannot write the summary" in capsys.readouterr().err

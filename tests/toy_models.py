@@ -7,8 +7,8 @@ with a planted bug at a known BFS depth. Neither knows anything about search.
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import Hashable, Sequence
 
 from checker.fingerprint import fingerprint_object
 from checker.model import PropertyInfo, StepRow
@@ -92,8 +92,9 @@ class Counter:
         return [(0, 0)]
 
     def successors(self, state: Hashable) -> list[tuple[str, tuple[int, int]]]:
-        x, y = state  # type: ignore[misc]
-        out = []
+        x: int = state[0]  # type: ignore[index]
+        y: int = state[1]  # type: ignore[index]
+        out: list[tuple[str, tuple[int, int]]] = []
         if x < self.limit:
             out.append(("inc_x", (x + 1, y)))
         if y < self.limit:

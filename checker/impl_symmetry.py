@@ -1,0 +1,415 @@
+"""Acceptor symmetry of the implementation model: renaming acceptor ids in whole states, and orbit representatives.
+
+Owns the symmetry group (permutations of acceptor ids that keep the quorum system and the
+roles), the renaming of our snapshots and messages, the representative of an orbit (the
+image with the smallest fingerprint, so it is the same in every process) and the run-time
+check that the implementation really treats acceptors alike. It must not search, define
+properties or change how `ImplModel` steps.
+
+What is reduced and what is not:
+- acceptors: a permutation of acceptor ids that maps the phase-1 quorums onto themselves and
+  the phase-2 quorums onto themselves (majority and flexible thresholds: every permutation)
+  renames every acceptor id in a state: node positions, message `src`, envelope
+  destinations, the ghost history and the crashed set. An acceptor that is also a proposer
+  (`--colocated`) is never moved (see below), so co-located clusters have no symmetry.
+- proposers are NOT reduced: a ballot is `(round, proposer id)` and the id breaks ties, so
+  swapping two proposers changes which of their ballots is higher; that is not a symmetry
+  of Paxos. Values are tied to proposers (proposer i proposes value i), so neither are they.
+
+Renaming only understands our types (`PaxosNode` snapshots: `NodeSnapshot` of the
+dataclasses of `paxos._state`, the five messages, and subclasses of these such as those of
+`paxos.bugs`). In them a node id appears only as a message's `src` (and a ballot's proposer
+id, which no permutation moves); every other int is a count or a round. Anything else is
+refused with a `UsageError`. Because an implementation may still look at acceptor ids
+(e.g. break ties by the lowest id), every node transition the search uses is checked
+against its renamed images, and a difference stops the run with a `UsageError`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+
+from checker.errors import UsageError
+from paxos import (
+    MESSAGE_TYPES,
+    AcceptorDurable,
+    Ballot,
+    ClusterConfig,
+    LearnerVolatile,
+    NodeSnapshot,
+    PaxosNode,
+    ProposerDurable,
+    ProposerVolatile,
+    QuorumSystem,
+)
+
+if TYPE_CHECKING:
+    from checker.impl_model import ImplModel, ImplState
+
+MASK64 = (1 << 64) - 1
+_CHUNK = 16  # bit sets (network, ghost history) are renamed 16 bits at a time through cached tables
+_CHUNK_MASK = (1 << _CHUNK) - 1
+_DELIVER = 2  # checker.impl_model.DELIVER (not imported: impl_model imports this module)
+_SCALARS = (int, str, bytes, float, bool, type(None), Ballot)
+_STATE_TYPES = (AcceptorDurable, ProposerDurable, ProposerVolatile, LearnerVolatile)
+
+IdMap = Mapping[int, int]
+
+
+class CannotRename(Exception):
+    """A snapshot or message holds a value whose node ids we cannot find."""
+
+
+# -- the group ---------------------------------------------------------------------------------------
+
+
+def quorum_automorphisms(quorums: QuorumSystem, fixed: Iterable[int] = (),
+                         same_class: Mapping[int, object] | None = None) -> list[dict[int, int]]:
+    """Every permutation of the acceptor ids that maps the phase-1 quorums onto themselves and the
+    phase-2 quorums onto themselves, fixes every id in `fixed`, and maps each id to one of the same
+    `same_class` value. Brute force over all permutations; the identity comes first.
+    """
+    members = tuple(quorums.members)
+    keep = set(fixed)
+    q1 = {frozenset(q) for q in quorums.phase1_quorums()}
+    q2 = {frozenset(q) for q in quorums.phase2_quorums()}
+    out: list[dict[int, int]] = []
+    for image in itertools.permutations(members):
+        perm = dict(zip(members, image, strict=True))
+        if any(perm[a] != a for a in keep & set(members)):
+            continue
+        if same_class is not None and any(same_class[a] != same_class[perm[a]] for a in members):
+            continue
+        if {frozenset(perm[a] for a in q) for q in q1} != q1 or {frozenset(perm[a] for a in q) for q in q2} != q2:
+            continue
+        out.append(perm)
+    out.sort(key=lambda p: any(p[a] != a for a in members))  # identity first, order otherwise kept
+    return out
+
+
+def acceptor_symmetries(cc: ClusterConfig) -> list[dict[int, int]]:
+    """The acceptor renamings that are symmetries of a cluster: quorum automorphisms that fix every
+    acceptor that is also a proposer and keep whether an acceptor is also a learner."""
+    roles = {a: cc.roles_of(a) for a in cc.acceptors}
+    return quorum_automorphisms(cc.quorums, fixed=cc.proposers, same_class=roles)
+
+
+# -- renaming values ---------------------------------------------------------------------------------
+
+
+def rename(obj: object, ids: IdMap) -> object:
+    """`obj` with every node id renamed by `ids` (ids not in it stay), for our snapshot and message types."""
+    if isinstance(obj, _SCALARS):
+        return obj
+    if isinstance(obj, MESSAGE_TYPES):
+        changes = {}
+        for f in dataclasses.fields(obj):
+            value = getattr(obj, f.name)
+            changes[f.name] = ids.get(value, value) if f.name == "src" else rename(value, ids)
+        return dataclasses.replace(obj, **changes)
+    if isinstance(obj, _STATE_TYPES):
+        return dataclasses.replace(obj, **{f.name: rename(getattr(obj, f.name), ids)
+                                           for f in dataclasses.fields(obj) if f.init})
+    if isinstance(obj, frozenset):
+        return frozenset(rename(x, ids) for x in obj)
+    if isinstance(obj, NodeSnapshot):
+        return type(obj)(*(rename(x, ids) for x in obj))
+    if type(obj) is tuple:
+        return tuple(rename(x, ids) for x in obj)
+    raise CannotRename(f"a value of type {type(obj).__name__}")
+
+
+def refusal(model: ImplModel) -> str | None:
+    """Why acceptor symmetry cannot be used for this model's implementation, or None if it can."""
+    for node in model.nodes:
+        snap = node.snapshot()
+        if not isinstance(node, PaxosNode) or not isinstance(snap, NodeSnapshot):
+            return (f"--symmetry renames acceptor ids inside node snapshots and can only do so for paxos.PaxosNode "
+                    f"and its subclasses; --impl {model.cfg.impl} builds {type(node).__name__} nodes: "
+                    "run without --symmetry")
+    return None
+
+
+# -- the symmetry of one model -------------------------------------------------------------------------
+
+
+class ImplSymmetry:
+    """The acceptor symmetry group of one `ImplModel`, with cached images of its interned parts.
+
+    Group element g (0 is the identity) renames node ids by `maps[g]` and moves node index i
+    to `moves[g][i]`. Images are computed for all non-identity elements at once: the
+    fingerprint change of each component under every element is packed into one big int
+    (element g in bits 64(g-1) .. 64g-1), so a state's image fingerprints cost one XOR per
+    component, not one per component and element.
+    """
+
+    def __init__(self, model: ImplModel, verify: bool = True) -> None:
+        problem = refusal(model)
+        if problem is not None:
+            raise UsageError(problem)
+        self.model = model
+        self.verify = verify
+        self.k = model.k
+        self.maps = acceptor_symmetries(model.cc)
+        self.moves = [tuple(model.index[m.get(n, n)] for n in model.ids) for m in self.maps]
+        self.gens = len(self.maps) - 1  # non-identity elements
+        # per element g >= 1 (list index g-1): images of interned ids
+        self._snap_img: list[list[dict[int, int]]] = [[{} for _ in range(self.k)] for _ in range(self.gens)]
+        self._msg_img: list[dict[int, int]] = [{} for _ in range(self.gens)]
+        self._env_img: list[dict[int, int]] = [{} for _ in range(self.gens)]
+        # packed fingerprint changes, and images of bit-set chunks
+        self._snap_d: list[dict[int, int]] = [{} for _ in range(self.k)]
+        self._net_d: dict[int, tuple[int, list[int]]] = {}
+        self._sent_d: dict[int, tuple[int, list[int]]] = {}
+        self._crash_d: dict[int, tuple[int, list[int]]] = {}
+        self._bag_d: dict[tuple[int, int], int] = {}
+        # run-time equivariance check of node transitions
+        self._checked: set[tuple[int, int, int, int]] = set()
+        self._checked_upto = 0
+
+    # -- public -----------------------------------------------------------------------------------------
+    @property
+    def size(self) -> int:
+        """Number of elements of the group (1: no symmetry)."""
+        return len(self.maps)
+
+    def canonical(self, state: ImplState) -> ImplState:
+        """The representative of `state`'s orbit: the image with the smallest fingerprint."""
+        if not self.gens:
+            return state
+        if self.verify and len(self.model._node_cache) != self._checked_upto:
+            self._check_new_transitions()
+        fp = state[-1]
+        packed = self._packed(state)
+        best, best_g = fp, 0
+        for g in range(self.gens):
+            f = fp ^ (packed >> (64 * g) & MASK64)
+            if f < best:
+                best, best_g = f, g + 1
+        return state if best_g == 0 else self.image(state, best_g)
+
+    def orbit_size(self, state: ImplState) -> int:
+        """How many distinct states the group maps `state` to (distinct fingerprints)."""
+        fp = state[-1]
+        packed = self._packed(state) if self.gens else 0
+        return len({fp} | {fp ^ (packed >> (64 * g) & MASK64) for g in range(self.gens)})
+
+    def image(self, state: ImplState, g: int) -> ImplState:
+        """The image of `state` under group element `g` (0 is the identity), fingerprint included."""
+        if g == 0:
+            return state
+        k, h = self.k, g - 1
+        packed = self._packed(state)
+        out = list(state)
+        moves = self.moves[g]
+        for i in range(k):
+            self._snap_delta(i, state[i])
+            out[moves[i]] = self._snap_img[h][i][state[i]]
+        out[k] = self._net_image(state[k], h)
+        out[k + 1] = self._mask_image(self._crash_d, self._crash_chunk, state[k + 1], h)
+        out[-3] = self._mask_image(self._sent_d, self._sent_chunk, state[-3], h)
+        out[-1] = state[-1] ^ (packed >> (64 * h) & MASK64)
+        return tuple(out)
+
+    # -- packed fingerprint changes ---------------------------------------------------------------------
+    def _packed(self, state: ImplState) -> int:
+        k = self.k
+        d = 0
+        for i in range(k):
+            hit = self._snap_d[i].get(state[i])
+            d ^= hit if hit is not None else self._snap_delta(i, state[i])
+        net = state[k]
+        if self.model.bag:
+            d ^= self._bag_delta(net)
+        else:
+            d ^= self._bits_delta(self._net_d, self._net_chunk, net)
+        crashed = state[k + 1]
+        if crashed:
+            d ^= self._bits_delta(self._crash_d, self._crash_chunk, crashed)
+        return d ^ self._bits_delta(self._sent_d, self._sent_chunk, state[-3])
+
+    @staticmethod
+    def _bits_delta(table: dict[int, tuple[int, list[int]]], miss: object, mask: int) -> int:
+        d = 0
+        c = 0
+        while mask:
+            v = mask & _CHUNK_MASK
+            if v:
+                key = c << _CHUNK | v
+                hit = table.get(key)
+                d ^= hit[0] if hit is not None else miss(key)[0]  # type: ignore[operator]
+            mask >>= _CHUNK
+            c += 1
+        return d
+
+    def _mask_image(self, table: dict[int, tuple[int, list[int]]], miss: object, mask: int, h: int) -> int:
+        out = 0
+        c = 0
+        while mask:
+            v = mask & _CHUNK_MASK
+            if v:
+                key = c << _CHUNK | v
+                hit = table.get(key)
+                out |= (hit if hit is not None else miss(key))[1][h]  # type: ignore[operator]
+            mask >>= _CHUNK
+            c += 1
+        return out
+
+    def _chunk(self, table: dict[int, tuple[int, list[int]]], key: int, one: object) -> tuple[int, list[int]]:
+        """Packed delta and per-element image bits of chunk `key`; `one(bit, h)` -> (image bit, delta)."""
+        c, v = key >> _CHUNK, key & _CHUNK_MASK
+        packed = 0
+        images = [0] * self.gens
+        for h in range(self.gens):
+            bits = v
+            img = d = 0
+            while bits:
+                low = bits & -bits
+                b, dd = one(c * _CHUNK + low.bit_length() - 1, h)  # type: ignore[operator]
+                img |= 1 << b
+                d ^= dd
+                bits ^= low
+            images[h] = img
+            packed |= d << (64 * h)
+        entry = table[key] = (packed, images)
+        return entry
+
+    def _net_chunk(self, key: int) -> tuple[int, list[int]]:
+        z = self.model._z_env
+        return self._chunk(self._net_d, key, lambda e, h: (self._env(e, h), z(e, 1) ^ z(self._env(e, h), 1)))
+
+    def _sent_chunk(self, key: int) -> tuple[int, list[int]]:
+        zm = self.model._z_msg
+        return self._chunk(self._sent_d, key, lambda m, h: (self._msg(m, h), zm[m] ^ zm[self._msg(m, h)]))
+
+    def _crash_chunk(self, key: int) -> tuple[int, list[int]]:
+        z, ids = self.model._z, self.model.ids
+
+        def one(i: int, h: int) -> tuple[int, int]:
+            j = self.moves[h + 1][i]
+            return j, z[("crashed", ids[i])] ^ z[("crashed", ids[j])]
+
+        return self._chunk(self._crash_d, key, one)
+
+    def _bag_delta(self, net: tuple[int, ...]) -> int:
+        d = 0
+        for eid in set(net):
+            count = net.count(eid)
+            hit = self._bag_d.get((eid, count))
+            if hit is None:
+                z = self.model._z_env
+                hit = 0
+                for h in range(self.gens):
+                    hit |= (z(eid, count) ^ z(self._env(eid, h), count)) << (64 * h)
+                self._bag_d[(eid, count)] = hit
+            d ^= hit
+        return d
+
+    def _net_image(self, net: int | tuple[int, ...], h: int) -> int | tuple[int, ...]:
+        if isinstance(net, tuple):
+            return tuple(sorted(self._env(e, h) for e in net))
+        return self._mask_image(self._net_d, self._net_chunk, net, h)
+
+    # -- images of interned ids (h = element - 1) -------------------------------------------------------
+    def _snap_delta(self, i: int, sid: int) -> int:
+        hit = self._snap_d[i].get(sid)
+        if hit is not None:
+            return hit
+        model = self.model
+        snap = model.snaps[i][sid]
+        zs = model._z_snap
+        packed = 0
+        for h in range(self.gens):
+            j = self.moves[h + 1][i]
+            new = self._rename(snap, h + 1)
+            sid2 = model._intern_snap(j, new)  # type: ignore[arg-type]
+            self._snap_img[h][i][sid] = sid2
+            packed |= (zs[i][sid] ^ zs[j][sid2]) << (64 * h)
+        self._snap_d[i][sid] = packed
+        return packed
+
+    def _snap(self, i: int, sid: int, h: int) -> int:
+        self._snap_delta(i, sid)
+        return self._snap_img[h][i][sid]
+
+    def _msg(self, mid: int, h: int) -> int:
+        table = self._msg_img[h]
+        hit = table.get(mid)
+        if hit is None:
+            model = self.model
+            hit = table[mid] = model._intern_msg(self._rename(model.msgs[mid], h + 1))  # type: ignore[arg-type]
+        return hit
+
+    def _env(self, eid: int, h: int) -> int:
+        table = self._env_img[h]
+        hit = table.get(eid)
+        if hit is None:
+            dst, mid = self.model.envs[eid]
+            hit = table[eid] = self.model._intern_env(self.moves[h + 1][dst], self._msg(mid, h))
+        return hit
+
+    def _rename(self, obj: object, g: int) -> object:
+        try:
+            return rename(obj, self.maps[g])
+        except CannotRename as exc:
+            raise UsageError(f"--symmetry cannot rename acceptor ids in a state of --impl {self.model.cfg.impl}: "
+                             f"it holds {exc}, which is not one of paxos's snapshot or message types; "
+                             "run without --symmetry") from None
+
+    # -- equivariance of node transitions ---------------------------------------------------------------
+    def _check_new_transitions(self) -> None:
+        """Check every node transition cached since the last call against its renamed images."""
+        cache = self.model._node_cache
+        new = list(itertools.islice(reversed(cache), len(cache) - self._checked_upto))
+        for key in new:
+            if key not in self._checked:
+                self.check_transition(key)
+        self._checked_upto = len(cache)
+
+    def check_transition(self, key: tuple[int, int, int, int]) -> None:
+        """Raise UsageError unless every renaming of node transition `key` is the renamed transition."""
+        model = self.model
+        i, sid, kind, arg = key
+        new_sid, env_bits, msg_bits, broken = model._node_step(i, sid, kind, arg)
+        self._checked.add(key)
+        for h in range(self.gens):
+            j = self.moves[h + 1][i]
+            key2 = (j, self._snap(i, sid, h), kind, self._msg(arg, h) if kind == _DELIVER else arg)
+            got = model._node_step(*key2)
+            want = (self._snap(i, new_sid, h), self._bits_image(env_bits, self._env, h),
+                    self._bits_image(msg_bits, self._msg, h))
+            self._checked.add(key2)
+            if got[:3] != want or set(got[3]) != set(broken):
+                raise UsageError(self._asymmetry(key, h + 1))
+
+    @staticmethod
+    def _bits_image(bits: int, one: object, h: int) -> int:
+        out = 0
+        while bits:
+            low = bits & -bits
+            out |= 1 << one(low.bit_length() - 1, h)  # type: ignore[operator]
+            bits ^= low
+        return out
+
+    def _asymmetry(self, key: tuple[int, int, int, int], g: int) -> str:
+        model = self.model
+        i, _, kind, arg = key
+        what = ("propose", "timeout", "deliver", "drop", "duplicate", "crash", "restart")[kind]
+        if kind == _DELIVER:
+            what += f" {type(model.msgs[arg]).__name__} from {model.msgs[arg].src}"
+        swap = ", ".join(f"{a}->{b}" for a, b in sorted(self.maps[g].items()) if a != b)
+        return (f"--symmetry: --impl {model.cfg.impl} does not treat acceptors alike: node {model.ids[i]}'s step "
+                f"'{what}' differs from its renaming by acceptor ids {swap} (its behaviour depends on "
+                "acceptor ids); run without --symmetry")
+
+
+def symmetry_of(model: ImplModel) -> ImplSymmetry:
+    """The model's symmetry, built on first use."""
+    sym = getattr(model, "_symmetry", None)
+    if sym is None:
+        sym = ImplSymmetry(model)
+        model._symmetry = sym
+    return sym
