@@ -111,6 +111,8 @@ class ImplModel:
         if self.refinement is not None and not self.refinement.applicable:
             self.refinement = None  # flexible quorums: Paxos.tla has one quorum system, so no mapping
         self._refine_index = None
+        self._acceptor_set = frozenset(self.acceptor_idx)
+        self._coverage_cache: dict[tuple[int, int, int], Sequence[tuple[str, str]]] = {}
         if self.refinement is not None:
             self._refine_index = RefinementIndex(self.refinement, self.msgs, self.acceptor_idx,
                                                  list(self.cc.acceptors), self._acceptor_of)
@@ -391,11 +393,13 @@ class ImplModel:
         if kind in (DELIVER, PROPOSE, TIMEOUT, CRASH):
             mid_or_arg = self.envs[arg][1] if kind == DELIVER else arg
             broken = self._node_step(i, state[i], kind, mid_or_arg)[3]
-        if self.refinement is not None and not self._refines(state, succ):
+        if self._refine_index is not None and not self._refines(state, succ, i):
             broken += ("refines_spec",)
         return broken
 
-    def _refines(self, state: ImplState, succ: ImplState) -> bool:
+    def _refines(self, state: ImplState, succ: ImplState, i: int) -> bool:
+        if state[-3] == succ[-3] and (state[i] == succ[i] or i not in self._acceptor_set):
+            return True  # nothing the Spec sees changed: a stutter
         acc = self.acceptor_idx
         index = self._refine_index
         assert index is not None
@@ -488,10 +492,35 @@ class ImplModel:
         chosen = sorted(map(str, {m.val for m in self.view(state).history}))
         return " ".join(parts) + (f" accepted-values {','.join(chosen)}" if chosen else "")
 
+    # -- symmetry: acceptor renaming, owned by checker/impl_symmetry.py -----------------------------
+    _symmetry: Any = None
+
+    def canonical(self, state: ImplState) -> ImplState:
+        """The representative of `state`'s orbit under acceptor renaming (`--symmetry`)."""
+        sym = self._symmetry
+        if sym is None:
+            from checker.impl_symmetry import symmetry_of
+
+            sym = symmetry_of(self)
+        result: ImplState = sym.canonical(state)
+        return result
+
+    def orbit_size(self, state: ImplState) -> int:
+        """How many distinct states acceptor renaming maps `state` to."""
+        from checker.impl_symmetry import symmetry_of
+
+        return symmetry_of(self).orbit_size(state)
+
     def fingerprint_text(self, state: ImplState) -> str:
         return fp_hex(self.fingerprint(state))
 
     def coverage_keys(self, action: tuple[int, int, int]) -> Sequence[tuple[str, str]]:
+        hit = self._coverage_cache.get(action)
+        if hit is None:
+            hit = self._coverage_cache[action] = self._coverage_keys(action)
+        return hit
+
+    def _coverage_keys(self, action: tuple[int, int, int]) -> Sequence[tuple[str, str]]:
         kind, _, arg = action
         keys = [("actions", KIND_NAMES[kind])]
         if kind == DELIVER:

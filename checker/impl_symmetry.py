@@ -29,18 +29,26 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
 
 from checker.errors import UsageError
+from checker.impl_model import DELIVER, KIND_NAMES
 from paxos import (
-    MESSAGE_TYPES,
+    Accept,
+    Accepted,
     AcceptorDurable,
     Ballot,
     ClusterConfig,
     LearnerVolatile,
+    Nack,
     NodeSnapshot,
     PaxosNode,
+    Prepare,
+    Promise,
     ProposerDurable,
     ProposerVolatile,
     QuorumSystem,
@@ -52,11 +60,15 @@ if TYPE_CHECKING:
 MASK64 = (1 << 64) - 1
 _CHUNK = 16  # bit sets (network, ghost history) are renamed 16 bits at a time through cached tables
 _CHUNK_MASK = (1 << _CHUNK) - 1
-_DELIVER = 2  # checker.impl_model.DELIVER (not imported: impl_model imports this module)
 _SCALARS = (int, str, bytes, float, bool, type(None), Ballot)
+_MESSAGE_TYPES = (Prepare, Promise, Accept, Accepted, Nack)  # paxos.MESSAGE_TYPES, spelt out for mypy
 _STATE_TYPES = (AcceptorDurable, ProposerDurable, ProposerVolatile, LearnerVolatile)
 
 IdMap = Mapping[int, int]
+Chunks = dict[int, tuple[int, list[int]]]  # chunk key -> (packed fingerprint change, image bits per element)
+ChunkMiss = Callable[[int], tuple[int, list[int]]]
+_Scan = tuple[int, "list[tuple[int, list[int]]] | None", list[tuple[int, list[int]]], list[tuple[int, list[int]]]]
+_NUMPY_FROM = 24  # groups larger than this pick the least image fingerprint with numpy
 
 
 class CannotRename(Exception):
@@ -104,19 +116,20 @@ def rename(obj: object, ids: IdMap) -> object:
     """`obj` with every node id renamed by `ids` (ids not in it stay), for our snapshot and message types."""
     if isinstance(obj, _SCALARS):
         return obj
-    if isinstance(obj, MESSAGE_TYPES):
-        changes = {}
+    if isinstance(obj, _MESSAGE_TYPES):
+        changes: dict[str, Any] = {}
         for f in dataclasses.fields(obj):
             value = getattr(obj, f.name)
             changes[f.name] = ids.get(value, value) if f.name == "src" else rename(value, ids)
         return dataclasses.replace(obj, **changes)
     if isinstance(obj, _STATE_TYPES):
-        return dataclasses.replace(obj, **{f.name: rename(getattr(obj, f.name), ids)
-                                           for f in dataclasses.fields(obj) if f.init})
+        fields: dict[str, Any] = {f.name: rename(getattr(obj, f.name), ids) for f in dataclasses.fields(obj) if f.init}
+        return dataclasses.replace(obj, **fields)
     if isinstance(obj, frozenset):
         return frozenset(rename(x, ids) for x in obj)
     if isinstance(obj, NodeSnapshot):
-        return type(obj)(*(rename(x, ids) for x in obj))
+        parts: list[Any] = [rename(x, ids) for x in obj]
+        return type(obj)(*parts)
     if type(obj) is tuple:
         return tuple(rename(x, ids) for x in obj)
     raise CannotRename(f"a value of type {type(obj).__name__}")
@@ -162,9 +175,9 @@ class ImplSymmetry:
         self._env_img: list[dict[int, int]] = [{} for _ in range(self.gens)]
         # packed fingerprint changes, and images of bit-set chunks
         self._snap_d: list[dict[int, int]] = [{} for _ in range(self.k)]
-        self._net_d: dict[int, tuple[int, list[int]]] = {}
-        self._sent_d: dict[int, tuple[int, list[int]]] = {}
-        self._crash_d: dict[int, tuple[int, list[int]]] = {}
+        self._net_d: Chunks = {}
+        self._sent_d: Chunks = {}
+        self._crash_d: Chunks = {}
         self._bag_d: dict[tuple[int, int], int] = {}
         # run-time equivariance check of node transitions
         self._checked: set[tuple[int, int, int, int]] = set()
@@ -183,82 +196,126 @@ class ImplSymmetry:
         if self.verify and len(self.model._node_cache) != self._checked_upto:
             self._check_new_transitions()
         fp = state[-1]
-        packed = self._packed(state)
+        scan = self._scan(state)
+        packed = scan[0]
         best, best_g = fp, 0
-        for g in range(self.gens):
-            f = fp ^ (packed >> (64 * g) & MASK64)
-            if f < best:
-                best, best_g = f, g + 1
-        return state if best_g == 0 else self.image(state, best_g)
+        if self.gens <= _NUMPY_FROM:
+            shift = 0
+            for g in range(1, self.gens + 1):
+                f = fp ^ (packed >> shift & MASK64)
+                if f < best:
+                    best, best_g = f, g
+                shift += 64
+        else:
+            lanes = self._lanes(fp, packed)
+            g = int(lanes.argmin())
+            if int(lanes[g]) < fp:
+                best_g = g + 1
+        return state if best_g == 0 else self._build(state, best_g - 1, scan)
 
     def orbit_size(self, state: ImplState) -> int:
         """How many distinct states the group maps `state` to (distinct fingerprints)."""
         fp = state[-1]
-        packed = self._packed(state) if self.gens else 0
-        return len({fp} | {fp ^ (packed >> (64 * g) & MASK64) for g in range(self.gens)})
+        if not self.gens:
+            return 1
+        return len({fp, *self._lanes(fp, self._scan(state)[0]).tolist()})
 
     def image(self, state: ImplState, g: int) -> ImplState:
         """The image of `state` under group element `g` (0 is the identity), fingerprint included."""
-        if g == 0:
-            return state
-        k, h = self.k, g - 1
-        packed = self._packed(state)
-        out = list(state)
-        moves = self.moves[g]
-        for i in range(k):
-            self._snap_delta(i, state[i])
-            out[moves[i]] = self._snap_img[h][i][state[i]]
-        out[k] = self._net_image(state[k], h)
-        out[k + 1] = self._mask_image(self._crash_d, self._crash_chunk, state[k + 1], h)
-        out[-3] = self._mask_image(self._sent_d, self._sent_chunk, state[-3], h)
-        out[-1] = state[-1] ^ (packed >> (64 * h) & MASK64)
-        return tuple(out)
+        return state if g == 0 else self._build(state, g - 1, self._scan(state))
+
+    def _lanes(self, fp: int, packed: int) -> npt.NDArray[np.uint64]:
+        """The fingerprints of the images under elements 1..gens, as an array."""
+        raw: npt.NDArray[np.uint64] = np.frombuffer(packed.to_bytes(8 * self.gens, "little"), dtype="<u8")
+        lanes: npt.NDArray[np.uint64] = np.bitwise_xor(raw, np.uint64(fp))
+        return lanes
 
     # -- packed fingerprint changes ---------------------------------------------------------------------
-    def _packed(self, state: ImplState) -> int:
+    def _scan(self, state: ImplState) -> _Scan:
+        """(packed fingerprint changes, chunk entries of the network, crashed set and history)."""
         k = self.k
         d = 0
+        snap_d = self._snap_d
         for i in range(k):
-            hit = self._snap_d[i].get(state[i])
+            hit = snap_d[i].get(state[i])
             d ^= hit if hit is not None else self._snap_delta(i, state[i])
-        net = state[k]
+        net: Any = state[k]
+        net_hits: list[tuple[int, list[int]]] | None = None
         if self.model.bag:
             d ^= self._bag_delta(net)
         else:
-            d ^= self._bits_delta(self._net_d, self._net_chunk, net)
-        crashed = state[k + 1]
-        if crashed:
-            d ^= self._bits_delta(self._crash_d, self._crash_chunk, crashed)
-        return d ^ self._bits_delta(self._sent_d, self._sent_chunk, state[-3])
+            net_hits = []
+            table, c = self._net_d, 0
+            while net:  # inlined _hits: this is the hot loop of --symmetry
+                v = net & _CHUNK_MASK
+                if v:
+                    e = table.get(c << _CHUNK | v)
+                    if e is None:
+                        e = self._net_chunk(c << _CHUNK | v)
+                    net_hits.append(e)
+                    d ^= e[0]
+                net >>= _CHUNK
+                c += 1
+        crash_hits = self._hits(self._crash_d, self._crash_chunk, state[k + 1]) if state[k + 1] else []
+        for e in crash_hits:
+            d ^= e[0]
+        sent, sent_hits = state[-3], []
+        table, c = self._sent_d, 0
+        while sent:
+            v = sent & _CHUNK_MASK
+            if v:
+                e = table.get(c << _CHUNK | v)
+                if e is None:
+                    e = self._sent_chunk(c << _CHUNK | v)
+                sent_hits.append(e)
+                d ^= e[0]
+            sent >>= _CHUNK
+            c += 1
+        return d, net_hits, crash_hits, sent_hits
+
+    def _build(self, state: ImplState, h: int, scan: _Scan) -> ImplState:
+        """The image under element h + 1 from a scan of `state`."""
+        packed, net_hits, crash_hits, sent_hits = scan
+        k = self.k
+        out: list[Any] = list(state)
+        imgs = self._snap_img[h]
+        for i, j in enumerate(self.moves[h + 1]):
+            out[j] = imgs[i][state[i]]
+        if net_hits is None:
+            bag: tuple[int, ...] = state[k]  # type: ignore[assignment]
+            out[k] = tuple(sorted(self._env(e, h) for e in bag))
+        else:
+            bits = 0
+            for e in net_hits:
+                bits |= e[1][h]
+            out[k] = bits
+        bits = 0
+        for e in crash_hits:
+            bits |= e[1][h]
+        out[k + 1] = bits
+        bits = 0
+        for e in sent_hits:
+            bits |= e[1][h]
+        out[-3] = bits
+        out[-1] = state[-1] ^ (packed >> (64 * h) & MASK64)
+        return tuple(out)
 
     @staticmethod
-    def _bits_delta(table: dict[int, tuple[int, list[int]]], miss: object, mask: int) -> int:
-        d = 0
+    def _hits(table: Chunks, miss: ChunkMiss, mask: int) -> list[tuple[int, list[int]]]:
+        """The table entries of the non-zero chunks of bit set `mask`."""
+        out = []
         c = 0
         while mask:
             v = mask & _CHUNK_MASK
             if v:
                 key = c << _CHUNK | v
                 hit = table.get(key)
-                d ^= hit[0] if hit is not None else miss(key)[0]  # type: ignore[operator]
-            mask >>= _CHUNK
-            c += 1
-        return d
-
-    def _mask_image(self, table: dict[int, tuple[int, list[int]]], miss: object, mask: int, h: int) -> int:
-        out = 0
-        c = 0
-        while mask:
-            v = mask & _CHUNK_MASK
-            if v:
-                key = c << _CHUNK | v
-                hit = table.get(key)
-                out |= (hit if hit is not None else miss(key))[1][h]  # type: ignore[operator]
+                out.append(hit if hit is not None else miss(key))
             mask >>= _CHUNK
             c += 1
         return out
 
-    def _chunk(self, table: dict[int, tuple[int, list[int]]], key: int, one: object) -> tuple[int, list[int]]:
+    def _chunk(self, table: Chunks, key: int, one: Callable[[int, int], tuple[int, int]]) -> tuple[int, list[int]]:
         """Packed delta and per-element image bits of chunk `key`; `one(bit, h)` -> (image bit, delta)."""
         c, v = key >> _CHUNK, key & _CHUNK_MASK
         packed = 0
@@ -268,7 +325,7 @@ class ImplSymmetry:
             img = d = 0
             while bits:
                 low = bits & -bits
-                b, dd = one(c * _CHUNK + low.bit_length() - 1, h)  # type: ignore[operator]
+                b, dd = one(c * _CHUNK + low.bit_length() - 1, h)
                 img |= 1 << b
                 d ^= dd
                 bits ^= low
@@ -308,11 +365,6 @@ class ImplSymmetry:
             d ^= hit
         return d
 
-    def _net_image(self, net: int | tuple[int, ...], h: int) -> int | tuple[int, ...]:
-        if isinstance(net, tuple):
-            return tuple(sorted(self._env(e, h) for e in net))
-        return self._mask_image(self._net_d, self._net_chunk, net, h)
-
     # -- images of interned ids (h = element - 1) -------------------------------------------------------
     def _snap_delta(self, i: int, sid: int) -> int:
         hit = self._snap_d[i].get(sid)
@@ -325,7 +377,7 @@ class ImplSymmetry:
         for h in range(self.gens):
             j = self.moves[h + 1][i]
             new = self._rename(snap, h + 1)
-            sid2 = model._intern_snap(j, new)  # type: ignore[arg-type]
+            sid2 = model._intern_snap(j, new)
             self._snap_img[h][i][sid] = sid2
             packed |= (zs[i][sid] ^ zs[j][sid2]) << (64 * h)
         self._snap_d[i][sid] = packed
@@ -377,7 +429,7 @@ class ImplSymmetry:
         self._checked.add(key)
         for h in range(self.gens):
             j = self.moves[h + 1][i]
-            key2 = (j, self._snap(i, sid, h), kind, self._msg(arg, h) if kind == _DELIVER else arg)
+            key2 = (j, self._snap(i, sid, h), kind, self._msg(arg, h) if kind == DELIVER else arg)
             got = model._node_step(*key2)
             want = (self._snap(i, new_sid, h), self._bits_image(env_bits, self._env, h),
                     self._bits_image(msg_bits, self._msg, h))
@@ -386,19 +438,19 @@ class ImplSymmetry:
                 raise UsageError(self._asymmetry(key, h + 1))
 
     @staticmethod
-    def _bits_image(bits: int, one: object, h: int) -> int:
+    def _bits_image(bits: int, one: Callable[[int, int], int], h: int) -> int:
         out = 0
         while bits:
             low = bits & -bits
-            out |= 1 << one(low.bit_length() - 1, h)  # type: ignore[operator]
+            out |= 1 << one(low.bit_length() - 1, h)
             bits ^= low
         return out
 
     def _asymmetry(self, key: tuple[int, int, int, int], g: int) -> str:
         model = self.model
         i, _, kind, arg = key
-        what = ("propose", "timeout", "deliver", "drop", "duplicate", "crash", "restart")[kind]
-        if kind == _DELIVER:
+        what = KIND_NAMES[kind]
+        if kind == DELIVER:
             what += f" {type(model.msgs[arg]).__name__} from {model.msgs[arg].src}"
         swap = ", ".join(f"{a}->{b}" for a, b in sorted(self.maps[g].items()) if a != b)
         return (f"--symmetry: --impl {model.cfg.impl} does not treat acceptors alike: node {model.ids[i]}'s step "

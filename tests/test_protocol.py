@@ -480,7 +480,7 @@ def test_log_columns_and_message_fields() -> None:
         "msg_type": "Promise", "bal": "1@2", "value": "", "max_vbal": "0@1", "max_val": "x",
     }
     assert message_fields(Accept(2, b, 7))["value"] == "7"
-    assert message_fields(Nack(3, b, Ballot(4, 1)))["state_change"] == "promised 4@1"
+    assert message_fields(Nack(3, b, Ballot(4, 1)))["max_vbal"] == "4@1"
     assert render_csv(["a", "b"], [{"a": 1}, {"b": None}]) == "a,b\n1,\n,\n"
 
 

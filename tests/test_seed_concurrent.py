@@ -64,9 +64,9 @@ def test_seed_dueling_proposers_preempt_then_one_wins(paxos_log: PaxosLogger, sa
 
     rows = saved_rows()
     nacks = [r for r in rows if r["event"] == "send" and r["msg_type"] == "Nack"]
-    assert sorted((r["bal"], r["state_change"]) for r in nacks) == [
-        ("1@1", "promised 1@2"), ("1@1", "promised 1@2"), ("1@1", "promised 1@2"),
-        ("1@2", "promised 2@1"), ("1@2", "promised 2@1"), ("1@2", "promised 2@1"),
+    assert sorted((r["bal"], r["max_vbal"]) for r in nacks) == [  # a Nack's max_vbal: the higher promise
+        ("1@1", "1@2"), ("1@1", "1@2"), ("1@1", "1@2"),
+        ("1@2", "2@1"), ("1@2", "2@1"), ("1@2", "2@1"),
     ]
     abandoned = [
         r for r in rows if r["event"] == "receive" and r["msg_type"] == "Nack" and "abandoned" in r["state_change"]
