@@ -14,8 +14,10 @@ from checker.traces import read_trace, write_trace
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("trace", help="the trace CSV to shorten")
     parser.add_argument("-o", "--output", required=True, metavar="OUT.csv", help="where to write the shorter trace")
-    parser.add_argument("--property", default=None, help="the property that must still fail (default: the recorded one)")
-    parser.add_argument("--impl", default=None, metavar="MODULE:FACTORY", help="minimize against another implementation")
+    parser.add_argument("--property", default=None,
+                        help="the property that must still fail (default: the recorded one)")
+    parser.add_argument("--impl", default=None, metavar="MODULE:FACTORY",
+                        help="minimize against another implementation")
 
 
 def run(args: argparse.Namespace) -> int:

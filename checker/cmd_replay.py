@@ -42,8 +42,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"note: fingerprints differ from the recorded ones at steps {outcome.mismatched_fingerprints[:10]}: "
               "this implementation reaches other states than the recorded run")
     if outcome.violation is not None:
-        step, prop, reason = outcome.violation
-        print(f"VIOLATION reproduced: {prop} fails at step {step}" + (f": {reason}" if reason else ""))
+        at, prop, reason = outcome.violation
+        print(f"VIOLATION reproduced: {prop} fails at step {at}" + (f": {reason}" if reason else ""))
         return 1
     expected = trace.property
     if expected:

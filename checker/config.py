@@ -11,8 +11,9 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import inspect
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from checker.errors import UsageError
 from paxos import (
@@ -58,7 +59,7 @@ class CheckConfig:
 
         need("acceptors", self.acceptors, 1)
         need("proposers", self.proposers, 1)
-        need("learners", self.learners, 0 if not self.colocated else 0)
+        need("learners", self.learners, 0)
         need("values", self.values, 1)
         need("ballots", self.ballots, 1)
         need("crashes", self.crashes, 0)
@@ -171,4 +172,4 @@ def load_factory(spec: str) -> NodeFactory:
         raise UsageError(
             f"--impl {spec!r}: its nodes lack {', '.join(lacking)} of the node protocol (paxos.NodeProtocol)"
         )
-    return factory  # type: ignore[return-value]
+    return factory

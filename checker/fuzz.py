@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from hypothesis import HealthCheck, Verbosity, settings
+from hypothesis import HealthCheck, Verbosity, settings, target
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 from hypothesis.control import current_build_context
@@ -225,6 +225,7 @@ def paxos_state_machine(
             self.prev_abs = ref.abstract(dict(self.prev_view.acceptors), self.cluster.sent) if ref else None
             self._options: dict[str, list[Action]] = {}
             self._options_at = -1
+            self.conflict = 0
             if stats is not None:
                 stats.cases += 1
                 if stats.on_case is not None:
@@ -285,11 +286,17 @@ def paxos_state_machine(
                     broken.append(("refines_spec", "this step is no step of the Spec (nor a stutter)"))
                 self.prev_abs = after_abs
             self.prev_view = view
+            held = {(s.accepted_val) for s in view.acceptors.values() if not s.accepted_bal.is_bottom}
+            self.conflict = max(self.conflict, len(held))
             if stats is not None and not failing(view, "sometimes"):
                 if stats.witness is None or len(self.actions) < len(stats.witness):
                     stats.witness = list(self.actions)
             if broken:
                 self.report(*broken[0])
+
+        def teardown(self) -> None:
+            target(float(self.conflict), label="distinct values held by acceptors")
+            target(float(len(self.cluster.history)), label="Accepted messages")
 
         def report(self, prop: str, reason: str) -> None:
             if not _is_final():

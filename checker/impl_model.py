@@ -11,10 +11,12 @@ Properties come from `properties/`; nothing here defines one.
 
 from __future__ import annotations
 
-from typing import Any, Hashable, Iterable, Iterator, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Sequence
+from typing import Any
 
 from checker.config import CheckConfig, load_factory
 from checker.fingerprint import fp_hex
+from checker.impl_refinement import RefinementIndex
 from checker.impl_steps import action_row, describe_change, key_env, key_node, key_scalar, key_sent
 from checker.model import PropertyInfo, StepRow
 from paxos import (
@@ -36,14 +38,13 @@ from paxos import (
 )
 from paxos import Action as ClusterAction
 from properties.invariants import PROPERTIES, WorldView, failing, failing_steps
-from checker.impl_refinement import RefinementIndex
 from properties.refinement import Refinement
 
 # Action encoding (hashable, compact): (kind, node_index, argument)
 PROPOSE, TIMEOUT, DELIVER, DROP, DUPLICATE, CRASH, RESTART = range(7)
 KIND_NAMES = ("propose", "timeout", "deliver", "drop", "duplicate", "crash", "restart")
 
-ImplState = tuple[int, ...]  # see ImplModel: snapshots, net, crashed, used x3, started..., sent, proposed, fp
+ImplState = tuple[Any, ...]  # see ImplModel: snapshots, net, crashed, used x3, started..., sent, proposed, fp
 
 
 class _ScalarKeys(dict[tuple[object, ...], int]):
@@ -342,7 +343,7 @@ class ImplModel:
 
     def fingerprint(self, state: ImplState) -> int:
         """Stable across processes: XOR of the components' stable keys (Zobrist), kept in the state."""
-        return state[-1]
+        return int(state[-1])
 
     def recompute_fingerprint(self, state: ImplState) -> int:
         """The fingerprint from scratch (tests check it equals the incremental one)."""
@@ -359,7 +360,7 @@ class ImplModel:
                 fp ^= self._z_env(eid, 1)
         for i in _bits(state[k + 1]):
             fp ^= z[("crashed", self.ids[i])]
-        for name, used in zip(("crashes", "drops", "duplicates"), state[k + 2 : k + 5]):
+        for name, used in zip(("crashes", "drops", "duplicates"), state[k + 2 : k + 5], strict=False):
             fp ^= z[(name, used)]
         for j in range(self.p):
             fp ^= z[("started", j, state[k + 5 + j])]
@@ -467,10 +468,14 @@ class ImplModel:
             return Restart(node)
         dst, mid = self.envs[arg]
         env = Envelope(self.ids[dst], self.msgs[mid])
-        return {DELIVER: Deliver, DROP: Drop, DUPLICATE: Duplicate}[kind](env)
+        if kind == DROP:
+            return Drop(env)
+        if kind == DUPLICATE:
+            return Duplicate(env)
+        return Deliver(env)
 
     def describe(self, state: ImplState, action: tuple[int, int, int], succ: ImplState) -> StepRow:
-        kind, i, arg = action
+        kind, i, _arg = action
         before, after = self.acceptor_states(state), self.acceptor_states(succ)
         n = self.ids[i]
         lv = self.view(state).learned, self.view(succ).learned

@@ -10,7 +10,7 @@ key. The judgement itself is `properties.refinement.Refinement.explain`.
 
 from __future__ import annotations
 
-from typing import Callable, Hashable
+from collections.abc import Callable, Hashable
 
 from paxos import AcceptorDurable, Message
 from properties.refinement import Refinement
@@ -104,6 +104,6 @@ class RefinementIndex:
         return self.ref.explain(s, t) is not None
 
     def _spec_state(self, sids: tuple[int, ...], msgs: frozenset[Hashable]) -> SpecState:
-        accs = [self._acceptor(i, sid) for i, sid in zip(self.acceptor_idx, sids)]
+        accs = [self._acceptor(i, sid) for i, sid in zip(self.acceptor_idx, sids, strict=False)]
         return SpecState(tuple(a[0] for a in accs), tuple(a[1] for a in accs), tuple(a[2] for a in accs),
                          msgs)  # type: ignore[arg-type]

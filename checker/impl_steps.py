@@ -8,9 +8,11 @@ that every trace is written and read one way.
 
 from __future__ import annotations
 
+from checker.fingerprint import fingerprint_object, fp_hex
+from checker.model import StepRow
 from paxos import (
-    Action,
     AcceptorDurable,
+    Action,
     Cluster,
     Crash,
     Deliver,
@@ -22,8 +24,6 @@ from paxos import (
     Value,
     message_fields,
 )
-from checker.fingerprint import fingerprint_object, fp_hex
-from checker.model import StepRow
 
 #: Trace event name of each action type.
 EVENT_OF: dict[type, str] = {
@@ -103,7 +103,8 @@ def world_fingerprint(cluster: Cluster) -> str:
 def _acceptor_text(state: AcceptorDurable | None) -> tuple[str, str]:
     if state is None:
         return "", ""
-    return str(state.promised), f"{state.accepted_bal}:{state.accepted_val}" if not state.accepted_bal.is_bottom else "-"
+    accepted = "-" if state.accepted_bal.is_bottom else f"{state.accepted_bal}:{state.accepted_val}"
+    return str(state.promised), accepted
 
 
 def describe_change(

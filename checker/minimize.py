@@ -8,11 +8,11 @@ state changes and fingerprints are real. No file I/O here.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Callable, Sequence
 
 from checker.errors import UsageError
 from checker.model import StepRow
-from checker.replay import ImpossibleStep, ReplayOutcome, Replayer, replayer_for
+from checker.replay import ImpossibleStep, Replayer, ReplayOutcome, replayer_for
 from checker.traces import Trace
 
 
@@ -40,7 +40,7 @@ def _breaks_later(replayer: Replayer, rows: Sequence[StepRow], prop: str) -> boo
     return False
 
 
-def ddmin(rows: list[StepRow], test: "callable[[list[StepRow]], bool]") -> list[StepRow]:  # type: ignore[valid-type]
+def ddmin(rows: list[StepRow], test: Callable[[list[StepRow]], bool]) -> list[StepRow]:
     """The classic ddmin: a 1-minimal sublist of `rows` for which `test` still holds."""
     n = 2
     while len(rows) >= 2:

@@ -8,8 +8,9 @@ and fingerprints, models never see a queue.
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Hashable, Iterable, Literal, Protocol, Sequence
+from typing import Literal, Protocol
 
 State = Hashable
 Action = Hashable

@@ -8,8 +8,9 @@ by `paxos-check replay`, `minimize` and the tests. Prints nothing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, Sequence
+from typing import Any, Protocol
 
 from checker.config import CheckConfig, load_factory
 from checker.errors import UsageError
@@ -41,7 +42,9 @@ class ReplayOutcome:
 
 
 class Replayer(Protocol):
-    def run(self, rows: Sequence[StepRow], expected: Sequence[str] = (), stop_at_violation: bool = True) -> ReplayOutcome:
+    def run(
+        self, rows: Sequence[StepRow], expected: Sequence[str] = (), stop_at_violation: bool = True
+    ) -> ReplayOutcome:
         """Replay `rows`; raise ImpossibleStep for a row naming no enabled action."""
 
 
@@ -54,7 +57,9 @@ class ImplReplayer:
         ref = Refinement(config.cluster_config(), config.value_names(), config.ballots) if refinement else None
         self.refinement = ref if ref is not None and ref.applicable else None
 
-    def run(self, rows: Sequence[StepRow], expected: Sequence[str] = (), stop_at_violation: bool = True) -> ReplayOutcome:
+    def run(
+        self, rows: Sequence[StepRow], expected: Sequence[str] = (), stop_at_violation: bool = True
+    ) -> ReplayOutcome:
         cluster = self.config.new_cluster(self.factory)
         out = ReplayOutcome(initial_fingerprint=world_fingerprint(cluster))
         values = self.config.value_names()
@@ -95,7 +100,9 @@ class ModelReplayer:
     def __init__(self, model: Any) -> None:
         self.model = model
 
-    def run(self, rows: Sequence[StepRow], expected: Sequence[str] = (), stop_at_violation: bool = True) -> ReplayOutcome:
+    def run(
+        self, rows: Sequence[StepRow], expected: Sequence[str] = (), stop_at_violation: bool = True
+    ) -> ReplayOutcome:
         model = self.model
         (state,) = tuple(model.initial_states())[:1]
         out = ReplayOutcome(initial_fingerprint=fp_hex(model.fingerprint(state)))

@@ -13,8 +13,9 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path as FsPath
-from typing import Any, Callable
+from typing import Any, cast
 
 from checker.config import DEFAULT_IMPL, CheckConfig
 from checker.errors import UsageError
@@ -107,7 +108,7 @@ def build_model(args: argparse.Namespace) -> Model:
         raise UsageError("--spec-bug applies to --model spec only")
     from checker.impl_model import ImplModel
 
-    return ImplModel(check_config(args), refinement=not args.no_refinement)
+    return cast(Model, ImplModel(check_config(args), refinement=not args.no_refinement))
 
 
 def _strategy(name: str) -> Callable[[Model, SearchOptions], SearchResult]:
@@ -178,6 +179,14 @@ def execute(args: argparse.Namespace, strategy: str, command: str, **extra: Any)
     return exit_code(summary)
 
 
+def _chosen_text(model: Model, state: Any) -> str:
+    """The chosen value of a state for the graph ("" if none): the model's `chosen_text` hook if it has one."""
+    fn = getattr(model, "chosen_text", None)
+    if fn is not None:
+        return str(fn(state))
+    return "chosen" if "sometimes_chosen" in model.witnessed(state) else ""
+
+
 def trace_of(model: Model, path: Path, prop: str | None, kind: str) -> Trace:
     """A counterexample or witness path as a trace; the property is marked on its last step."""
     impl = getattr(getattr(model, "cfg", None), "impl", None)
@@ -195,7 +204,9 @@ def trace_of(model: Model, path: Path, prop: str | None, kind: str) -> Trace:
     return trace
 
 
-def summarize(model: Model, result: SearchResult, out: FsPath, command: str, args: argparse.Namespace) -> dict[str, Any]:
+def summarize(
+    model: Model, result: SearchResult, out: FsPath, command: str, args: argparse.Namespace
+) -> dict[str, Any]:
     """The JSON summary of docs/formats.md; writes a trace per violation or witness."""
     config = dict(model.config())
     config.update(model=model.kind, max_states=args.max_states, max_depth=args.max_depth,
@@ -255,10 +266,12 @@ def print_verdicts(summary: dict[str, Any], out: FsPath) -> None:
         print(f"  {r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:<{widths[2]}}  {r[3]}")
     states, depth, secs = summary["states"], summary["depth"], summary["seconds"]
     rate = states / secs if secs else 0.0
-    stats = f"{states:,} distinct states, {summary['transitions']:,} transitions, depth {depth}, {secs:.1f}s ({rate:,.0f} states/s)"
+    stats = (f"{states:,} distinct states, {summary['transitions']:,} transitions, depth {depth}, "
+             f"{secs:.1f}s ({rate:,.0f} states/s)")
     violated = [p["name"] for p in summary["properties"] if p["status"] == "violated"]
     if violated:
-        print(f"VIOLATED: {', '.join(violated)}. {stats}. Replay with: paxos-check replay {out / 'traces'}/<property>.csv")
+        print(f"VIOLATED: {', '.join(violated)}. {stats}. "
+              f"Replay with: paxos-check replay {out / 'traces'}/<property>.csv")
     elif summary["stopped_by"] is not None:
         print(f"BOUNDED: no violation found, but the search stopped early ({summary['stopped_by']}): "
               f"this is not a verification. {stats}.")

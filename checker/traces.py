@@ -110,8 +110,8 @@ def _header(name: str, raw: dict[str, str]) -> Trace:
     except json.JSONDecodeError as exc:
         raise UsageError(f"{name}:2: the configuration (detail column) is not valid JSON: {exc.msg}") from None
     if not isinstance(header, dict) or header.get("trace_version") != TRACE_VERSION:
-        raise UsageError(f"{name}:2: trace_version {header.get('trace_version') if isinstance(header, dict) else None!r}"
-                         f", expected {TRACE_VERSION}")
+        found = header.get("trace_version") if isinstance(header, dict) else None
+        raise UsageError(f"{name}:2: trace_version {found!r}, expected {TRACE_VERSION}")
     if header.get("model") not in ("impl", "spec") or not isinstance(header.get("config"), dict):
         raise UsageError(f"{name}:2: the configuration needs model impl|spec and a config object")
     return Trace(header["model"], header.get("impl"), header["config"], header.get("property"),

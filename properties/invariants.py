@@ -8,8 +8,9 @@ nothing here reaches into a node's private fields or runs a node.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Literal, Mapping
+from typing import Any, Literal
 
 from paxos import Accepted, AcceptorDurable, ClusterConfig, Value, chosen_values
 
@@ -152,10 +153,10 @@ def failing_steps(before: WorldView, after: WorldView) -> list[tuple[str, str]]:
     return out
 
 
-def view_of_cluster(cluster: object) -> WorldView:
+def view_of_cluster(cluster: Any) -> WorldView:
     """The view of a `paxos.Cluster` (duck-typed so that any cluster-like harness works)."""
-    config: ClusterConfig = getattr(cluster, "config")
-    nodes = getattr(cluster, "nodes")
+    config: ClusterConfig = cluster.config
+    nodes = cluster.nodes
     acceptors = {}
     for a in config.acceptors:
         state = nodes[a].acceptor_state()
@@ -165,6 +166,6 @@ def view_of_cluster(cluster: object) -> WorldView:
         config=config,
         acceptors=acceptors,
         learned={n: nodes[n].learned() for n in config.learners},
-        history=frozenset(getattr(cluster, "history")),
-        proposed=frozenset(getattr(cluster, "proposed")),
+        history=frozenset(cluster.history),
+        proposed=frozenset(cluster.proposed),
     )

@@ -9,7 +9,7 @@ value) is (maxBal, maxVBal, maxVal); every message ever sent, less Nacks, is
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from paxos import Accept, Accepted, AcceptorDurable, Ballot, ClusterConfig, Message, Prepare, Promise, Value
 from properties import spec
