@@ -27,8 +27,8 @@ from checker.search import (
     SearchResult,
     StopReason,
     Verdicts,
-    canonical_fn,
     aggregate_coverage,
+    canonical_fn,
     peak_rss_mb,
     replay_fingerprints,
 )

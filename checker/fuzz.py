@@ -26,12 +26,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from hypothesis import HealthCheck, Verbosity, settings, target
+from hypothesis import HealthCheck, Verbosity, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 from hypothesis.control import current_build_context
 from hypothesis.errors import InvalidArgument
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 from checker.config import CheckConfig, load_factory
 from checker.errors import UsageError
@@ -46,7 +53,6 @@ from properties.refinement import Refinement
 KINDS: tuple[str, ...] = ("propose", "deliver", "drop", "duplicate", "crash", "restart", "timeout")
 CORE_KINDS = frozenset({"propose", "deliver"})
 DEFAULT_OUT = ".paxos-check/fuzz"
-IDLE = [0]
 
 _COMMON: dict[str, Any] = {"deadline": None, "suppress_health_check": list(HealthCheck), "print_blob": False}
 #: Settings per profile. Registered with Hypothesis as `paxos-<name>` (not under the plain names:
@@ -186,21 +192,20 @@ def paxos_state_machine(
     `out_dir/traces/<property>.csv`, minimized, and shown in the AssertionError; the class
     attribute `failure` holds it. `Machine.TestCase` runs it under unittest/pytest.
     """
-    config = config if config is not None else CheckConfig()
-    factory, impl_name = resolve_impl(config, impl)
-    config = dataclasses.replace(config, impl=impl_name)
-    cc = config.cluster_config()
-    own_value = config.proposer_values()
-    values = config.value_names()
+    factory, impl_name = resolve_impl(config or CheckConfig(), impl)
+    cfg = dataclasses.replace(config or CheckConfig(), impl=impl_name)
+    cc = cfg.cluster_config()
+    own_value = cfg.proposer_values()
+    values = cfg.value_names()
     out = Path(out_dir if out_dir is not None else os.environ.get("PAXOS_FUZZ_OUT", DEFAULT_OUT))
-    set_network = config.network == "set"
-    ref = Refinement(cc, values, config.ballots) if refinement else None
+    set_network = cfg.network == "set"
+    ref = Refinement(cc, values, cfg.ballots) if refinement else None
     ref = ref if ref is not None and ref.applicable else None
     optional = sorted(k for k, ok in (
-        ("timeout", config.ballots > 1), ("crash", config.crashes > 0), ("restart", config.crashes > 0),
-        ("drop", config.network == "bag" and config.drops > 0),
-        ("duplicate", set_network or config.duplicates > 0)) if ok)
-    swarm = st.sets(st.sampled_from(optional)) if optional else st.just(frozenset())
+        ("timeout", cfg.ballots > 1), ("crash", cfg.crashes > 0), ("restart", cfg.crashes > 0),
+        ("drop", cfg.network == "bag" and cfg.drops > 0),
+        ("duplicate", set_network or cfg.duplicates > 0)) if ok)
+    swarm: st.SearchStrategy[set[str]] = st.sets(st.sampled_from(optional)) if optional else st.just(set())
 
     def kind_rule(kind: str) -> Any:
         def step(self: PaxosMachine, data: st.DataObject) -> None:
@@ -213,11 +218,11 @@ def paxos_state_machine(
         """Paxos cluster fuzzing: one rule per action kind, properties checked after every step."""
 
         failure: ClassVar[FuzzFailure | None] = None
-        check_config: ClassVar[CheckConfig] = config
+        check_config: ClassVar[CheckConfig] = cfg
 
         def __init__(self) -> None:
             super().__init__()
-            self.cluster = config.new_cluster(factory)
+            self.cluster = cfg.new_cluster(factory)
             self.actions: list[Action] = []
             self.delivered: set[Envelope] = set()
             self.swarm: frozenset[str] = CORE_KINDS
@@ -225,14 +230,13 @@ def paxos_state_machine(
             self.prev_abs = ref.abstract(dict(self.prev_view.acceptors), self.cluster.sent) if ref else None
             self._options: dict[str, list[Action]] = {}
             self._options_at = -1
-            self.conflict = 0
             if stats is not None:
                 stats.cases += 1
                 if stats.on_case is not None:
                     stats.on_case(stats)
 
         @initialize(kinds=swarm)
-        def choose_swarm(self, kinds: frozenset[str]) -> None:
+        def choose_swarm(self, kinds: set[str]) -> None:
             """Swarm testing: the optional action kinds this case may use."""
             self.swarm = CORE_KINDS | frozenset(kinds)
 
@@ -274,7 +278,6 @@ def paxos_state_machine(
         @rule()
         def idle(self) -> None:
             """Nothing this case may do is enabled (e.g. every message went to a crashed node): wait."""
-            IDLE[0] += 1
 
         @invariant()
         def properties_hold(self) -> None:
@@ -286,22 +289,16 @@ def paxos_state_machine(
                     broken.append(("refines_spec", "this step is no step of the Spec (nor a stutter)"))
                 self.prev_abs = after_abs
             self.prev_view = view
-            held = {(s.accepted_val) for s in view.acceptors.values() if not s.accepted_bal.is_bottom}
-            self.conflict = max(self.conflict, len(held))
             if stats is not None and not failing(view, "sometimes"):
                 if stats.witness is None or len(self.actions) < len(stats.witness):
                     stats.witness = list(self.actions)
             if broken:
                 self.report(*broken[0])
 
-        def teardown(self) -> None:
-            target(float(self.conflict), label="distinct values held by acceptors")
-            target(float(len(self.cluster.history)), label="Accepted messages")
-
         def report(self, prop: str, reason: str) -> None:
             if not _is_final():
                 raise AssertionError(f"{prop}: {reason}")
-            failure = record_failure(config, factory, self.actions, prop, reason, out, minimize)
+            failure = record_failure(cfg, factory, self.actions, prop, reason, out, minimize)
             type(self).failure = failure
             where = f"written to {failure.path}" if failure.path else "not written"
             raise AssertionError(
@@ -378,9 +375,10 @@ def run_fuzz(
         chosen = settings(chosen, derandomize=False, database=None)
         hypothesis_seed(seed)(machine)
     started = time.monotonic()
-    failure, error = None, None
+    failure: FuzzFailure | None = None
+    error: BaseException | None = None
     try:
-        run_state_machine_as_test(machine, settings=chosen)
+        run_state_machine_as_test(machine, settings=chosen)  # type: ignore[no-untyped-call]
     except AssertionError as exc:
         failure = getattr(machine, "failure", None)
         if failure is None:

@@ -519,6 +519,11 @@ class ImplModel:
     def fingerprint_text(self, state: ImplState) -> str:
         return fp_hex(self.fingerprint(state))
 
+    def coverage_summary(self) -> dict[str, str]:
+        """Coverage facts known only to the model: the highest ballot any message carried."""
+        ballots = [m.bal for m in self.msgs]
+        return {"max_ballot": str(max(ballots))} if ballots else {}
+
     def coverage_keys(self, action: tuple[int, int, int]) -> Sequence[tuple[str, str]]:
         hit = self._coverage_cache.get(action)
         if hit is None:

@@ -223,6 +223,9 @@ def summarize(
     summary: dict[str, Any] = {"version": 1, "command": command, "config": config, "model": model.kind}
     summary.update(result.summary_fields())
     coverage = summary.get("coverage") or {}
+    extra = getattr(model, "coverage_summary", None)
+    if extra is not None:
+        coverage.update(extra())
     summary["coverage"] = coverage
     summary.update(properties=props, proofs=None, graph=None, bytes_per_state=result.bytes_per_state,
                    collision_probability=result.collision_probability)

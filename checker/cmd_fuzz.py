@@ -1,0 +1,165 @@
+"""`paxos-check fuzz`: Hypothesis stateful fuzzing of an implementation, outside pytest.
+
+Flags, progress, the run directory and the verdict only; the state machine is
+checker/fuzz.py. A fuzzing run is a bounded random search: finding nothing is
+never reported as a proof. Exit 0 nothing found, 1 a property failed, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from checker.config import DEFAULT_IMPL, CheckConfig, load_factory
+from checker.errors import UsageError
+from checker.fuzz import PROFILES, FuzzResult, FuzzStats, format_trace, profile_settings, run_fuzz, trace_of_actions
+from checker.run import DEFAULT_OUT, check_config, write_summary
+from checker.search import peak_rss_mb
+from checker.traces import write_trace
+from properties.invariants import PROPERTIES
+from properties.refinement import Refinement
+
+EXIT_OK, EXIT_VIOLATED = 0, 1
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    g = parser.add_argument_group("what to fuzz")
+    g.add_argument("--impl", default=DEFAULT_IMPL, metavar="MODULE:FACTORY",
+                   help=f"node implementation to fuzz (default {DEFAULT_IMPL})")
+    for name, text in (("acceptors", "acceptors"), ("proposers", "proposers (each proposes its own value)"),
+                       ("learners", "learners"), ("values", "distinct values"),
+                       ("ballots", "ballots per proposer"), ("crashes", "crash budget"),
+                       ("drops", "message drop budget (bag network)"),
+                       ("duplicates", "message duplication budget (bag network)")):
+        g.add_argument(f"--{name}", type=int, default=None, metavar="N", help=f"{text} (default as explore)")
+    g.add_argument("--network", choices=("set", "bag"), default=None,
+                   help="set: every sent message stays deliverable (default); bag: in-flight multiset")
+    g.add_argument("--colocated", action="store_true", help="every node is proposer, acceptor and learner")
+    g.add_argument("--q1", type=int, default=None, help="phase-1 quorum size (flexible quorums)")
+    g.add_argument("--q2", type=int, default=None, help="phase-2 quorum size (flexible quorums)")
+    g.add_argument("--unsafe-quorums", action="store_true", help="allow non-intersecting quorums on purpose")
+    g.add_argument("--no-refinement", action="store_true", help="do not check refines_spec (faster)")
+    h = parser.add_argument_group("search budget and output")
+    h.add_argument("--profile", default=None, choices=tuple(PROFILES),
+                   help="Hypothesis settings profile (default: $HYPOTHESIS_PROFILE, else default)")
+    h.add_argument("--examples", type=int, default=None, metavar="N", help="test cases to run (default: the profile's)")
+    h.add_argument("--steps", type=int, default=None, metavar="N", help="steps per test case (default: the profile's)")
+    h.add_argument("--seed", type=int, default=None,
+                   help="random seed (default: a fresh one, printed; the ci profile is derandomized)")
+    h.add_argument("--no-minimize", action="store_true", help="keep Hypothesis's shrunk trace as it is")
+    h.add_argument("--out", default=None, metavar="DIR",
+                   help=f"run directory for summary.json and traces (default ./{DEFAULT_OUT})")
+    h.add_argument("--json", default=None, metavar="PATH", help="also write the run summary here")
+    h.add_argument("--quiet", action="store_true", help="no progress line")
+
+
+def run(args: argparse.Namespace) -> int:
+    for flag in ("examples", "steps"):
+        value = getattr(args, flag)
+        if value is not None and value < 1:
+            raise UsageError(f"--{flag} must be at least 1, got {value}")
+    config = check_config(args)
+    base = profile_settings(args.profile)
+    seed = args.seed
+    if seed is None and not base.derandomize:
+        seed = random.SystemRandom().randrange(2**32)
+    out = Path(args.out or DEFAULT_OUT)
+    stats = FuzzStats()
+    if not args.quiet and sys.stderr.isatty():
+        stats.on_case = _progress_printer()
+    examples = args.examples if args.examples is not None else base.max_examples
+    steps = args.steps if args.steps is not None else base.stateful_step_count
+    profile = args.profile or "from $HYPOTHESIS_PROFILE/default"
+    bounds = ", ".join(f"{k}={v}" for k, v in config.to_json().items() if k != "impl" and v not in (None, False))
+    print(f"paxos-check fuzz: Hypothesis stateful fuzzing of {config.impl}: {bounds}; profile {profile}, "
+          f"{examples} cases of up to {steps} steps, "
+          f"{'seed ' + str(seed) if seed is not None else 'derandomized'}", flush=True)
+    result = run_fuzz(config, profile=args.profile, examples=examples, steps=steps, seed=seed, out_dir=out,
+                      refinement=not args.no_refinement, minimize=not args.no_minimize, stats=stats)
+    if stats.on_case is not None:
+        sys.stderr.write("\n")
+    summary = _summary(config, result, out, seed, args, examples, steps)
+    write_summary(summary, out, args.json)
+    return _verdict(result, summary, out, seed)
+
+
+def _progress_printer() -> Any:
+    started = time.monotonic()
+    last = [0.0]
+
+    def show(stats: FuzzStats) -> None:
+        now = time.monotonic()
+        if now - last[0] < 0.25:
+            return
+        last[0] = now
+        secs = now - started
+        sys.stderr.write(f"\r  {stats.cases:>7,} cases  {stats.steps:>9,} steps  {len(stats.distinct):>9,} states"
+                         f"  depth {stats.depth:>3}  {stats.steps / secs if secs else 0:>7,.0f} steps/s  {secs:6.1f}s ")
+        sys.stderr.flush()
+
+    return show
+
+
+def _summary(config: CheckConfig, result: FuzzResult, out: Path, seed: int | None, args: argparse.Namespace,
+             examples: int, steps: int) -> dict[str, Any]:
+    stats, failure = result.stats, result.failure
+    props: list[dict[str, Any]] = []
+    kinds = [(p.name, p.kind) for p in PROPERTIES]
+    if not args.no_refinement and Refinement(config.cluster_config(), config.value_names(), config.ballots).applicable:
+        kinds.insert(len(kinds) - 1, ("refines_spec", "step"))
+    for name, kind in kinds:
+        entry: dict[str, Any] = {"name": name, "kind": kind, "status": "unknown", "trace": None}
+        if failure is not None and failure.property == name:
+            entry.update(status="violated", trace=f"traces/{name}.csv", length=len(failure.trace.steps))
+        elif kind == "sometimes" and stats.witness is not None:
+            witness = trace_of_actions(config, load_factory(config.impl), stats.witness, None, f"witness of {name}")
+            write_trace(out / "traces" / f"{name}.csv", witness)
+            entry.update(status="held", trace=f"traces/{name}.csv", witness_length=len(witness.steps))
+        props.append(entry)
+    faults = {k: stats.actions[k] for k in ("crash", "restart", "drop", "duplicate", "timeout") if stats.actions[k]}
+    cfg = dict(config.to_json())
+    cfg.update(model="impl", seed=seed, profile=args.profile, max_examples=examples, stateful_step_count=steps,
+               refinement=not args.no_refinement, max_states=None, max_depth=None, time_limit=None, workers=1,
+               symmetry=False)
+    return {
+        "version": 1, "command": "fuzz", "config": cfg, "model": "impl", "strategy": "hypothesis",
+        "exhaustive": False, "stopped_by": "violation" if failure is not None else None,
+        "states": len(stats.distinct), "transitions": stats.steps, "depth": stats.depth,
+        "seconds": round(result.seconds, 3), "peak_rss_mb": round(peak_rss_mb(), 1),
+        "states_per_depth": list(stats.states_per_depth),
+        "coverage": {"actions": dict(stats.actions), "messages": dict(stats.messages), "faults": faults,
+                     "max_ballot": str(stats.max_ballot) if stats.max_ballot is not None else None,
+                     "cases": stats.cases},
+        "symmetry_reduction": None, "properties": props, "proofs": None, "graph": None,
+        "error": None if result.error is None else f"{type(result.error).__name__}: {result.error}",
+    }
+
+
+def _verdict(result: FuzzResult, summary: dict[str, Any], out: Path, seed: int | None) -> int:
+    stats = result.stats
+    what = (f"{stats.cases:,} cases, {stats.steps:,} steps, {len(stats.distinct):,} distinct states, "
+            f"depth {stats.depth}, {result.seconds:.1f}s")
+    again = f"--seed {seed}" if seed is not None else "the same profile (derandomized)"
+    failure = result.failure
+    if failure is not None:
+        print(f"VIOLATED: {failure.property}: {failure.reason}")
+        print(f"counterexample: {len(failure.trace.steps)} steps (Hypothesis shrank the case to "
+              f"{failure.shrunk_length}; minimized: {failure.minimized})")
+        print(format_trace(failure.trace))
+        print(f"trace written to {failure.path}; replay with: paxos-check replay {failure.path}")
+        print(f"({what}; rerun with {again})")
+        print(f"Run directory: {out}/ (summary.json)")
+        return EXIT_VIOLATED
+    if result.error is not None:
+        print(f"ERROR: the implementation raised {type(result.error).__name__}: {result.error}")
+        print(f"({what}; rerun with {again}, or fuzz it under pytest to see the steps)")
+        print(f"Run directory: {out}/ (summary.json)")
+        return EXIT_VIOLATED
+    print(f"NO VIOLATION FOUND in a bounded random search ({what}); this is not a proof: "
+          "run paxos-check explore for an exhaustive check of small bounds.")
+    print(f"Run directory: {out}/ (summary.json)")
+    return EXIT_OK
