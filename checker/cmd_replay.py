@@ -17,7 +17,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("trace", help="a trace CSV written by explore, simulate, fuzz or minimize")
     parser.add_argument("--impl", default=None, metavar="MODULE:FACTORY",
                         help="replay against another implementation (default: the one recorded)")
-    parser.add_argument("--all", action="store_true", help="keep going after the first violation")
+    parser.add_argument("--all", action="store_true",
+                        help="report every property that fails, not only the recorded one")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -25,8 +26,12 @@ def run(args: argparse.Namespace) -> int:
     replayer = replayer_for(trace, args.impl)
     rows = [s.row for s in trace.steps]
     try:
-        outcome = replayer.run(rows, [s.fingerprint for s in trace.steps], stop_at_violation=not args.all)
+        outcome = replayer.run(rows, [s.fingerprint for s in trace.steps], stop_at_violation=False)
     except ImpossibleStep as exc:
+        if args.impl is not None and args.impl != trace.impl:
+            print(f"replaying {args.trace} against {args.impl}: the run diverges at step {exc.index + 1} ({exc}); "
+                  f"the recorded violation of {trace.property or 'nothing'} does NOT reproduce")
+            return 0
         raise UsageError(f"{args.trace}:{exc.index + 3}: step {exc.index + 1} is impossible in the recorded "
                          f"configuration: {exc}") from None
     impl = args.impl or trace.impl or "Paxos.tla"
@@ -41,13 +46,22 @@ def run(args: argparse.Namespace) -> int:
     if outcome.mismatched_fingerprints:
         print(f"note: fingerprints differ from the recorded ones at steps {outcome.mismatched_fingerprints[:10]}: "
               "this implementation reaches other states than the recorded run")
-    if outcome.violation is not None:
-        at, prop, reason = outcome.violation
-        print(f"VIOLATION reproduced: {prop} fails at step {at}" + (f": {reason}" if reason else ""))
-        return 1
     expected = trace.property
+    for at, prop, reason in outcome.violations:
+        if expected is None or prop == expected or args.all:
+            print(f"VIOLATION reproduced: {prop} fails at step {at}" + (f": {reason}" if reason else ""))
+            if not args.all:
+                others = [f"{p} at step {n}" for n, p, _ in outcome.violations if p != prop]
+                if others:
+                    print(f"  (also broken on the way: {', '.join(others)})")
+                return 1
+    if args.all and outcome.violations:
+        return 1
     if expected:
-        print(f"the recorded violation of {expected} does NOT reproduce with {impl}: every property held")
+        others = ", ".join(f"{p} at step {n}" for n, p, _ in outcome.violations)
+        print(f"the recorded violation of {expected} does NOT reproduce with {impl}"
+              + (f" (other properties failed: {others})" if others else ": every property held"))
+        return 1 if outcome.violations else 0
     else:
         print("every property held at every step")
     return 0

@@ -59,7 +59,7 @@ _COMMON: dict[str, Any] = {"deadline": None, "suppress_health_check": list(Healt
 #: registering "default" or "ci" would change every other Hypothesis test in the process).
 PROFILES: dict[str, settings] = {
     "default": settings(max_examples=150, stateful_step_count=50, **_COMMON),
-    "ci": settings(max_examples=600, stateful_step_count=80, derandomize=True, database=None, **_COMMON),
+    "ci": settings(max_examples=1000, stateful_step_count=80, derandomize=True, database=None, **_COMMON),
     "nightly": settings(max_examples=20_000, stateful_step_count=150, **_COMMON),
 }
 for _name, _profile in PROFILES.items():

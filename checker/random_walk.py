@@ -118,7 +118,7 @@ def lazy_mix(rng: random.Random, model: Model) -> Mix:
 
 def finish(
     strategy: str, walker: Walker, clock: Clock, stopped: StopReason | None, workers: int = 1,
-    states: int | None = None,
+    states: int | None = None, coverage: dict[str, dict[str, int]] | None = None,
 ) -> SearchResult:
     """A walk result: never exhaustive; unfound violations and witnesses stay unknown."""
     n = len(walker.seen) if states is None else states
@@ -131,7 +131,8 @@ def finish(
         exhaustive=False,
         stopped_by=stopped,
         properties=walker.verdicts.results(exhaustive=False),
-        coverage=aggregate_coverage(walker.model, walker.per_action) if walker.options.coverage else None,
+        coverage=coverage if coverage is not None else (
+            aggregate_coverage(walker.model, walker.per_action) if walker.options.coverage else None),
         bytes_per_state=8.0 if n else None,
         collision_probability=collision_probability(n, walker.transitions + walker.walks_done),
         peak_rss_mb=peak_rss_mb(),

@@ -37,7 +37,8 @@ class ReplayOutcome:
 
     steps: list[TraceStep] = field(default_factory=list)
     initial_fingerprint: str = ""
-    violation: tuple[int, str, str] | None = None  # (1-based step, property, reason)
+    violation: tuple[int, str, str] | None = None  # the first: (1-based step, property, reason)
+    violations: list[tuple[int, str, str]] = field(default_factory=list)  # each property's first failure
     mismatched_fingerprints: list[int] = field(default_factory=list)
 
 
@@ -79,12 +80,10 @@ class ImplReplayer:
                 assert after_abs is not None
                 if self.refinement.explain(before_abs, after_abs) is None:
                     broken.append(("refines_spec", "this step is no step of the Spec (nor a stutter)"))
-            prop = broken[0][0] if broken and out.violation is None else ""
-            out.steps.append(TraceStep(new_row, fp, prop))
-            if broken and out.violation is None:
-                out.violation = (i + 1, broken[0][0], broken[0][1])
-                if stop_at_violation:
-                    break
+            fresh = _record(out, i + 1, broken)
+            out.steps.append(TraceStep(new_row, fp, fresh[0] if fresh else ""))
+            if broken and stop_at_violation:
+                break
         return out
 
     def _abstract(self, cluster: Cluster) -> Any:
@@ -116,18 +115,30 @@ class ModelReplayer:
             if match is None:
                 raise ImpossibleStep(i, f"{row.event} {' '.join(x for x in row_key(row)[1:] if x)} is not enabled here")
             action, succ, described = match
-            broken = list(model.violated(succ)) + list(model.step_violated(state, action, succ))
+            broken = [(p, "") for p in (*model.violated(succ), *model.step_violated(state, action, succ))]
             fp = fp_hex(model.fingerprint(succ))
             if i < len(expected) and expected[i] and expected[i] != fp:
                 out.mismatched_fingerprints.append(i + 1)
-            prop = broken[0] if broken and out.violation is None else ""
-            out.steps.append(TraceStep(described, fp, prop))
+            fresh = _record(out, i + 1, broken)
+            out.steps.append(TraceStep(described, fp, fresh[0] if fresh else ""))
             state = succ
-            if broken and out.violation is None:
-                out.violation = (i + 1, broken[0], "")
-                if stop_at_violation:
-                    break
+            if broken and stop_at_violation:
+                break
         return out
+
+
+def _record(out: ReplayOutcome, step: int, broken: list[tuple[str, str]]) -> list[str]:
+    """Note each property's first failure; return the names failing here for the first time."""
+    seen = {name for _, name, _ in out.violations}
+    fresh = []
+    for name, reason in broken:
+        if name not in seen:
+            seen.add(name)
+            fresh.append(name)
+            out.violations.append((step, name, reason))
+    if out.violation is None and out.violations:
+        out.violation = out.violations[0]
+    return fresh
 
 
 def replayer_for(trace: Trace, impl: str | None = None) -> Replayer:

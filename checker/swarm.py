@@ -18,7 +18,7 @@ import numpy as np
 
 from checker.model import Model
 from checker.random_walk import Walker, finish, lazy_mix, walk_seed
-from checker.search import Clock, SearchOptions, SearchResult, StopReason
+from checker.search import Clock, SearchOptions, SearchResult, StopReason, aggregate_coverage, replay_fingerprints
 
 _CHUNK = 25  # walks per task: small enough to stop promptly, big enough to amortise IPC
 
@@ -49,14 +49,17 @@ def run_walks(model: Model, options: SearchOptions, first: int, count: int, dead
         if deadline is not None and time.monotonic() >= deadline:
             stopped = "time_limit"
             break
+    # States and actions may only mean something inside this process (the implementation
+    # model interns its objects per process), so paths travel as stable fingerprints and
+    # coverage as counts; the parent rebuilds each path by replaying the fingerprints.
     return {
-        "paths": walker.verdicts.paths,
+        "paths": {name: [model.fingerprint(s) for s in path.states()] for name, path in walker.verdicts.paths.items()},
         "transitions": walker.transitions,
         "depth": walker.max_depth,
         "walks": walker.walks_done,
         "fps": walker.seen.to_array(),
         "stopped": stopped,
-        "per_action": walker.per_action,
+        "coverage": aggregate_coverage(model, walker.per_action) if options.coverage else {},
     }
 
 
@@ -72,14 +75,20 @@ def swarm(model: Model, options: SearchOptions | None = None) -> SearchResult:
     chunks = [(i, min(_CHUNK, opts.walks - i)) for i in range(0, opts.walks, _CHUNK)]
     clean = replace(opts, progress=None, on_transition=None)
 
+    coverage: dict[str, dict[str, int]] = {}
+
     def merge(part: dict[str, Any]) -> StopReason | None:
-        for name, path in part["paths"].items():
-            walker.verdicts.record(name, path)
+        for name, path_fps in part["paths"].items():
+            old = walker.verdicts.paths.get(name)
+            if old is None or len(path_fps) - 1 < len(old):
+                walker.verdicts.record(name, replay_fingerprints(model, path_fps))
         walker.transitions += part["transitions"]
         walker.max_depth = max(walker.max_depth, part["depth"])
         walker.walks_done += part["walks"]
-        for action, n in part["per_action"].items():
-            walker.per_action[action] = walker.per_action.get(action, 0) + n
+        for category, counts in part["coverage"].items():
+            bucket = coverage.setdefault(category, {})
+            for key, n in counts.items():
+                bucket[key] = bucket.get(key, 0) + n
         fps.append(part["fps"])
         reason: StopReason | None = part["stopped"]
         return reason
@@ -113,7 +122,8 @@ def swarm(model: Model, options: SearchOptions | None = None) -> SearchResult:
         if pool is not None:
             pool.terminate()
             pool.join()
-    return finish("swarm", walker, clock, stopped, workers=opts.workers, states=distinct())
+    return finish("swarm", walker, clock, stopped, workers=opts.workers, states=distinct(),
+                  coverage=coverage if opts.coverage else None)
 
 
 def _star(args: tuple[int, int, float | None]) -> dict[str, Any]:

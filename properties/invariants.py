@@ -50,7 +50,7 @@ def chosen(view: WorldView) -> set[Value]:
 def agreement(view: WorldView) -> str | None:
     values = chosen(view)
     if len(values) > 1:
-        return f"two values chosen: {sorted(map(repr, values))}"
+        return f"two values chosen: {', '.join(sorted(map(repr, values)))}"
     return None
 
 
