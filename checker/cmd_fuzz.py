@@ -147,8 +147,8 @@ def _verdict(result: FuzzResult, summary: dict[str, Any], out: Path, seed: int |
     failure = result.failure
     if failure is not None:
         print(f"VIOLATED: {failure.property}: {failure.reason}")
-        print(f"counterexample: {len(failure.trace.steps)} steps (Hypothesis shrank the case to "
-              f"{failure.shrunk_length}; minimized: {failure.minimized})")
+        print(f"counterexample: {len(failure.trace.steps)} steps (Hypothesis reported a case of "
+              f"{failure.shrunk_length} steps; minimized: {failure.minimized})")
         print(format_trace(failure.trace))
         print(f"trace written to {failure.path}; replay with: paxos-check replay {failure.path}")
         print(f"({what}; rerun with {again})")

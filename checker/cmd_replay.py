@@ -58,9 +58,9 @@ def run(args: argparse.Namespace) -> int:
     if args.all and outcome.violations:
         return 1
     if expected:
-        others = ", ".join(f"{p} at step {n}" for n, p, _ in outcome.violations)
+        failed = ", ".join(f"{p} at step {n}" for n, p, _ in outcome.violations)
         print(f"the recorded violation of {expected} does NOT reproduce with {impl}"
-              + (f" (other properties failed: {others})" if others else ": every property held"))
+              + (f" (other properties failed: {failed})" if failed else ": every property held"))
         return 1 if outcome.violations else 0
     else:
         print("every property held at every step")

@@ -30,7 +30,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -218,7 +218,10 @@ class ImplSymmetry:
         fp = state[-1]
         if not self.gens:
             return 1
-        return len({fp, *self._lanes(fp, self._scan(state)[0]).tolist()})
+        packed = self._scan(state)[0]
+        if self.gens > _NUMPY_FROM:
+            return len({fp, *self._lanes(fp, packed).tolist()})
+        return len({fp} | {fp ^ (packed >> (64 * h) & MASK64) for h in range(self.gens)})
 
     def image(self, state: ImplState, g: int) -> ImplState:
         """The image of `state` under group element `g` (0 is the identity), fingerprint included."""
@@ -282,7 +285,7 @@ class ImplSymmetry:
         for i, j in enumerate(self.moves[h + 1]):
             out[j] = imgs[i][state[i]]
         if net_hits is None:
-            bag: tuple[int, ...] = state[k]  # type: ignore[assignment]
+            bag = cast("tuple[int, ...]", state[k])
             out[k] = tuple(sorted(self._env(e, h) for e in bag))
         else:
             bits = 0
@@ -415,7 +418,8 @@ class ImplSymmetry:
     def _check_new_transitions(self) -> None:
         """Check every node transition cached since the last call against its renamed images."""
         cache = self.model._node_cache
-        new = list(itertools.islice(reversed(cache), len(cache) - self._checked_upto))
+        fresh = len(cache) - self._checked_upto
+        new = list(itertools.islice(reversed(cache), fresh if fresh > 0 else len(cache)))
         for key in new:
             if key not in self._checked:
                 self.check_transition(key)

@@ -21,23 +21,8 @@ def _fails(replayer: Replayer, rows: Sequence[StepRow], prop: str) -> ReplayOutc
         outcome = replayer.run(rows, stop_at_violation=False)
     except ImpossibleStep:
         return None
-    broken = {s.property for s in outcome.steps if s.property}
-    if outcome.violation is not None and (outcome.violation[1] == prop or prop in broken):
-        return outcome
-    # a later step may break `prop` after another property broke first
-    return outcome if _breaks_later(replayer, rows, prop) else None
-
-
-def _breaks_later(replayer: Replayer, rows: Sequence[StepRow], prop: str) -> bool:
-    for n in range(1, len(rows) + 1):
-        try:
-            outcome = replayer.run(rows[:n], stop_at_violation=False)
-        except ImpossibleStep:
-            return False
-        last = outcome.steps[-1] if outcome.steps else None
-        if last is not None and last.property == prop:
-            return True
-    return False
+    # `violations` holds every property's first failure, also one that fails at the same step as another
+    return outcome if any(name == prop for _, name, _ in outcome.violations) else None
 
 
 def ddmin(rows: list[StepRow], test: Callable[[list[StepRow]], bool]) -> list[StepRow]:
@@ -74,8 +59,8 @@ def minimize_trace(trace: Trace, prop: str | None = None, impl: str | None = Non
 
     best = ddmin(rows, still_fails)
     outcome = replayer.run(best, stop_at_violation=False)
-    cut = next((i for i, s in enumerate(outcome.steps) if s.property == prop), len(outcome.steps) - 1)
-    steps = outcome.steps[: cut + 1]
-    steps = [s if i == cut else type(s)(s.row, s.fingerprint, "", s.detail) for i, s in enumerate(steps)]
+    cut = next((n - 1 for n, name, _ in outcome.violations if name == prop), len(outcome.steps) - 1)
+    steps = [type(s)(s.row, s.fingerprint, prop if i == cut else "", s.detail)
+             for i, s in enumerate(outcome.steps[: cut + 1])]
     return Trace(trace.model, trace.impl if impl is None else impl, trace.config, prop, steps,
                  outcome.initial_fingerprint)

@@ -1,0 +1,306 @@
+"""The fast implementation model (checker/impl_model.py) against the reference `paxos.Cluster`.
+
+Along seeded random walks the interned, bit-set encoding must denote exactly the world the
+cluster reaches (same snapshot, same fingerprint, same enabled actions); pinned distinct-state
+counts of small configurations are cross-checked against a naive search over `Cluster`
+snapshots; the correct node holds every property and planted bugs are found.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+from collections import Counter, deque
+from collections.abc import Hashable
+
+import pytest
+
+import paxos.bugs as bugs
+from checker.bfs import bfs
+from checker.config import CheckConfig
+from checker.fingerprint import fp_hex
+from checker.impl_model import DELIVER, ImplModel, ImplState
+from checker.impl_steps import world_fingerprint
+from checker.search import SearchOptions, SearchResult
+from paxos import Accepted, Action, Cluster, Deliver, LearnerVolatile, Outputs, Propose
+
+# Configurations whose reachable worlds a naive search over Cluster snapshots can also count.
+SMALL: dict[str, CheckConfig] = {
+    "p1b1": CheckConfig(proposers=1, ballots=1, crashes=0),
+    "a2p2l1": CheckConfig(acceptors=2, proposers=2, learners=1, ballots=1, crashes=0),
+    "a2crash": CheckConfig(acceptors=2, proposers=1, learners=1, ballots=1, crashes=1),
+    "bag_a2": CheckConfig(acceptors=2, proposers=1, ballots=1, crashes=0, network="bag", drops=1, duplicates=1),
+    "colocated2": CheckConfig(acceptors=2, proposers=2, ballots=1, crashes=0, colocated=True),
+}
+
+#: Distinct states of each configuration, measured once by BFS and by the naive search (they agree).
+PINNED: dict[str, int] = {"p1b1": 117, "a2p2l1": 1_454, "a2crash": 112, "bag_a2": 289, "colocated2": 5_100}
+
+# Random-walk configurations: both networks, crashes, drops, duplicates, timeouts, colocated roles.
+WALKS: list[CheckConfig] = [
+    CheckConfig(acceptors=3, proposers=2, learners=1, values=2, ballots=2, crashes=1),
+    CheckConfig(acceptors=3, proposers=2, ballots=3, crashes=2, network="bag", drops=2, duplicates=2),
+    CheckConfig(acceptors=3, proposers=3, ballots=2, crashes=2, colocated=True),
+    CheckConfig(acceptors=2, proposers=2, ballots=2, crashes=1, colocated=True, network="bag", drops=1,
+                duplicates=1),
+]
+
+
+# -- a reference: the cluster itself -----------------------------------------------------------
+
+
+def clone(cluster: Cluster) -> Cluster:
+    """An independent copy of a cluster (nodes rebuilt from their snapshots)."""
+    twin = copy.copy(cluster)
+    twin.nodes = {}
+    for node_id, node in cluster.nodes.items():
+        fresh = copy.copy(node)
+        fresh.restore(node.snapshot())
+        twin.nodes[node_id] = fresh
+    twin.in_flight = Counter(cluster.in_flight)
+    twin.crashed = set(cluster.crashed)
+    twin.sent = set(cluster.sent)
+    twin.proposed = set(cluster.proposed)
+    twin.used = Counter(cluster.used)
+    twin.ballots_started = Counter(cluster.ballots_started)
+    return twin
+
+
+def cluster_actions(cluster: Cluster, cfg: CheckConfig) -> list[Action]:
+    """What the cluster allows, each proposer proposing only its configured value (as the model does)."""
+    mine = cfg.proposer_values()
+    return [a for a in cluster.enabled(cfg.value_names())
+            if not isinstance(a, Propose) or a.value == mine[a.node]]
+
+
+def naive_state_count(cfg: CheckConfig) -> int:
+    """Reachable worlds by a plain BFS over `Cluster.snapshot()`: slow, obviously right."""
+    start = cfg.new_cluster()
+    seen: set[Hashable] = {start.snapshot()}
+    queue = deque([start])
+    while queue:
+        cluster = queue.popleft()
+        for action in cluster_actions(cluster, cfg):
+            nxt = clone(cluster)
+            nxt.step(action)
+            snap = nxt.snapshot()
+            if snap not in seen:
+                seen.add(snap)
+                queue.append(nxt)
+    return len(seen)
+
+
+def explore(cfg: CheckConfig, **options: object) -> SearchResult:
+    return bfs(ImplModel(cfg), SearchOptions(**options))  # type: ignore[arg-type]
+
+
+# -- the encoding agrees with the cluster ------------------------------------------------------
+
+
+def check_same_world(model: ImplModel, state: ImplState, cluster: Cluster) -> None:
+    assert model.world(state) == cluster.snapshot()
+    assert fp_hex(model.fingerprint(state)) == world_fingerprint(cluster)
+    assert model.recompute_fingerprint(state) == model.fingerprint(state)
+
+
+@pytest.mark.parametrize("cfg", WALKS, ids=["set", "bag-faults", "colocated3", "colocated-bag"])
+def test_random_walks_agree_with_the_reference_cluster(cfg: CheckConfig) -> None:
+    model = ImplModel(cfg)
+    kinds: Counter[str] = Counter()
+    for seed in range(40):
+        rng = random.Random(seed)
+        (state,) = model.initial_states()
+        cluster = cfg.new_cluster()
+        check_same_world(model, state, cluster)
+        for _ in range(35):
+            succs = list(model.successors(state))
+            actions = {model.cluster_action(a) for a, _ in succs}
+            # Same enabled actions, except deliveries the model omits because they change nothing.
+            for a in cluster_actions(cluster, cfg):
+                if a not in actions:
+                    assert isinstance(a, Deliver), a
+                    probe = clone(cluster)
+                    probe.step(a)
+                    assert probe.snapshot() == cluster.snapshot(), f"model omits a real step {a}"
+            assert actions <= set(cluster_actions(cluster, cfg))
+            if not succs:
+                break
+            action, state = succs[rng.randrange(len(succs))]
+            kinds[type(model.cluster_action(action)).__name__] += 1
+            cluster.step(model.cluster_action(action))
+            check_same_world(model, state, cluster)
+    # the walks really exercised faults and retries
+    expected = {"Propose", "Deliver", "Crash", "Restart", "Timeout"}
+    if cfg.network == "bag":
+        expected |= {"Drop", "Duplicate"}
+    assert expected <= set(kinds), kinds
+
+
+def test_fingerprint_is_stable_across_model_instances() -> None:
+    """Interned ids depend on discovery order; the Zobrist fingerprint must not."""
+    cfg = WALKS[0]
+    first, second = ImplModel(cfg), ImplModel(cfg)
+    # intern in a different order in the second model
+    list(second.successors(next(iter(second.initial_states()))))
+    rng = random.Random(7)
+    (a,) = first.initial_states()
+    for _ in range(30):
+        succs = list(first.successors(a))
+        action, a = succs[rng.randrange(len(succs))]
+    cluster = cfg.new_cluster()
+    rng = random.Random(7)
+    (b,) = second.initial_states()
+    for _ in range(30):
+        succs = list(second.successors(b))
+        action, b = succs[rng.randrange(len(succs))]
+        cluster.step(second.cluster_action(action))
+    assert first.fingerprint(a) == second.fingerprint(b)
+    assert fp_hex(first.fingerprint(a)) == world_fingerprint(cluster)
+
+
+# -- pinned state counts ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(SMALL))
+def test_pinned_state_counts_agree_with_a_naive_search(name: str) -> None:
+    cfg = SMALL[name]
+    result = explore(cfg)
+    assert result.exhaustive and result.stopped_by is None
+    assert result.states == PINNED[name]
+    if PINNED[name] < 2_000:
+        assert naive_state_count(cfg) == PINNED[name]
+
+
+@pytest.mark.slow
+def test_colocated_count_agrees_with_a_naive_search() -> None:
+    assert naive_state_count(SMALL["colocated2"]) == PINNED["colocated2"]
+
+
+def test_one_proposer_two_ballots_has_62525_states() -> None:
+    result = explore(CheckConfig(proposers=1, ballots=2, crashes=0))
+    assert (result.states, result.depth, result.exhaustive) == (62_525, 24, True)
+    assert result.violated == []
+
+
+@pytest.mark.parametrize("name", sorted(SMALL))
+def test_correct_node_holds_everything_and_can_choose(name: str) -> None:
+    result = explore(SMALL[name])
+    names = [p.name for p in result.properties]
+    assert {"agreement", "validity", "learner_integrity", "refines_spec", "sometimes_chosen"} <= set(names)
+    assert all(p.status == "held" for p in result.properties), [(p.name, p.status) for p in result.properties]
+    witness = result.prop("sometimes_chosen").path
+    assert witness is not None and len(witness) == 7  # propose, then Prepare, Promise, Accept to a quorum of 2
+
+
+def test_refinement_is_dropped_for_flexible_quorums_only() -> None:
+    assert "refines_spec" in [p.name for p in ImplModel(SMALL["p1b1"]).properties()]
+    assert "refines_spec" not in [p.name for p in ImplModel(SMALL["p1b1"], refinement=False).properties()]
+    flexible = CheckConfig(acceptors=3, proposers=1, ballots=1, crashes=0, q1=3, q2=1)
+    assert "refines_spec" not in [p.name for p in ImplModel(flexible).properties()]
+
+
+def test_deliveries_that_change_nothing_are_omitted() -> None:
+    model = ImplModel(SMALL["p1b1"])
+    for state in _reachable(model, 200):
+        for action, succ in model.successors(state):
+            if action[0] == DELIVER:
+                assert succ != state
+
+
+def _reachable(model: ImplModel, limit: int) -> list[ImplState]:
+    (init,) = model.initial_states()
+    seen, queue = {init}, deque([init])
+    while queue and len(seen) < limit:
+        for _, succ in model.successors(queue.popleft()):
+            if succ not in seen:
+                seen.add(succ)
+                queue.append(succ)
+    return list(seen)
+
+
+# -- planted bugs -------------------------------------------------------------------------------
+
+
+def bug_config(name: str, **overrides: object) -> CheckConfig:
+    return CheckConfig(**{**dict(bugs.CATALOG[name].config), **overrides})  # type: ignore[arg-type]
+
+
+#: bug -> {property: BFS-shortest counterexample length} in the catalog configuration, full search.
+BUG_LENGTHS: dict[str, dict[str, int]] = {
+    "overwrite_accept": {"agreement": 8, "accepted_monotonic": 8, "refines_spec": 6},
+    "own_value": {"agreement": 8, "refines_spec": 7},
+    "promise_drops_value": {"agreement": 8, "refines_spec": 6},
+    "no_tiebreak": {"agreement": 8, "inv_one_value_per_ballot": 8, "refines_spec": 5},
+    "volatile_acceptor": {"promise_monotonic": 3, "accepted_monotonic": 5, "refines_spec": 3},
+    "eager_learner": {"learner_integrity": 7},
+}
+
+
+@pytest.mark.parametrize("name", sorted(BUG_LENGTHS))
+def test_planted_bug_is_found_with_shortest_counterexamples(name: str) -> None:
+    model = ImplModel(bug_config(name))
+    result = bfs(model, SearchOptions())
+    found = {p.name: len(p.path) for p in result.violated if p.path is not None}
+    assert found == BUG_LENGTHS[name]
+    assert set(bugs.CATALOG[name].breaks) <= set(found)
+    # every counterexample is a real path of the model that ends in the violation
+    for p in result.violated:
+        assert p.path is not None
+        prev = p.path.initial
+        for action, state in p.path.steps:
+            assert (action, state) in list(model.successors(prev))
+            prev = state
+        if p.kind == "always":
+            assert p.name in model.violated(p.path.last)
+
+
+@pytest.mark.parametrize(("name", "prop", "length", "overrides"), [
+    ("minority_quorum", "refines_spec", 3, {}),
+    ("duplicate_promises", "refines_spec", 4, {}),
+    ("stale_promises", "refines_spec", 4, {}),
+    ("minority_quorum", "agreement", 10, {"refinement": False}),
+    ("stale_promises", "agreement", 9, {"refinement": False}),
+])
+def test_stop_on_first_violation_names_the_first_wrong_step(
+    name: str, prop: str, length: int, overrides: dict[str, bool]
+) -> None:
+    model = ImplModel(bug_config(name), refinement=overrides.get("refinement", True))
+    result = bfs(model, SearchOptions(stop_on_first_violation=True))
+    assert result.stopped_by == "violation" and not result.exhaustive
+    assert [(p.name, len(p.path)) for p in result.violated if p.path is not None] == [(prop, length)]
+    # the search stopped early: nothing else may be "held" (a witnessed sometimes-property is)
+    assert all(p.status in ("violated", "unknown") for p in result.properties if p.kind != "sometimes")
+
+
+@pytest.mark.slow
+def test_duplicate_promises_breaks_agreement_in_12_steps() -> None:
+    model = ImplModel(bug_config("duplicate_promises"), refinement=False)
+    result = bfs(model, SearchOptions(stop_on_first_violation=True))
+    assert [(p.name, len(p.path)) for p in result.violated if p.path is not None] == [("agreement", 12)]
+
+
+class CrossBallotLearner(bugs.BugNode):
+    """Faulty rule (defined here, not in the catalog): the learner counts votes for a value across
+    ballots, so Accepted(v) of ballot 0 from one acceptor and of ballot 1 from another make a "quorum"."""
+
+    def on_accepted(self, msg: Accepted) -> Outputs:
+        state = self.learner
+        if state.learned is not None or msg in state.accepted:
+            return []
+        accepted = state.accepted | {msg}
+        voters = {m.src for m in accepted if m.val == msg.val}
+        if self.config.quorums.is_phase2_quorum(voters):
+            self.learner = LearnerVolatile(frozenset(), msg.val)
+        else:
+            self.learner = LearnerVolatile(accepted, None)
+        return []
+
+
+def test_a_bug_defined_in_the_test_is_found() -> None:
+    cfg = CheckConfig(acceptors=2, proposers=1, learners=1, values=1, ballots=2, crashes=0)
+    result = bfs(ImplModel(cfg, factory=lambda i, c: CrossBallotLearner(i, config=c)), SearchOptions())
+    assert result.exhaustive
+    assert {p.name: len(p.path) for p in result.violated if p.path is not None} == {"learner_integrity": 14}
+    assert result.status("agreement") == "held"
+    # the same configuration with the correct learner holds everything
+    assert explore(cfg).violated == []
