@@ -179,6 +179,13 @@ def _is_final() -> bool:
         return True
 
 
+class PaxosStateMachine(RuleBasedStateMachine):
+    """What `paxos_state_machine` returns: a state machine class with its configuration and last failure."""
+
+    failure: ClassVar[FuzzFailure | None] = None
+    check_config: ClassVar[CheckConfig]
+
+
 def paxos_state_machine(
     config: CheckConfig | None = None,
     impl: str | NodeFactory | type | None = None,
@@ -188,7 +195,7 @@ def paxos_state_machine(
     refinement: bool = True,
     minimize: bool = True,
     stats: FuzzStats | None = None,
-) -> type[RuleBasedStateMachine]:
+) -> type[PaxosStateMachine]:
     """A Hypothesis state machine fuzzing `impl` (default `config.impl`) within `config`'s bounds.
 
     Each case draws its swarm (the optional action kinds it may use), then runs rules; after every
@@ -219,10 +226,9 @@ def paxos_state_machine(
         step.__name__ = step.__qualname__ = kind
         return precondition(lambda self: self.can(kind))(rule(data=st.data())(step))
 
-    class PaxosMachine(RuleBasedStateMachine):
+    class PaxosMachine(PaxosStateMachine):
         """Paxos cluster fuzzing: one rule per action kind, properties checked after every step."""
 
-        failure: ClassVar[FuzzFailure | None] = None
         check_config: ClassVar[CheckConfig] = cfg
 
         def __init__(self) -> None:

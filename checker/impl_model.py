@@ -114,6 +114,8 @@ class ImplModel:
         self._refine_index = None
         self._acceptor_set = frozenset(self.acceptor_idx)
         self._coverage_cache: dict[tuple[int, int, int], Sequence[tuple[str, str]]] = {}
+        self._add_cache: dict[int, int] = {}
+        self._stash: tuple[Any, dict[tuple[int, int, int], tuple[str, ...]]] = (None, {})
         if self.refinement is not None:
             self._refine_index = RefinementIndex(self.refinement, self.msgs, self.acceptor_idx,
                                                  list(self.cc.acceptors), self._acceptor_of)
@@ -216,6 +218,8 @@ class ImplModel:
         net, crashed, c_used, d_used, u_used = state[k : k + 5]
         sent, proposed, fp = state[-3], state[-2], state[-1]
         cfg, zs, z = self.cfg, self._z_snap, self._z
+        stash: dict[tuple[int, int, int], tuple[str, ...]] = {}
+        self._stash = (state, stash)  # node-step verdicts for step_violated, which the search calls next
         for j, i in enumerate(self.proposer_idx):
             if crashed >> i & 1:
                 continue
@@ -226,7 +230,8 @@ class ImplModel:
                 kind, arg = TIMEOUT, 0
             else:
                 continue
-            new_sid, env_bits, msg_bits, _ = self._node_step(i, state[i], kind, arg)
+            new_sid, env_bits, msg_bits, broken = self._node_step(i, state[i], kind, arg)
+            stash[(kind, i, arg)] = broken
             new_net, dfp = self._add(net, env_bits)
             dfp ^= zs[i][state[i]] ^ zs[i][new_sid] ^ self._z_msgs(msg_bits & ~sent)
             dfp ^= z[("started", j, started)] ^ z[("started", j, started + 1)]
@@ -248,7 +253,8 @@ class ImplModel:
         for eid in self._distinct(net):
             dst, mid = envs[eid]
             if not crashed >> dst & 1:
-                new_sid, env_bits, msg_bits, _ = self._node_step(dst, state[dst], DELIVER, mid)
+                new_sid, env_bits, msg_bits, broken = self._node_step(dst, state[dst], DELIVER, mid)
+                stash[(DELIVER, dst, eid)] = broken
                 if self.bag:
                     new_net, dfp = self._remove(net, eid)
                     new_net, dfp2 = self._add(new_net, env_bits)
@@ -325,9 +331,15 @@ class ImplModel:
             return net, 0
         dfp = 0
         if not self.bag:
-            for eid in _bits(env_bits & ~net):
-                dfp ^= self._z_env(eid, 1)
-            return net | env_bits, dfp
+            new = env_bits & ~net
+            if not new:
+                return net, 0
+            hit = self._add_cache.get(new)
+            if hit is None:
+                for eid in _bits(new):
+                    dfp ^= self._z_env(eid, 1)
+                hit = self._add_cache[new] = dfp
+            return net | env_bits, hit
         items = list(net)
         for eid in _bits(env_bits):
             c = items.count(eid)
@@ -391,7 +403,10 @@ class ImplModel:
     def step_violated(self, state: ImplState, action: tuple[int, int, int], succ: ImplState) -> Sequence[str]:
         kind, i, arg = action
         broken: tuple[str, ...] = ()
-        if kind in (DELIVER, PROPOSE, TIMEOUT, CRASH):
+        stashed_state, stash = self._stash
+        if stashed_state is state and action in stash:
+            broken = stash[action]
+        elif kind in (DELIVER, PROPOSE, TIMEOUT, CRASH):
             mid_or_arg = self.envs[arg][1] if kind == DELIVER else arg
             broken = self._node_step(i, state[i], kind, mid_or_arg)[3]
         if self._refine_index is not None and not self._refines(state, succ, i):

@@ -144,6 +144,11 @@ def limits(args: argparse.Namespace) -> Limits:
 def execute(args: argparse.Namespace, strategy: str, command: str, **extra: Any) -> int:
     """Run one search as the flags say; write the run directory; print verdicts; return the exit code."""
     model = build_model(args)
+    if model.kind == "impl" and strategy in ("bfs", "dfs") and args.workers > 1:
+        raise UsageError(
+            "--workers > 1 is for the Spec model and for simulate --strategy swarm: the implementation model "
+            "interns node states per process; run explore with --workers 1"
+        )
     if args.symmetry and not hasattr(model, "canonical"):
         raise UsageError(f"--symmetry is not available for --model {args.model} yet; run without it")
     recorder = None

@@ -23,6 +23,7 @@ from paxos import (
     Duplicate,
     Envelope,
     NodeFactory,
+    NodeSnapshot,
     Propose,
     ProtocolError,
     Restart,
@@ -50,7 +51,9 @@ def parse_step(cluster: Cluster, config: CheckConfig, text: str, strict: bool = 
         node = int(words[1])
         if kind == "propose":
             return Propose(node, config.proposer_values()[node])
-        return {"timeout": Timeout, "crash": Crash, "restart": Restart}[kind](node)
+        if kind == "timeout":
+            return Timeout(node)
+        return Crash(node) if kind == "crash" else Restart(node)
     msg_type, route, *selectors = words[1:]
     src, dst = (int(x) for x in route.split("->"))
 
@@ -65,7 +68,9 @@ def parse_step(cluster: Cluster, config: CheckConfig, text: str, strict: bool = 
         return None
     assert len(found) == 1 or not strict, f"step {text!r} is ambiguous: {found}; add the ballot or the value"
     env = max(found, key=lambda e: e.msg.bal)
-    return {"deliver": Deliver, "drop": Drop, "duplicate": Duplicate}[kind](env)
+    if kind == "deliver":
+        return Deliver(env)
+    return Drop(env) if kind == "drop" else Duplicate(env)
 
 
 def run_schedule(cluster: Cluster, config: CheckConfig, schedule: list[str], strict: bool) -> dict[str, int]:
@@ -244,6 +249,7 @@ def test_duplicate_promises_state_stays_canonical() -> None:
     cluster, config = cluster_for("duplicate_promises")
     run_schedule(cluster, config, schedule[:3], strict=True)
     snap = cluster.nodes[1].snapshot()
+    assert isinstance(snap, NodeSnapshot)
     assert isinstance(snap.proposer_volatile, bugs.CountedProposerVolatile)
     assert snap.proposer_volatile.count == 1
     hash(cluster.snapshot())
