@@ -23,7 +23,7 @@ from checker.fingerprint import fp_hex
 from checker.model import Model
 from checker.search import Limits, Path, Progress, SearchOptions, SearchResult
 from checker.traces import Trace, TraceStep, write_trace
-from paxos import atomic_write_text
+from paxos import ConfigurationError, atomic_write_text
 
 EXIT_OK, EXIT_VIOLATED, EXIT_INCOMPLETE = 0, 1, 3
 STRATEGY_FUNCS = {
@@ -108,7 +108,11 @@ def build_model(args: argparse.Namespace) -> Model:
         raise UsageError("--spec-bug applies to --model spec only")
     from checker.impl_model import ImplModel
 
-    return cast(Model, ImplModel(check_config(args), refinement=not args.no_refinement))
+    config = check_config(args)
+    try:
+        return cast(Model, ImplModel(config, refinement=not args.no_refinement))
+    except ConfigurationError as exc:  # the factory refused this configuration: bad input, not a finding
+        raise UsageError(f"--impl {config.impl}: {exc}") from None
 
 
 def _strategy(name: str) -> Callable[[Model, SearchOptions], SearchResult]:

@@ -204,7 +204,12 @@ def lacking_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
         "    return Half(node_id, config)\n"
         "def broken(node_id, config):\n"
         "    raise RuntimeError('kaboom')\n"
-        "NOT_CALLABLE = 3\n",
+        "NOT_CALLABLE = 3\n"
+        "def picky(node_id, config):\n"
+        "    from paxos import ConfigurationError, PaxosNode\n"
+        "    if len(config.acceptors) > 1:\n"
+        "        raise ConfigurationError('this node supports one acceptor only; use --acceptors 1')\n"
+        "    return PaxosNode(node_id, config=config)\n",
         encoding="utf-8",
     )
     monkeypatch.syspath_prepend(str(tmp_path))
@@ -222,6 +227,8 @@ BAD: dict[str, tuple[list[str], str]] = {
                         "lack on_timeout, snapshot, restore, crash, learned, acceptor_state"),
     "factory raises": (["explore", "--impl", "half_node_impl:broken"], "kaboom"),
     "not callable": (["explore", "--impl", "half_node_impl:NOT_CALLABLE"], "is not callable"),
+    "factory refuses the bounds": (["explore", "--impl", "half_node_impl:picky", "--acceptors", "3"],
+                                   "supports one acceptor only"),
     "not an int": (["explore", "--acceptors", "x"], "invalid int value"),
     "max states 0": (["explore", "--max-states", "0"], "--max-states must be at least 1"),
     "workers 0": (["explore", "--workers", "0"], "--workers must be at least 1"),
@@ -262,11 +269,15 @@ def start_cli(args: list[str], cwd: Path) -> subprocess.Popen[str]:
 def interrupt_after_start(proc: subprocess.Popen[str], seconds: float) -> tuple[str, str]:
     """Wait for the announce line (the search is starting), let it run, then press Ctrl-C."""
     assert proc.stdout is not None
-    first = proc.stdout.readline()
+    head = ""
+    while not head.endswith("\n") or not head.splitlines()[-1].startswith("paxos-check: "):
+        line = proc.stdout.readline()  # the run's announce line comes right before the search
+        assert line, f"the command ended before its search started: {proc.communicate()}"
+        head += line
     time.sleep(seconds)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
-    return first + out, err
+    return head + out, err
 
 
 def test_ctrl_c_is_exit_3_with_an_interrupted_summary(tmp_path: Path) -> None:

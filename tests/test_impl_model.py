@@ -12,6 +12,7 @@ import copy
 import random
 from collections import Counter, deque
 from collections.abc import Hashable
+from typing import Any, cast
 
 import pytest
 
@@ -21,6 +22,7 @@ from checker.config import CheckConfig
 from checker.fingerprint import fp_hex
 from checker.impl_model import DELIVER, ImplModel, ImplState
 from checker.impl_steps import world_fingerprint
+from checker.model import Model
 from checker.search import SearchOptions, SearchResult
 from paxos import Accepted, Action, Cluster, Deliver, LearnerVolatile, Outputs, Propose
 
@@ -90,8 +92,13 @@ def naive_state_count(cfg: CheckConfig) -> int:
     return len(seen)
 
 
-def explore(cfg: CheckConfig, **options: object) -> SearchResult:
-    return bfs(ImplModel(cfg), SearchOptions(**options))  # type: ignore[arg-type]
+def search(model: ImplModel, **options: Any) -> SearchResult:
+    """BFS over `model` (ImplModel's states are tuples, the Model interface says Hashable)."""
+    return bfs(cast(Model, model), SearchOptions(**options))
+
+
+def explore(cfg: CheckConfig, **options: Any) -> SearchResult:
+    return search(ImplModel(cfg), **options)
 
 
 # -- the encoding agrees with the cluster ------------------------------------------------------
@@ -222,7 +229,7 @@ def _reachable(model: ImplModel, limit: int) -> list[ImplState]:
 
 
 def bug_config(name: str, **overrides: object) -> CheckConfig:
-    return CheckConfig(**{**dict(bugs.CATALOG[name].config), **overrides})  # type: ignore[arg-type]
+    return CheckConfig(**{**dict(bugs.CATALOG[name].config), **overrides})
 
 
 #: bug -> {property: BFS-shortest counterexample length} in the catalog configuration, full search.
@@ -239,19 +246,19 @@ BUG_LENGTHS: dict[str, dict[str, int]] = {
 @pytest.mark.parametrize("name", sorted(BUG_LENGTHS))
 def test_planted_bug_is_found_with_shortest_counterexamples(name: str) -> None:
     model = ImplModel(bug_config(name))
-    result = bfs(model, SearchOptions())
+    result = search(model)
     found = {p.name: len(p.path) for p in result.violated if p.path is not None}
     assert found == BUG_LENGTHS[name]
     assert set(bugs.CATALOG[name].breaks) <= set(found)
     # every counterexample is a real path of the model that ends in the violation
     for p in result.violated:
         assert p.path is not None
-        prev = p.path.initial
+        prev = cast(ImplState, p.path.initial)
         for action, state in p.path.steps:
             assert (action, state) in list(model.successors(prev))
-            prev = state
+            prev = cast(ImplState, state)
         if p.kind == "always":
-            assert p.name in model.violated(p.path.last)
+            assert p.name in model.violated(prev)
 
 
 @pytest.mark.parametrize(("name", "prop", "length", "overrides"), [
@@ -265,7 +272,7 @@ def test_stop_on_first_violation_names_the_first_wrong_step(
     name: str, prop: str, length: int, overrides: dict[str, bool]
 ) -> None:
     model = ImplModel(bug_config(name), refinement=overrides.get("refinement", True))
-    result = bfs(model, SearchOptions(stop_on_first_violation=True))
+    result = search(model, stop_on_first_violation=True)
     assert result.stopped_by == "violation" and not result.exhaustive
     assert [(p.name, len(p.path)) for p in result.violated if p.path is not None] == [(prop, length)]
     # the search stopped early: nothing else may be "held" (a witnessed sometimes-property is)
@@ -275,7 +282,7 @@ def test_stop_on_first_violation_names_the_first_wrong_step(
 @pytest.mark.slow
 def test_duplicate_promises_breaks_agreement_in_12_steps() -> None:
     model = ImplModel(bug_config("duplicate_promises"), refinement=False)
-    result = bfs(model, SearchOptions(stop_on_first_violation=True))
+    result = search(model, stop_on_first_violation=True)
     assert [(p.name, len(p.path)) for p in result.violated if p.path is not None] == [("agreement", 12)]
 
 
@@ -298,7 +305,7 @@ class CrossBallotLearner(bugs.BugNode):
 
 def test_a_bug_defined_in_the_test_is_found() -> None:
     cfg = CheckConfig(acceptors=2, proposers=1, learners=1, values=1, ballots=2, crashes=0)
-    result = bfs(ImplModel(cfg, factory=lambda i, c: CrossBallotLearner(i, config=c)), SearchOptions())
+    result = search(ImplModel(cfg, factory=lambda i, c: CrossBallotLearner(i, config=c)))
     assert result.exhaustive
     assert {p.name: len(p.path) for p in result.violated if p.path is not None} == {"learner_integrity": 14}
     assert result.status("agreement") == "held"

@@ -193,3 +193,17 @@ def test_minimize_command_with_a_bad_file_is_exit_2(tmp_path: Path, capsys: pyte
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"{bad}:1:" in err
     assert not (tmp_path / "out.csv").exists()
+
+
+@pytest.mark.parametrize("flags", [
+    ["--model", "spec", "--acceptors", "3", "--ballots", "2", "--values", "2", "--quiet"],
+    ["--acceptors", "3", "--proposers", "1", "--learners", "1", "--ballots", "1", "--crashes", "0", "--quiet"],
+], ids=["spec", "impl"])
+def test_a_witness_replays_as_a_witness(flags: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A sometimes_chosen witness is no counterexample: replay must not call it a violation that failed to reproduce."""
+    assert main(["explore", *flags, "--out", str(tmp_path)]) == 0
+    capsys.readouterr()
+    assert main(["replay", str(tmp_path / "traces" / "sometimes_chosen.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "witness of sometimes_chosen" in out
+    assert "does NOT reproduce" not in out and "VIOLATION" not in out

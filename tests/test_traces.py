@@ -11,6 +11,7 @@ import csv
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -19,7 +20,7 @@ from checker.cli import main
 from checker.config import CheckConfig
 from checker.errors import UsageError
 from checker.impl_model import ImplModel
-from checker.model import StepRow
+from checker.model import Model, StepRow
 from checker.run import trace_of
 from checker.search import SearchOptions
 from checker.traces import IMPL_EVENTS, Trace, TraceStep, read_trace, write_trace
@@ -33,7 +34,7 @@ OWN_VALUE = CheckConfig(acceptors=1, proposers=2, learners=0, values=2, ballots=
 @pytest.fixture(scope="module")
 def counterexample() -> Trace:
     """The explorer's agreement counterexample for own_value, as a Trace."""
-    model = ImplModel(OWN_VALUE, refinement=False)
+    model = cast(Model, ImplModel(OWN_VALUE, refinement=False))
     result = bfs(model, SearchOptions(stop_on_first_violation=True))
     prop = result.prop("agreement")
     assert prop.path is not None

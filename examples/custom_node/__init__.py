@@ -1,4 +1,5 @@
 """An example of checking someone else's Paxos node: `their_node.py` (their code) and `adapter.py`.
 
-Run `paxos-check explore --impl examples.custom_node.adapter:make_node` from the repository root.
+From the repository root: `python -m checker.cli explore --impl examples.custom_node.adapter:make_node`
+(or `paxos-check ...` with `PYTHONPATH=.`). See README.md.
 """

@@ -103,7 +103,7 @@ class TheirNode:
 
     def _on_reject(self, sender: int, n: int, promised: int) -> Out:
         s = self.state
-        if n == s["n"] and s["phase"] != "idle":
+        if n == s["n"]:  # give up this proposal; the next try starts above the round we were refused by
             s["phase"], s["promises"] = "idle", {}
             s["seen_round"] = max(s["seen_round"], promised // 100)
         return []
@@ -126,7 +126,8 @@ class TheirNode:
         if n < s["promised"]:
             return [(sender, ("reject", n, s["promised"]))]
         s["promised"], s["accepted_n"], s["accepted_v"] = n, n, value
-        return [(learner, ("accepted", n, value)) for learner in self.learners]
+        # tell the proposer (so it knows its proposal got through) and every learner
+        return [(to, ("accepted", n, value)) for to in [sender, *(x for x in self.learners if x != sender)]]
 
     # -- learner -----------------------------------------------------------------------------------
 
