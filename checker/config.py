@@ -11,6 +11,8 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import inspect
+import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -141,11 +143,14 @@ def load_factory(spec: str) -> NodeFactory:
 
     A `PaxosNode` subclass is accepted as is (built with `config=`); anything
     else is called as `factory(node_id, config)`. The first node built is
-    checked against the node protocol.
+    checked against the node protocol. The current directory is importable,
+    so `--impl mypkg.node:make` works from the project that holds `mypkg`.
     """
     module_name, sep, attr = spec.partition(":")
     if not sep or not module_name or not attr:
         raise UsageError(f"--impl {spec!r}: expected MODULE:FACTORY, e.g. paxos:PaxosNode or mypkg.node:make_node")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())  # like `python -m`: modules of the current project import
     try:
         module = importlib.import_module(module_name)
     except Exception as exc:  # an import error of the user's code, any kind
