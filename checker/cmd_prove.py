@@ -63,6 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     o.add_argument("--seed", type=int, default=0, help="z3 random seed (default 0)")
     o.add_argument("--json", default=None, metavar="PATH", help="write the JSON summary here")
     o.add_argument("--out", default=None, metavar="DIR", help="write DIR/summary.json")
+    o.add_argument("--report", action="store_true", help="also render DIR/report.md and report.html (needs --out)")
 
 
 # --- input ------------------------------------------------------------------------------------
@@ -300,6 +301,13 @@ def run(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise UsageError(f"cannot write the summary to {target}: {exc.strerror or exc}; "
                              "choose another --json/--out path") from None
+    if args.report:
+        if args.out is None:
+            raise UsageError("--report renders into the run directory: give --out DIR")
+        from reports import render_report
+
+        paths = render_report(args.out)
+        print(f"report: {paths.html}")
     verdict = overall_status(results)
     proved = sum(r.status == PROVED for r in results)
     print()

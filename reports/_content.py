@@ -136,6 +136,13 @@ def _property_row(s: Summary, name: str, kind: str, status: str, trace: Trace | 
             return PropertyRow(name, kind, "WITNESSED", ev, "ok", trace_path)
         return PropertyRow(name, kind, "NOT WITNESSED (BOUNDED)",
                            f"not witnessed within {fmt(s.states)} states, depth {fmt(s.depth)}", "unknown", None)
+    if s.command == "prove":
+        verdicts = {"held": ("PROVED", "ok"), "violated": ("FAILED", "bad")}
+        verdict, tone = verdicts.get(status, ("UNKNOWN", "unknown"))
+        ev = {"held": "proved by z3 for any number of acceptors, ballots and values (see the z3 table)",
+              "violated": "a proof obligation failed: see the counterexample in the z3 table"}.get(
+            status, "not proved: z3 gave up or an obligation failed; not a reachable violation")
+        return PropertyRow(name, kind, verdict, ev, tone, None)
     if status == "held" and s.exhaustive:
         what = f"all {fmt(s.transitions)} transitions" if kind == "step" else f"all {fmt(s.states)} reachable states"
         return PropertyRow(name, kind, "HELD", f"checked in {what}", "ok", None)
@@ -194,7 +201,7 @@ def build_content(run: Run) -> ReportContent:
         config_rows=_config_rows(s.config),
         run_rows=_run_rows(s, impl),
         properties=rows,
-        coverage_rows=_coverage_rows(s, run),
+        coverage_rows=[] if s.command == "prove" else _coverage_rows(s, run),
         states_per_depth=s.states_per_depth,
         traces=sections,
         proofs=s.proofs,
@@ -217,7 +224,7 @@ def _run_rows(s: Summary, impl: Any) -> list[tuple[str, str]]:
         ("implementation", fmt(impl)),
         ("model", s.model),
         ("strategy", s.strategy),
-        ("search", "exhaustive" if s.exhaustive else "bounded"),
+        ("search", "z3 proof" if s.command == "prove" else "exhaustive" if s.exhaustive else "bounded"),
         ("stopped by", s.stopped_by or "nothing (ran to completion)"),
         ("distinct states", fmt(s.states)),
         ("transitions", fmt(s.transitions)),

@@ -90,14 +90,15 @@ def render_html(c: ReportContent, svgs: dict[str, str]) -> str:
                     f"<td>{escape(p.evidence)}{trace}</td></tr>")
     parts.append("<table><tr><th>property</th><th>kind</th><th>verdict</th><th>evidence</th></tr>"
                  + "".join(rows) + "</table>")
-    parts += ['<h2 id="coverage">Coverage</h2>', _table(["what", "seen"], c.coverage_rows)]
-    parts.append('<h2 id="growth">State-space growth</h2>')
-    if "growth" in svgs:
-        parts.append(f'<div class="figure">{svgs["growth"]}</div>')
-        parts.append('<p class="text">New distinct states per depth: '
-                     + escape(", ".join(f"{n:,}" for n in c.states_per_depth)) + "</p>")
-    else:
-        parts.append('<p class="text">No per-depth counts in this run.</p>')
+    if c.coverage_rows:  # a proof run has no coverage and no growth to show
+        parts += ['<h2 id="coverage">Coverage</h2>', _table(["what", "seen"], c.coverage_rows)]
+        parts.append('<h2 id="growth">State-space growth</h2>')
+        if "growth" in svgs:
+            parts.append(f'<div class="figure">{svgs["growth"]}</div>')
+            parts.append('<p class="text">New distinct states per depth: '
+                         + escape(", ".join(f"{n:,}" for n in c.states_per_depth)) + "</p>")
+        else:
+            parts.append('<p class="text">No per-depth counts in this run.</p>')
     for sec in c.traces:
         parts.append(f'<h2 id="trace-{escape(sec.name)}">{escape(sec.heading)}</h2>')
         parts.append(f'<p class="text">{escape(sec.summary)}.</p>')

@@ -51,14 +51,16 @@ def render_markdown(c: ReportContent, assets: dict[str, str]) -> str:
     out += table(["property", "kind", "verdict", "evidence"],
                  [(p.name, p.kind, f"{_ICON[p.tone]} {p.verdict}", p.evidence
                    + (f" ([trace]({p.trace}))" if p.trace else "")) for p in c.properties])
-    out += ["", "## Coverage", "", *table(["what", "seen"], c.coverage_rows), ""]
-    out += ["## State-space growth", ""]
-    if c.states_per_depth:
-        if "growth" in assets:
-            out += [f"![distinct states per BFS depth]({assets['growth']})", ""]
-        out += ["New distinct states per depth: " + ", ".join(f"{n:,}" for n in c.states_per_depth), ""]
-    else:
-        out += ["No per-depth counts in this run.", ""]
+    out.append("")
+    if c.coverage_rows:  # a proof run has no coverage and no growth to show
+        out += ["## Coverage", "", *table(["what", "seen"], c.coverage_rows), ""]
+        out += ["## State-space growth", ""]
+        if c.states_per_depth:
+            if "growth" in assets:
+                out += [f"![distinct states per BFS depth]({assets['growth']})", ""]
+            out += ["New distinct states per depth: " + ", ".join(f"{n:,}" for n in c.states_per_depth), ""]
+        else:
+            out += ["No per-depth counts in this run.", ""]
     for sec in c.traces:
         out += [f"## {sec.heading}", "", sec.summary + ".", ""]
         key = f"msc-{sec.name}"
