@@ -32,7 +32,7 @@ Row = tuple[str, str, dict[str, Any], str, bool, float | None]
 ONE_P = {"acceptors": 3, "proposers": 1, "learners": 1, "ballots": 1, "crashes": 1}
 TWO_P = {"acceptors": 3, "proposers": 2, "learners": 1, "ballots": 1, "crashes": 0}
 TWO_P_CRASH = {**TWO_P, "crashes": 1}
-DEFAULT = {"acceptors": 3, "proposers": 2, "learners": 1, "ballots": 2, "crashes": 1}  # the issue's default
+ISSUE_DEFAULT = {"acceptors": 3, "proposers": 2, "learners": 1, "ballots": 2, "crashes": 1}  # the issue's default
 SPEC = {"acceptors": 3, "ballots": 3, "values": 2}
 
 QUICK: list[Row] = [
@@ -40,8 +40,8 @@ QUICK: list[Row] = [
     ("3a/1p/1l, 1 ballot, 1 crash", "impl", ONE_P, "bfs", True, None),
     ("3a/2p/1l, 1 ballot, 0 crashes", "impl", TWO_P, "bfs", False, None),
     ("3a/2p/1l, 1 ballot, 0 crashes", "impl", TWO_P, "bfs", True, None),
-    ("default 3a/2p/1l, 2 ballots, 1 crash", "impl", DEFAULT, "bfs", False, 20.0),
-    ("default 3a/2p/1l, 2 ballots, 1 crash", "impl", DEFAULT, "bfs", True, 20.0),
+    ("issue #3 default 3a/2p/1l, 2 ballots each, 1 crash", "impl", ISSUE_DEFAULT, "bfs", False, 20.0),
+    ("issue #3 default 3a/2p/1l, 2 ballots each, 1 crash", "impl", ISSUE_DEFAULT, "bfs", True, 20.0),
     ("spec 3 acceptors, 3 ballots, 2 values", "spec", SPEC, "bfs", False, None),
 ]
 FULL: list[Row] = [
@@ -49,8 +49,8 @@ FULL: list[Row] = [
     ("3a/2p/1l, 1 ballot, 0 crashes", "impl", TWO_P, "dfs", False, None),
     ("3a/2p/1l, 1 ballot, 1 crash", "impl", TWO_P_CRASH, "bfs", False, None),
     ("3a/2p/1l, 1 ballot, 1 crash", "impl", TWO_P_CRASH, "bfs", True, None),
-    ("default 3a/2p/1l, 2 ballots, 1 crash", "impl", DEFAULT, "bfs", False, 120.0),
-    ("default 3a/2p/1l, 2 ballots, 1 crash", "impl", DEFAULT, "bfs", True, 120.0),
+    ("issue #3 default 3a/2p/1l, 2 ballots each, 1 crash", "impl", ISSUE_DEFAULT, "bfs", False, 120.0),
+    ("issue #3 default 3a/2p/1l, 2 ballots each, 1 crash", "impl", ISSUE_DEFAULT, "bfs", True, 120.0),
     QUICK[-1],
 ]
 ROWS = {id(r): r for r in FULL + QUICK}
