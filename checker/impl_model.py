@@ -112,7 +112,7 @@ class ImplModel:
         if self.refinement is not None and not self.refinement.applicable:
             self.refinement = None  # flexible quorums: Paxos.tla has one quorum system, so no mapping
         self._refine_index = None
-        self._acceptor_set = frozenset(self.acceptor_idx)
+        self._acceptor_pos = {i: pos for pos, i in enumerate(self.acceptor_idx)}
         self._coverage_cache: dict[tuple[int, int, int], Sequence[tuple[str, str]]] = {}
         self._add_cache: dict[int, int] = {}
         self._stash: tuple[Any, dict[tuple[int, int, int], tuple[str, ...]]] = (None, {})
@@ -414,12 +414,10 @@ class ImplModel:
         return broken
 
     def _refines(self, state: ImplState, succ: ImplState, i: int) -> bool:
-        if state[-3] == succ[-3] and (state[i] == succ[i] or i not in self._acceptor_set):
-            return True  # nothing the Spec sees changed: a stutter
-        acc = self.acceptor_idx
         index = self._refine_index
         assert index is not None
-        return index.allows(tuple(state[i] for i in acc), tuple(succ[i] for i in acc), state[-3], succ[-3])
+        pos = self._acceptor_pos.get(i, -1)
+        return index.allows(pos, state[i], succ[i], state[-3], succ[-3])
 
     def _acceptor_of(self, i: int, sid: int) -> AcceptorDurable | None:
         node = self.nodes[i]

@@ -69,8 +69,14 @@ class RefinementIndex:
             return get(("2a", image.bal), 0)
         return 0
 
-    def allows(self, before: tuple[int, ...], after: tuple[int, ...], sent_before: int, sent_after: int) -> bool:
-        """Is the step (acceptor snapshot ids and sent masks before/after) a Spec step or a stutter?"""
+    def allows(self, pos: int, before: int, after: int, sent_before: int, sent_after: int) -> bool:
+        """Is one node's step a Spec step or a stutter?
+
+        `pos` is the acting node's place among the acceptors (-1 if it is no acceptor),
+        `before`/`after` its snapshot ids, `sent_*` the ghost masks of sent messages. Only
+        the acting node changes in a step, and the Spec's enabling conditions read only
+        that acceptor's variables and a few messages, so this is the whole judgement.
+        """
         if len(self.spec_of) < len(self.msgs):
             self._extend()
         new_images = set()
@@ -81,29 +87,33 @@ class RefinementIndex:
             bits ^= low
             if image is not None and not sent_before & self.same_image[image]:
                 new_images.add(image)
-        if before == after and not new_images:
+        if (pos < 0 or before == after) and not new_images:
             return True
         relevant = 0
         for image in new_images:
             relevant |= self._relevant(image)
         relevant &= sent_before
-        key = (before, after, frozenset(new_images), relevant)
+        key = (pos, before, after, frozenset(new_images), relevant)
         hit = self.cache.get(key)
         if hit is None:
-            hit = self.cache[key] = self._judge(before, after, new_images, relevant)
+            hit = self.cache[key] = self._judge(pos, before, after, new_images, relevant)
         return hit
 
-    def _judge(self, before: tuple[int, ...], after: tuple[int, ...], new_images: set[Hashable], relevant: int) -> bool:
+    def _judge(self, pos: int, before: int, after: int, new_images: set[Hashable], relevant: int) -> bool:
         old = set()
         while relevant:
             low = relevant & -relevant
             old.add(self.spec_of[low.bit_length() - 1])
             relevant ^= low
-        s = self._spec_state(before, frozenset(old))
-        t = self._spec_state(after, frozenset(old | new_images))
+        s = self._spec_state(pos, before, frozenset(old))
+        t = self._spec_state(pos, after, frozenset(old | new_images))
         return self.ref.explain(s, t) is not None
 
-    def _spec_state(self, sids: tuple[int, ...], msgs: frozenset[Hashable]) -> SpecState:
-        accs = [self._acceptor(i, sid) for i, sid in zip(self.acceptor_idx, sids, strict=False)]
+    def _spec_state(self, pos: int, sid: int, msgs: frozenset[Hashable]) -> SpecState:
+        """A Spec state with the acting acceptor's variables and the given messages; every other
+        acceptor at its initial values (they neither change nor enable anything in this step)."""
+        accs: list[tuple[int, int, Hashable]] = [(-1, -1, None)] * len(self.acceptor_idx)
+        if pos >= 0:
+            accs[pos] = self._acceptor(self.acceptor_idx[pos], sid)
         return SpecState(tuple(a[0] for a in accs), tuple(a[1] for a in accs), tuple(a[2] for a in accs),
                          msgs)  # type: ignore[arg-type]
