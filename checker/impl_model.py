@@ -231,7 +231,7 @@ class ImplModel:
             else:
                 continue
             new_sid, env_bits, msg_bits, broken = self._node_step(i, state[i], kind, arg)
-            stash[(kind, i, arg)] = broken
+            stash[(kind, i, arg)] = self._verdict(i, state[i], new_sid, sent, sent | msg_bits, broken)
             new_net, dfp = self._add(net, env_bits)
             dfp ^= zs[i][state[i]] ^ zs[i][new_sid] ^ self._z_msgs(msg_bits & ~sent)
             dfp ^= z[("started", j, started)] ^ z[("started", j, started + 1)]
@@ -254,7 +254,7 @@ class ImplModel:
             dst, mid = envs[eid]
             if not crashed >> dst & 1:
                 new_sid, env_bits, msg_bits, broken = self._node_step(dst, state[dst], DELIVER, mid)
-                stash[(DELIVER, dst, eid)] = broken
+                stash[(DELIVER, dst, eid)] = self._verdict(dst, state[dst], new_sid, sent, sent | msg_bits, broken)
                 if self.bag:
                     new_net, dfp = self._remove(net, eid)
                     new_net, dfp2 = self._add(new_net, env_bits)
@@ -291,7 +291,8 @@ class ImplModel:
                 succ[-1] = fp ^ z[("crashed", self.ids[i])]
                 yield (RESTART, i, 0), tuple(succ)
             elif c_used < cfg.crashes:
-                new_sid = self._node_step(i, state[i], CRASH, 0)[0]
+                new_sid, _, _, broken = self._node_step(i, state[i], CRASH, 0)
+                stash[(CRASH, i, 0)] = self._verdict(i, state[i], new_sid, sent, sent, broken)
                 succ = list(state)
                 succ[i] = new_sid
                 succ[k + 1] = crashed | (1 << i)
@@ -405,19 +406,21 @@ class ImplModel:
         broken: tuple[str, ...] = ()
         stashed_state, stash = self._stash
         if stashed_state is state and action in stash:
-            broken = stash[action]
-        elif kind in (DELIVER, PROPOSE, TIMEOUT, CRASH):
+            return stash[action]  # computed by `successors` for this very state
+        if kind in (DELIVER, PROPOSE, TIMEOUT, CRASH):
             mid_or_arg = self.envs[arg][1] if kind == DELIVER else arg
             broken = self._node_step(i, state[i], kind, mid_or_arg)[3]
-        if self._refine_index is not None and not self._refines(state, succ, i):
-            broken += ("refines_spec",)
-        return broken
+        return self._verdict(i, state[i], succ[i], state[-3], succ[-3], broken)
 
-    def _refines(self, state: ImplState, succ: ImplState, i: int) -> bool:
+    def _verdict(self, i: int, before: int, after: int, sent: int, new_sent: int,
+                 broken: tuple[str, ...]) -> tuple[str, ...]:
+        """The step properties node `i`'s step breaks: its own (`broken`) plus `refines_spec`."""
         index = self._refine_index
-        assert index is not None
-        pos = self._acceptor_pos.get(i, -1)
-        return index.allows(pos, state[i], succ[i], state[-3], succ[-3])
+        if index is None or (sent == new_sent and before == after):
+            return broken
+        if index.allows(self._acceptor_pos.get(i, -1), before, after, sent, new_sent):
+            return broken
+        return (*broken, "refines_spec")
 
     def _acceptor_of(self, i: int, sid: int) -> AcceptorDurable | None:
         node = self.nodes[i]
