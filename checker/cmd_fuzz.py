@@ -14,10 +14,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from checker.config import DEFAULT_IMPL, CheckConfig, load_factory
+from checker.config import CheckConfig, load_factory
 from checker.errors import UsageError
 from checker.fuzz import PROFILES, FuzzResult, FuzzStats, format_trace, profile_settings, run_fuzz, trace_of_actions
-from checker.run import DEFAULT_OUT, check_config, write_summary
+from checker.run import DEFAULT_OUT, add_cluster_arguments, check_config, write_summary
 from checker.search import peak_rss_mb
 from checker.traces import write_trace
 from properties.invariants import PROPERTIES
@@ -27,22 +27,7 @@ EXIT_OK, EXIT_VIOLATED = 0, 1
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    g = parser.add_argument_group("what to fuzz")
-    g.add_argument("--impl", default=DEFAULT_IMPL, metavar="MODULE:FACTORY",
-                   help=f"node implementation to fuzz (default {DEFAULT_IMPL})")
-    for name, text in (("acceptors", "acceptors"), ("proposers", "proposers (each proposes its own value)"),
-                       ("learners", "learners"), ("values", "distinct values"),
-                       ("ballots", "ballots per proposer"), ("crashes", "crash budget"),
-                       ("drops", "message drop budget (bag network)"),
-                       ("duplicates", "message duplication budget (bag network)")):
-        g.add_argument(f"--{name}", type=int, default=None, metavar="N", help=f"{text} (default as explore)")
-    g.add_argument("--network", choices=("set", "bag"), default=None,
-                   help="set: every sent message stays deliverable (default); bag: in-flight multiset")
-    g.add_argument("--colocated", action="store_true", help="every node is proposer, acceptor and learner")
-    g.add_argument("--q1", type=int, default=None, help="phase-1 quorum size (flexible quorums)")
-    g.add_argument("--q2", type=int, default=None, help="phase-2 quorum size (flexible quorums)")
-    g.add_argument("--unsafe-quorums", action="store_true", help="allow non-intersecting quorums on purpose")
-    g.add_argument("--no-refinement", action="store_true", help="do not check refines_spec (faster)")
+    add_cluster_arguments(parser.add_argument_group("what to fuzz"))
     h = parser.add_argument_group("search budget and output")
     h.add_argument("--profile", default=None, choices=tuple(PROFILES),
                    help="Hypothesis settings profile (default: $HYPOTHESIS_PROFILE, else default)")
@@ -50,11 +35,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     h.add_argument("--steps", type=int, default=None, metavar="N", help="steps per test case (default: the profile's)")
     h.add_argument("--seed", type=int, default=None,
                    help="random seed (default: a fresh one, printed; the ci profile is derandomized)")
-    h.add_argument("--no-minimize", action="store_true", help="keep Hypothesis's shrunk trace as it is")
+    h.add_argument("--no-minimize", action="store_true",
+                   help="keep the failing case as Hypothesis reported it (no delta debugging)")
     h.add_argument("--out", default=None, metavar="DIR",
                    help=f"run directory for summary.json and traces (default ./{DEFAULT_OUT})")
     h.add_argument("--json", default=None, metavar="PATH", help="also write the run summary here")
     h.add_argument("--quiet", action="store_true", help="no progress line")
+    h.add_argument("--report", action="store_true", help="render report.md and report.html into the run directory")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -84,6 +71,10 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write("\n")
     summary = _summary(config, result, out, seed, args, examples, steps)
     write_summary(summary, out, args.json)
+    if args.report:
+        from reports import render_report
+
+        render_report(out)
     return _verdict(result, summary, out, seed)
 
 

@@ -63,7 +63,7 @@ _NO_SHRINK = (Phase.explicit, Phase.reuse, Phase.generate)
 #: registering "default" or "ci" would change every other Hypothesis test in the process).
 PROFILES: dict[str, settings] = {
     "default": settings(max_examples=200, stateful_step_count=50, phases=_NO_SHRINK, **_COMMON),
-    "ci": settings(max_examples=1500, stateful_step_count=80, derandomize=True, database=None, phases=_NO_SHRINK,
+    "ci": settings(max_examples=3000, stateful_step_count=80, derandomize=True, database=None, phases=_NO_SHRINK,
                    **_COMMON),
     "nightly": settings(max_examples=20_000, stateful_step_count=150, **_COMMON),
 }
@@ -307,16 +307,16 @@ def paxos_state_machine(
                 self.report(*broken[0])
 
         def report(self, prop: str, reason: str) -> None:
-            if not _is_final():
-                raise AssertionError(f"{prop}: {reason}")
-            failure = record_failure(cfg, factory, self.actions, prop, reason, out, minimize)
-            type(self).failure = failure
-            where = f"written to {failure.path}" if failure.path else "not written"
-            raise AssertionError(
-                f"property {prop} violated: {reason}\n"
-                f"counterexample of {len(failure.trace.steps)} steps (the failing case had "
-                f"{failure.shrunk_length}; minimized: {failure.minimized}), {where}; "
-                f"replay with: paxos-check replay {failure.path}\n{format_trace(failure.trace)}")
+            message = f"property {prop} violated: {reason}"
+            if _is_final():  # only the case Hypothesis reports is written, minimized and shown
+                failure = record_failure(cfg, factory, self.actions, prop, reason, out, minimize)
+                type(self).failure = failure
+                where = f"written to {failure.path}" if failure.path else "not written"
+                message += (
+                    f"\ncounterexample of {len(failure.trace.steps)} steps (the failing case had "
+                    f"{failure.shrunk_length}; minimized: {failure.minimized}), {where}; "
+                    f"replay with: paxos-check replay {failure.path}\n{format_trace(failure.trace)}")
+            raise AssertionError(message)
 
     PaxosMachine.__name__ = PaxosMachine.__qualname__ = f"PaxosMachine_{impl_name.replace(':', '_').replace('.', '_')}"
     PaxosMachine.TestCase.settings = profile_settings(profile)

@@ -41,10 +41,17 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("model and bounds")
     g.add_argument("--model", choices=("impl", "spec"), default="impl",
                    help="impl: a cluster of real nodes (default); spec: Lamport's Paxos.tla")
+    add_cluster_arguments(g, "ballots per proposer (spec: ballots in all)")
+    g.add_argument("--symmetry", action="store_true", help="reduce interchangeable acceptors (and spec values)")
+    g.add_argument("--spec-bug", default=None, help="spec model only: a planted bug of the Spec (for teaching)")
+
+
+def add_cluster_arguments(g: argparse._ActionsContainer, ballots_help: str = "ballots per proposer") -> None:
+    """The implementation, the cluster's bounds and its fault model (explore, simulate, fuzz)."""
     g.add_argument("--impl", default=DEFAULT_IMPL, metavar="MODULE:FACTORY",
                    help=f"node implementation to check (default {DEFAULT_IMPL})")
-    for name, text in (("acceptors", "acceptors"), ("proposers", "proposers"), ("learners", "learners"),
-                       ("values", "distinct values"), ("ballots", "ballots per proposer (spec: ballots in all)"),
+    for name, text in (("acceptors", "acceptors"), ("proposers", "proposers (each proposes its own value)"),
+                       ("learners", "learners"), ("values", "distinct values"), ("ballots", ballots_help),
                        ("crashes", "crash budget"), ("drops", "message drop budget (bag network)"),
                        ("duplicates", "message duplication budget (bag network)")):
         g.add_argument(f"--{name}", type=int, default=None, metavar="N", help=text)
@@ -54,9 +61,7 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--q1", type=int, default=None, help="phase-1 quorum size (flexible quorums)")
     g.add_argument("--q2", type=int, default=None, help="phase-2 quorum size (flexible quorums)")
     g.add_argument("--unsafe-quorums", action="store_true", help="allow non-intersecting quorums on purpose")
-    g.add_argument("--symmetry", action="store_true", help="reduce interchangeable acceptors (and spec values)")
     g.add_argument("--no-refinement", action="store_true", help="do not check refines_spec (faster)")
-    g.add_argument("--spec-bug", default=None, help="spec model only: a planted bug of the Spec (for teaching)")
 
 
 def add_output_arguments(p: argparse.ArgumentParser) -> None:

@@ -9,7 +9,7 @@ sends, sleeps, logs or reads a clock. The seed's API is layered on top in
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 
 from paxos._config import ClusterConfig, NodeRole, NodeState
 from paxos._errors import ConfigurationError, ProtocolError
@@ -27,12 +27,12 @@ from paxos._state import (
 )
 
 #: Which role handles which message: the dispatch table of `on_message`.
-HANDLERS: dict[type, tuple[NodeRole, Callable[..., Outputs]]] = {
-    Prepare: (NodeRole.ACCEPTOR, AcceptorRole.on_prepare),
-    Accept: (NodeRole.ACCEPTOR, AcceptorRole.on_accept),
-    Promise: (NodeRole.PROPOSER, ProposerRole.on_promise),
-    Nack: (NodeRole.PROPOSER, ProposerRole.on_nack),
-    Accepted: (NodeRole.LEARNER, LearnerRole.on_accepted),
+HANDLERS: dict[type, tuple[NodeRole, str]] = {
+    Prepare: (NodeRole.ACCEPTOR, AcceptorRole.on_prepare.__name__),
+    Accept: (NodeRole.ACCEPTOR, AcceptorRole.on_accept.__name__),
+    Promise: (NodeRole.PROPOSER, ProposerRole.on_promise.__name__),
+    Nack: (NodeRole.PROPOSER, ProposerRole.on_nack.__name__),
+    Accepted: (NodeRole.LEARNER, LearnerRole.on_accepted.__name__),
 }
 
 
@@ -130,7 +130,9 @@ class PaxosNode(ProposerRole, AcceptorRole, LearnerRole, SeedAPI):
         role, handler = entry
         if role not in self.roles:
             return []
-        return handler(self, msg)
+        # By name, so that a subclass overriding a handler (e.g. paxos.bugs) is honoured.
+        result: Outputs = getattr(self, handler)(msg)
+        return result
 
     def snapshot(self) -> NodeSnapshot:
         """The whole node state (roles and config are fixed, so not part of it)."""

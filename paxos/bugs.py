@@ -16,25 +16,15 @@ from typing import Any
 
 from paxos._ballot import BOTTOM, Ballot
 from paxos._config import ClusterConfig, NodeRole
-from paxos._messages import Accept, Accepted, Message, Prepare, Promise, Value
-from paxos._node import HANDLERS, PaxosNode
+from paxos._messages import Accept, Accepted, Prepare, Promise, Value
+from paxos._node import PaxosNode
 from paxos._roles import Outputs
 from paxos._state import AcceptorDurable, LearnerVolatile, ProposerDurable, ProposerVolatile
 
 
 class BugNode(PaxosNode):
-    """Base of the catalog: `PaxosNode` whose `on_message` calls the handler hooks by name.
-
-    `paxos.HANDLERS` holds the role classes' own functions, so `PaxosNode.on_message` would bypass
-    an overridden `on_prepare`/`on_accept`/`on_promise`/`on_accepted`; this dispatch honours them.
-    """
-
-    def on_message(self, msg: Message) -> Outputs:
-        role, handler = HANDLERS[type(msg)]
-        if role not in self.roles:
-            return []
-        result: Outputs = getattr(self, handler.__name__)(msg)
-        return result
+    """Base of the catalog: a `PaxosNode` that overrides one hook (`PaxosNode.on_message`
+    dispatches handlers by name, so an overridden `on_prepare`/`on_accept`/... is honoured)."""
 
 
 # -- the acceptor ------------------------------------------------------------------------------------
@@ -282,10 +272,13 @@ def eager_learner(node_id: int, config: ClusterConfig) -> PaxosNode:
 class BugInfo:
     """One catalogued bug.
 
-    `config`: the smallest run configuration that exposes it, as `CheckConfig` fields (impl included),
+    `config`: the smallest run configuration in which it breaks a safety property (agreement,
+    an invariant, a monotonicity, learner integrity), as `CheckConfig` fields with `impl`;
     smallest meaning fewest acceptors + proposers, then fewest values, ballots and faults.
-    `breaks`: the properties a BFS-shortest counterexample in that configuration violates.
-    `bfs_length`: steps of a BFS-shortest counterexample there (None until the explorer measures it).
+    `breaks`: the properties an exhaustive search there finds violated (refines_spec, which
+    catches the first wrong step, usually first).
+    `bfs_length`: steps of the BFS-shortest counterexample there, any property (measured with
+    `paxos-check explore`; None where the state space is too large to exhaust quickly).
     """
 
     name: str
@@ -311,38 +304,44 @@ def _bug(name: str, hook: str, description: str, faults: str, breaks: tuple[str,
 CATALOG: dict[str, BugInfo] = {b.name: b for b in (
     _bug("overwrite_accept", "on_accept",
          "acceptor accepts any Accept, neither raising its promise nor keeping the highest proposal",
-         "reordering only", ("agreement", "accepted_monotonic"), acceptors=1),
+         "reordering only", ("refines_spec", "agreement", "accepted_monotonic"), bfs_length=6, acceptors=1),
     _bug("own_value", "choose_value",
          "proposer proposes its own value whatever the promises report",
-         "none (two proposers in sequence)", ("agreement",), acceptors=1),
+         "none (two proposers in sequence)", ("refines_spec", "agreement"), bfs_length=7, acceptors=1),
     _bug("highest_promised_value", "choose_value",
          "proposer takes the value of the highest promised ballot (first promise with a value), not the "
-         "highest accepted ballot", "none (three ballots)", ("agreement",), ballots=2),
+         "highest accepted ballot", "none (three ballots)", ("refines_spec", "agreement"), ballots=2,
+         notes="hand-written schedule: refines_spec at step 18, agreement at 20 (tests/test_bugs.py)"),
     _bug("stale_promises", "on_promise",
          "proposer counts promises from an earlier ballot of its own toward the current one",
-         "a proposer timeout (retry) with promises still in flight", ("agreement",), acceptors=1, ballots=2),
+         "a proposer timeout (retry) with promises still in flight", ("refines_spec", "agreement"), bfs_length=4,
+         acceptors=1, ballots=2),
     _bug("volatile_ballot", "durable_proposer",
          "proposer's round counter is volatile, so after a crash it reuses a ballot",
-         "one proposer crash and restart, redelivery of a promise", ("agreement", "inv_one_value_per_ballot"),
-         ballots=2, crashes=1),
+         "one proposer crash and restart, redelivery of a promise",
+         ("refines_spec", "inv_one_value_per_ballot", "agreement"), ballots=2, crashes=1,
+         notes="hand-written schedules: refines_spec at step 18, inv_one_value_per_ballot at 19, agreement at 21"),
     _bug("no_tiebreak", "make_ballot",
          "ballots without the node-id tiebreak, so two proposers can use the same ballot",
          "none (two concurrent proposers), with an acceptor that re-promises a repeated Prepare",
-         ("agreement", "inv_one_value_per_ballot"), acceptors=1,
+         ("refines_spec", "agreement", "inv_one_value_per_ballot"), bfs_length=5, acceptors=1,
          notes="masked by PaxosNode's acceptor, which ignores a repeated Prepare; exposed on RepromisingNode"),
     _bug("volatile_acceptor", "durable_acceptor",
          "acceptor's promise and accepted value are lost on restart",
-         "one acceptor crash", ("promise_monotonic",), acceptors=1, proposers=1, values=1, crashes=1),
+         "one acceptor crash", ("promise_monotonic", "refines_spec", "accepted_monotonic"), bfs_length=3,
+         acceptors=1, proposers=1, values=1, crashes=1),
     _bug("minority_quorum", "phase1_complete",
          "proposer's phase-1 majority computed as n // 2",
-         "none (two proposers); needs 3 acceptors", ("agreement",)),
+         "none (two proposers); agreement needs 3 acceptors", ("refines_spec", "agreement"), bfs_length=3,
+         notes="with 2 acceptors refines_spec still fails (Accept after one promise) but agreement holds"),
     _bug("duplicate_promises", "on_promise",
          "promises counted with a counter, not a set of acceptors, so a duplicate counts twice",
-         "duplication: the set network's redelivery, or --network bag --duplicates 1", ("agreement",)),
+         "duplication: the set network's redelivery, or --network bag --duplicates 1", ("refines_spec", "agreement"),
+         bfs_length=4, notes="with 2 acceptors refines_spec still fails but agreement holds"),
     _bug("promise_drops_value", "on_prepare",
          "acceptor's Promise never reports the proposal it accepted",
-         "none (two proposers in sequence)", ("agreement",), acceptors=1),
+         "none (two proposers in sequence)", ("refines_spec", "agreement"), bfs_length=6, acceptors=1),
     _bug("eager_learner", "on_accepted",
          "learner learns the first Accepted it receives, without waiting for a quorum",
-         "none", ("learner_integrity",), acceptors=2, proposers=1, learners=1, values=1),
+         "none", ("learner_integrity",), bfs_length=7, acceptors=2, proposers=1, learners=1, values=1),
 )}
