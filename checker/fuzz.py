@@ -389,7 +389,7 @@ def run_fuzz(
     failure: FuzzFailure | None = None
     error: BaseException | None = None
     try:
-        run_state_machine_as_test(machine, settings=chosen)  # type: ignore[no-untyped-call]
+        run_state_machine_as_test(machine, settings=chosen)  # type: ignore[no-untyped-call, unused-ignore]
     except AssertionError as exc:
         failure = getattr(machine, "failure", None)
         if failure is None:
