@@ -19,6 +19,7 @@ from typing import Any
 from checker.errors import UsageError
 from paxos._atomic import atomic_write_text
 from properties import z3_quorums, z3_spec
+from properties.cti_reach import reachability
 from properties.proof import FAILED, PROVED, UNKNOWN, ProofResult, format_table, overall_status
 
 EXIT_OK, EXIT_FAILED, EXIT_UNKNOWN = 0, 1, 3
@@ -181,7 +182,9 @@ def _print_list() -> None:
 def _describe_counterexample(result: ProofResult) -> str:
     model = result.model or {}
     if model.get("kind") == "spec_state":
-        return z3_spec.format_state(model)
+        reach = model.get("reachability")
+        suffix = f"\n  explorer: {reach['text']}" if reach else ""
+        return z3_spec.format_state(model) + suffix
     if model.get("kind") == "disjoint_quorums":
         sizes = f" (q1={model['q1']}, q2={model['q2']})" if "q1" in model else ""
         return (f"counterexample ({result.action}, {result.conjunct}){sizes}: phase-1 quorum "
@@ -283,6 +286,9 @@ def run(args: argparse.Namespace) -> int:
                         "acceptors, ballots and values" + (f" ({', '.join(changes)})"
                                                            if changes else ""))
     seconds = time.perf_counter() - start
+    for result in results:  # hand each concrete counterexample to induction to the explorer
+        if result.status == FAILED and result.model is not None and result.model.get("kind") == "spec_state":
+            result.model["reachability"] = reachability(result.model)
     print(f"paxos-check prove (z3): {'; '.join(headline)}")
     print(format_table(results))
     for result in results:
