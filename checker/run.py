@@ -139,15 +139,15 @@ def _progress_printer(enabled: bool) -> Callable[[Progress], None] | None:
 
 
 def limits(args: argparse.Namespace) -> Limits:
-    for flag in ("max_states", "max_depth"):
-        value = getattr(args, flag)
-        if value is not None and value < 1:
-            raise UsageError(f"--{flag.replace('_', '-')} must be at least 1, got {value}")
-    if args.time_limit is not None and args.time_limit <= 0:
-        raise UsageError(f"--time-limit must be positive seconds, got {args.time_limit}")
     if args.workers < 1:
         raise UsageError(f"--workers must be at least 1, got {args.workers}")
-    return Limits(args.max_states, args.max_depth, args.time_limit)
+    try:
+        return Limits(args.max_states, args.max_depth, args.time_limit)
+    except ValueError as exc:  # Limits names the field; the flag is the same with dashes
+        text = str(exc)
+        for field in ("max_states", "max_depth", "time_limit"):
+            text = text.replace(field, "--" + field.replace("_", "-"))
+        raise UsageError(text) from None
 
 
 def execute(args: argparse.Namespace, strategy: str, command: str, **extra: Any) -> int:

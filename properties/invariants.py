@@ -95,20 +95,20 @@ def sometimes_chosen(view: WorldView) -> str | None:
     return None if chosen(view) else "no value chosen yet"
 
 
-def promise_monotonic(before: WorldView, after: WorldView) -> str | None:
+def _went_down(before: WorldView, after: WorldView, field: str, what: str) -> str | None:
     for a, s in sorted(after.acceptors.items()):
         old = before.acceptors.get(a)
-        if old is not None and s.promised < old.promised:
-            return f"acceptor {a}'s promise went down from {old.promised} to {s.promised}"
+        if old is not None and getattr(s, field) < getattr(old, field):
+            return f"acceptor {a}'s {what} went down from {getattr(old, field)} to {getattr(s, field)}"
     return None
+
+
+def promise_monotonic(before: WorldView, after: WorldView) -> str | None:
+    return _went_down(before, after, "promised", "promise")
 
 
 def accepted_monotonic(before: WorldView, after: WorldView) -> str | None:
-    for a, s in sorted(after.acceptors.items()):
-        old = before.acceptors.get(a)
-        if old is not None and s.accepted_bal < old.accepted_bal:
-            return f"acceptor {a}'s accepted ballot went down from {old.accepted_bal} to {s.accepted_bal}"
-    return None
+    return _went_down(before, after, "accepted_bal", "accepted ballot")
 
 
 #: Every implementation property, in report order. Names are stable identifiers (DESIGN.md).
