@@ -249,12 +249,13 @@ class ImplModel:
             succ[-2] = new_proposed
             succ[-1] = fp ^ dfp
             yield (kind, i, arg), tuple(succ)
-        envs = self.envs
+        envs, cache = self.envs, self._node_cache
         for eid in self._distinct(net):
             dst, mid = envs[eid]
             if not crashed >> dst & 1:
-                new_sid, env_bits, msg_bits, broken = self._node_step(dst, state[dst], DELIVER, mid)
-                stash[(DELIVER, dst, eid)] = self._verdict(dst, state[dst], new_sid, sent, sent | msg_bits, broken)
+                hit = cache.get((dst, state[dst], DELIVER, mid))  # inlined fast path of _node_step
+                new_sid, env_bits, msg_bits, broken = hit if hit is not None else self._node_step(
+                    dst, state[dst], DELIVER, mid)
                 if self.bag:
                     new_net, dfp = self._remove(net, eid)
                     new_net, dfp2 = self._add(new_net, env_bits)
@@ -262,6 +263,7 @@ class ImplModel:
                 else:
                     new_net, dfp = self._add(net, env_bits)
                 if new_sid != state[dst] or new_net != net or (sent | msg_bits) != sent:
+                    stash[(DELIVER, dst, eid)] = self._verdict(dst, state[dst], new_sid, sent, sent | msg_bits, broken)
                     dfp ^= zs[dst][state[dst]] ^ zs[dst][new_sid] ^ self._z_msgs(msg_bits & ~sent)
                     succ = list(state)
                     succ[dst] = new_sid
