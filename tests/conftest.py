@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from paxos import ClusterConfig, PaxosLogger, read_csv_rows
+from paxos import ClusterConfig, NodeRole, PaxosLogger, PaxosNode, read_csv_rows
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -84,3 +84,14 @@ class Layout:
 def layout(request: pytest.FixtureRequest) -> Layout:
     """Run a test against single-role nodes and again against composed nodes."""
     return Layout(request.param)
+
+
+#: A test's saved log rows, re-read from the CSV (the `saved_rows` fixture).
+Rows = Callable[[], list[dict[str, str]]]
+
+
+def seed_nodes(count: int, logger: PaxosLogger | None) -> dict[int, PaxosNode]:
+    """The seed README's cluster: `count` nodes built with the seed constructor, sharing `logger`."""
+    return {
+        i: PaxosNode(node_id=i, role=NodeRole.ACCEPTOR, logger=logger, node_count=count) for i in range(1, count + 1)
+    }

@@ -8,20 +8,18 @@ the saved log says.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pytest
+from conftest import Rows, seed_nodes
 
 from paxos import (
     LOG_COLUMNS,
     LOG_FORMAT,
     Cluster,
     Deliver,
-    NodeRole,
     NodeState,
     PaxosLogger,
-    PaxosNode,
     Prepare,
     Promise,
     Proposal,
@@ -34,13 +32,7 @@ if TYPE_CHECKING:
 
 LOG_CATEGORY = "basic"
 
-Rows = Callable[[], list[dict[str, str]]]
 
-
-def seed_nodes(count: int, logger: PaxosLogger) -> dict[int, PaxosNode]:
-    return {
-        i: PaxosNode(node_id=i, role=NodeRole.ACCEPTOR, logger=logger, node_count=count) for i in range(1, count + 1)
-    }
 
 
 def test_seed_readme_example_chooses_the_value(paxos_log: PaxosLogger, saved_rows: Rows) -> None:

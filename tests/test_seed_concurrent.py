@@ -7,10 +7,10 @@ Logs go to test_concurrent.csv.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pytest
+from conftest import Rows, seed_nodes
 
 from paxos import (
     Accept,
@@ -21,9 +21,7 @@ from paxos import (
     Deliver,
     Envelope,
     Nack,
-    NodeRole,
     PaxosLogger,
-    PaxosNode,
     Prepare,
     Promise,
     Proposal,
@@ -36,13 +34,7 @@ if TYPE_CHECKING:
 
 LOG_CATEGORY = "concurrent"
 
-Rows = Callable[[], list[dict[str, str]]]
 
-
-def seed_nodes(count: int, logger: PaxosLogger) -> dict[int, PaxosNode]:
-    return {
-        i: PaxosNode(node_id=i, role=NodeRole.ACCEPTOR, logger=logger, node_count=count) for i in range(1, count + 1)
-    }
 
 
 def test_seed_dueling_proposers_preempt_then_one_wins(paxos_log: PaxosLogger, saved_rows: Rows) -> None:

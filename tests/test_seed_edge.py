@@ -6,10 +6,10 @@ how to fix it; nothing is silently clamped. Logs go to test_edge.csv.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pytest
+from conftest import Rows, seed_nodes
 
 from paxos import (
     BOTTOM,
@@ -33,13 +33,7 @@ if TYPE_CHECKING:
 
 LOG_CATEGORY = "edge"
 
-Rows = Callable[[], list[dict[str, str]]]
 
-
-def seed_nodes(count: int, logger: PaxosLogger | None) -> dict[int, PaxosNode]:
-    return {
-        i: PaxosNode(node_id=i, role=NodeRole.ACCEPTOR, logger=logger, node_count=count) for i in range(1, count + 1)
-    }
 
 
 def full_round(nodes: dict[int, PaxosNode], proposal: Proposal, promisers: tuple[int, ...] | None = None) -> int:

@@ -7,10 +7,10 @@ accepted before a failure is the one later chosen. Logs go to test_failures.csv.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pytest
+from conftest import Rows, seed_nodes
 
 from paxos import (
     BOTTOM,
@@ -21,7 +21,6 @@ from paxos import (
     Crash,
     Deliver,
     Nack,
-    NodeRole,
     NodeState,
     PaxosLogger,
     PaxosNode,
@@ -39,13 +38,7 @@ if TYPE_CHECKING:
 
 LOG_CATEGORY = "failures"
 
-Rows = Callable[[], list[dict[str, str]]]
 
-
-def seed_nodes(count: int, logger: PaxosLogger) -> dict[int, PaxosNode]:
-    return {
-        i: PaxosNode(node_id=i, role=NodeRole.ACCEPTOR, logger=logger, node_count=count) for i in range(1, count + 1)
-    }
 
 
 def test_a_failed_node_does_not_answer(paxos_log: PaxosLogger, saved_rows: Rows) -> None:

@@ -7,11 +7,11 @@ test_integration.csv, and seeded runs that reproduce exactly.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from conftest import Rows
 
 from paxos import (
     LOG_COLUMNS,
@@ -40,7 +40,6 @@ if TYPE_CHECKING:
 LOG_CATEGORY = "integration"
 pytest_plugins = ["pytester"]
 
-Rows = Callable[[], list[dict[str, str]]]
 PHASES = ["Prepare", "Promise", "Accept", "Accepted"]
 
 
