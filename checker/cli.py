@@ -20,7 +20,7 @@ EXIT_USAGE = 2
 EXIT_INCOMPLETE = 3
 
 COMMANDS: dict[str, str] = {
-    "explore": "Exhaustively or randomly explore every interleaving and fault within bounds.",
+    "explore": "Exhaustively explore every interleaving and fault within bounds (BFS or DFS).",
     "simulate": "Run seeded random walks (one process or a swarm).",
     "fuzz": "Hypothesis stateful fuzzing of an implementation.",
     "prove": "z3 proofs: quorum intersection, inductive invariant of the Spec.",
