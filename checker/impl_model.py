@@ -494,13 +494,13 @@ class ImplModel:
 
     def describe(self, state: ImplState, action: tuple[int, int, int], succ: ImplState) -> StepRow:
         kind, i, _arg = action
-        before, after = self.acceptor_states(state), self.acceptor_states(succ)
+        before, after = self.view(state), self.view(succ)
         n = self.ids[i]
-        lv = self.view(state).learned, self.view(succ).learned
         new_msgs = self.sent_messages(succ) - self.sent_messages(state)
         sent = sorted(f"{type(m).__name__} {m.bal}" for m in new_msgs)
         extra = {CRASH: "crashed", RESTART: "restarted", DROP: "message lost", DUPLICATE: "message duplicated"}
-        change = describe_change(before.get(n), after.get(n), lv[0].get(n), lv[1].get(n), sent, extra.get(kind, ""))
+        change = describe_change(before.acceptors.get(n), after.acceptors.get(n), before.learned.get(n),
+                                 after.learned.get(n), sent, extra.get(kind, ""))
         return action_row(self.cluster_action(action), change)
 
     def chosen_text(self, state: ImplState) -> str:

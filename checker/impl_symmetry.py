@@ -262,18 +262,9 @@ class ImplSymmetry:
         crash_hits = self._hits(self._crash_d, self._crash_chunk, state[k + 1]) if state[k + 1] else []
         for e in crash_hits:
             d ^= e[0]
-        sent, sent_hits = state[-3], []
-        table, c = self._sent_d, 0
-        while sent:
-            v = sent & _CHUNK_MASK
-            if v:
-                e = table.get(c << _CHUNK | v)
-                if e is None:
-                    e = self._sent_chunk(c << _CHUNK | v)
-                sent_hits.append(e)
-                d ^= e[0]
-            sent >>= _CHUNK
-            c += 1
+        sent_hits = self._hits(self._sent_d, self._sent_chunk, state[-3])
+        for e in sent_hits:
+            d ^= e[0]
         return d, net_hits, crash_hits, sent_hits
 
     def _build(self, state: ImplState, h: int, scan: _Scan) -> ImplState:

@@ -18,7 +18,7 @@ from checker.fingerprint import fp_hex
 from checker.impl_steps import find_action, row_key, step_cluster, world_fingerprint
 from checker.model import StepRow
 from checker.traces import Trace, TraceStep
-from paxos import Cluster, NodeFactory
+from paxos import NodeFactory
 from properties.invariants import failing, failing_steps, view_of_cluster
 from properties.refinement import Refinement
 
@@ -68,30 +68,22 @@ class ImplReplayer:
             action = find_action(cluster, row, values)
             if action is None:
                 raise ImpossibleStep(i, f"{row.event} {' '.join(x for x in row_key(row)[1:] if x)} is not enabled here")
-            before_view, before_abs = view_of_cluster(cluster), self._abstract(cluster)
+            before_view, before_sent = view_of_cluster(cluster), frozenset(cluster.sent)
             new_row = step_cluster(cluster, action)
             fp = world_fingerprint(cluster)
             if i < len(expected) and expected[i] and expected[i] != fp:
                 out.mismatched_fingerprints.append(i + 1)
             after_view = view_of_cluster(cluster)
             broken = failing(after_view) + failing_steps(before_view, after_view)
-            if self.refinement is not None and before_abs is not None:
-                after_abs = self._abstract(cluster)
-                assert after_abs is not None
-                if self.refinement.explain(before_abs, after_abs) is None:
-                    broken.append(("refines_spec", "this step is no step of the Spec (nor a stutter)"))
+            ref = self.refinement
+            if ref is not None and ref.explain(ref.abstract(dict(before_view.acceptors), before_sent),
+                                               ref.abstract(dict(after_view.acceptors), cluster.sent)) is None:
+                broken.append(("refines_spec", "this step is no step of the Spec (nor a stutter)"))
             fresh = _record(out, i + 1, broken)
             out.steps.append(TraceStep(new_row, fp, fresh[0] if fresh else ""))
             if broken and stop_at_violation:
                 break
         return out
-
-    def _abstract(self, cluster: Cluster) -> Any:
-        if self.refinement is None:
-            return None
-        view = view_of_cluster(cluster)
-        return self.refinement.abstract(dict(view.acceptors), cluster.sent)
-
 
 class ModelReplayer:
     """Replays traces of a model (the Spec) by matching each row against the model's successors."""
