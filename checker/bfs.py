@@ -11,6 +11,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import pickle
 import signal
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
@@ -98,8 +99,9 @@ class Partition:
         self.pending = {p.name for p in props if p.kind == "sometimes"}
         self.step_props = any(p.kind == "step" for p in props)
         self.reported: set[str] = set()
-        self.per_action: dict[Any, int] = {}
+        self.per_action: Counter[Any] = Counter()
         self.fast = getattr(model, "successor_states", None)
+        self.batch = getattr(model, "expand", None) if options.on_transition is None else None
         self.slow = (
             self.fast is None or self.step_props or options.coverage or options.on_transition is not None
         )
@@ -118,6 +120,7 @@ class Partition:
         cand: dict[State, int] = {}
         ntrans = 0
         fast = self.fast
+        batch = self.batch
         slow = self.slow or fast is None
         canon = self.canon
         frontier = self.frontier
@@ -137,7 +140,9 @@ class Partition:
                     self._witness(seen, i, out)
             if not successors:
                 continue
-            if not slow:
+            if batch is not None:
+                ntrans += self._expand_batch(s, i, cand, out)
+            elif not slow:
                 ts = fast(s)  # type: ignore[misc]
                 ntrans += len(ts)
                 if canon is None:
@@ -157,6 +162,23 @@ class Partition:
         parents = self.frontier_fps[np.fromiter(cand.values(), dtype=np.int64, count=len(cand))]
         self.outgoing = self._split(Batch(states, fps, parents))
         return out
+
+    def _expand_batch(self, s: State, i: int, cand: dict[State, int], out: LevelOut) -> int:
+        """One state's transitions from the model's `expand(state)` hook: no per-transition call."""
+        actions, ts, broken = self.batch(s)  # type: ignore[misc]
+        canon = self.canon
+        if canon is not None:
+            ts = [canon(t) for t in ts]
+        for t in ts:
+            cand[t] = i
+        if self.options.coverage:
+            self.per_action.update(actions)
+        for j, names in broken:
+            for name in names:
+                if name not in self.reported:
+                    self.reported.add(name)
+                    out.events.append(Event(name, int(self.frontier_fps[i]), self.model.fingerprint(ts[j])))
+        return len(ts)
 
     def _expand_slow(self, s: State, i: int, cand: dict[State, int], out: LevelOut) -> int:
         model = self.model

@@ -11,7 +11,8 @@ Properties come from `properties/`; nothing here defines one.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Iterator, Sequence
+import operator
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from typing import Any
 
 from checker.config import CheckConfig, load_factory
@@ -54,6 +55,31 @@ class _ScalarKeys(dict[tuple[object, ...], int]):
         value = self[key] = key_scalar(*key)
         return value
 Net = Any  # int bit set (set network) or sorted tuple of envelope ids (bag network)
+Expansion = tuple[list[tuple[int, int, int]], list[ImplState], list[tuple[int, tuple[str, ...]]]]
+#: Per (node, snapshot, envelopes waiting): (action, new snapshot, its key change, envelopes, messages, broken)
+DeliveryEntries = tuple[tuple[tuple[int, int, int], int, int, int, int, tuple[str, ...]], ...]
+
+
+class _Memo(dict[int, int]):
+    """A function of a bit set, computed once per bit set."""
+
+    def __init__(self, fn: Callable[[int], int]) -> None:
+        super().__init__()
+        self.fn = fn
+
+    def __missing__(self, bits: int) -> int:
+        value = self[bits] = self.fn(bits)
+        return value
+
+
+def _picker(positions: Sequence[int]) -> Callable[[ImplState], tuple[Any, ...]]:
+    """A fast `lambda state: tuple(state[p] for p in positions)`."""
+    if not positions:
+        return lambda state: ()
+    get = operator.itemgetter(*positions)
+    if len(positions) == 1:
+        return lambda state: (get(state),)
+    return get
 
 
 def _bits(mask: int) -> Iterator[int]:
@@ -113,13 +139,21 @@ class ImplModel:
             self.refinement = None  # flexible quorums: Paxos.tla has one quorum system, so no mapping
         self._refine_index = None
         self._acceptor_pos = {i: pos for pos, i in enumerate(self.acceptor_idx)}
+        self._acceptor_at = [self._acceptor_pos.get(i, -1) for i in range(self.k)]  # -1: not an acceptor
         self._coverage_cache: dict[tuple[int, int, int], Sequence[tuple[str, str]]] = {}
-        self._add_cache: dict[int, int] = {}
-        self._stash: tuple[Any, dict[tuple[int, int, int], tuple[str, ...]]] = (None, {})
+        # Zobrist changes of sets of messages (ghost history) and of envelopes (set network), per bit set
+        self._z_msgs = _Memo(lambda bits: self._xor_keys(self._z_msg, bits))
+        self._z_add = _Memo(lambda bits: self._xor_keys(self._z_env1, bits))
+        self._z_env1: list[int] = []  # per envelope id: its key when in the set network
+        self._dst_mask: list[int] = [0] * self.k  # per node index: the envelope ids addressed to it
+        self._deliveries: dict[tuple[int, int, int], DeliveryEntries] = {}
+        self._stash: tuple[Any, list[tuple[int, int, int]], list[tuple[int, tuple[str, ...]]]] = (None, [], [])
         if self.refinement is not None:
             self._refine_index = RefinementIndex(self.refinement, self.msgs, self.acceptor_idx,
                                                  list(self.cc.acceptors), self._acceptor_of)
             self._infos += (PropertyInfo("refines_spec", "step", self.refinement.description),)
+        self._acceptors_of = _picker(self.acceptor_idx)
+        self._learners_of = _picker(self.learner_idx)
         self._initial = self._make_initial()
 
     # -- interning ------------------------------------------------------------------------------
@@ -149,6 +183,8 @@ class ImplModel:
         if eid is None:
             eid = self.env_id[key] = len(self.envs)
             self.envs.append(key)
+            self._z_env1.append(self._z_env(eid, 1))
+            self._dst_mask[dst] |= 1 << eid
         return eid
 
     def _make_initial(self) -> ImplState:
@@ -214,31 +250,40 @@ class ImplModel:
         return (self._initial,)
 
     def successors(self, state: ImplState) -> Iterator[tuple[tuple[int, int, int], ImplState]]:
+        actions, states, _ = self.expand(state)
+        return zip(actions, states, strict=True)
+
+    def expand(self, state: ImplState) -> Expansion:
+        """Every transition of `state` at once: (actions, successor states, [(index, step properties broken)]).
+
+        The search's fast path: one call per state, step verdicts included, so a strategy
+        needs no per-transition call back into the model. `successors` is this, zipped.
+        """
+        actions: list[tuple[int, int, int]] = []
+        states: list[ImplState] = []
+        broken: list[tuple[int, tuple[str, ...]]] = []
         k = self.k
-        net, crashed, c_used, d_used, u_used = state[k : k + 5]
-        sent, proposed, fp = state[-3], state[-2], state[-1]
-        cfg, zs, z = self.cfg, self._z_snap, self._z
-        stash: dict[tuple[int, int, int], tuple[str, ...]] = {}
-        self._stash = (state, stash)  # node-step verdicts for step_violated, which the search calls next
+        net, crashed = state[k], state[k + 1]
+        sent, fp = state[-3], state[-1]
+        zs, z, verdict = self._z_snap, self._z, self._verdict
         for j, i in enumerate(self.proposer_idx):
             if crashed >> i & 1:
                 continue
             started = state[k + 5 + j]
             if started == 0:
                 kind, arg = PROPOSE, j
-            elif started < cfg.ballots:
+            elif started < self.cfg.ballots:
                 kind, arg = TIMEOUT, 0
             else:
                 continue
-            new_sid, env_bits, msg_bits, broken = self._node_step(i, state[i], kind, arg)
-            stash[(kind, i, arg)] = self._verdict(i, state[i], new_sid, sent, sent | msg_bits, broken)
+            new_sid, env_bits, msg_bits, own = self._node_step(i, state[i], kind, arg)
             new_net, dfp = self._add(net, env_bits)
-            dfp ^= zs[i][state[i]] ^ zs[i][new_sid] ^ self._z_msgs(msg_bits & ~sent)
+            dfp ^= zs[i][state[i]] ^ zs[i][new_sid] ^ self._z_msgs[msg_bits & ~sent]
             dfp ^= z[("started", j, started)] ^ z[("started", j, started + 1)]
-            new_proposed = proposed
+            new_proposed = state[-2]
             if kind == PROPOSE:
                 bit = 1 << self.values.index(self.proposal_of[j])
-                if not proposed & bit:
+                if not new_proposed & bit:
                     new_proposed |= bit
                     dfp ^= z[("proposed", self.proposal_of[j])]
             succ = list(state)
@@ -248,69 +293,137 @@ class ImplModel:
             succ[-3] = sent | msg_bits
             succ[-2] = new_proposed
             succ[-1] = fp ^ dfp
-            yield (kind, i, arg), tuple(succ)
-        envs, cache = self.envs, self._node_cache
-        for eid in self._distinct(net):
-            dst, mid = envs[eid]
-            if not crashed >> dst & 1:
-                hit = cache.get((dst, state[dst], DELIVER, mid))  # inlined fast path of _node_step
-                new_sid, env_bits, msg_bits, broken = hit if hit is not None else self._node_step(
-                    dst, state[dst], DELIVER, mid)
-                if self.bag:
-                    new_net, dfp = self._remove(net, eid)
-                    new_net, dfp2 = self._add(new_net, env_bits)
-                    dfp ^= dfp2
-                else:
-                    new_net, dfp = self._add(net, env_bits)
-                if new_sid != state[dst] or new_net != net or (sent | msg_bits) != sent:
-                    stash[(DELIVER, dst, eid)] = self._verdict(dst, state[dst], new_sid, sent, sent | msg_bits, broken)
-                    dfp ^= zs[dst][state[dst]] ^ zs[dst][new_sid] ^ self._z_msgs(msg_bits & ~sent)
-                    succ = list(state)
-                    succ[dst] = new_sid
-                    succ[k] = new_net
-                    succ[-3] = sent | msg_bits
-                    succ[-1] = fp ^ dfp
-                    yield (DELIVER, dst, eid), tuple(succ)
-            if self.bag:
-                if d_used < cfg.drops:
-                    new_net, dfp = self._remove(net, eid)
-                    succ = list(state)
-                    succ[k] = new_net
-                    succ[k + 3] = d_used + 1
-                    succ[-1] = fp ^ dfp ^ z[("drops", d_used)] ^ z[("drops", d_used + 1)]
-                    yield (DROP, dst, eid), tuple(succ)
-                if u_used < cfg.duplicates:
-                    new_net, dfp = self._add(net, 1 << eid)
-                    succ = list(state)
-                    succ[k] = new_net
-                    succ[k + 4] = u_used + 1
-                    succ[-1] = fp ^ dfp ^ z[("duplicates", u_used)] ^ z[("duplicates", u_used + 1)]
-                    yield (DUPLICATE, dst, eid), tuple(succ)
+            self._emit(actions, states, broken, (kind, i, arg), tuple(succ),
+                       verdict(i, state[i], new_sid, sent, sent | msg_bits, own))
+        if self.bag:
+            self._bag_network(state, actions, states, broken)
+        else:
+            self._set_deliveries(state, actions, states, broken)
+        c_used = state[k + 2]
         for i in range(k):
             if crashed >> i & 1:
                 succ = list(state)
                 succ[k + 1] = crashed & ~(1 << i)
                 succ[-1] = fp ^ z[("crashed", self.ids[i])]
-                yield (RESTART, i, 0), tuple(succ)
-            elif c_used < cfg.crashes:
-                new_sid, _, _, broken = self._node_step(i, state[i], CRASH, 0)
-                stash[(CRASH, i, 0)] = self._verdict(i, state[i], new_sid, sent, sent, broken)
+                actions.append((RESTART, i, 0))
+                states.append(tuple(succ))
+            elif c_used < self.cfg.crashes:
+                new_sid, _, _, own = self._node_step(i, state[i], CRASH, 0)
                 succ = list(state)
                 succ[i] = new_sid
                 succ[k + 1] = crashed | (1 << i)
                 succ[k + 2] = c_used + 1
                 succ[-1] = (fp ^ zs[i][state[i]] ^ zs[i][new_sid] ^ z[("crashed", self.ids[i])]
                             ^ z[("crashes", c_used)] ^ z[("crashes", c_used + 1)])
-                yield (CRASH, i, 0), tuple(succ)
+                self._emit(actions, states, broken, (CRASH, i, 0), tuple(succ),
+                           verdict(i, state[i], new_sid, sent, sent, own))
+        self._stash = (state, actions, broken)
+        return actions, states, broken
+
+    @staticmethod
+    def _emit(actions: list[tuple[int, int, int]], states: list[ImplState],
+              broken: list[tuple[int, tuple[str, ...]]], action: tuple[int, int, int], succ: ImplState,
+              names: tuple[str, ...]) -> None:
+        if names:
+            broken.append((len(states), names))
+        actions.append(action)
+        states.append(succ)
+
+    def _set_deliveries(self, state: ImplState, actions: list[tuple[int, int, int]], states: list[ImplState],
+                        broken: list[tuple[int, tuple[str, ...]]]) -> None:
+        """Deliveries in the set network: per node, the effective ones are cached per (node state, its mail)."""
+        k = self.k
+        net, crashed = state[k], state[k + 1]
+        sent, fp = state[-3], state[-1]
+        masks, table = self._dst_mask, self._deliveries
+        z_add, z_msgs = self._z_add, self._z_msgs
+        index, acceptor_pos = self._refine_index, self._acceptor_at
+        for i in range(k):
+            bits = net & masks[i]
+            if not bits or crashed >> i & 1:
+                continue
+            sid = state[i]
+            pos = acceptor_pos[i]
+            entries = table.get((i, sid, bits))
+            if entries is None:
+                entries = self._delivery_entries(i, sid, bits)
+            for action, new_sid, dz, env_bits, msg_bits, own in entries:
+                new_env = env_bits & ~net
+                new_msg = msg_bits & ~sent
+                if not dz and not new_env and not new_msg:
+                    continue  # nothing changes: a stutter
+                new_sent = sent | msg_bits
+                succ = list(state)
+                succ[i] = new_sid
+                succ[k] = net | env_bits
+                succ[-3] = new_sent
+                succ[-1] = fp ^ dz ^ z_add[new_env] ^ z_msgs[new_msg]
+                if index is not None and (new_msg or (dz and pos >= 0)) and not index.allows(
+                        pos, sid, new_sid, sent, new_sent):
+                    broken.append((len(states), (*own, "refines_spec")))
+                elif own:
+                    broken.append((len(states), own))
+                actions.append(action)
+                states.append(tuple(succ))
+
+    def _delivery_entries(self, i: int, sid: int, bits: int) -> DeliveryEntries:
+        """Node `i` in snapshot `sid` with envelopes `bits` waiting: every delivery that can change something."""
+        out = []
+        zs = self._z_snap[i]
+        for eid in _bits(bits):
+            new_sid, env_bits, msg_bits, own = self._node_step(i, sid, DELIVER, self.envs[eid][1])
+            if new_sid != sid or env_bits or msg_bits:
+                out.append(((DELIVER, i, eid), new_sid, zs[sid] ^ zs[new_sid], env_bits, msg_bits, own))
+        entries = self._deliveries[(i, sid, bits)] = tuple(out)
+        return entries
+
+    def _bag_network(self, state: ImplState, actions: list[tuple[int, int, int]], states: list[ImplState],
+                     broken: list[tuple[int, tuple[str, ...]]]) -> None:
+        """Deliveries, drops and duplicates in the bag network (an in-flight multiset)."""
+        k = self.k
+        net, crashed, d_used, u_used = state[k], state[k + 1], state[k + 3], state[k + 4]
+        sent, fp = state[-3], state[-1]
+        zs, z, cfg = self._z_snap, self._z, self.cfg
+        for eid in sorted(set(net)):
+            dst, mid = self.envs[eid]
+            if not crashed >> dst & 1:
+                new_sid, env_bits, msg_bits, own = self._node_step(dst, state[dst], DELIVER, mid)
+                new_net, dfp = self._remove(net, eid)
+                new_net, dfp2 = self._add(new_net, env_bits)
+                if new_sid == state[dst] and new_net == net and not msg_bits & ~sent:
+                    continue  # nothing changes: a stutter
+                dfp ^= dfp2 ^ zs[dst][state[dst]] ^ zs[dst][new_sid] ^ self._z_msgs[msg_bits & ~sent]
+                succ = list(state)
+                succ[dst] = new_sid
+                succ[k] = new_net
+                succ[-3] = sent | msg_bits
+                succ[-1] = fp ^ dfp
+                self._emit(actions, states, broken, (DELIVER, dst, eid), tuple(succ),
+                           self._verdict(dst, state[dst], new_sid, sent, sent | msg_bits, own))
+            if d_used < cfg.drops:
+                new_net, dfp = self._remove(net, eid)
+                succ = list(state)
+                succ[k] = new_net
+                succ[k + 3] = d_used + 1
+                succ[-1] = fp ^ dfp ^ z[("drops", d_used)] ^ z[("drops", d_used + 1)]
+                actions.append((DROP, dst, eid))
+                states.append(tuple(succ))
+            if u_used < cfg.duplicates:
+                new_net, dfp = self._add(net, 1 << eid)
+                succ = list(state)
+                succ[k] = new_net
+                succ[k + 4] = u_used + 1
+                succ[-1] = fp ^ dfp ^ z[("duplicates", u_used)] ^ z[("duplicates", u_used + 1)]
+                actions.append((DUPLICATE, dst, eid))
+                states.append(tuple(succ))
 
     # -- Zobrist fingerprints: each component's stable 64-bit key, XORed; updated per step ----------
 
-    def _z_msgs(self, bits: int) -> int:
+    def _xor_keys(self, keys: Sequence[int], bits: int) -> int:
         out = 0
-        zm = self._z_msg
         while bits:
             low = bits & -bits
-            out ^= zm[low.bit_length() - 1]
+            out ^= keys[low.bit_length() - 1]
             bits ^= low
         return out
 
@@ -325,9 +438,6 @@ class ImplModel:
             hit = self._z_env_cache[key] = key_env(self.ids[dst], self.msgs[mid], count)
         return hit
 
-    def _distinct(self, net: Net) -> Iterable[int]:
-        return sorted(set(net)) if self.bag else _bits(net)
-
     def _add(self, net: Net, env_bits: int) -> tuple[Net, int]:
         """The network with the envelopes of `env_bits` added, and the fingerprint change."""
         if not env_bits:
@@ -337,12 +447,7 @@ class ImplModel:
             new = env_bits & ~net
             if not new:
                 return net, 0
-            hit = self._add_cache.get(new)
-            if hit is None:
-                for eid in _bits(new):
-                    dfp ^= self._z_env(eid, 1)
-                hit = self._add_cache[new] = dfp
-            return net | env_bits, hit
+            return net | env_bits, self._z_add[new]
         items = list(net)
         for eid in _bits(env_bits):
             c = items.count(eid)
@@ -379,15 +484,14 @@ class ImplModel:
             fp ^= z[(name, used)]
         for j in range(self.p):
             fp ^= z[("started", j, state[k + 5 + j])]
-        fp ^= self._z_msgs(state[-3])
+        fp ^= self._z_msgs[state[-3]]
         for b in _bits(state[-2]):
             fp ^= z[("proposed", self.values[b])]
         return fp
 
     def violated(self, state: ImplState) -> Sequence[str]:
         sent_acc = state[-3] & self.accepted_mask
-        key = (tuple(state[i] for i in self.acceptor_idx), tuple(state[i] for i in self.learner_idx),
-               sent_acc, state[-2])
+        key = (self._acceptors_of(state), self._learners_of(state), sent_acc, state[-2])
         hit = self._always_cache.get(key)
         if hit is None:
             hit = self._always_cache[key] = tuple(name for name, _ in failing(self.view(state)))
@@ -404,23 +508,21 @@ class ImplModel:
         return hit
 
     def step_violated(self, state: ImplState, action: tuple[int, int, int], succ: ImplState) -> Sequence[str]:
-        kind, i, arg = action
-        broken: tuple[str, ...] = ()
-        stashed_state, stash = self._stash
-        if stashed_state is state and action in stash:
-            return stash[action]  # computed by `successors` for this very state
-        if kind in (DELIVER, PROPOSE, TIMEOUT, CRASH):
-            mid_or_arg = self.envs[arg][1] if kind == DELIVER else arg
-            broken = self._node_step(i, state[i], kind, mid_or_arg)[3]
-        return self._verdict(i, state[i], succ[i], state[-3], succ[-3], broken)
+        stashed, actions, broken = self._stash
+        if stashed is not state:
+            actions, _, broken = self.expand(state)
+        for j, names in broken:
+            if actions[j] == action:
+                return names
+        return ()
 
     def _verdict(self, i: int, before: int, after: int, sent: int, new_sent: int,
                  broken: tuple[str, ...]) -> tuple[str, ...]:
         """The step properties node `i`'s step breaks: its own (`broken`) plus `refines_spec`."""
-        index = self._refine_index
-        if index is None or (sent == new_sent and before == after):
-            return broken
-        if index.allows(self._acceptor_pos.get(i, -1), before, after, sent, new_sent):
+        index, pos = self._refine_index, self._acceptor_at[i]
+        if index is None or (sent == new_sent and (before == after or pos < 0)):
+            return broken  # no new message and no acceptor change: a Spec stutter
+        if index.allows(pos, before, after, sent, new_sent):
             return broken
         return (*broken, "refines_spec")
 

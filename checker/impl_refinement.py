@@ -19,6 +19,15 @@ from properties.spec import Msg1a, Msg1b, Msg2a, Msg2b, SpecState
 AcceptorLookup = Callable[[int, int], AcceptorDurable | None]  # (node index, snapshot id) -> state
 
 
+def _bit_ids(mask: int) -> list[int]:
+    out = []
+    while mask:
+        low = mask & -mask
+        out.append(low.bit_length() - 1)
+        mask ^= low
+    return out
+
+
 class RefinementIndex:
     """Per-message Spec images and per-ballot masks over implementation message ids."""
 
@@ -33,9 +42,11 @@ class RefinementIndex:
         self.same_image: dict[Hashable, int] = {}  # Spec message -> mask of ids mapping to it
         self.by_ballot: dict[tuple[str, int], int] = {}  # ("1a"|"1b"|"2a", spec ballot) -> mask of ids
         self.abstract_acc: dict[tuple[int, int], tuple[int, int, Hashable]] = {}
-        self.cache: dict[tuple[Hashable, ...], bool] = {}
+        self.reads: dict[tuple[int, int, int, int], int] = {}  # step -> mask of the sent messages it reads
+        self.cache: dict[tuple[tuple[int, int, int, int], int], bool] = {}
 
     def _extend(self) -> None:
+        self.reads.clear()  # a new message may share an image with, or be read by, a cached step
         for mid in range(len(self.spec_of), len(self.msgs)):
             image = self.ref.message(self.msgs[mid])
             self.spec_of.append(image)
@@ -76,15 +87,35 @@ class RefinementIndex:
         `before`/`after` its snapshot ids, `sent_*` the ghost masks of sent messages. Only
         the acting node changes in a step, and the Spec's enabling conditions read only
         that acceptor's variables and a few messages, so this is the whole judgement.
+        The verdict is cached under the step and the few sent messages it reads.
         """
         if len(self.spec_of) < len(self.msgs):
             self._extend()
+        new = sent_after & ~sent_before
+        step = (pos, before, after, new)
+        reads = self.reads.get(step)
+        if reads is None:
+            reads = self.reads[step] = self._reads(new)
+        key = (step, sent_before & reads)
+        hit = self.cache.get(key)
+        if hit is None:
+            hit = self.cache[key] = self._decide(pos, before, after, new, sent_before)
+        return hit
+
+    def _reads(self, new: int) -> int:
+        """The sent messages a step sending `new` depends on: those with the same Spec image as a new
+        one (then it is not new to the Spec) and those its enabling condition reads."""
+        mask = 0
+        for mid in _bit_ids(new):
+            image = self.spec_of[mid]
+            if image is not None:
+                mask |= self.same_image[image] | self._relevant(image)
+        return mask
+
+    def _decide(self, pos: int, before: int, after: int, new: int, sent_before: int) -> bool:
         new_images = set()
-        bits = sent_after & ~sent_before
-        while bits:
-            low = bits & -bits
-            image = self.spec_of[low.bit_length() - 1]
-            bits ^= low
+        for mid in _bit_ids(new):
+            image = self.spec_of[mid]
             if image is not None and not sent_before & self.same_image[image]:
                 new_images.add(image)
         if (pos < 0 or before == after) and not new_images:
@@ -92,19 +123,10 @@ class RefinementIndex:
         relevant = 0
         for image in new_images:
             relevant |= self._relevant(image)
-        relevant &= sent_before
-        key = (pos, before, after, frozenset(new_images), relevant)
-        hit = self.cache.get(key)
-        if hit is None:
-            hit = self.cache[key] = self._judge(pos, before, after, new_images, relevant)
-        return hit
+        return self._judge(pos, before, after, new_images, relevant & sent_before)
 
     def _judge(self, pos: int, before: int, after: int, new_images: set[Hashable], relevant: int) -> bool:
-        old = set()
-        while relevant:
-            low = relevant & -relevant
-            old.add(self.spec_of[low.bit_length() - 1])
-            relevant ^= low
+        old = {self.spec_of[mid] for mid in _bit_ids(relevant)}
         s = self._spec_state(pos, before, frozenset(old))
         t = self._spec_state(pos, after, frozenset(old | new_images))
         return self.ref.explain(s, t) is not None
