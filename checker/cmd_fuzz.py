@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from checker.config import CheckConfig, load_factory
+from checker.config import CheckConfig, bounds_text, load_factory
 from checker.errors import UsageError
 from checker.fuzz import PROFILES, FuzzResult, FuzzStats, format_trace, profile_settings, run_fuzz, trace_of_actions
 from checker.run import DEFAULT_OUT, add_cluster_arguments, check_config, write_summary
@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     examples = args.examples if args.examples is not None else base.max_examples
     steps = args.steps if args.steps is not None else base.stateful_step_count
     profile = args.profile or "from $HYPOTHESIS_PROFILE/default"
-    bounds = ", ".join(f"{k}={v}" for k, v in config.to_json().items() if k != "impl" and v not in (None, False))
+    bounds = bounds_text(config.to_json())
     print(f"paxos-check fuzz: Hypothesis stateful fuzzing of {config.impl}: {bounds}; profile {profile}, "
           f"{examples} cases of up to {steps} steps, "
           f"{'seed ' + str(seed) if seed is not None else 'derandomized'}", flush=True)
@@ -100,7 +100,8 @@ def _summary(config: CheckConfig, result: FuzzResult, out: Path, seed: int | Non
     stats, failure = result.stats, result.failure
     props: list[dict[str, Any]] = []
     kinds = [(p.name, p.kind) for p in PROPERTIES]
-    if not args.no_refinement and Refinement(config.cluster_config(), config.value_names(), config.ballots).applicable:
+    refinement = Refinement(config.cluster_config(), config.value_names(), config.max_ballots)
+    if not args.no_refinement and refinement.applicable:
         kinds.insert(len(kinds) - 1, ("refines_spec", "step"))
     for name, kind in kinds:
         entry: dict[str, Any] = {"name": name, "kind": kind, "status": "unknown", "trace": None}

@@ -35,6 +35,27 @@ from paxos import (
 DEFAULT_IMPL = "paxos:PaxosNode"
 
 
+def parse_ballots(text: str) -> int | tuple[int, ...]:
+    """`--ballots`: `N` (every proposer) or `N1,N2,...` (one per proposer, in proposer order)."""
+    try:
+        parts = tuple(int(p) for p in text.split(","))
+    except ValueError:
+        raise UsageError(f"--ballots must be an integer or a comma list of integers (one per proposer), "
+                         f"got {text!r}") from None
+    return parts[0] if len(parts) == 1 else parts
+
+
+def ballots_text(ballots: int | tuple[int, ...]) -> str:
+    """How `--ballots` is written for this budget."""
+    return ",".join(map(str, ballots)) if isinstance(ballots, tuple) else str(ballots)
+
+
+def bounds_text(config: Mapping[str, Any]) -> str:
+    """A run configuration (`CheckConfig.to_json()` or a Spec's) as `key=value, ...`, defaults left out."""
+    return ", ".join(f"{k}={','.join(map(str, v)) if isinstance(v, (list, tuple)) else v}"
+                     for k, v in config.items() if k != "impl" and v not in (None, False))
+
+
 @dataclass(frozen=True)
 class CheckConfig:
     """Every bound of an implementation run. Defaults: the README's default check."""
@@ -43,7 +64,7 @@ class CheckConfig:
     proposers: int = 2
     learners: int = 1
     values: int = 2
-    ballots: int = 1
+    ballots: int | tuple[int, ...] = 1  # per proposer: one limit for all, or one per proposer
     network: str = "set"
     crashes: int = 1
     drops: int = 0
@@ -63,7 +84,16 @@ class CheckConfig:
         need("proposers", self.proposers, 1)
         need("learners", self.learners, 0)
         need("values", self.values, 1)
-        need("ballots", self.ballots, 1)
+        if isinstance(self.ballots, list):
+            object.__setattr__(self, "ballots", tuple(self.ballots))  # from JSON
+        if isinstance(self.ballots, tuple):
+            if len(self.ballots) != self.proposers:
+                raise UsageError(f"--ballots {ballots_text(self.ballots)} gives {len(self.ballots)} limit(s) for "
+                                 f"{self.proposers} proposer(s): give one per proposer (e.g. 1,2) or one for all")
+            for b in self.ballots:
+                need("ballots", b, 1)
+        else:
+            need("ballots", self.ballots, 1)
         need("crashes", self.crashes, 0)
         need("drops", self.drops, 0)
         need("duplicates", self.duplicates, 0)
@@ -113,6 +143,17 @@ class CheckConfig:
         """Each proposer's client value: the i-th proposer proposes value i (mod --values)."""
         names = self.value_names()
         return {p: names[i % len(names)] for i, p in enumerate(self.cluster_config().proposers)}
+
+    def ballot_limits(self) -> tuple[int, ...]:
+        """Each proposer's ballot budget, in `ClusterConfig.proposers` order."""
+        if isinstance(self.ballots, tuple):
+            return self.ballots
+        return (self.ballots,) * len(self.cluster_config().proposers)
+
+    @property
+    def max_ballots(self) -> int:
+        """The largest ballot budget of any proposer."""
+        return max(self.ballots) if isinstance(self.ballots, tuple) else self.ballots
 
     def budgets(self) -> Budgets:
         return Budgets(crashes=self.crashes, drops=self.drops, duplicates=self.duplicates, ballots=self.ballots)

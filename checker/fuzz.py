@@ -211,10 +211,10 @@ def paxos_state_machine(
     values = cfg.value_names()
     out = Path(out_dir if out_dir is not None else os.environ.get("PAXOS_FUZZ_OUT", DEFAULT_OUT))
     set_network = cfg.network == "set"
-    ref = Refinement(cc, values, cfg.ballots) if refinement else None
+    ref = Refinement(cc, values, cfg.max_ballots) if refinement else None
     ref = ref if ref is not None and ref.applicable else None
     optional = sorted(k for k, ok in (
-        ("timeout", cfg.ballots > 1), ("crash", cfg.crashes > 0), ("restart", cfg.crashes > 0),
+        ("timeout", cfg.max_ballots > 1), ("crash", cfg.crashes > 0), ("restart", cfg.crashes > 0),
         ("drop", cfg.network == "bag" and cfg.drops > 0),
         ("duplicate", set_network or cfg.duplicates > 0)) if ok)
     swarm: st.SearchStrategy[set[str]] = st.sets(st.sampled_from(optional)) if optional else st.just(set())

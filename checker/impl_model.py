@@ -134,7 +134,8 @@ class ImplModel:
         self._always_cache: dict[tuple[Any, ...], tuple[str, ...]] = {}
         self._sometimes_cache: dict[tuple[int, int], tuple[str, ...]] = {}
         self._infos = tuple(PropertyInfo(p.name, p.kind, p.description) for p in PROPERTIES)
-        self.refinement = Refinement(self.cc, self.values, cfg.ballots) if refinement else None
+        self.refinement = Refinement(self.cc, self.values, cfg.max_ballots) if refinement else None
+        self.ballot_limits = cfg.ballot_limits()
         if self.refinement is not None and not self.refinement.applicable:
             self.refinement = None  # flexible quorums: Paxos.tla has one quorum system, so no mapping
         self._refine_index = None
@@ -272,7 +273,7 @@ class ImplModel:
             started = state[k + 5 + j]
             if started == 0:
                 kind, arg = PROPOSE, j
-            elif started < self.cfg.ballots:
+            elif started < self.ballot_limits[j]:
                 kind, arg = TIMEOUT, 0
             else:
                 continue

@@ -55,7 +55,7 @@ class ImplReplayer:
     def __init__(self, config: CheckConfig, factory: NodeFactory | None = None, refinement: bool = True) -> None:
         self.config = config
         self.factory = factory if factory is not None else load_factory(config.impl)
-        ref = Refinement(config.cluster_config(), config.value_names(), config.ballots) if refinement else None
+        ref = Refinement(config.cluster_config(), config.value_names(), config.max_ballots) if refinement else None
         self.refinement = ref if ref is not None and ref.applicable else None
 
     def run(

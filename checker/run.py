@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path as FsPath
 from typing import Any, cast
 
-from checker.config import DEFAULT_IMPL, CheckConfig
+from checker.config import DEFAULT_IMPL, CheckConfig, bounds_text, parse_ballots
 from checker.errors import UsageError
 from checker.fingerprint import fp_hex
 from checker.model import Model
@@ -51,10 +51,12 @@ def add_cluster_arguments(g: argparse._ActionsContainer, ballots_help: str = "ba
     g.add_argument("--impl", default=DEFAULT_IMPL, metavar="MODULE:FACTORY",
                    help=f"node implementation to check (default {DEFAULT_IMPL})")
     for name, text in (("acceptors", "acceptors"), ("proposers", "proposers (each proposes its own value)"),
-                       ("learners", "learners"), ("values", "distinct values"), ("ballots", ballots_help),
+                       ("learners", "learners"), ("values", "distinct values"),
                        ("crashes", "crash budget"), ("drops", "message drop budget (bag network)"),
                        ("duplicates", "message duplication budget (bag network)")):
         g.add_argument(f"--{name}", type=int, default=None, metavar="N", help=text)
+    g.add_argument("--ballots", default=None, metavar="N[,N...]",
+                   help=f"{ballots_help}; N1,N2,... gives each proposer its own budget")
     g.add_argument("--network", choices=("set", "bag"), default=None,
                    help="set: every sent message stays deliverable (default); bag: in-flight multiset")
     g.add_argument("--colocated", action="store_true", help="every node is proposer, acceptor and learner")
@@ -83,12 +85,12 @@ def add_output_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def check_config(args: argparse.Namespace) -> CheckConfig:
-    fields = {}
+    fields: dict[str, Any] = {}
     for name in ("acceptors", "proposers", "learners", "values", "ballots", "crashes", "drops", "duplicates",
                  "network", "q1", "q2"):
         value = getattr(args, name, None)
         if value is not None:
-            fields[name] = value
+            fields[name] = parse_ballots(value) if name == "ballots" else value
     return CheckConfig(colocated=args.colocated, unsafe_quorums=args.unsafe_quorums, impl=args.impl, **fields)
 
 
@@ -102,6 +104,10 @@ def build_model(args: argparse.Namespace) -> Model:
         from properties.spec import SpecConfig
 
         sizes = {k: getattr(args, k) if getattr(args, k) is not None else v for k, v in SPEC_DEFAULTS.items()}
+        ballots = parse_ballots(str(sizes["ballots"]))
+        if isinstance(ballots, tuple):
+            raise UsageError("--ballots for --model spec is the number of ballots in all: one integer")
+        sizes["ballots"] = ballots
         for k, v in sizes.items():
             if v < 1:
                 raise UsageError(f"--{k} must be at least 1, got {v}")
@@ -263,7 +269,7 @@ def exit_code(summary: dict[str, Any]) -> int:
 
 def _announce(args: argparse.Namespace, model: Model, strategy: str) -> None:
     cfg = model.config()
-    bounds = ", ".join(f"{k}={v}" for k, v in cfg.items() if k not in ("impl",) and v not in (None, False))
+    bounds = bounds_text(cfg)
     what = f"{cfg.get('impl', 'Paxos.tla')}" if model.kind == "impl" else "Lamport's Paxos.tla"
     print(f"paxos-check: {strategy} over {what} ({model.kind} model): {bounds}", flush=True)
 

@@ -103,15 +103,23 @@ class Budgets:
     crashes: int | None = None
     drops: int | None = None
     duplicates: int | None = None
-    ballots: int | None = None  # ballots per proposer, the first included
+    #: ballots per proposer, the first included: one limit for all, or one per proposer in
+    #: `ClusterConfig.proposers` order
+    ballots: int | tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         for name, least in (("crashes", 0), ("drops", 0), ("duplicates", 0), ("ballots", 1)):
             limit = getattr(self, name)
-            if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < least):
-                raise ConfigurationError(
-                    f"budget {name} must be None (unlimited) or an integer >= {least}, got {limit!r}"
-                )
+            limits = limit if name == "ballots" and isinstance(limit, tuple) and limit else (limit,)
+            if limit is not None and any(isinstance(x, bool) or not isinstance(x, int) or x < least for x in limits):
+                what = "an integer" + (" (or a tuple of them, one per proposer)" if name == "ballots" else "")
+                raise ConfigurationError(f"budget {name} must be None (unlimited) or {what} >= {least}, got {limit!r}")
+
+    def ballots_for(self, position: int) -> int | None:
+        """The ballot budget of the proposer at `position` in `ClusterConfig.proposers` (None: unlimited)."""
+        if isinstance(self.ballots, tuple):
+            return self.ballots[position]
+        return self.ballots
 
 
 def resolve(config: ClusterConfig, dest: Dest) -> tuple[int, ...]:
@@ -150,6 +158,11 @@ class Cluster:
             raise ConfigurationError(f"unknown network {network!r}; use one of {', '.join(NETWORKS)}")
         if not isinstance(budgets, Budgets):
             raise ConfigurationError(f"budgets must be a Budgets(...), got {budgets!r}")
+        if isinstance(budgets.ballots, tuple) and len(budgets.ballots) != len(config.proposers):
+            raise ConfigurationError(
+                f"Budgets(ballots={budgets.ballots!r}) gives {len(budgets.ballots)} limit(s) for "
+                f"{len(config.proposers)} proposer(s); give one per proposer, or one integer for all"
+            )
         if factory is None:
             from paxos._node import paxos_node_factory
 
@@ -180,10 +193,10 @@ class Cluster:
     def enabled(self, values: Iterable[Value] = ()) -> list[Action]:
         """Every action possible now (proposals of the given `values` included)."""
         actions: list[Action] = []
-        ballots = self.budgets.ballots
-        for p in self.config.proposers:
+        for position, p in enumerate(self.config.proposers):
             if p in self.crashed:
                 continue
+            ballots = self.budgets.ballots_for(position)
             if self.ballots_started[p] == 0:
                 actions.extend(Propose(p, v) for v in values)
             elif ballots is None or self.ballots_started[p] < ballots:
@@ -281,7 +294,7 @@ class Cluster:
                 f"node {node} is not a proposer (proposers: {list(self.config.proposers)}); "
                 "propose and time out only on proposer nodes"
             )
-        limit = self.budgets.ballots
+        limit = self.budgets.ballots_for(self.config.proposers.index(node))
         if limit is not None and self.ballots_started[node] >= limit:
             raise ProtocolError(
                 f"proposer {node} has used all {limit} ballot(s) of its budget; raise Budgets(ballots=...) "

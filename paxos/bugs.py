@@ -319,8 +319,10 @@ CATALOG: dict[str, BugInfo] = {b.name: b for b in (
     _bug("volatile_ballot", "durable_proposer",
          "proposer's round counter is volatile, so after a crash it reuses a ballot",
          "one proposer crash and restart, redelivery of a promise",
-         ("refines_spec", "inv_one_value_per_ballot", "agreement"), ballots=2, crashes=1,
-         notes="hand-written schedules: refines_spec at step 18, inv_one_value_per_ballot at 19, agreement at 21"),
+         ("refines_spec", "inv_one_value_per_ballot", "agreement"), bfs_length=17, ballots=(1, 2), crashes=1,
+         notes="only the proposer that crashes needs a second ballot (--ballots 1,2); BFS with --symmetry "
+               "finds refines_spec at 17 steps; hand-written schedules: inv_one_value_per_ballot at 19, "
+               "agreement at 21"),
     _bug("no_tiebreak", "make_ballot",
          "ballots without the node-id tiebreak, so two proposers can use the same ballot",
          "none (two concurrent proposers), with an acceptor that re-promises a repeated Prepare",

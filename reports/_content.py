@@ -78,6 +78,8 @@ def fmt(value: Any, key: str = "") -> str:
         return f"{value:,.3g}" if value < 100 else f"{value:,.0f}"
     if isinstance(value, str):
         return value
+    if key == "ballots" and isinstance(value, list):
+        return ", ".join(f"{b:,}" for b in value) + " (per proposer)"
     return json.dumps(value, sort_keys=True)
 
 

@@ -167,6 +167,24 @@ def test_dfs_agrees_on_the_state_count(tmp_path: Path, capsys: pytest.CaptureFix
     assert (summary["strategy"], summary["states"], summary["exhaustive"]) == ("dfs", 3921, True)
 
 
+def test_ballots_per_proposer(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--ballots 1,2`: only the second proposer may time out, so the space lies between 1 and 2 for all."""
+    flags = ["explore", "--acceptors", "1", "--learners", "0", "--crashes", "0", "--quiet"]
+    counts = {}
+    for ballots in ("1", "1,2", "2,1", "2"):
+        assert run([*flags, "--ballots", ballots, "--out", str(tmp_path / ballots)]) == 0
+        summary = load(tmp_path / ballots)
+        counts[ballots] = summary["states"]
+    assert summary["config"]["ballots"] == 2 and load(tmp_path / "1,2")["config"]["ballots"] == [1, 2]
+    assert counts["1"] < counts["1,2"] < counts["2"] and counts["1"] < counts["2,1"] < counts["2"]
+    assert counts["1,2"] != counts["2,1"]  # proposers are not interchangeable: ids break ballot ties
+    assert run(["explore", *flags[1:], "--ballots", "1,2", "--impl", "paxos.bugs:stale_promises",
+                "--out", str(tmp_path / "bug")]) == 1
+    trace = tmp_path / "bug" / "traces" / "refines_spec.csv"
+    assert run(["replay", str(trace)]) == 1  # the per-proposer budget travels in the trace and replays
+    assert "ballots=1,2" in capsys.readouterr().out
+
+
 # -- simulate -----------------------------------------------------------------------------------------
 
 
@@ -230,6 +248,10 @@ BAD: dict[str, tuple[list[str], str]] = {
     "factory refuses the bounds": (["explore", "--impl", "half_node_impl:picky", "--acceptors", "3"],
                                    "supports one acceptor only"),
     "not an int": (["explore", "--acceptors", "x"], "invalid int value"),
+    "ballots not an int": (["explore", "--ballots", "1,x"], "--ballots must be an integer or a comma list"),
+    "ballots per proposer count": (["explore", "--ballots", "1,2,3"], "gives 3 limit(s) for 2 proposer(s)"),
+    "ballots zero": (["explore", "--ballots", "1,0"], "--ballots must be an integer >= 1, got 0"),
+    "ballots list for spec": (["explore", "--model", "spec", "--ballots", "1,2"], "ballots in all: one integer"),
     "max states 0": (["explore", "--max-states", "0"], "--max-states must be at least 1"),
     "workers 0": (["explore", "--workers", "0"], "--workers must be at least 1"),
     "negative time": (["explore", "--time-limit", "-1"], "--time-limit must be positive"),

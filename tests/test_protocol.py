@@ -410,6 +410,19 @@ def test_ballot_budget_limits_timeouts(layout: Layout) -> None:
         cluster.step(Timeout(p))
 
 
+def test_ballot_budget_per_proposer() -> None:
+    config = ClusterConfig.separate(3, 2, 0)
+    first, second = config.proposers
+    cluster = Cluster(config, budgets=Budgets(ballots=(1, 2)))
+    cluster.step(Propose(first, "v1"))
+    cluster.step(Propose(second, "v2"))
+    assert Timeout(first) not in cluster.enabled() and Timeout(second) in cluster.enabled()
+    with pytest.raises(ProtocolError, match=rf"proposer {first} has used all 1 ballot\(s\) of its budget"):
+        cluster.step(Timeout(first))
+    cluster.step(Timeout(second))
+    assert Timeout(second) not in cluster.enabled()
+
+
 def test_cluster_refuses_impossible_steps() -> None:
     config = ClusterConfig.separate(3, 1, 1)
     cluster = Cluster(config)
@@ -429,7 +442,11 @@ def test_cluster_refuses_impossible_steps() -> None:
     ("build", "message"),
     [
         (lambda: Cluster(ClusterConfig.separate(3), network="tcp"), "unknown network 'tcp'; use one of set, bag"),
-        (lambda: Budgets(ballots=0), r"budget ballots must be None \(unlimited\) or an integer >= 1, got 0"),
+        (lambda: Budgets(ballots=0),
+         r"budget ballots must be None \(unlimited\) or an integer \(or a tuple of them, one per proposer\) >= 1"),
+        (lambda: Budgets(ballots=(1, 0)), r"budget ballots .* >= 1, got \(1, 0\)"),
+        (lambda: Cluster(ClusterConfig.separate(3, 2), budgets=Budgets(ballots=(1, 2, 3))),
+         r"gives 3 limit\(s\) for 2 proposer\(s\); give one per proposer, or one integer for all"),
         (lambda: Budgets(crashes=-1), r"budget crashes must be None \(unlimited\) or an integer >= 0, got -1"),
         (lambda: Cluster(ClusterConfig.separate(3)).run(["a", "b"], seed=0), r"2 values for 1 proposer\(s\)"),
         (lambda: Cluster(ClusterConfig.separate(3)).run(["a"], seed=0, crash_rate=2), "crash_rate must be a probab"),
