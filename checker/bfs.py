@@ -106,6 +106,7 @@ class Partition:
             self.fast is None or self.step_props or options.coverage or options.on_transition is not None
         )
         self.outgoing: list[Batch] = []
+        self.canon_memo: dict[State, State] = {}  # successor -> canonical form, for one level
         self.levels = 0
 
     # -- one level -------------------------------------------------------------------------
@@ -118,6 +119,7 @@ class Partition:
         violated = model.violated
         witnessed = model.witnessed
         cand: dict[State, int] = {}
+        self.canon_memo: dict[State, State] = {}
         ntrans = 0
         fast = self.fast
         batch = self.batch
@@ -154,6 +156,7 @@ class Partition:
             else:
                 ntrans += self._expand_slow(s, i, cand, out)
         out.transitions = ntrans
+        self.canon_memo = {}
         if out.aborted or not successors:
             self.outgoing = []
             return out
@@ -168,7 +171,7 @@ class Partition:
         actions, ts, broken = self.batch(s)  # type: ignore[misc]
         canon = self.canon
         if canon is not None:
-            ts = [canon(t) for t in ts]
+            ts = [self._canonical(t) for t in ts]
         for t in ts:
             cand[t] = i
         if self.options.coverage:
@@ -179,6 +182,13 @@ class Partition:
                     self.reported.add(name)
                     out.events.append(Event(name, int(self.frontier_fps[i]), self.model.fingerprint(ts[j])))
         return len(ts)
+
+    def _canonical(self, t: State) -> State:
+        """The canonical form of successor `t`, computed once per distinct successor of a level."""
+        c = self.canon_memo.get(t)
+        if c is None:
+            c = self.canon_memo[t] = self.canon(t)  # type: ignore[misc]
+        return c
 
     def _expand_slow(self, s: State, i: int, cand: dict[State, int], out: LevelOut) -> int:
         model = self.model

@@ -86,3 +86,11 @@ class Model(Protocol):
 
     def describe_state(self, state: State) -> str:
         """A short human-readable text of a state (reports, graph labels)."""
+
+
+# Optional hooks a strategy uses when a model has them (found with getattr, so a model
+# without them still works): `successor_states(state) -> list[State]` (successors only, for
+# models without step properties), `expand(state) -> (actions, states, [(index, names)])`
+# (every transition at once with the step properties each breaks; must agree with
+# `successors` and `step_violated`), `fingerprints(states)` (bulk), `canonical(state)` and
+# `orbit_size(state)` (symmetry), `coverage_keys(action)`, `action_kind(action)`.
