@@ -119,7 +119,7 @@ class Partition:
         violated = model.violated
         witnessed = model.witnessed
         cand: dict[State, int] = {}
-        self.canon_memo: dict[State, State] = {}
+        self.canon_memo = {}
         ntrans = 0
         fast = self.fast
         batch = self.batch
