@@ -32,6 +32,7 @@ from checker.search import (
     canonical_fn,
     peak_rss_mb,
     replay_fingerprints,
+    stop_requested,
 )
 from checker.visited import ParentStore, collision_probability
 
@@ -128,7 +129,7 @@ class Partition:
         frontier = self.frontier
         for i, s in enumerate(frontier):
             if not i % _CHECK_EVERY and i:
-                if deadline is not None and time.monotonic() >= deadline:
+                if stop_requested() or (deadline is not None and time.monotonic() >= deadline):
                     out.aborted = True
                     break
                 if clock is not None:
@@ -480,7 +481,7 @@ def bfs(model: Model, options: SearchOptions | None = None) -> SearchResult:
             transitions += out.transitions
             _settle(model, opts, cluster, verdicts, kinds, out.events)
             if out.aborted:
-                stopped = "time_limit"
+                stopped = clock.stop_reason()
                 break
             if opts.stop_on_first_violation and verdicts.any_violation():
                 stopped = "violation"
@@ -503,7 +504,7 @@ def bfs(model: Model, options: SearchOptions | None = None) -> SearchResult:
                 break
             clock.tick(total, cluster.frontier_size(), len(per_depth), force=True)
             if clock.expired():
-                stopped = "time_limit"
+                stopped = clock.stop_reason()
                 break
     except KeyboardInterrupt:
         stopped = "interrupted"

@@ -118,7 +118,7 @@ def dfs(model: Model, options: SearchOptions | None = None) -> SearchResult:
                 break
             if not transitions % 1024:
                 if clock.expired():
-                    stopped = "time_limit"
+                    stopped = clock.stop_reason()
                     break
                 clock.tick(len(seen), len(stack), len(stack))
     except KeyboardInterrupt:

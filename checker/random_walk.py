@@ -152,7 +152,7 @@ def random_walks(model: Model, options: SearchOptions | None = None) -> SearchRe
                 stopped = "violation"
                 break
             if clock.expired():
-                stopped = "time_limit"
+                stopped = clock.stop_reason()
                 break
             if opts.limits.max_states is not None and len(walker.seen) >= opts.limits.max_states:
                 stopped = "max_states"

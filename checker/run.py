@@ -21,7 +21,7 @@ from checker.config import DEFAULT_IMPL, CheckConfig, bounds_text, parse_ballots
 from checker.errors import UsageError
 from checker.fingerprint import fp_hex
 from checker.model import Model
-from checker.search import Limits, Path, Progress, SearchOptions, SearchResult
+from checker.search import Limits, Path, Progress, SearchOptions, SearchResult, ctrl_c_stops_search
 from checker.traces import Trace, TraceStep, write_trace
 from paxos import ConfigurationError, atomic_write_text
 
@@ -183,14 +183,15 @@ def execute(args: argparse.Namespace, strategy: str, command: str, **extra: Any)
     out = FsPath(args.out or DEFAULT_OUT)
     _announce(args, model, strategy)
     started = time.monotonic()
-    result = _strategy(strategy)(model, options)
-    if options.progress is not None:
-        sys.stderr.write("\n")
-    summary = summarize(model, result, out, command, args)
-    if recorder is not None:
-        summary["graph"] = recorder.write(out)
-    summary["seconds"] = round(max(result.seconds, time.monotonic() - started), 3)
-    write_summary(summary, out, args.json)
+    with ctrl_c_stops_search():  # Ctrl-C: the search stops and what it found is written, whole
+        result = _strategy(strategy)(model, options)
+        if options.progress is not None:
+            sys.stderr.write("\n")
+        summary = summarize(model, result, out, command, args)
+        if recorder is not None:
+            summary["graph"] = recorder.write(out)
+        summary["seconds"] = round(max(result.seconds, time.monotonic() - started), 3)
+        write_summary(summary, out, args.json)
     if args.report:
         from reports import render_report
 

@@ -7,11 +7,14 @@ is bfs.py, dfs.py, random_walk.py and swarm.py, one strategy each.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import resource
+import signal
 import sys
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -225,8 +228,46 @@ class Verdicts:
         return out
 
 
+_STOP = [False]  # set by the Ctrl-C handler of `ctrl_c_stops_search`
+
+
+def stop_requested() -> bool:
+    """True once Ctrl-C asked the running search to stop (see `ctrl_c_stops_search`)."""
+    return _STOP[0]
+
+
+@contextlib.contextmanager
+def ctrl_c_stops_search() -> Iterator[None]:
+    """Within this block Ctrl-C is a stop request, not an exception.
+
+    The first SIGINT sets a flag that every strategy polls where it checks its time limit
+    (every 1024 states or so), so the search ends at a consistent point and returns its
+    partial results (`stopped_by: "interrupted"`); further SIGINTs are ignored (also after
+    the block: the process is then only finishing), so a second Ctrl-C cannot interrupt
+    the writing of those results. An
+    exception raised mid-update could leave a model's caches half-written; a flag cannot.
+    Outside the main thread signals cannot be handled: the block does nothing there.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def request_stop(signum: int, frame: object) -> None:
+        _STOP[0] = True
+
+    previous = signal.signal(signal.SIGINT, request_stop)
+    _STOP[0] = False
+    try:
+        yield
+    finally:
+        # After a stop request the run is only finishing (verdicts, exit code): later presses
+        # of an impatient Ctrl-C stay ignored rather than killing it on its way out.
+        signal.signal(signal.SIGINT, signal.SIG_IGN if _STOP[0] else previous)
+        _STOP[0] = False
+
+
 class Clock:
-    """Time limit and progress throttling for one search."""
+    """Time limit, Ctrl-C stop requests and progress throttling for one search."""
 
     def __init__(self, options: SearchOptions) -> None:
         self.start = time.monotonic()
@@ -239,7 +280,12 @@ class Clock:
         return time.monotonic() - self.start
 
     def expired(self) -> bool:
-        return self.deadline is not None and time.monotonic() >= self.deadline
+        """The time limit passed or Ctrl-C asked to stop (`stop_reason` says which)."""
+        return _STOP[0] or (self.deadline is not None and time.monotonic() >= self.deadline)
+
+    @staticmethod
+    def stop_reason() -> StopReason:
+        return "interrupted" if _STOP[0] else "time_limit"
 
     def tick(self, states: int, frontier: int, depth: int, force: bool = False) -> None:
         if self.progress is None:

@@ -18,7 +18,15 @@ import numpy as np
 
 from checker.model import Model
 from checker.random_walk import Walker, finish, lazy_mix, walk_seed
-from checker.search import Clock, SearchOptions, SearchResult, StopReason, aggregate_coverage, replay_fingerprints
+from checker.search import (
+    Clock,
+    SearchOptions,
+    SearchResult,
+    StopReason,
+    aggregate_coverage,
+    replay_fingerprints,
+    stop_requested,
+)
 
 _CHUNK = 25  # walks per task: small enough to stop promptly, big enough to amortise IPC
 
@@ -45,6 +53,9 @@ def run_walks(model: Model, options: SearchOptions, first: int, count: int, dead
         rng = random.Random(walk_seed(options.seed, i))
         if not walker.walk(rng, lazy_mix(random.Random(walk_seed(options.seed, i) ^ 0x5A5A), model)):
             stopped = "violation"
+            break
+        if stop_requested():  # Ctrl-C in this (the parent's) process
+            stopped = "interrupted"
             break
         if deadline is not None and time.monotonic() >= deadline:
             stopped = "time_limit"
@@ -113,7 +124,7 @@ def swarm(model: Model, options: SearchOptions | None = None) -> SearchResult:
                 stopped = "max_states"
                 break
             if clock.expired():
-                stopped = "time_limit"
+                stopped = clock.stop_reason()
                 break
             clock.tick(sum(len(f) for f in fps), 0, walker.max_depth)
     except KeyboardInterrupt:

@@ -288,8 +288,8 @@ def start_cli(args: list[str], cwd: Path) -> subprocess.Popen[str]:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
-def interrupt_after_start(proc: subprocess.Popen[str], seconds: float) -> tuple[str, str]:
-    """Wait for the announce line (the search is starting), let it run, then press Ctrl-C."""
+def interrupt_after_start(proc: subprocess.Popen[str], seconds: float, presses: int = 1) -> tuple[str, str]:
+    """Wait for the announce line (the search is starting), let it run, then press Ctrl-C (`presses` times)."""
     assert proc.stdout is not None
     head = ""
     while not head.endswith("\n") or not head.splitlines()[-1].startswith("paxos-check: "):
@@ -297,7 +297,9 @@ def interrupt_after_start(proc: subprocess.Popen[str], seconds: float) -> tuple[
         assert line, f"the command ended before its search started: {proc.communicate()}"
         head += line
     time.sleep(seconds)
-    proc.send_signal(signal.SIGINT)
+    for _ in range(presses):
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.02)
     out, err = proc.communicate(timeout=60)
     return head + out, err
 
@@ -315,6 +317,18 @@ def test_ctrl_c_is_exit_3_with_an_interrupted_summary(tmp_path: Path) -> None:
     assert (summary["stopped_by"], summary["exhaustive"]) == ("interrupted", False)
     assert summary["states"] > 0
     assert {p["status"] for p in summary["properties"] if p["kind"] != "sometimes"} == {"unknown"}
+
+
+@pytest.mark.parametrize("strategy", ["bfs", "dfs"])
+def test_impatient_ctrl_c_still_writes_the_partial_summary(strategy: str, tmp_path: Path) -> None:
+    """Ctrl-C pressed three times: the first stops the search, the others cannot cut the writing short."""
+    out_dir = tmp_path / "run"
+    proc = start_cli(["explore", "--strategy", strategy, "--ballots", "2", "--quiet", "--out", str(out_dir)], tmp_path)
+    out, err = interrupt_after_start(proc, 1.0, presses=3)
+    assert proc.returncode == 3 and "Traceback" not in err, (out, err)
+    summary = load(out_dir)
+    assert (summary["stopped_by"], summary["exhaustive"]) == ("interrupted", False) and summary["states"] > 0
+    assert "BOUNDED" in out
 
 
 def test_no_arguments_runs_the_default_check_and_says_so(tmp_path: Path) -> None:
