@@ -310,8 +310,10 @@ CATALOG: dict[str, BugInfo] = {b.name: b for b in (
          "none (two proposers in sequence)", ("refines_spec", "agreement"), bfs_length=7, acceptors=1),
     _bug("highest_promised_value", "choose_value",
          "proposer takes the value of the highest promised ballot (first promise with a value), not the "
-         "highest accepted ballot", "none (three ballots)", ("refines_spec", "agreement"), ballots=2,
-         notes="hand-written schedule: refines_spec at step 18, agreement at 20 (tests/test_bugs.py)"),
+         "highest accepted ballot", "none (three ballots: one proposer retries)", ("refines_spec", "agreement"),
+         bfs_length=17, ballots=(2, 1),
+         notes="BFS finds refines_spec at 17 steps (~2M states; not acceptor-symmetric: it picks among "
+               "promises by acceptor); hand-written schedule: agreement at 20 (tests/test_bugs.py)"),
     _bug("stale_promises", "on_promise",
          "proposer counts promises from an earlier ballot of its own toward the current one",
          "a proposer timeout (retry) with promises still in flight", ("refines_spec", "agreement"), bfs_length=4,
