@@ -178,6 +178,24 @@ def test_verdicts_along_random_walks_agree_with_the_reference(name: str) -> None
         assert failures or impl == "paxos:PaxosNode" or name == "volatile_ballot"
 
 
+@pytest.mark.parametrize("name", ["stale_promises", "overwrite_accept", "volatile_acceptor", "own_value"])
+@pytest.mark.parametrize("symmetry", [False, True], ids=["plain", "symmetry"])
+def test_bfs_fast_path_agrees_with_the_per_transition_path(name: str, symmetry: bool) -> None:
+    """`expand` (one call per state) and `successors` + `step_violated` (forced by an
+    on_transition hook) must give the same search: states, transitions, verdicts, lengths."""
+    cfg = CheckConfig(**dict(bugs.CATALOG[name].config))
+    seen: list[int] = []
+    fast = search(ImplModel(cfg), symmetry=symmetry, coverage=True)
+    slow = search(ImplModel(cfg), symmetry=symmetry, coverage=True,
+                  on_transition=lambda s, a, t: seen.append(1))
+    assert len(seen) == slow.transitions > 0
+    assert (fast.states, fast.transitions, fast.depth) == (slow.states, slow.transitions, slow.depth)
+    assert fast.coverage == slow.coverage
+    assert [(p.name, p.status, p.path and len(p.path)) for p in fast.properties] == \
+        [(p.name, p.status, p.path and len(p.path)) for p in slow.properties]
+    assert fast.violated  # the bug was found, so the comparison covered step verdicts
+
+
 def test_fingerprint_is_stable_across_model_instances() -> None:
     """Interned ids depend on discovery order; the Zobrist fingerprint must not."""
     cfg = WALKS[0]
