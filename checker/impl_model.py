@@ -351,7 +351,8 @@ class ImplModel:
             for action, new_sid, dz, env_bits, msg_bits, own in entries:
                 new_env = env_bits & ~net
                 new_msg = msg_bits & ~sent
-                if not dz and not new_env and not new_msg:
+                moved = new_sid != sid
+                if not moved and not new_env and not new_msg:
                     continue  # nothing changes: a stutter
                 new_sent = sent | msg_bits
                 succ = list(state)
@@ -359,7 +360,8 @@ class ImplModel:
                 succ[k] = net | env_bits
                 succ[-3] = new_sent
                 succ[-1] = fp ^ dz ^ z_add[new_env] ^ z_msgs[new_msg]
-                if index is not None and (new_msg or (dz and pos >= 0)) and not index.allows(
+                # as in _verdict: a Spec stutter unless a message is new or an acceptor moved
+                if index is not None and (new_msg or (moved and pos >= 0)) and not index.allows(
                         pos, sid, new_sid, sent, new_sent):
                     broken.append((len(states), (*own, "refines_spec")))
                 elif own:
