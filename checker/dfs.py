@@ -7,7 +7,7 @@ first reached deep may have been cut off although it is reachable on a shorter p
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from checker.model import Action, Model, State
 from checker.search import (
@@ -43,7 +43,18 @@ def dfs(model: Model, options: SearchOptions | None = None) -> SearchResult:
     unreduced = 0
     stopped: StopReason | None = None
     cut_by_depth = False
-    stack: list[tuple[State, int, Iterator[tuple[Action, State]]]] = []
+    stack: list[tuple[State, int, Iterator[tuple[Action, State, Sequence[str] | None]]]] = []
+    expand = getattr(model, "expand", None)
+
+    def moves(s: State) -> Iterator[tuple[Action, State, Sequence[str] | None]]:
+        """(action, successor, step properties broken or None if not known yet) per transition."""
+        if expand is None:
+            return ((a, t, None) for a, t in model.successors(s))
+        actions, states, broken = expand(s)  # verdicts now: the model's cache is per state
+        names: list[Sequence[str]] = [()] * len(states)
+        for j, bad in broken:
+            names[j] = bad
+        return iter(zip(actions, states, names, strict=True))
 
     pending = verdicts.pending_sometimes()
 
@@ -76,7 +87,7 @@ def dfs(model: Model, options: SearchOptions | None = None) -> SearchResult:
             if any(True for _ in model.successors(s)):
                 cut_by_depth = True
             return True
-        stack.append((s, fp, iter(model.successors(s))))
+        stack.append((s, fp, moves(s)))
         return True
 
     try:
@@ -92,7 +103,7 @@ def dfs(model: Model, options: SearchOptions | None = None) -> SearchResult:
             if step is None:
                 stack.pop()
                 continue
-            action, t = step
+            action, t, known = step
             transitions += 1
             c = canon(t) if canon is not None else t
             if hook is not None:
@@ -100,7 +111,7 @@ def dfs(model: Model, options: SearchOptions | None = None) -> SearchResult:
             if opts.coverage:
                 per_action[action] = per_action.get(action, 0) + 1
             if step_props:
-                for name in model.step_violated(s, action, t):
+                for name in known if known is not None else model.step_violated(s, action, t):
                     if name not in verdicts.paths:
                         base = path_to([e[0] for e in stack], [e[1] for e in stack])
                         verdicts.record(name, _with_step(model, base, action, t, canon is not None))

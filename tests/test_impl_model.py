@@ -196,6 +196,25 @@ def test_bfs_fast_path_agrees_with_the_per_transition_path(name: str, symmetry: 
     assert fast.violated  # the bug was found, so the comparison covered step verdicts
 
 
+@pytest.mark.parametrize("name", ["stale_promises", "overwrite_accept", "volatile_acceptor", "eager_learner"])
+def test_dfs_finds_what_bfs_finds(name: str) -> None:
+    """DFS reads step verdicts from `expand` per stack frame; same states, same violated properties,
+    and each DFS counterexample really breaks its property at its last step (replayed on the cluster)."""
+    from checker.dfs import dfs
+    from checker.replay import ImplReplayer
+
+    cfg = CheckConfig(**dict(bugs.CATALOG[name].config))
+    model = ImplModel(cfg)
+    deep, wide = dfs(cast(Model, model)), explore(cfg)
+    assert deep.exhaustive and (deep.states, deep.transitions) == (wide.states, wide.transitions)
+    assert {p.name for p in deep.violated} == {p.name for p in wide.violated} != set()
+    for prop in deep.violated:
+        assert prop.path is not None
+        rows = [model.describe(s, a, t) for s, (a, t) in zip(prop.path.states(), prop.path.steps, strict=False)]
+        outcome = ImplReplayer(cfg).run(rows, stop_at_violation=False)
+        assert (len(rows), prop.name) in {(step, p) for step, p, _ in outcome.violations}
+
+
 def test_fingerprint_is_stable_across_model_instances() -> None:
     """Interned ids depend on discovery order; the Zobrist fingerprint must not."""
     cfg = WALKS[0]
