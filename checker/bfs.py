@@ -30,9 +30,9 @@ from checker.search import (
     Verdicts,
     aggregate_coverage,
     canonical_fn,
+    limit_reached,
     peak_rss_mb,
     replay_fingerprints,
-    stop_requested,
 )
 from checker.visited import ParentStore, collision_probability
 
@@ -64,7 +64,7 @@ class Event:
 class LevelOut:
     transitions: int = 0
     events: list[Event] = field(default_factory=list)
-    aborted: bool = False
+    aborted: StopReason | None = None  # why the level was cut short
 
 
 def fingerprints_fn(model: Model) -> Callable[[Sequence[State]], FpArray]:
@@ -113,8 +113,6 @@ class Partition:
     # -- one level -------------------------------------------------------------------------
     def expand(self, successors: bool, deadline: float | None, clock: Clock | None = None) -> LevelOut:
         """Check every frontier state's properties and (if asked) collect its successors."""
-        import time
-
         out = LevelOut()
         model = self.model
         violated = model.violated
@@ -129,8 +127,8 @@ class Partition:
         frontier = self.frontier
         for i, s in enumerate(frontier):
             if not i % _CHECK_EVERY and i:
-                if stop_requested() or (deadline is not None and time.monotonic() >= deadline):
-                    out.aborted = True
+                out.aborted = limit_reached(deadline, self.options.limits.max_memory_mb)
+                if out.aborted is not None:
                     break
                 if clock is not None:
                     clock.tick(len(self.store), len(frontier) - i, self.levels)
@@ -158,7 +156,7 @@ class Partition:
                 ntrans += self._expand_slow(s, i, cand, out)
         out.transitions = ntrans
         self.canon_memo = {}
-        if out.aborted or not successors:
+        if out.aborted is not None or not successors:
             self.outgoing = []
             return out
         states = list(cand)
@@ -480,8 +478,8 @@ def bfs(model: Model, options: SearchOptions | None = None) -> SearchResult:
             out = cluster.expand(not last_check, clock.deadline, clock)
             transitions += out.transitions
             _settle(model, opts, cluster, verdicts, kinds, out.events)
-            if out.aborted:
-                stopped = clock.stop_reason()
+            if out.aborted is not None:
+                stopped = out.aborted
                 break
             if opts.stop_on_first_violation and verdicts.any_violation():
                 stopped = "violation"
@@ -503,8 +501,9 @@ def bfs(model: Model, options: SearchOptions | None = None) -> SearchResult:
                 stopped = "max_states"
                 break
             clock.tick(total, cluster.frontier_size(), len(per_depth), force=True)
-            if clock.expired():
-                stopped = clock.stop_reason()
+            reason = clock.stop_reason()
+            if reason is not None:
+                stopped = reason
                 break
     except KeyboardInterrupt:
         stopped = "interrupted"

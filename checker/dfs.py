@@ -128,8 +128,8 @@ def dfs(model: Model, options: SearchOptions | None = None) -> SearchResult:
                 stopped = "violation"
                 break
             if not transitions % 1024:
-                if clock.expired():
-                    stopped = clock.stop_reason()
+                stopped = clock.stop_reason()
+                if stopped is not None:
                     break
                 clock.tick(len(seen), len(stack), len(stack))
     except KeyboardInterrupt:

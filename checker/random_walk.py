@@ -151,8 +151,8 @@ def random_walks(model: Model, options: SearchOptions | None = None) -> SearchRe
             if not walker.walk(random.Random(walk_seed(opts.seed, i)), None):
                 stopped = "violation"
                 break
-            if clock.expired():
-                stopped = clock.stop_reason()
+            stopped = clock.stop_reason()
+            if stopped is not None:
                 break
             if opts.limits.max_states is not None and len(walker.seen) >= opts.limits.max_states:
                 stopped = "max_states"

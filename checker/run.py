@@ -21,7 +21,15 @@ from checker.config import DEFAULT_IMPL, CheckConfig, bounds_text, parse_ballots
 from checker.errors import UsageError
 from checker.fingerprint import fp_hex
 from checker.model import Model
-from checker.search import Limits, Path, Progress, SearchOptions, SearchResult, ctrl_c_stops_search
+from checker.search import (
+    Limits,
+    Path,
+    Progress,
+    SearchOptions,
+    SearchResult,
+    ctrl_c_stops_search,
+    physical_memory_mb,
+)
 from checker.traces import Trace, TraceStep, write_trace
 from paxos import ConfigurationError, atomic_write_text
 
@@ -34,6 +42,9 @@ STRATEGY_FUNCS = {
 }
 SPEC_DEFAULTS = {"acceptors": 3, "ballots": 2, "values": 2}
 DEFAULT_OUT = "paxos-check-run"
+#: --max-memory by default: this share of physical memory, so a search too big for the machine
+#: stops with its results written instead of being killed with nothing written.
+DEFAULT_MEMORY_SHARE = 0.8
 
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
@@ -71,6 +82,9 @@ def add_output_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--max-states", type=int, default=None, metavar="N", help="stop after N distinct states")
     g.add_argument("--max-depth", type=int, default=None, metavar="N", help="explore paths of at most N states")
     g.add_argument("--time-limit", type=float, default=None, metavar="SECONDS", help="stop after this long")
+    g.add_argument("--max-memory", type=float, default=None, metavar="MB",
+                   help=f"stop (bounded, results written) when the search uses this much memory "
+                        f"(default {DEFAULT_MEMORY_SHARE:.0%} of physical memory)")
     g.add_argument("--stop-on-first", action="store_true", help="stop at the first violation")
     g.add_argument("--seed", type=int, default=0, help="random seed (random walks, swarm)")
     g.add_argument("--workers", type=int, default=1, metavar="N", help="processes (bfs, swarm)")
@@ -147,10 +161,14 @@ def _progress_printer(enabled: bool) -> Callable[[Progress], None] | None:
 def limits(args: argparse.Namespace) -> Limits:
     if args.workers < 1:
         raise UsageError(f"--workers must be at least 1, got {args.workers}")
+    memory = args.max_memory
+    if memory is None:
+        physical = physical_memory_mb()
+        memory = None if physical is None else DEFAULT_MEMORY_SHARE * physical
     try:
-        return Limits(args.max_states, args.max_depth, args.time_limit)
+        return Limits(args.max_states, args.max_depth, args.time_limit, memory)
     except ValueError as exc:  # Limits names the field; the flag is the same with dashes
-        text = str(exc)
+        text = str(exc).replace("max_memory_mb", "--max-memory")
         for field in ("max_states", "max_depth", "time_limit"):
             text = text.replace(field, "--" + field.replace("_", "-"))
         raise UsageError(text) from None
@@ -230,8 +248,10 @@ def summarize(
 ) -> dict[str, Any]:
     """The JSON summary of docs/formats.md; writes a trace per violation or witness."""
     config = dict(model.config())
+    memory = limits(args).max_memory_mb
     config.update(model=model.kind, max_states=args.max_states, max_depth=args.max_depth,
-                  time_limit=args.time_limit, seed=args.seed, workers=args.workers, symmetry=args.symmetry)
+                  time_limit=args.time_limit, max_memory_mb=None if memory is None else round(memory),
+                  seed=args.seed, workers=args.workers, symmetry=args.symmetry)
     props = []
     for p in result.properties:
         entry: dict[str, Any] = {"name": p.name, "kind": p.kind, "status": p.status, "trace": None}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import os
 import resource
 import signal
 import sys
@@ -20,7 +21,7 @@ from typing import Any, Literal
 
 from checker.model import Action, Model, PropertyInfo, State
 
-StopReason = Literal["max_states", "max_depth", "time_limit", "interrupted", "violation"]
+StopReason = Literal["max_states", "max_depth", "time_limit", "max_memory", "interrupted", "violation"]
 Status = Literal["held", "violated", "unknown"]
 STRATEGIES = ("bfs", "dfs", "random", "swarm")
 
@@ -31,11 +32,15 @@ class Limits:
 
     `max_depth` counts states on a path as TLC does (the initial state is depth 1), so
     `max_depth=1` checks only the initial states. `time_limit` is in seconds.
+    `max_memory_mb`: stop (bounded, partial results written) once the searching process's
+    peak resident memory reaches this many MiB, rather than be killed by the system with
+    nothing written. The command line sets it to 80% of physical memory unless told.
     """
 
     max_states: int | None = None
     max_depth: int | None = None
     time_limit: float | None = None
+    max_memory_mb: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("max_states", "max_depth"):
@@ -44,6 +49,8 @@ class Limits:
                 raise ValueError(f"{name} must be at least 1 (or None for no limit), got {value}")
         if self.time_limit is not None and self.time_limit <= 0:
             raise ValueError(f"time_limit must be positive seconds (or None), got {self.time_limit}")
+        if self.max_memory_mb is not None and self.max_memory_mb <= 0:
+            raise ValueError(f"max_memory_mb must be positive MiB (or None), got {self.max_memory_mb}")
 
 
 @dataclass(frozen=True)
@@ -176,12 +183,38 @@ class SearchResult:
         }
 
 
+_RSS_UNIT = 1.0 if sys.platform == "darwin" else 1024.0  # ru_maxrss: bytes on macOS, KiB on Linux
+
+
 def peak_rss_mb() -> float:
     """Peak resident set size of this process and its finished children, in MiB."""
-    to_bytes = 1.0 if sys.platform == "darwin" else 1024.0  # ru_maxrss: bytes on macOS, KiB on Linux
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(own, kids) * to_bytes / (1024.0 * 1024.0)
+    return max(own, kids) * _RSS_UNIT / (1024.0 * 1024.0)
+
+
+def own_peak_rss_mb() -> float:
+    """Peak resident set size of this process alone, in MiB (one cheap system call)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * _RSS_UNIT / (1024.0 * 1024.0)
+
+
+def physical_memory_mb() -> float | None:
+    """This machine's physical memory in MiB, or None where the system does not say."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / (1024.0 * 1024.0)
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def limit_reached(deadline: float | None, max_memory_mb: float | None) -> StopReason | None:
+    """Why a search must stop now: Ctrl-C, its time limit or its memory limit (None: go on)."""
+    if _STOP[0]:
+        return "interrupted"
+    if deadline is not None and time.monotonic() >= deadline:
+        return "time_limit"
+    if max_memory_mb is not None and own_peak_rss_mb() >= max_memory_mb:
+        return "max_memory"
+    return None
 
 
 class Verdicts:
@@ -272,6 +305,7 @@ class Clock:
     def __init__(self, options: SearchOptions) -> None:
         self.start = time.monotonic()
         self.deadline = None if options.limits.time_limit is None else self.start + options.limits.time_limit
+        self.max_memory_mb = options.limits.max_memory_mb
         self.progress = options.progress
         self.interval = options.progress_interval
         self._next_report = self.start + self.interval
@@ -279,13 +313,9 @@ class Clock:
     def elapsed(self) -> float:
         return time.monotonic() - self.start
 
-    def expired(self) -> bool:
-        """The time limit passed or Ctrl-C asked to stop (`stop_reason` says which)."""
-        return _STOP[0] or (self.deadline is not None and time.monotonic() >= self.deadline)
-
-    @staticmethod
-    def stop_reason() -> StopReason:
-        return "interrupted" if _STOP[0] else "time_limit"
+    def stop_reason(self) -> StopReason | None:
+        """Why the search must stop now (Ctrl-C, time, memory), or None."""
+        return limit_reached(self.deadline, self.max_memory_mb)
 
     def tick(self, states: int, frontier: int, depth: int, force: bool = False) -> None:
         if self.progress is None:

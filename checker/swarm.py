@@ -10,7 +10,6 @@ from __future__ import annotations
 import multiprocessing as mp
 import random
 import signal
-import time
 from dataclasses import replace
 from typing import Any
 
@@ -24,8 +23,8 @@ from checker.search import (
     SearchResult,
     StopReason,
     aggregate_coverage,
+    limit_reached,
     replay_fingerprints,
-    stop_requested,
 )
 
 _CHUNK = 25  # walks per task: small enough to stop promptly, big enough to amortise IPC
@@ -54,11 +53,8 @@ def run_walks(model: Model, options: SearchOptions, first: int, count: int, dead
         if not walker.walk(rng, lazy_mix(random.Random(walk_seed(options.seed, i) ^ 0x5A5A), model)):
             stopped = "violation"
             break
-        if stop_requested():  # Ctrl-C in this (the parent's) process
-            stopped = "interrupted"
-            break
-        if deadline is not None and time.monotonic() >= deadline:
-            stopped = "time_limit"
+        stopped = limit_reached(deadline, options.limits.max_memory_mb)  # Ctrl-C only in the parent
+        if stopped is not None:
             break
     # States and actions may only mean something inside this process (the implementation
     # model interns its objects per process), so paths travel as stable fingerprints and
@@ -123,8 +119,8 @@ def swarm(model: Model, options: SearchOptions | None = None) -> SearchResult:
             if opts.limits.max_states is not None and distinct() >= opts.limits.max_states:
                 stopped = "max_states"
                 break
-            if clock.expired():
-                stopped = clock.stop_reason()
+            stopped = clock.stop_reason()
+            if stopped is not None:
                 break
             clock.tick(sum(len(f) for f in fps), 0, walker.max_depth)
     except KeyboardInterrupt:

@@ -17,9 +17,10 @@ from reports._progress import ProgressAnalysis, analyse, progress_paragraph
 
 CONFIG_ORDER = (
     "acceptors", "proposers", "learners", "values", "ballots", "network", "crashes", "drops",
-    "duplicates", "symmetry", "impl", "seed", "max_states", "max_depth", "time_limit", "workers",
+    "duplicates", "symmetry", "impl", "seed", "max_states", "max_depth", "time_limit", "max_memory_mb",
+    "workers",
 )
-_LIMIT_KEYS = frozenset({"max_states", "max_depth", "time_limit"})
+_LIMIT_KEYS = frozenset({"max_states", "max_depth", "time_limit", "max_memory_mb"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,7 @@ SPEC_EVENTS = frozenset({"phase1a", "phase1b", "phase2a", "phase2b"})
 FAULT_EVENTS: tuple[str, ...] = ("drop", "duplicate", "crash", "restart")
 STATUSES = frozenset({"held", "violated", "unknown"})
 KINDS = frozenset({"always", "sometimes", "step"})
-STOPPED_BY = frozenset({"max_states", "max_depth", "time_limit", "interrupted", "violation"})
+STOPPED_BY = frozenset({"max_states", "max_depth", "time_limit", "max_memory", "interrupted", "violation"})
 _FINGERPRINT = re.compile(r"[0-9a-f]{16}")
 
 

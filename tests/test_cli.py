@@ -132,6 +132,21 @@ def test_max_states_is_bounded_never_held(model_flags: list[str], tmp_path: Path
             assert p["status"] == "unknown", p
 
 
+@pytest.mark.parametrize("strategy", ["bfs", "dfs"])
+def test_memory_limit_stops_with_results_written(strategy: str, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """A search too big for the machine ends bounded with its summary written, not killed by the system."""
+    flags = ["explore", "--strategy", strategy, "--crashes", "0", "--quiet"]  # 131,845 states: limits are polled
+    assert run([*flags, "--max-memory", "1", "--out", str(tmp_path)]) == 3
+    summary = load(tmp_path)
+    assert (summary["stopped_by"], summary["exhaustive"]) == ("max_memory", False)
+    assert summary["config"]["max_memory_mb"] == 1
+    assert "BOUNDED" in capsys.readouterr().out
+    assert run(["explore", *SMALL_IMPL, "--out", str(tmp_path / "default")]) == 0
+    default = load(tmp_path / "default")["config"]["max_memory_mb"]
+    assert default is None or default > 100  # 80% of physical memory where the system says
+
+
 def test_depth_and_time_limits_are_bounded(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["explore", *SPEC_FLAGS, "--max-depth", "5", "--out", str(tmp_path)]) == 3
     assert load(tmp_path)["stopped_by"] == "max_depth"
@@ -255,6 +270,7 @@ BAD: dict[str, tuple[list[str], str]] = {
     "max states 0": (["explore", "--max-states", "0"], "--max-states must be at least 1"),
     "workers 0": (["explore", "--workers", "0"], "--workers must be at least 1"),
     "negative time": (["explore", "--time-limit", "-1"], "--time-limit must be positive"),
+    "zero memory": (["explore", "--max-memory", "0"], "--max-memory must be positive"),
     "disjoint quorums": (["explore", "--q1", "1", "--q2", "1"], "can be disjoint"),
     "colocated sizes": (["explore", "--colocated", "--acceptors", "3", "--proposers", "2"], "must be equal"),
     "crashes with spec": (["explore", "--model", "spec", "--crashes", "1"], "--crashes applies to --model impl"),
