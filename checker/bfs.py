@@ -348,6 +348,9 @@ class ProcessCluster:
         methods = mp.get_all_start_methods()
         ctx = mp.get_context("fork" if "fork" in methods else "spawn")
         clean = replace(options, progress=None, on_transition=None)
+        memory = options.limits.max_memory_mb
+        if memory is not None:  # each worker checks its own memory: share the limit between them
+            clean = replace(clean, limits=replace(options.limits, max_memory_mb=memory / parts))
         self.conns: list[Connection] = []
         self.procs: list[Any] = []
         for i in range(parts):
