@@ -403,22 +403,16 @@ class ImplModel:
                 succ[-1] = fp ^ dfp
                 self._emit(actions, states, broken, (DELIVER, dst, eid), tuple(succ),
                            self._verdict(dst, state[dst], new_sid, sent, sent | msg_bits, own))
-            if d_used < cfg.drops:
-                new_net, dfp = self._remove(net, eid)
-                succ = list(state)
-                succ[k] = new_net
-                succ[k + 3] = d_used + 1
-                succ[-1] = fp ^ dfp ^ z[("drops", d_used)] ^ z[("drops", d_used + 1)]
-                actions.append((DROP, dst, eid))
-                states.append(tuple(succ))
-            if u_used < cfg.duplicates:
-                new_net, dfp = self._add(net, 1 << eid)
-                succ = list(state)
-                succ[k] = new_net
-                succ[k + 4] = u_used + 1
-                succ[-1] = fp ^ dfp ^ z[("duplicates", u_used)] ^ z[("duplicates", u_used + 1)]
-                actions.append((DUPLICATE, dst, eid))
-                states.append(tuple(succ))
+            for kind, budget, slot, used, limit in ((DROP, "drops", k + 3, d_used, cfg.drops),
+                                                    (DUPLICATE, "duplicates", k + 4, u_used, cfg.duplicates)):
+                if used < limit:  # the network loses one copy, or makes one more
+                    new_net, dfp = self._remove(net, eid) if kind == DROP else self._add(net, 1 << eid)
+                    succ = list(state)
+                    succ[k] = new_net
+                    succ[slot] = used + 1
+                    succ[-1] = fp ^ dfp ^ z[(budget, used)] ^ z[(budget, used + 1)]
+                    actions.append((kind, dst, eid))
+                    states.append(tuple(succ))
 
     # -- Zobrist fingerprints: each component's stable 64-bit key, XORed; updated per step ----------
 
