@@ -198,12 +198,26 @@ def own_peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * _RSS_UNIT / (1024.0 * 1024.0)
 
 
+_CGROUP_LIMITS = ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
+
+
 def physical_memory_mb() -> float | None:
-    """This machine's physical memory in MiB, or None where the system does not say."""
+    """The memory this process may use in MiB: the machine's physical memory, or the container's
+    (cgroup) limit where that is lower; None where the system does not say."""
+    sizes = []
     try:
-        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / (1024.0 * 1024.0)
+        sizes.append(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
     except (ValueError, OSError, AttributeError):
-        return None
+        pass
+    for path in _CGROUP_LIMITS:
+        try:
+            with open(path, encoding="ascii") as f:
+                text = f.read().strip()
+        except OSError:
+            continue
+        if text.isdigit():  # "max" (cgroup v2) means no limit
+            sizes.append(int(text))
+    return min(sizes) / (1024.0 * 1024.0) if sizes else None
 
 
 def limit_reached(deadline: float | None, max_memory_mb: float | None) -> StopReason | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pathlib
+
 import numpy as np
 import pytest
 
@@ -284,3 +286,17 @@ def test_limits_reject_nonsense() -> None:
         Limits(max_states=0)
     with pytest.raises(ValueError, match="time_limit"):
         Limits(time_limit=-1)
+
+
+def test_memory_limit_defaults_to_the_container_limit(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--max-memory`'s default reads the machine's memory and a container (cgroup) limit below it."""
+    import checker.search as search_module
+
+    unlimited, limited = tmp_path / "memory.max", tmp_path / "limit_in_bytes"
+    unlimited.write_text("max\n", encoding="ascii")
+    limited.write_text(f"{512 * 1024 * 1024}\n", encoding="ascii")
+    monkeypatch.setattr(search_module, "_CGROUP_LIMITS", (str(unlimited), str(tmp_path / "absent")))
+    machine = search_module.physical_memory_mb()
+    assert machine is None or machine > 512
+    monkeypatch.setattr(search_module, "_CGROUP_LIMITS", (str(unlimited), str(limited)))
+    assert search_module.physical_memory_mb() == 512
