@@ -84,7 +84,7 @@ def add_output_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--time-limit", type=float, default=None, metavar="SECONDS", help="stop after this long")
     g.add_argument("--max-memory", type=float, default=None, metavar="MB",
                    help=f"stop (bounded, results written) when the search uses this much memory "
-                        f"(default {DEFAULT_MEMORY_SHARE:.0%} of physical memory)")
+                        f"(default {DEFAULT_MEMORY_SHARE:.0%} of physical memory or of a container limit)")
     g.add_argument("--stop-on-first", action="store_true", help="stop at the first violation")
     g.add_argument("--seed", type=int, default=0, help="random seed (random walks, swarm)")
     g.add_argument("--workers", type=int, default=1, metavar="N", help="processes (bfs, swarm)")

@@ -34,7 +34,8 @@ class Limits:
     `max_depth=1` checks only the initial states. `time_limit` is in seconds.
     `max_memory_mb`: stop (bounded, partial results written) once the searching process's
     peak resident memory reaches this many MiB, rather than be killed by the system with
-    nothing written. The command line sets it to 80% of physical memory unless told.
+    nothing written. The command line sets it to 80% of physical memory (or of a container
+    limit) unless told.
     """
 
     max_states: int | None = None
