@@ -276,12 +276,7 @@ class Verdicts:
         return out
 
 
-_STOP = [False]  # set by the Ctrl-C handler of `ctrl_c_stops_search`
-
-
-def stop_requested() -> bool:
-    """True once Ctrl-C asked the running search to stop (see `ctrl_c_stops_search`)."""
-    return _STOP[0]
+_STOP = [False]  # set by the Ctrl-C handler of `ctrl_c_stops_search`; read by `limit_reached`
 
 
 @contextlib.contextmanager
@@ -292,8 +287,8 @@ def ctrl_c_stops_search() -> Iterator[None]:
     (every 1024 states or so), so the search ends at a consistent point and returns its
     partial results (`stopped_by: "interrupted"`); further SIGINTs are ignored (also after
     the block: the process is then only finishing), so a second Ctrl-C cannot interrupt
-    the writing of those results. An
-    exception raised mid-update could leave a model's caches half-written; a flag cannot.
+    the writing of those results. An exception raised mid-update could leave a model's
+    caches half-written; a flag cannot.
     Outside the main thread signals cannot be handled: the block does nothing there.
     """
     if threading.current_thread() is not threading.main_thread():
