@@ -176,10 +176,7 @@ class Partition:
         if self.options.coverage:
             self.per_action.update(actions)
         for j, names in broken:
-            for name in names:
-                if name not in self.reported:
-                    self.reported.add(name)
-                    out.events.append(Event(name, int(self.frontier_fps[i]), self.model.fingerprint(ts[j])))
+            self._report(names, i, out, self.model.fingerprint(ts[j]))
         return len(ts)
 
     def _canonical(self, t: State) -> State:
@@ -203,18 +200,17 @@ class Partition:
                 self.per_action[action] = self.per_action.get(action, 0) + 1
             if self.step_props:
                 bad = model.step_violated(s, action, t)
-                for name in bad:
-                    if name not in self.reported:
-                        self.reported.add(name)
-                        out.events.append(Event(name, int(self.frontier_fps[i]), model.fingerprint(c)))
+                if bad:
+                    self._report(bad, i, out, model.fingerprint(c))
             cand[c] = i
         return n
 
-    def _report(self, names: Sequence[str], i: int, out: LevelOut) -> None:
+    def _report(self, names: Sequence[str], i: int, out: LevelOut, target: int | None = None) -> None:
+        """First violations of `names` at frontier state `i` (and, for a step, its successor `target`)."""
         for name in names:
             if name not in self.reported:
                 self.reported.add(name)
-                out.events.append(Event(name, int(self.frontier_fps[i])))
+                out.events.append(Event(name, int(self.frontier_fps[i]), target))
 
     def _witness(self, names: Sequence[str], i: int, out: LevelOut) -> None:
         for name in names:

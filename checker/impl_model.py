@@ -15,6 +15,7 @@ import operator
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from typing import Any
 
+from checker.bitsets import bit_ids
 from checker.config import CheckConfig, load_factory
 from checker.fingerprint import fp_hex
 from checker.impl_refinement import RefinementIndex
@@ -80,13 +81,6 @@ def _picker(positions: Sequence[int]) -> Callable[[ImplState], tuple[Any, ...]]:
     if len(positions) == 1:
         return lambda state: (get(state),)
     return get
-
-
-def _bits(mask: int) -> Iterator[int]:
-    while mask:
-        low = mask & -mask
-        yield low.bit_length() - 1
-        mask ^= low
 
 
 class ImplModel:
@@ -373,7 +367,7 @@ class ImplModel:
         """Node `i` in snapshot `sid` with envelopes `bits` waiting: every delivery that can change something."""
         out = []
         zs = self._z_snap[i]
-        for eid in _bits(bits):
+        for eid in bit_ids(bits):
             new_sid, env_bits, msg_bits, own = self._node_step(i, sid, DELIVER, self.envs[eid][1])
             if new_sid != sid or env_bits or msg_bits:
                 out.append(((DELIVER, i, eid), new_sid, zs[sid] ^ zs[new_sid], env_bits, msg_bits, own))
@@ -446,7 +440,7 @@ class ImplModel:
                 return net, 0
             return net | env_bits, self._z_add[new]
         items = list(net)
-        for eid in _bits(env_bits):
+        for eid in bit_ids(env_bits):
             c = items.count(eid)
             dfp ^= self._z_env(eid, c) ^ self._z_env(eid, c + 1)
             items.append(eid)
@@ -473,16 +467,16 @@ class ImplModel:
             for eid in set(net):
                 fp ^= self._z_env(eid, net.count(eid))
         else:
-            for eid in _bits(net):
+            for eid in bit_ids(net):
                 fp ^= self._z_env(eid, 1)
-        for i in _bits(state[k + 1]):
+        for i in bit_ids(state[k + 1]):
             fp ^= z[("crashed", self.ids[i])]
         for name, used in zip(("crashes", "drops", "duplicates"), state[k + 2 : k + 5], strict=False):
             fp ^= z[(name, used)]
         for j in range(self.p):
             fp ^= z[("started", j, state[k + 5 + j])]
         fp ^= self._z_msgs[state[-3]]
-        for b in _bits(state[-2]):
+        for b in bit_ids(state[-2]):
             fp ^= z[("proposed", self.values[b])]
         return fp
 
@@ -544,7 +538,7 @@ class ImplModel:
         return out
 
     def sent_messages(self, state: ImplState) -> frozenset[Message]:
-        return frozenset(self.msgs[m] for m in _bits(state[-3]))
+        return frozenset(self.msgs[m] for m in bit_ids(state[-3]))
 
     def view(self, state: ImplState) -> WorldView:
         learned = {}
@@ -561,11 +555,11 @@ class ImplModel:
         k = self.k
         net = state[k]
         counts: dict[Envelope, int] = {}
-        for eid in (net if self.bag else _bits(net)):
+        for eid in (net if self.bag else bit_ids(net)):
             dst, mid = self.envs[eid]
             env = Envelope(self.ids[dst], self.msgs[mid])
             counts[env] = counts.get(env, 0) + 1
-        crashed = frozenset(self.ids[i] for i in _bits(state[k + 1]))
+        crashed = frozenset(self.ids[i] for i in bit_ids(state[k + 1]))
         started = tuple(state[k + 5 : k + 5 + self.p])
         proposed = frozenset(v for b, v in enumerate(self.values) if state[-2] >> b & 1)
         return (self.node_states(state), frozenset(counts.items()), crashed, tuple(state[k + 2 : k + 5]),

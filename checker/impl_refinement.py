@@ -12,20 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 
+from checker.bitsets import bit_ids
 from paxos import AcceptorDurable, Message
 from properties.refinement import Refinement
 from properties.spec import Msg1a, Msg1b, Msg2a, Msg2b, SpecState
 
 AcceptorLookup = Callable[[int, int], AcceptorDurable | None]  # (node index, snapshot id) -> state
-
-
-def _bit_ids(mask: int) -> list[int]:
-    out = []
-    while mask:
-        low = mask & -mask
-        out.append(low.bit_length() - 1)
-        mask ^= low
-    return out
 
 
 class RefinementIndex:
@@ -106,7 +98,7 @@ class RefinementIndex:
         """The sent messages a step sending `new` depends on: those with the same Spec image as a new
         one (then it is not new to the Spec) and those its enabling condition reads."""
         mask = 0
-        for mid in _bit_ids(new):
+        for mid in bit_ids(new):
             image = self.spec_of[mid]
             if image is not None:
                 mask |= self.same_image[image] | self._relevant(image)
@@ -114,7 +106,7 @@ class RefinementIndex:
 
     def _decide(self, pos: int, before: int, after: int, new: int, sent_before: int) -> bool:
         new_images = set()
-        for mid in _bit_ids(new):
+        for mid in bit_ids(new):
             image = self.spec_of[mid]
             if image is not None and not sent_before & self.same_image[image]:
                 new_images.add(image)
@@ -126,7 +118,7 @@ class RefinementIndex:
         return self._judge(pos, before, after, new_images, relevant & sent_before)
 
     def _judge(self, pos: int, before: int, after: int, new_images: set[Hashable], relevant: int) -> bool:
-        old = {self.spec_of[mid] for mid in _bit_ids(relevant)}
+        old = {self.spec_of[mid] for mid in bit_ids(relevant)}
         s = self._spec_state(pos, before, frozenset(old))
         t = self._spec_state(pos, after, frozenset(old | new_images))
         return self.ref.explain(s, t) is not None

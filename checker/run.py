@@ -205,7 +205,7 @@ def execute(args: argparse.Namespace, strategy: str, command: str, **extra: Any)
         result = _strategy(strategy)(model, options)
         if options.progress is not None:
             sys.stderr.write("\n")
-        summary = summarize(model, result, out, command, args)
+        summary = summarize(model, result, out, command, args, options.limits)
         if recorder is not None:
             summary["graph"] = recorder.write(out)
         summary["seconds"] = round(max(result.seconds, time.monotonic() - started), 3)
@@ -244,11 +244,11 @@ def trace_of(model: Model, path: Path, prop: str | None, kind: str) -> Trace:
 
 
 def summarize(
-    model: Model, result: SearchResult, out: FsPath, command: str, args: argparse.Namespace
+    model: Model, result: SearchResult, out: FsPath, command: str, args: argparse.Namespace, bounds: Limits
 ) -> dict[str, Any]:
     """The JSON summary of docs/formats.md; writes a trace per violation or witness."""
     config = dict(model.config())
-    memory = limits(args).max_memory_mb
+    memory = bounds.max_memory_mb
     config.update(model=model.kind, max_states=args.max_states, max_depth=args.max_depth,
                   time_limit=args.time_limit, max_memory_mb=None if memory is None else round(memory),
                   seed=args.seed, workers=args.workers, symmetry=args.symmetry)
