@@ -10,17 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from paxos._ballot import Ballot
 from paxos._config import NodeRole, NodeState
 from paxos._errors import ConfigurationError, ProtocolError
 from paxos._messages import Accept, Accepted, Message, Nack, Prepare, Promise, Value, check_value
-from paxos._state import ProposerDurable
+from paxos._roles import Outputs
+from paxos._state import AcceptorDurable, LearnerVolatile, ProposerDurable, ProposerVolatile
 
 if TYPE_CHECKING:
     from paxos._csvlog import PaxosLogger
-    from paxos._node import PaxosNode
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,34 @@ class Proposal:
         return Ballot(self.proposal_number, self.node_id)
 
 
+class SeedNode(Protocol):
+    """What the seed's calls use of a node (their own and the others'): `PaxosNode` has all of it.
+
+    Named here so that this module need not import `_node.py`, which imports this one.
+    """
+
+    node_id: int
+    roles: frozenset[NodeRole]
+    state: NodeState
+    logger: object | None
+    acceptor: AcceptorDurable
+    proposer: ProposerDurable
+    proposer_volatile: ProposerVolatile
+    learner: LearnerVolatile
+    _prepared_by: dict[Ballot, SeedNode]
+    _pending_accept: dict[Ballot, Accept]
+
+    @property
+    def is_active(self) -> bool: ...
+    def on_message(self, msg: Message) -> Outputs: ...
+    def start_round(self, round_: int) -> Outputs: ...
+    def crash(self) -> None: ...
+    def _log(
+        self, event: str, peer: int | None, msg: Message | None, change: str = "", value: Value = None
+    ) -> None: ...
+    def _deliver_to_proposer(self, reply: Promise | Nack) -> None: ...
+
+
 class SeedAPI:
     """Mixin giving `PaxosNode` the seed's calls. Protocol state lives in the core; this only routes.
 
@@ -63,10 +91,10 @@ class SeedAPI:
     """
 
     def _seed_init(self) -> None:
-        self._prepared_by: dict[Ballot, PaxosNode] = {}
+        self._prepared_by: dict[Ballot, SeedNode] = {}
         self._pending_accept: dict[Ballot, Accept] = {}
 
-    def _me(self) -> PaxosNode:
+    def _me(self) -> SeedNode:
         return self  # type: ignore[return-value]
 
     def _log(
@@ -83,7 +111,7 @@ class SeedAPI:
 
     # -- phase 1 ---------------------------------------------------------------------------------
 
-    def send_prepare(self, nodes: Mapping[int, PaxosNode], proposal: Proposal) -> int:
+    def send_prepare(self, nodes: Mapping[int, SeedNode], proposal: Proposal) -> int:
         """Phase 1a: start `proposal`'s ballot and send Prepare to every other node; returns how many.
 
         The proposal number must be above every number this node used before
@@ -169,7 +197,7 @@ class SeedAPI:
 
     # -- phase 2 ---------------------------------------------------------------------------------
 
-    def send_accept(self, nodes: Mapping[int, PaxosNode], proposal: Proposal) -> int:
+    def send_accept(self, nodes: Mapping[int, SeedNode], proposal: Proposal) -> int:
         """Phase 2a/2b: send Accept to every active node and their Accepted to every active learner.
 
         The value sent is the one the promises force (the highest accepted),

@@ -7,12 +7,11 @@ obligations or decide what is proved; properties/z3_spec.py calls it on a satisf
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import z3
 
-if TYPE_CHECKING:  # only for annotations: z3_spec imports this module
-    from properties.z3_spec import _State, _Step, _Vocab
+from properties.z3_vocab import _State, _Step, _Vocab
 
 
 def bound_sort(sort: Any, size: int, prefix: str = "elem") -> Any:

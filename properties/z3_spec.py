@@ -52,6 +52,7 @@ import z3
 from properties.proof import FAILED, PROVED, UNKNOWN, ProofResult, ProofStatus
 from properties.z3_cti import bound_sort, extract_state, minimize_model
 from properties.z3_cti import format_state as format_state  # re-exported: prove_spec models
+from properties.z3_vocab import _State, _Step, _Vocab
 
 ACTIONS: tuple[str, ...] = ("Phase1a", "Phase1b", "Phase2a", "Phase2b")
 
@@ -72,25 +73,6 @@ WEAKENINGS: dict[str, str] = {
     "phase2b_no_record": "Phase2b sends the 2b but does not record maxVBal[a], maxVal[a]",
     "quorums_disjoint": "no quorum-intersection axiom: a phase-1 and a phase-2 quorum may be disjoint",
 }
-
-
-@dataclass(frozen=True)
-class _Vocab:
-    """Sorts, constants and immutable relations shared by every obligation."""
-
-    acc: Any
-    bal: Any
-    val: Any
-    q1: Any
-    q2: Any
-    none_b: Any
-    none_v: Any
-    le: Any
-    member1: Any
-    member2: Any
-
-    def lt(self, x: Any, y: Any) -> Any:
-        return z3.And(self.le(x, y), x != y)
 
 
 def _vocab() -> _Vocab:
@@ -122,19 +104,6 @@ def _axioms(k: _Vocab, quorum_intersection: bool) -> list[Any]:
     if quorum_intersection:
         axioms.append(z3.ForAll([p, q], z3.Exists([a], z3.And(k.member1(a, p), k.member2(a, q)))))
     return axioms
-
-
-@dataclass(frozen=True)
-class _State:
-    """One Spec state as callables returning z3 terms (pre-states wrap z3 functions)."""
-
-    max_bal: Callable[[Any], Any]
-    max_vbal: Callable[[Any], Any]
-    max_val: Callable[[Any], Any]
-    m1a: Callable[[Any], Any]
-    m1b: Callable[[Any, Any, Any, Any], Any]
-    m2a: Callable[[Any, Any], Any]
-    m2b: Callable[[Any, Any, Any], Any]
 
 
 def _pre_state(k: _Vocab) -> _State:
@@ -290,15 +259,6 @@ def _two_values_chosen(k: _Vocab, s: _State) -> tuple[Any, list[Any]]:
 
 
 # --- the actions -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Step:
-    """An action instance: its parameters (free constants), enabling condition and post-state."""
-
-    params: dict[str, Any]
-    guard: Any
-    post: _State
 
 
 def _update(f: Callable[[Any], Any], at: Any, value: Any) -> Callable[[Any], Any]:
