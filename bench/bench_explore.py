@@ -44,8 +44,9 @@ FULL: list[Row] = [
 
 def run_row(row: Row) -> dict[str, object]:
     """Run one row in this process and return its figures."""
-    from checker.search import SearchOptions, search
-    from checker.spec_model import SpecModel
+    from checker.models.spec_model import SpecModel
+    from checker.search.common import SearchOptions
+    from checker.search.strategies import search
     from properties.spec import SpecConfig
 
     _, acceptors, ballots, values, strategy, workers, symmetry, walks = row

@@ -59,12 +59,12 @@ ALL: list[Row] = list(ROWS.values())
 
 def build_model(model: str, fields: dict[str, Any]) -> Any:
     if model == "spec":
-        from checker.spec_model import SpecModel
+        from checker.models.spec_model import SpecModel
         from properties.spec import SpecConfig
 
         return SpecModel(SpecConfig(**fields))
     from checker.config import CheckConfig
-    from checker.impl_model import ImplModel
+    from checker.models.impl_model import ImplModel
 
     return ImplModel(CheckConfig(**fields))
 
@@ -73,7 +73,8 @@ def run_row(row: Row) -> dict[str, Any]:
     """Run one row in this process and return its figures."""
     import resource
 
-    from checker.search import Limits, SearchOptions, search
+    from checker.search.common import Limits, SearchOptions
+    from checker.search.strategies import search
 
     _, model_kind, fields, strategy, symmetry, time_limit = row
     model = build_model(model_kind, fields)
@@ -133,7 +134,8 @@ def ratio_text(rows: list[tuple[Row, dict[str, Any]]]) -> str:
 
 def profile_text(seconds: float = 15.0) -> str:
     """cProfile of the impl hot loop: BFS over 3a/2p/1l, 1 ballot, 0 crashes, no symmetry."""
-    from checker.search import Limits, SearchOptions, search
+    from checker.search.common import Limits, SearchOptions
+    from checker.search.strategies import search
 
     model = build_model("impl", TWO_P)
     prof = cProfile.Profile()

@@ -2,7 +2,7 @@
 
 This module is the reference: it owns the Spec's state, its four actions, `chosen` and the
 step explanation used for refinement checking. It is written for clarity, not speed
-(checker/spec_model.py is the fast encoding and is tested to reach the same states).
+(checker/models/spec_model.py is the fast encoding and is tested to reach the same states).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Reading the state graph of `explore --graph` (graph.graphml) into flat arrays.
 
 Owns GraphML parsing and its error messages. Files laid out exactly as
-checker.graph.GraphRecorder writes them (one element per line, its key ids) take a
+checker.traces.graph.GraphRecorder writes them (one element per line, its key ids) take a
 regex fast path; any other GraphML goes through expat. It analyses nothing.
 """
 

@@ -1,7 +1,7 @@
 """Message sequence charts as inline SVG: one lifeline per node, one row per step.
 
 Owns the drawing of a step sequence (a trace's rows or a graph path's action texts,
-parsed here from the format of `checker.graph.format_action`). It draws; it does not
+parsed here from the format of `checker.traces.graph.format_action`). It draws; it does not
 read files or decide verdicts.
 """
 

@@ -1,7 +1,7 @@
 """Fixture run directories for the report tests, written exactly as docs/formats.md pins them.
 
 Builds summary.json, traces/*.csv (paxos-trace/1) and, on request, graph.graphml/graph.dot
-through checker.graph.GraphRecorder, so tests run without the explorer. The agreement
+through checker.traces.graph.GraphRecorder, so tests run without the explorer. The agreement
 counterexample is a realistic planted bug: an acceptor that forgets its accepted value on crash.
 """
 
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from checker.graph import GraphRecorder
+from checker.traces.graph import GraphRecorder
 from paxos._atomic import atomic_write_text
 
 COLUMNS = ("format", "step", "event", "node", "peer", "msg_type", "bal", "value",

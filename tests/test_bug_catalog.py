@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from checker.bfs import bfs
 from checker.config import CheckConfig
-from checker.impl_model import ImplModel
-from checker.replay import ImplReplayer
-from checker.run import trace_of
-from checker.search import Limits, SearchOptions
-from checker.traces import read_trace, write_trace
+from checker.models.impl_model import ImplModel
+from checker.runs.run import trace_of
+from checker.search.bfs import bfs
+from checker.search.common import Limits, SearchOptions
+from checker.traces.replay import ImplReplayer
+from checker.traces.trace_csv import read_trace, write_trace
 from paxos.bugs import CATALOG
 
 #: bug -> (distinct states of its smallest configuration, BFS-shortest length per violated property)

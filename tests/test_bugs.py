@@ -243,7 +243,7 @@ def test_duplicate_promises_on_the_bag_network_needs_a_duplicate() -> None:
 
 def test_duplicate_promises_state_stays_canonical() -> None:
     """The counter lives in a frozen dataclass, so snapshots hash and fingerprint stably."""
-    from checker.impl_steps import world_fingerprint
+    from checker.models.impl_steps import world_fingerprint
 
     _, schedule = SCHEDULES["duplicate_promises"]
     cluster, config = cluster_for("duplicate_promises")

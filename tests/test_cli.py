@@ -1,4 +1,4 @@
-"""`paxos-check` end to end through `checker.cli.main`: verdicts, exit codes, the run summary, bad flags.
+"""`paxos-check` end to end through `checker.cli.main.main`: verdicts, exit codes, the run summary, bad flags.
 
 Exit codes are the contract of DESIGN.md: 0 held within bounds, 1 violated, 2 bad usage (one
 line on stderr, no traceback), 3 stopped early. A bounded or interrupted run must never say
@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from checker.cli import main
+from checker.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC_FLAGS = ["--model", "spec", "--acceptors", "3", "--ballots", "2", "--values", "2", "--quiet"]

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from checker.cli import main
+from checker.cli.main import main
 from checker.config import CheckConfig, load_factory
 from paxos import (
     BOTTOM,

@@ -1,4 +1,5 @@
-"""Hypothesis stateful fuzzing (checker/fuzz.py, `paxos-check fuzz`): the correct node passes, catalog bugs are found.
+"""Hypothesis stateful fuzzing (checker/runs/fuzz.py, `paxos-check fuzz`): the correct node passes,
+catalog bugs are found.
 
 Each found bug's trace must be short and must replay: the property fails again at its last step
 on a fresh cluster. The full catalog under the `ci` budget is a slow test; a fast variant runs
@@ -14,12 +15,12 @@ from typing import Any
 
 import pytest
 
-from checker.cli import main
+from checker.cli.main import main
 from checker.config import CheckConfig
 from checker.errors import UsageError
-from checker.fuzz import PROFILES, FuzzResult, paxos_state_machine, profile_settings, run_fuzz
-from checker.impl_steps import find_action, step_cluster
-from checker.traces import read_trace
+from checker.models.impl_steps import find_action, step_cluster
+from checker.runs.fuzz import PROFILES, FuzzResult, paxos_state_machine, profile_settings, run_fuzz
+from checker.traces.trace_csv import read_trace
 from paxos import PaxosNode
 from paxos.bugs import CATALOG
 from properties.invariants import failing, failing_steps, view_of_cluster
@@ -53,7 +54,7 @@ def replays(path: Path, prop: str) -> bool:
     trace = read_trace(path)
     config = CheckConfig.from_json(trace.config)
     try:
-        from checker.replay import replayer_for
+        from checker.traces.replay import replayer_for
     except ImportError:  # replay not available: re-run the rows ourselves (invariants only)
         cluster = config.new_cluster()
         broken: list[str] = []
@@ -65,7 +66,7 @@ def replays(path: Path, prop: str) -> bool:
             after = view_of_cluster(cluster)
             broken = [n for n, _ in failing(after) + failing_steps(before, after)]
         return prop in broken
-    from checker.replay import ImplReplayer
+    from checker.traces.replay import ImplReplayer
 
     # refines_spec usually breaks first; judge a trace of another property by the invariants alone
     replayer = replayer_for(trace) if prop == "refines_spec" else ImplReplayer(config, refinement=False)

@@ -1,4 +1,4 @@
-"""The fast implementation model (checker/impl_model.py) against the reference `paxos.Cluster`.
+"""The fast implementation model (checker/models/impl_model.py) against the reference `paxos.Cluster`.
 
 Along seeded random walks the interned, bit-set encoding must denote exactly the world the
 cluster reaches (same snapshot, same fingerprint, same enabled actions); pinned distinct-state
@@ -17,13 +17,13 @@ from typing import Any, cast
 import pytest
 
 import paxos.bugs as bugs
-from checker.bfs import bfs
 from checker.config import CheckConfig
 from checker.fingerprint import fp_hex
-from checker.impl_model import DELIVER, ImplModel, ImplState
-from checker.impl_steps import world_fingerprint
 from checker.model import Model
-from checker.search import SearchOptions, SearchResult
+from checker.models.impl_model import DELIVER, ImplModel, ImplState
+from checker.models.impl_steps import world_fingerprint
+from checker.search.bfs import bfs
+from checker.search.common import SearchOptions, SearchResult
 from paxos import Accepted, Action, Cluster, Deliver, LearnerVolatile, Outputs, Propose
 
 # Configurations whose reachable worlds a naive search over Cluster snapshots can also count.
@@ -152,7 +152,7 @@ def test_verdicts_along_random_walks_agree_with_the_reference(name: str) -> None
     """The fast path's verdicts (`expand`: cached node steps, cached refinement per step) name the
     same first failing step per property as the reference cluster's own judgement, including
     every property that does not fail, on walks of buggy and correct nodes."""
-    from checker.replay import ImplReplayer
+    from checker.traces.replay import ImplReplayer
 
     for impl in (f"paxos.bugs:{name}", "paxos:PaxosNode"):
         cfg = CheckConfig(**{**dict(bugs.CATALOG[name].config), "learners": 1, "impl": impl})
@@ -200,8 +200,8 @@ def test_bfs_fast_path_agrees_with_the_per_transition_path(name: str, symmetry: 
 def test_dfs_finds_what_bfs_finds(name: str) -> None:
     """DFS reads step verdicts from `expand` per stack frame; same states, same violated properties,
     and each DFS counterexample really breaks its property at its last step (replayed on the cluster)."""
-    from checker.dfs import dfs
-    from checker.replay import ImplReplayer
+    from checker.search.dfs import dfs
+    from checker.traces.replay import ImplReplayer
 
     cfg = CheckConfig(**dict(bugs.CATALOG[name].config))
     model = ImplModel(cfg)

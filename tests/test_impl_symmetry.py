@@ -1,4 +1,4 @@
-"""Acceptor symmetry of the implementation model (checker/impl_symmetry.py): the group, the renaming,
+"""Acceptor symmetry of the implementation model (checker/models/impl_symmetry.py): the group, the renaming,
 the canonical form, and soundness: same verdicts and orbit counts as the unreduced search, bugs still
 found with counterexamples that replay, and implementations that are not symmetric refused."""
 
@@ -13,11 +13,12 @@ from typing import Any
 import pytest
 
 import paxos.bugs as bugs
-from checker.cli import main
+from checker.cli.main import main
 from checker.config import CheckConfig
 from checker.errors import UsageError
-from checker.impl_model import ImplModel, ImplState
-from checker.impl_symmetry import (
+from checker.model import Model
+from checker.models.impl_model import ImplModel, ImplState
+from checker.models.impl_symmetry import (
     CannotRename,
     ImplSymmetry,
     acceptor_symmetries,
@@ -25,10 +26,10 @@ from checker.impl_symmetry import (
     rename,
     symmetry_of,
 )
-from checker.model import Model
-from checker.replay import ImplReplayer
-from checker.run import trace_of
-from checker.search import SearchOptions, SearchResult, search
+from checker.runs.run import trace_of
+from checker.search.common import SearchOptions, SearchResult
+from checker.search.strategies import search
+from checker.traces.replay import ImplReplayer
 from paxos import (
     BOTTOM,
     Accepted,

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from checker import cmd_prove
+from checker.cli import cmd_prove
 from checker.errors import UsageError
 from properties import z3_quorums, z3_spec
 from properties.proof import FAILED, PROVED, UNKNOWN, ProofResult, format_table, overall_status
@@ -441,12 +441,12 @@ def test_cli_list(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_through_checker_cli_main(capsys: pytest.CaptureFixture[str]) -> None:
-    from checker import cli
+    from checker.cli import main as cli
 
     try:
         cli.build_parser()
     except ImportError as exc:
-        pytest.skip(f"checker.cli cannot load every subcommand yet ({exc}); "
+        pytest.skip(f"checker.cli.main cannot load every subcommand yet ({exc}); "
                     "cmd_prove is tested through its own parser above")
     assert cli.main(["prove", "quorums", "--acceptors", "3", "--no-parametric"]) == 0
     assert cli.main(["prove", "quorums", "--acceptors", "4", "--q1", "2", "--q2", "2",
@@ -472,9 +472,9 @@ def test_cli_z3_giving_up_is_incomplete_not_proved(tmp_path: Path,
 
 def test_through_cli_dispatch_with_prove_alone(monkeypatch: pytest.MonkeyPatch,
                                                capsys: pytest.CaptureFixture[str]) -> None:
-    """checker.cli.main's dispatch, exit codes and one-line errors, with only `prove` registered
+    """checker.cli.main.main's dispatch, exit codes and one-line errors, with only `prove` registered
     (so this runs even while other subcommand modules are still being written)."""
-    from checker import cli
+    from checker.cli import main as cli
 
     monkeypatch.setattr(cli, "COMMANDS", {"prove": cli.COMMANDS["prove"]})
     assert cli.main(["prove", "quorums", "--grid", "2x2"]) == 0

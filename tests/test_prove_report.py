@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from checker.cli import main
+from checker.cli.main import main
 
 
 def test_prove_spec_report_reads_as_a_proof(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,4 +1,4 @@
-"""Replay (checker/replay.py, `paxos-check replay`) and minimization (checker/minimize.py).
+"""Replay (checker/traces/replay.py, `paxos-check replay`) and minimization (checker/traces/minimize.py).
 
 A counterexample the explorer writes must replay to the same violation at the same step; the
 same trace run against the correct node must say it does not reproduce; `minimize` must turn a
@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from checker.cli import main
+from checker.cli.main import main
 from checker.config import CheckConfig
 from checker.errors import UsageError
-from checker.impl_steps import step_cluster, world_fingerprint
-from checker.minimize import minimize_trace
-from checker.replay import ImpossibleStep, replayer_for
-from checker.traces import Trace, TraceStep, read_trace, write_trace
+from checker.models.impl_steps import step_cluster, world_fingerprint
+from checker.traces.minimize import minimize_trace
+from checker.traces.replay import ImpossibleStep, replayer_for
+from checker.traces.trace_csv import Trace, TraceStep, read_trace, write_trace
 from paxos import Propose
 from properties.invariants import failing, view_of_cluster
 

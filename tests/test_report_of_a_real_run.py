@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from checker.cli import main
+from checker.cli.main import main
 
 
 def test_report_of_a_catalog_bug_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

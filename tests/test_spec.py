@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from checker.search import Path, SearchOptions, search
-from checker.spec_model import BUGS, SpecModel
+from checker.models.spec_model import BUGS, SpecModel
+from checker.search.common import Path, SearchOptions
+from checker.search.strategies import search
 from properties.spec import (
     Msg1a,
     Msg1b,

@@ -16,8 +16,9 @@ from checker.fingerprint import (
     mix64,
 )
 from checker.model import Model
-from checker.search import Limits, Path, Progress, SearchOptions, search
-from checker.visited import FingerprintSet, ParentStore, collision_probability
+from checker.search.common import Limits, Path, Progress, SearchOptions
+from checker.search.strategies import search
+from checker.search.visited import FingerprintSet, ParentStore, collision_probability
 from tests.toy_models import Counter, DGraph, Grid
 
 EXHAUSTIVE = ("bfs", "dfs")
@@ -290,7 +291,7 @@ def test_limits_reject_nonsense() -> None:
 
 def test_memory_limit_defaults_to_the_container_limit(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`--max-memory`'s default reads the machine's memory and a container (cgroup) limit below it."""
-    import checker.search as search_module
+    import checker.search.common as search_module
 
     unlimited, limited = tmp_path / "memory.max", tmp_path / "limit_in_bytes"
     unlimited.write_text("max\n", encoding="ascii")

@@ -1,4 +1,4 @@
-"""Trace CSV files (checker/traces.py, docs/formats.md `paxos-trace/1`): round trip, shape, rejection.
+"""Trace CSV files (checker/traces/trace_csv.py, docs/formats.md `paxos-trace/1`): round trip, shape, rejection.
 
 A trace written by the explorer must read back equal, be plain CSV with every column on every
 row, and every defect of a hand-edited file must be one UsageError naming the file and the line
@@ -15,15 +15,15 @@ from typing import cast
 
 import pytest
 
-from checker.bfs import bfs
-from checker.cli import main
+from checker.cli.main import main
 from checker.config import CheckConfig
 from checker.errors import UsageError
-from checker.impl_model import ImplModel
 from checker.model import Model, StepRow
-from checker.run import trace_of
-from checker.search import SearchOptions
-from checker.traces import IMPL_EVENTS, Trace, TraceStep, read_trace, write_trace
+from checker.models.impl_model import ImplModel
+from checker.runs.run import trace_of
+from checker.search.bfs import bfs
+from checker.search.common import SearchOptions
+from checker.traces.trace_csv import IMPL_EVENTS, Trace, TraceStep, read_trace, write_trace
 from paxos import TRACE_COLUMNS, TRACE_FORMAT
 
 # own_value with one acceptor: the BFS-shortest agreement violation has 8 steps (tests/test_impl_model.py).

@@ -18,9 +18,20 @@ from typing import Any
 from checker.bitsets import bit_ids
 from checker.config import CheckConfig, load_factory
 from checker.fingerprint import fp_hex
-from checker.impl_refinement import RefinementIndex
-from checker.impl_steps import action_row, describe_change, key_env, key_node, key_scalar, key_sent
 from checker.model import PropertyInfo, StepRow
+from checker.models.impl_encoding import (
+    CRASH,
+    DELIVER,
+    DROP,
+    DUPLICATE,
+    KIND_NAMES,
+    PROPOSE,
+    RESTART,
+    TIMEOUT,
+    ImplState,
+)
+from checker.models.impl_refinement import RefinementIndex
+from checker.models.impl_steps import action_row, describe_change, key_env, key_node, key_scalar, key_sent
 from paxos import (
     Accepted,
     AcceptorDurable,
@@ -41,12 +52,6 @@ from paxos import (
 from paxos import Action as ClusterAction
 from properties.invariants import PROPERTIES, WorldView, failing, failing_steps
 from properties.refinement import Refinement
-
-# Action encoding (hashable, compact): (kind, node_index, argument)
-PROPOSE, TIMEOUT, DELIVER, DROP, DUPLICATE, CRASH, RESTART = range(7)
-KIND_NAMES = ("propose", "timeout", "deliver", "drop", "duplicate", "crash", "restart")
-
-ImplState = tuple[Any, ...]  # see ImplModel: snapshots, net, crashed, used x3, started..., sent, proposed, fp
 
 
 class _ScalarKeys(dict[tuple[object, ...], int]):
@@ -608,14 +613,14 @@ class ImplModel:
         chosen = sorted(map(str, {m.val for m in self.view(state).history}))
         return " ".join(parts) + (f" accepted-values {','.join(chosen)}" if chosen else "")
 
-    # -- symmetry: acceptor renaming, owned by checker/impl_symmetry.py -----------------------------
+    # -- symmetry: acceptor renaming, owned by checker/models/impl_symmetry.py ----------------------
     _symmetry: Any = None
 
     def canonical(self, state: ImplState) -> ImplState:
         """The representative of `state`'s orbit under acceptor renaming (`--symmetry`)."""
         sym = self._symmetry
         if sym is None:
-            from checker.impl_symmetry import symmetry_of
+            from checker.models.impl_symmetry import symmetry_of
 
             sym = symmetry_of(self)
         result: ImplState = sym.canonical(state)
@@ -623,7 +628,7 @@ class ImplModel:
 
     def orbit_size(self, state: ImplState) -> int:
         """How many distinct states acceptor renaming maps `state` to."""
-        from checker.impl_symmetry import symmetry_of
+        from checker.models.impl_symmetry import symmetry_of
 
         return symmetry_of(self).orbit_size(state)
 

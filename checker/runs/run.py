@@ -21,7 +21,7 @@ from checker.config import DEFAULT_IMPL, CheckConfig, bounds_text, parse_ballots
 from checker.errors import UsageError
 from checker.fingerprint import fp_hex
 from checker.model import Model
-from checker.search import (
+from checker.search.common import (
     Limits,
     Path,
     Progress,
@@ -30,15 +30,15 @@ from checker.search import (
     ctrl_c_stops_search,
     physical_memory_mb,
 )
-from checker.traces import Trace, TraceStep, write_trace
+from checker.traces.trace_csv import Trace, TraceStep, write_trace
 from paxos import ConfigurationError, atomic_write_text
 
 EXIT_OK, EXIT_VIOLATED, EXIT_INCOMPLETE = 0, 1, 3
 STRATEGY_FUNCS = {
-    "bfs": ("checker.bfs", "bfs"),
-    "dfs": ("checker.dfs", "dfs"),
-    "random": ("checker.random_walk", "random_walk"),
-    "swarm": ("checker.swarm", "swarm"),
+    "bfs": ("checker.search.bfs", "bfs"),
+    "dfs": ("checker.search.dfs", "dfs"),
+    "random": ("checker.search.random_walk", "random_walk"),
+    "swarm": ("checker.search.swarm", "swarm"),
 }
 SPEC_DEFAULTS = {"acceptors": 3, "ballots": 2, "values": 2}
 DEFAULT_OUT = "paxos-check-run"
@@ -114,7 +114,7 @@ def build_model(args: argparse.Namespace) -> Model:
         for flag in ("proposers", "learners", "crashes", "drops", "duplicates", "network", "q1", "q2"):
             if getattr(args, flag, None) is not None:
                 raise UsageError(f"--{flag} applies to --model impl only; the Spec has acceptors, ballots, values")
-        from checker.spec_model import SpecModel
+        from checker.models.spec_model import SpecModel
         from properties.spec import SpecConfig
 
         sizes = {k: getattr(args, k) if getattr(args, k) is not None else v for k, v in SPEC_DEFAULTS.items()}
@@ -131,7 +131,7 @@ def build_model(args: argparse.Namespace) -> Model:
             raise UsageError(str(exc)) from None
     if args.spec_bug:
         raise UsageError("--spec-bug applies to --model spec only")
-    from checker.impl_model import ImplModel
+    from checker.models.impl_model import ImplModel
 
     config = check_config(args)
     try:
@@ -186,7 +186,7 @@ def execute(args: argparse.Namespace, strategy: str, command: str, **extra: Any)
         raise UsageError(f"--symmetry is not available for --model {args.model} yet; run without it")
     recorder = None
     if args.graph:
-        from checker.graph import GraphRecorder
+        from checker.traces.graph import GraphRecorder
 
         if args.workers != 1:
             raise UsageError("--graph records the graph in one process; use --workers 1")

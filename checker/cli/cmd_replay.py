@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 
 from checker.errors import UsageError
-from checker.replay import ImpossibleStep, replayer_for
-from checker.traces import read_trace
+from checker.traces.replay import ImpossibleStep, replayer_for
+from checker.traces.trace_csv import read_trace
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

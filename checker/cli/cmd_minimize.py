@@ -1,14 +1,14 @@
 """`paxos-check minimize TRACE.csv -o OUT.csv`: shorten a counterexample while the same property still fails.
 
-Flags and file handling only; the algorithm is checker/minimize.py.
+Flags and file handling only; the algorithm is checker/traces/minimize.py.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from checker.minimize import minimize_trace
-from checker.traces import read_trace, write_trace
+from checker.traces.minimize import minimize_trace
+from checker.traces.trace_csv import read_trace, write_trace
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

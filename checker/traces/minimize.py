@@ -1,7 +1,7 @@
 """Shortening a counterexample trace by delta debugging while the same property still fails.
 
 Zeller's ddmin over the trace's steps: drop chunks, keep a candidate when its
-replay (checker/replay.py) is possible and breaks the same property; then
+replay (checker/traces/replay.py) is possible and breaks the same property; then
 cut everything after the breaking step. The result is re-executed, so its
 state changes and fingerprints are real. No file I/O here.
 """
@@ -12,8 +12,8 @@ from collections.abc import Callable, Sequence
 
 from checker.errors import UsageError
 from checker.model import StepRow
-from checker.replay import ImpossibleStep, Replayer, ReplayOutcome, replayer_for
-from checker.traces import Trace
+from checker.traces.replay import ImpossibleStep, Replayer, ReplayOutcome, replayer_for
+from checker.traces.trace_csv import Trace
 
 
 def _fails(replayer: Replayer, rows: Sequence[StepRow], prop: str) -> ReplayOutcome | None:

@@ -21,7 +21,7 @@ import numpy as np
 
 from checker.fingerprint import FpArray
 from checker.model import Model, State
-from checker.search import (
+from checker.search.common import (
     Clock,
     Path,
     SearchOptions,
@@ -34,7 +34,7 @@ from checker.search import (
     peak_rss_mb,
     replay_fingerprints,
 )
-from checker.visited import ParentStore, collision_probability
+from checker.search.visited import ParentStore, collision_probability
 
 _CHECK_EVERY = 1024
 

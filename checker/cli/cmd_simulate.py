@@ -1,6 +1,6 @@
 """`paxos-check simulate`: seeded random walks, one process (`random`) or a swarm of processes.
 
-Only flags and the hand-off to `checker.run`. A simulation is never exhaustive.
+Only flags and the hand-off to `checker.runs.run`. A simulation is never exhaustive.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 
 from checker.errors import UsageError
-from checker.run import add_model_arguments, add_output_arguments, execute
+from checker.runs.run import add_model_arguments, add_output_arguments, execute
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -1,7 +1,7 @@
 """`paxos-check fuzz`: Hypothesis stateful fuzzing of an implementation, outside pytest.
 
 Flags, progress, the run directory and the verdict only; the state machine is
-checker/fuzz.py. A fuzzing run is a bounded random search: finding nothing is
+checker/runs/fuzz.py. A fuzzing run is a bounded random search: finding nothing is
 never reported as a proof. Exit 0 nothing found, 1 a property failed, 2 bad input.
 """
 
@@ -16,10 +16,18 @@ from typing import Any
 
 from checker.config import CheckConfig, bounds_text, load_factory
 from checker.errors import UsageError
-from checker.fuzz import PROFILES, FuzzResult, FuzzStats, format_trace, profile_settings, run_fuzz, trace_of_actions
-from checker.run import DEFAULT_OUT, add_cluster_arguments, check_config, write_summary
-from checker.search import peak_rss_mb
-from checker.traces import write_trace
+from checker.runs.fuzz import (
+    PROFILES,
+    FuzzResult,
+    FuzzStats,
+    format_trace,
+    profile_settings,
+    run_fuzz,
+    trace_of_actions,
+)
+from checker.runs.run import DEFAULT_OUT, add_cluster_arguments, check_config, write_summary
+from checker.search.common import peak_rss_mb
+from checker.traces.trace_csv import write_trace
 from properties.invariants import PROPERTIES
 from properties.refinement import Refinement
 

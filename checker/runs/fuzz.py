@@ -2,7 +2,7 @@
 
 Owns the state machine (one rule per action kind, the named properties of
 `properties/` as invariants), the settings profiles, and turning a failure into
-a trace CSV (written, then shortened with `checker.minimize` when present). It
+a trace CSV (written, then shortened with `checker.traces.minimize` when present). It
 defines no property and never reports a run as a proof: it is a bounded random search.
 
 Fuzz your own node with one line in a test file (pytest collects the TestCase)::
@@ -42,8 +42,8 @@ from hypothesis.stateful import (
 
 from checker.config import CheckConfig, load_factory
 from checker.errors import UsageError
-from checker.impl_steps import EVENT_OF, step_cluster, world_fingerprint
-from checker.traces import Trace, TraceStep, write_trace
+from checker.models.impl_steps import EVENT_OF, step_cluster, world_fingerprint
+from checker.traces.trace_csv import Trace, TraceStep, write_trace
 from paxos import Action, Deliver, Envelope, NodeFactory, PaxosNode, Propose
 from properties.invariants import failing, failing_steps, view_of_cluster
 from properties.refinement import Refinement
@@ -56,7 +56,7 @@ DEFAULT_OUT = ".paxos-check/fuzz"
 
 _COMMON: dict[str, Any] = {"deadline": None, "suppress_health_check": list(HealthCheck), "print_blob": False}
 #: Hypothesis's own shrinking of a stateful case costs 20-35 s on a catalog bug (thousands of
-#: reruns) and ends where our delta debugging (`checker.minimize`) ends in 0.1-2 s, so the fast
+#: reruns) and ends where our delta debugging (`checker.traces.minimize`) ends in 0.1-2 s, so the fast
 #: profiles skip it; `nightly` keeps it.
 _NO_SHRINK = (Phase.explicit, Phase.reuse, Phase.generate)
 #: Settings per profile. Registered with Hypothesis as `paxos-<name>` (not under the plain names:
@@ -96,7 +96,7 @@ class FuzzFailure:
 
 @dataclass
 class FuzzStats:
-    """What a fuzzing run did, for progress lines and the JSON summary (`checker/cmd_fuzz.py`)."""
+    """What a fuzzing run did, for progress lines and the JSON summary (`checker/cli/cmd_fuzz.py`)."""
 
     cases: int = 0
     steps: int = 0
@@ -325,14 +325,14 @@ def paxos_state_machine(
 
 def record_failure(config: CheckConfig, factory: NodeFactory, actions: list[Action], prop: str, reason: str,
                    out: Path | None, minimize: bool = True) -> FuzzFailure:
-    """Turn a failing case into a trace; minimize it if `checker.minimize` is there; write it under `out`."""
+    """Turn a failing case into a trace; minimize it if `checker.traces.minimize` is there; write it under `out`."""
     trace = trace_of_actions(config, factory, actions, prop, reason)
     minimized = "not asked"
     if minimize:
         try:
-            from checker.minimize import minimize_trace
+            from checker.traces.minimize import minimize_trace
         except ImportError:
-            minimized = "checker.minimize is not available"
+            minimized = "checker.traces.minimize is not available"
         else:
             try:
                 short = minimize_trace(trace, prop)

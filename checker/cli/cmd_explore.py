@@ -1,13 +1,13 @@
 """`paxos-check explore`: exhaustive search (BFS or DFS) of the implementation or the Spec.
 
-Only flags and the hand-off to `checker.run`; no search logic here.
+Only flags and the hand-off to `checker.runs.run`; no search logic here.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from checker.run import add_model_arguments, add_output_arguments, execute
+from checker.runs.run import add_model_arguments, add_output_arguments, execute
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

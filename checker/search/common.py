@@ -2,7 +2,8 @@
 
 Owns the meaning of a verdict (held / violated / unknown, exhaustive or bounded) and the
 rebuilding of a concrete path from fingerprints. It must not choose a visiting order: that
-is bfs.py, dfs.py, random_walk.py and swarm.py, one strategy each.
+is bfs.py, dfs.py, random_walk.py and swarm.py, one strategy each; strategies.py picks one by
+name. It must not import any of them (they import this).
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from checker.model import Action, Model, PropertyInfo, State
 
 StopReason = Literal["max_states", "max_depth", "time_limit", "max_memory", "interrupted", "violation"]
 Status = Literal["held", "violated", "unknown"]
-STRATEGIES = ("bfs", "dfs", "random", "swarm")
 
 
 @dataclass(frozen=True)
@@ -420,24 +420,3 @@ def aggregate_coverage(model: Model, per_action: dict[Action, int]) -> dict[str,
             bucket[key] = bucket.get(key, 0) + n
     return counts
 
-
-def search(model: Model, strategy: str = "bfs", options: SearchOptions | None = None) -> SearchResult:
-    """Run one strategy by name: 'bfs', 'dfs', 'random' or 'swarm'."""
-    opts = options or SearchOptions()
-    if strategy == "bfs":
-        from checker.bfs import bfs
-
-        return bfs(model, opts)
-    if strategy == "dfs":
-        from checker.dfs import dfs
-
-        return dfs(model, opts)
-    if strategy == "random":
-        from checker.random_walk import random_walks
-
-        return random_walks(model, opts)
-    if strategy == "swarm":
-        from checker.swarm import swarm
-
-        return swarm(model, opts)
-    raise ValueError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")

@@ -15,9 +15,9 @@ from typing import Any, Protocol
 from checker.config import CheckConfig, load_factory
 from checker.errors import UsageError
 from checker.fingerprint import fp_hex
-from checker.impl_steps import find_action, row_key, step_cluster, world_fingerprint
 from checker.model import StepRow
-from checker.traces import Trace, TraceStep
+from checker.models.impl_steps import find_action, row_key, step_cluster, world_fingerprint
+from checker.traces.trace_csv import Trace, TraceStep
 from paxos import NodeFactory
 from properties.invariants import failing, failing_steps, view_of_cluster
 from properties.refinement import Refinement
@@ -145,7 +145,7 @@ def replayer_for(trace: Trace, impl: str | None = None) -> Replayer:
         return ImplReplayer(config)
     if impl is not None:
         raise UsageError("--impl applies to implementation traces; this is a trace of the Spec")
-    from checker.spec_model import SpecModel
+    from checker.models.spec_model import SpecModel
     from properties.spec import SpecConfig
 
     cfg = dict(trace.config)

@@ -16,8 +16,7 @@ from typing import Any
 import numpy as np
 
 from checker.model import Model
-from checker.random_walk import Walker, finish, lazy_mix, walk_seed
-from checker.search import (
+from checker.search.common import (
     Clock,
     SearchOptions,
     SearchResult,
@@ -26,6 +25,7 @@ from checker.search import (
     limit_reached,
     replay_fingerprints,
 )
+from checker.search.random_walk import Walker, finish, lazy_mix, walk_seed
 
 _CHUNK = 25  # walks per task: small enough to stop promptly, big enough to amortise IPC
 

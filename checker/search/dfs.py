@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from checker.model import Action, Model, State
-from checker.search import (
+from checker.search.common import (
     Clock,
     Path,
     SearchOptions,
@@ -23,7 +23,7 @@ from checker.search import (
     peak_rss_mb,
     replay_fingerprints,
 )
-from checker.visited import FingerprintSet, collision_probability
+from checker.search.visited import FingerprintSet, collision_probability
 
 
 def dfs(model: Model, options: SearchOptions | None = None) -> SearchResult:

@@ -11,7 +11,7 @@ import random
 from collections.abc import Callable
 
 from checker.model import Action, Model, State
-from checker.search import (
+from checker.search.common import (
     Clock,
     Path,
     SearchOptions,
@@ -22,7 +22,7 @@ from checker.search import (
     aggregate_coverage,
     peak_rss_mb,
 )
-from checker.visited import FingerprintSet, collision_probability
+from checker.search.visited import FingerprintSet, collision_probability
 
 Mix = Callable[[str], float]
 
@@ -163,5 +163,5 @@ def random_walks(model: Model, options: SearchOptions | None = None) -> SearchRe
     return finish("random", walker, clock, stopped)
 
 
-#: The same strategy under the module's name (what `checker.run.STRATEGY_FUNCS` imports).
+#: The same strategy under the module's name (what `checker.runs.run.STRATEGY_FUNCS` imports).
 random_walk = random_walks

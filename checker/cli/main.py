@@ -1,6 +1,6 @@
 """The `paxos-check` command line: parses arguments and dispatches to one module per subcommand.
 
-Each subcommand lives in `checker/cmd_<name>.py` with `add_arguments(parser)` and
+Each subcommand lives in `checker/cli/cmd_<name>.py` with `add_arguments(parser)` and
 `run(args) -> int`. This module owns exit codes for bad usage (2) and Ctrl-C;
 it does no checking itself.
 """
@@ -48,7 +48,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     for name, summary in COMMANDS.items():
         child = sub.add_parser(name, help=summary, description=summary)
         if only is None or only == name:
-            importlib.import_module(f"checker.cmd_{name}").add_arguments(child)
+            importlib.import_module(f"checker.cli.cmd_{name}").add_arguments(child)
     return parser
 
 
@@ -64,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
-    module = importlib.import_module(f"checker.cmd_{args.command}")
+    module = importlib.import_module(f"checker.cli.cmd_{args.command}")
     try:
         code: int = module.run(args)
     except UsageError as exc:

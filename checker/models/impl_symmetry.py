@@ -30,13 +30,13 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
 
 from checker.errors import UsageError
-from checker.impl_model import DELIVER, KIND_NAMES
+from checker.models.impl_encoding import DELIVER, KIND_NAMES, ImplState, ImplTables
 from paxos import (
     Accept,
     Accepted,
@@ -53,9 +53,6 @@ from paxos import (
     ProposerVolatile,
     QuorumSystem,
 )
-
-if TYPE_CHECKING:
-    from checker.impl_model import ImplModel, ImplState
 
 MASK64 = (1 << 64) - 1
 _CHUNK = 16  # bit sets (network, ghost history) are renamed 16 bits at a time through cached tables
@@ -135,7 +132,7 @@ def rename(obj: object, ids: IdMap) -> object:
     raise CannotRename(f"a value of type {type(obj).__name__}")
 
 
-def refusal(model: ImplModel) -> str | None:
+def refusal(model: ImplTables) -> str | None:
     """Why acceptor symmetry cannot be used for this model's implementation, or None if it can."""
     for node in model.nodes:
         snap = node.snapshot()
@@ -159,7 +156,7 @@ class ImplSymmetry:
     component, not one per component and element.
     """
 
-    def __init__(self, model: ImplModel, verify: bool = True) -> None:
+    def __init__(self, model: ImplTables, verify: bool = True) -> None:
         problem = refusal(model)
         if problem is not None:
             raise UsageError(problem)
@@ -453,7 +450,7 @@ class ImplSymmetry:
                 "acceptor ids); run without --symmetry")
 
 
-def symmetry_of(model: ImplModel) -> ImplSymmetry:
+def symmetry_of(model: ImplTables) -> ImplSymmetry:
     """The model's symmetry, built on first use."""
     sym = getattr(model, "_symmetry", None)
     if sym is None:
