@@ -3,7 +3,10 @@
 Owns the level-by-level visiting order, the per-level bookkeeping (states per depth,
 limits) and the split of the state space over worker processes by fingerprint. Visited
 states live in `ParentStore` (16 bytes each); paths are rebuilt by replaying fingerprints.
-Properties are checked when a state is expanded, so each state is checked exactly once.
+A state's `always` and `sometimes` properties are checked when it is first stored (new in its
+level, after deduplication), as TLC does, so each state is checked exactly once and a search
+stopped right after generating a level has looked at every state of it; `step` properties are
+judged on transitions, while expanding.
 """
 
 from __future__ import annotations
@@ -62,9 +65,31 @@ class Event:
 
 @dataclass
 class LevelOut:
+    """What expanding a level found: transitions made, step events, why it was cut short."""
+
     transitions: int = 0
     events: list[Event] = field(default_factory=list)
     aborted: StopReason | None = None  # why the level was cut short
+
+
+@dataclass
+class LevelIn:
+    """What storing a level found: new states, whether `max_new` cut it, their property events.
+
+    `aborted` is set when Ctrl-C came while checking: the level then holds only the states
+    checked before it, so every stored state has been checked.
+    """
+
+    new: int = 0
+    truncated: bool = False
+    events: list[Event] = field(default_factory=list)
+    aborted: StopReason | None = None
+
+    def merge(self, other: LevelIn) -> None:
+        self.new += other.new
+        self.truncated = self.truncated or other.truncated
+        self.events.extend(other.events)
+        self.aborted = self.aborted or other.aborted
 
 
 def fingerprints_fn(model: Model) -> Callable[[Sequence[State]], FpArray]:
@@ -111,12 +136,9 @@ class Partition:
         self.levels = 0
 
     # -- one level -------------------------------------------------------------------------
-    def expand(self, successors: bool, deadline: float | None, clock: Clock | None = None) -> LevelOut:
-        """Check every frontier state's properties and (if asked) collect its successors."""
+    def expand(self, deadline: float | None, clock: Clock | None = None) -> LevelOut:
+        """Collect every frontier state's successors (judging step properties on the way)."""
         out = LevelOut()
-        model = self.model
-        violated = model.violated
-        witnessed = model.witnessed
         cand: dict[State, int] = {}
         self.canon_memo = {}
         ntrans = 0
@@ -132,15 +154,6 @@ class Partition:
                     break
                 if clock is not None:
                     clock.tick(len(self.store), len(frontier) - i, self.levels)
-            bad = violated(s)
-            if bad:
-                self._report(bad, i, out)
-            if self.pending:
-                seen = witnessed(s)
-                if seen:
-                    self._witness(seen, i, out)
-            if not successors:
-                continue
             if batch is not None:
                 ntrans += self._expand_batch(s, i, cand, out)
             elif not slow:
@@ -156,7 +169,7 @@ class Partition:
                 ntrans += self._expand_slow(s, i, cand, out)
         out.transitions = ntrans
         self.canon_memo = {}
-        if out.aborted is not None or not successors:
+        if out.aborted is not None:
             self.outgoing = []
             return out
         states = list(cand)
@@ -176,7 +189,7 @@ class Partition:
         if self.options.coverage:
             self.per_action.update(actions)
         for j, names in broken:
-            self._report(names, i, out, self.model.fingerprint(ts[j]))
+            self._report(names, int(self.frontier_fps[i]), out.events, self.model.fingerprint(ts[j]))
         return len(ts)
 
     def _canonical(self, t: State) -> State:
@@ -201,22 +214,46 @@ class Partition:
             if self.step_props:
                 bad = model.step_violated(s, action, t)
                 if bad:
-                    self._report(bad, i, out, model.fingerprint(c))
+                    self._report(bad, int(self.frontier_fps[i]), out.events, model.fingerprint(c))
             cand[c] = i
         return n
 
-    def _report(self, names: Sequence[str], i: int, out: LevelOut, target: int | None = None) -> None:
-        """First violations of `names` at frontier state `i` (and, for a step, its successor `target`)."""
+    def _report(self, names: Sequence[str], fp: int, events: list[Event], target: int | None = None) -> None:
+        """First violations of `names` at state `fp` (and, for a step, its successor `target`)."""
         for name in names:
             if name not in self.reported:
                 self.reported.add(name)
-                out.events.append(Event(name, int(self.frontier_fps[i]), target))
+                events.append(Event(name, fp, target))
 
-    def _witness(self, names: Sequence[str], i: int, out: LevelOut) -> None:
+    def _witness(self, names: Sequence[str], fp: int, events: list[Event]) -> None:
         for name in names:
             if name in self.pending:
                 self.pending.discard(name)
-                out.events.append(Event(name, int(self.frontier_fps[i])))
+                events.append(Event(name, fp))
+
+    def _check(self, states: Sequence[State], fps: FpArray, out: LevelIn, clock: Clock | None) -> int:
+        """Check the `always` and `sometimes` properties of new states in order; how many were checked.
+
+        Only Ctrl-C cuts this short (a time or memory limit waits for the level to be checked:
+        checking costs far less than the expansion that generated it).
+        """
+        violated = self.model.violated
+        witnessed = self.model.witnessed
+        for i, s in enumerate(states):
+            if not i % _CHECK_EVERY and i:
+                out.aborted = limit_reached(None, None)
+                if out.aborted is not None:
+                    return i
+                if clock is not None:
+                    clock.tick(len(self.store) + i, len(states) - i, self.levels + 1)
+            bad = violated(s)
+            if bad:
+                self._report(bad, int(fps[i]), out.events)
+            if self.pending:
+                seen = witnessed(s)
+                if seen:
+                    self._witness(seen, int(fps[i]), out.events)
+        return len(states)
 
     def _split(self, batch: Batch) -> list[Batch]:
         if self.parts == 1:
@@ -229,31 +266,36 @@ class Partition:
         return out
 
     # -- merging a level -------------------------------------------------------------------
-    def absorb(self, batches: Sequence[Batch], max_new: int | None) -> tuple[int, bool]:
-        """Keep the candidates not yet visited as the next frontier; (new count, truncated)."""
+    def absorb(self, batches: Sequence[Batch], max_new: int | None, clock: Clock | None = None) -> LevelIn:
+        """Check and store the candidates not yet visited; they are the next frontier."""
+        out = LevelIn()
         batches = [b for b in batches if len(b.fps)]
         if not batches:
             self.frontier, self.frontier_fps = [], np.zeros(0, dtype=np.uint64)
-            return 0, False
+            return out
         states: list[State] = [s for b in batches for s in b.states]
         fps = np.concatenate([b.fps for b in batches])
         parents = np.concatenate([b.parents for b in batches])
         _, first = np.unique(fps, return_index=True)
         first = first[~self.store.contains(fps[first])]
         first.sort()
-        truncated = False
         if max_new is not None and len(first) > max_new:
             first = first[:max_new]
-            truncated = True
+            out.truncated = True
+        frontier = [states[j] for j in first.tolist()]
+        checked = self._check(frontier, fps[first], out, clock)
+        if checked < len(first):  # Ctrl-C: keep only what was checked
+            first, frontier = first[:checked], frontier[:checked]
         self.store.add(fps[first], parents[first])
         if len(first):
             self.levels += 1
-        self.frontier = [states[j] for j in first.tolist()]
+        self.frontier = frontier
         self.frontier_fps = fps[first]
         if self.orbit is not None:
             orbit = self.orbit
             self.unreduced += sum(orbit(s) for s in self.frontier)
-        return len(first), truncated
+        out.new = len(first)
+        return out
 
     def seed(self, states: Sequence[State]) -> Batch:
         """The initial states (canonical under symmetry) as a batch of roots."""
@@ -270,14 +312,14 @@ class LocalCluster:
         self.part = Partition(model, options)
         self.parts = 1
 
-    def start(self, states: Sequence[State], max_new: int | None) -> tuple[int, bool]:
-        return self.part.absorb([self.part.seed(states)], max_new)
+    def start(self, states: Sequence[State], max_new: int | None, clock: Clock) -> LevelIn:
+        return self.part.absorb([self.part.seed(states)], max_new, clock)
 
-    def expand(self, successors: bool, deadline: float | None, clock: Clock) -> LevelOut:
-        return self.part.expand(successors, deadline, clock)
+    def expand(self, deadline: float | None, clock: Clock) -> LevelOut:
+        return self.part.expand(deadline, clock)
 
-    def absorb(self, max_new: int | None) -> tuple[int, bool]:
-        return self.part.absorb(self.part.outgoing, max_new)
+    def absorb(self, max_new: int | None, clock: Clock) -> LevelIn:
+        return self.part.absorb(self.part.outgoing, max_new, clock)
 
     def chain(self, fp: int) -> list[int]:
         return self.part.store.chain(fp)
@@ -312,8 +354,7 @@ def _worker(conn: Connection, model: Model, options: SearchOptions, index: int, 
             batch, max_new = args
             conn.send((part.absorb([batch], max_new), len(part.frontier)))
         elif cmd == "expand":
-            successors, deadline = args
-            out = part.expand(successors, deadline)
+            out = part.expand(args)
             blobs = [None if p == index else _pack(b) for p, b in enumerate(part.outgoing)]
             conn.send((out, blobs))
         elif cmd == "parent":
@@ -366,7 +407,7 @@ class ProcessCluster:
         share, extra = divmod(max_new, self.parts)
         return [share + (1 if i < extra else 0) for i in range(self.parts)]
 
-    def start(self, states: Sequence[State], max_new: int | None) -> tuple[int, bool]:
+    def start(self, states: Sequence[State], max_new: int | None, clock: Clock) -> LevelIn:
         roots = self.local.seed(states)
         owner = (roots.fps % np.uint64(self.parts)).astype(np.int64)
         for p, (conn, cap) in enumerate(zip(self.conns, self._split_max(max_new), strict=True)):
@@ -375,18 +416,17 @@ class ProcessCluster:
             conn.send(("absorb_roots", (batch, cap)))
         return self._gather_absorb()
 
-    def _gather_absorb(self) -> tuple[int, bool]:
-        total, truncated = 0, False
+    def _gather_absorb(self) -> LevelIn:
+        merged = LevelIn()
         for p, conn in enumerate(self.conns):
-            (n, cut), size = conn.recv()
-            total += n
-            truncated = truncated or cut
+            level, size = conn.recv()
+            merged.merge(level)
             self.sizes[p] = size
-        return total, truncated
+        return merged
 
-    def expand(self, successors: bool, deadline: float | None, clock: Clock) -> LevelOut:
+    def expand(self, deadline: float | None, clock: Clock) -> LevelOut:
         for conn in self.conns:
-            conn.send(("expand", (successors, deadline)))
+            conn.send(("expand", deadline))
         merged = LevelOut()
         self._pending = []
         for conn in self.conns:
@@ -397,7 +437,7 @@ class ProcessCluster:
             self._pending.append(blobs)
         return merged
 
-    def absorb(self, max_new: int | None) -> tuple[int, bool]:
+    def absorb(self, max_new: int | None, clock: Clock) -> LevelIn:
         for p, (conn, cap) in enumerate(zip(self.conns, self._split_max(max_new), strict=True)):
             incoming = [blobs[p] for src, blobs in enumerate(self._pending) if src != p and blobs[p] is not None]
             conn.send(("absorb", (incoming, cap)))
@@ -468,13 +508,13 @@ def bfs(model: Model, options: SearchOptions | None = None) -> SearchResult:
     initial = list(model.initial_states())
     total = 0
     try:
-        new, cut = cluster.start(initial, limits.max_states)
-        per_depth.append(new)
-        total = new
-        while new:
+        level = cluster.start(initial, limits.max_states, clock)
+        per_depth.append(level.new)
+        total = new = level.new
+        stopped = _after_storing(model, opts, cluster, verdicts, kinds, level)
+        while new and stopped is None:
             at_bound = limits.max_depth is not None and len(per_depth) >= limits.max_depth
-            last_check = cut  # the level that hit max_states is checked, never expanded
-            out = cluster.expand(not last_check, clock.deadline, clock)
+            out = cluster.expand(clock.deadline, clock)
             transitions += out.transitions
             _settle(model, opts, cluster, verdicts, kinds, out.events)
             if out.aborted is not None:
@@ -483,27 +523,21 @@ def bfs(model: Model, options: SearchOptions | None = None) -> SearchResult:
             if opts.stop_on_first_violation and verdicts.any_violation():
                 stopped = "violation"
                 break
-            if last_check:
-                stopped = "max_states"
-                break
-            if at_bound:
-                _, more = cluster.absorb(0)
-                if more:
+            if at_bound:  # states beyond max_depth are neither stored nor checked: only counted as "more"
+                if cluster.absorb(0, clock).truncated:
                     stopped = "max_depth"
                 break
             remaining = None if limits.max_states is None else limits.max_states - total
-            new, cut = cluster.absorb(remaining)
+            level = cluster.absorb(remaining, clock)
+            new = level.new
             if new:
                 per_depth.append(new)
                 total += new
-            elif cut:
-                stopped = "max_states"
+            stopped = _after_storing(model, opts, cluster, verdicts, kinds, level)
+            if stopped is not None:
                 break
             clock.tick(total, cluster.frontier_size(), len(per_depth), force=True)
-            reason = clock.stop_reason()
-            if reason is not None:
-                stopped = reason
-                break
+            stopped = clock.stop_reason()
     except KeyboardInterrupt:
         stopped = "interrupted"
     try:
@@ -535,6 +569,25 @@ def bfs(model: Model, options: SearchOptions | None = None) -> SearchResult:
         workers=opts.workers,
     )
     return result
+
+
+def _after_storing(
+    model: Model,
+    opts: SearchOptions,
+    cluster: LocalCluster | ProcessCluster,
+    verdicts: Verdicts,
+    kinds: Mapping[str, str],
+    level: LevelIn,
+) -> StopReason | None:
+    """Settle a stored level's events; why the search stops right here (None: go on)."""
+    _settle(model, opts, cluster, verdicts, kinds, level.events)
+    if level.aborted is not None:
+        return level.aborted
+    if opts.stop_on_first_violation and verdicts.any_violation():
+        return "violation"
+    if level.truncated:  # the level that hit max_states is checked, never expanded
+        return "max_states"
+    return None
 
 
 def _settle(
