@@ -118,20 +118,20 @@ def dfs(model: Model, options: SearchOptions | None = None) -> SearchResult:
                 if opts.stop_on_first_violation and verdicts.any_violation():
                     stopped = "violation"
                     break
+            if not transitions % 1024:  # every 1024 transitions, also where all of them reach known states
+                stopped = clock.stop_reason()
+                if stopped is not None:
+                    break
+                clock.tick(len(seen), len(stack), len(stack))
             fp = model.fingerprint(c)
             if not seen.add(fp):
                 continue
             if limits.max_states is not None and len(seen) > limits.max_states:
                 stopped = "max_states"
                 break
-            if not visit(c, fp):
+            if not visit(c, fp):  # checked when first seen: a state counted is a state checked
                 stopped = "violation"
                 break
-            if not transitions % 1024:
-                stopped = clock.stop_reason()
-                if stopped is not None:
-                    break
-                clock.tick(len(seen), len(stack), len(stack))
     except KeyboardInterrupt:
         stopped = "interrupted"
     if stopped is None and cut_by_depth:
