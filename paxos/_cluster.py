@@ -4,6 +4,9 @@ Owns the network semantics of DESIGN.md (`set`: every sent message stays
 deliverable; `bag`: in-flight multiset with drop/duplicate), crash/restart,
 fault budgets, and the ghost history of Accepted messages from which
 "chosen" is computed. Randomness only in `run()`, from an explicit seed.
+Every call into a node goes through `paxos._guard`: a node that raises or
+returns malformed outputs raises `NodeFault` (property `node_error`), and the
+step that met it changes nothing of the cluster's own state.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import TYPE_CHECKING, TypeAlias
 
 from paxos._config import ClusterConfig, NodeRole
 from paxos._errors import ConfigurationError, ProtocolError
+from paxos._guard import NodeFault, call_handler, call_node, checked_snapshot
 from paxos._messages import Accepted, Message, Value, check_value
 from paxos._protocol import NodeFactory, NodeProtocol, missing_methods
 from paxos._roles import Dest, Outputs
@@ -232,21 +236,25 @@ class Cluster:
         if isinstance(action, Propose):
             self._require_proposer(action.node)
             check_value(action.value)
-            sent = self._send(self.nodes[action.node].propose(action.value))
+            node = action.node
+            sent = self._send(node, "propose", call_handler(node, "propose", self.nodes[node].propose, action.value))
             self.proposed.add(action.value)
             self.ballots_started[action.node] += 1
         elif isinstance(action, Timeout):
             self._require_proposer(action.node)
-            sent = self._send(self.nodes[action.node].on_timeout())
+            node = action.node
+            sent = self._send(node, "on_timeout", call_handler(node, "on_timeout", self.nodes[node].on_timeout))
             self.ballots_started[action.node] += 1
         elif isinstance(action, Deliver):
             self._require_in_flight(action.env)
             self._require_up(action.env.dst)
+            dst = action.env.dst
+            outputs = call_handler(dst, "on_message", self.nodes[dst].on_message, action.env.msg)
             if self.network == "bag":
                 self.in_flight[action.env] -= 1
                 if not self.in_flight[action.env]:
                     del self.in_flight[action.env]
-            sent = self._send(self.nodes[action.env.dst].on_message(action.env.msg))
+            sent = self._send(dst, "on_message", outputs)
         elif isinstance(action, (Drop, Duplicate)):
             if self.network != "bag":
                 raise ProtocolError("drop and duplicate need the bag network; the set network already covers loss")
@@ -260,8 +268,8 @@ class Cluster:
         elif isinstance(action, Crash):
             self._require_up(action.node)
             self._require_budget("crashes", self.budgets.crashes)
+            call_node(action.node, "crash", self.nodes[action.node].crash)
             self.used["crashes"] += 1
-            self.nodes[action.node].crash()
             self.crashed.add(action.node)
         elif isinstance(action, Restart):
             if action.node not in self.crashed:
@@ -274,11 +282,18 @@ class Cluster:
             self._log(action, sent, before)
         return sent
 
-    def _send(self, outputs: Outputs) -> list[Envelope]:
+    def _send(self, node: int, method: str, outputs: Outputs) -> list[Envelope]:
+        """Put `node`'s outputs on the network; a destination outside the cluster is the node's fault."""
+        targets = []
+        for dest, _ in outputs:
+            try:
+                targets.append(resolve(self.config, dest))
+            except ProtocolError as exc:
+                raise NodeFault(node, method, str(exc)) from None
         sent = []
-        for dest, msg in outputs:
+        for (_, msg), dsts in zip(outputs, targets, strict=True):
             self.sent.add(msg)
-            for dst in resolve(self.config, dest):
+            for dst in dsts:
                 env = Envelope(dst, msg)
                 if self.network == "set":
                     self.in_flight[env] = 1
@@ -321,7 +336,8 @@ class Cluster:
         node = self.nodes.get(node_id)
         if node is None:
             return node_id, None, None
-        return node_id, node.acceptor_state(), node.learned()
+        return node_id, call_node(node_id, "acceptor_state", node.acceptor_state), call_node(node_id, "learned",
+                                                                                              node.learned)
 
     def _log(self, action: Action, sent: list[Envelope], before: tuple[int, object, Value]) -> None:
         """One row for the action (with the acting node's state change), one per message sent, and a
@@ -363,7 +379,7 @@ class Cluster:
 
     def learned(self) -> dict[int, Value]:
         """What each learner has learned (None if nothing yet)."""
-        return {n: self.nodes[n].learned() for n in self.config.learners}
+        return {n: call_node(n, "learned", self.nodes[n].learned) for n in self.config.learners}
 
     def snapshot(self) -> Hashable:
         """The whole world, hashable: node states, network, crashed nodes, budgets used, ghost state.
@@ -371,7 +387,7 @@ class Cluster:
         The checker's explorer encodes the same world; their fingerprints agree.
         """
         return (
-            tuple(self.nodes[n].snapshot() for n in self.config.node_ids),
+            tuple(checked_snapshot(n, self.nodes[n].snapshot) for n in self.config.node_ids),
             frozenset(self.in_flight.items()),
             frozenset(self.crashed),
             (self.used["crashes"], self.used["drops"], self.used["duplicates"]),

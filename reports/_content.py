@@ -149,6 +149,9 @@ def _property_row(s: Summary, name: str, kind: str, status: str, trace: Trace | 
     if status == "held" and s.exhaustive:
         what = f"all {fmt(s.transitions)} transitions" if kind == "step" else f"all {fmt(s.states)} reachable states"
         return PropertyRow(name, kind, "HELD", f"checked in {what}", "ok", None)
+    if status == "not_violated":  # a random mode ran every walk or case asked of it and none failed
+        return PropertyRow(name, kind, "NOT VIOLATED (RANDOM)", f"never failed in a random search of "
+                           f"{fmt(s.states)} states (not a proof)", "unknown", None)
     return PropertyRow(name, kind, "NO VIOLATION (BOUNDED)" if status == "held" else "UNKNOWN", bounded,
                        "unknown", None)
 

@@ -26,7 +26,7 @@ TRACE_COLUMNS: tuple[str, ...] = (
 IMPL_EVENTS = frozenset({"propose", "deliver", "drop", "duplicate", "crash", "restart", "timeout"})
 SPEC_EVENTS = frozenset({"phase1a", "phase1b", "phase2a", "phase2b"})
 FAULT_EVENTS: tuple[str, ...] = ("drop", "duplicate", "crash", "restart")
-STATUSES = frozenset({"held", "violated", "unknown"})
+STATUSES = frozenset({"held", "violated", "not_violated", "unknown"})
 KINDS = frozenset({"always", "sometimes", "step"})
 STOPPED_BY = frozenset({"max_states", "max_depth", "time_limit", "max_memory", "interrupted", "violation"})
 _FINGERPRINT = re.compile(r"[0-9a-f]{16}")
@@ -255,9 +255,9 @@ def _property(path: Path, index: int, obj: Any) -> PropertyResult:
     if not isinstance(obj, dict):
         raise ReportInputError(f"{path}: properties[{index}] must be an object")
     f = _Fields(path, obj, f"properties[{index}]: ")
-    status = f.get("status", str, "held, violated or unknown")
+    status = f.get("status", str, "held, violated, not_violated or unknown")
     if status not in STATUSES:
-        raise f.fail("status", "held, violated or unknown")
+        raise f.fail("status", "held, violated, not_violated or unknown")
     kind = f.get("kind", str, "always, sometimes or step")
     if kind not in KINDS:
         raise f.fail("kind", "always, sometimes or step")

@@ -269,6 +269,10 @@ def test_a_budget_beyond_the_recorded_configuration_is_impossible(
         rows.insert(2, crash)
         for n, row in enumerate(rows):
             row[col("step")] = str(n)
+        config = json.loads(rows[0][col("detail")])  # the config row records the length: one step more
+        config["steps"] += 1
+        config["property_step"] = config["property_step"] and config["property_step"] + 1
+        rows[0][col("detail")] = json.dumps(config)
 
     path = edit(trace_file, add_crash)
     assert main(["replay", str(path)]) == 2

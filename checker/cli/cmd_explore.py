@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import argparse
 
-from checker.runs.run import add_model_arguments, add_output_arguments, execute
+from checker.runs.run import EXIT_CODES_HELP, add_model_arguments, add_output_arguments, execute
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = EXIT_CODES_HELP
     parser.add_argument("--strategy", choices=("bfs", "dfs"), default="bfs",
                         help="bfs: shortest counterexamples (default); dfs: little memory")
     parser.add_argument("--default-announce", action="store_true", help=argparse.SUPPRESS)

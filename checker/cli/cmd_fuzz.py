@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from checker.config import CheckConfig, bounds_text, load_factory
-from checker.errors import UsageError
+from checker.inputs import check_output_paths, positive_int
+from checker.models.contract import check_node_contract
 from checker.runs.fuzz import (
     PROFILES,
     FuzzResult,
@@ -25,22 +26,32 @@ from checker.runs.fuzz import (
     run_fuzz,
     trace_of_actions,
 )
-from checker.runs.run import DEFAULT_OUT, add_cluster_arguments, check_config, write_summary
+from checker.runs.run import DEFAULT_OUT, NOT_VIOLATED, add_cluster_arguments, check_config, write_summary
 from checker.search.common import peak_rss_mb
 from checker.traces.trace_csv import write_trace
+from paxos._guard import NODE_ERROR
 from properties.invariants import PROPERTIES
 from properties.refinement import Refinement
 
-EXIT_OK, EXIT_VIOLATED = 0, 1
+EXIT_OK, EXIT_VIOLATED, EXIT_INCOMPLETE = 0, 1, 3
+EXIT_CODES_HELP = (
+    "Exit codes: 0 every test case ran and no property failed (verdict 'not violated': a bounded random "
+    "search, not a proof); 1 a property failed (node_error included: a node that raised or returned "
+    "malformed outputs), its trace written and replayable; 2 bad usage or bad input (one line), before any "
+    "work; 3 interrupted (Ctrl-C) with nothing violated so far, the partial summary written."
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = EXIT_CODES_HELP
     add_cluster_arguments(parser.add_argument_group("what to fuzz"))
     h = parser.add_argument_group("search budget and output")
     h.add_argument("--profile", default=None, choices=tuple(PROFILES),
                    help="Hypothesis settings profile (default: $HYPOTHESIS_PROFILE, else default)")
-    h.add_argument("--examples", type=int, default=None, metavar="N", help="test cases to run (default: the profile's)")
-    h.add_argument("--steps", type=int, default=None, metavar="N", help="steps per test case (default: the profile's)")
+    h.add_argument("--examples", type=positive_int, default=None, metavar="N",
+                   help="test cases to run (default: the profile's)")
+    h.add_argument("--steps", type=positive_int, default=None, metavar="N",
+                   help="steps per test case (default: the profile's)")
     h.add_argument("--seed", type=int, default=None,
                    help="random seed (default: a fresh one, printed; the ci profile is derandomized)")
     h.add_argument("--no-minimize", action="store_true",
@@ -53,16 +64,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    for flag in ("examples", "steps"):
-        value = getattr(args, flag)
-        if value is not None and value < 1:
-            raise UsageError(f"--{flag} must be at least 1, got {value}")
+    out = Path(args.out or DEFAULT_OUT)
+    check_output_paths(dirs=[("--out", out)], files=[("--json", args.json)])
     config = check_config(args)
+    check_node_contract(config)
     base = profile_settings(args.profile)
     seed = args.seed
     if seed is None and not base.derandomize:
         seed = random.SystemRandom().randrange(2**32)
-    out = Path(args.out or DEFAULT_OUT)
     stats = FuzzStats()
     if not args.quiet and sys.stderr.isatty():
         stats.on_case = _progress_printer()
@@ -111,8 +120,12 @@ def _summary(config: CheckConfig, result: FuzzResult, out: Path, seed: int | Non
     refinement = Refinement(config.cluster_config(), config.value_names(), config.max_ballots)
     if not args.no_refinement and refinement.applicable:
         kinds.insert(len(kinds) - 1, ("refines_spec", "step"))
+    kinds.insert(len(kinds) - 1, (NODE_ERROR, "step"))
+    # every case ran and none failed: what was checked is "not violated" (a bounded random search, not a proof)
+    done = failure is None and result.error is None and not result.interrupted
     for name, kind in kinds:
-        entry: dict[str, Any] = {"name": name, "kind": kind, "status": "unknown", "trace": None}
+        status = NOT_VIOLATED if done and kind != "sometimes" else "unknown"
+        entry: dict[str, Any] = {"name": name, "kind": kind, "status": status, "trace": None}
         if failure is not None and failure.property == name:
             entry.update(status="violated", trace=f"traces/{name}.csv", length=len(failure.trace.steps))
         elif kind == "sometimes" and stats.witness is not None:
@@ -127,7 +140,8 @@ def _summary(config: CheckConfig, result: FuzzResult, out: Path, seed: int | Non
                symmetry=False)
     return {
         "version": 1, "command": "fuzz", "config": cfg, "model": "impl", "strategy": "hypothesis",
-        "exhaustive": False, "stopped_by": "violation" if failure is not None else None,
+        "exhaustive": False,
+        "stopped_by": "violation" if failure is not None else "interrupted" if result.interrupted else None,
         "states": len(stats.distinct), "transitions": stats.steps, "depth": stats.depth,
         "seconds": round(result.seconds, 3), "peak_rss_mb": round(peak_rss_mb(), 1),
         "states_per_depth": list(stats.states_per_depth),
@@ -159,7 +173,12 @@ def _verdict(result: FuzzResult, summary: dict[str, Any], out: Path, seed: int |
         print(f"({what}; rerun with {again}, or fuzz it under pytest to see the steps)")
         print(f"Run directory: {out}/ (summary.json)")
         return EXIT_VIOLATED
-    print(f"NO VIOLATION FOUND in a bounded random search ({what}); this is not a proof: "
-          "run paxos-check explore for an exhaustive check of small bounds.")
+    if result.interrupted:
+        print(f"BOUNDED: interrupted (Ctrl-C) with no violation so far ({what}); the partial summary is written: "
+              "this is not a verification.")
+        print(f"Run directory: {out}/ (summary.json)")
+        return EXIT_INCOMPLETE
+    print(f"NOT VIOLATED in {stats.cases:,} random test cases ({what}): not a proof, exit 0 means only that no "
+          "case broke a property; run paxos-check explore for an exhaustive check of small bounds.")
     print(f"Run directory: {out}/ (summary.json)")
     return EXIT_OK

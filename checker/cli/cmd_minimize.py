@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 
+from checker.inputs import check_output_paths
 from checker.traces.minimize import minimize_trace
 from checker.traces.trace_csv import read_trace, write_trace
 
@@ -21,6 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_output_paths(files=[("-o", args.output)])
     trace = read_trace(args.trace)
     short = minimize_trace(trace, args.property, args.impl)
     write_trace(args.output, short)

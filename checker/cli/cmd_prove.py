@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from checker.errors import UsageError
+from checker.inputs import check_output_paths, positive_int
 from paxos._atomic import atomic_write_text
 from properties import z3_quorums, z3_spec
 from properties.cti_reach import reachability
@@ -59,7 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     s.add_argument("--list", action="store_true",
                    help="list the invariant conjuncts and planted weakenings, then exit")
     o = parser.add_argument_group("solver and output")
-    o.add_argument("--timeout-ms", type=int, default=2000, metavar="MS",
+    o.add_argument("--timeout-ms", type=positive_int, default=2000, metavar="MS",
                    help="z3 time limit per solver call (default 2000)")
     o.add_argument("--seed", type=int, default=0, help="z3 random seed (default 0)")
     o.add_argument("--json", default=None, metavar="PATH", help="write the JSON summary here")
@@ -270,6 +271,9 @@ def run(args: argparse.Namespace) -> int:
         _print_list()
         return EXIT_OK
     _check_flags(args)
+    if args.report and args.out is None:
+        raise UsageError("--report renders into the run directory: give --out DIR as well")
+    check_output_paths(dirs=[("--out", args.out)], files=[("--json", args.json)])
     start = time.perf_counter()
     results: list[ProofResult] = []
     headline: list[str] = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 
 from checker.errors import UsageError
+from checker.inputs import check_output_paths
 from reports import ReportInputError, compare_runs, render_report
 
 
@@ -22,6 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     out = args.out if args.out is not None else args.run_dir
+    check_output_paths(dirs=[("--out", args.out)])  # RUN_DIR itself is checked by render_report
     try:
         paths = render_report(args.run_dir, out)
         written = [paths.markdown, paths.html]

@@ -24,6 +24,7 @@ from paxos import (
     Value,
     message_fields,
 )
+from paxos._guard import call_node, checked_snapshot
 
 #: Trace event name of each action type.
 EVENT_OF: dict[type, str] = {
@@ -84,7 +85,7 @@ def world_fingerprint(cluster: Cluster) -> str:
     """
     fp = 0
     for node_id in cluster.config.node_ids:
-        fp ^= key_node(node_id, cluster.nodes[node_id].snapshot())
+        fp ^= key_node(node_id, checked_snapshot(node_id, cluster.nodes[node_id].snapshot))
     for env, count in cluster.in_flight.items():
         fp ^= key_env(env.dst, env.msg, count)
     for node_id in cluster.crashed:
@@ -135,8 +136,8 @@ def step_cluster(cluster: Cluster, action: Action) -> StepRow:
     """Apply `action` to `cluster` and return its trace row with the state change."""
     node_id = acting_node(action)
     node = cluster.nodes.get(node_id)
-    before_acc = node.acceptor_state() if node is not None else None
-    before_learned = node.learned() if node is not None else None
+    before_acc = call_node(node_id, "acceptor_state", node.acceptor_state) if node is not None else None
+    before_learned = call_node(node_id, "learned", node.learned) if node is not None else None
     sent = cluster.step(action)
     msgs: dict[str, list[int]] = {}
     for env in sent:
@@ -147,7 +148,9 @@ def step_cluster(cluster: Cluster, action: Action) -> StepRow:
     )
     change = ""
     if node is not None:
-        change = describe_change(before_acc, node.acceptor_state(), before_learned, node.learned(), sent_text, extra)
+        after_acc = call_node(node_id, "acceptor_state", node.acceptor_state)
+        after_learned = call_node(node_id, "learned", node.learned)
+        change = describe_change(before_acc, after_acc, before_learned, after_learned, sent_text, extra)
     return action_row(action, change)
 
 

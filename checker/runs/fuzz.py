@@ -42,9 +42,10 @@ from hypothesis.stateful import (
 
 from checker.config import CheckConfig, load_factory
 from checker.errors import UsageError
-from checker.models.impl_steps import EVENT_OF, step_cluster, world_fingerprint
+from checker.models.impl_steps import EVENT_OF, action_row, step_cluster, world_fingerprint
 from checker.traces.trace_csv import Trace, TraceStep, write_trace
 from paxos import Action, Deliver, Envelope, NodeFactory, PaxosNode, Propose
+from paxos._guard import NODE_ERROR, NodeFault
 from properties.invariants import failing, failing_steps, view_of_cluster
 from properties.refinement import Refinement
 
@@ -148,12 +149,19 @@ def trace_of_actions(config: CheckConfig, factory: NodeFactory, actions: list[Ac
                      detail: str = "") -> Trace:
     """Re-run `actions` on a fresh cluster and record them as a trace; `prop` marks the last step."""
     cluster = config.new_cluster(factory)
-    trace = Trace("impl", config.impl, config.to_json(), prop, initial_fingerprint=world_fingerprint(cluster))
+    fp = world_fingerprint(cluster)
+    trace = Trace("impl", config.impl, config.to_json(), prop, initial_fingerprint=fp)
     for i, action in enumerate(actions, start=1):
-        row = step_cluster(cluster, action)
         last = i == len(actions)
-        trace.steps.append(TraceStep(row, world_fingerprint(cluster), (prop or "") if last else "",
-                                     detail if last else ""))
+        try:
+            row = step_cluster(cluster, action)
+            fp = world_fingerprint(cluster)
+        except NodeFault as fault:
+            # a node fault ends the run: the step is recorded as changing nothing (docs/formats.md)
+            trace.steps.append(TraceStep(action_row(action, ""), fp, NODE_ERROR, str(fault)))
+            trace.property = NODE_ERROR
+            break
+        trace.steps.append(TraceStep(row, fp, (prop or "") if last else "", detail if last else ""))
     return trace
 
 
@@ -270,12 +278,17 @@ def paxos_state_machine(
             return kind in self.swarm and bool(self.options(kind))
 
         def apply(self, action: Action) -> None:
-            sent = self.cluster.step(action)
             self.actions.append(action)
+            try:
+                sent = self.cluster.step(action)
+                if stats is not None:
+                    stats.record(self.cluster, action, len(self.actions), sent)
+                else:
+                    self.cluster.snapshot()  # a node whose snapshot fails is a node_error here
+            except NodeFault as fault:
+                self.report(NODE_ERROR, str(fault))
             if isinstance(action, Deliver):
                 self.delivered.add(action.env)
-            if stats is not None:
-                stats.record(self.cluster, action, len(self.actions), sent)
 
         propose = kind_rule("propose")
         deliver = kind_rule("deliver")
@@ -356,6 +369,7 @@ class FuzzResult:
     settings: settings
     seconds: float
     error: BaseException | None = None  # the implementation raised something other than a property failure
+    interrupted: bool = False  # Ctrl-C: `stats` holds what ran before it
 
 
 def run_fuzz(
@@ -388,12 +402,15 @@ def run_fuzz(
     started = time.monotonic()
     failure: FuzzFailure | None = None
     error: BaseException | None = None
+    interrupted = False
     try:
         run_state_machine_as_test(machine, settings=chosen)  # type: ignore[no-untyped-call, unused-ignore]
     except AssertionError as exc:
         failure = getattr(machine, "failure", None)
         if failure is None:
             error = exc
+    except KeyboardInterrupt:  # Ctrl-C: what ran so far is the (bounded) result
+        interrupted = True
     except Exception as exc:  # the implementation itself raised: a bug, but no property names it
         error = exc
-    return FuzzResult(failure, stats, chosen, time.monotonic() - started, error)
+    return FuzzResult(failure, stats, chosen, time.monotonic() - started, error, interrupted)

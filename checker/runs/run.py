@@ -20,7 +20,20 @@ from typing import Any, cast
 from checker.config import DEFAULT_IMPL, CheckConfig, bounds_text, parse_ballots
 from checker.errors import UsageError
 from checker.fingerprint import fp_hex
+from checker.inputs import (
+    MAX_ACCEPTORS,
+    MAX_LEARNERS,
+    MAX_PROPOSERS,
+    MAX_SPEC_BALLOTS,
+    MAX_VALUES,
+    check_output_paths,
+    check_size,
+    positive_float,
+    positive_int,
+)
 from checker.model import Model
+from checker.models.contract import check_node_contract
+from checker.models.reductions import Reductions
 from checker.search.common import (
     Limits,
     Path,
@@ -28,10 +41,13 @@ from checker.search.common import (
     SearchOptions,
     SearchResult,
     ctrl_c_stops_search,
+    peak_rss_mb,
     physical_memory_mb,
 )
 from checker.traces.trace_csv import Trace, TraceStep, write_trace
+from checker.watchdog import GRACE_SECONDS, HandlerHung, handler_watchdog
 from paxos import ConfigurationError, atomic_write_text
+from paxos._guard import NODE_ERROR
 
 EXIT_OK, EXIT_VIOLATED, EXIT_INCOMPLETE = 0, 1, 3
 STRATEGY_FUNCS = {
@@ -45,6 +61,25 @@ DEFAULT_OUT = "paxos-check-run"
 #: --max-memory by default: this share of physical memory, so a search too big for the machine
 #: stops with its results written instead of being killed with nothing written.
 DEFAULT_MEMORY_SHARE = 0.8
+DEFAULT_GRAPH_LIMIT = 200_000
+#: What a random mode (simulate, fuzz) says of a property it checked and never saw fail.
+NOT_VIOLATED = "not_violated"
+#: Flags of the implementation model that mean nothing to the Spec (flag, argparse dest).
+IMPL_ONLY_FLAGS = (("--impl", "impl"), ("--proposers", "proposers"), ("--learners", "learners"),
+                   ("--crashes", "crashes"), ("--drops", "drops"), ("--duplicates", "duplicates"),
+                   ("--network", "network"), ("--q1", "q1"), ("--q2", "q2"), ("--colocated", "colocated"),
+                   ("--unsafe-quorums", "unsafe_quorums"), ("--no-refinement", "no_refinement"),
+                   ("--no-saturation", "no_saturation"), ("--no-crash-reduction", "no_crash_reduction"),
+                   ("--no-learners-apart", "no_learners_apart"), ("--no-reductions", "no_reductions"))
+#: The exit codes of explore and simulate, for their --help (README "Exit codes" says the same).
+EXIT_CODES_HELP = (
+    "Exit codes: 0 every property held within the stated bounds (explore: in every reachable state; "
+    "simulate: not violated in any of the walks run, which is not a proof); 1 a property was violated "
+    "(node_error included: a node that raised or returned malformed outputs), with its trace written; "
+    "2 bad usage or bad input (one line), before any work; 3 the run stopped early (--max-states, "
+    "--max-depth, --time-limit, --max-memory, Ctrl-C, or a node handler still running at the time "
+    "limit) with nothing violated so far, its partial results written."
+)
 
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
@@ -55,11 +90,20 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
     add_cluster_arguments(g, "ballots per proposer (spec: ballots in all)")
     g.add_argument("--symmetry", action="store_true", help="reduce interchangeable acceptors (and spec values)")
     g.add_argument("--spec-bug", default=None, help="spec model only: a planted bug of the Spec (for teaching)")
+    r = p.add_argument_group("sound reductions of the implementation model (on by default; see "
+                             "checker/models/reductions.py for why each keeps every verdict)")
+    r.add_argument("--no-saturation", action="store_true",
+                   help="do not take inert deliveries (Nacks nobody reads) eagerly")
+    r.add_argument("--no-crash-reduction", action="store_true",
+                   help="also branch on crashes that leave the node's state unchanged")
+    r.add_argument("--no-learners-apart", action="store_true",
+                   help="keep pure learners in the explored state instead of judging their reach per state")
+    r.add_argument("--no-reductions", action="store_true", help="all three of the above")
 
 
 def add_cluster_arguments(g: argparse._ActionsContainer, ballots_help: str = "ballots per proposer") -> None:
     """The implementation, the cluster's bounds and its fault model (explore, simulate, fuzz)."""
-    g.add_argument("--impl", default=DEFAULT_IMPL, metavar="MODULE:FACTORY",
+    g.add_argument("--impl", default=None, metavar="MODULE:FACTORY",
                    help=f"node implementation to check (default {DEFAULT_IMPL})")
     for name, text in (("acceptors", "acceptors"), ("proposers", "proposers (each proposes its own value)"),
                        ("learners", "learners"), ("values", "distinct values"),
@@ -79,22 +123,24 @@ def add_cluster_arguments(g: argparse._ActionsContainer, ballots_help: str = "ba
 
 def add_output_arguments(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("limits and output")
-    g.add_argument("--max-states", type=int, default=None, metavar="N", help="stop after N distinct states")
-    g.add_argument("--max-depth", type=int, default=None, metavar="N", help="explore paths of at most N states")
-    g.add_argument("--time-limit", type=float, default=None, metavar="SECONDS", help="stop after this long")
-    g.add_argument("--max-memory", type=float, default=None, metavar="MB",
+    g.add_argument("--max-states", type=positive_int, default=None, metavar="N", help="stop after N distinct states")
+    g.add_argument("--max-depth", type=positive_int, default=None, metavar="N",
+                   help="explore paths of at most N states")
+    g.add_argument("--time-limit", type=positive_float, default=None, metavar="SECONDS",
+                   help="stop after this long (also a node handler still running then)")
+    g.add_argument("--max-memory", type=positive_float, default=None, metavar="MB",
                    help=f"stop (bounded, results written) when the search uses this much memory "
-                        f"(default {DEFAULT_MEMORY_SHARE:.0%} of physical memory or of a container limit)")
+                        f"(default {DEFAULT_MEMORY_SHARE * 100:.0f}%% of physical memory or of a container limit)")
     g.add_argument("--stop-on-first", action="store_true", help="stop at the first violation")
-    g.add_argument("--seed", type=int, default=0, help="random seed (random walks, swarm)")
-    g.add_argument("--workers", type=int, default=1, metavar="N", help="processes (bfs, swarm)")
+    g.add_argument("--seed", type=int, default=None, help="random seed (simulate only; default 0)")
+    g.add_argument("--workers", type=positive_int, default=1, metavar="N", help="processes (bfs, swarm)")
     g.add_argument("--json", default=None, metavar="PATH", help="also write the run summary here")
     g.add_argument("--out", default=None, metavar="DIR",
                    help=f"run directory for summary.json and traces (default ./{DEFAULT_OUT})")
     g.add_argument("--report", action="store_true", help="render report.md and report.html into the run directory")
     g.add_argument("--graph", action="store_true", help="keep the state graph (GraphML, DOT) for the report")
-    g.add_argument("--graph-limit", type=int, default=200_000, metavar="N",
-                   help="refuse --graph above N states (default 200000)")
+    g.add_argument("--graph-limit", type=positive_int, default=None, metavar="N",
+                   help=f"with --graph: refuse above N states (default {DEFAULT_GRAPH_LIMIT})")
     g.add_argument("--quiet", action="store_true", help="no progress line")
 
 
@@ -105,15 +151,32 @@ def check_config(args: argparse.Namespace) -> CheckConfig:
         value = getattr(args, name, None)
         if value is not None:
             fields[name] = parse_ballots(value) if name == "ballots" else value
-    return CheckConfig(colocated=args.colocated, unsafe_quorums=args.unsafe_quorums, impl=args.impl, **fields)
+    config = CheckConfig(colocated=args.colocated, unsafe_quorums=args.unsafe_quorums,
+                         impl=args.impl or DEFAULT_IMPL, **fields)
+    for flag, value, largest in (("--acceptors", config.acceptors, MAX_ACCEPTORS),
+                                 ("--proposers", config.proposers, MAX_PROPOSERS),
+                                 ("--learners", config.learners, MAX_LEARNERS),
+                                 ("--values", config.values, MAX_VALUES)):
+        check_size(flag, value, largest)
+    return config
+
+
+def reductions(args: argparse.Namespace) -> Reductions:
+    """The reductions the flags leave on (all of them unless switched off)."""
+    if getattr(args, "no_reductions", False):
+        return Reductions.none()
+    return Reductions(saturation=not getattr(args, "no_saturation", False),
+                      crash=not getattr(args, "no_crash_reduction", False),
+                      learners_apart=not getattr(args, "no_learners_apart", False))
 
 
 def build_model(args: argparse.Namespace) -> Model:
     """The model the flags describe; bad flags are a UsageError."""
     if args.model == "spec":
-        for flag in ("proposers", "learners", "crashes", "drops", "duplicates", "network", "q1", "q2"):
-            if getattr(args, flag, None) is not None:
-                raise UsageError(f"--{flag} applies to --model impl only; the Spec has acceptors, ballots, values")
+        for flag, dest in IMPL_ONLY_FLAGS:
+            if getattr(args, dest, None) not in (None, False):
+                raise UsageError(f"{flag} applies to --model impl only, not to --model spec (the Spec has "
+                                 "--acceptors, --ballots, --values); drop it or use --model impl")
         from checker.models.spec_model import SpecModel
         from properties.spec import SpecConfig
 
@@ -125,6 +188,9 @@ def build_model(args: argparse.Namespace) -> Model:
         for k, v in sizes.items():
             if v < 1:
                 raise UsageError(f"--{k} must be at least 1, got {v}")
+        check_size("--acceptors", sizes["acceptors"], MAX_ACCEPTORS)
+        check_size("--ballots", sizes["ballots"], MAX_SPEC_BALLOTS)
+        check_size("--values", sizes["values"], MAX_VALUES)
         try:
             return SpecModel(SpecConfig(sizes["acceptors"], sizes["ballots"], sizes["values"]), bug=args.spec_bug)
         except ValueError as exc:
@@ -135,7 +201,7 @@ def build_model(args: argparse.Namespace) -> Model:
 
     config = check_config(args)
     try:
-        return cast(Model, ImplModel(config, refinement=not args.no_refinement))
+        return cast(Model, ImplModel(config, refinement=not args.no_refinement, reductions=reductions(args)))
     except ConfigurationError as exc:  # the factory refused this configuration: bad input, not a finding
         raise UsageError(f"--impl {config.impl}: {exc}") from None
 
@@ -175,8 +241,35 @@ def limits(args: argparse.Namespace) -> Limits:
 
 
 def execute(args: argparse.Namespace, strategy: str, command: str, **extra: Any) -> int:
-    """Run one search as the flags say; write the run directory; print verdicts; return the exit code."""
-    model = build_model(args)
+    """Run one search as the flags say; write the run directory; print verdicts; return the exit code.
+
+    Everything the user gave is checked first (output paths, flags, sizes, the node contract),
+    so a bad input costs no search. A node handler still running at `--time-limit` ends the
+    run as bounded (`_stopped_in_handler`).
+    """
+    out = FsPath(args.out or DEFAULT_OUT)
+    check_output_paths(dirs=[("--out", out)], files=[("--json", args.json)])
+    if strategy in ("bfs", "dfs") and args.seed is not None:
+        raise UsageError(f"--seed applies to simulate (random walks, swarm); explore's {strategy} is not random: "
+                         "drop --seed")
+    if args.graph_limit is not None and not args.graph:
+        raise UsageError("--graph-limit applies with --graph only; add --graph or drop --graph-limit")
+    bounds = limits(args)
+    started = time.monotonic()
+    last: list[Progress] = []
+    model: Model | None = None
+    with handler_watchdog(args.time_limit):
+        try:
+            if args.model == "impl":
+                check_node_contract(check_config(args))
+            model = build_model(args)
+            return _search(args, model, strategy, command, out, bounds, last, started, extra)
+        except HandlerHung as hung:
+            return _stopped_in_handler(args, model, strategy, command, out, bounds, hung, last, started)
+
+
+def _search(args: argparse.Namespace, model: Model, strategy: str, command: str, out: FsPath, bounds: Limits,
+            last: list[Progress], started: float, extra: dict[str, Any]) -> int:
     if model.kind == "impl" and strategy in ("bfs", "dfs") and args.workers > 1:
         raise UsageError(
             "--workers > 1 is for the Spec model and for simulate --strategy swarm: the implementation model "
@@ -190,20 +283,25 @@ def execute(args: argparse.Namespace, strategy: str, command: str, **extra: Any)
 
         if args.workers != 1:
             raise UsageError("--graph records the graph in one process; use --workers 1")
-        recorder = GraphRecorder(args.graph_limit)
+        recorder = GraphRecorder(args.graph_limit or DEFAULT_GRAPH_LIMIT)
+    show = _progress_printer(not args.quiet and sys.stderr.isatty())
+
+    def progress(p: Progress) -> None:
+        last[:] = [p]
+        if show is not None:
+            show(p)
+
     options = SearchOptions(
-        limits=limits(args), stop_on_first_violation=args.stop_on_first, symmetry=args.symmetry,
-        progress=_progress_printer(not args.quiet and sys.stderr.isatty()),
+        limits=bounds, stop_on_first_violation=args.stop_on_first, symmetry=args.symmetry,
+        progress=progress,
         on_transition=recorder.transition_hook(model, lambda s: _chosen_text(model, s), model.initial_states())
         if recorder is not None else None,
-        coverage=True, seed=args.seed, workers=args.workers, **extra,
+        coverage=True, seed=args.seed or 0, workers=args.workers, **extra,
     )
-    out = FsPath(args.out or DEFAULT_OUT)
     _announce(args, model, strategy)
-    started = time.monotonic()
     with ctrl_c_stops_search():  # Ctrl-C: the search stops and what it found is written, whole
         result = _strategy(strategy)(model, options)
-        if options.progress is not None:
+        if show is not None:
             sys.stderr.write("\n")
         summary = summarize(model, result, out, command, args, options.limits)
         if recorder is not None:
@@ -214,8 +312,37 @@ def execute(args: argparse.Namespace, strategy: str, command: str, **extra: Any)
         from reports import render_report
 
         render_report(out)
-    print_verdicts(summary, out)
+    print_verdicts(summary, out, extra.get("walks"))
     return exit_code(summary)
+
+
+def _stopped_in_handler(args: argparse.Namespace, model: Model | None, strategy: str, command: str, out: FsPath,
+                        bounds: Limits, hung: HandlerHung, last: list[Progress], started: float) -> int:
+    """A node method was still running at the time limit: a bounded run; write what is known of it."""
+    from properties.invariants import PROPERTIES
+
+    config = dict(model.config()) if model is not None else check_config(args).to_json()
+    memory = bounds.max_memory_mb
+    config.update(model="impl", max_states=args.max_states, max_depth=args.max_depth, time_limit=args.time_limit,
+                  max_memory_mb=None if memory is None else round(memory), seed=args.seed or 0,
+                  workers=args.workers, symmetry=args.symmetry)
+    progress = last[0] if last else None
+    names = [(p.name, p.kind) for p in PROPERTIES] + [("refines_spec", "step"), (NODE_ERROR, "step")]
+    summary: dict[str, Any] = {
+        "version": 1, "command": command, "config": config, "model": "impl", "strategy": strategy,
+        "exhaustive": False, "stopped_by": "time_limit",
+        "states": progress.states if progress else 0, "transitions": 0, "depth": progress.depth if progress else 0,
+        "seconds": round(time.monotonic() - started, 3), "peak_rss_mb": round(peak_rss_mb(), 1),
+        "states_per_depth": [], "coverage": {}, "symmetry_reduction": None,
+        "properties": [{"name": n, "kind": k, "status": "unknown", "trace": None} for n, k in names],
+        "proofs": None, "graph": None, "run_dir": str(out.resolve()),
+        "error": f"{hung}; stopped {GRACE_SECONDS:g} s after the time limit",
+    }
+    write_summary(summary, out, args.json)
+    print(f"STOPPED: {hung}, {GRACE_SECONDS:g} s after --time-limit {args.time_limit:g}: the node may loop "
+          "forever on this input (or be slow); the run is bounded, not a verification")
+    print_verdicts(summary, out)
+    return EXIT_INCOMPLETE
 
 
 def _chosen_text(model: Model, state: Any) -> str:
@@ -226,8 +353,28 @@ def _chosen_text(model: Model, state: Any) -> str:
     return "chosen" if "sometimes_chosen" in model.witnessed(state) else ""
 
 
+def real_path(model: Model, path: Path, prop: str | None) -> Path:
+    """`path` as real steps of the unreduced model: each reduced step spelled out (the model's
+    `real_steps` hook) and, for a property shown by learners kept apart, their own steps appended
+    (`completion`). Models without reductions return the path as it is."""
+    expand = getattr(model, "real_steps", None)
+    complete = getattr(model, "completion", None)
+    if expand is None and complete is None:
+        return path
+    steps: list[tuple[Any, Any]] = []
+    prev = path.initial
+    for action, state in path.steps:
+        steps.extend(expand(prev, action, state) if expand is not None else [(action, state)])
+        prev = state
+    if complete is not None:
+        steps.extend(complete(prev, prop))
+    return Path(path.initial, tuple(steps))
+
+
 def trace_of(model: Model, path: Path, prop: str | None, kind: str) -> Trace:
-    """A counterexample or witness path as a trace; the property is marked on its last step."""
+    """A counterexample or witness path as a trace of real steps (`real_path`); the property is
+    marked on its last step."""
+    path = real_path(model, path, prop)
     impl = getattr(getattr(model, "cfg", None), "impl", None)
     trace = Trace(model.kind, impl, dict(model.config()), prop,
                   initial_fingerprint=fp_hex(model.fingerprint(path.initial)))
@@ -251,17 +398,25 @@ def summarize(
     memory = bounds.max_memory_mb
     config.update(model=model.kind, max_states=args.max_states, max_depth=args.max_depth,
                   time_limit=args.time_limit, max_memory_mb=None if memory is None else round(memory),
-                  seed=args.seed, workers=args.workers, symmetry=args.symmetry)
+                  seed=args.seed, workers=args.workers, symmetry=args.symmetry,
+                  reductions=_reduction_names(model))
     props = []
+    random_mode_done = command == "simulate" and result.stopped_by is None
     for p in result.properties:
-        entry: dict[str, Any] = {"name": p.name, "kind": p.kind, "status": p.status, "trace": None}
+        # a random mode that ran every walk asked of it: what never failed is "not violated" (not a proof)
+        status = NOT_VIOLATED if random_mode_done and p.status == "unknown" and p.kind != "sometimes" else p.status
+        entry: dict[str, Any] = {"name": p.name, "kind": p.kind, "status": status, "trace": None}
         if p.path is not None:
             rel = f"traces/{p.name}.csv"
-            write_trace(out / rel, trace_of(model, p.path, p.name, p.kind))
+            trace = trace_of(model, p.path, p.name, p.kind)
+            write_trace(out / rel, trace)
             entry["trace"] = rel
-            entry["witness_length" if p.kind == "sometimes" else "length"] = len(p.path)
+            entry["witness_length" if p.kind == "sometimes" else "length"] = len(trace.steps)
+            if len(trace.steps) != len(p.path):  # shortest in the reduced graph, not necessarily of real traces
+                entry["reduced_length"] = len(p.path)
         props.append(entry)
-    summary: dict[str, Any] = {"version": 1, "command": command, "config": config, "model": model.kind}
+    summary: dict[str, Any] = {"version": 1, "command": command, "config": config, "model": model.kind,
+                               "run_dir": str(out.resolve())}
     summary.update(result.summary_fields())
     coverage = summary.get("coverage") or {}
     extra = getattr(model, "coverage_summary", None)
@@ -274,13 +429,24 @@ def summarize(
 
 
 def write_summary(summary: dict[str, Any], out: FsPath, json_path: str | None) -> None:
+    """Write the summary to the run directory and to `--json`; a file that cannot be written (a full
+    disk) is a UsageError naming it, after the other one was tried, so what can be written is."""
+    summary.setdefault("run_dir", str(out.resolve()))
     text = json.dumps(summary, indent=2, sort_keys=False) + "\n"
-    atomic_write_text(out / "summary.json", text)
-    if json_path:
-        atomic_write_text(json_path, text)
+    failed = []
+    for path in (out / "summary.json", json_path):
+        if path:
+            try:
+                atomic_write_text(path, text)
+            except OSError as exc:
+                failed.append(f"{path} ({exc.strerror or exc})")
+    if failed:
+        raise UsageError(f"could not write {' and '.join(failed)}; the traces written are in {out}")
 
 
 def exit_code(summary: dict[str, Any]) -> int:
+    """1 a violation; 3 stopped early (bounded) with none; 0 otherwise (explore: exhaustive; simulate: every walk
+    ran and nothing failed, which is not a proof)."""
     if any(p["status"] == "violated" for p in summary["properties"]):
         return EXIT_VIOLATED
     if summary["stopped_by"] is not None:
@@ -288,23 +454,32 @@ def exit_code(summary: dict[str, Any]) -> int:
     return EXIT_OK
 
 
+def _reduction_names(model: Model) -> list[str]:
+    active = getattr(model, "reductions", None)
+    return active.names() if isinstance(active, Reductions) else []
+
+
 def _announce(args: argparse.Namespace, model: Model, strategy: str) -> None:
     cfg = model.config()
     bounds = bounds_text(cfg)
     what = f"{cfg.get('impl', 'Paxos.tla')}" if model.kind == "impl" else "Lamport's Paxos.tla"
-    print(f"paxos-check: {strategy} over {what} ({model.kind} model): {bounds}", flush=True)
+    names = _reduction_names(model)
+    sound = f"; sound reductions: {', '.join(names)} (--no-reductions to compare)" if names else ""
+    print(f"paxos-check: {strategy} over {what} ({model.kind} model): {bounds}{sound}", flush=True)
 
 
-def print_verdicts(summary: dict[str, Any], out: FsPath) -> None:
+def print_verdicts(summary: dict[str, Any], out: FsPath, walks: int | None = None) -> None:
     """The verdict table and one honest sentence about what it means."""
     rows = [("property", "kind", "verdict", "evidence")]
     for p in summary["properties"]:
         if p["trace"]:
             n = p.get("length", p.get("witness_length"))
             evidence = f"{'witness' if p['kind'] == 'sometimes' else 'counterexample'}: {n} steps, {out / p['trace']}"
+        elif p["status"] == NOT_VIOLATED:
+            evidence = f"{summary['states']:,} states in {walks:,} walks" if walks else f"{summary['states']:,} states"
         else:
             evidence = f"{summary['states']:,} states" if p["status"] == "held" else "-"
-        rows.append((p["name"], p["kind"], p["status"], evidence))
+        rows.append((p["name"], p["kind"], p["status"].replace("_", " "), evidence))
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     for r in rows:
         print(f"  {r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:<{widths[2]}}  {r[3]}")
@@ -320,7 +495,9 @@ def print_verdicts(summary: dict[str, Any], out: FsPath) -> None:
         print(f"BOUNDED: no violation found, but the search stopped early ({summary['stopped_by']}): "
               f"this is not a verification. {stats}.")
     elif not summary["exhaustive"]:
-        print(f"NO VIOLATION FOUND by a non-exhaustive search ({summary['strategy']}): not a verification. {stats}.")
+        runs = f" in {walks:,} walks" if walks else ""
+        print(f"NOT VIOLATED{runs} of a random search ({summary['strategy']}): not a proof and not a verification; "
+              f"exit 0 means only that no walk broke a property. {stats}.")
     else:
         print(f"HELD: every property holds in every reachable state within the stated bounds (exhaustive). {stats}.")
     print(f"Run directory: {out}{os.sep} (summary.json)")

@@ -14,6 +14,7 @@ from checker.errors import UsageError
 from checker.model import StepRow
 from checker.traces.replay import ImpossibleStep, Replayer, ReplayOutcome, replayer_for
 from checker.traces.trace_csv import Trace
+from paxos._guard import NODE_ERROR
 
 
 def _fails(replayer: Replayer, rows: Sequence[StepRow], prop: str) -> ReplayOutcome | None:
@@ -52,7 +53,16 @@ def minimize_trace(trace: Trace, prop: str | None = None, impl: str | None = Non
     replayer = replayer_for(trace, impl)
     rows = [s.row for s in trace.steps]
     if _fails(replayer, rows, prop) is None:
-        raise UsageError(f"the trace does not break {prop!r} when replayed, so there is nothing to minimize")
+        why = ""
+        try:
+            faults = [(n, r) for n, name, r in replayer.run(rows, stop_at_violation=False).violations
+                      if name == NODE_ERROR]
+        except ImpossibleStep as exc:
+            why = f": step {exc.index + 1} is impossible ({exc})"
+        else:
+            if faults:
+                why = f": {NODE_ERROR} at step {faults[0][0]} ({faults[0][1]}) ends the replay first"
+        raise UsageError(f"the trace does not break {prop!r} when replayed{why}, so there is nothing to minimize")
 
     def still_fails(candidate: list[StepRow]) -> bool:
         return _fails(replayer, candidate, prop) is not None

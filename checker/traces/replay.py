@@ -15,10 +15,12 @@ from typing import Any, Protocol
 from checker.config import CheckConfig, load_factory
 from checker.errors import UsageError
 from checker.fingerprint import fp_hex
+from checker.inputs import MAX_ACCEPTORS, MAX_LEARNERS, MAX_PROPOSERS, MAX_VALUES, check_size
 from checker.model import StepRow
-from checker.models.impl_steps import find_action, row_key, step_cluster, world_fingerprint
+from checker.models.impl_steps import action_row, find_action, row_key, step_cluster, world_fingerprint
 from checker.traces.trace_csv import Trace, TraceStep
 from paxos import NodeFactory
+from paxos._guard import NODE_ERROR, NodeFault
 from properties.invariants import failing, failing_steps, view_of_cluster
 from properties.refinement import Refinement
 
@@ -62,15 +64,29 @@ class ImplReplayer:
         self, rows: Sequence[StepRow], expected: Sequence[str] = (), stop_at_violation: bool = True
     ) -> ReplayOutcome:
         cluster = self.config.new_cluster(self.factory)
-        out = ReplayOutcome(initial_fingerprint=world_fingerprint(cluster))
+        try:
+            fp = world_fingerprint(cluster)
+        except NodeFault as fault:
+            raise UsageError(f"--impl {self.config.impl}: {fault}, before any step; fix the node's snapshot()"
+                             ) from None
+        out = ReplayOutcome(initial_fingerprint=fp)
         values = self.config.value_names()
         for i, row in enumerate(rows):
             action = find_action(cluster, row, values)
             if action is None:
                 raise ImpossibleStep(i, f"{row.event} {' '.join(x for x in row_key(row)[1:] if x)} is not enabled here")
-            before_view, before_sent = view_of_cluster(cluster), frozenset(cluster.sent)
-            new_row = step_cluster(cluster, action)
-            fp = world_fingerprint(cluster)
+            before_view, before_sent, before_fp = view_of_cluster(cluster), frozenset(cluster.sent), fp
+            try:
+                new_row = step_cluster(cluster, action)
+                fp = world_fingerprint(cluster)
+            except NodeFault as fault:
+                # the node's state after a fault is undefined: the step is recorded as changing
+                # nothing (the state before it, its fingerprint), and the replay ends there
+                if i < len(expected) and expected[i] and expected[i] != before_fp:
+                    out.mismatched_fingerprints.append(i + 1)
+                fresh = _record(out, i + 1, [(NODE_ERROR, str(fault))])
+                out.steps.append(TraceStep(action_row(action, ""), before_fp, fresh[0] if fresh else "", str(fault)))
+                break
             if i < len(expected) and expected[i] and expected[i] != fp:
                 out.mismatched_fingerprints.append(i + 1)
             after_view = view_of_cluster(cluster)
@@ -142,6 +158,11 @@ def replayer_for(trace: Trace, impl: str | None = None) -> Replayer:
             raise UsageError(f"the trace's configuration is not valid: {exc}") from None
         if impl is not None:
             config = CheckConfig.from_json({**config.to_json(), "impl": impl})
+        for flag, value, largest in (("acceptors", config.acceptors, MAX_ACCEPTORS),
+                                     ("proposers", config.proposers, MAX_PROPOSERS),
+                                     ("learners", config.learners, MAX_LEARNERS),
+                                     ("values", config.values, MAX_VALUES)):
+            check_size(f"the trace's {flag}", value, largest)
         return ImplReplayer(config)
     if impl is not None:
         raise UsageError("--impl applies to implementation traces; this is a trace of the Spec")

@@ -9,6 +9,7 @@ the business of the model that replays it, not of this module.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ TRACE_VERSION = 1
 STEP_FIELDS = ("event", "node", "peer", "msg_type", "bal", "value", "max_vbal", "max_val", "state_change")
 IMPL_EVENTS = ("propose", "deliver", "drop", "duplicate", "crash", "restart", "timeout")
 SPEC_EVENTS = ("phase1a", "phase1b", "phase2a", "phase2b")
+_EXTRA = "\0extra"  # DictReader's key for cells beyond the header
 
 
 @dataclass(frozen=True)
@@ -47,8 +49,12 @@ class Trace:
     initial_fingerprint: str = ""
 
     def header(self) -> dict[str, Any]:
+        """The config row's JSON. `steps` (and `property_step`, the step marked with the property) let a
+        reader tell a whole trace from one that lost its last rows."""
+        marked = next((n for n, s in enumerate(self.steps, start=1) if s.property), None)
         return {"trace_version": TRACE_VERSION, "model": self.model, "impl": self.impl,
-                "config": self.config, "property": self.property}
+                "config": self.config, "property": self.property, "steps": len(self.steps),
+                "property_step": marked}
 
 
 def write_trace(path: str | os.PathLike[str], trace: Trace) -> Path:
@@ -69,20 +75,32 @@ def read_trace(path: str | os.PathLike[str]) -> Trace:
     """Read and validate a trace; any defect is a UsageError naming the file and line."""
     name = os.fspath(path)
     try:
-        handle = open(name, newline="", encoding="utf-8")
+        with open(name, "rb") as binary:
+            data = binary.read()
     except OSError as exc:
         raise UsageError(f"{name}: cannot open the trace: {exc.strerror}") from None
-    with handle:
-        reader = csv.DictReader(handle)
+    try:
+        text = data.decode("utf-8-sig")  # a spreadsheet may have saved it with a byte-order mark
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{name}: not a text CSV trace (byte {exc.start} is not UTF-8); "
+                         f"give a {TRACE_FORMAT} file written by paxos-check") from None
+    if not text.strip():
+        raise UsageError(f"{name}: the file is empty; give a {TRACE_FORMAT} file written by paxos-check")
+    reader = csv.DictReader(io.StringIO(text, newline=""), restkey=_EXTRA)
+    try:
         missing = [c for c in TRACE_COLUMNS if c not in (reader.fieldnames or [])]
         if missing:
             raise UsageError(f"{name}:1: missing column(s) {', '.join(missing)}; expected a {TRACE_FORMAT} header")
-        try:
-            rows = list(reader)
-        except csv.Error as exc:
-            raise UsageError(f"{name}:{reader.line_num}: not valid CSV: {exc}") from None
+        rows = list(reader)
+    except csv.Error as exc:
+        raise UsageError(f"{name}:{reader.line_num}: not valid CSV: {exc}") from None
     if not rows:
         raise UsageError(f"{name}:2: no configuration row; a trace starts with step 0, event config")
+    for i, raw in enumerate(rows):
+        if _EXTRA in raw or any(raw.get(c) is None for c in TRACE_COLUMNS):
+            cells = len(TRACE_COLUMNS) - sum(raw.get(c) is None for c in TRACE_COLUMNS) + len(raw.get(_EXTRA) or ())
+            last = " (the file is truncated: it ends inside this row)" if i == len(rows) - 1 else ""
+            raise UsageError(f"{name}:{i + 2}: {cells} cells, expected {len(TRACE_COLUMNS)}{last}")
     trace = _header(name, rows[0])
     valid = IMPL_EVENTS if trace.model == "impl" else SPEC_EVENTS
     for i, raw in enumerate(rows[1:], start=1):
@@ -95,7 +113,27 @@ def read_trace(path: str | os.PathLike[str]) -> Trace:
             raise UsageError(f"{name}:{line}: unknown action {raw['event']!r}; expected one of {', '.join(valid)}")
         row = StepRow(**{k: raw[k] for k in STEP_FIELDS})
         trace.steps.append(TraceStep(row, raw["fingerprint"], raw["property"], raw["detail"]))
+    _check_complete(name, rows[0], trace)
     return trace
+
+
+def _check_complete(name: str, raw: dict[str, str], trace: Trace) -> None:
+    """A trace whose config row records its length (every trace written since format 1 gained it)
+    must have that many steps, its property marked where recorded."""
+    header = json.loads(raw["detail"])
+    steps, marked = header.get("steps"), header.get("property_step")
+    if steps is None:
+        return  # written before the length was recorded: nothing to check it against
+    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 0:
+        raise UsageError(f"{name}:2: the configuration's steps is {steps!r}, expected a number of steps")
+    if len(trace.steps) != steps:
+        raise UsageError(f"{name}: truncated or edited: the configuration row records {steps} steps but the file "
+                         f"has {len(trace.steps)} steps; use the complete file that paxos-check wrote")
+    if marked is not None:
+        if not (isinstance(marked, int) and 1 <= marked <= steps) or not trace.steps[marked - 1].property:
+            raise UsageError(f"{name}:{marked + 2 if isinstance(marked, int) else 2}: the configuration row "
+                             f"marks step {marked!r} with {trace.property!r}, but that row does not; "
+                             "use the file that paxos-check wrote")
 
 
 def _header(name: str, raw: dict[str, str]) -> Trace:

@@ -1,0 +1,129 @@
+"""Checking what a user gives before any work starts: numbers, sizes and output paths.
+
+Owns the argparse types of numeric flags (NaN, infinity, negatives and zero where it means
+nothing are refused by argparse itself, as one line), the largest sizes a run can set up, and
+`check_output_paths`, which every subcommand calls before it searches, proves or renders.
+It reads the file system but writes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from checker.errors import UsageError
+
+#: Largest sizes whose setup is quick. Beyond them the quorum systems alone (every majority
+#: of the acceptors, each pair checked to intersect) take minutes before any limit applies;
+#: no exhaustive search of such sizes would finish anyway (use `prove` for every size).
+MAX_ACCEPTORS = 13
+MAX_PROPOSERS = 100
+MAX_LEARNERS = 100
+MAX_VALUES = 1000
+MAX_SPEC_BALLOTS = 50
+
+
+def check_size(flag: str, value: int, largest: int) -> None:
+    if value > largest:
+        raise UsageError(f"{flag} {value} is too large to set up: the largest supported size is {largest}")
+
+
+def _number(text: str, kind: Callable[[str], float], least: float, strict: bool, what: str) -> float:
+    try:
+        value = kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+    if math.isnan(value) or math.isinf(value) or value < least or (strict and value == least):
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """A finite number > 0 (seconds, MB)."""
+    return _number(text, float, 0.0, True, "a finite number greater than 0")
+
+
+def positive_int(text: str) -> int:
+    """An integer >= 1."""
+    return int(_number(text, int, 1, False, "an integer of at least 1"))
+
+
+def natural_int(text: str) -> int:
+    """An integer >= 0."""
+    return int(_number(text, int, 0, False, "an integer of at least 0"))
+
+
+def _writable(directory: Path) -> str | None:
+    """None if a file can be created in `directory` (tried, then removed: `os.access` trusts root), else why not."""
+    try:
+        made = tempfile.mkdtemp(prefix=".paxos-check-probe.", dir=directory)
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    os.rmdir(made)
+    return None
+
+
+def _nearest_existing(path: Path) -> Path:
+    probe = path
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    return probe
+
+
+def _check_creatable(flag: str, path: Path, what: str) -> None:
+    """`path` does not exist yet: its nearest existing ancestor must be a writable directory."""
+    ancestor = _nearest_existing(path.parent if path.parent != path else path)
+    if not ancestor.is_dir():
+        raise UsageError(f"{flag} {path}: {ancestor} is a file, so {what} cannot be created under it; "
+                         "choose another path")
+    why = _writable(ancestor)
+    if why is not None:
+        raise UsageError(f"{flag} {path}: cannot create {what} in {ancestor} ({why}); choose another path")
+
+
+def check_output_dir(flag: str, path: str | os.PathLike[str]) -> Path:
+    """A directory we will write into (created if missing)."""
+    target = Path(path)
+    if target.exists():
+        if not target.is_dir():
+            raise UsageError(f"{flag} {target} is a file, not a directory; name a directory (it is created if missing)")
+        why = _writable(target)
+        if why is not None:
+            raise UsageError(f"{flag} {target}: cannot write into this directory ({why}); choose another path")
+        return target
+    _check_creatable(flag, target, "the directory")
+    return target
+
+
+def check_output_file(flag: str, path: str | os.PathLike[str]) -> Path:
+    """A file we will write (replaced if present, atomically, so its directory must be writable)."""
+    target = Path(path)
+    if target.is_dir():
+        raise UsageError(f"{flag} {target} is a directory; name a file, e.g. {target / 'summary.json'}")
+    if target.exists() or target.is_symlink():
+        if not target.is_file():
+            raise UsageError(f"{flag} {target} is not a regular file; name a file to write")
+        why = _writable(target.parent)
+        if why is not None:
+            raise UsageError(f"{flag} {target}: cannot write into {target.parent} ({why}); choose another path")
+        return target
+    parent = target.parent
+    if parent.exists() and not parent.is_dir():
+        raise UsageError(f"{flag} {target}: {parent} is a file, not a directory; choose another path")
+    _check_creatable(flag, target, "the file")
+    return target
+
+
+def check_output_paths(dirs: Iterable[tuple[str, str | os.PathLike[str] | None]] = (),
+                       files: Iterable[tuple[str, str | os.PathLike[str] | None]] = ()) -> None:
+    """Every output a command will write, as (flag, path) pairs (None: not asked); one line on the first bad one."""
+    for flag, path in dirs:
+        if path is not None:
+            check_output_dir(flag, path)
+    for flag, path in files:
+        if path is not None:
+            check_output_file(flag, path)

@@ -1,0 +1,69 @@
+"""A watchdog for `--time-limit`: a node handler that never returns cannot hang the run.
+
+The searches poll their deadline between states, which a handler stuck in a loop never
+reaches. Inside `handler_watchdog(seconds)` a SIGALRM fires at the deadline plus a grace
+period; if the process is then inside a node's method (found on the stack), it raises
+`HandlerHung` there, naming the node, the method and its arguments. A `BaseException`, so
+`paxos._guard.call_node` (which turns a node's `Exception` into a finding) lets it through:
+a slow handler at the deadline is no proof of a bug, so the run ends as bounded. Outside a
+node method it re-arms: the search itself stops at its deadline. Main thread, POSIX only.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+from paxos import REQUIRED_METHODS
+
+#: Seconds after the time limit before a handler still running is stopped.
+GRACE_SECONDS = 1.0
+
+
+class HandlerHung(BaseException):
+    """A node method was still running `GRACE_SECONDS` after the time limit."""
+
+    def __init__(self, node: object, method: str, call: str) -> None:
+        self.node, self.method, self.call = node, method, call
+        super().__init__(f"node {node} {method} did not return within the time limit ({call})")
+
+
+def _node_call(frame: FrameType | None) -> tuple[object, str, str] | None:
+    """(node id, method, call text) of the outermost node method on the stack, if any."""
+    found = None
+    while frame is not None:
+        code, local = frame.f_code, frame.f_locals
+        if code.co_name == "call_node" and code.co_filename.endswith("_guard.py"):
+            args = ", ".join(repr(a)[:80] for a in local.get("args", ()))
+            found = (local.get("node"), str(local.get("method")), f"{local.get('method')}({args})")
+        elif found is None and code.co_name in REQUIRED_METHODS and hasattr(local.get("self"), "node_id"):
+            args = ", ".join(f"{repr(local[n])[:80]}" for n in code.co_varnames[1:code.co_argcount] if n in local)
+            found = (local["self"].node_id, code.co_name, f"{code.co_name}({args})")
+        frame = frame.f_back
+    return found
+
+
+@contextmanager
+def handler_watchdog(seconds: float | None, grace: float = GRACE_SECONDS) -> Iterator[None]:
+    """Within this block, a node method still running at `seconds + grace` raises `HandlerHung`."""
+    if seconds is None or threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def fire(signum: int, frame: FrameType | None) -> None:
+        call = _node_call(frame)
+        if call is None:
+            signal.setitimer(signal.ITIMER_REAL, grace)  # in our own code: the search stops by itself
+            return
+        raise HandlerHung(*call)
+
+    previous = signal.signal(signal.SIGALRM, fire)
+    signal.setitimer(signal.ITIMER_REAL, seconds + grace)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
