@@ -34,12 +34,17 @@ class Property:
 
     `always`: over one view; `sometimes`: over one view, must be witnessed once;
     `step`: over the views before and after one transition.
+    `reads`: the message kinds (type names) of the ghost history whose presence the
+    verdict may depend on; None means every kind. Reductions of the state space treat a
+    kind no property reads as inert (checker/models/reductions.py), so a property that
+    reads more than it declares makes them unsound: declare generously.
     """
 
     name: str
     kind: Kind
     description: str
     check: Callable[..., str | None]
+    reads: frozenset[str] | None = None
 
 
 def chosen(view: WorldView) -> set[Value]:
@@ -111,21 +116,27 @@ def accepted_monotonic(before: WorldView, after: WorldView) -> str | None:
     return _went_down(before, after, "accepted_bal", "accepted ballot")
 
 
+#: What a `WorldView` exposes of the ghost history: the Accepted messages.
+HISTORY = frozenset({"Accepted"})
+#: Step properties over acceptor states only read no message.
+NO_MESSAGES: frozenset[str] = frozenset()
+
 #: Every implementation property, in report order. Names are stable identifiers (DESIGN.md).
 PROPERTIES: tuple[Property, ...] = (
-    Property("agreement", "always", "at most one value is chosen", agreement),
-    Property("validity", "always", "only a proposed value can be chosen", validity),
-    Property("learner_integrity", "always", "a learner learns only a chosen value", learner_integrity),
+    Property("agreement", "always", "at most one value is chosen", agreement, HISTORY),
+    Property("validity", "always", "only a proposed value can be chosen", validity, HISTORY),
+    Property("learner_integrity", "always", "a learner learns only a chosen value", learner_integrity, HISTORY),
     Property("inv_accepted_le_promised", "always", "no acceptor accepted above its promise",
-             inv_accepted_le_promised),
+             inv_accepted_le_promised, HISTORY),
     Property("inv_accepted_was_sent", "always", "an acceptor's accepted proposal was announced",
-             inv_accepted_was_sent),
+             inv_accepted_was_sent, HISTORY),
     Property("inv_one_value_per_ballot", "always", "all Accepted of one ballot carry one value",
-             inv_one_value_per_ballot),
-    Property("promise_monotonic", "step", "an acceptor's promise never decreases", promise_monotonic),
-    Property("accepted_monotonic", "step", "an acceptor's accepted ballot never decreases", accepted_monotonic),
+             inv_one_value_per_ballot, HISTORY),
+    Property("promise_monotonic", "step", "an acceptor's promise never decreases", promise_monotonic, NO_MESSAGES),
+    Property("accepted_monotonic", "step", "an acceptor's accepted ballot never decreases", accepted_monotonic,
+             NO_MESSAGES),
     Property("sometimes_chosen", "sometimes", "some value can be chosen at all (the model is not vacuous)",
-             sometimes_chosen),
+             sometimes_chosen, HISTORY),
 )
 
 BY_NAME: dict[str, Property] = {p.name: p for p in PROPERTIES}

@@ -20,6 +20,8 @@ class Refinement:
     """Maps implementation states to Spec states and judges each step."""
 
     description = "every implementation step maps to a Spec step or a stutter"
+    #: The message kinds the mapping reads: those with a Spec image (`message`); Nacks have none.
+    READS = frozenset({"Prepare", "Promise", "Accept", "Accepted"})
 
     def __init__(self, config: ClusterConfig, values: tuple[Value, ...], ballots: int) -> None:
         self.config = config

@@ -11,6 +11,7 @@ Properties come from `properties/`; nothing here defines one.
 
 from __future__ import annotations
 
+import itertools
 import operator
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from typing import Any
@@ -32,6 +33,8 @@ from checker.models.impl_encoding import (
 )
 from checker.models.impl_refinement import RefinementIndex
 from checker.models.impl_steps import action_row, describe_change, key_env, key_node, key_scalar, key_sent
+from checker.models.learners import LearnerReach
+from checker.models.reductions import Reductions, inert_kinds
 from paxos import (
     Accepted,
     AcceptorDurable,
@@ -50,7 +53,7 @@ from paxos import (
     resolve,
 )
 from paxos import Action as ClusterAction
-from properties.invariants import PROPERTIES, WorldView, failing, failing_steps
+from properties.invariants import BY_NAME, PROPERTIES, WorldView, failing, failing_steps
 from properties.refinement import Refinement
 
 
@@ -100,7 +103,8 @@ class ImplModel:
 
     kind = "impl"
 
-    def __init__(self, cfg: CheckConfig, factory: NodeFactory | None = None, refinement: bool = True) -> None:
+    def __init__(self, cfg: CheckConfig, factory: NodeFactory | None = None, refinement: bool = True,
+                 reductions: Reductions | None = None) -> None:
         self.cfg = cfg
         self.cc = cfg.cluster_config()
         self.factory = factory if factory is not None else load_factory(cfg.impl)
@@ -154,7 +158,33 @@ class ImplModel:
             self._infos += (PropertyInfo("refines_spec", "step", self.refinement.description),)
         self._acceptors_of = _picker(self.acceptor_idx)
         self._learners_of = _picker(self.learner_idx)
+        self._setup_reductions(reductions if reductions is not None else Reductions())
         self._initial = self._make_initial()
+
+    def _setup_reductions(self, wanted: Reductions) -> None:
+        """The reductions of checker/models/reductions.py that apply here, and their tables."""
+        reads = [p.reads for p in PROPERTIES] + ([Refinement.READS] if self.refinement is not None else [])
+        self._inert_names = inert_kinds(reads)
+        wanted = wanted.for_network(self.cfg.network)
+        pure = [i for i in self.learner_idx if i not in self.acceptor_idx and i not in self.proposer_idx]
+        self.reductions = Reductions(saturation=wanted.saturation and bool(self._inert_names),
+                                     crash=wanted.crash, learners_apart=wanted.learners_apart and bool(pure))
+        self._saturating = self.reductions.saturation
+        self._inert_mask = 0  # msg ids of inert kinds
+        self._inert_cache: dict[tuple[int, int, int], tuple[int, int]] = {}
+        self._dsts = _Memo(lambda bits: self._or_bits(1 << self.envs[eid][0] for eid in bit_ids(bits)))
+        self.apart = pure if self.reductions.learners_apart else []
+        self._apart_mask = self._or_bits(1 << i for i in self.apart)
+        self._reach = {i: LearnerReach(self.ids[i], self._learner_step(i), self._learned_fn(i), self.cfg.crashes)
+                       for i in self.apart}
+        self._combo_cache: dict[tuple[Any, ...], list[dict[int, Value]]] = {}
+
+    @staticmethod
+    def _or_bits(bits: Iterable[int]) -> int:
+        out = 0
+        for b in bits:
+            out |= b
+        return out
 
     # -- interning ------------------------------------------------------------------------------
 
@@ -175,6 +205,8 @@ class ImplModel:
             self._z_msg.append(key_sent(msg))
             if isinstance(msg, Accepted):
                 self.accepted_mask |= 1 << mid
+            if type(msg).__name__ in self._inert_names:
+                self._inert_mask |= 1 << mid
         return mid
 
     def _intern_env(self, dst: int, mid: int) -> int:
@@ -293,6 +325,8 @@ class ImplModel:
             succ[-3] = sent | msg_bits
             succ[-2] = new_proposed
             succ[-1] = fp ^ dfp
+            if self._saturating:
+                self._saturate(succ, (1 << i) | self._dsts[env_bits & ~net])
             self._emit(actions, states, broken, (kind, i, arg), tuple(succ),
                        verdict(i, state[i], new_sid, sent, sent | msg_bits, own))
         if self.bag:
@@ -300,15 +334,22 @@ class ImplModel:
         else:
             self._set_deliveries(state, actions, states, broken)
         c_used = state[k + 2]
+        null_crashes = self.reductions.crash
         for i in range(k):
+            if self._apart_mask >> i & 1:
+                continue  # learners apart: their crashes are in LearnerReach
             if crashed >> i & 1:
                 succ = list(state)
                 succ[k + 1] = crashed & ~(1 << i)
                 succ[-1] = fp ^ z[("crashed", self.ids[i])]
+                if self._saturating:
+                    self._saturate(succ, 1 << i)
                 actions.append((RESTART, i, 0))
                 states.append(tuple(succ))
             elif c_used < self.cfg.crashes:
                 new_sid, _, _, own = self._node_step(i, state[i], CRASH, 0)
+                if null_crashes and new_sid == state[i] and not own:
+                    continue  # a crash that changes nothing is a delay (reductions.py, 2)
                 succ = list(state)
                 succ[i] = new_sid
                 succ[k + 1] = crashed | (1 << i)
@@ -338,9 +379,11 @@ class ImplModel:
         masks, table = self._dst_mask, self._deliveries
         z_add, z_msgs = self._z_add, self._z_msgs
         index, acceptor_pos = self._refine_index, self._acceptor_at
+        skip = crashed | self._apart_mask
+        saturating, dsts = self._saturating, self._dsts
         for i in range(k):
             bits = net & masks[i]
-            if not bits or crashed >> i & 1:
+            if not bits or skip >> i & 1:
                 continue
             sid = state[i]
             pos = acceptor_pos[i]
@@ -359,6 +402,8 @@ class ImplModel:
                 succ[k] = net | env_bits
                 succ[-3] = new_sent
                 succ[-1] = fp ^ dz ^ z_add[new_env] ^ z_msgs[new_msg]
+                if saturating:
+                    self._saturate(succ, (1 << i) | dsts[new_env])
                 # as in _verdict: a Spec stutter unless a message is new or an acceptor moved
                 if index is not None and (new_msg or (moved and pos >= 0)) and not index.allows(
                         pos, sid, new_sid, sent, new_sent):
@@ -378,6 +423,53 @@ class ImplModel:
                 out.append(((DELIVER, i, eid), new_sid, zs[sid] ^ zs[new_sid], env_bits, msg_bits, own))
         entries = self._deliveries[(i, sid, bits)] = tuple(out)
         return entries
+
+    # -- reduction 1: saturation of inert deliveries (reductions.py) ---------------------------------
+
+    def _inert_of(self, i: int, sid: int, bits: int) -> tuple[int, int]:
+        """(envelopes, messages) that node `i` in `sid` sends on the inert deliveries among `bits`."""
+        key = (i, sid, bits)
+        hit = self._inert_cache.get(key)
+        if hit is None:
+            entries = self._deliveries.get(key)
+            if entries is None:
+                entries = self._delivery_entries(i, sid, bits)
+            env = msg = 0
+            inert = self._inert_mask
+            for _action, new_sid, _dz, env_bits, msg_bits, own in entries:
+                if new_sid == sid and not own and not msg_bits & ~inert:
+                    env |= env_bits
+                    msg |= msg_bits
+            hit = self._inert_cache[key] = (env, msg)
+        return hit
+
+    def _saturate(self, s: list[Any], touched: int) -> None:
+        """Add to successor `s` (in place) everything inert deliveries can send: a fixpoint.
+
+        Only nodes in `touched` (the actor, and nodes with new mail) can have new inert
+        deliveries, since the state `s` came from was saturated already.
+        """
+        k = self.k
+        net, sent, fp = s[k], s[-3], s[-1]
+        down = s[k + 1] | self._apart_mask
+        masks = self._dst_mask
+        todo = touched & ~down
+        while todo:
+            env_acc = msg_acc = 0
+            for i in bit_ids(todo):
+                bits = net & masks[i]
+                if bits:
+                    env, msg = self._inert_of(i, s[i], bits)
+                    env_acc |= env
+                    msg_acc |= msg
+            new_env, new_msg = env_acc & ~net, msg_acc & ~sent
+            if not new_env and not new_msg:
+                break
+            net |= new_env
+            sent |= new_msg
+            fp ^= self._z_add[new_env] ^ self._z_msgs[new_msg]
+            todo = self._dsts[new_env] & ~down
+        s[k], s[-3], s[-1] = net, sent, fp
 
     def _bag_network(self, state: ImplState, actions: list[tuple[int, int, int]], states: list[ImplState],
                      broken: list[tuple[int, tuple[str, ...]]]) -> None:
@@ -487,21 +579,156 @@ class ImplModel:
 
     def violated(self, state: ImplState) -> Sequence[str]:
         sent_acc = state[-3] & self.accepted_mask
-        key = (self._acceptors_of(state), self._learners_of(state), sent_acc, state[-2])
+        key: tuple[Any, ...] = (self._acceptors_of(state), self._learners_of(state), sent_acc, state[-2])
+        if self.apart:
+            key += self._apart_key(state)
         hit = self._always_cache.get(key)
         if hit is None:
-            hit = self._always_cache[key] = tuple(name for name, _ in failing(self.view(state)))
+            names: set[str] = set()
+            for view in self._views(state):
+                names.update(name for name, _ in failing(view))
+            hit = self._always_cache[key] = tuple(p.name for p in PROPERTIES if p.name in names)
         return hit
 
     def witnessed(self, state: ImplState) -> Sequence[str]:
-        key = (state[-3] & self.accepted_mask, state[-2])
+        key: tuple[Any, ...] = (state[-3] & self.accepted_mask, state[-2])
+        if self.apart:
+            key += self._apart_key(state)
         hit = self._sometimes_cache.get(key)
         if hit is None:
-            view = self.view(state)
-            hit = self._sometimes_cache[key] = tuple(
-                p.name for p in PROPERTIES if p.kind == "sometimes" and p.check(view) is None
-            )
+            names = {p.name for view in self._views(state) for p in PROPERTIES
+                     if p.kind == "sometimes" and p.check(view) is None}
+            hit = self._sometimes_cache[key] = tuple(p.name for p in PROPERTIES if p.name in names)
         return hit
+
+    # -- reduction 3: learners apart (reductions.py; the closure is learners.LearnerReach) ------------
+
+    def _learner_step(self, i: int) -> Callable[[int, str, int], tuple[int, int, int, tuple[str, ...]]]:
+        def step(sid: int, kind: str, eid: int) -> tuple[int, int, int, tuple[str, ...]]:
+            if kind == "deliver":
+                return self._node_step(i, sid, DELIVER, self.envs[eid][1])
+            return self._node_step(i, sid, CRASH, 0)
+        return step
+
+    def _learned_fn(self, i: int) -> Callable[[int], Value]:
+        def learned(sid: int) -> Value:
+            node = self.nodes[i]
+            node.restore(self.snaps[i][sid])
+            return node.learned()
+        return learned
+
+    def _apart_key(self, state: ImplState) -> tuple[Any, ...]:
+        k, masks = self.k, self._dst_mask
+        return (tuple((state[i], state[k] & masks[i]) for i in self.apart), self.cfg.crashes - state[k + 2])
+
+    def _combos(self, state: ImplState) -> list[dict[int, Value]]:
+        """Every combination of values the apart learners can have learned by now, within the crash budget."""
+        key = self._apart_key(state)
+        hit = self._combo_cache.get(key)
+        if hit is None:
+            (places, budget) = key
+            options = [sorted(self._reach[i].outcomes(sid, bits).items(), key=repr)
+                       for i, (sid, bits) in zip(self.apart, places, strict=True)]
+            hit = [{self.ids[i]: v for i, (v, _) in zip(self.apart, combo, strict=True)}
+                   for combo in itertools.product(*options) if sum(c for _, c in combo) <= budget]
+            self._combo_cache[key] = hit
+        return hit
+
+    def _views(self, state: ImplState) -> Iterator[WorldView]:
+        """The views properties judge: one, or one per learner combination when learners are apart."""
+        if not self.apart:
+            yield self.view(state)
+            return
+        for learned in self._combos(state):
+            yield self.view(state, learned)
+
+    def completion(self, state: ImplState, prop: str | None) -> list[tuple[tuple[int, int, int], ImplState]]:
+        """The apart learners' own steps that make `prop` fail (or, for `sometimes`, hold) after `state`.
+
+        Empty when the state shows it without them. Deliveries to a learner can come last
+        because the set network keeps every message; crashes fit in the remaining budget.
+        """
+        prop_info = BY_NAME.get(prop or "")
+        if not self.apart or prop_info is None or prop_info.kind == "step":
+            return []
+        def shows(view: WorldView) -> bool:
+            holds = prop_info.check(view) is None
+            return holds if prop_info.kind == "sometimes" else not holds
+        if shows(self.view(state)):
+            return []
+        for learned in self._combos(state):
+            if shows(self.view(state, learned)):
+                return self._learner_suffix(state, learned)
+        return []
+
+    def _learner_suffix(self, state: ImplState,
+                        learned: dict[int, Value]) -> list[tuple[tuple[int, int, int], ImplState]]:
+        k, zs, z = self.k, self._z_snap, self._z
+        steps: list[tuple[tuple[int, int, int], ImplState]] = []
+        cur = list(state)
+        for i in self.apart:
+            n = self.ids[i]
+            reach = self._reach[i]
+            if reach.learned(cur[i]) == learned[n]:
+                continue
+            for (how, arg), (sid, _crashed, _used) in reach.path_to(state[i], state[k] & self._dst_mask[i], learned[n]):
+                fp = cur[-1] ^ zs[i][cur[i]] ^ zs[i][sid]
+                if how == "deliver":
+                    action = (DELIVER, i, arg)
+                elif how == "crash":
+                    action, c = (CRASH, i, 0), cur[k + 2]
+                    cur[k + 1] |= 1 << i
+                    cur[k + 2] = c + 1
+                    fp ^= z[("crashed", n)] ^ z[("crashes", c)] ^ z[("crashes", c + 1)]
+                else:
+                    action = (RESTART, i, 0)
+                    cur[k + 1] &= ~(1 << i)
+                    fp ^= z[("crashed", n)]
+                cur[i], cur[-1] = sid, fp
+                steps.append((action, tuple(cur)))
+        return steps
+
+    # -- counterexamples as real steps (reductions.py: traces stay real) ------------------------------
+
+    def real_steps(self, state: ImplState, action: tuple[int, int, int],
+                   succ: ImplState) -> list[tuple[tuple[int, int, int], ImplState]]:
+        """The unreduced steps one reduced transition stands for: the action, then each inert delivery."""
+        if not self._saturating:
+            return [(action, succ)]
+        self._saturating = False
+        try:
+            actions, states, _ = self.expand(state)
+        finally:
+            self._saturating = True
+            self._stash = (None, [], [])  # that expansion was unreduced: not for step_violated
+        cur = states[actions.index(action)]
+        steps = [(action, cur)]
+        while cur != succ:
+            nxt = self._one_inert_delivery(cur)
+            if nxt is None:
+                raise AssertionError(f"saturation of {action} cannot be spelled out: a bug in the reduction")
+            steps.append(nxt)
+            cur = nxt[1]
+        return steps
+
+    def _one_inert_delivery(self, state: ImplState) -> tuple[tuple[int, int, int], ImplState] | None:
+        k = self.k
+        net, sent = state[k], state[-3]
+        down = state[k + 1] | self._apart_mask
+        for i in range(k):
+            bits = net & self._dst_mask[i]
+            if not bits or down >> i & 1:
+                continue
+            sid = state[i]
+            entries = self._deliveries.get((i, sid, bits)) or self._delivery_entries(i, sid, bits)
+            for action, new_sid, _dz, env_bits, msg_bits, own in entries:
+                new_env, new_msg = env_bits & ~net, msg_bits & ~sent
+                if new_sid == sid and not own and not msg_bits & ~self._inert_mask and (new_env or new_msg):
+                    succ = list(state)
+                    succ[k], succ[-3] = net | env_bits, sent | msg_bits
+                    succ[-1] = state[-1] ^ self._z_add[new_env] ^ self._z_msgs[new_msg]
+                    return action, tuple(succ)
+        return None
 
     def step_violated(self, state: ImplState, action: tuple[int, int, int], succ: ImplState) -> Sequence[str]:
         stashed, actions, broken = self._stash
@@ -545,12 +772,15 @@ class ImplModel:
     def sent_messages(self, state: ImplState) -> frozenset[Message]:
         return frozenset(self.msgs[m] for m in bit_ids(state[-3]))
 
-    def view(self, state: ImplState) -> WorldView:
+    def view(self, state: ImplState, apart_learned: dict[int, Value] | None = None) -> WorldView:
+        """What properties see; `apart_learned` replaces the apart learners' values (learners apart)."""
         learned = {}
         for i in self.learner_idx:
             node = self.nodes[i]
             node.restore(self.snaps[i][state[i]])
             learned[self.ids[i]] = node.learned()
+        if apart_learned:
+            learned.update(apart_learned)
         history = frozenset(m for m in self.sent_messages(state) if isinstance(m, Accepted))
         proposed = frozenset(v for b, v in enumerate(self.values) if state[-2] >> b & 1)
         return WorldView(self.cc, self.acceptor_states(state), learned, history, proposed)

@@ -1,0 +1,114 @@
+"""Sound reductions of the implementation model's state space, and the argument for each.
+
+Owns the switches (`Reductions`), the rule deciding which message kinds are inert
+(`inert_kinds`), and the arguments below. The reductions run inside
+`checker/models/impl_model.py` (saturation and null crashes, on its hot path) and
+`checker/models/learners.py` (learners apart); traces found under them are spelled out
+as real steps by `ImplModel.real_path`. Nothing here runs a search.
+
+Notation. A state t has node snapshots, a network, a ghost history `sent` of every
+message ever sent, crash flags and budgets. A property *reads* a message kind if its
+verdict can depend on whether messages of that kind are in `sent` or in the network;
+properties declare this (`properties.invariants.Property.reads`, `Refinement.READS`),
+and a kind nobody declares is *inert*. Nodes are deterministic: a node's outputs and
+next snapshot depend only on its snapshot and its input (the node protocol; checked
+by the contract check before exploring).
+
+1. Saturation of inert deliveries (set network; `--no-saturation` turns it off).
+   A delivery is inert in t when it leaves the receiver's snapshot unchanged, sends only
+   messages of inert kinds, and breaks no step property. `sat(t)` is t plus every
+   message that a sequence of inert deliveries from t can add (a fixpoint: snapshots do
+   not move, the network only grows). The reduced model takes each action and then
+   saturates. Soundness, both ways:
+   (a) every reduced state is reachable: sat(t) is reached from t by real deliveries,
+       which are enabled forever in the set network (messages persist);
+   (b) nothing is missed: relate an unreduced state t to a reduced state u when they
+       agree on every snapshot, crash flag, budget and counter, and u's network and
+       history contain t's plus extra messages of inert kinds only. Any action enabled
+       in t is enabled in u (more messages only enable more deliveries), and leads to
+       states related again: the acting node computes the same thing from the same
+       snapshot and input. Every property verdict, `always`, `sometimes` and `step`, is
+       equal on related states/steps because they differ only in inert kinds. By
+       induction every unreduced path has a related reduced path, so each violation and
+       each witness of the unreduced graph is found in the reduced one (possibly shorter:
+       inert steps are not counted there).
+   A property or refinement that reads a kind makes that kind non-inert, so a user's
+   property reading Nacks turns saturation off for Nacks, not silently unsound.
+
+2. Crashes that change nothing (`--no-crash-reduction`).
+   A crash whose node snapshot after `crash()` equals the one before changes only the
+   crash flag and the budget. While crashed, the node receives, proposes and times out
+   nothing; restart clears the flag. So any path through such a crash is matched by the
+   same path without it and without its restart: every other action stays enabled (the
+   node being up enables more, and one more crash of budget left enables more), node
+   states and messages are equal, and no property reads crash flags or budgets. Such a
+   crash can matter for the budget only by using it up, which only disables actions; so
+   not branching on it loses no reachable snapshot/message combination. (In the bag
+   network the same holds: a crashed node's envelopes stay in flight.)
+
+3. Learners apart (set network; `--no-learners-apart`).
+   A pure learner (not an acceptor, not a proposer) whose every step sends nothing and
+   breaks no step property influences no other node and no property except through its
+   own snapshot (`learned()`). The reduced model never delivers to it nor crashes it;
+   instead, at each state t, `learners.LearnerReach` enumerates every snapshot the
+   learner can reach by receiving any sequence of the envelopes addressed to it in t's
+   network and by crashing/restarting, with the fewest crashes each needs. Because the
+   network is persistent, a delivery can be postponed to the end of any path, so the
+   pairs (t, learner snapshot) of the unreduced graph are exactly the reduced states
+   with a learner outcome whose crashes fit in t's remaining budget (shared with the
+   other nodes: learners' crashes are summed). `always` and `sometimes` properties are
+   evaluated over every feasible combination of learner outcomes. If a learner ever
+   sends a message or breaks a step property, the reduction is not sound for it:
+   `LearnersNotApart` is raised and the run restarts without this reduction, saying so.
+
+Counterexamples stay real: `ImplModel.real_path` expands each reduced step into the
+action and the inert deliveries saturation took, one row each, and appends the
+learner's own deliveries and crashes for a learner property; `replay` on `paxos.Cluster`
+re-executes them with equal fingerprints. The shortest counterexample of the reduced
+graph is reported with its real length; it need not be the shortest real trace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from paxos import MESSAGE_TYPES
+
+
+@dataclass(frozen=True)
+class Reductions:
+    """Which reductions an implementation run uses (each sound; see the module docstring)."""
+
+    saturation: bool = True
+    crash: bool = True
+    learners_apart: bool = True
+
+    @classmethod
+    def none(cls) -> Reductions:
+        return cls(False, False, False)
+
+    def names(self) -> list[str]:
+        """The active reductions, as recorded in the summary and stated in the verdict."""
+        return [n for n, on in (("saturation", self.saturation), ("crash", self.crash),
+                                ("learners_apart", self.learners_apart)) if on]
+
+    def for_network(self, network: str) -> Reductions:
+        """What applies: saturation and learners apart need the set network's persistent messages."""
+        if network == "set":
+            return self
+        return Reductions(False, self.crash, False)
+
+
+class LearnersNotApart(Exception):
+    """A learner sent a message or broke a step property: the learners-apart reduction does not apply."""
+
+
+def inert_kinds(reads: Iterable[frozenset[str] | None]) -> frozenset[str]:
+    """Message kinds (type names) no property reads; `None` among `reads` means "reads every kind"."""
+    read: set[str] = set()
+    for kinds in reads:
+        if kinds is None:
+            return frozenset()
+        read |= kinds
+    return frozenset(t.__name__ for t in MESSAGE_TYPES) - read
