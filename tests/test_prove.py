@@ -387,7 +387,6 @@ def test_cli_grid_and_explicit(capsys: pytest.CaptureFixture[str]) -> None:
     ["spec", "--acceptors", "3"],
     ["spec", "--drop-conjunct", "inv_nope"],
     ["spec", "--weaken", "nope"],
-    ["spec", "--timeout-ms", "0"],
 ])
 def test_cli_bad_input_is_one_line_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert _local_main(argv) == 2
@@ -493,4 +492,5 @@ def test_cli_unwritable_summary_is_a_usage_error(tmp_path: Path,
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
     assert _local_main(["quorums", "--no-parametric", "--out", str(blocker)]) == 2
-    assert "cannot write the summary" in capsys.readouterr().err
+    err = capsys.readouterr()
+    assert "is a file, not a directory" in err.err and err.out == ""  # refused before any proof

@@ -100,8 +100,6 @@ def _parse_grid(text: str) -> tuple[int, int]:
 
 
 def _check_flags(args: argparse.Namespace) -> None:
-    if args.timeout_ms <= 0:
-        raise UsageError(f"--timeout-ms must be positive, got {args.timeout_ms}")
     quorum_flags = [f for f, v in (("--acceptors", args.acceptors), ("--q1", args.q1),
                                    ("--q2", args.q2), ("--grid", args.grid),
                                    ("--quorums", args.quorums), ("--q2-quorums", args.q2_quorums))
