@@ -12,6 +12,7 @@ import pytest
 
 from checker.config import CheckConfig
 from checker.models.impl_model import ImplModel
+from checker.models.reductions import Reductions
 from checker.runs.run import trace_of
 from checker.search.bfs import bfs
 from checker.search.common import Limits, SearchOptions
@@ -49,7 +50,7 @@ def _config(name: str, impl: str | None = None) -> CheckConfig:
 
 
 def _check_bug(name: str, tmp_path: Path) -> None:
-    model = ImplModel(_config(name))
+    model = ImplModel(_config(name), reductions=Reductions.none())
     result = bfs(model)
     states, lengths = PINNED[name]
     assert result.exhaustive and result.states == states
@@ -66,8 +67,22 @@ def _check_bug(name: str, tmp_path: Path) -> None:
                                               stop_at_violation=False)
     assert not outcome.mismatched_fingerprints, "explorer and reference cluster disagree on a state"
     assert (len(trace.steps), prop) in {(step, p) for step, p, _ in outcome.violations}
+    # With the sound reductions (the default) the same properties are violated, and each
+    # counterexample, spelled out as real steps, replays and is no shorter than the BFS-shortest.
+    reduced_model = ImplModel(_config(name))
+    reduced = bfs(reduced_model)
+    assert reduced.exhaustive and reduced.states <= states
+    assert {p.name for p in reduced.violated} == set(found)
+    for p in reduced.violated:
+        assert p.path is not None
+        steps = trace_of(reduced_model, p.path, p.name, p.kind).steps
+        assert len(steps) >= found[p.name]
+        outcome = ImplReplayer(_config(name)).run([s.row for s in steps], [s.fingerprint for s in steps],
+                                                  stop_at_violation=False)
+        assert not outcome.mismatched_fingerprints, p.name
+        assert (len(steps), p.name) in {(step, q) for step, q, _ in outcome.violations}, p.name
     # The correct node passes the very configuration that exposes the bug.
-    correct = bfs(ImplModel(_config(name, impl="paxos:PaxosNode")))
+    correct = bfs(ImplModel(_config(name, impl="paxos:PaxosNode"), reductions=Reductions.none()))
     assert correct.exhaustive and correct.states == CORRECT_STATES[name]
     assert all(p.status == "held" for p in correct.properties)
 
@@ -89,7 +104,7 @@ def _deep_bug(name: str, symmetry: bool, tmp_path: Path) -> None:
     every path of the same length (bounded: the claim is only "not within the bug's depth")."""
     info = CATALOG[name]
     cfg = CheckConfig(**dict(info.config))
-    model = ImplModel(cfg)
+    model = ImplModel(cfg, reductions=Reductions.none())
     result = bfs(model, SearchOptions(stop_on_first_violation=True, symmetry=symmetry))
     assert result.stopped_by == "violation"
     path = result.prop("refines_spec").path
@@ -100,7 +115,7 @@ def _deep_bug(name: str, symmetry: bool, tmp_path: Path) -> None:
                                     stop_at_violation=False)
     assert not outcome.mismatched_fingerprints
     assert (len(path), "refines_spec") in {(step, p) for step, p, _ in outcome.violations}
-    correct = bfs(ImplModel(replace(cfg, impl="paxos:PaxosNode")),
+    correct = bfs(ImplModel(replace(cfg, impl="paxos:PaxosNode"), reductions=Reductions.none()),
                   SearchOptions(symmetry=symmetry, limits=Limits(max_depth=len(path) + 1)))
     assert correct.stopped_by == "max_depth" and not correct.violated
 

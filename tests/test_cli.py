@@ -99,12 +99,17 @@ def test_explore_impl_summary_shape(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert run(["explore", *SMALL_IMPL, "--out", str(tmp_path)]) == 0
     summary = load(tmp_path)
     check_summary_shape(summary)
-    assert summary["states"] == 117 and summary["config"]["impl"] == "paxos:PaxosNode"
+    assert summary["states"] == 53 and summary["config"]["impl"] == "paxos:PaxosNode"
+    assert summary["config"]["reductions"] == ["saturation", "crash", "learners_apart"]
     assert summary["coverage"]["actions"]["deliver"] > 0
     assert {"actions", "messages"} <= set(summary["coverage"])  # "faults" only when a fault happened
     names = [p["name"] for p in summary["properties"]]
     assert {"agreement", "validity", "learner_integrity", "refines_spec", "sometimes_chosen"} <= set(names)
-    assert "117 distinct states" in capsys.readouterr().out
+    assert "53 distinct states" in capsys.readouterr().out
+    # the unreduced graph of the same configuration, for comparison
+    assert run(["explore", *SMALL_IMPL, "--no-reductions", "--out", str(tmp_path / "all")]) == 0
+    unreduced = load(tmp_path / "all")
+    assert unreduced["states"] == 117 and unreduced["config"]["reductions"] == []
 
 
 def test_json_flag_writes_the_same_summary(tmp_path: Path) -> None:
@@ -117,7 +122,7 @@ def test_json_flag_writes_the_same_summary(tmp_path: Path) -> None:
 @pytest.mark.parametrize("model_flags", [SPEC_FLAGS, SMALL_IMPL], ids=["spec", "impl"])
 def test_max_states_is_bounded_never_held(model_flags: list[str], tmp_path: Path,
                                           capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(["explore", *model_flags, "--max-states", "100", "--out", str(tmp_path)]) == 3
+    assert run(["explore", *model_flags, "--max-states", "20", "--out", str(tmp_path)]) == 3
     out = capsys.readouterr().out
     assert "BOUNDED" in out and "not a verification" in out
     assert "HELD" not in out and "verified" not in out.replace("not a verification", "")

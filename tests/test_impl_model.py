@@ -22,6 +22,7 @@ from checker.fingerprint import fp_hex
 from checker.model import Model
 from checker.models.impl_model import DELIVER, ImplModel, ImplState
 from checker.models.impl_steps import world_fingerprint
+from checker.models.reductions import Reductions
 from checker.search.bfs import bfs
 from checker.search.common import SearchOptions, SearchResult
 from paxos import Accepted, Action, Cluster, Deliver, LearnerVolatile, Outputs, Propose
@@ -98,7 +99,7 @@ def search(model: ImplModel, **options: Any) -> SearchResult:
 
 
 def explore(cfg: CheckConfig, **options: Any) -> SearchResult:
-    return search(ImplModel(cfg), **options)
+    return search(ImplModel(cfg, reductions=Reductions.none()), **options)
 
 
 # -- the encoding agrees with the cluster ------------------------------------------------------
@@ -112,7 +113,7 @@ def check_same_world(model: ImplModel, state: ImplState, cluster: Cluster) -> No
 
 @pytest.mark.parametrize("cfg", WALKS, ids=["set", "bag-faults", "colocated3", "colocated-bag"])
 def test_random_walks_agree_with_the_reference_cluster(cfg: CheckConfig) -> None:
-    model = ImplModel(cfg)
+    model = ImplModel(cfg, reductions=Reductions.none())
     kinds: Counter[str] = Counter()
     for seed in range(40):
         rng = random.Random(seed)
@@ -156,7 +157,7 @@ def test_verdicts_along_random_walks_agree_with_the_reference(name: str) -> None
 
     for impl in (f"paxos.bugs:{name}", "paxos:PaxosNode"):
         cfg = CheckConfig(**{**dict(bugs.CATALOG[name].config), "learners": 1, "impl": impl})
-        model = ImplModel(cfg)
+        model = ImplModel(cfg, reductions=Reductions.none())
         failures = 0
         for seed in range(25):
             rng = random.Random(seed)
@@ -185,8 +186,8 @@ def test_bfs_fast_path_agrees_with_the_per_transition_path(name: str, symmetry: 
     on_transition hook) must give the same search: states, transitions, verdicts, lengths."""
     cfg = CheckConfig(**dict(bugs.CATALOG[name].config))
     seen: list[int] = []
-    fast = search(ImplModel(cfg), symmetry=symmetry, coverage=True)
-    slow = search(ImplModel(cfg), symmetry=symmetry, coverage=True,
+    fast = search(ImplModel(cfg, reductions=Reductions.none()), symmetry=symmetry, coverage=True)
+    slow = search(ImplModel(cfg, reductions=Reductions.none()), symmetry=symmetry, coverage=True,
                   on_transition=lambda s, a, t: seen.append(1))
     assert len(seen) == slow.transitions > 0
     assert (fast.states, fast.transitions, fast.depth) == (slow.states, slow.transitions, slow.depth)
@@ -204,7 +205,7 @@ def test_dfs_finds_what_bfs_finds(name: str) -> None:
     from checker.traces.replay import ImplReplayer
 
     cfg = CheckConfig(**dict(bugs.CATALOG[name].config))
-    model = ImplModel(cfg)
+    model = ImplModel(cfg, reductions=Reductions.none())
     deep, wide = dfs(cast(Model, model)), explore(cfg)
     assert deep.exhaustive and (deep.states, deep.transitions) == (wide.states, wide.transitions)
     assert {p.name for p in deep.violated} == {p.name for p in wide.violated} != set()
@@ -218,7 +219,7 @@ def test_dfs_finds_what_bfs_finds(name: str) -> None:
 def test_fingerprint_is_stable_across_model_instances() -> None:
     """Interned ids depend on discovery order; the Zobrist fingerprint must not."""
     cfg = WALKS[0]
-    first, second = ImplModel(cfg), ImplModel(cfg)
+    first, second = ImplModel(cfg, reductions=Reductions.none()), ImplModel(cfg, reductions=Reductions.none())
     # intern in a different order in the second model
     list(second.successors(next(iter(second.initial_states()))))
     rng = random.Random(7)
@@ -272,14 +273,15 @@ def test_correct_node_holds_everything_and_can_choose(name: str) -> None:
 
 
 def test_refinement_is_dropped_for_flexible_quorums_only() -> None:
-    assert "refines_spec" in [p.name for p in ImplModel(SMALL["p1b1"]).properties()]
-    assert "refines_spec" not in [p.name for p in ImplModel(SMALL["p1b1"], refinement=False).properties()]
+    assert "refines_spec" in [p.name for p in ImplModel(SMALL["p1b1"], reductions=Reductions.none()).properties()]
+    unchecked = ImplModel(SMALL["p1b1"], refinement=False, reductions=Reductions.none())
+    assert "refines_spec" not in [p.name for p in unchecked.properties()]
     flexible = CheckConfig(acceptors=3, proposers=1, ballots=1, crashes=0, q1=3, q2=1)
-    assert "refines_spec" not in [p.name for p in ImplModel(flexible).properties()]
+    assert "refines_spec" not in [p.name for p in ImplModel(flexible, reductions=Reductions.none()).properties()]
 
 
 def test_deliveries_that_change_nothing_are_omitted() -> None:
-    model = ImplModel(SMALL["p1b1"])
+    model = ImplModel(SMALL["p1b1"], reductions=Reductions.none())
     for state in _reachable(model, 200):
         for action, succ in model.successors(state):
             if action[0] == DELIVER:
@@ -317,7 +319,7 @@ BUG_LENGTHS: dict[str, dict[str, int]] = {
 
 @pytest.mark.parametrize("name", sorted(BUG_LENGTHS))
 def test_planted_bug_is_found_with_shortest_counterexamples(name: str) -> None:
-    model = ImplModel(bug_config(name))
+    model = ImplModel(bug_config(name), reductions=Reductions.none())
     result = search(model)
     found = {p.name: len(p.path) for p in result.violated if p.path is not None}
     assert found == BUG_LENGTHS[name]
@@ -343,7 +345,7 @@ def test_planted_bug_is_found_with_shortest_counterexamples(name: str) -> None:
 def test_stop_on_first_violation_names_the_first_wrong_step(
     name: str, prop: str, length: int, overrides: dict[str, bool]
 ) -> None:
-    model = ImplModel(bug_config(name), refinement=overrides.get("refinement", True))
+    model = ImplModel(bug_config(name), refinement=overrides.get("refinement", True), reductions=Reductions.none())
     result = search(model, stop_on_first_violation=True)
     assert result.stopped_by == "violation" and not result.exhaustive
     assert [(p.name, len(p.path)) for p in result.violated if p.path is not None] == [(prop, length)]
@@ -353,7 +355,7 @@ def test_stop_on_first_violation_names_the_first_wrong_step(
 
 @pytest.mark.slow
 def test_duplicate_promises_breaks_agreement_in_12_steps() -> None:
-    model = ImplModel(bug_config("duplicate_promises"), refinement=False)
+    model = ImplModel(bug_config("duplicate_promises"), refinement=False, reductions=Reductions.none())
     result = search(model, stop_on_first_violation=True)
     assert [(p.name, len(p.path)) for p in result.violated if p.path is not None] == [("agreement", 12)]
 
@@ -377,7 +379,7 @@ class CrossBallotLearner(bugs.BugNode):
 
 def test_a_bug_defined_in_the_test_is_found() -> None:
     cfg = CheckConfig(acceptors=2, proposers=1, learners=1, values=1, ballots=2, crashes=0)
-    result = search(ImplModel(cfg, factory=lambda i, c: CrossBallotLearner(i, config=c)))
+    result = search(ImplModel(cfg, factory=lambda i, c: CrossBallotLearner(i, config=c), reductions=Reductions.none()))
     assert result.exhaustive
     assert {p.name: len(p.path) for p in result.violated if p.path is not None} == {"learner_integrity": 14}
     assert result.status("agreement") == "held"

@@ -690,6 +690,59 @@ class ImplModel:
 
     # -- counterexamples as real steps (reductions.py: traces stay real) ------------------------------
 
+    def spell_out(self, initial: ImplState, steps: Sequence[tuple[tuple[int, int, int], ImplState]],
+                  prop: str | None) -> list[tuple[tuple[int, int, int], ImplState]]:
+        """A reduced path as real steps of the unreduced model, for the trace of `prop`.
+
+        Each reduced step becomes its action and the inert deliveries saturation took
+        (`real_steps`), the apart learners' steps that show `prop` are appended
+        (`completion`), and then every inert delivery whose messages no later step receives is
+        left out: it changes nothing any property reads, so the shorter path shows `prop` just
+        the same. The result is replayed on the unreduced model, so every state is real.
+        """
+        full: list[tuple[tuple[int, int, int], ImplState]] = []
+        inert: set[int] = set()
+        prev = initial
+        for action, state in steps:
+            real = self.real_steps(prev, action, state)
+            inert.update(range(len(full) + 1, len(full) + len(real)))
+            full.extend(real)
+            prev = state
+        full.extend(self.completion(prev, prop))
+        k, needed, keep = self.k, 0, []
+        for n in range(len(full) - 1, -1, -1):
+            action, state = full[n]
+            if n in inert:
+                before = full[n - 1][1] if n else initial
+                if not state[k] & ~before[k] & needed:
+                    continue
+            keep.append(action)
+            if action[0] == DELIVER:
+                needed |= 1 << action[2]
+        keep.reverse()
+        try:
+            return self._unreduced_path(initial, keep)
+        except LookupError:  # not expected; the full spelling is real too
+            return full
+
+    def _unreduced_path(self, initial: ImplState,
+                        actions: Sequence[tuple[int, int, int]]) -> list[tuple[tuple[int, int, int], ImplState]]:
+        saved = (self._saturating, self._apart_mask, self.reductions)
+        self._saturating, self._apart_mask = False, 0
+        self.reductions = Reductions.none()
+        try:
+            out, cur = [], initial
+            for action in actions:
+                acts, states, _ = self.expand(cur)
+                if action not in acts:
+                    raise LookupError(action)
+                cur = states[acts.index(action)]
+                out.append((action, cur))
+            return out
+        finally:
+            self._saturating, self._apart_mask, self.reductions = saved
+            self._stash = (None, [], [])
+
     def real_steps(self, state: ImplState, action: tuple[int, int, int],
                    succ: ImplState) -> list[tuple[tuple[int, int, int], ImplState]]:
         """The unreduced steps one reduced transition stands for: the action, then each inert delivery."""

@@ -354,21 +354,12 @@ def _chosen_text(model: Model, state: Any) -> str:
 
 
 def real_path(model: Model, path: Path, prop: str | None) -> Path:
-    """`path` as real steps of the unreduced model: each reduced step spelled out (the model's
-    `real_steps` hook) and, for a property shown by learners kept apart, their own steps appended
-    (`completion`). Models without reductions return the path as it is."""
-    expand = getattr(model, "real_steps", None)
-    complete = getattr(model, "completion", None)
-    if expand is None and complete is None:
+    """`path` as real steps of the unreduced model, for the trace of `prop` (the model's `spell_out`
+    hook: reduced steps spelled out, learners' own steps appended). Other models: `path` itself."""
+    spell_out = getattr(model, "spell_out", None)
+    if spell_out is None:
         return path
-    steps: list[tuple[Any, Any]] = []
-    prev = path.initial
-    for action, state in path.steps:
-        steps.extend(expand(prev, action, state) if expand is not None else [(action, state)])
-        prev = state
-    if complete is not None:
-        steps.extend(complete(prev, prop))
-    return Path(path.initial, tuple(steps))
+    return Path(path.initial, tuple(spell_out(path.initial, path.steps, prop)))
 
 
 def trace_of(model: Model, path: Path, prop: str | None, kind: str) -> Trace:
