@@ -47,12 +47,14 @@ from paxos import (
     NodeFactory,
     NodeProtocol,
     Propose,
+    ProtocolError,
     Restart,
     Timeout,
     Value,
     resolve,
 )
 from paxos import Action as ClusterAction
+from paxos._guard import NODE_ERROR, NODE_ERROR_DESCRIPTION, NodeFault, call_handler, call_node, checked_snapshot
 from properties.invariants import BY_NAME, PROPERTIES, WorldView, failing, failing_steps
 from properties.refinement import Refinement
 
@@ -134,6 +136,7 @@ class ImplModel:
         self._z = _ScalarKeys()
         # caches
         self._node_cache: dict[tuple[int, int, int, int], tuple[int, int, int, tuple[str, ...]]] = {}
+        self.faults: dict[tuple[int, int, int, int], NodeFault] = {}  # node steps that broke node_error
         self._always_cache: dict[tuple[Any, ...], tuple[str, ...]] = {}
         self._sometimes_cache: dict[tuple[int, int], tuple[str, ...]] = {}
         self._infos = tuple(PropertyInfo(p.name, p.kind, p.description) for p in PROPERTIES)
@@ -156,6 +159,7 @@ class ImplModel:
             self._refine_index = RefinementIndex(self.refinement, self.msgs, self.acceptor_idx,
                                                  list(self.cc.acceptors), self._acceptor_of)
             self._infos += (PropertyInfo("refines_spec", "step", self.refinement.description),)
+        self._infos += (PropertyInfo(NODE_ERROR, "step", NODE_ERROR_DESCRIPTION),)
         self._acceptors_of = _picker(self.acceptor_idx)
         self._learners_of = _picker(self.learner_idx)
         self._setup_reductions(reductions if reductions is not None else Reductions())
@@ -239,26 +243,13 @@ class ImplModel:
         hit = self._node_cache.get(key)
         if hit is not None:
             return hit
-        node = self.nodes[i]
-        node.restore(self.snaps[i][sid])
-        before = node.acceptor_state()
-        if kind == DELIVER:
-            outputs = node.on_message(self.msgs[arg])
-        elif kind == PROPOSE:
-            outputs = node.propose(self.proposal_of[arg])
-        elif kind == TIMEOUT:
-            outputs = node.on_timeout()
-        else:  # CRASH
-            node.crash()
-            outputs = []
-        after = node.acceptor_state()
-        new_sid = self._intern_snap(i, node.snapshot())
-        env_bits = msg_bits = 0
-        for dest, msg in outputs:
-            mid = self._intern_msg(msg)
-            msg_bits |= 1 << mid
-            for dst in resolve(self.cc, dest):
-                env_bits |= 1 << self._intern_env(self.index[dst], mid)
+        try:
+            new_sid, env_bits, msg_bits, before, after = self._run_node(i, sid, kind, arg)
+        except NodeFault as fault:  # the node's bug: the step changes nothing and breaks node_error
+            self.faults[key] = fault
+            faulted: tuple[int, int, int, tuple[str, ...]] = (sid, 0, 0, (NODE_ERROR,))
+            self._node_cache[key] = faulted
+            return faulted
         broken: tuple[str, ...] = ()
         if before is not None and after is not None and before != after:
             n = self.ids[i]
@@ -266,6 +257,43 @@ class ImplModel:
         result = (new_sid, env_bits, msg_bits, broken)
         self._node_cache[key] = result
         return result
+
+    def _run_node(self, i: int, sid: int, kind: int,
+                  arg: int) -> tuple[int, int, int, AcceptorDurable | None, AcceptorDurable | None]:
+        """Run one node step through paxos._guard: a raise or malformed output is a NodeFault."""
+        node, n = self.nodes[i], self.ids[i]
+        call_node(n, "restore", node.restore, self.snaps[i][sid])
+        before = call_node(n, "acceptor_state", node.acceptor_state)
+        if kind == DELIVER:
+            method, outputs = "on_message", call_handler(n, "on_message", node.on_message, self.msgs[arg])
+        elif kind == PROPOSE:
+            method, outputs = "propose", call_handler(n, "propose", node.propose, self.proposal_of[arg])
+        elif kind == TIMEOUT:
+            method, outputs = "on_timeout", call_handler(n, "on_timeout", node.on_timeout)
+        else:  # CRASH
+            method, outputs = "crash", []
+            call_node(n, "crash", node.crash)
+        after = call_node(n, "acceptor_state", node.acceptor_state)
+        new_sid = self._intern_snap(i, checked_snapshot(n, node.snapshot))
+        env_bits = msg_bits = 0
+        for dest, msg in outputs:
+            try:
+                dsts = resolve(self.cc, dest)
+            except ProtocolError as exc:
+                raise NodeFault(n, method, str(exc)) from None
+            mid = self._intern_msg(msg)
+            msg_bits |= 1 << mid
+            for dst in dsts:
+                env_bits |= 1 << self._intern_env(self.index[dst], mid)
+        return new_sid, env_bits, msg_bits, before, after
+
+    def step_detail(self, state: ImplState, action: tuple[int, int, int]) -> str:
+        """What went wrong in a step that broke node_error (the method, exception and file:line)."""
+        kind, i, arg = action
+        if kind == DELIVER:
+            arg = self.envs[arg][1]
+        fault = self.faults.get((i, state[i], kind, arg))
+        return str(fault) if fault is not None else ""
 
     def _acc_view(self, acceptors: dict[int, AcceptorDurable]) -> WorldView:
         return WorldView(self.cc, acceptors, {}, frozenset(), frozenset())
@@ -309,6 +337,9 @@ class ImplModel:
             else:
                 continue
             new_sid, env_bits, msg_bits, own = self._node_step(i, state[i], kind, arg)
+            if NODE_ERROR in own:  # the handler failed: nothing changes, the step is the finding
+                self._emit(actions, states, broken, (kind, i, arg), state, own)
+                continue
             new_net, dfp = self._add(net, env_bits)
             dfp ^= zs[i][state[i]] ^ zs[i][new_sid] ^ self._z_msgs[msg_bits & ~sent]
             dfp ^= z[("started", j, started)] ^ z[("started", j, started + 1)]
@@ -348,6 +379,9 @@ class ImplModel:
                 states.append(tuple(succ))
             elif c_used < self.cfg.crashes:
                 new_sid, _, _, own = self._node_step(i, state[i], CRASH, 0)
+                if NODE_ERROR in own:
+                    self._emit(actions, states, broken, (CRASH, i, 0), state, own)
+                    continue
                 if null_crashes and new_sid == state[i] and not own:
                     continue  # a crash that changes nothing is a delay (reductions.py, 2)
                 succ = list(state)
@@ -394,8 +428,8 @@ class ImplModel:
                 new_env = env_bits & ~net
                 new_msg = msg_bits & ~sent
                 moved = new_sid != sid
-                if not moved and not new_env and not new_msg:
-                    continue  # nothing changes: a stutter
+                if not moved and not new_env and not new_msg and not own:
+                    continue  # nothing changes: a stutter (a node_error changes nothing but is kept)
                 new_sent = sent | msg_bits
                 succ = list(state)
                 succ[i] = new_sid
@@ -419,7 +453,7 @@ class ImplModel:
         zs = self._z_snap[i]
         for eid in bit_ids(bits):
             new_sid, env_bits, msg_bits, own = self._node_step(i, sid, DELIVER, self.envs[eid][1])
-            if new_sid != sid or env_bits or msg_bits:
+            if new_sid != sid or env_bits or msg_bits or own:
                 out.append(((DELIVER, i, eid), new_sid, zs[sid] ^ zs[new_sid], env_bits, msg_bits, own))
         entries = self._deliveries[(i, sid, bits)] = tuple(out)
         return entries
@@ -482,6 +516,9 @@ class ImplModel:
             dst, mid = self.envs[eid]
             if not crashed >> dst & 1:
                 new_sid, env_bits, msg_bits, own = self._node_step(dst, state[dst], DELIVER, mid)
+                if NODE_ERROR in own:  # the handler failed: nothing changes, the step is the finding
+                    self._emit(actions, states, broken, (DELIVER, dst, eid), state, own)
+                    continue
                 new_net, dfp = self._remove(net, eid)
                 new_net, dfp2 = self._add(new_net, env_bits)
                 if new_sid == state[dst] and new_net == net and not msg_bits & ~sent:
@@ -796,7 +833,7 @@ class ImplModel:
                  broken: tuple[str, ...]) -> tuple[str, ...]:
         """The step properties node `i`'s step breaks: its own (`broken`) plus `refines_spec`."""
         index, pos = self._refine_index, self._acceptor_at[i]
-        if index is None or (sent == new_sent and (before == after or pos < 0)):
+        if index is None or NODE_ERROR in broken or (sent == new_sent and (before == after or pos < 0)):
             return broken  # no new message and no acceptor change: a Spec stutter
         if index.allows(pos, before, after, sent, new_sent):
             return broken

@@ -33,7 +33,7 @@ from checker.inputs import (
 )
 from checker.model import Model
 from checker.models.contract import check_node_contract
-from checker.models.reductions import Reductions
+from checker.models.reductions import LearnersNotApart, Reductions
 from checker.search.common import (
     Limits,
     Path,
@@ -263,7 +263,14 @@ def execute(args: argparse.Namespace, strategy: str, command: str, **extra: Any)
             if args.model == "impl":
                 check_node_contract(check_config(args))
             model = build_model(args)
-            return _search(args, model, strategy, command, out, bounds, last, started, extra)
+            try:
+                return _search(args, model, strategy, command, out, bounds, last, started, extra)
+            except LearnersNotApart as why:  # the reduction does not apply to this node: search without it
+                print(f"paxos-check: {why}, so learners-apart does not apply; searching again without it",
+                      flush=True)
+                args.no_learners_apart = True
+                model = build_model(args)
+                return _search(args, model, strategy, command, out, bounds, last, time.monotonic(), extra)
         except HandlerHung as hung:
             return _stopped_in_handler(args, model, strategy, command, out, bounds, hung, last, started)
 
@@ -370,10 +377,12 @@ def trace_of(model: Model, path: Path, prop: str | None, kind: str) -> Trace:
     trace = Trace(model.kind, impl, dict(model.config()), prop,
                   initial_fingerprint=fp_hex(model.fingerprint(path.initial)))
     prev = path.initial
+    detail_of = getattr(model, "step_detail", None)
     for n, (action, state) in enumerate(path.steps, start=1):
         row = model.describe(prev, action, state)
         mark = prop if (prop and kind != "sometimes" and n == len(path.steps)) else ""
-        trace.steps.append(TraceStep(row, fp_hex(model.fingerprint(state)), mark or ""))
+        detail = detail_of(prev, action) if mark and detail_of is not None else ""
+        trace.steps.append(TraceStep(row, fp_hex(model.fingerprint(state)), mark or "", detail))
         prev = state
     if prop and kind == "sometimes" and trace.steps:
         last = trace.steps[-1]
@@ -405,6 +414,8 @@ def summarize(
             entry["witness_length" if p.kind == "sometimes" else "length"] = len(trace.steps)
             if len(trace.steps) != len(p.path):  # shortest in the reduced graph, not necessarily of real traces
                 entry["reduced_length"] = len(p.path)
+            if trace.steps and trace.steps[-1].detail:
+                entry["detail"] = trace.steps[-1].detail
         props.append(entry)
     summary: dict[str, Any] = {"version": 1, "command": command, "config": config, "model": model.kind,
                                "run_dir": str(out.resolve())}
@@ -480,6 +491,9 @@ def print_verdicts(summary: dict[str, Any], out: FsPath, walks: int | None = Non
              f"{secs:.1f}s ({rate:,.0f} states/s)")
     violated = [p["name"] for p in summary["properties"] if p["status"] == "violated"]
     if violated:
+        for p in summary["properties"]:
+            if p["status"] == "violated" and p.get("detail"):
+                print(f"  {p['name']}: {p['detail']}")
         print(f"VIOLATED: {', '.join(violated)}. {stats}. "
               f"Replay with: paxos-check replay {out / 'traces'}/<property>.csv")
     elif summary["stopped_by"] is not None:
