@@ -18,6 +18,7 @@ from paxos._cluster import (
     Propose,
     Restart,
     Timeout,
+    beyond_round,
     chosen_values,
     resolve,
 )
@@ -35,7 +36,14 @@ from paxos._csvlog import (
 from paxos._errors import ConfigurationError, PaxosError, ProtocolError
 from paxos._messages import MESSAGE_TYPES, Accept, Accepted, Message, Nack, Prepare, Promise, Value
 from paxos._node import HANDLERS, PaxosNode, check_value, paxos_node_factory
-from paxos._protocol import REQUIRED_METHODS, NodeFactory, NodeProtocol, missing_methods
+from paxos._protocol import (
+    OPTIONAL_METHODS,
+    REQUIRED_METHODS,
+    NodeFactory,
+    NodeProtocol,
+    RenamesSnapshots,
+    missing_methods,
+)
 from paxos._quorum import (
     ExplicitQuorums,
     FlexibleQuorums,
@@ -44,6 +52,7 @@ from paxos._quorum import (
     QuorumSystem,
     ThresholdQuorums,
 )
+from paxos._rename import CannotRename, rename_node_ids
 from paxos._roles import Dest, Outputs
 from paxos._seed import Proposal
 from paxos._state import (
@@ -57,13 +66,13 @@ from paxos._state import (
 
 __all__ = [
     "BOTTOM", "HANDLERS", "INITIAL_SNAPSHOT", "LOG_COLUMNS", "LOG_FORMAT", "MESSAGE_TYPES", "NETWORKS",
-    "REQUIRED_METHODS", "TRACE_COLUMNS", "TRACE_FORMAT",
-    "Accept", "Accepted", "AcceptorDurable", "Action", "Ballot", "Budgets", "Cluster", "ClusterConfig",
+    "OPTIONAL_METHODS", "REQUIRED_METHODS", "TRACE_COLUMNS", "TRACE_FORMAT",
+    "Accept", "Accepted", "AcceptorDurable", "Action", "Ballot", "Budgets", "CannotRename", "Cluster", "ClusterConfig",
     "ConfigurationError", "Crash", "Deliver", "Dest", "Drop", "Duplicate", "Envelope", "ExplicitQuorums",
     "FlexibleQuorums", "GridQuorums", "LearnerVolatile", "MajorityQuorums", "Message", "Nack", "NodeFactory",
     "NodeProtocol", "NodeRole", "NodeSnapshot", "NodeState", "Outputs", "PaxosError", "PaxosLogger", "PaxosNode",
     "Prepare", "Promise", "Proposal", "Propose", "ProposerDurable", "ProposerVolatile", "ProtocolError",
-    "QuorumSystem", "Restart", "ThresholdQuorums", "Timeout", "Value",
-    "atomic_write_bytes", "atomic_write_text", "check_value", "chosen_values", "message_fields",
-    "missing_methods", "paxos_node_factory", "read_csv_rows", "render_csv", "resolve",
+    "QuorumSystem", "RenamesSnapshots", "Restart", "ThresholdQuorums", "Timeout", "Value",
+    "atomic_write_bytes", "atomic_write_text", "beyond_round", "check_value", "chosen_values", "message_fields",
+    "missing_methods", "paxos_node_factory", "read_csv_rows", "rename_node_ids", "render_csv", "resolve",
 ]

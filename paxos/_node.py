@@ -9,12 +9,14 @@ sends, sleeps, logs or reads a clock. The seed's API is layered on top in
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
+from typing import cast
 
 from paxos._config import ClusterConfig, NodeRole, NodeState
 from paxos._errors import ConfigurationError, ProtocolError
 from paxos._messages import Accept, Accepted, Message, Nack, Prepare, Promise, Value
 from paxos._messages import check_value as check_value  # re-exported (paxos.check_value)
+from paxos._rename import rename_node_ids
 from paxos._roles import AcceptorRole, LearnerRole, Outputs, ProposerRole
 from paxos._seed import SeedAPI
 from paxos._state import (
@@ -143,6 +145,14 @@ class PaxosNode(ProposerRole, AcceptorRole, LearnerRole, SeedAPI):
         if not isinstance(snapshot, NodeSnapshot):
             raise ProtocolError(f"restore() needs a NodeSnapshot from snapshot(), got {type(snapshot).__name__}")
         self.acceptor, self.proposer, self.proposer_volatile, self.learner = snapshot
+
+    def rename_snapshot(self, snapshot: Hashable, mapping: Mapping[int, int]) -> NodeSnapshot:
+        """`snapshot` with node ids renamed by `mapping` (the optional method of the node protocol
+        that `--symmetry` uses): ids appear only as the `src` of the messages a node keeps."""
+        if not isinstance(snapshot, NodeSnapshot):
+            raise ProtocolError(
+                f"rename_snapshot() needs a NodeSnapshot from snapshot(), got {type(snapshot).__name__}")
+        return cast(NodeSnapshot, rename_node_ids(snapshot, mapping))
 
     def crash(self) -> None:
         """Lose everything volatile; keep what was persisted."""

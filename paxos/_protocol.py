@@ -2,11 +2,15 @@
 
 `--impl MODULE:FACTORY` names a factory `(node_id, ClusterConfig) -> node`
 whose nodes follow `NodeProtocol`. Only typing lives here.
+
+One method is optional: `rename_snapshot(snapshot, mapping) -> snapshot` lets `--symmetry`
+treat interchangeable acceptors as one (see `RenamesSnapshots`); a node without it is
+checked the same way, only without that reduction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from typing import Protocol, runtime_checkable
 
 from paxos._config import ClusterConfig
@@ -18,6 +22,9 @@ from paxos._state import AcceptorDurable
 REQUIRED_METHODS: tuple[str, ...] = (
     "propose", "on_message", "on_timeout", "snapshot", "restore", "crash", "learned", "acceptor_state",
 )
+
+#: Methods the checker uses when a node has them: `rename_snapshot` (`--symmetry`, `RenamesSnapshots`).
+OPTIONAL_METHODS: tuple[str, ...] = ("rename_snapshot",)
 
 
 @runtime_checkable
@@ -49,6 +56,29 @@ class NodeProtocol(Protocol):
 
     def acceptor_state(self) -> AcceptorDurable | None:
         """(promised, accepted ballot, accepted value) for acceptors, None otherwise."""
+
+
+@runtime_checkable
+class RenamesSnapshots(Protocol):
+    """The optional method of the node protocol: rename node ids inside a snapshot (`--symmetry`).
+
+    `rename_snapshot(snapshot, mapping)` returns what `snapshot()` would return had every node
+    id `a` in the state been `mapping.get(a, a)` instead (ids not in `mapping` stay): the ids
+    kept in sets and dicts (who promised, who voted), in message senders, in proposal numbers
+    that embed a node id. It is a pure function of its arguments (it must not read or change
+    the node it is called on; the checker calls it on the node the snapshot came from and
+    restores the result into the node `mapping` moves that one to). The node's own id and
+    roles are not part of a snapshot and stay with the node.
+
+    `--symmetry` passes only permutations of acceptor ids that keep the quorum system and
+    every node's roles. It checks at run time that each node transition it uses commutes
+    with the renaming, and that a renamed snapshot shows the same `acceptor_state()` and
+    `learned()`; a node that fails either (it breaks ties by id, or its rename misses a
+    field) stops the run with one line (exit 2), never with a wrong verdict.
+    """
+
+    def rename_snapshot(self, snapshot: Hashable, mapping: Mapping[int, int]) -> Hashable:
+        """`snapshot` with node ids renamed by `mapping`."""
 
 
 NodeFactory = Callable[[int, ClusterConfig], NodeProtocol]

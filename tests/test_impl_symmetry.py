@@ -296,7 +296,7 @@ def test_an_implementation_that_looks_at_acceptor_ids_is_refused() -> None:
 
 def test_a_snapshot_type_we_cannot_rename_is_refused() -> None:
     model = ImplModel(CheckConfig(**SMALL), factory=wrapped)
-    with pytest.raises(UsageError, match=r"only do so for paxos\.PaxosNode"):
+    with pytest.raises(UsageError, match=r"rename_snapshot"):
         model.canonical(next(iter(model.initial_states())))
 
 

@@ -16,20 +16,22 @@ What is reduced and what is not:
   swapping two proposers changes which of their ballots is higher; that is not a symmetry
   of Paxos. Values are tied to proposers (proposer i proposes value i), so neither are they.
 
-Renaming only understands our types (`PaxosNode` snapshots: `NodeSnapshot` of the
-dataclasses of `paxos._state`, the five messages, and subclasses of these such as those of
-`paxos.bugs`). In them a node id appears only as a message's `src` (and a ballot's proposer
-id, which no permutation moves); every other int is a count or a round. Anything else is
-refused with a `UsageError`. Because an implementation may still look at acceptor ids
-(e.g. break ties by the lowest id), every node transition the search uses is checked
-against its renamed images, and a difference stops the run with a `UsageError`.
+Messages are ours, so we rename them (`paxos.rename_node_ids`: a node id appears only as a
+message's `src`). Snapshots are the node's: each node renames its own through the optional
+method of the node protocol, `rename_snapshot(snapshot, mapping)` (`paxos.RenamesSnapshots`;
+`PaxosNode` has it); a node without it is refused with a `UsageError`. Nothing about the
+node is trusted: every node transition the search uses is checked against its renamed
+images (an implementation may look at acceptor ids, e.g. break ties by the lowest id, or
+its rename may miss a field), and every renamed snapshot must show the same
+`acceptor_state()` and `learned()` as the original; a difference stops the run with a
+`UsageError`, never with a wrong verdict.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
-from collections.abc import Callable, Iterable, Mapping
+import traceback
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any, cast
 
 import numpy as np
@@ -37,29 +39,11 @@ import numpy.typing as npt
 
 from checker.errors import UsageError
 from checker.models.impl_encoding import DELIVER, KIND_NAMES, ImplState, ImplTables
-from paxos import (
-    Accept,
-    Accepted,
-    AcceptorDurable,
-    Ballot,
-    ClusterConfig,
-    LearnerVolatile,
-    Nack,
-    NodeSnapshot,
-    PaxosNode,
-    Prepare,
-    Promise,
-    ProposerDurable,
-    ProposerVolatile,
-    QuorumSystem,
-)
+from paxos import CannotRename, ClusterConfig, Message, QuorumSystem, RenamesSnapshots, rename_node_ids
 
 MASK64 = (1 << 64) - 1
 _CHUNK = 16  # bit sets (network, ghost history) are renamed 16 bits at a time through cached tables
 _CHUNK_MASK = (1 << _CHUNK) - 1
-_SCALARS = (int, str, bytes, float, bool, type(None), Ballot)
-_MESSAGE_TYPES = (Prepare, Promise, Accept, Accepted, Nack)  # paxos.MESSAGE_TYPES, spelt out for mypy
-_STATE_TYPES = (AcceptorDurable, ProposerDurable, ProposerVolatile, LearnerVolatile)
 
 IdMap = Mapping[int, int]
 Chunks = dict[int, tuple[int, list[int]]]  # chunk key -> (packed fingerprint change, image bits per element)
@@ -68,8 +52,11 @@ _Scan = tuple[int, "list[tuple[int, list[int]]] | None", list[tuple[int, list[in
 _NUMPY_FROM = 24  # groups larger than this pick the least image fingerprint with numpy
 
 
-class CannotRename(Exception):
-    """A snapshot or message holds a value whose node ids we cannot find."""
+__all__ = ["CannotRename", "ImplSymmetry", "acceptor_symmetries", "quorum_automorphisms", "refusal", "rename",
+           "symmetry_of"]
+
+#: Our messages (and `PaxosNode` snapshots) with node ids renamed: `paxos.rename_node_ids`.
+rename = rename_node_ids
 
 
 # -- the group ---------------------------------------------------------------------------------------
@@ -106,40 +93,16 @@ def acceptor_symmetries(cc: ClusterConfig) -> list[dict[int, int]]:
     return quorum_automorphisms(cc.quorums, fixed=cc.proposers, same_class=roles)
 
 
-# -- renaming values ---------------------------------------------------------------------------------
-
-
-def rename(obj: object, ids: IdMap) -> object:
-    """`obj` with every node id renamed by `ids` (ids not in it stay), for our snapshot and message types."""
-    if isinstance(obj, _SCALARS):
-        return obj
-    if isinstance(obj, _MESSAGE_TYPES):
-        changes: dict[str, Any] = {}
-        for f in dataclasses.fields(obj):
-            value = getattr(obj, f.name)
-            changes[f.name] = ids.get(value, value) if f.name == "src" else rename(value, ids)
-        return dataclasses.replace(obj, **changes)
-    if isinstance(obj, _STATE_TYPES):
-        fields: dict[str, Any] = {f.name: rename(getattr(obj, f.name), ids) for f in dataclasses.fields(obj) if f.init}
-        return dataclasses.replace(obj, **fields)
-    if isinstance(obj, frozenset):
-        return frozenset(rename(x, ids) for x in obj)
-    if isinstance(obj, NodeSnapshot):
-        parts: list[Any] = [rename(x, ids) for x in obj]
-        return type(obj)(*parts)
-    if type(obj) is tuple:
-        return tuple(rename(x, ids) for x in obj)
-    raise CannotRename(f"a value of type {type(obj).__name__}")
+# -- renaming snapshots: the node's own rename_snapshot ----------------------------------------------
 
 
 def refusal(model: ImplTables) -> str | None:
     """Why acceptor symmetry cannot be used for this model's implementation, or None if it can."""
     for node in model.nodes:
-        snap = node.snapshot()
-        if not isinstance(node, PaxosNode) or not isinstance(snap, NodeSnapshot):
-            return (f"--symmetry renames acceptor ids inside node snapshots and can only do so for paxos.PaxosNode "
-                    f"and its subclasses; --impl {model.cfg.impl} builds {type(node).__name__} nodes: "
-                    "run without --symmetry")
+        if not callable(getattr(node, "rename_snapshot", None)):
+            return (f"--symmetry renames acceptor ids inside node snapshots with the node's optional "
+                    f"rename_snapshot(snapshot, mapping) method (paxos.RenamesSnapshots); --impl {model.cfg.impl} "
+                    f"builds {type(node).__name__} nodes, which have none: add it, or run without --symmetry")
     return None
 
 
@@ -367,7 +330,7 @@ class ImplSymmetry:
         packed = 0
         for h in range(self.gens):
             j = self.moves[h + 1][i]
-            new = self._rename(snap, h + 1)
+            new = self._rename_snapshot(i, snap, h + 1)
             sid2 = model._intern_snap(j, new)
             self._snap_img[h][i][sid] = sid2
             packed |= (zs[i][sid] ^ zs[j][sid2]) << (64 * h)
@@ -383,7 +346,7 @@ class ImplSymmetry:
         hit = table.get(mid)
         if hit is None:
             model = self.model
-            hit = table[mid] = model._intern_msg(self._rename(model.msgs[mid], h + 1))  # type: ignore[arg-type]
+            hit = table[mid] = model._intern_msg(self._rename_message(model.msgs[mid], h + 1))
         return hit
 
     def _env(self, eid: int, h: int) -> int:
@@ -394,13 +357,32 @@ class ImplSymmetry:
             hit = table[eid] = self.model._intern_env(self.moves[h + 1][dst], self._msg(mid, h))
         return hit
 
-    def _rename(self, obj: object, g: int) -> object:
+    def _rename_message(self, msg: Message, g: int) -> Message:
+        return cast(Message, rename_node_ids(msg, self.maps[g]))
+
+    def _rename_snapshot(self, i: int, snap: Hashable, g: int) -> Hashable:
+        """Node `i`'s snapshot renamed by element `g` through the node's `rename_snapshot`, checked:
+        hashable, and showing node `moves[g][i]` the same acceptor state and learned value."""
+        model = self.model
+        node = model.nodes[i]
+        impl = model.cfg.impl
         try:
-            return rename(obj, self.maps[g])
+            new = cast(RenamesSnapshots, node).rename_snapshot(snap, dict(self.maps[g]))  # refusal() checked it has it
+            hash(new)
         except CannotRename as exc:
-            raise UsageError(f"--symmetry cannot rename acceptor ids in a state of --impl {self.model.cfg.impl}: "
-                             f"it holds {exc}, which is not one of paxos's snapshot or message types; "
-                             "run without --symmetry") from None
+            raise UsageError(f"--symmetry cannot rename acceptor ids in a state of --impl {impl}: it holds {exc}, "
+                             "which is not one of paxos's snapshot or message types; run without --symmetry") from None
+        except Exception as exc:  # the node's own rename: a usage problem, in one line
+            raise UsageError(f"--symmetry: {type(node).__name__}.rename_snapshot of --impl {impl} failed "
+                             f"({_describe(exc)}); fix it or run without --symmetry") from None
+        j = self.moves[g][i]
+        before, after = _observe(node, snap), _observe(model.nodes[j], new)
+        if before != after:
+            raise UsageError(
+                f"--symmetry: {type(node).__name__}.rename_snapshot of --impl {impl} changes what properties see: "
+                f"node {model.ids[i]}'s state renamed by {_swap(self.maps[g])} gives node {model.ids[j]} "
+                f"(acceptor state, learned) {after}, not {before}; fix it or run without --symmetry")
+        return new
 
     # -- equivariance of node transitions ---------------------------------------------------------------
     def _check_new_transitions(self) -> None:
@@ -444,10 +426,25 @@ class ImplSymmetry:
         what = KIND_NAMES[kind]
         if kind == DELIVER:
             what += f" {type(model.msgs[arg]).__name__} from {model.msgs[arg].src}"
-        swap = ", ".join(f"{a}->{b}" for a, b in sorted(self.maps[g].items()) if a != b)
         return (f"--symmetry: --impl {model.cfg.impl} does not treat acceptors alike: node {model.ids[i]}'s step "
-                f"'{what}' differs from its renaming by acceptor ids {swap} (its behaviour depends on "
-                "acceptor ids); run without --symmetry")
+                f"'{what}' differs from its renaming by acceptor ids {_swap(self.maps[g])} (its behaviour depends "
+                "on acceptor ids, or its rename_snapshot misses some); run without --symmetry")
+
+
+def _swap(ids: IdMap) -> str:
+    return ", ".join(f"{a}->{b}" for a, b in sorted(ids.items()) if a != b)
+
+
+def _observe(node: Any, snap: Hashable) -> tuple[object, object]:
+    """What properties read of a node in state `snap`: (acceptor_state(), learned())."""
+    node.restore(snap)
+    return node.acceptor_state(), node.learned()
+
+
+def _describe(exc: BaseException) -> str:
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
+    return f"{type(exc).__name__}: {exc}{where}"
 
 
 def symmetry_of(model: ImplTables) -> ImplSymmetry:

@@ -7,8 +7,8 @@ whatever the checker finds is a finding about their node.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
-from typing import Any
+from collections.abc import Hashable, Mapping
+from typing import Any, cast
 
 from examples.custom_node.their_node import NONE, ForgetfulNode, Msg, Out, TheirNode
 from paxos import (
@@ -164,6 +164,24 @@ class TheirNodeAdapter:
 
     def restore(self, snapshot: Hashable) -> None:
         self.node.state = thaw(snapshot)
+
+    def rename_snapshot(self, snapshot: Hashable, mapping: Mapping[int, int]) -> Hashable:
+        """`snapshot` with node ids renamed by `mapping` (optional; lets `--symmetry` reduce acceptors).
+
+        Their state holds node ids in three places: the keys of `promises` (acceptors), the voter
+        sets of `votes` (acceptors), and inside every proposal number (`round * 100 + id`).
+        """
+        def node(a: int) -> int:
+            return mapping.get(a, a)
+
+        def number(n: int) -> int:
+            return n if n == NONE else n - n % 100 + node(n % 100)
+
+        s = dict(cast("tuple[tuple[str, Any], ...]", snapshot))
+        s["promised"], s["accepted_n"], s["n"] = number(s["promised"]), number(s["accepted_n"]), number(s["n"])
+        s["promises"] = frozenset((node(a), number(n), v) for a, n, v in s["promises"])
+        s["votes"] = frozenset((number(n), v, frozenset(map(node, who))) for n, v, who in s["votes"])
+        return tuple((key, s[key]) for key, _ in cast("tuple[tuple[str, Any], ...]", snapshot))
 
     # -- observation, for the properties ---------------------------------------------------------------
 
