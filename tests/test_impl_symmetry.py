@@ -17,7 +17,8 @@ from checker.cli.main import main
 from checker.config import CheckConfig
 from checker.errors import UsageError
 from checker.model import Model
-from checker.models.impl_model import ImplModel, ImplState
+from checker.models.impl_encoding import ImplState
+from checker.models.impl_model import ImplModel
 from checker.models.impl_symmetry import (
     CannotRename,
     ImplSymmetry,
@@ -26,6 +27,7 @@ from checker.models.impl_symmetry import (
     rename,
     symmetry_of,
 )
+from checker.models.reductions import Reductions
 from checker.runs.run import trace_of
 from checker.search.common import SearchOptions, SearchResult
 from checker.search.strategies import search
@@ -60,7 +62,8 @@ def explore(model: ImplModel, strategy: str = "bfs", **options: Any) -> SearchRe
 
 
 def run(cfg: CheckConfig, symmetry: bool, strategy: str = "bfs", **options: Any) -> SearchResult:
-    return explore(ImplModel(cfg), strategy, symmetry=symmetry, **options)
+    """A search of the unreduced model (`Reductions.none()`): the pinned counts are of every state."""
+    return explore(ImplModel(cfg, reductions=Reductions.none()), strategy, symmetry=symmetry, **options)
 
 
 def verdicts(result: SearchResult) -> dict[str, str]:
@@ -220,7 +223,7 @@ def test_dfs_finds_the_same_orbits() -> None:
 def test_catalogued_bug_is_found_under_symmetry_with_a_trace_that_replays(
         name: str, overrides: dict[str, Any]) -> None:
     cfg = dataclasses.replace(CheckConfig(**dict(bugs.CATALOG[name].config)), **overrides)
-    model = ImplModel(cfg)
+    model = ImplModel(cfg, reductions=Reductions.none())
     plain = run(cfg, False, stop_on_first_violation=True)
     sym = explore(model, symmetry=True, stop_on_first_violation=True)
     assert sym.states < plain.states
@@ -303,7 +306,7 @@ def test_a_snapshot_type_we_cannot_rename_is_refused() -> None:
 def test_cli_symmetry_reports_the_reduction(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "run"
     code = main(["explore", "--acceptors", "3", "--proposers", "1", "--ballots", "1", "--crashes", "0",
-                 "--symmetry", "--quiet", "--out", str(out)])
+                 "--symmetry", "--no-reductions", "--quiet", "--out", str(out)])
     assert code == 0
     summary = json.loads((out / "summary.json").read_text())
     assert summary["states"] == 33 and summary["config"]["symmetry"] is True
