@@ -1,0 +1,356 @@
+"""The state-space reductions of checker/models/reductions.py change no verdict.
+
+On every configuration small enough to exhaust both ways, the implementation model with every
+reduction (the default) and with none find the same violated properties and the same `sometimes`
+verdicts, the reduced run stores no more states, and every counterexample or witness of the
+reduced run, written as a trace, read back and replayed on the reference cluster, reproduces with
+equal fingerprints and is no shorter than the unreduced BFS-shortest one.
+
+Factories: PaxosNode, every catalog bug (its own CATALOG configuration and a variant), the custom
+node of examples/custom_node, and every mutant of tests/mutants.py that does not retry on its own.
+The fast slice runs by default; the full grid is `-m slow`.
+
+The toys at the end are built to break an unsound version of each reduction: a property (the
+refinement) that reads Promises makes saturation unsound if it does not declare them; a crash that
+changes the node must still be explored; a learner that sends messages cannot be set apart.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import checker.models.impl_model as impl_model_module
+import properties.invariants as invariants
+from checker.config import CheckConfig
+from checker.models.impl_encoding import CRASH
+from checker.models.impl_model import ImplModel
+from checker.models.impl_steps import find_action, step_cluster
+from checker.models.reductions import LearnersNotApart, Reductions
+from checker.runs.run import trace_of
+from checker.search.bfs import bfs
+from checker.search.common import Limits, SearchOptions, SearchResult
+from checker.traces.replay import replayer_for
+from checker.traces.trace_csv import read_trace, write_trace
+from paxos.bugs import CATALOG
+from properties.invariants import Property, view_of_cluster
+from properties.refinement import Refinement
+from tests.mutants import MUTANTS, SELF_RETRYING
+
+#: The unreduced run must exhaust within this many states, or the case is skipped (not failed). Of the
+#: 748 grid cases, 39 are skipped at this cap (measured): mutants whose bug grows the space past it on the
+#: largest configurations, and the own configurations of highest_promised_value and volatile_ballot
+#: (millions of states; their variants run). The full grid takes about 7 minutes on 2 cores.
+CAP = 150_000
+
+PAXOS = "paxos:PaxosNode"
+CUSTOM = "examples.custom_node.adapter:make_node"
+CUSTOM_BUGGY = "examples.custom_node.adapter:make_forgetful_node"
+MUTANT_IMPLS = [f"tests.mutants:{name}" for name in MUTANTS if name not in SELF_RETRYING]
+
+
+def _verdicts(result: SearchResult) -> dict[str, str]:
+    return {p.name: p.status for p in result.properties}
+
+
+def _rows(trace: Any) -> list[Any]:
+    return [s.row for s in trace.steps]
+
+
+def _witness_holds(cfg: CheckConfig, trace: Any, prop: str) -> bool:
+    """Re-execute a witness trace on the reference cluster; does `prop` hold at its last step?"""
+    cluster = cfg.new_cluster()
+    for row in _rows(trace):
+        action = find_action(cluster, row, cfg.value_names())
+        assert action is not None, f"witness of {prop}: {row} is not enabled"
+        step_cluster(cluster, action)
+    return invariants.BY_NAME[prop].check(view_of_cluster(cluster)) is None
+
+
+def compare(cfg: CheckConfig, tmp_path: Path, refinement: bool = True,
+            cap: int = CAP) -> tuple[SearchResult, SearchResult]:
+    """Exhaust `cfg` without and with reductions; assert equal verdicts and that every trace replays.
+
+    The node is `cfg.impl` (a module-level factory, so a written trace names it and replays by itself).
+    """
+    plain = ImplModel(cfg, refinement=refinement, reductions=Reductions.none())
+    unreduced = bfs(plain, SearchOptions(limits=Limits(max_states=cap)))
+    if not unreduced.exhaustive:
+        pytest.skip(f"{cfg.impl} {cfg}: more than {cap} unreduced states")
+    model = ImplModel(cfg, refinement=refinement)
+    reduced = bfs(model, SearchOptions())
+    assert reduced.exhaustive
+    assert _verdicts(reduced) == _verdicts(unreduced), (
+        f"VERDICT DIFFERENCE {cfg.impl} {cfg} reductions={model.reductions.names()}")
+    assert reduced.states <= unreduced.states
+    shortest = {p.name: len(p.path) for p in unreduced.properties if p.path is not None}
+    for n, p in enumerate(reduced.properties):
+        if p.path is None:
+            continue  # held always/step property, or a sometimes property never witnessed
+        assert p.status == ("held" if p.kind == "sometimes" else "violated")
+        trace = trace_of(model, p.path, p.name, p.kind)
+        back = read_trace(write_trace(tmp_path / f"{n}-{p.name}.csv", trace))
+        assert [s.fingerprint for s in back.steps] == [s.fingerprint for s in trace.steps]
+        assert len(back.steps) >= shortest[p.name], (p.name, len(back.steps), shortest[p.name])
+        outcome = replayer_for(back).run(_rows(back), [s.fingerprint for s in back.steps], stop_at_violation=False)
+        assert outcome.initial_fingerprint == back.initial_fingerprint
+        assert not outcome.mismatched_fingerprints, f"{p.name}: explorer and reference cluster disagree"
+        if p.kind == "sometimes":
+            assert _witness_holds(cfg, back, p.name), p.name
+        else:
+            assert (len(back.steps), p.name) in {(step, q) for step, q, _ in outcome.violations}, (
+                p.name, outcome.violations)
+    return unreduced, reduced
+
+
+# -- the grid ------------------------------------------------------------------------------------------
+
+def _cfg(impl: str, a: int, p: int, b: Any, c: int, lrn: int, **more: Any) -> CheckConfig:
+    return CheckConfig(acceptors=a, proposers=p, ballots=b, crashes=c, learners=lrn, impl=impl, **more)
+
+
+#: (acceptors, proposers, ballots, crashes, learners, extra fields): every one exhausts unreduced for
+#: PaxosNode within CAP (most within 20k states). Ballots 2 / (1,2) / (2,1) give a retry.
+GRID: list[tuple[int, int, Any, int, int, dict[str, Any]]] = [
+    *[(2, 1, b, c, lrn, {}) for b, c, lrn in itertools.product((1, 2), (0, 1), (0, 1))],
+    *[(2, 2, 1, c, lrn, {}) for c, lrn in itertools.product((0, 1), (0, 1))],
+    (2, 2, (1, 2), 0, 0, {}),
+    (2, 2, (2, 1), 0, 0, {}),
+    (3, 1, 1, 1, 1, {}),
+    (3, 1, 2, 0, 0, {}),
+    (3, 1, 2, 1, 0, {}),
+    (3, 2, 1, 0, 0, {}),
+    (4, 1, 1, 1, 1, {}),
+    (2, 1, 1, 1, 2, {}),  # two learners sharing the crash budget
+    (3, 1, 1, 1, 1, {"q1": 3, "q2": 1}),  # flexible quorums
+    (3, 2, 1, 0, 0, {"q1": 3, "q2": 1}),
+    (2, 2, 1, 1, 0, {"colocated": True}),
+]
+
+#: A variant of each catalog bug's own configuration (one more fault, learner, acceptor or ballot).
+CATALOG_VARIANTS: dict[str, dict[str, Any]] = {
+    "overwrite_accept": {"acceptors": 2},
+    "own_value": {"learners": 1, "crashes": 1},
+    "promise_drops_value": {"acceptors": 2},
+    "no_tiebreak": {"learners": 1},
+    "volatile_acceptor": {"acceptors": 2, "learners": 1},
+    "eager_learner": {"crashes": 1},
+    "stale_promises": {"acceptors": 2, "proposers": 1, "ballots": 2},
+    "minority_quorum": {"acceptors": 2},
+    "duplicate_promises": {"acceptors": 2},
+    "highest_promised_value": {"acceptors": 2},
+    "volatile_ballot": {"acceptors": 2, "proposers": 1, "ballots": 2},
+}
+
+
+def _catalog_cfg(name: str, variant: bool) -> CheckConfig:
+    fields = dict(CATALOG[name].config)
+    if variant:
+        fields.update(CATALOG_VARIANTS[name])
+    return CheckConfig(**fields)
+
+
+def _grid_cases() -> list[Any]:
+    cases = []
+    for impl in [PAXOS, CUSTOM, CUSTOM_BUGGY, *MUTANT_IMPLS]:
+        for a, p, b, c, lrn, more in GRID:
+            cfg = _cfg(impl, a, p, b, c, lrn, **more)
+            cases.append(pytest.param(cfg, id=f"{impl.split(':')[1]}-{a}a{p}p-b{b}-c{c}-l{lrn}"
+                                      + "".join(f"-{k}{v}" for k, v in more.items())))
+    for name in CATALOG:
+        for variant in (False, True):
+            cases.append(pytest.param(_catalog_cfg(name, variant), id=f"{name}-{'variant' if variant else 'own'}"))
+    return cases
+
+
+#: The default slice: representative and quick (each case well under a second).
+FAST = [
+    _cfg(PAXOS, 2, 2, 1, 1, 1),
+    _cfg(PAXOS, 2, 1, 2, 1, 1),
+    _cfg(PAXOS, 3, 1, 1, 1, 1, q1=3, q2=1),
+    _cfg(PAXOS, 2, 2, 1, 0, 0, colocated=True),
+    _cfg(PAXOS, 2, 1, 1, 1, 2),
+    _cfg(CUSTOM, 2, 2, 1, 1, 1),
+    _cfg(CUSTOM_BUGGY, 2, 2, 1, 0, 1),
+    *[_cfg(f"tests.mutants:{m}", 2, 2, 1, 1, 1) for m in (
+        "crash_loses_acceptor", "learner_one_fewer", "nack_resets_round", "repromise_equal", "accept_keeps_promise",
+        "promise_not_persisted", "choose_min", "crash_keeps_volatile", "learner_crash_keeps_learned")],
+    _cfg("tests.mutants:stale_promises_kept", 2, 1, 2, 0, 1),
+    _cfg("tests.mutants:learner_counts_duplicates", 3, 1, 1, 1, 1),
+]
+FAST_CATALOG = ["overwrite_accept", "own_value", "promise_drops_value", "no_tiebreak", "volatile_acceptor",
+                "eager_learner"]
+
+
+@pytest.mark.parametrize("cfg", FAST, ids=lambda c: f"{c.impl.split(':')[1]}-{c.acceptors}a{c.proposers}p"
+                         f"-b{c.ballots}-c{c.crashes}-l{c.learners}{'-flex' if c.q1 else ''}"
+                         f"{'-coloc' if c.colocated else ''}")
+def test_reductions_keep_verdicts_fast(cfg: CheckConfig, tmp_path: Path) -> None:
+    compare(cfg, tmp_path)
+
+
+@pytest.mark.parametrize("name", FAST_CATALOG)
+def test_reductions_keep_catalog_verdicts_fast(name: str, tmp_path: Path) -> None:
+    _, reduced = compare(_catalog_cfg(name, False), tmp_path)
+    assert {p.name for p in reduced.violated} >= set(CATALOG[name].breaks) - {"refines_spec"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cfg", _grid_cases())
+def test_reductions_keep_verdicts_grid(cfg: CheckConfig, tmp_path: Path) -> None:
+    # duplicate_promises' own configuration has 218,973 unreduced states: allow it
+    compare(cfg, tmp_path, cap=CAP if not cfg.impl.startswith("paxos.bugs:") else 250_000)
+
+
+def test_the_grid_covers_what_the_issue_asks() -> None:
+    cfgs = [_cfg(PAXOS, *g[:5], **g[5]) for g in GRID]
+    assert {c.acceptors for c in cfgs} == {2, 3, 4} and {c.proposers for c in cfgs} == {1, 2}
+    assert {c.crashes for c in cfgs} == {0, 1} and {0, 1} <= {c.learners for c in cfgs}
+    assert {c.ballots for c in cfgs} >= {1, 2, (1, 2), (2, 1)}
+    assert any(c.q1 for c in cfgs) and any(c.colocated for c in cfgs)
+    assert len(MUTANT_IMPLS) >= 20 and set(CATALOG_VARIANTS) == set(CATALOG)
+
+
+# -- toys: each breaks an unsound version of one reduction ---------------------------------------------
+
+def _with_property(monkeypatch: pytest.MonkeyPatch, prop: Property) -> None:
+    """Add a user property everywhere properties are read (the model, failing(), BY_NAME)."""
+    props = (*invariants.PROPERTIES, prop)
+    monkeypatch.setattr(invariants, "PROPERTIES", props)
+    monkeypatch.setattr(impl_model_module, "PROPERTIES", props)
+    monkeypatch.setitem(invariants.BY_NAME, prop.name, prop)
+
+
+def test_saturation_unsound_if_refinement_hid_that_it_reads_promises(monkeypatch: pytest.MonkeyPatch,
+                                                                    tmp_path: Path) -> None:
+    """repromise_equal re-sends a Promise without changing its snapshot: a delivery saturation would
+    absorb if Promise were inert. The refinement reads Promises, so it is not, and refines_spec is
+    found with and without reductions; were READS to leave Promise out, the reduced run misses it."""
+    cfg = _cfg("tests.mutants:repromise_equal", 2, 1, 1, 0, 0)
+    unreduced, reduced = compare(cfg, tmp_path)
+    assert reduced.status("refines_spec") == unreduced.status("refines_spec") == "violated"
+    assert "Promise" not in ImplModel(cfg)._inert_names
+    monkeypatch.setattr(Refinement, "READS", frozenset({"Accepted"}))  # the unsound declaration
+    unsound = ImplModel(cfg)
+    assert "Promise" in unsound._inert_names and unsound.reductions.saturation
+    assert bfs(unsound).status("refines_spec") == "held"  # the toy breaks the unsound version
+
+
+def test_a_property_reading_nacks_turns_saturation_off_for_them(monkeypatch: pytest.MonkeyPatch,
+                                                                tmp_path: Path) -> None:
+    """A user property declaring that it reads Nacks makes Nack non-inert: under refinement (which
+    leaves Nack the only inert kind) saturation is off altogether; without refinement it stays on
+    for the other kinds only. nack_as_promise, whose bug is set off by a Nack, is found either way."""
+    cfg = _cfg("tests.reduction_toys:nack_as_promise", 2, 2, 1, 0, 0)
+    assert ImplModel(cfg).reductions.saturation and ImplModel(cfg)._inert_names == {"Nack"}
+    _with_property(monkeypatch, Property("reads_nacks", "always", "a user property reading Nacks",
+                                         lambda view: None, frozenset({"Nack"})))
+    model = ImplModel(cfg)
+    assert not model.reductions.saturation and "saturation" not in model.reductions.names()
+    no_refinement = ImplModel(cfg, refinement=False)
+    assert no_refinement.reductions.saturation and "Nack" not in no_refinement._inert_names
+    _, reduced = compare(cfg, tmp_path / "refinement")
+    assert reduced.status("refines_spec") == "violated" and reduced.status("reads_nacks") == "held"
+    compare(cfg, tmp_path / "no-refinement", refinement=False)
+    compare(replace(cfg, acceptors=3), tmp_path / "3a")
+
+
+def test_a_property_reading_every_kind_turns_saturation_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    _with_property(monkeypatch, Property("reads_all", "always", "reads every kind", lambda view: None, None))
+    cfg = _cfg(PAXOS, 2, 2, 1, 0, 0)
+    assert not ImplModel(cfg, refinement=False).reductions.saturation
+    assert not ImplModel(cfg).reductions.saturation
+
+
+def _crash_rows(model: ImplModel, result: SearchResult) -> bool:
+    return any(action[0] == CRASH for p in result.properties if p.path is not None
+               for action, _ in p.path.steps)
+
+
+@pytest.mark.parametrize("impl, cfg_fields", [
+    ("paxos.bugs:volatile_acceptor", {"acceptors": 1, "proposers": 1, "values": 1}),
+    ("tests.mutants:crash_loses_acceptor", {"acceptors": 2, "proposers": 2}),
+])
+def test_crashes_that_change_the_node_are_still_explored(impl: str, cfg_fields: dict[str, Any],
+                                                        tmp_path: Path) -> None:
+    """A crash that loses acceptor state must be explored; skipping every crash (the unsound version:
+    no crash at all) hides the bug."""
+    cfg = CheckConfig(learners=0, crashes=1, ballots=1, impl=impl, **cfg_fields)
+    only_crash = Reductions(saturation=False, crash=True, learners_apart=False)
+    unreduced, reduced = compare(cfg, tmp_path)
+    assert reduced.violated
+    crash_model = ImplModel(cfg, reductions=only_crash)
+    crash_result = bfs(crash_model)
+    assert _verdicts(crash_result) == _verdicts(unreduced)
+    assert _crash_rows(crash_model, crash_result)  # the counterexamples go through a crash
+    never = bfs(ImplModel(replace(cfg, crashes=0), reductions=Reductions.none()))
+    assert {p.name for p in never.violated} < {p.name for p in unreduced.violated}
+
+
+def test_crashes_that_change_nothing_are_skipped(tmp_path: Path) -> None:
+    """crash_keeps_volatile's crash() does nothing: every crash is a delay, and the crash reduction alone
+    gives exactly the states of the run without crashes, with the same verdicts as the full run."""
+    cfg = _cfg("tests.mutants:crash_keeps_volatile", 2, 2, 1, 1, 0)
+    only_crash = Reductions(saturation=False, crash=True, learners_apart=False)
+    full = bfs(ImplModel(cfg, reductions=Reductions.none()))
+    reduced = bfs(ImplModel(cfg, reductions=only_crash))
+    no_crash = bfs(ImplModel(replace(cfg, crashes=0), reductions=Reductions.none()))
+    assert reduced.states == no_crash.states < full.states
+    assert _verdicts(reduced) == _verdicts(full)
+    # PaxosNode's pure acceptors have nothing volatile: their crashes are skipped, the proposer's not
+    cfg = _cfg(PAXOS, 2, 1, 1, 1, 0)
+    full = bfs(ImplModel(cfg, reductions=Reductions.none()))
+    reduced = bfs(ImplModel(cfg, reductions=only_crash))
+    assert reduced.states < full.states and _verdicts(reduced) == _verdicts(full)
+    compare(cfg, tmp_path)
+
+
+def test_a_learner_that_sends_messages_is_not_set_apart(tmp_path: Path) -> None:
+    """A learner broadcasting its decision influences other learners: learners apart is unsound for it,
+    and the model refuses (LearnersNotApart) rather than drop its messages. Without that reduction the
+    verdicts are those of the unreduced run.
+
+    The run-level fallback promised by reductions.py ("the run restarts without this reduction") is
+    not asserted here: nothing catches LearnersNotApart yet.
+    """
+    cfg = _cfg("tests.reduction_toys:broadcasting_learner", 2, 1, 1, 0, 2)
+    model = ImplModel(cfg)
+    assert model.reductions.learners_apart
+    with pytest.raises(LearnersNotApart, match="sends messages"):
+        bfs(model)
+    unreduced = bfs(ImplModel(cfg, reductions=Reductions.none()))
+    fallback = bfs(ImplModel(cfg, reductions=Reductions(learners_apart=False)))
+    assert fallback.exhaustive and _verdicts(fallback) == _verdicts(unreduced)
+    assert fallback.states <= unreduced.states
+
+
+def test_a_learner_that_sends_nothing_is_set_apart(tmp_path: Path) -> None:
+    """The same configuration with PaxosNode: learners apart applies, fewer states, same verdicts."""
+    cfg = _cfg(PAXOS, 2, 1, 1, 1, 2)
+    only_apart = Reductions(saturation=False, crash=False, learners_apart=True)
+    unreduced = bfs(ImplModel(cfg, reductions=Reductions.none()))
+    apart = bfs(ImplModel(cfg, reductions=only_apart))
+    assert apart.states < unreduced.states and _verdicts(apart) == _verdicts(unreduced)
+    compare(cfg, tmp_path)
+
+
+def test_the_run_searches_again_without_learners_apart(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The run-level fallback of reductions.py: on LearnersNotApart the run says so and searches again
+    without that reduction; the summary records the reductions used and the unreduced verdicts."""
+    from checker.cli.main import main
+
+    out = tmp_path / "run"
+    argv = ["explore", "--impl", "tests.reduction_toys:broadcasting_learner", "--acceptors", "2", "--proposers", "1",
+            "--learners", "2", "--crashes", "0", "--out", str(out)]
+    assert main(argv) == 0
+    assert "learners-apart does not apply; searching again without it" in capsys.readouterr().out
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["exhaustive"] and "learners_apart" not in summary["config"]["reductions"]
+    cfg = _cfg("tests.reduction_toys:broadcasting_learner", 2, 1, 1, 0, 2)
+    assert {p["name"]: p["status"] for p in summary["properties"]} == _verdicts(
+        bfs(ImplModel(cfg, reductions=Reductions.none())))
