@@ -45,6 +45,13 @@ def parse_ballots(text: str) -> int | tuple[int, ...]:
     return parts[0] if len(parts) == 1 else parts
 
 
+def default_ballots(proposers: int) -> int | tuple[int, ...]:
+    """The command line's ballot budget when --ballots is not given: every proposer has one ballot
+    and the last may retry once, so the default check covers a retry (the bugs of a retry need one
+    proposer's second ballot; a second one for every proposer is out of a minute's reach)."""
+    return 2 if proposers == 1 else (1,) * (proposers - 1) + (2,)
+
+
 def ballots_text(ballots: int | tuple[int, ...]) -> str:
     """How `--ballots` is written for this budget."""
     return ",".join(map(str, ballots)) if isinstance(ballots, tuple) else str(ballots)
@@ -74,6 +81,9 @@ class CheckConfig:
     q2: int | None = None
     unsafe_quorums: bool = False
     impl: str = DEFAULT_IMPL
+    #: None, or the highest ballot round whose messages are delivered (a state constraint that
+    #: bounds nodes which start ballots by themselves, whatever --ballots says)
+    max_round: int | None = None
 
     def __post_init__(self) -> None:
         def need(flag: str, value: object, least: int) -> None:
@@ -97,6 +107,8 @@ class CheckConfig:
         need("crashes", self.crashes, 0)
         need("drops", self.drops, 0)
         need("duplicates", self.duplicates, 0)
+        if self.max_round is not None:
+            need("max-round", self.max_round, 0)
         if self.network not in NETWORKS:
             raise UsageError(f"--network must be one of {', '.join(NETWORKS)}, got {self.network!r}")
         if self.network == "set" and (self.drops or self.duplicates):
@@ -156,7 +168,8 @@ class CheckConfig:
         return max(self.ballots) if isinstance(self.ballots, tuple) else self.ballots
 
     def budgets(self) -> Budgets:
-        return Budgets(crashes=self.crashes, drops=self.drops, duplicates=self.duplicates, ballots=self.ballots)
+        return Budgets(crashes=self.crashes, drops=self.drops, duplicates=self.duplicates, ballots=self.ballots,
+                       max_round=self.max_round)
 
     def new_cluster(self, factory: NodeFactory | None = None) -> Cluster:
         """A fresh reference cluster for this configuration."""

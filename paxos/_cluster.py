@@ -110,9 +110,12 @@ class Budgets:
     #: ballots per proposer, the first included: one limit for all, or one per proposer in
     #: `ClusterConfig.proposers` order
     ballots: int | tuple[int, ...] | None = None
+    #: a state constraint for nodes that start ballots by themselves: a message of a ballot round
+    #: above this is recorded as sent but never delivered (the network loses it)
+    max_round: int | None = None
 
     def __post_init__(self) -> None:
-        for name, least in (("crashes", 0), ("drops", 0), ("duplicates", 0), ("ballots", 1)):
+        for name, least in (("crashes", 0), ("drops", 0), ("duplicates", 0), ("ballots", 1), ("max_round", 0)):
             limit = getattr(self, name)
             limits = limit if name == "ballots" and isinstance(limit, tuple) and limit else (limit,)
             if limit is not None and any(isinstance(x, bool) or not isinstance(x, int) or x < least for x in limits):
@@ -124,6 +127,11 @@ class Budgets:
         if isinstance(self.ballots, tuple):
             return self.ballots[position]
         return self.ballots
+
+
+def beyond_round(msg: Message, max_round: int | None) -> bool:
+    """Is `msg` of a ballot round above `max_round` (so never delivered under that constraint)?"""
+    return max_round is not None and msg.bal.round > max_round
 
 
 def resolve(config: ClusterConfig, dest: Dest) -> tuple[int, ...]:
@@ -293,6 +301,8 @@ class Cluster:
         sent = []
         for (_, msg), dsts in zip(outputs, targets, strict=True):
             self.sent.add(msg)
+            if beyond_round(msg, self.budgets.max_round):
+                continue  # sent, but lost: above the run's highest ballot round
             for dst in dsts:
                 env = Envelope(dst, msg)
                 if self.network == "set":

@@ -13,7 +13,8 @@ from checker.cli.main import main
 def test_report_of_a_catalog_bug_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "own_value"
     code = main(["explore", "--impl", "paxos.bugs:own_value", "--acceptors", "1", "--proposers", "2",
-                 "--learners", "0", "--crashes", "0", "--graph", "--report", "--quiet", "--out", str(out)])
+                 "--learners", "0", "--crashes", "0", "--ballots", "1", "--graph", "--report", "--quiet",
+                 "--out", str(out)])
     assert code == 1
     summary = json.loads((out / "summary.json").read_text())
     status = {p["name"]: p["status"] for p in summary["properties"]}

@@ -22,7 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.default_announce:
         print("paxos-check with no arguments: the default exhaustive check of our PaxosNode "
-              "(3 acceptors, 2 proposers with one value each, 1 learner, 1 ballot per proposer, 1 crash, "
+              "(3 acceptors, 2 proposers with one value each, 1 learner, 1 ballot for proposer 1 and 2 for "
+              "proposer 2 (it may time out and retry once), 1 crash, "
               "set network: every message may be lost, duplicated or reordered). "
               "See 'paxos-check explore --help' for the bounds.")
     return execute(args, args.strategy, "explore")

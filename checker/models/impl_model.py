@@ -51,6 +51,7 @@ from paxos import (
     Restart,
     Timeout,
     Value,
+    beyond_round,
     resolve,
 )
 from paxos import Action as ClusterAction
@@ -80,6 +81,14 @@ class _Memo(dict[int, int]):
 
     def __missing__(self, bits: int) -> int:
         value = self[bits] = self.fn(bits)
+        return value
+
+
+class _Members(dict[int, tuple[int, ...]]):
+    """The members of a bit set as a tuple, computed once per bit set."""
+
+    def __missing__(self, bits: int) -> tuple[int, ...]:
+        value = self[bits] = tuple(bit_ids(bits))
         return value
 
 
@@ -140,7 +149,8 @@ class ImplModel:
         self._always_cache: dict[tuple[Any, ...], tuple[str, ...]] = {}
         self._sometimes_cache: dict[tuple[int, int], tuple[str, ...]] = {}
         self._infos = tuple(PropertyInfo(p.name, p.kind, p.description) for p in PROPERTIES)
-        self.refinement = Refinement(self.cc, self.values, cfg.max_ballots) if refinement else None
+        spec_ballots = max(cfg.max_ballots, (cfg.max_round or 0) + 1)
+        self.refinement = Refinement(self.cc, self.values, spec_ballots) if refinement else None
         self.ballot_limits = cfg.ballot_limits()
         if self.refinement is not None and not self.refinement.applicable:
             self.refinement = None  # flexible quorums: Paxos.tla has one quorum system, so no mapping
@@ -177,6 +187,7 @@ class ImplModel:
         self._inert_mask = 0  # msg ids of inert kinds
         self._inert_cache: dict[tuple[int, int, int], tuple[int, int]] = {}
         self._dsts = _Memo(lambda bits: self._or_bits(1 << self.envs[eid][0] for eid in bit_ids(bits)))
+        self._members = _Members()  # node mask -> the node indices in it
         self.apart = pure if self.reductions.learners_apart else []
         self._apart_mask = self._or_bits(1 << i for i in self.apart)
         self._reach = {i: LearnerReach(self.ids[i], self._learner_step(i), self._learned_fn(i), self.cfg.crashes)
@@ -283,6 +294,8 @@ class ImplModel:
                 raise NodeFault(n, method, str(exc)) from None
             mid = self._intern_msg(msg)
             msg_bits |= 1 << mid
+            if beyond_round(msg, self.cfg.max_round):
+                continue  # sent, never delivered: the --max-round state constraint
             for dst in dsts:
                 env_bits |= 1 << self._intern_env(self.index[dst], mid)
         return new_sid, env_bits, msg_bits, before, after
@@ -486,14 +499,15 @@ class ImplModel:
         k = self.k
         net, sent, fp = s[k], s[-3], s[-1]
         down = s[k + 1] | self._apart_mask
-        masks = self._dst_mask
+        masks, cache, members = self._dst_mask, self._inert_cache, self._members
         todo = touched & ~down
         while todo:
             env_acc = msg_acc = 0
-            for i in bit_ids(todo):
+            for i in members[todo]:
                 bits = net & masks[i]
                 if bits:
-                    env, msg = self._inert_of(i, s[i], bits)
+                    hit = cache.get((i, s[i], bits))
+                    env, msg = hit if hit is not None else self._inert_of(i, s[i], bits)
                     env_acc |= env
                     msg_acc |= msg
             new_env, new_msg = env_acc & ~net, msg_acc & ~sent

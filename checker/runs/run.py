@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path as FsPath
 from typing import Any, cast
 
-from checker.config import DEFAULT_IMPL, CheckConfig, bounds_text, parse_ballots
+from checker.config import DEFAULT_IMPL, CheckConfig, bounds_text, default_ballots, parse_ballots
 from checker.errors import UsageError
 from checker.fingerprint import fp_hex
 from checker.inputs import (
@@ -70,7 +70,8 @@ IMPL_ONLY_FLAGS = (("--impl", "impl"), ("--proposers", "proposers"), ("--learner
                    ("--network", "network"), ("--q1", "q1"), ("--q2", "q2"), ("--colocated", "colocated"),
                    ("--unsafe-quorums", "unsafe_quorums"), ("--no-refinement", "no_refinement"),
                    ("--no-saturation", "no_saturation"), ("--no-crash-reduction", "no_crash_reduction"),
-                   ("--no-learners-apart", "no_learners_apart"), ("--no-reductions", "no_reductions"))
+                   ("--no-learners-apart", "no_learners_apart"), ("--no-reductions", "no_reductions"),
+                   ("--max-round", "max_round"))
 #: The exit codes of explore and simulate, for their --help (README "Exit codes" says the same).
 EXIT_CODES_HELP = (
     "Exit codes: 0 every property held within the stated bounds (explore: in every reachable state; "
@@ -119,6 +120,9 @@ def add_cluster_arguments(g: argparse._ActionsContainer, ballots_help: str = "ba
     g.add_argument("--q2", type=int, default=None, help="phase-2 quorum size (flexible quorums)")
     g.add_argument("--unsafe-quorums", action="store_true", help="allow non-intersecting quorums on purpose")
     g.add_argument("--no-refinement", action="store_true", help="do not check refines_spec (faster)")
+    g.add_argument("--max-round", type=int, default=None, metavar="R",
+                   help="state constraint: messages of ballot round > R are sent but never delivered; bounds "
+                        "nodes that start ballots by themselves (e.g. after Nacks), which --ballots does not")
 
 
 def add_output_arguments(p: argparse.ArgumentParser) -> None:
@@ -147,10 +151,13 @@ def add_output_arguments(p: argparse.ArgumentParser) -> None:
 def check_config(args: argparse.Namespace) -> CheckConfig:
     fields: dict[str, Any] = {}
     for name in ("acceptors", "proposers", "learners", "values", "ballots", "crashes", "drops", "duplicates",
-                 "network", "q1", "q2"):
+                 "network", "q1", "q2", "max_round"):
         value = getattr(args, name, None)
         if value is not None:
             fields[name] = parse_ballots(value) if name == "ballots" else value
+    if "ballots" not in fields:
+        proposers = fields.get("proposers") or (fields.get("acceptors", 3) if args.colocated else 2)
+        fields["ballots"] = default_ballots(proposers)
     config = CheckConfig(colocated=args.colocated, unsafe_quorums=args.unsafe_quorums,
                          impl=args.impl or DEFAULT_IMPL, **fields)
     for flag, value, largest in (("--acceptors", config.acceptors, MAX_ACCEPTORS),
