@@ -34,6 +34,15 @@ from paxos._csvlog import (
     render_csv,
 )
 from paxos._errors import ConfigurationError, PaxosError, ProtocolError
+from paxos._guard import (
+    NODE_ERROR,
+    NODE_ERROR_DESCRIPTION,
+    NodeFault,
+    call_handler,
+    call_node,
+    check_outputs,
+    checked_snapshot,
+)
 from paxos._messages import MESSAGE_TYPES, Accept, Accepted, Message, Nack, Prepare, Promise, Value
 from paxos._node import HANDLERS, PaxosNode, check_value, paxos_node_factory
 from paxos._protocol import (
@@ -66,13 +75,14 @@ from paxos._state import (
 
 __all__ = [
     "BOTTOM", "HANDLERS", "INITIAL_SNAPSHOT", "LOG_COLUMNS", "LOG_FORMAT", "MESSAGE_TYPES", "NETWORKS",
-    "OPTIONAL_METHODS", "REQUIRED_METHODS", "TRACE_COLUMNS", "TRACE_FORMAT",
-    "Accept", "Accepted", "AcceptorDurable", "Action", "Ballot", "Budgets", "CannotRename", "Cluster", "ClusterConfig",
-    "ConfigurationError", "Crash", "Deliver", "Dest", "Drop", "Duplicate", "Envelope", "ExplicitQuorums",
-    "FlexibleQuorums", "GridQuorums", "LearnerVolatile", "MajorityQuorums", "Message", "Nack", "NodeFactory",
-    "NodeProtocol", "NodeRole", "NodeSnapshot", "NodeState", "Outputs", "PaxosError", "PaxosLogger", "PaxosNode",
-    "Prepare", "Promise", "Proposal", "Propose", "ProposerDurable", "ProposerVolatile", "ProtocolError",
-    "QuorumSystem", "RenamesSnapshots", "Restart", "ThresholdQuorums", "Timeout", "Value",
-    "atomic_write_bytes", "atomic_write_text", "beyond_round", "check_value", "chosen_values", "message_fields",
-    "missing_methods", "paxos_node_factory", "read_csv_rows", "rename_node_ids", "render_csv", "resolve",
+    "NODE_ERROR", "NODE_ERROR_DESCRIPTION", "OPTIONAL_METHODS", "REQUIRED_METHODS", "TRACE_COLUMNS",
+    "TRACE_FORMAT", "Accept", "Accepted", "AcceptorDurable", "Action", "Ballot", "Budgets", "CannotRename",
+    "Cluster", "ClusterConfig", "ConfigurationError", "Crash", "Deliver", "Dest", "Drop", "Duplicate", "Envelope",
+    "ExplicitQuorums", "FlexibleQuorums", "GridQuorums", "LearnerVolatile", "MajorityQuorums", "Message", "Nack",
+    "NodeFactory", "NodeFault", "NodeProtocol", "NodeRole", "NodeSnapshot", "NodeState", "Outputs", "PaxosError",
+    "PaxosLogger", "PaxosNode", "Prepare", "Promise", "Proposal", "Propose", "ProposerDurable",
+    "ProposerVolatile", "ProtocolError", "QuorumSystem", "RenamesSnapshots", "Restart", "ThresholdQuorums",
+    "Timeout", "Value", "atomic_write_bytes", "atomic_write_text", "beyond_round", "call_handler", "call_node",
+    "check_outputs", "check_value", "checked_snapshot", "chosen_values", "message_fields", "missing_methods",
+    "paxos_node_factory", "read_csv_rows", "rename_node_ids", "render_csv", "resolve",
 ]

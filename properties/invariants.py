@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from paxos import Accepted, AcceptorDurable, ClusterConfig, Value, chosen_values
+from paxos import Accepted, AcceptorDurable, ClusterConfig, Value, call_node, chosen_values
 
 Kind = Literal["always", "sometimes", "step"]
 
@@ -169,14 +169,14 @@ def view_of_cluster(cluster: Any) -> WorldView:
     config: ClusterConfig = cluster.config
     nodes = cluster.nodes
     acceptors = {}
-    for a in config.acceptors:
-        state = nodes[a].acceptor_state()
+    for a in config.acceptors:  # through paxos's guard: a node that raises here is a NodeFault
+        state = call_node(a, "acceptor_state", nodes[a].acceptor_state)
         if state is not None:
             acceptors[a] = state
     return WorldView(
         config=config,
         acceptors=acceptors,
-        learned={n: nodes[n].learned() for n in config.learners},
+        learned={n: call_node(n, "learned", nodes[n].learned) for n in config.learners},
         history=frozenset(cluster.history),
         proposed=frozenset(cluster.proposed),
     )

@@ -29,7 +29,7 @@ from checker.runs.fuzz import (
 from checker.runs.run import DEFAULT_OUT, NOT_VIOLATED, add_cluster_arguments, check_config, write_summary
 from checker.search.common import peak_rss_mb
 from checker.traces.trace_csv import write_trace
-from paxos._guard import NODE_ERROR
+from paxos import NODE_ERROR
 from properties.invariants import PROPERTIES
 from properties.refinement import Refinement
 

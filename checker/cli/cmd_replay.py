@@ -11,7 +11,7 @@ import argparse
 from checker.errors import UsageError
 from checker.traces.replay import ImpossibleStep, replayer_for
 from checker.traces.trace_csv import read_trace
-from paxos._guard import NODE_ERROR
+from paxos import NODE_ERROR
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -20,8 +20,19 @@ import random
 
 from checker.config import CheckConfig, load_factory
 from checker.errors import UsageError
-from paxos import Action, ConfigurationError, Crash, Deliver, NodeFactory, Propose, Restart, Timeout
-from paxos._guard import NodeFault, call_node, checked_snapshot
+from paxos import (
+    Action,
+    ConfigurationError,
+    Crash,
+    Deliver,
+    NodeFactory,
+    NodeFault,
+    Propose,
+    Restart,
+    Timeout,
+    call_node,
+    checked_snapshot,
+)
 
 #: Walks and steps per walk of the check before a run (about 0.05 s for the default configuration).
 WALKS = 12

@@ -36,6 +36,8 @@ from checker.models.impl_steps import action_row, describe_change, key_env, key_
 from checker.models.learners import LearnerReach
 from checker.models.reductions import Reductions, inert_kinds
 from paxos import (
+    NODE_ERROR,
+    NODE_ERROR_DESCRIPTION,
     Accepted,
     AcceptorDurable,
     Crash,
@@ -45,6 +47,7 @@ from paxos import (
     Envelope,
     Message,
     NodeFactory,
+    NodeFault,
     NodeProtocol,
     Propose,
     ProtocolError,
@@ -52,10 +55,12 @@ from paxos import (
     Timeout,
     Value,
     beyond_round,
+    call_handler,
+    call_node,
+    checked_snapshot,
     resolve,
 )
 from paxos import Action as ClusterAction
-from paxos._guard import NODE_ERROR, NODE_ERROR_DESCRIPTION, NodeFault, call_handler, call_node, checked_snapshot
 from properties.invariants import BY_NAME, PROPERTIES, WorldView, failing, failing_steps
 from properties.refinement import Refinement
 

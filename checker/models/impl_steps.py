@@ -22,9 +22,10 @@ from paxos import (
     Restart,
     Timeout,
     Value,
+    call_node,
+    checked_snapshot,
     message_fields,
 )
-from paxos._guard import call_node, checked_snapshot
 
 #: Trace event name of each action type.
 EVENT_OF: dict[type, str] = {

@@ -44,8 +44,7 @@ from checker.config import CheckConfig, load_factory
 from checker.errors import UsageError
 from checker.models.impl_steps import EVENT_OF, action_row, step_cluster, world_fingerprint
 from checker.traces.trace_csv import Trace, TraceStep, write_trace
-from paxos import Action, Deliver, Envelope, NodeFactory, PaxosNode, Propose
-from paxos._guard import NODE_ERROR, NodeFault
+from paxos import NODE_ERROR, Action, Deliver, Envelope, NodeFactory, NodeFault, PaxosNode, Propose
 from properties.invariants import failing, failing_steps, view_of_cluster
 from properties.refinement import Refinement
 

@@ -46,8 +46,7 @@ from checker.search.common import (
 )
 from checker.traces.trace_csv import Trace, TraceStep, write_trace
 from checker.watchdog import GRACE_SECONDS, HandlerHung, handler_watchdog
-from paxos import ConfigurationError, atomic_write_text
-from paxos._guard import NODE_ERROR
+from paxos import NODE_ERROR, ConfigurationError, atomic_write_text
 
 EXIT_OK, EXIT_VIOLATED, EXIT_INCOMPLETE = 0, 1, 3
 STRATEGY_FUNCS = {

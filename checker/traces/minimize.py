@@ -14,7 +14,7 @@ from checker.errors import UsageError
 from checker.model import StepRow
 from checker.traces.replay import ImpossibleStep, Replayer, ReplayOutcome, replayer_for
 from checker.traces.trace_csv import Trace
-from paxos._guard import NODE_ERROR
+from paxos import NODE_ERROR
 
 
 def _fails(replayer: Replayer, rows: Sequence[StepRow], prop: str) -> ReplayOutcome | None:

@@ -19,8 +19,7 @@ from checker.inputs import MAX_ACCEPTORS, MAX_LEARNERS, MAX_PROPOSERS, MAX_VALUE
 from checker.model import StepRow
 from checker.models.impl_steps import action_row, find_action, row_key, step_cluster, world_fingerprint
 from checker.traces.trace_csv import Trace, TraceStep
-from paxos import NodeFactory
-from paxos._guard import NODE_ERROR, NodeFault
+from paxos import NODE_ERROR, NodeFactory, NodeFault
 from properties.invariants import failing, failing_steps, view_of_cluster
 from properties.refinement import Refinement
 
