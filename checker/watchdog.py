@@ -31,7 +31,7 @@ class HandlerHung(BaseException):
         super().__init__(f"node {node} {method} did not return within the time limit ({call})")
 
 
-def _node_call(frame: FrameType | None) -> tuple[object, str, str] | None:
+def node_call_on_stack(frame: FrameType | None) -> tuple[object, str, str] | None:
     """(node id, method, call text) of the outermost node method on the stack, if any."""
     found = None
     while frame is not None:
@@ -54,7 +54,7 @@ def handler_watchdog(seconds: float | None, grace: float = GRACE_SECONDS) -> Ite
         return
 
     def fire(signum: int, frame: FrameType | None) -> None:
-        call = _node_call(frame)
+        call = node_call_on_stack(frame)
         if call is None:
             signal.setitimer(signal.ITIMER_REAL, grace)  # in our own code: the search stops by itself
             return

@@ -193,7 +193,7 @@ def test_a_node_broken_before_any_schedule_is_bad_input(tmp_path: Path, command:
     assert not (tmp_path / "o").exists()
 
 
-@pytest.mark.parametrize("command", ["explore", "simulate"])
+@pytest.mark.parametrize("command", ["explore", "simulate", "fuzz"])
 def test_a_handler_that_never_returns_stops_at_the_time_limit(tmp_path: Path, command: str) -> None:
     out = tmp_path / "run"
     started = time.monotonic()

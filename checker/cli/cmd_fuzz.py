@@ -15,12 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from checker.config import CheckConfig, bounds_text, load_factory
-from checker.inputs import check_output_paths, positive_int
+from checker.inputs import check_output_paths, positive_float, positive_int
 from checker.models.contract import check_node_contract
 from checker.runs.fuzz import (
     PROFILES,
     FuzzResult,
     FuzzStats,
+    TimeUp,
+    deadline,
     format_trace,
     profile_settings,
     run_fuzz,
@@ -59,6 +61,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     h.add_argument("--out", default=None, metavar="DIR",
                    help=f"run directory for summary.json and traces (default ./{DEFAULT_OUT})")
     h.add_argument("--json", default=None, metavar="PATH", help="also write the run summary here")
+    h.add_argument("--time-limit", type=positive_float, default=None, metavar="SECONDS",
+                   help="stop after this long, as bounded (exit 3), even inside a node handler that never returns")
     h.add_argument("--quiet", action="store_true", help="no progress line")
     h.add_argument("--report", action="store_true", help="render report.md and report.html into the run directory")
 
@@ -67,7 +71,13 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out or DEFAULT_OUT)
     check_output_paths(dirs=[("--out", out)], files=[("--json", args.json)])
     config = check_config(args)
-    check_node_contract(config)
+    started = time.monotonic()
+    time_up: str | None = None
+    try:
+        with deadline(args.time_limit):  # a node that never returns even here stops at the time limit
+            check_node_contract(config)
+    except TimeUp as up:
+        time_up = up.where or "the node contract check was still running"
     base = profile_settings(args.profile)
     seed = args.seed
     if seed is None and not base.derandomize:
@@ -82,8 +92,13 @@ def run(args: argparse.Namespace) -> int:
     print(f"paxos-check fuzz: Hypothesis stateful fuzzing of {config.impl}: {bounds}; profile {profile}, "
           f"{examples} cases of up to {steps} steps, "
           f"{'seed ' + str(seed) if seed is not None else 'derandomized'}", flush=True)
-    result = run_fuzz(config, profile=args.profile, examples=examples, steps=steps, seed=seed, out_dir=out,
-                      refinement=not args.no_refinement, minimize=not args.no_minimize, stats=stats)
+    if time_up is not None:
+        result = FuzzResult(None, stats, base, time.monotonic() - started, time_up=time_up)
+    else:
+        left = None if args.time_limit is None else max(0.01, args.time_limit - (time.monotonic() - started))
+        result = run_fuzz(config, profile=args.profile, examples=examples, steps=steps, seed=seed, out_dir=out,
+                          refinement=not args.no_refinement, minimize=not args.no_minimize, stats=stats,
+                          time_limit=left)
     if stats.on_case is not None:
         sys.stderr.write("\n")
     summary = _summary(config, result, out, seed, args, examples, steps)
@@ -122,7 +137,7 @@ def _summary(config: CheckConfig, result: FuzzResult, out: Path, seed: int | Non
         kinds.insert(len(kinds) - 1, ("refines_spec", "step"))
     kinds.insert(len(kinds) - 1, (NODE_ERROR, "step"))
     # every case ran and none failed: what was checked is "not violated" (a bounded random search, not a proof)
-    done = failure is None and result.error is None and not result.interrupted
+    done = failure is None and result.error is None and not result.interrupted and result.time_up is None
     for name, kind in kinds:
         status = NOT_VIOLATED if done and kind != "sometimes" else "unknown"
         entry: dict[str, Any] = {"name": name, "kind": kind, "status": status, "trace": None}
@@ -136,12 +151,14 @@ def _summary(config: CheckConfig, result: FuzzResult, out: Path, seed: int | Non
     faults = {k: stats.actions[k] for k in ("crash", "restart", "drop", "duplicate", "timeout") if stats.actions[k]}
     cfg = dict(config.to_json())
     cfg.update(model="impl", seed=seed, profile=args.profile, max_examples=examples, stateful_step_count=steps,
-               refinement=not args.no_refinement, max_states=None, max_depth=None, time_limit=None, workers=1,
+               refinement=not args.no_refinement, max_states=None, max_depth=None, time_limit=args.time_limit,
+               workers=1,
                symmetry=False)
     return {
         "version": 1, "command": "fuzz", "config": cfg, "model": "impl", "strategy": "hypothesis",
         "exhaustive": False,
-        "stopped_by": "violation" if failure is not None else "interrupted" if result.interrupted else None,
+        "stopped_by": "violation" if failure is not None else "interrupted" if result.interrupted
+        else "time_limit" if result.time_up is not None else None,
         "states": len(stats.distinct), "transitions": stats.steps, "depth": stats.depth,
         "seconds": round(result.seconds, 3), "peak_rss_mb": round(peak_rss_mb(), 1),
         "states_per_depth": list(stats.states_per_depth),
@@ -173,6 +190,12 @@ def _verdict(result: FuzzResult, summary: dict[str, Any], out: Path, seed: int |
         print(f"({what}; rerun with {again}, or fuzz it under pytest to see the steps)")
         print(f"Run directory: {out}/ (summary.json)")
         return EXIT_VIOLATED
+    if result.time_up is not None:
+        hung = f"; {result.time_up}" if result.time_up else ""
+        print(f"BOUNDED: --time-limit reached with no violation so far ({what}{hung}); the partial summary is "
+              "written: this is not a verification.")
+        print(f"Run directory: {out}/ (summary.json)")
+        return EXIT_INCOMPLETE
     if result.interrupted:
         print(f"BOUNDED: interrupted (Ctrl-C) with no violation so far ({what}); the partial summary is written: "
               "this is not a verification.")

@@ -17,13 +17,17 @@ chosen with `HYPOTHESIS_PROFILE` or `profile=`; a failure is written to
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import inspect
 import os
+import signal
+import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import Any, ClassVar
 
 from hypothesis import HealthCheck, Phase, Verbosity, settings
@@ -44,6 +48,7 @@ from checker.config import CheckConfig, load_factory
 from checker.errors import UsageError
 from checker.models.impl_steps import EVENT_OF, action_row, step_cluster, world_fingerprint
 from checker.traces.trace_csv import Trace, TraceStep, write_trace
+from checker.watchdog import GRACE_SECONDS, node_call_on_stack
 from paxos import NODE_ERROR, Action, Deliver, Envelope, NodeFactory, NodeFault, PaxosNode, Propose
 from properties.invariants import failing, failing_steps, view_of_cluster
 from properties.refinement import Refinement
@@ -369,6 +374,7 @@ class FuzzResult:
     seconds: float
     error: BaseException | None = None  # the implementation raised something other than a property failure
     interrupted: bool = False  # Ctrl-C: `stats` holds what ran before it
+    time_up: str | None = None  # --time-limit reached: what was running then (a node method, or "")
 
 
 def run_fuzz(
@@ -383,8 +389,12 @@ def run_fuzz(
     refinement: bool = True,
     minimize: bool = True,
     stats: FuzzStats | None = None,
+    time_limit: float | None = None,
 ) -> FuzzResult:
-    """Fuzz outside pytest (the CLI, tests): returns a failure instead of raising it."""
+    """Fuzz outside pytest (the CLI, tests): returns a failure instead of raising it.
+
+    `time_limit`: seconds after which the run stops as bounded, even inside a node handler
+    that never returns (`FuzzResult.time_up` names it)."""
     import time
 
     stats = stats if stats is not None else FuzzStats()
@@ -402,8 +412,12 @@ def run_fuzz(
     failure: FuzzFailure | None = None
     error: BaseException | None = None
     interrupted = False
+    time_up: str | None = None
     try:
-        run_state_machine_as_test(machine, settings=chosen)  # type: ignore[no-untyped-call, unused-ignore]
+        with deadline(time_limit):
+            run_state_machine_as_test(machine, settings=chosen)  # type: ignore[no-untyped-call, unused-ignore]
+    except TimeUp as up:  # like Ctrl-C: what ran so far is the (bounded) result
+        time_up = up.where
     except AssertionError as exc:
         failure = getattr(machine, "failure", None)
         if failure is None:
@@ -412,4 +426,42 @@ def run_fuzz(
         interrupted = True
     except Exception as exc:  # the implementation itself raised: a bug, but no property names it
         error = exc
-    return FuzzResult(failure, stats, chosen, time.monotonic() - started, error, interrupted)
+    return FuzzResult(failure, stats, chosen, time.monotonic() - started, error, interrupted, time_up)
+
+
+class TimeUp(KeyboardInterrupt):
+    """`--time-limit` reached during fuzzing; `where` names a node method that was still running.
+
+    A KeyboardInterrupt, because Hypothesis lets only that (and SystemExit) through at once:
+    any other exception inside a test case is taken for a failure and replayed."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+        super().__init__(where or "time limit reached")
+
+
+@contextlib.contextmanager
+def deadline(seconds: float | None) -> Iterator[None]:
+    """Within this block a SIGALRM at `seconds` raises TimeUp wherever the run is, a stuck handler
+    included (a BaseException passes paxos's guard, which turns only a node's Exception into a finding)."""
+    if seconds is None or threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    late = [False]
+
+    def fire(signum: int, frame: FrameType | None) -> None:
+        call = node_call_on_stack(frame)
+        if call is not None and not late[0]:  # a node is mid-step: give it the watchdog's grace to return
+            late[0] = True
+            signal.setitimer(signal.ITIMER_REAL, GRACE_SECONDS)
+            return
+        raise TimeUp(f"node {call[0]} {call[2]} did not return within the time limit" if call is not None else "")
+
+    previous = signal.signal(signal.SIGALRM, fire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
