@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import itertools
 import json
 import os
 import platform
@@ -148,7 +149,7 @@ def table(cfg: Config, done: dict[Row, dict[str, Any]]) -> str:
 
 
 def section(cfg: Config, done: dict[Row, dict[str, Any]], limit: float) -> str:
-    cmd = " ".join(["paxos-check", *command_of(cfg, cfg.rows[-1], limit)])
+    cmd = " ".join(["paxos-check", *command_of(cfg, ALL3, limit)])
     text = f"## {cfg.title}\n\nBase command: `{cmd}` plus each row's flags.\n\n"
     if cfg.notes:
         text += cfg.notes + "\n\n"
@@ -173,9 +174,14 @@ def section(cfg: Config, done: dict[Row, dict[str, Any]], limit: float) -> str:
             if row in done:
                 r = done[row]
                 per = r.get("states_per_depth") or []
+                tail = per[-8:]
+                growth = ", ".join(f"{b / a:.2f}" for a, b in itertools.pairwise(tail) if a)
                 text += (f"\nStates per BFS depth, {row.label} ({'exhaustive' if r['exhaustive'] else 'bounded'}, "
                          f"{int(r['states']):,} states, depth {r['depth']}, {int(r['transitions']):,} transitions):\n\n"
-                         f"```\n{', '.join(f'{d + 1}:{n:,}' for d, n in enumerate(per))}\n```\n")
+                         f"```\n{', '.join(f'{d + 1}:{n:,}' for d, n in enumerate(per))}\n```\n\n"
+                         f"Growth per level over the last levels: {growth}.\n")
+        text += ("\nEvery listed level is complete (BFS stores a level only once it is fully generated); a "
+                 "bounded run stopped while generating the next one.\n")
     return text + "\n"
 
 
