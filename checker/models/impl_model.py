@@ -11,6 +11,7 @@ Properties come from `properties/`; nothing here defines one.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import operator
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
@@ -478,18 +479,23 @@ class ImplModel:
 
     # -- reduction 1: saturation of inert deliveries (reductions.py) ---------------------------------
 
+    def _inert(self, sid: int, new_sid: int, msg_bits: int, own: tuple[str, ...]) -> bool:
+        """Is a delivery inert: the receiver unchanged, only inert kinds sent, no step property broken?"""
+        return new_sid == sid and not own and not msg_bits & ~self._inert_mask
+
+    def _entries(self, i: int, sid: int, bits: int) -> DeliveryEntries:
+        """The cached effective deliveries of node `i` in `sid` with `bits` waiting."""
+        entries = self._deliveries.get((i, sid, bits))
+        return entries if entries is not None else self._delivery_entries(i, sid, bits)
+
     def _inert_of(self, i: int, sid: int, bits: int) -> tuple[int, int]:
         """(envelopes, messages) that node `i` in `sid` sends on the inert deliveries among `bits`."""
         key = (i, sid, bits)
         hit = self._inert_cache.get(key)
         if hit is None:
-            entries = self._deliveries.get(key)
-            if entries is None:
-                entries = self._delivery_entries(i, sid, bits)
             env = msg = 0
-            inert = self._inert_mask
-            for _action, new_sid, _dz, env_bits, msg_bits, own in entries:
-                if new_sid == sid and not own and not msg_bits & ~inert:
+            for _action, new_sid, _dz, env_bits, msg_bits, own in self._entries(i, sid, bits):
+                if self._inert(sid, new_sid, msg_bits, own):
                     env |= env_bits
                     msg |= msg_bits
             hit = self._inert_cache[key] = (env, msg)
@@ -783,18 +789,27 @@ class ImplModel:
 
     def _unreduced_path(self, initial: ImplState,
                         actions: Sequence[tuple[int, int, int]]) -> list[tuple[tuple[int, int, int], ImplState]]:
-        saved = (self._saturating, self._apart_mask, self.reductions)
-        self._saturating, self._apart_mask = False, 0
-        self.reductions = Reductions.none()
-        try:
-            out, cur = [], initial
+        out, cur = [], initial
+        with self._unreduced(learners_too=True):
             for action in actions:
                 acts, states, _ = self.expand(cur)
                 if action not in acts:
                     raise LookupError(action)
                 cur = states[acts.index(action)]
                 out.append((action, cur))
-            return out
+        return out
+
+    @contextlib.contextmanager
+    def _unreduced(self, learners_too: bool) -> Iterator[None]:
+        """Within this block `expand` gives unreduced successors: no saturation, no null-crash
+        skipping and (if `learners_too`) learners in the state. Its expansions are not stashed
+        for `step_violated`, which judges reduced ones."""
+        saved = (self._saturating, self._apart_mask, self.reductions)
+        self._saturating = False
+        if learners_too:
+            self._apart_mask, self.reductions = 0, Reductions.none()
+        try:
+            yield
         finally:
             self._saturating, self._apart_mask, self.reductions = saved
             self._stash = (None, [], [])
@@ -804,12 +819,8 @@ class ImplModel:
         """The unreduced steps one reduced transition stands for: the action, then each inert delivery."""
         if not self._saturating:
             return [(action, succ)]
-        self._saturating = False
-        try:
+        with self._unreduced(learners_too=False):
             actions, states, _ = self.expand(state)
-        finally:
-            self._saturating = True
-            self._stash = (None, [], [])  # that expansion was unreduced: not for step_violated
         cur = states[actions.index(action)]
         steps = [(action, cur)]
         while cur != succ:
@@ -829,10 +840,9 @@ class ImplModel:
             if not bits or down >> i & 1:
                 continue
             sid = state[i]
-            entries = self._deliveries.get((i, sid, bits)) or self._delivery_entries(i, sid, bits)
-            for action, new_sid, _dz, env_bits, msg_bits, own in entries:
+            for action, new_sid, _dz, env_bits, msg_bits, own in self._entries(i, sid, bits):
                 new_env, new_msg = env_bits & ~net, msg_bits & ~sent
-                if new_sid == sid and not own and not msg_bits & ~self._inert_mask and (new_env or new_msg):
+                if self._inert(sid, new_sid, msg_bits, own) and (new_env or new_msg):
                     succ = list(state)
                     succ[k], succ[-3] = net | env_bits, sent | msg_bits
                     succ[-1] = state[-1] ^ self._z_add[new_env] ^ self._z_msgs[new_msg]
