@@ -84,6 +84,8 @@ class CheckConfig:
     #: None, or the highest ballot round whose messages are delivered (a state constraint that
     #: bounds nodes which start ballots by themselves, whatever --ballots says)
     max_round: int | None = None
+    #: the user's own properties, `MODULE:FUNCTION` each (`--property`; checker/user_properties.py)
+    properties: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         def need(flag: str, value: object, least: int) -> None:
@@ -109,6 +111,12 @@ class CheckConfig:
         need("duplicates", self.duplicates, 0)
         if self.max_round is not None:
             need("max-round", self.max_round, 0)
+        if isinstance(self.properties, (list, str)):
+            object.__setattr__(self, "properties", tuple([self.properties] if isinstance(self.properties, str)
+                                                         else self.properties))  # from JSON
+        for spec in self.properties:
+            if not isinstance(spec, str) or ":" not in spec:
+                raise UsageError(f"--property {spec!r}: expected MODULE:FUNCTION")
         if self.network not in NETWORKS:
             raise UsageError(f"--network must be one of {', '.join(NETWORKS)}, got {self.network!r}")
         if self.network == "set" and (self.drops or self.duplicates):
@@ -181,7 +189,12 @@ class CheckConfig:
         )
 
     def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        data = dataclasses.asdict(self)
+        if not self.properties:
+            del data["properties"]  # only runs with --property record it
+        else:
+            data["properties"] = list(self.properties)
+        return data
 
     @staticmethod
     def from_json(data: Mapping[str, Any]) -> CheckConfig:

@@ -8,7 +8,7 @@ nothing here reaches into a node's private fields or runs a node.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -142,10 +142,10 @@ PROPERTIES: tuple[Property, ...] = (
 BY_NAME: dict[str, Property] = {p.name: p for p in PROPERTIES}
 
 
-def failing(view: WorldView, kind: Kind = "always") -> list[tuple[str, str]]:
-    """(name, reason) of every property of `kind` false in `view`."""
+def failing(view: WorldView, kind: Kind = "always", props: Sequence[Property] = PROPERTIES) -> list[tuple[str, str]]:
+    """(name, reason) of every property of `kind` in `props` (default: the built-ins) false in `view`."""
     out = []
-    for p in PROPERTIES:
+    for p in props:
         if p.kind == kind:
             why = p.check(view)
             if why is not None:
@@ -153,10 +153,11 @@ def failing(view: WorldView, kind: Kind = "always") -> list[tuple[str, str]]:
     return out
 
 
-def failing_steps(before: WorldView, after: WorldView) -> list[tuple[str, str]]:
-    """(name, reason) of every step property the transition `before -> after` breaks."""
+def failing_steps(before: WorldView, after: WorldView,
+                  props: Sequence[Property] = PROPERTIES) -> list[tuple[str, str]]:
+    """(name, reason) of every step property of `props` (default: the built-ins) `before -> after` breaks."""
     out = []
-    for p in PROPERTIES:
+    for p in props:
         if p.kind == "step":
             why = p.check(before, after)
             if why is not None:

@@ -31,8 +31,8 @@ from checker.runs.fuzz import (
 from checker.runs.run import DEFAULT_OUT, NOT_VIOLATED, add_cluster_arguments, check_config, write_summary
 from checker.search.common import peak_rss_mb
 from checker.traces.trace_csv import write_trace
+from checker.user_properties import check_user_properties, run_properties
 from paxos import NODE_ERROR
-from properties.invariants import PROPERTIES
 from properties.refinement import Refinement
 
 EXIT_OK, EXIT_VIOLATED, EXIT_INCOMPLETE = 0, 1, 3
@@ -76,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         with deadline(args.time_limit):  # a node that never returns even here stops at the time limit
             check_node_contract(config)
+            check_user_properties(config)
     except TimeUp as up:
         time_up = up.where or "the node contract check was still running"
     base = profile_settings(args.profile)
@@ -131,7 +132,7 @@ def _summary(config: CheckConfig, result: FuzzResult, out: Path, seed: int | Non
              examples: int, steps: int) -> dict[str, Any]:
     stats, failure = result.stats, result.failure
     props: list[dict[str, Any]] = []
-    kinds = [(p.name, p.kind) for p in PROPERTIES]
+    kinds = [(p.name, p.kind) for p in run_properties(config)]
     refinement = Refinement(config.cluster_config(), config.value_names(), config.max_ballots)
     if not args.no_refinement and refinement.applicable:
         kinds.insert(len(kinds) - 1, ("refines_spec", "step"))
@@ -143,8 +144,9 @@ def _summary(config: CheckConfig, result: FuzzResult, out: Path, seed: int | Non
         entry: dict[str, Any] = {"name": name, "kind": kind, "status": status, "trace": None}
         if failure is not None and failure.property == name:
             entry.update(status="violated", trace=f"traces/{name}.csv", length=len(failure.trace.steps))
-        elif kind == "sometimes" and stats.witness is not None:
-            witness = trace_of_actions(config, load_factory(config.impl), stats.witness, None, f"witness of {name}")
+        elif kind == "sometimes" and stats.witnesses.get(name) is not None:
+            witness = trace_of_actions(config, load_factory(config.impl), stats.witnesses[name], None,
+                                       f"witness of {name}")
             write_trace(out / "traces" / f"{name}.csv", witness)
             entry.update(status="held", trace=f"traces/{name}.csv", witness_length=len(witness.steps))
         props.append(entry)

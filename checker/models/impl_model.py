@@ -36,6 +36,7 @@ from checker.models.impl_refinement import RefinementIndex
 from checker.models.impl_steps import action_row, describe_change, key_env, key_node, key_scalar, key_sent
 from checker.models.learners import LearnerReach
 from checker.models.reductions import Reductions, inert_kinds
+from checker.user_properties import run_properties
 from paxos import (
     NODE_ERROR,
     NODE_ERROR_DESCRIPTION,
@@ -62,7 +63,7 @@ from paxos import (
     resolve,
 )
 from paxos import Action as ClusterAction
-from properties.invariants import BY_NAME, PROPERTIES, WorldView, failing, failing_steps
+from properties.invariants import PROPERTIES, WorldView, failing, failing_steps
 from properties.refinement import Refinement
 
 
@@ -154,7 +155,13 @@ class ImplModel:
         self.faults: dict[tuple[int, int, int, int], NodeFault] = {}  # node steps that broke node_error
         self._always_cache: dict[tuple[Any, ...], tuple[str, ...]] = {}
         self._sometimes_cache: dict[tuple[int, int], tuple[str, ...]] = {}
-        self._infos = tuple(PropertyInfo(p.name, p.kind, p.description) for p in PROPERTIES)
+        # the built-ins and the user's (--property); the user's step properties read whole views
+        self.props = run_properties(cfg)
+        self._by_name = {p.name: p for p in self.props}
+        self._user_steps = tuple(p for p in self.props if p.kind == "step" and p not in PROPERTIES)
+        self._user_sometimes = any(p.kind == "sometimes" and p not in PROPERTIES for p in self.props)
+        self._view_cache: dict[tuple[Any, ...], WorldView] = {}
+        self._infos = tuple(PropertyInfo(p.name, p.kind, p.description) for p in self.props)
         spec_ballots = max(cfg.max_ballots, (cfg.max_round or 0) + 1)
         self.refinement = Refinement(self.cc, self.values, spec_ballots) if refinement else None
         self.ballot_limits = cfg.ballot_limits()
@@ -183,12 +190,14 @@ class ImplModel:
 
     def _setup_reductions(self, wanted: Reductions) -> None:
         """The reductions of checker/models/reductions.py that apply here, and their tables."""
-        reads = [p.reads for p in PROPERTIES] + ([Refinement.READS] if self.refinement is not None else [])
+        reads = [p.reads for p in self.props] + ([Refinement.READS] if self.refinement is not None else [])
         self._inert_names = inert_kinds(reads)
         wanted = wanted.for_network(self.cfg.network)
         pure = [i for i in self.learner_idx if i not in self.acceptor_idx and i not in self.proposer_idx]
         self.reductions = Reductions(saturation=wanted.saturation and bool(self._inert_names),
-                                     crash=wanted.crash, learners_apart=wanted.learners_apart and bool(pure))
+                                     crash=wanted.crash,
+                                     # a user's step property may read learners, whose steps are not explored then
+                                     learners_apart=wanted.learners_apart and bool(pure) and not self._user_steps)
         self._saturating = self.reductions.saturation
         self._inert_mask = 0  # msg ids of inert kinds
         self._inert_cache: dict[tuple[int, int, int], tuple[int, int]] = {}
@@ -411,8 +420,33 @@ class ImplModel:
                             ^ z[("crashes", c_used)] ^ z[("crashes", c_used + 1)])
                 self._emit(actions, states, broken, (CRASH, i, 0), tuple(succ),
                            verdict(i, state[i], new_sid, sent, sent, own))
+        if self._user_steps:
+            self._judge_user_steps(state, states, broken)
         self._stash = (state, actions, broken)
         return actions, states, broken
+
+    def _judge_user_steps(self, state: ImplState, states: list[ImplState],
+                          broken: list[tuple[int, tuple[str, ...]]]) -> None:
+        """The user's step properties (properties/user.py) over the whole views before and after each transition."""
+        before = self._cached_view(state)
+        extra: dict[int, tuple[str, ...]] = {}
+        for j, succ in enumerate(states):
+            after = self._cached_view(succ)
+            names = tuple(p.name for p in self._user_steps if p.check(before, after) is not None)
+            if names:
+                extra[j] = names
+        if extra:
+            merged = dict(broken)
+            for j, names in extra.items():
+                merged[j] = (*merged.get(j, ()), *names)
+            broken[:] = sorted(merged.items())
+
+    def _cached_view(self, state: ImplState) -> WorldView:
+        key = (self._acceptors_of(state), self._learners_of(state), state[-3] & self.accepted_mask, state[-2])
+        hit = self._view_cache.get(key)
+        if hit is None:
+            hit = self._view_cache[key] = self.view(state)
+        return hit
 
     @staticmethod
     def _emit(actions: list[tuple[int, int, int]], states: list[ImplState],
@@ -648,19 +682,21 @@ class ImplModel:
         if hit is None:
             names: set[str] = set()
             for view in self._views(state):
-                names.update(name for name, _ in failing(view))
-            hit = self._always_cache[key] = tuple(p.name for p in PROPERTIES if p.name in names)
+                names.update(name for name, _ in failing(view, "always", self.props))
+            hit = self._always_cache[key] = tuple(p.name for p in self.props if p.name in names)
         return hit
 
     def witnessed(self, state: ImplState) -> Sequence[str]:
         key: tuple[Any, ...] = (state[-3] & self.accepted_mask, state[-2])
+        if self._user_sometimes:  # a user's witness may read acceptors and learners, not only the history
+            key += (self._acceptors_of(state), self._learners_of(state))
         if self.apart:
             key += self._apart_key(state)
         hit = self._sometimes_cache.get(key)
         if hit is None:
-            names = {p.name for view in self._views(state) for p in PROPERTIES
+            names = {p.name for view in self._views(state) for p in self.props
                      if p.kind == "sometimes" and p.check(view) is None}
-            hit = self._sometimes_cache[key] = tuple(p.name for p in PROPERTIES if p.name in names)
+            hit = self._sometimes_cache[key] = tuple(p.name for p in self.props if p.name in names)
         return hit
 
     # -- reduction 3: learners apart (reductions.py; the closure is learners.LearnerReach) ------------
@@ -710,7 +746,7 @@ class ImplModel:
         Empty when the state shows it without them. Deliveries to a learner can come last
         because the set network keeps every message; crashes fit in the remaining budget.
         """
-        prop_info = BY_NAME.get(prop or "")
+        prop_info = self._by_name.get(prop or "")
         if not self.apart or prop_info is None or prop_info.kind == "step":
             return []
         def shows(view: WorldView) -> bool:

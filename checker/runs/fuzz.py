@@ -48,6 +48,7 @@ from checker.config import CheckConfig, load_factory
 from checker.errors import UsageError
 from checker.models.impl_steps import EVENT_OF, action_row, step_cluster, world_fingerprint
 from checker.traces.trace_csv import Trace, TraceStep, write_trace
+from checker.user_properties import run_properties
 from checker.watchdog import GRACE_SECONDS, node_call_on_stack
 from paxos import NODE_ERROR, Action, Deliver, Envelope, NodeFactory, NodeFault, PaxosNode, Propose
 from properties.invariants import failing, failing_steps, view_of_cluster
@@ -112,6 +113,7 @@ class FuzzStats:
     messages: Counter[str] = field(default_factory=Counter)
     max_ballot: Any = None
     witness: list[Action] | None = None  # shortest case prefix seen in which a value was chosen
+    witnesses: dict[str, list[Action]] = field(default_factory=dict)  # per `sometimes` property: its shortest
     on_case: Callable[[FuzzStats], None] | None = None
 
     def record(self, cluster: Any, action: Action, depth: int, sent: list[Any]) -> None:
@@ -225,6 +227,7 @@ def paxos_state_machine(
     set_network = cfg.network == "set"
     ref = Refinement(cc, values, cfg.max_ballots) if refinement else None
     ref = ref if ref is not None and ref.applicable else None
+    props = run_properties(cfg)  # the built-ins and the user's (--property)
     optional = sorted(k for k, ok in (
         ("timeout", cfg.max_ballots > 1), ("crash", cfg.crashes > 0), ("restart", cfg.crashes > 0),
         ("drop", cfg.network == "bag" and cfg.drops > 0),
@@ -310,16 +313,23 @@ def paxos_state_machine(
         @invariant()
         def properties_hold(self) -> None:
             view = view_of_cluster(self.cluster)
-            broken = failing(view) + failing_steps(self.prev_view, view)
+            broken = failing(view, "always", props) + failing_steps(self.prev_view, view, props)
             if ref is not None:
                 after_abs = ref.abstract(dict(view.acceptors), self.cluster.sent)
                 if self.prev_abs is not None and ref.explain(self.prev_abs, after_abs) is None:
                     broken.append(("refines_spec", "this step is no step of the Spec (nor a stutter)"))
                 self.prev_abs = after_abs
             self.prev_view = view
-            if stats is not None and not failing(view, "sometimes"):
-                if stats.witness is None or len(self.actions) < len(stats.witness):
+            if stats is not None:
+                unseen = {name for name, _ in failing(view, "sometimes", props)}
+                shorter = stats.witness is None or len(self.actions) < len(stats.witness)
+                if "sometimes_chosen" not in unseen and shorter:
                     stats.witness = list(self.actions)
+                for p in props:
+                    if p.kind == "sometimes" and p.name not in unseen:
+                        seen = stats.witnesses.get(p.name)
+                        if seen is None or len(self.actions) < len(seen):
+                            stats.witnesses[p.name] = list(self.actions)
             if broken:
                 self.report(*broken[0])
 

@@ -45,6 +45,7 @@ from checker.search.common import (
     physical_memory_mb,
 )
 from checker.traces.trace_csv import Trace, TraceStep, write_trace
+from checker.user_properties import check_user_properties
 from checker.watchdog import GRACE_SECONDS, HandlerHung, handler_watchdog
 from paxos import NODE_ERROR, ConfigurationError, atomic_write_text
 
@@ -70,7 +71,7 @@ IMPL_ONLY_FLAGS = (("--impl", "impl"), ("--proposers", "proposers"), ("--learner
                    ("--unsafe-quorums", "unsafe_quorums"), ("--no-refinement", "no_refinement"),
                    ("--no-saturation", "no_saturation"), ("--no-crash-reduction", "no_crash_reduction"),
                    ("--no-learners-apart", "no_learners_apart"), ("--no-reductions", "no_reductions"),
-                   ("--max-round", "max_round"))
+                   ("--max-round", "max_round"), ("--property", "property"))
 #: The exit codes of explore and simulate, for their --help (README "Exit codes" says the same).
 EXIT_CODES_HELP = (
     "Exit codes: 0 every property held within the stated bounds (explore: in every reachable state; "
@@ -119,6 +120,10 @@ def add_cluster_arguments(g: argparse._ActionsContainer, ballots_help: str = "ba
     g.add_argument("--q2", type=int, default=None, help="phase-2 quorum size (flexible quorums)")
     g.add_argument("--unsafe-quorums", action="store_true", help="allow non-intersecting quorums on purpose")
     g.add_argument("--no-refinement", action="store_true", help="do not check refines_spec (faster)")
+    g.add_argument("--property", action="append", default=None, metavar="MODULE:FUNCTION",
+                   help="also check your own property, a function of a WorldView (repeatable): one argument "
+                        "(view) is an always invariant, two (before, after) a step property; @sometimes from "
+                        "properties.user marks a witness. See examples/my_properties.py")
     g.add_argument("--max-round", type=int, default=None, metavar="R",
                    help="state constraint: messages of ballot round > R are sent but never delivered; bounds "
                         "nodes that start ballots by themselves (e.g. after Nacks), which --ballots does not")
@@ -158,7 +163,8 @@ def check_config(args: argparse.Namespace) -> CheckConfig:
         proposers = fields.get("proposers") or (fields.get("acceptors", 3) if args.colocated else 2)
         fields["ballots"] = default_ballots(proposers)
     config = CheckConfig(colocated=args.colocated, unsafe_quorums=args.unsafe_quorums,
-                         impl=args.impl or DEFAULT_IMPL, **fields)
+                         impl=args.impl or DEFAULT_IMPL, properties=tuple(getattr(args, "property", None) or ()),
+                         **fields)
     for flag, value, largest in (("--acceptors", config.acceptors, MAX_ACCEPTORS),
                                  ("--proposers", config.proposers, MAX_PROPOSERS),
                                  ("--learners", config.learners, MAX_LEARNERS),
@@ -268,6 +274,10 @@ def execute(args: argparse.Namespace, strategy: str, command: str, **extra: Any)
         try:
             if args.model == "impl":
                 check_node_contract(check_config(args))
+                check_user_properties(check_config(args))
+                if args.symmetry and args.property:
+                    raise UsageError("--symmetry assumes every property treats acceptors alike, which a user's "
+                                     "--property need not do; drop --symmetry or the --property")
             model = build_model(args)
             try:
                 return _search(args, model, strategy, command, out, bounds, last, started, extra)
@@ -332,7 +342,7 @@ def _search(args: argparse.Namespace, model: Model, strategy: str, command: str,
 def _stopped_in_handler(args: argparse.Namespace, model: Model | None, strategy: str, command: str, out: FsPath,
                         bounds: Limits, hung: HandlerHung, last: list[Progress], started: float) -> int:
     """A node method was still running at the time limit: a bounded run; write what is known of it."""
-    from properties.invariants import PROPERTIES
+    from checker.user_properties import run_properties
 
     config = dict(model.config()) if model is not None else check_config(args).to_json()
     memory = bounds.max_memory_mb
@@ -340,7 +350,8 @@ def _stopped_in_handler(args: argparse.Namespace, model: Model | None, strategy:
                   max_memory_mb=None if memory is None else round(memory), seed=args.seed or 0,
                   workers=args.workers, symmetry=args.symmetry)
     progress = last[0] if last else None
-    names = [(p.name, p.kind) for p in PROPERTIES] + [("refines_spec", "step"), (NODE_ERROR, "step")]
+    names = [(p.name, p.kind) for p in run_properties(check_config(args))] + [("refines_spec", "step"),
+                                                                              (NODE_ERROR, "step")]
     summary: dict[str, Any] = {
         "version": 1, "command": command, "config": config, "model": "impl", "strategy": strategy,
         "exhaustive": False, "stopped_by": "time_limit",

@@ -19,6 +19,7 @@ from checker.inputs import MAX_ACCEPTORS, MAX_LEARNERS, MAX_PROPOSERS, MAX_VALUE
 from checker.model import StepRow
 from checker.models.impl_steps import action_row, find_action, row_key, step_cluster, world_fingerprint
 from checker.traces.trace_csv import Trace, TraceStep
+from checker.user_properties import run_properties
 from paxos import NODE_ERROR, NodeFactory, NodeFault
 from properties.invariants import failing, failing_steps, view_of_cluster
 from properties.refinement import Refinement
@@ -58,6 +59,7 @@ class ImplReplayer:
         self.factory = factory if factory is not None else load_factory(config.impl)
         ref = Refinement(config.cluster_config(), config.value_names(), config.max_ballots) if refinement else None
         self.refinement = ref if ref is not None and ref.applicable else None
+        self.props = run_properties(config)  # the built-ins and the trace's own --property ones
 
     def run(
         self, rows: Sequence[StepRow], expected: Sequence[str] = (), stop_at_violation: bool = True
@@ -89,7 +91,7 @@ class ImplReplayer:
             if i < len(expected) and expected[i] and expected[i] != fp:
                 out.mismatched_fingerprints.append(i + 1)
             after_view = view_of_cluster(cluster)
-            broken = failing(after_view) + failing_steps(before_view, after_view)
+            broken = failing(after_view, "always", self.props) + failing_steps(before_view, after_view, self.props)
             ref = self.refinement
             if ref is not None and ref.explain(ref.abstract(dict(before_view.acceptors), before_sent),
                                                ref.abstract(dict(after_view.acceptors), cluster.sent)) is None:

@@ -1,0 +1,159 @@
+"""`--property MODULE:FUNCTION`: a user's own properties, checked by explore, simulate, fuzz and replay.
+
+Bad properties are one line and exit 2 before any work; a property that raises during a run is a
+finding of that property (with the exception and file:line), never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from checker.cli.main import main
+from checker.config import CheckConfig
+from checker.errors import UsageError
+from checker.user_properties import check_user_properties, run_properties
+from properties.invariants import PROPERTIES
+
+EX = "examples.my_properties"
+FX = "user_property_fixtures"
+OWN_VALUE = ["--impl", "paxos.bugs:own_value", "--crashes", "0", "--no-refinement"]
+
+
+def summary(out: Path) -> dict[str, dict[str, object]]:
+    data = json.loads((out / "summary.json").read_text())
+    return {p["name"]: p for p in data["properties"]}
+
+
+def test_explore_finds_a_user_invariant_on_a_catalog_bug_and_replay_reproduces_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "run"
+    code = main(["explore", *OWN_VALUE, "--property", f"{EX}:chosen_value_is_kept", "--stop-on-first",
+                 "--out", str(out), "--quiet"])
+    assert code == 1
+    text = capsys.readouterr().out
+    assert "chosen_value_is_kept      always     violated  counterexample: 13 steps" in text
+    props = summary(out)
+    assert props["chosen_value_is_kept"]["status"] == "violated"
+    assert props["chosen_value_is_kept"]["kind"] == "always"
+    data = json.loads((out / "summary.json").read_text())
+    assert data["config"]["properties"] == [f"{EX}:chosen_value_is_kept"]
+    trace = out / "traces" / "chosen_value_is_kept.csv"
+    assert main(["replay", str(trace)]) == 1
+    replayed = capsys.readouterr().out
+    assert "VIOLATION reproduced: chosen_value_is_kept fails at step 13: 'v1' is chosen at ballot 0@1" in replayed
+
+
+def test_every_kind_held_on_the_correct_node_and_a_never_witnessed_sometimes_is_vacuous(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "run"
+    code = main(["explore", "--ballots", "1", "--crashes", "0", "--out", str(out), "--quiet",
+                 "--property", f"{EX}:learners_agree", "--property", f"{EX}:learned_value_is_stable",
+                 "--property", f"{EX}:vote_never_goes_back", "--property", f"{FX}:two_acceptors_voted",
+                 "--property", f"{FX}:never"])
+    props = summary(out)
+    assert code == 1  # `never` is never witnessed in an exhaustive run: the model is vacuous for it
+    assert props["never"]["status"] == "violated" and props["never"]["kind"] == "sometimes"
+    assert props["learners_agree"]["status"] == "held" and props["learners_agree"]["kind"] == "always"
+    assert props["learned_value_is_stable"]["kind"] == "step"
+    assert props["learned_value_is_stable"]["status"] == "held"
+    assert props["votes_only_move_up"]["status"] == "held"  # named by its decorator
+    assert props["two_acceptors_voted"]["status"] == "held" and props["two_acceptors_voted"]["trace"]
+    names = list(props)
+    assert names.index("votes_only_move_up") < names.index("sometimes_chosen")
+    assert "votes_only_move_up        step       held" in capsys.readouterr().out
+
+
+def test_the_example_witness_needs_a_retry(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    assert main(["explore", "--crashes", "0", "--learners", "0", "--out", str(out), "--quiet",
+                 "--property", f"{EX}:a_retry_reaches_phase_2"]) == 0
+    assert summary(out)["a_retry_reaches_phase_2"]["status"] == "held"
+
+
+def test_simulate_and_fuzz_check_user_properties(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    prop = ["--property", f"{EX}:chosen_value_is_kept"]
+    sim = tmp_path / "sim"
+    assert main(["simulate", *OWN_VALUE, *prop, "--seed", "1", "--walks", "300", "--stop-on-first",
+                 "--out", str(sim), "--quiet"]) == 1
+    assert summary(sim)["chosen_value_is_kept"]["status"] == "violated"
+    fuzz = tmp_path / "fuzz"
+    assert main(["fuzz", *OWN_VALUE, *prop, "--seed", "1", "--examples", "300", "--out", str(fuzz),
+                 "--quiet"]) == 1
+    assert "VIOLATED: chosen_value_is_kept: 'v1' is chosen" in capsys.readouterr().out
+    props = summary(fuzz)
+    assert props["chosen_value_is_kept"]["status"] == "violated"
+    assert main(["replay", str(fuzz / "traces" / "chosen_value_is_kept.csv")]) == 1
+
+
+def test_a_fuzz_witness_of_a_user_sometimes_property(tmp_path: Path) -> None:
+    out = tmp_path / "fuzz"
+    assert main(["fuzz", "--crashes", "0", "--property", f"{FX}:two_acceptors_voted", "--seed", "3",
+                 "--examples", "100", "--out", str(out), "--quiet"]) == 0
+    props = summary(out)
+    assert props["two_acceptors_voted"]["status"] == "held"
+    assert (out / "traces" / "two_acceptors_voted.csv").exists()
+
+
+def test_a_property_raising_during_the_run_is_a_finding(tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "run"
+    code = main(["explore", "--ballots", "1", "--crashes", "0", "--out", str(out), "--quiet",
+                 "--property", f"{FX}:raises_after_an_accept"])
+    assert code == 1
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.out + captured.err
+    prop = summary(out)["raises_after_an_accept"]
+    assert prop["status"] == "violated" and prop["trace"]
+    assert main(["replay", str(out / prop["trace"])]) == 1  # type: ignore[operator]
+    replayed = capsys.readouterr().out
+    assert ("raises_after_an_accept fails at step" in replayed
+            and "the property itself raised ZeroDivisionError: the property divided by zero at "
+                "user_property_fixtures.py:" in replayed)
+
+
+@pytest.mark.parametrize(("spec", "expected"), [
+    ("no_such_module_here:prop", "cannot import module 'no_such_module_here'"),
+    (f"{FX}:missing", "has no attribute 'missing'"),
+    (f"{FX}:not_a_function", "is not a function"),
+    (f"{FX}:three_arguments", "a property takes (view)"),
+    (f"{FX}:raises_at_once", "raised RuntimeError: boom at user_property_fixtures.py:"),
+    (f"{FX}:returns_a_number", "returned int 42 on the initial state"),
+    (f"{FX}:agreement", "'agreement' is the name of a built-in property"),
+    ("no_colon", "expected MODULE:FUNCTION"),
+])
+@pytest.mark.parametrize("command", ["explore", "simulate", "fuzz"])
+def test_a_bad_property_is_one_line_and_exit_2(command: str, spec: str, expected: str, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    code = main([command, "--property", spec, "--out", str(tmp_path / "run"), "--quiet"])
+    captured = capsys.readouterr()
+    assert code == 2
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0], captured.err
+    assert "Traceback" not in captured.err
+    assert not (tmp_path / "run" / "summary.json").exists(), "refused before any work"
+
+
+def test_the_same_name_twice_and_flags_that_do_not_fit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = ["--out", str(tmp_path / "run"), "--quiet"]
+    assert main(["explore", "--property", f"{FX}:fine", "--property", f"{FX}:fine", *out]) == 2
+    assert "was given already" in capsys.readouterr().err
+    assert main(["explore", "--model", "spec", "--property", f"{FX}:fine", *out]) == 2
+    assert "--property applies to --model impl only" in capsys.readouterr().err
+    assert main(["explore", "--symmetry", "--property", f"{FX}:fine", *out]) == 2
+    assert "--symmetry assumes every property treats acceptors alike" in capsys.readouterr().err
+
+
+def test_run_properties_keep_the_builtins_and_put_the_witness_last() -> None:
+    config = CheckConfig(properties=(f"{FX}:fine", f"{FX}:agreement_too"))
+    names = [p.name for p in run_properties(config)]
+    assert names[:len(PROPERTIES) - 1] == [p.name for p in PROPERTIES[:-1]]
+    assert names[-3:] == ["fine", "renamed", "sometimes_chosen"]
+    assert run_properties(CheckConfig()) == PROPERTIES
+    assert "properties" not in CheckConfig().to_json()  # runs without --property keep their config as before
+    assert CheckConfig.from_json(config.to_json()) == config
+    check_user_properties(config)
+    with pytest.raises(UsageError, match="raised RuntimeError"):
+        check_user_properties(CheckConfig(properties=(f"{FX}:raises_at_once",)))

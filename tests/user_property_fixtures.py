@@ -1,0 +1,51 @@
+"""Properties for tests/test_user_properties.py: good ones, and each way a user's property can be bad."""
+
+from __future__ import annotations
+
+from properties.invariants import WorldView
+from properties.user import always, sometimes
+
+
+def fine(view: WorldView) -> bool:
+    return True
+
+
+def three_arguments(a: WorldView, b: WorldView, c: WorldView) -> None:
+    return None
+
+
+def raises_at_once(view: WorldView) -> None:
+    raise RuntimeError("boom")
+
+
+def returns_a_number(view: WorldView) -> int:
+    return 42
+
+
+def raises_after_an_accept(view: WorldView) -> bool:
+    """Fine on the initial state, raises as soon as an acceptor has accepted something."""
+    if view.history:
+        raise ZeroDivisionError("the property divided by zero")
+    return True
+
+
+def agreement(view: WorldView) -> None:  # the name of a built-in
+    return None
+
+
+@always(name="renamed")
+def agreement_too(view: WorldView) -> None:
+    return None
+
+
+@sometimes
+def two_acceptors_voted(view: WorldView) -> bool:
+    return sum(1 for s in view.acceptors.values() if not s.accepted_bal.is_bottom) >= 2
+
+
+@sometimes
+def never(view: WorldView) -> bool:
+    return False
+
+
+not_a_function = 3
