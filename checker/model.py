@@ -8,7 +8,7 @@ and fingerprints, models never see a queue.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -94,3 +94,22 @@ class Model(Protocol):
 # (every transition at once with the step properties each breaks; must agree with
 # `successors` and `step_violated`), `fingerprints(states)` (bulk), `canonical(state)` and
 # `orbit_size(state)` (symmetry), `coverage_keys(action)`, `action_kind(action)`.
+# `to_wire(states) -> object` and `from_wire(object) -> Sequence[State]`: for a model whose
+# states hold ids that mean something only in the process that made them (the implementation
+# model interns snapshots and messages), a picklable form of a batch of states that every
+# process (or a checkpoint on disk) can read back; without them states travel as they are.
+# `from_wire` may return a lazy sequence that translates a state only when it is read.
+
+
+def wire_codec(model: Model) -> tuple[Callable[[Sequence[State]], object], Callable[[object], Sequence[State]]]:
+    """The model's `to_wire`/`from_wire` hooks, else plain lists (states that mean the same everywhere)."""
+    to_wire = getattr(model, "to_wire", None)
+    from_wire = getattr(model, "from_wire", None)
+    if to_wire is None or from_wire is None:
+        return list, _as_states
+    return to_wire, from_wire
+
+
+def _as_states(obj: object) -> Sequence[State]:
+    assert isinstance(obj, list)
+    return obj

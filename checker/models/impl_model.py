@@ -34,6 +34,7 @@ from checker.models.impl_encoding import (
 )
 from checker.models.impl_refinement import RefinementIndex
 from checker.models.impl_steps import action_row, describe_change, key_env, key_node, key_scalar, key_sent
+from checker.models.impl_wire import Wire, pack, unpack
 from checker.models.learners import LearnerReach
 from checker.models.reductions import Reductions, inert_kinds
 from checker.user_properties import run_properties
@@ -644,6 +645,14 @@ class ImplModel:
         c = items.count(eid)
         items.remove(eid)
         return tuple(items), self._z_env(eid, c) ^ self._z_env(eid, c - 1)
+
+    def to_wire(self, states: Sequence[ImplState]) -> Wire:
+        """States as another process can read them (checker/models/impl_wire.py)."""
+        return pack(self, states)
+
+    def from_wire(self, wire: Wire) -> Sequence[ImplState]:
+        """States packed by `to_wire` in any process, in this model's ids (rewritten when read)."""
+        return unpack(self, wire)
 
     def fingerprint(self, state: ImplState) -> int:
         """Stable across processes: XOR of the components' stable keys (Zobrist), kept in the state."""

@@ -293,11 +293,8 @@ def execute(args: argparse.Namespace, strategy: str, command: str, **extra: Any)
 
 def _search(args: argparse.Namespace, model: Model, strategy: str, command: str, out: FsPath, bounds: Limits,
             last: list[Progress], started: float, extra: dict[str, Any]) -> int:
-    if model.kind == "impl" and strategy in ("bfs", "dfs") and args.workers > 1:
-        raise UsageError(
-            "--workers > 1 is for the Spec model and for simulate --strategy swarm: the implementation model "
-            "interns node states per process; run explore with --workers 1"
-        )
+    if model.kind == "impl" and strategy == "dfs" and args.workers > 1:
+        raise UsageError("--workers > 1 is for --strategy bfs and simulate --strategy swarm; run dfs with --workers 1")
     if args.symmetry and not hasattr(model, "canonical"):
         raise UsageError(f"--symmetry is not available for --model {args.model} yet; run without it")
     recorder = None

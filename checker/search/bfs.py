@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from checker.fingerprint import FpArray
-from checker.model import Model, State
+from checker.model import Model, State, wire_codec
 from checker.search.common import (
     Clock,
     Path,
@@ -46,7 +46,7 @@ _CHECK_EVERY = 1024
 class Batch:
     """Candidate successors of one level from one partition: states, fingerprints, parents."""
 
-    states: list[State]
+    states: Sequence[State]
     fps: FpArray
     parents: FpArray
 
@@ -273,16 +273,14 @@ class Partition:
         if not batches:
             self.frontier, self.frontier_fps = [], np.zeros(0, dtype=np.uint64)
             return out
-        states: list[State] = [s for b in batches for s in b.states]
         fps = np.concatenate([b.fps for b in batches])
         parents = np.concatenate([b.parents for b in batches])
-        _, first = np.unique(fps, return_index=True)
+        first = _one_per_state(fps, parents)
         first = first[~self.store.contains(fps[first])]
-        first.sort()
         if max_new is not None and len(first) > max_new:
             first = first[:max_new]
             out.truncated = True
-        frontier = [states[j] for j in first.tolist()]
+        frontier = _pick(batches, first)
         checked = self._check(frontier, fps[first], out, clock)
         if checked < len(first):  # Ctrl-C: keep only what was checked
             first, frontier = first[:checked], frontier[:checked]
@@ -347,32 +345,62 @@ def _worker(conn: Connection, model: Model, options: SearchOptions, index: int, 
         elif cmd == "absorb":
             batches, max_new = args
             own = [part.outgoing[index]] if part.outgoing else []
-            result = part.absorb([_unpack(b) for b in batches] + own, max_new)
+            result = part.absorb([_unpack(model, b) for b in batches] + own, max_new)
             part.outgoing = []
             conn.send((result, len(part.frontier)))
         elif cmd == "absorb_roots":
-            batch, max_new = args
-            conn.send((part.absorb([batch], max_new), len(part.frontier)))
+            blob, max_new = args
+            conn.send((part.absorb([_unpack(model, blob)], max_new), len(part.frontier)))
         elif cmd == "expand":
             out = part.expand(args)
-            blobs = [None if p == index else _pack(b) for p, b in enumerate(part.outgoing)]
+            blobs = [None if p == index else _pack(model, b) for p, b in enumerate(part.outgoing)]
             conn.send((out, blobs))
         elif cmd == "parent":
             conn.send(part.store.parent(args))
         elif cmd == "stored":
-            conn.send((len(part.store), part.store.nbytes, part.unreduced, part.per_action))
+            coverage = aggregate_coverage(model, part.per_action)  # actions hold this process's ids
+            conn.send((len(part.store), part.store.nbytes, part.unreduced, coverage))
         elif cmd == "stop":
             conn.close()
             return
 
 
-def _pack(b: Batch) -> bytes:
-    return pickle.dumps((b.states, b.fps.tobytes(), b.parents.tobytes()), protocol=pickle.HIGHEST_PROTOCOL)
+def _one_per_state(fps: FpArray, parents: FpArray) -> np.ndarray:
+    """One position per distinct fingerprint, in ascending fingerprint order: the one whose parent
+    has the largest fingerprint.
+
+    Within a partition a successor already keeps its last parent in a frontier that is itself in
+    fingerprint order, which is the largest; taking the largest again here makes each state's
+    parent, the order in which a level is checked and expanded, and so every reported path, the
+    same whatever the number of partitions and whatever order their batches arrive in.
+    """
+    if not len(fps):
+        return np.zeros(0, dtype=np.int64)
+    order = np.lexsort((parents, fps))
+    sorted_fps = fps[order]
+    last = np.ones(len(order), dtype=bool)
+    last[:-1] = sorted_fps[1:] != sorted_fps[:-1]
+    return order[last]
 
 
-def _unpack(blob: bytes) -> Batch:
+def _pick(batches: Sequence[Batch], picks: np.ndarray) -> list[State]:
+    """The states at positions `picks` of the batches laid end to end."""
+    ends = np.cumsum([len(b.fps) for b in batches])
+    which = np.searchsorted(ends, picks, side="right")
+    starts = ends - np.array([len(b.fps) for b in batches])
+    return [batches[b].states[j - starts[b]] for b, j in zip(which.tolist(), picks.tolist(), strict=True)]
+
+
+def _pack(model: Model, b: Batch) -> bytes:
+    """A batch as bytes another process reads with `_unpack` (states through the model's wire codec)."""
+    to_wire, _ = wire_codec(model)
+    return pickle.dumps((to_wire(b.states), b.fps.tobytes(), b.parents.tobytes()), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _unpack(model: Model, blob: bytes) -> Batch:
+    _, from_wire = wire_codec(model)
     states, fps, parents = pickle.loads(blob)
-    return Batch(states, np.frombuffer(fps, dtype=np.uint64), np.frombuffer(parents, dtype=np.uint64))
+    return Batch(from_wire(states), np.frombuffer(fps, dtype=np.uint64), np.frombuffer(parents, dtype=np.uint64))
 
 
 class ProcessCluster:
@@ -413,7 +441,7 @@ class ProcessCluster:
         for p, (conn, cap) in enumerate(zip(self.conns, self._split_max(max_new), strict=True)):
             idx = np.flatnonzero(owner == p)
             batch = Batch([roots.states[j] for j in idx.tolist()], roots.fps[idx], roots.parents[idx])
-            conn.send(("absorb_roots", (batch, cap)))
+            conn.send(("absorb_roots", (_pack(self.local.model, batch), cap)))
         return self._gather_absorb()
 
     def _gather_absorb(self) -> LevelIn:
@@ -471,12 +499,14 @@ class ProcessCluster:
         return n, nbytes, unreduced
 
     def coverage(self) -> dict[str, dict[str, int]]:
-        total: dict[Any, int] = {}
+        total: dict[str, dict[str, int]] = {}
         for conn in self.conns:
             conn.send(("stored", None))
-            for action, n in conn.recv()[3].items():
-                total[action] = total.get(action, 0) + n
-        return aggregate_coverage(self.local.model, total)
+            for category, counts in conn.recv()[3].items():
+                bucket = total.setdefault(category, {})
+                for key, n in counts.items():
+                    bucket[key] = bucket.get(key, 0) + n
+        return total
 
     def close(self) -> None:
         for conn, proc in zip(self.conns, self.procs, strict=True):
