@@ -1,0 +1,97 @@
+"""A counterexample as a pytest regression test a user commits: it fails until the bug is fixed.
+
+Owns the text of the generated test (`pytest_source`). The test holds everything it needs (the
+configuration, the implementation's name, the schedule) and replays the schedule on
+`paxos.Cluster` through paxos-check's replay, judging every property of the run after each step,
+exactly as `paxos-check replay` does. A fixed node may leave the schedule (a step the node no
+longer enables): the steps it does take must then break nothing. Prints and writes nothing.
+"""
+
+from __future__ import annotations
+
+import pprint
+import re
+
+from checker.errors import UsageError
+from checker.traces.trace_csv import STEP_FIELDS, Trace
+
+#: The row fields that identify a step (the state change is only a comment).
+KEY_FIELDS = tuple(f for f in STEP_FIELDS if f != "state_change")
+ENV_IMPL = "PAXOS_CHECK_IMPL"
+
+_TEMPLATE = '''\
+"""Regression test written by `paxos-check export {source} --format pytest`.
+
+{what}: {steps} steps replayed on paxos.Cluster, every property of the run checked after each
+step (paxos-check's replay, as `paxos-check replay` does). The test fails while the bug is
+there and passes once no property fails on this schedule; a fixed node may also stop
+following the schedule at some step, and then the steps it does take must break nothing.
+
+Run it with pytest; against another implementation: {env}=MODULE:FACTORY pytest THIS_FILE.
+Needs paxos-check installed (pip install -e .) and the implementation importable.
+"""
+
+from __future__ import annotations
+
+import os
+
+from checker.config import CheckConfig
+from checker.model import StepRow
+from checker.traces.replay import ImplReplayer, ImpossibleStep
+
+IMPL = os.environ.get("{env}", {impl!r})
+PROPERTY = {prop!r}
+CONFIG = {config}
+FIELDS = {fields!r}
+STEPS = [
+{rows}
+]
+
+
+def test_{name}() -> None:
+    config = CheckConfig.from_json({{**CONFIG, "impl": IMPL}})
+    rows = [StepRow(**dict(zip(FIELDS, step, strict=True))) for step in STEPS]
+    replayer = ImplReplayer(config)
+    try:
+        outcome = replayer.run(rows, stop_at_violation=False)
+    except ImpossibleStep as left:  # the node no longer takes this schedule: check the part it takes
+        outcome = replayer.run(rows[:left.index], stop_at_violation=False)
+    broken = [f"{{prop}} fails at step {{step}} of {{len(rows)}} with {{IMPL}}" + (f": {{reason}}" if reason else "")
+              for step, prop, reason in outcome.violations]
+    assert not broken, "\\n".join(broken)
+'''
+
+
+def _row_comment(values: tuple[str, ...], change: str) -> str:
+    event, node, peer, msg_type, bal, value, max_vbal, max_val = values
+    what = " ".join(x for x in (event, msg_type, bal, value) if x)
+    if max_vbal:
+        what += f" (max_vbal {max_vbal}{', max_val ' + max_val if max_val else ''})"
+    route = f"{peer}->{node}" if peer else node
+    text = f"{what} {route}".strip() + (f": {change}" if change else "")
+    return text.replace("\n", " ")
+
+
+def pytest_source(trace: Trace, source: str, impl: str | None = None) -> str:
+    """The text of a self-contained pytest file replaying `trace` against `impl` (default: the recorded one)."""
+    if trace.model != "impl":
+        raise UsageError("--format pytest tests an implementation; this is a trace of the Spec, which has none "
+                         "(export it with --format itf)")
+    chosen = impl or trace.impl
+    if not chosen:
+        raise UsageError("the trace records no implementation; give one with --impl MODULE:FACTORY")
+    prop = trace.property or "every_property"
+    name = re.sub(r"\W", "_", prop) + "_holds_on_this_schedule"
+    lines = []
+    for n, step in enumerate(trace.steps, start=1):
+        values = tuple(getattr(step.row, f) for f in KEY_FIELDS)
+        lines.append(f"    {values!r},  # {n}. {_row_comment(values, step.row.state_change)}")
+    witness = bool(trace.steps) and trace.steps[-1].detail.startswith("witness of")
+    what = (f"A witness of {trace.property} in {trace.impl} (no property fails on it)" if witness
+            else f"The counterexample of {trace.property} found in {trace.impl}" if trace.property
+            else f"A schedule of {trace.impl}")
+    config = pprint.pformat({k: v for k, v in trace.config.items() if k != "impl"}, indent=1, width=100,
+                            sort_dicts=True)
+    return _TEMPLATE.format(source=source, what=what, steps=len(trace.steps), env=ENV_IMPL, impl=chosen,
+                            prop=trace.property, config=config, fields=KEY_FIELDS, rows="\n".join(lines),
+                            name=name)
