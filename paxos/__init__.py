@@ -44,6 +44,7 @@ from paxos._guard import (
     checked_snapshot,
 )
 from paxos._messages import MESSAGE_TYPES, Accept, Accepted, Message, Nack, Prepare, Promise, Value
+from paxos._msgtext import fields_text, message_text
 from paxos._node import HANDLERS, PaxosNode, check_value, paxos_node_factory
 from paxos._protocol import (
     OPTIONAL_METHODS,
@@ -83,6 +84,7 @@ __all__ = [
     "PaxosLogger", "PaxosNode", "Prepare", "Promise", "Proposal", "Propose", "ProposerDurable",
     "ProposerVolatile", "ProtocolError", "QuorumSystem", "RenamesSnapshots", "Restart", "ThresholdQuorums",
     "Timeout", "Value", "atomic_write_bytes", "atomic_write_text", "beyond_round", "call_handler", "call_node",
-    "check_outputs", "check_value", "checked_snapshot", "chosen_values", "message_fields", "missing_methods",
-    "paxos_node_factory", "read_csv_rows", "rename_node_ids", "render_csv", "resolve",
+    "check_outputs", "check_value", "checked_snapshot", "chosen_values", "fields_text", "message_fields",
+    "message_text", "missing_methods", "paxos_node_factory", "read_csv_rows", "rename_node_ids", "render_csv",
+    "resolve",
 ]

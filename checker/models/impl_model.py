@@ -61,6 +61,7 @@ from paxos import (
     call_handler,
     call_node,
     checked_snapshot,
+    message_text,
     resolve,
 )
 from paxos import Action as ClusterAction
@@ -989,7 +990,7 @@ class ImplModel:
         before, after = self.view(state), self.view(succ)
         n = self.ids[i]
         new_msgs = self.sent_messages(succ) - self.sent_messages(state)
-        sent = sorted(f"{type(m).__name__} {m.bal}" for m in new_msgs)
+        sent = sorted(message_text(m) for m in new_msgs)
         extra = {CRASH: "crashed", RESTART: "restarted", DROP: "message lost", DUPLICATE: "message duplicated"}
         change = describe_change(before.acceptors.get(n), after.acceptors.get(n), before.learned.get(n),
                                  after.learned.get(n), sent, extra.get(kind, ""))

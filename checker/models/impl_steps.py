@@ -25,6 +25,7 @@ from paxos import (
     call_node,
     checked_snapshot,
     message_fields,
+    message_text,
 )
 
 #: Trace event name of each action type.
@@ -142,7 +143,7 @@ def step_cluster(cluster: Cluster, action: Action) -> StepRow:
     sent = cluster.step(action)
     msgs: dict[str, list[int]] = {}
     for env in sent:
-        msgs.setdefault(f"{type(env.msg).__name__} {env.msg.bal}", []).append(env.dst)
+        msgs.setdefault(message_text(env.msg), []).append(env.dst)
     sent_text = [f"{m} to {','.join(map(str, dsts))}" for m, dsts in msgs.items()]
     extra = {Crash: "crashed", Restart: "restarted", Drop: "message lost", Duplicate: "message duplicated"}.get(
         type(action), ""
