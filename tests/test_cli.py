@@ -214,7 +214,7 @@ def test_simulate_is_never_a_verification(tmp_path: Path, capsys: pytest.Capture
     assert "not a verification" in out and "HELD" not in out
     summary = load(tmp_path)
     check_summary_shape(summary)
-    assert (summary["command"], summary["strategy"], summary["exhaustive"]) == ("simulate", "random", False)
+    assert (summary["command"], summary["strategy"], summary["exhaustive"]) == ("simulate", "guided", False)
     # every walk ran and none failed: "not violated" (documented rule for random modes), never "held"
     assert {p["status"] for p in summary["properties"] if p["kind"] != "sometimes"} == {"not_violated"}
 

@@ -1,26 +1,79 @@
-"""`paxos-check simulate`: seeded random walks, one process (`random`) or a swarm of processes.
+"""`paxos-check simulate`: seeded random walks (coverage-guided by default), PCT schedules, or a swarm.
 
-Only flags and the hand-off to `checker.runs.run`. A simulation is never exhaustive: a run of
-every walk asked for with no violation exits 0 with the verdict "not violated" (not a proof).
+Only flags and the hand-off to `checker.runs.run` (and `checker.runs.coverage` for --coverage).
+A simulation is never exhaustive: a run of every walk asked for with no violation exits 0 with
+the verdict "not violated" (not a proof). Counterexamples are minimized (delta debugging) unless
+--no-minimize.
 """
 
 from __future__ import annotations
 
 import argparse
+import time
+from pathlib import Path
+from typing import Any
 
 from checker.inputs import positive_int
+from checker.model import Model
 from checker.runs.run import EXIT_CODES_HELP, add_model_arguments, add_output_arguments, execute
+from checker.search.common import SearchResult
+
+STRATEGIES = ("guided", "random", "pct", "swarm")
+DEFAULT_STRATEGY = "guided"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from checker.runs.coverage import DEFAULT_COVERAGE_STATES
+
     parser.epilog = EXIT_CODES_HELP
-    parser.add_argument("--strategy", choices=("random", "swarm"), default="random",
-                        help="random: seeded walks (default); swarm: many walks with varied fault mixes")
+    parser.add_argument("--strategy", choices=STRATEGIES, default=DEFAULT_STRATEGY,
+                        help="guided: walks that prefer unseen states, resume from frontier states and vary "
+                             "their action mix (default); random: uniform walks; pct: PCT priority schedules; "
+                             "swarm: walks with varied fault mixes over --workers processes")
     parser.add_argument("--walks", type=positive_int, default=1000, help="number of random walks (default 1000)")
     parser.add_argument("--walk-depth", type=positive_int, default=60, help="steps per walk at most (default 60)")
+    parser.add_argument("--no-minimize", action="store_true",
+                        help="write counterexamples as the walk found them (default: delta-debugged, replayed)")
+    parser.add_argument("--coverage", action="store_true",
+                        help="report coverage: the share of the exhaustive state set visited per BFS depth "
+                             "(configurations of at most --coverage-states states), first hit of each property, "
+                             "growth of distinct states over time")
+    parser.add_argument("--coverage-states", type=positive_int, default=None, metavar="N",
+                        help=f"with --coverage: compute the exhaustive ground truth only up to N states "
+                             f"(default {DEFAULT_COVERAGE_STATES:,})")
     add_model_arguments(parser)
     add_output_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    return execute(args, args.strategy, "simulate", walks=args.walks, walk_depth=args.walk_depth)
+    from checker.errors import UsageError
+
+    if args.coverage_states is not None and not args.coverage:
+        raise UsageError("--coverage-states applies with --coverage only; add --coverage or drop --coverage-states")
+    if args.coverage and args.strategy == "swarm":
+        raise UsageError("--coverage needs a one-process strategy (guided, random, pct), not swarm")
+    args.minimize = not args.no_minimize
+    texts: list[str] = []
+    if args.coverage:
+        args.after_search = _coverage_hook(args, texts)
+    code = execute(args, args.strategy, "simulate", walks=args.walks, walk_depth=args.walk_depth)
+    for text in texts:
+        print(text)
+    return code
+
+
+def _coverage_hook(args: argparse.Namespace, texts: list[str]) -> Any:
+    from checker.runs.coverage import DEFAULT_COVERAGE_STATES, coverage_report, format_report, ground_truth
+
+    limit = args.coverage_states or DEFAULT_COVERAGE_STATES
+
+    def after(model: Model, result: SearchResult, summary: dict[str, Any], out: Path) -> None:
+        started = time.monotonic()
+        truth = ground_truth(model, limit)
+        report = coverage_report(result, truth, limit)
+        summary["walk_coverage"] = report
+        texts.append(format_report(report))
+        if truth is None:
+            texts.append(f"  (looked for ground truth for {time.monotonic() - started:.1f} s)")
+
+    return after

@@ -55,6 +55,8 @@ STRATEGY_FUNCS = {
     "dfs": ("checker.search.dfs", "dfs"),
     "random": ("checker.search.random_walk", "random_walk"),
     "swarm": ("checker.search.swarm", "swarm"),
+    "guided": ("checker.search.guided", "guided"),
+    "pct": ("checker.search.pct", "pct"),
 }
 SPEC_DEFAULTS = {"acceptors": 3, "ballots": 2, "values": 2}
 DEFAULT_OUT = "paxos-check-run"
@@ -327,6 +329,9 @@ def _search(args: argparse.Namespace, model: Model, strategy: str, command: str,
         if recorder is not None:
             summary["graph"] = recorder.write(out)
         summary["seconds"] = round(max(result.seconds, time.monotonic() - started), 3)
+        after = getattr(args, "after_search", None)  # simulate --coverage: the coverage report
+        if after is not None:
+            after(model, result, summary, out)
         write_summary(summary, out, args.json)
     if args.report:
         from reports import render_report
@@ -423,6 +428,10 @@ def summarize(
         if p.path is not None:
             rel = f"traces/{p.name}.csv"
             trace = trace_of(model, p.path, p.name, p.kind)
+            if getattr(args, "minimize", False) and p.kind != "sometimes":  # simulate: delta debugging
+                from checker.runs.shorten import shorten
+
+                trace, entry["found_length"] = shorten(trace)
             write_trace(out / rel, trace)
             entry["trace"] = rel
             entry["witness_length" if p.kind == "sometimes" else "length"] = len(trace.steps)

@@ -146,6 +146,9 @@ class SearchResult:
     unreduced_states: int | None = None
     peak_rss_mb: float = 0.0
     workers: int = 1
+    #: Random modes only: what the walks saw (`checker.search.random_walk.WalkStats`: visited
+    #: fingerprints, growth of distinct states over time, first hit of each property).
+    walk_stats: Any = None
 
     def status(self, name: str) -> Status:
         for p in self.properties:

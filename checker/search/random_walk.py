@@ -1,15 +1,21 @@
 """Seeded random walks: depth-bounded simulation for state spaces too big to exhaust.
 
-Owns one walk (`Walker`) and the single-process run of many walks. Walks are never
-exhaustive; a violation they find is a real path, but not necessarily the shortest.
-Action mixes (weights per action kind) come from swarm.py or the model's `swarm_mix` hook.
+Owns one walk (`Walker`), the choice of the next step (`Policy`: uniform here; a swarm mix of
+action kinds, coverage guidance in guided.py, priority schedules in pct.py) and the
+single-process run of many walks (`run_walks`). Walks are never exhaustive; a violation they
+find is a real path, but not necessarily the shortest (the run minimizes its trace afterwards).
+It must not know which model it walks: states are opaque, fingerprints come from the model.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
 
+from checker.fingerprint import FpArray
 from checker.model import Action, Model, State
 from checker.search.common import (
     Clock,
@@ -25,11 +31,84 @@ from checker.search.common import (
 from checker.search.visited import FingerprintSet, collision_probability
 
 Mix = Callable[[str], float]
+Steps = tuple[tuple[Action, State], ...]
+
+#: How often (seconds) a run samples its distinct-state count for the growth curve.
+GROWTH_INTERVAL = 0.5
 
 
 def walk_seed(seed: int, index: int) -> int:
     """The seed of walk `index` of a run seeded `seed` (stable across processes and versions)."""
     return (seed * 1_000_003 + index * 7919 + 1) & ((1 << 63) - 1)
+
+
+class Policy(Protocol):
+    """How a walk picks its next step. `begin` is called once per walk, before its first step."""
+
+    def begin(self, rng: random.Random, walker: Walker) -> None: ...
+
+    def choose(self, rng: random.Random, actions: Sequence[Action], states: Sequence[State], depth: int) -> int:
+        """The index of the chosen transition among `actions`/`states` (both non-empty)."""
+        ...
+
+
+class Uniform:
+    """Every enabled transition equally likely."""
+
+    def begin(self, rng: random.Random, walker: Walker) -> None:
+        pass
+
+    def choose(self, rng: random.Random, actions: Sequence[Action], states: Sequence[State], depth: int) -> int:
+        return rng.randrange(len(actions))
+
+
+class Mixed:
+    """A swarm walk: each action kind has its own weight (`lazy_mix`), drawn afresh per walk."""
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        self.mix: Mix = lambda kind: 1.0
+
+    def begin(self, rng: random.Random, walker: Walker) -> None:
+        self.mix = lazy_mix(random.Random(rng.getrandbits(64)), self.model)
+
+    def choose(self, rng: random.Random, actions: Sequence[Action], states: Sequence[State], depth: int) -> int:
+        weights = [self.mix(action_kind(self.model, a)) for a in actions]
+        total = sum(weights)
+        if total <= 0:
+            return rng.randrange(len(actions))  # every enabled kind is switched off: go uniform
+        return weighted_index(rng, weights, total)
+
+
+def weighted_index(rng: random.Random, weights: Sequence[float], total: float) -> int:
+    r = rng.random() * total
+    for i, w in enumerate(weights):
+        r -= w
+        if r < 0:
+            return i
+    return len(weights) - 1
+
+
+@dataclass
+class FirstHit:
+    """When a property was first violated (or witnessed) in a run."""
+
+    seconds: float
+    transitions: int
+    walks: int
+    length: int
+
+
+@dataclass
+class WalkStats:
+    """What a random run saw, for coverage reports (checker/runs/coverage.py): the visited
+    fingerprints (sorted), distinct states over time as (seconds, distinct states, transitions)
+    samples, and the first hit of each property."""
+
+    fingerprints: FpArray
+    growth: list[tuple[float, int, int]] = field(default_factory=list)
+    first_hits: dict[str, FirstHit] = field(default_factory=dict)
+    walks: int = 0
 
 
 class Walker:
@@ -45,54 +124,82 @@ class Walker:
         self.max_depth = 0
         self.walks_done = 0
         self.per_action: dict[Action, int] = {}
+        self.first_hits: dict[str, FirstHit] = {}
+        self.started = time.monotonic()
+        self._expand = getattr(model, "expand", None)
+        self._inits = list(model.initial_states())
         lim = options.limits.max_depth
         self.length = lim if lim is not None else options.walk_depth
+        #: The last walk's path and the index of its last state that was new when visited.
+        self.last_steps: Steps = ()
+        self.last_initial: State | None = None
+        self.last_novel = -1
 
-    def walk(self, rng: random.Random, mix: Mix | None) -> bool:
-        """One walk of at most `length` states; False if a violation says stop."""
-        model = self.model
-        inits = list(model.initial_states())
-        s = inits[rng.randrange(len(inits))]
-        steps: list[tuple[Action, State]] = []
-        initial = s
+    def _record(self, name: str, initial: State, steps: Steps) -> None:
+        if self.verdicts.record(name, Path(initial, steps)) and name not in self.first_hits:
+            self.first_hits[name] = FirstHit(time.monotonic() - self.started, self.transitions, self.walks_done,
+                                             len(steps))
+
+    def _successors(self, s: State) -> tuple[Sequence[Action], Sequence[State], dict[int, tuple[str, ...]]]:
+        if self._expand is not None:
+            actions, states, broken = self._expand(s)
+            return actions, states, dict(broken) if broken else {}
+        pairs = list(self.model.successors(s))
+        return [a for a, _ in pairs], [t for _, t in pairs], {}
+
+    def walk(self, rng: random.Random, policy: Policy, start: Path | None = None) -> bool:
+        """One walk of at most `length` states (from `start`'s last state if given, its steps kept
+        as the prefix); False if a violation says stop."""
+        model, options = self.model, self.options
+        policy.begin(rng, self)
+        if start is None:
+            initial = self._inits[rng.randrange(len(self._inits))] if len(self._inits) > 1 else self._inits[0]
+            steps: list[tuple[Action, State]] = []
+        else:
+            initial, steps = start.initial, list(start.steps)
+        s = steps[-1][1] if steps else initial
+        fast = self._expand is not None
+        seen, coverage = self.seen, options.coverage
+        novel = -1
         while True:
-            self.seen.add(model.fingerprint(s))
+            if seen.add(model.fingerprint(s)):
+                novel = len(steps)
             depth = len(steps) + 1
-            self.max_depth = max(self.max_depth, depth)
+            if depth > self.max_depth:
+                self.max_depth = depth
             for name in model.violated(s):
-                self.verdicts.record(name, Path(initial, tuple(steps)))
+                self._record(name, initial, tuple(steps))
             for name in model.witnessed(s):
-                self.verdicts.record(name, Path(initial, tuple(steps)))
-            if self.options.stop_on_first_violation and self.verdicts.any_violation():
+                self._record(name, initial, tuple(steps))
+            if options.stop_on_first_violation and self.verdicts.any_violation():
+                self._keep(initial, steps, novel)
                 return False
             if depth >= self.length:
                 break
-            succs = list(model.successors(s))
-            if not succs:
+            actions, states, broken = self._successors(s)
+            if not actions:
                 break
-            action, t = self._choose(rng, succs, mix)
+            i = policy.choose(rng, actions, states, depth)
+            action, t = actions[i], states[i]
             self.transitions += 1
-            if self.options.coverage:
+            if coverage:
                 self.per_action[action] = self.per_action.get(action, 0) + 1
             if self.step_props:
-                for name in model.step_violated(s, action, t):
-                    self.verdicts.record(name, Path(initial, (*steps, (action, t))))
-                if self.options.stop_on_first_violation and self.verdicts.any_violation():
-                    return False
+                names = broken.get(i, ()) if fast else model.step_violated(s, action, t)
+                if names:
+                    for name in names:
+                        self._record(name, initial, (*steps, (action, t)))
+                    if options.stop_on_first_violation and self.verdicts.any_violation():
+                        self._keep(initial, steps, novel)
+                        return False
             steps.append((action, t))
             s = t
         self.walks_done += 1
+        self._keep(initial, steps, novel)
         return True
 
-    def _choose(
-        self, rng: random.Random, succs: list[tuple[Action, State]], mix: Mix | None
-    ) -> tuple[Action, State]:
-        if mix is None:
-            return succs[rng.randrange(len(succs))]
-        weights = [mix(action_kind(self.model, a)) for a, _ in succs]
-        if sum(weights) <= 0:
-            return succs[rng.randrange(len(succs))]  # every enabled kind is switched off: go uniform
-        return rng.choices(succs, weights=weights)[0]
+    def _keep(self, initial: State, steps: list[tuple[Action, State]], novel: int) -> None:
+        self.last_initial, self.last_steps, self.last_novel = initial, tuple(steps), novel
 
 
 def lazy_mix(rng: random.Random, model: Model) -> Mix:
@@ -119,9 +226,12 @@ def lazy_mix(rng: random.Random, model: Model) -> Mix:
 def finish(
     strategy: str, walker: Walker, clock: Clock, stopped: StopReason | None, workers: int = 1,
     states: int | None = None, coverage: dict[str, dict[str, int]] | None = None,
+    growth: list[tuple[float, int, int]] | None = None, fingerprints: FpArray | None = None,
 ) -> SearchResult:
     """A walk result: never exhaustive; unfound violations and witnesses stay unknown."""
     n = len(walker.seen) if states is None else states
+    stats = WalkStats(walker.seen.to_array() if fingerprints is None else fingerprints, list(growth or []),
+                      dict(walker.first_hits), walker.walks_done)
     return SearchResult(
         strategy=strategy,
         states=n,
@@ -137,30 +247,61 @@ def finish(
         collision_probability=collision_probability(n, walker.transitions + walker.walks_done),
         peak_rss_mb=peak_rss_mb(),
         workers=workers,
+        walk_stats=stats,
     )
 
 
-def random_walks(model: Model, options: SearchOptions | None = None) -> SearchResult:
-    """`options.walks` uniform random walks of at most `max_depth` (else `walk_depth`) states."""
-    opts = options or SearchOptions()
-    walker = Walker(model, opts)
-    clock = Clock(opts)
+WalkFn = Callable[[Walker, int], bool]
+
+
+def run_walks(strategy: str, model: Model, options: SearchOptions, one_walk: Callable[[Walker], WalkFn]
+              ) -> tuple[SearchResult, Walker]:
+    """`options.walks` walks in this process, walk i by `one_walk(walker)(walker, i)`, until a
+    violation (with --stop-on-first), a limit or Ctrl-C; samples the growth of distinct states."""
+    walker = Walker(model, options)
+    clock = Clock(options)
+    walker.started = clock.start
+    growth: list[tuple[float, int, int]] = []
+    step = one_walk(walker)
     stopped: StopReason | None = None
+    next_sample = clock.start + GROWTH_INTERVAL
+    max_states = options.limits.max_states
     try:
-        for i in range(opts.walks):
-            if not walker.walk(random.Random(walk_seed(opts.seed, i)), None):
+        for i in range(options.walks):
+            if not step(walker, i):
                 stopped = "violation"
                 break
-            stopped = clock.stop_reason()
-            if stopped is not None:
-                break
-            if opts.limits.max_states is not None and len(walker.seen) >= opts.limits.max_states:
+            if i & 7 == 7 or options.limits.time_limit is None:
+                stopped = clock.stop_reason()
+                if stopped is not None:
+                    break
+                now = time.monotonic()
+                if now >= next_sample:
+                    growth.append((now - clock.start, len(walker.seen), walker.transitions))
+                    next_sample = now + GROWTH_INTERVAL
+            if max_states is not None and len(walker.seen) >= max_states:
                 stopped = "max_states"
                 break
             clock.tick(len(walker.seen), 0, walker.max_depth)
     except KeyboardInterrupt:
         stopped = "interrupted"
-    return finish("random", walker, clock, stopped)
+    growth.append((clock.elapsed(), len(walker.seen), walker.transitions))
+    return finish(strategy, walker, clock, stopped, growth=growth), walker
+
+
+def random_walks(model: Model, options: SearchOptions | None = None) -> SearchResult:
+    """`options.walks` uniform random walks of at most `max_depth` (else `walk_depth`) states."""
+    result, _ = uniform_run(model, options or SearchOptions())
+    return result
+
+
+def uniform_run(model: Model, options: SearchOptions) -> tuple[SearchResult, Walker]:
+    policy = Uniform()
+
+    def one_walk(walker: Walker) -> WalkFn:
+        return lambda w, i: w.walk(random.Random(walk_seed(options.seed, i)), policy)
+
+    return run_walks("random", model, options, one_walk)
 
 
 #: The same strategy under the module's name (what `checker.runs.run.STRATEGY_FUNCS` imports).

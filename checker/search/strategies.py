@@ -1,4 +1,4 @@
-"""The strategies by name: `search(model, "bfs" | "dfs" | "random" | "swarm", options)`.
+"""The strategies by name: `search(model, "bfs" | "dfs" | "random" | "guided" | "pct" | "swarm", options)`.
 
 Owns only the dispatch; each strategy lives in its own module and none of them imports
 this one (they share `common.py`). A strategy is imported when it is asked for.
@@ -9,11 +9,11 @@ from __future__ import annotations
 from checker.model import Model
 from checker.search.common import SearchOptions, SearchResult
 
-STRATEGIES = ("bfs", "dfs", "random", "swarm")
+STRATEGIES = ("bfs", "dfs", "random", "swarm", "guided", "pct")
 
 
 def search(model: Model, strategy: str = "bfs", options: SearchOptions | None = None) -> SearchResult:
-    """Run one strategy by name: 'bfs', 'dfs', 'random' or 'swarm'."""
+    """Run one strategy by name: 'bfs', 'dfs', 'random', 'swarm', 'guided' or 'pct'."""
     opts = options or SearchOptions()
     if strategy == "bfs":
         from checker.search.bfs import bfs
@@ -31,4 +31,12 @@ def search(model: Model, strategy: str = "bfs", options: SearchOptions | None = 
         from checker.search.swarm import swarm
 
         return swarm(model, opts)
+    if strategy == "guided":
+        from checker.search.guided import guided
+
+        return guided(model, opts)
+    if strategy == "pct":
+        from checker.search.pct import pct
+
+        return pct(model, opts)
     raise ValueError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")

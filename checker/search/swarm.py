@@ -25,7 +25,7 @@ from checker.search.common import (
     limit_reached,
     replay_fingerprints,
 )
-from checker.search.random_walk import Walker, finish, lazy_mix, walk_seed
+from checker.search.random_walk import Mixed, Walker, finish, walk_seed
 
 _CHUNK = 25  # walks per task: small enough to stop promptly, big enough to amortise IPC
 
@@ -41,16 +41,18 @@ def _init(model: Model, options: SearchOptions) -> None:
 
 def _run_chunk(first: int, count: int, deadline: float | None) -> dict[str, Any]:
     assert _model is not None and _options is not None
-    return run_walks(_model, _options, first, count, deadline)
+    return walk_chunk(_model, _options, first, count, deadline)
 
 
-def run_walks(model: Model, options: SearchOptions, first: int, count: int, deadline: float | None) -> dict[str, Any]:
+def walk_chunk(model: Model, options: SearchOptions, first: int, count: int, deadline: float | None
+               ) -> dict[str, Any]:
     """Walks first..first+count-1, each with its own seed and mix; a picklable summary."""
     walker = Walker(model, options)
+    policy = Mixed(model)
     stopped = None
     for i in range(first, first + count):
         rng = random.Random(walk_seed(options.seed, i))
-        if not walker.walk(rng, lazy_mix(random.Random(walk_seed(options.seed, i) ^ 0x5A5A), model)):
+        if not walker.walk(rng, policy):
             stopped = "violation"
             break
         stopped = limit_reached(deadline, options.limits.max_memory_mb)  # Ctrl-C only in the parent
@@ -100,13 +102,16 @@ def swarm(model: Model, options: SearchOptions | None = None) -> SearchResult:
         reason: StopReason | None = part["stopped"]
         return reason
 
+    def union() -> np.ndarray:
+        return np.unique(np.concatenate(fps)) if fps else np.zeros(0, dtype=np.uint64)
+
     def distinct() -> int:
-        return len(np.unique(np.concatenate(fps))) if fps else 0
+        return len(union())
 
     pool = None
     try:
         if opts.workers == 1:
-            results: Any = (run_walks(model, clean, f, c, clock.deadline) for f, c in chunks)
+            results: Any = (walk_chunk(model, clean, f, c, clock.deadline) for f, c in chunks)
         else:
             ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
             pool = ctx.Pool(opts.workers, initializer=_init, initargs=(model, clean))
@@ -129,8 +134,10 @@ def swarm(model: Model, options: SearchOptions | None = None) -> SearchResult:
         if pool is not None:
             pool.terminate()
             pool.join()
-    return finish("swarm", walker, clock, stopped, workers=opts.workers, states=distinct(),
-                  coverage=coverage if opts.coverage else None)
+    seen = union()
+    return finish("swarm", walker, clock, stopped, workers=opts.workers, states=len(seen),
+                  coverage=coverage if opts.coverage else None, fingerprints=seen,
+                  growth=[(clock.elapsed(), len(seen), walker.transitions)])
 
 
 def _star(args: tuple[int, int, float | None]) -> dict[str, Any]:

@@ -1,0 +1,228 @@
+"""Random search that finds deep bugs (issue 13): guided walks, PCT schedules, minimized traces, coverage.
+
+Toys first (a combination lock that uniform walks cannot open), then Paxos: `simulate` finds
+catalog bugs and writes traces minimized to the BFS-shortest length that replay; coverage
+against an exhaustive ground truth equals the exhaustive counts on tiny configurations.
+No timings are asserted: the figures are in bench/results_simulate.md.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from checker.cli.main import main
+from checker.config import CheckConfig
+from checker.models.impl_model import ImplModel
+from checker.runs.coverage import coverage_report, format_report, ground_truth
+from checker.search.bfs import bfs
+from checker.search.common import Limits, SearchOptions
+from checker.search.guided import guided_run
+from checker.search.pct import Priorities
+from checker.search.random_walk import uniform_run
+from checker.search.strategies import search
+from checker.traces.replay import ImplReplayer
+from checker.traces.trace_csv import read_trace
+from paxos.bugs import CATALOG
+from tests.test_bug_catalog import PINNED
+from tests.toy_models import Counter, DGraph
+
+
+def combination_lock(n: int, traps: int) -> DGraph:
+    """0 -> 1 -> ... -> n (bad), and from every i < n `traps` edges back to 0: a uniform walk opens
+    the lock with probability (1 / (traps + 1)) ** n; a walk that prefers unseen states nearly always."""
+    edges = [(i, i + 1) for i in range(n)] + [(i, 0) for i in range(1, n) for _ in range(traps)]
+    return DGraph(edges, bad=frozenset({n}))
+
+
+def catalog_flags(name: str) -> list[str]:
+    flags: list[str] = []
+    for key, value in CATALOG[name].config.items():
+        if key == "impl":
+            flags += ["--impl", str(value)]
+        elif isinstance(value, tuple):
+            flags += ["--ballots", ",".join(str(v) for v in value)]
+        else:
+            flags += [f"--{key}", str(value)]
+    return flags
+
+
+# -- toys ---------------------------------------------------------------------------------------------
+
+
+def test_guided_opens_a_combination_lock_that_uniform_walks_do_not() -> None:
+    lock = combination_lock(12, traps=3)
+    options = SearchOptions(walks=300, walk_depth=40, seed=1, stop_on_first_violation=True)
+    uniform, _ = uniform_run(lock, options)
+    guided, walker = guided_run(lock, options)
+    assert uniform.status("not_bad") == "unknown"  # 300 walks: p(open) per walk is 4**-12
+    assert guided.status("not_bad") == "violated"
+    path = guided.prop("not_bad").path
+    assert path is not None and path.last == 12
+    assert walker.walks_done < 300
+
+
+@pytest.mark.parametrize("strategy", ["guided", "pct", "random"])
+def test_every_walk_strategy_is_reproducible_and_finds_a_shallow_bug(strategy: str) -> None:
+    model = Counter(limit=8, bug=(4, 2))
+    a = search(model, strategy, SearchOptions(walks=300, walk_depth=30, seed=5))
+    b = search(model, strategy, SearchOptions(walks=300, walk_depth=30, seed=5))
+    assert (a.states, a.transitions) == (b.states, b.transitions)
+    assert a.status("no_bug") == "violated" and not a.exhaustive
+    path = a.prop("no_bug").path
+    assert path is not None
+    current = path.initial
+    for action, state in path.steps:  # a real path of the model
+        assert (action, state) in list(model.successors(current))
+        current = state
+
+
+def test_pct_runs_the_top_actor_until_a_change_point() -> None:
+    """A PCT schedule: the enabled actor of highest priority acts; at a change point it drops below all."""
+    model = Counter(limit=8, bug=None)
+    schedule = Priorities(model, length=10, max_depth=1)
+    schedule.begin(random.Random(4), walker=None)  # type: ignore[arg-type]
+    actions = [("deliver", 0, 0), ("deliver", 1, 0), ("crash", 1, 0)]
+    first = actions[schedule.choose(random.Random(1), actions, [0, 1, 2], depth=1)][1]
+    for depth in range(2, 6):  # no change point: the same actor every time
+        assert actions[schedule.choose(random.Random(depth), actions, [0, 1, 2], depth)][1] == first
+    schedule.changes = [6]
+    assert actions[schedule.choose(random.Random(0), actions, [0, 1, 2], depth=6)][1] == first
+    assert actions[schedule.choose(random.Random(0), actions, [0, 1, 2], depth=7)][1] != first  # lowered
+
+
+# -- coverage against ground truth ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["eager_learner", "volatile_acceptor", "own_value"])
+def test_ground_truth_equals_the_exhaustive_search(name: str) -> None:
+    model = ImplModel(CheckConfig(**dict(CATALOG[name].config)))
+    truth = ground_truth(model, 10_000)
+    exhaustive = bfs(model)
+    assert truth is not None and exhaustive.exhaustive
+    assert truth.states == exhaustive.states
+    assert [len(d) for d in truth.per_depth] == list(exhaustive.states_per_depth)
+    assert ground_truth(model, truth.states - 1) is None  # over the limit: no ground truth
+
+
+def test_coverage_of_a_tiny_configuration_reaches_every_state() -> None:
+    """Enough guided walks on 18 states visit all of them: the report says 100% at every depth,
+    and no visited state lies outside the exhaustive set (the walks and the BFS agree)."""
+    model = ImplModel(CheckConfig(**dict(CATALOG["eager_learner"].config)))
+    truth = ground_truth(model, 10_000)
+    assert truth is not None
+    result, _ = guided_run(model, SearchOptions(walks=400, seed=0))
+    report = coverage_report(result, truth, 10_000)
+    gt = report["ground_truth"]
+    assert gt["states"] == truth.states == gt["visited"] and gt["outside"] == 0 and gt["fraction"] == 1.0
+    assert all(row["visited"] == row["exhaustive"] for row in gt["per_depth"])
+    assert report["first_hits"]["learner_integrity"]["steps"] > 0  # steps of the reduced model (learners apart)
+    text = format_report(report)
+    assert "100.00%" in text and "learner_integrity" in text
+
+
+def test_coverage_is_partial_and_per_depth_when_the_walks_are_few() -> None:
+    model = ImplModel(CheckConfig(**dict(CATALOG["stale_promises"].config)))
+    truth = ground_truth(model, 100_000)
+    assert truth is not None
+    result, _ = uniform_run(model, SearchOptions(walks=3, seed=0))
+    gt = coverage_report(result, truth, 100_000)["ground_truth"]
+    assert 0 < gt["visited"] < gt["states"] and gt["outside"] == 0
+    assert gt["per_depth"][0] == {"depth": 1, "exhaustive": 1, "visited": 1}
+    assert sum(r["exhaustive"] for r in gt["per_depth"]) == truth.states
+
+
+def test_simulate_coverage_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "o"
+    code = main(["simulate", *catalog_flags("volatile_acceptor"), "--walks", "200", "--coverage", "--quiet",
+                 "--out", str(out)])
+    assert code == 1
+    text = capsys.readouterr().out
+    assert "against the exhaustive state set" in text and "first hit per property" in text
+    summary = json.loads((out / "summary.json").read_text())
+    cov = summary["walk_coverage"]
+    assert cov["ground_truth"]["states"] == bfs(ImplModel(CheckConfig(**dict(CATALOG["volatile_acceptor"].config)))
+                                                ).states
+    assert cov["growth"] and cov["distinct_states"] == summary["states"]
+
+
+def test_simulate_coverage_without_ground_truth(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["simulate", "--walks", "30", "--coverage", "--coverage-states", "100", "--quiet",
+                 "--out", str(tmp_path / "o")])
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "no exhaustive ground truth" in text and "growth of distinct states" in text
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--coverage-states", "10"], "--coverage-states applies with --coverage only"),
+    (["--coverage", "--strategy", "swarm"], "one-process strategy"),
+    (["--strategy", "astar"], "invalid choice"),
+])
+def test_simulate_refuses_bad_coverage_flags(argv: list[str], words: str, tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    try:
+        code = main(["simulate", *argv, "--out", str(tmp_path / "o")])
+    except SystemExit as exc:  # argparse's own refusals
+        code = exc.code  # type: ignore[assignment]
+    assert code == 2
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists()
+
+
+# -- Paxos: catalog bugs found at random, minimized to the BFS length, replayed -----------------------------
+
+
+@pytest.mark.parametrize("name", ["own_value", "stale_promises", "promise_drops_value", "volatile_acceptor"])
+def test_simulate_minimizes_to_the_bfs_shortest_length(name: str, tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    assert main(["simulate", *catalog_flags(name), "--stop-on-first", "--walks", "5000", "--seed", "0", "--quiet",
+                 "--out", str(out)]) == 1
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["strategy"] == "guided"  # the default
+    violated = [p for p in summary["properties"] if p["status"] == "violated"]
+    assert violated
+    for p in violated:
+        shortest = PINNED[name][1][p["name"]]
+        assert p["length"] <= shortest <= p["found_length"]
+        trace = read_trace(out / p["trace"])
+        outcome = ImplReplayer(CheckConfig(**dict(CATALOG[name].config))).run(
+            [s.row for s in trace.steps], [s.fingerprint for s in trace.steps], stop_at_violation=False)
+        assert not outcome.mismatched_fingerprints
+        assert (len(trace.steps), p["name"]) in {(step, q) for step, q, _ in outcome.violations}
+
+
+def test_no_minimize_keeps_the_walk(tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    assert main(["simulate", *catalog_flags("own_value"), "--stop-on-first", "--walks", "5000", "--seed", "0",
+                 "--quiet", "--no-minimize", "--out", str(out)]) == 1
+    summary = json.loads((out / "summary.json").read_text())
+    assert all("found_length" not in p for p in summary["properties"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["volatile_ballot", "highest_promised_value"])
+def test_deep_bugs_found_by_guided_walks_and_minimized_to_17(name: str, tmp_path: Path) -> None:
+    """The two 17-step bugs: the default strategy finds each with a fixed seed, the trace is
+    minimized to the BFS-shortest length (17) and replays."""
+    out = tmp_path / "o"
+    assert main(["simulate", *catalog_flags(name), "--stop-on-first", "--walks", "1000000", "--seed", "0",
+                 "--quiet", "--out", str(out)]) == 1
+    summary = json.loads((out / "summary.json").read_text())
+    p = next(p for p in summary["properties"] if p["name"] == "refines_spec")
+    assert p["status"] == "violated" and p["length"] <= CATALOG[name].bfs_length == 17
+    assert main(["replay", str(out / p["trace"])]) == 1
+
+
+@pytest.mark.slow
+def test_guided_finds_volatile_ballot_in_fewer_walks_than_uniform() -> None:
+    model = ImplModel(CheckConfig(**dict(CATALOG["volatile_ballot"].config)))
+    budget = SearchOptions(walks=3000, seed=0, stop_on_first_violation=True, limits=Limits())
+    guided, gw = guided_run(model, budget)
+    uniform, uw = uniform_run(ImplModel(CheckConfig(**dict(CATALOG["volatile_ballot"].config))), budget)
+    assert guided.violated
+    assert not uniform.violated or uw.walks_done > gw.walks_done
