@@ -259,3 +259,43 @@ def test_readme_command_runs_from_the_repository_root(tmp_path: Path) -> None:
                            "--out", str(tmp_path)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "257 distinct states" in done.stdout and "HELD" in done.stdout
+
+
+AMNESIAC = "examples.custom_node.adapter:make_amnesiac_node"
+
+
+def test_a_third_party_bug_that_needs_a_crash_and_a_retry_is_found_exhaustively(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Their node keeping its round counter in memory: the default exhaustive check (retries and a crash)
+    finds a second value accepted in one proposal number, 19 real steps deep, and the trace replays on
+    their node but not on their correct one."""
+    out = tmp_path / "run"
+    # --no-refinement: the search stops at the first safety invariant, not at the first deviation (step 18)
+    assert main(["explore", "--impl", AMNESIAC, "--no-refinement", "--symmetry", "--stop-on-first", "--quiet",
+                 "--out", str(out)]) == 1
+    summary = summary_of(out)
+    assert summary["exhaustive"] is False and summary["stopped_by"] == "violation"
+    violated = {p["name"]: p["length"] for p in summary["properties"] if p["status"] == "violated"}
+    assert violated == {"inv_one_value_per_ballot": 19}
+    steps = [row for row in (out / "traces" / "inv_one_value_per_ballot.csv").read_text().splitlines()]
+    assert sum(",crash," in row for row in steps) == 1  # the crash is in it...
+    assert sum(",timeout," in row for row in steps) == 1  # ...and the retry
+    trace = out / "traces" / "inv_one_value_per_ballot.csv"
+    assert main(["replay", str(trace)]) == 1
+    assert "inv_one_value_per_ballot fails at step 19" in capsys.readouterr().out
+    assert main(["replay", str(trace), "--impl", IMPL]) == 0
+    assert "does NOT reproduce" in capsys.readouterr().out
+
+
+def test_without_a_retry_the_amnesiac_node_holds(tmp_path: Path) -> None:
+    """One ballot per proposer: the crash alone cannot make it reuse a number (exhaustive, every property)."""
+    assert main(["explore", "--impl", AMNESIAC, "--ballots", "1", "--quiet", "--out", str(tmp_path)]) == 0
+    assert summary_of(tmp_path)["exhaustive"] is True
+
+
+@pytest.mark.slow
+def test_without_a_crash_the_amnesiac_node_holds(tmp_path: Path) -> None:
+    """Retries but no crash: the counter is never lost (exhaustive, every property; about 20 s)."""
+    assert main(["explore", "--impl", AMNESIAC, "--crashes", "0", "--quiet", "--out", str(tmp_path)]) == 0
+    summary = summary_of(tmp_path)
+    assert summary["exhaustive"] is True and summary["states"] == 344_133

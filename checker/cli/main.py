@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "minimize": "Shorten a counterexample trace while the same property still fails.",
     "report": "Render a run directory as report.md and report.html.",
     "export": "Write a trace as ITF JSON (Apalache, Quint) or as a pytest regression test.",
+    "validate": "Check a real execution's event log (PaxosLogger CSV) against the properties and the Spec.",
 }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Mapping
 from typing import Any, cast
 
-from examples.custom_node.their_node import NONE, ForgetfulNode, Msg, Out, TheirNode
+from examples.custom_node.their_node import NONE, AmnesiacNode, ForgetfulNode, Msg, Out, TheirNode
 from paxos import (
     BOTTOM,
     Accept,
@@ -203,3 +203,8 @@ def make_node(node_id: int, config: ClusterConfig) -> TheirNodeAdapter:
 def make_forgetful_node(node_id: int, config: ClusterConfig) -> TheirNodeAdapter:
     """Their node with its demonstration bug on (promises forget the accepted proposal)."""
     return TheirNodeAdapter(node_id, config, ForgetfulNode)
+
+
+def make_amnesiac_node(node_id: int, config: ClusterConfig) -> TheirNodeAdapter:
+    """Their node with its round counter in memory only: a crash and a retry reuse a proposal number."""
+    return TheirNodeAdapter(node_id, config, AmnesiacNode)

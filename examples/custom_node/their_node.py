@@ -38,6 +38,8 @@ class TheirNode:
 
     #: A deliberate bug for the checker to find: promises do not report the accepted proposal.
     forget_accepted_in_promise = False
+    #: What `restart()` keeps. A deliberate bug for the checker to find: leave "round" out.
+    durable: tuple[str, ...] = DURABLE
 
     def __init__(self, my_id: int, acceptors: list[int], learners: list[int], *, proposer: bool,
                  acceptor: bool, learner: bool, prepare_quorum: int, accept_quorum: int) -> None:
@@ -76,7 +78,7 @@ class TheirNode:
 
     def restart(self) -> None:
         """Come back after a crash: what is on disk survives, memory starts over."""
-        disk = {k: self.state[k] for k in DURABLE}
+        disk = {k: self.state[k] for k in self.durable}
         self.state = fresh_state()
         self.state.update(disk)
 
@@ -146,3 +148,15 @@ class ForgetfulNode(TheirNode):
     """The same node with the bug switched on (for the checker's demonstration only)."""
 
     forget_accepted_in_promise = True
+
+
+class AmnesiacNode(TheirNode):
+    """The same node keeping its round counter in memory only (for the checker's demonstration only).
+
+    After a crash it starts over at round 0 and reuses a proposal number it has already used. With
+    the old Promises still in flight it can then send a second Accept for that number with another
+    value. It takes a crash *and* a retry to go wrong, so one ballot per proposer, or no crash,
+    never shows it.
+    """
+
+    durable = tuple(k for k in DURABLE if k != "round")
