@@ -21,6 +21,7 @@ from checker.models.impl_steps import action_row, find_action, row_key, step_clu
 from checker.traces.trace_csv import Trace, TraceStep
 from checker.user_properties import run_properties
 from paxos import NODE_ERROR, NodeFactory, NodeFault
+from properties.explain import EXPLAINED, StepView, explain
 from properties.invariants import failing, failing_steps, view_of_cluster
 from properties.refinement import Refinement
 
@@ -96,6 +97,9 @@ class ImplReplayer:
             if ref is not None and ref.explain(ref.abstract(dict(before_view.acceptors), before_sent),
                                                ref.abstract(dict(after_view.acceptors), cluster.sent)) is None:
                 broken.append(("refines_spec", "this step is no step of the Spec (nor a stutter)"))
+            if broken:  # why, in the words of the protocol (properties/explain.py)
+                step = StepView(before_view, after_view, before_sent, frozenset(cluster.sent))
+                broken = [(name, explain(name, step).text() if name in EXPLAINED else why) for name, why in broken]
             fresh = _record(out, i + 1, broken)
             out.steps.append(TraceStep(new_row, fp, fresh[0] if fresh else ""))
             if broken and stop_at_violation:
