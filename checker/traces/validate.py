@@ -1,0 +1,390 @@
+"""Trace validation: a real execution's event log (`paxos-log/1`, `PaxosLogger`) checked step by step.
+
+Owns reading the log (each `round` is one execution, from the initial state), grouping its rows
+into steps, rebuilding from them what properties and the refinement mapping see, and judging each
+step: every property of `properties/` (and the user's) after it, and that its Spec-level image is
+a step of the Spec or a stutter (properties/spec.py), as `replay` judges a trace. Nothing is
+re-executed: the log is the evidence of what the nodes did. Prints nothing.
+
+A step is one row that makes something happen (receive, propose, timeout, crash, restart, fail,
+recover, drop, duplicate, ...) followed by the `send` and `learn` rows of the same node; a `send`
+row of another node starts a step of its own. The acceptors' states come from the `state_change`
+text (`promised A -> B`, `accepted A -> B 'v'`) of their rows, or, where a log has none, from the
+Promise and Accepted messages they send (Paxos.tla's Phase1b and Phase2b). Roles are read off the
+log: acceptors receive Prepare/Accept or send Promise/Accepted/Nack, proposers propose or send
+Prepare/Accept, learners learn or receive Accepted; quorums are majorities of the acceptors.
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import io
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+from checker.errors import UsageError
+from paxos import (
+    LOG_COLUMNS,
+    LOG_FORMAT,
+    Accept,
+    Accepted,
+    AcceptorDurable,
+    Ballot,
+    ClusterConfig,
+    ConfigurationError,
+    Message,
+    Nack,
+    Prepare,
+    Promise,
+    Value,
+)
+from properties.invariants import Property, WorldView, failing, failing_steps
+from properties.refinement import Refinement
+from properties.spec import SpecState, describe_state
+
+MESSAGE_TYPES = ("Prepare", "Promise", "Accept", "Accepted", "Nack")
+#: Rows that only report what the acting node sent or learned; every other event starts a step.
+FOLLOWING = ("send", "learn")
+_PROMISED = re.compile(r"\bpromised ([^\s;]+) -> ([^\s;]+)")
+_ACCEPTED = re.compile(r"\baccepted ([^\s;]+) -> ([^\s;]+)(?: ([^;]+))?")
+
+
+@dataclass(frozen=True)
+class LogRow:
+    """One row of the log, with its line number in the file."""
+
+    line: int
+    round: str
+    event: str
+    node: int | None
+    peer: int | None
+    msg_type: str
+    bal: str
+    value: str
+    max_vbal: str
+    max_val: str
+    state_change: str
+
+    def text(self) -> str:
+        what = " ".join(x for x in (self.event, self.msg_type, self.bal, self.value) if x)
+        if self.msg_type == "Promise" and self.max_vbal:
+            what += f" (accepted {self.max_vbal}{': ' + self.max_val if self.max_val else ''})"
+        if self.msg_type == "Nack" and self.max_vbal:
+            what += f" (promised {self.max_vbal})"
+        where = {"send": f" {self.node}->{self.peer if self.peer is not None else '*'}",
+                 "receive": f" {self.peer}->{self.node}"}.get(self.event, f" at {self.node}" if self.node else "")
+        return what + where + (f" [{self.state_change}]" if self.state_change else "")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A property broken at a step (or `refines_spec`: no Spec step explains it)."""
+
+    step: int
+    line: int
+    property: str
+    reason: str
+
+
+@dataclass
+class RoundResult:
+    """What validating one execution (one `round` of the log) found."""
+
+    round: str
+    first_line: int
+    last_line: int
+    steps: int = 0
+    checked: int = 0  # steps judged (all of them unless an impossible step ended the round)
+    acceptors: tuple[int, ...] = ()
+    findings: list[Finding] = field(default_factory=list)  # each property's first failure, in step order
+    step_text: dict[int, list[str]] = field(default_factory=dict)  # the rows of each failing step
+    spec_before: dict[int, str] = field(default_factory=dict)
+    spec_after: dict[int, str] = field(default_factory=dict)
+    skipped: str = ""  # why the round was not checked (nothing of Paxos in it)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+
+# -- reading -----------------------------------------------------------------------------------------------
+
+
+def read_log(path: str | os.PathLike[str]) -> list[LogRow]:
+    """Read a `paxos-log/1` file; any defect is a UsageError naming the file and line."""
+    name = os.fspath(path)
+    try:
+        with open(name, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise UsageError(f"{name}: cannot open the log: {exc.strerror}") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{name}: not a text CSV log (byte {exc.start} is not UTF-8); give a {LOG_FORMAT} "
+                         "file written by PaxosLogger.save_to_csv()") from None
+    if not text.strip():
+        raise UsageError(f"{name}: the file is empty; give a {LOG_FORMAT} file written by PaxosLogger")
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        header = reader.fieldnames or []
+        missing = [c for c in LOG_COLUMNS if c not in header]
+        if missing:
+            hint = (" (this is a counterexample trace: use paxos-check replay)"
+                    if "round" in missing and "format" in header else "")
+            raise UsageError(f"{name}:1: missing column(s) {', '.join(missing)}; expected a {LOG_FORMAT} "
+                             f"header{hint}")
+        raw_rows = list(reader)
+    except csv.Error as exc:
+        raise UsageError(f"{name}:{reader.line_num}: not valid CSV: {exc}") from None
+    rows = []
+    for i, raw in enumerate(raw_rows):
+        line = i + 2
+        if any(raw.get(c) is None for c in LOG_COLUMNS):
+            raise UsageError(f"{name}:{line}: the row has fewer cells than the header (a truncated file?)")
+        if raw["format"] == "format":
+            continue  # a header row repeated by appending logs: harmless
+        if raw["format"] != LOG_FORMAT:
+            raise UsageError(f"{name}:{line}: format {raw['format']!r}, expected {LOG_FORMAT!r}")
+        rows.append(LogRow(line, raw["round"], raw["event"].strip(), _node(name, line, "node", raw["node"]),
+                           _node(name, line, "peer", raw["peer"]), raw["msg_type"].strip(), raw["bal"].strip(),
+                           raw["value"], raw["max_vbal"].strip(), raw["max_val"], raw["state_change"]))
+        if not rows[-1].event:
+            raise UsageError(f"{name}:{line}: the event is empty")
+        if rows[-1].msg_type and rows[-1].msg_type not in MESSAGE_TYPES:
+            raise UsageError(f"{name}:{line}: unknown message type {rows[-1].msg_type!r}; expected one of "
+                             f"{', '.join(MESSAGE_TYPES)}")
+    if not rows:
+        raise UsageError(f"{name}: no events after the header")
+    return rows
+
+
+def _node(name: str, line: int, column: str, text: str) -> int | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise UsageError(f"{name}:{line}: {column} {text!r} is not a node id (a positive integer)") from None
+    if value <= 0:
+        raise UsageError(f"{name}:{line}: {column} {value} is not a node id (a positive integer)")
+    return value
+
+
+def _ballot(name: str, row: LogRow, text: str, column: str) -> Ballot:
+    try:
+        return Ballot.parse(text)
+    except ConfigurationError as exc:
+        raise UsageError(f"{name}:{row.line}: {column}: {exc}") from None
+
+
+def rounds(rows: Sequence[LogRow]) -> list[list[LogRow]]:
+    """The rows of each execution (`round`), in order of first appearance."""
+    by_round: dict[str, list[LogRow]] = {}
+    for row in rows:
+        by_round.setdefault(row.round, []).append(row)
+    return list(by_round.values())
+
+
+def steps_of(rows: Sequence[LogRow]) -> list[list[LogRow]]:
+    """Rows grouped into steps (module docstring)."""
+    out: list[list[LogRow]] = []
+    for row in rows:
+        if out and row.event in FOLLOWING and out[-1][0].node == row.node:
+            out[-1].append(row)
+        else:
+            out.append([row])
+    return out
+
+
+# -- one execution ----------------------------------------------------------------------------------------
+
+
+class _Execution:
+    """What the log says the world is, step by step: acceptor states, learned values, messages sent."""
+
+    def __init__(self, name: str, rows: Sequence[LogRow], acceptors: Sequence[int] | None) -> None:
+        self.name = name
+        found_acc, proposers, learners, values, top = set(), set(), set(), set(), 0
+        for r in rows:
+            kind = r.msg_type
+            if r.event == "send" and kind in ("Promise", "Accepted", "Nack") and r.node:
+                found_acc.add(r.node)
+            if r.event == "send" and kind in ("Prepare", "Accept") and r.peer:
+                found_acc.add(r.peer)
+            if r.event == "receive" and kind in ("Prepare", "Accept") and r.node:
+                found_acc.add(r.node)
+            if r.node and (_PROMISED.search(r.state_change) or _ACCEPTED.search(r.state_change)):
+                found_acc.add(r.node)
+            if r.node and (r.event in ("propose", "timeout") or (r.event == "send" and kind in ("Prepare", "Accept"))):
+                proposers.add(r.node)
+            if r.node and (r.event == "learn" or (r.event == "receive" and kind == "Accepted")):
+                learners.add(r.node)
+            if r.event == "send" and kind == "Accepted" and r.peer:
+                learners.add(r.peer)
+            for v in (r.value, r.max_val):
+                if v:
+                    values.add(v)
+            for text in (r.bal, r.max_vbal):
+                if text and text != "-":
+                    top = max(top, _ballot(name, r, text, "bal").round)
+        accs = tuple(sorted(acceptors)) if acceptors else tuple(sorted(found_acc))
+        self.empty = not accs
+        if self.empty:
+            return
+        try:
+            self.config = ClusterConfig(tuple(sorted(proposers)) or accs, accs, tuple(sorted(learners)))
+        except ConfigurationError as exc:
+            raise UsageError(f"{name}: {exc}") from None
+        self.ref = Refinement(self.config, tuple(sorted(values)) or ("v",), top + 1)
+        self.acc: dict[int, AcceptorDurable] = {a: AcceptorDurable() for a in accs}
+        self.learned: dict[int, Value] = {n: None for n in self.config.learners}
+        self.sent: set[Message] = set()
+        self.proposed: set[Value] = set()
+
+    def view(self) -> WorldView:
+        history = frozenset(m for m in self.sent if isinstance(m, Accepted))
+        return WorldView(self.config, dict(self.acc), dict(self.learned), history, frozenset(self.proposed))
+
+    def spec(self) -> SpecState:
+        return self.ref.abstract(dict(self.acc), self.sent)
+
+    def message(self, row: LogRow, src: int | None) -> Message:
+        if src is None:
+            raise UsageError(f"{self.name}:{row.line}: a {row.msg_type} needs its sender "
+                             f"({'node' if row.event == 'send' else 'peer'} column)")
+        bal = _ballot(self.name, row, row.bal, "bal")
+        if row.msg_type == "Prepare":
+            return Prepare(src, bal)
+        if row.msg_type == "Promise":
+            mbal = _ballot(self.name, row, row.max_vbal or "-", "max_vbal")
+            return Promise(src, bal, mbal, None if mbal.is_bottom or not row.max_val else row.max_val)
+        if row.msg_type == "Accept":
+            return Accept(src, bal, row.value)
+        if row.msg_type == "Accepted":
+            return Accepted(src, bal, row.value)
+        return Nack(src, bal, _ballot(self.name, row, row.max_vbal or "-", "max_vbal"))
+
+    def unsent(self, step: list[LogRow]) -> list[LogRow]:
+        """A `send` row for each message `step` receives that the log never showed sent (the seed's
+        `send_promise` logs the Prepare it answers only as received): judged as its sender's step first."""
+        out: list[LogRow] = []
+        for row in step:
+            if row.msg_type and row.event in ("receive", "drop", "duplicate"):
+                msg = self.message(row, row.peer)
+                if msg not in self.sent and all(self.message(r, r.node) != msg for r in out):
+                    out.append(replace(row, event="send", node=row.peer, peer=row.node, state_change=""))
+        return out
+
+    def apply(self, step: list[LogRow]) -> None:
+        """Apply one step's rows to the world."""
+        explicit: set[int] = set()
+        for row in step:
+            node = row.node
+            if row.msg_type and row.event == "send":
+                msg = self.message(row, node)
+                self.sent.add(msg)
+                if node in self.acc and node not in explicit:
+                    self._implied(node, msg)
+            if row.event == "propose" and row.value:
+                self.proposed.add(row.value)
+            if row.event == "learn" and node in self.learned:
+                self.learned[node] = row.value or None
+            if row.event in ("crash", "fail") and node in self.learned:
+                self.learned[node] = None  # a learner's state is volatile; a later `learn` row says so again
+            if node in self.acc and self._logged_change(row):
+                explicit.add(node)
+
+    def _logged_change(self, row: LogRow) -> bool:
+        """Apply `promised A -> B` / `accepted A -> B 'v'` of the row's node; True if there was one."""
+        assert row.node is not None
+        state, changed = self.acc[row.node], False
+        promised = _PROMISED.search(row.state_change)
+        accepted = _ACCEPTED.search(row.state_change)
+        if accepted:
+            bal = _ballot(self.name, row, accepted.group(2), "state_change")
+            val = None if bal.is_bottom else _value(accepted.group(3))
+            state = replace(state, accepted_bal=bal, accepted_val=val,
+                            promised=state.promised if promised or bal.is_bottom else max(state.promised, bal))
+            changed = True
+        if promised:
+            state = replace(state, promised=_ballot(self.name, row, promised.group(2), "state_change"))
+            changed = True
+        self.acc[row.node] = state
+        return changed
+
+    def _implied(self, node: int, msg: Message) -> None:
+        """A log without state changes: an acceptor's state as its Promise (Phase1b) or Accepted (Phase2b) says."""
+        state = self.acc[node]
+        if isinstance(msg, Promise):
+            self.acc[node] = replace(state, promised=max(state.promised, msg.bal))
+        elif isinstance(msg, Accepted):
+            self.acc[node] = AcceptorDurable(max(state.promised, msg.bal), msg.bal, msg.val)
+
+
+def _value(text: str | None) -> Value:
+    if not text:
+        return None
+    text = text.strip()
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+    return None if value is None else str(value)
+
+
+def validate_round(name: str, rows: Sequence[LogRow], props: Sequence[Property],
+                   acceptors: Sequence[int] | None = None) -> RoundResult:
+    """Judge every step of one execution: the properties after it and the Spec refinement."""
+    result = RoundResult(rows[0].round, rows[0].line, rows[-1].line)
+    steps = steps_of(rows)
+    step_rows = set(rows)
+    result.steps = len(steps)
+    world = _Execution(name, rows, acceptors)
+    if world.empty:
+        result.skipped = "no acceptor takes part (no Prepare, Promise, Accept or Accepted)"
+        return result
+    result.acceptors = world.config.acceptors
+    seen: set[str] = set()
+    view = world.view()
+    spec = world.spec()
+    queue = list(steps)
+    n = 0
+    while queue:
+        step = queue.pop(0)
+        implied = world.unsent(step)
+        if implied:  # each message received but never logged as sent: its send first, as a step of its own
+            queue[:0] = [[row] for row in implied] + [step]
+            result.steps += len(implied)
+            continue
+        n += 1
+        world.apply(step)
+        result.checked = n
+        broken: list[tuple[str, str]] = []
+        after_view, after_spec = world.view(), world.spec()
+        if world.ref.explain(spec, after_spec) is None:
+            broken.append(("refines_spec", "no step of the Spec (nor a stutter) explains it"))
+        broken += failing(after_view, "always", props) + failing_steps(view, after_view, props)
+        for prop, reason in broken:
+            if prop not in seen:
+                seen.add(prop)
+                result.findings.append(Finding(n, step[0].line, prop, reason))
+                result.step_text[n] = [f"line {r.line}: {r.text()}" + (" (implied: received there, never logged "
+                                       "as sent)" if r.event == "send" and r not in step_rows else "")
+                                       for r in step]
+                if prop == "refines_spec":
+                    result.spec_before[n] = describe_state(world.ref.spec_config, spec)
+                    result.spec_after[n] = describe_state(world.ref.spec_config, after_spec)
+        view, spec = after_view, after_spec
+    return result
+
+
+def validate_log(path: str | os.PathLike[str], props: Sequence[Property],
+                 acceptors: Sequence[int] | None = None) -> list[RoundResult]:
+    """Validate every execution (round) of a log."""
+    name = os.fspath(path)
+    return [validate_round(name, rows, props, acceptors) for rows in rounds(read_log(path))]
