@@ -269,7 +269,8 @@ def _chosen_text(val: Value, ways: list[tuple[Ballot, list[int]]]) -> str:
 
 def _agreement(view: WorldView) -> Explanation:
     ways = _choosers(view)
-    return Explanation("agreement", f"at most one value chosen, but {len(ways)} are",
+    count = "two" if len(ways) == 2 else str(len(ways))
+    return Explanation("agreement", f"{count} values chosen (agreement allows at most one)",
                        tuple(_chosen_text(v, w) for v, w in ways.items()))
 
 

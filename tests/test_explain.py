@@ -42,7 +42,7 @@ EXPECTED: dict[str, dict[str, tuple[str, str]]] = {
         "refines_spec": (rf"^Phase2a\({B}, v\d\) needs v\d to be the value of the highest-ballot vote among a "
                          r"quorum's 1b messages",
                          rf"the 1b from node \d \(Promise {B} \(accepted {B}:v\d\)\) reports \({B}, v\d\)"),
-        "agreement": (r"^at most one value chosen, but 2 are",
+        "agreement": (r"^two values chosen \(agreement allows at most one\)",
                       rf"v1 chosen at ballot {B} by acceptors \{{[\d, ]+\}}.*v2 chosen at ballot {B}"),
     },
     "overwrite_accept": {

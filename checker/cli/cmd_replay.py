@@ -7,11 +7,15 @@ where the trace runs through without one, 2 for a malformed or impossible trace.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from typing import Any
 
 from checker.errors import UsageError
-from checker.traces.replay import ImpossibleStep, replayer_for
+from checker.model import StepRow
+from checker.traces.replay import ImplReplayer, ImpossibleStep, Replayer, replayer_for
+from checker.traces.states import Part, cluster_state, format_state
 from checker.traces.trace_csv import read_trace
-from paxos import NODE_ERROR
+from paxos import NODE_ERROR, fields_text
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,14 +24,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="replay against another implementation (default: the one recorded)")
     parser.add_argument("--all", action="store_true",
                         help="report every property that fails, not only the recorded one")
+    parser.add_argument("--states", action="store_true",
+                        help="print the whole state after every step, as TLC does: each node under its roles "
+                             "and the network, with the fields that changed marked *")
 
 
 def run(args: argparse.Namespace) -> int:
     trace = read_trace(args.trace)
     replayer = replayer_for(trace, args.impl)
     rows = [s.row for s in trace.steps]
+    seen: list[Any] = []  # with --states: the state before the first step, then after each step
     try:
-        outcome = replayer.run(rows, [s.fingerprint for s in trace.steps], stop_at_violation=False)
+        outcome = replayer.run(rows, [s.fingerprint for s in trace.steps], stop_at_violation=False,
+                               on_state=_collector(replayer, seen) if args.states else None)
     except ImpossibleStep as exc:
         if args.impl is not None and args.impl != trace.impl:
             print(f"replaying {args.trace} against {args.impl}: the run diverges at step {exc.index + 1} ({exc}); "
@@ -38,12 +47,12 @@ def run(args: argparse.Namespace) -> int:
     impl = args.impl or trace.impl or "Paxos.tla"
     print(f"replaying {args.trace}: {len(rows)} steps of the {trace.model} model ({impl})")
     print(f"  step 0  initial state  fp={outcome.initial_fingerprint}")
+    _print_state(seen, 0)
     for n, step in enumerate(outcome.steps, start=1):
         r = step.row
-        what = " ".join(x for x in (r.event, r.msg_type, r.bal, r.value) if x)
-        route = f"{r.peer}->{r.node}" if r.peer else r.node
-        mark = f"   <-- {step.property} VIOLATED" if step.property else ""
-        print(f"  step {n:<3} {what:<28} {route:<7} | {r.state_change or '(no change)'}  fp={step.fingerprint}{mark}")
+        print(f"  step {n:<3} {step_text(r):<28} {route_text(r):<7} | {r.state_change or '(no change)'}  "
+              f"fp={step.fingerprint}" + (f"   <-- {step.property} VIOLATED" if step.property else ""))
+        _print_state(seen, n)
     if outcome.mismatched_fingerprints:
         print(f"note: fingerprints differ from the recorded ones at steps {outcome.mismatched_fingerprints[:10]}: "
               "this implementation reaches other states than the recorded run")
@@ -73,3 +82,36 @@ def run(args: argparse.Namespace) -> int:
         print("every property held at every step"
               + (f" (the trace is a witness of {witness}, not a counterexample)" if witness else ""))
     return 0
+
+
+def step_text(r: StepRow) -> str:
+    """What a step did, its message written whole: `deliver Promise 0@2 (accepted 0@1:v1)`."""
+    msg = fields_text({"msg_type": r.msg_type, "bal": r.bal, "value": r.value, "max_vbal": r.max_vbal,
+                       "max_val": r.max_val})
+    if msg:
+        return f"{r.event} {msg}"
+    return " ".join(x for x in (r.event, r.bal, r.value) if x)
+
+
+def route_text(r: StepRow) -> str:
+    return f"{r.peer}->{r.node}" if r.peer else r.node
+
+
+def _collector(replayer: Replayer, seen: list[Any]) -> Callable[[Any], None]:
+    """Keep each state as printable parts (implementation) or the model's own text (the Spec)."""
+    if isinstance(replayer, ImplReplayer):
+        return lambda cluster: seen.append(cluster_state(cluster))
+    model = getattr(replayer, "model", None)
+    describe = getattr(model, "describe_state", repr)
+    return lambda state: seen.append(describe(state))
+
+
+def _print_state(seen: list[Any], n: int) -> None:
+    if n >= len(seen):
+        return
+    now = seen[n]
+    if isinstance(now, list) and all(isinstance(p, Part) for p in now):
+        for line in format_state(seen[n - 1] if n else None, now):
+            print(line)
+    else:
+        print(f"        {now}")

@@ -8,7 +8,7 @@ by `paxos-check replay`, `minimize` and the tests. Prints nothing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -20,7 +20,7 @@ from checker.model import StepRow
 from checker.models.impl_steps import action_row, find_action, row_key, step_cluster, world_fingerprint
 from checker.traces.trace_csv import Trace, TraceStep
 from checker.user_properties import run_properties
-from paxos import NODE_ERROR, NodeFactory, NodeFault
+from paxos import NODE_ERROR, Cluster, NodeFactory, NodeFault
 from properties.explain import EXPLAINED, StepView, explain
 from properties.invariants import failing, failing_steps, view_of_cluster
 from properties.refinement import Refinement
@@ -47,9 +47,11 @@ class ReplayOutcome:
 
 class Replayer(Protocol):
     def run(
-        self, rows: Sequence[StepRow], expected: Sequence[str] = (), stop_at_violation: bool = True
+        self, rows: Sequence[StepRow], expected: Sequence[str] = (), stop_at_violation: bool = True,
+        on_state: Callable[[Any], None] | None = None,
     ) -> ReplayOutcome:
-        """Replay `rows`; raise ImpossibleStep for a row naming no enabled action."""
+        """Replay `rows`; raise ImpossibleStep for a row naming no enabled action. `on_state` sees the
+        initial state and the state after each step (a `paxos.Cluster`, or the model's state)."""
 
 
 class ImplReplayer:
@@ -63,8 +65,11 @@ class ImplReplayer:
         self.props = run_properties(config)  # the built-ins and the trace's own --property ones
 
     def run(
-        self, rows: Sequence[StepRow], expected: Sequence[str] = (), stop_at_violation: bool = True
+        self, rows: Sequence[StepRow], expected: Sequence[str] = (), stop_at_violation: bool = True,
+        on_state: Callable[[Cluster], None] | None = None,
     ) -> ReplayOutcome:
+        """Replay `rows`; `on_state(cluster)` sees the initial state and the state after each step
+        (not after a node fault: the node's state is undefined then)."""
         cluster = self.config.new_cluster(self.factory)
         try:
             fp = world_fingerprint(cluster)
@@ -72,6 +77,8 @@ class ImplReplayer:
             raise UsageError(f"--impl {self.config.impl}: {fault}, before any step; fix the node's snapshot()"
                              ) from None
         out = ReplayOutcome(initial_fingerprint=fp)
+        if on_state is not None:
+            on_state(cluster)
         values = self.config.value_names()
         for i, row in enumerate(rows):
             action = find_action(cluster, row, values)
@@ -91,6 +98,8 @@ class ImplReplayer:
                 break
             if i < len(expected) and expected[i] and expected[i] != fp:
                 out.mismatched_fingerprints.append(i + 1)
+            if on_state is not None:
+                on_state(cluster)
             after_view = view_of_cluster(cluster)
             broken = failing(after_view, "always", self.props) + failing_steps(before_view, after_view, self.props)
             ref = self.refinement
@@ -113,11 +122,14 @@ class ModelReplayer:
         self.model = model
 
     def run(
-        self, rows: Sequence[StepRow], expected: Sequence[str] = (), stop_at_violation: bool = True
+        self, rows: Sequence[StepRow], expected: Sequence[str] = (), stop_at_violation: bool = True,
+        on_state: Callable[[Any], None] | None = None,
     ) -> ReplayOutcome:
         model = self.model
         (state,) = tuple(model.initial_states())[:1]
         out = ReplayOutcome(initial_fingerprint=fp_hex(model.fingerprint(state)))
+        if on_state is not None:
+            on_state(state)
         for i, row in enumerate(rows):
             match = None
             for action, succ in model.successors(state):
@@ -135,6 +147,8 @@ class ModelReplayer:
             fresh = _record(out, i + 1, broken)
             out.steps.append(TraceStep(described, fp, fresh[0] if fresh else ""))
             state = succ
+            if on_state is not None:
+                on_state(state)
             if broken and stop_at_violation:
                 break
         return out
