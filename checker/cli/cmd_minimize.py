@@ -9,6 +9,7 @@ import argparse
 
 from checker.inputs import check_output_paths
 from checker.traces.minimize import minimize_trace
+from checker.traces.text import format_steps
 from checker.traces.trace_csv import read_trace, write_trace
 
 
@@ -28,5 +29,6 @@ def run(args: argparse.Namespace) -> int:
     write_trace(args.output, short)
     print(f"minimized {args.trace}: {len(trace.steps)} -> {len(short.steps)} steps, "
           f"{short.property} still fails; wrote {args.output}")
+    print(format_steps(short))
     print(f"replay with: paxos-check replay {args.output}")
     return 0

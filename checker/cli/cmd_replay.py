@@ -11,11 +11,11 @@ from collections.abc import Callable
 from typing import Any
 
 from checker.errors import UsageError
-from checker.model import StepRow
 from checker.traces.replay import ImplReplayer, ImpossibleStep, Replayer, replayer_for
 from checker.traces.states import Part, cluster_state, format_state
+from checker.traces.text import step_line
 from checker.traces.trace_csv import read_trace
-from paxos import NODE_ERROR, fields_text
+from paxos import NODE_ERROR
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -50,8 +50,7 @@ def run(args: argparse.Namespace) -> int:
     _print_state(seen, 0)
     for n, step in enumerate(outcome.steps, start=1):
         r = step.row
-        print(f"  step {n:<3} {step_text(r):<28} {route_text(r):<7} | {r.state_change or '(no change)'}  "
-              f"fp={step.fingerprint}" + (f"   <-- {step.property} VIOLATED" if step.property else ""))
+        print(step_line(n, r, step.property, step.fingerprint))
         _print_state(seen, n)
     if outcome.mismatched_fingerprints:
         print(f"note: fingerprints differ from the recorded ones at steps {outcome.mismatched_fingerprints[:10]}: "
@@ -82,19 +81,6 @@ def run(args: argparse.Namespace) -> int:
         print("every property held at every step"
               + (f" (the trace is a witness of {witness}, not a counterexample)" if witness else ""))
     return 0
-
-
-def step_text(r: StepRow) -> str:
-    """What a step did, its message written whole: `deliver Promise 0@2 (accepted 0@1:v1)`."""
-    msg = fields_text({"msg_type": r.msg_type, "bal": r.bal, "value": r.value, "max_vbal": r.max_vbal,
-                       "max_val": r.max_val})
-    if msg:
-        return f"{r.event} {msg}"
-    return " ".join(x for x in (r.event, r.bal, r.value) if x)
-
-
-def route_text(r: StepRow) -> str:
-    return f"{r.peer}->{r.node}" if r.peer else r.node
 
 
 def _collector(replayer: Replayer, seen: list[Any]) -> Callable[[Any], None]:

@@ -47,6 +47,7 @@ from hypothesis.stateful import (
 from checker.config import CheckConfig, load_factory
 from checker.errors import UsageError
 from checker.models.impl_steps import EVENT_OF, action_row, step_cluster, world_fingerprint
+from checker.traces.text import format_steps
 from checker.traces.trace_csv import Trace, TraceStep, write_trace
 from checker.user_properties import run_properties
 from checker.watchdog import GRACE_SECONDS, node_call_on_stack
@@ -172,17 +173,8 @@ def trace_of_actions(config: CheckConfig, factory: NodeFactory, actions: list[Ac
 
 
 def format_trace(trace: Trace) -> str:
-    """The steps of a trace as lines a person reads (the CSV is what a machine replays)."""
-    lines = []
-    for n, step in enumerate(trace.steps, start=1):
-        r = step.row
-        what = " ".join(x for x in (r.event, r.msg_type, r.bal, r.value) if x)
-        if r.max_vbal:
-            what += f" (accepted {r.max_vbal}{':' + r.max_val if r.max_val else ''})"
-        route = f"{r.peer}->{r.node}" if r.peer else r.node
-        mark = f"   <-- {step.property} VIOLATED" if step.property else ""
-        lines.append(f"  {n:>3}. {what:<40} {route:<6} | {r.state_change or '(no change)'}{mark}")
-    return "\n".join(lines)
+    """The steps of a trace as lines a person reads (the CSV is what a machine replays), messages whole."""
+    return format_steps(trace)
 
 
 def _is_final() -> bool:

@@ -69,8 +69,9 @@ def minimize_trace(trace: Trace, prop: str | None = None, impl: str | None = Non
 
     best = ddmin(rows, still_fails)
     outcome = replayer.run(best, stop_at_violation=False)
-    cut = next((n - 1 for n, name, _ in outcome.violations if name == prop), len(outcome.steps) - 1)
-    steps = [type(s)(s.row, s.fingerprint, prop if i == cut else "", s.detail)
+    cut, why = next(((n - 1, r) for n, name, r in outcome.violations if name == prop),
+                    (len(outcome.steps) - 1, ""))
+    steps = [type(s)(s.row, s.fingerprint, prop if i == cut else "", s.detail or (why if i == cut else ""))
              for i, s in enumerate(outcome.steps[: cut + 1])]
     return Trace(trace.model, trace.impl if impl is None else impl, trace.config, prop, steps,
                  outcome.initial_fingerprint)
