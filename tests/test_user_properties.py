@@ -157,3 +157,34 @@ def test_run_properties_keep_the_builtins_and_put_the_witness_last() -> None:
     check_user_properties(config)
     with pytest.raises(UsageError, match="raised RuntimeError"):
         check_user_properties(CheckConfig(properties=(f"{FX}:raises_at_once",)))
+
+
+@pytest.mark.parametrize("command", [["explore", "--strategy", "dfs"],
+                                     ["simulate", "--strategy", "swarm", "--workers", "2", "--walks", "400",
+                                      "--seed", "2"]])
+def test_dfs_and_the_swarm_check_user_properties_too(command: list[str], tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    assert main([*command, *OWN_VALUE, "--property", f"{EX}:chosen_value_is_kept", "--stop-on-first",
+                 "--out", str(out), "--quiet"]) == 1
+    assert summary(out)["chosen_value_is_kept"]["status"] == "violated"
+
+
+def test_a_learner_property_found_through_learners_apart_replays(tmp_path: Path) -> None:
+    """learners_agree fails only for some values the apart learners can learn: its trace gets their steps."""
+    out = tmp_path / "run"
+    assert main(["explore", "--impl", "paxos.bugs:eager_learner", "--learners", "2", "--crashes", "0",
+                 "--ballots", "1", "--no-refinement", "--property", f"{EX}:learners_agree", "--out", str(out),
+                 "--quiet"]) == 1
+    data = json.loads((out / "summary.json").read_text())
+    assert "learners_apart" in data["config"]["reductions"]
+    prop = summary(out)["learners_agree"]
+    assert prop["status"] == "violated"
+    assert main(["replay", str(out / str(prop["trace"]))]) == 1
+
+
+def test_the_report_names_a_user_property(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    assert main(["explore", *OWN_VALUE, "--property", f"{EX}:chosen_value_is_kept", "--stop-on-first",
+                 "--out", str(out), "--quiet", "--report"]) == 1
+    text = (out / "report.md").read_text()
+    assert "chosen_value_is_kept" in text and "Counterexample: chosen_value_is_kept" in text
