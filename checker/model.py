@@ -25,11 +25,14 @@ class PropertyInfo:
     `always`: must hold in every reachable state (`Model.violated`).
     `sometimes`: must hold in at least one reachable state (`Model.witnessed`).
     `step`: must hold for every transition (`Model.step_violated`).
+    `stops`: whether its violation ends a search with `stop_on_first_violation` (False for a
+    property reported as a warning, e.g. `refines_spec` under `--deviation warn`).
     """
 
     name: str
     kind: PropertyKind
     description: str
+    stops: bool = True
 
 
 @dataclass(frozen=True, slots=True)

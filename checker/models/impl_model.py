@@ -124,7 +124,9 @@ class ImplModel:
     kind = "impl"
 
     def __init__(self, cfg: CheckConfig, factory: NodeFactory | None = None, refinement: bool = True,
-                 reductions: Reductions | None = None) -> None:
+                 reductions: Reductions | None = None, deviation_stops: bool = True) -> None:
+        """`deviation_stops=False` (`--deviation warn`): a `refines_spec` violation is reported but does
+        not end a search that stops on the first violation."""
         self.cfg = cfg
         self.cc = cfg.cluster_config()
         self.factory = factory if factory is not None else load_factory(cfg.impl)
@@ -183,7 +185,8 @@ class ImplModel:
         if self.refinement is not None:
             self._refine_index = RefinementIndex(self.refinement, self.msgs, self.acceptor_idx,
                                                  list(self.cc.acceptors), self._acceptor_of)
-            self._infos += (PropertyInfo("refines_spec", "step", self.refinement.description),)
+            self._infos += (PropertyInfo("refines_spec", "step", self.refinement.description,
+                                         stops=deviation_stops),)
         self._infos += (PropertyInfo(NODE_ERROR, "step", NODE_ERROR_DESCRIPTION),)
         self._acceptors_of = _picker(self.acceptor_idx)
         self._learners_of = _picker(self.learner_idx)

@@ -44,12 +44,15 @@ from checker.search.common import (
     peak_rss_mb,
     physical_memory_mb,
 )
+from checker.traces.replay import explain_marked
 from checker.traces.trace_csv import Trace, TraceStep, write_trace
 from checker.user_properties import check_user_properties
 from checker.watchdog import GRACE_SECONDS, HandlerHung, handler_watchdog
 from paxos import NODE_ERROR, ConfigurationError, atomic_write_text
 
 EXIT_OK, EXIT_VIOLATED, EXIT_INCOMPLETE = 0, 1, 3
+#: The property whose failure is a deviation from Paxos.tla rather than by itself a safety violation.
+DEVIATION = "refines_spec"
 STRATEGY_FUNCS = {
     "bfs": ("checker.search.bfs", "bfs"),
     "dfs": ("checker.search.dfs", "dfs"),
@@ -142,6 +145,11 @@ def add_output_arguments(p: argparse.ArgumentParser) -> None:
                    help=f"stop (bounded, results written) when the search uses this much memory "
                         f"(default {DEFAULT_MEMORY_SHARE * 100:.0f}%% of physical memory or of a container limit)")
     g.add_argument("--stop-on-first", action="store_true", help="stop at the first violation")
+    g.add_argument("--deviation", choices=("fail", "warn"), default="fail",
+                   help="refines_spec (a step that is no step of Paxos.tla) is a deviation, stricter than safety: "
+                        "'fail' (default) reports it as violated, exit 1; 'warn' reports it and writes its trace, "
+                        "but it neither ends --stop-on-first nor sets the exit code, so the search goes on "
+                        "looking for safety violations (agreement, validity, ...) past it")
     g.add_argument("--seed", type=int, default=None, help="random seed (simulate only; default 0)")
     g.add_argument("--workers", type=positive_int, default=1, metavar="N", help="processes (bfs, swarm)")
     g.add_argument("--json", default=None, metavar="PATH", help="also write the run summary here")
@@ -215,7 +223,8 @@ def build_model(args: argparse.Namespace) -> Model:
 
     config = check_config(args)
     try:
-        return cast(Model, ImplModel(config, refinement=not args.no_refinement, reductions=reductions(args)))
+        return cast(Model, ImplModel(config, refinement=not args.no_refinement, reductions=reductions(args),
+                                     deviation_stops=getattr(args, "deviation", "fail") != "warn"))
     except ConfigurationError as exc:  # the factory refused this configuration: bad input, not a finding
         raise UsageError(f"--impl {config.impl}: {exc}") from None
 
@@ -432,6 +441,8 @@ def summarize(
                 from checker.runs.shorten import shorten
 
                 trace, entry["found_length"] = shorten(trace)
+            if p.kind != "sometimes":
+                trace = explain_marked(trace)  # why it fails, in the protocol's words (properties/explain.py)
             write_trace(out / rel, trace)
             entry["trace"] = rel
             entry["witness_length" if p.kind == "sometimes" else "length"] = len(trace.steps)
@@ -450,6 +461,7 @@ def summarize(
     summary["coverage"] = coverage
     summary.update(properties=props, proofs=None, graph=None, bytes_per_state=result.bytes_per_state,
                    collision_probability=result.collision_probability)
+    summary["deviation"] = deviation_of(summary, getattr(args, "deviation", "fail"))
     return summary
 
 
@@ -469,10 +481,37 @@ def write_summary(summary: dict[str, Any], out: FsPath, json_path: str | None) -
         raise UsageError(f"could not write {' and '.join(failed)}; the traces written are in {out}")
 
 
+def deviation_of(summary: dict[str, Any], mode: str) -> dict[str, Any] | None:
+    """The summary's `deviation` (docs/formats.md): null unless refines_spec failed; else whether it is the
+    only failure (the node deviates from Paxos.tla, but no safety property failed in the states explored),
+    the step, the mode (`fail`, or `warn`: not counted in the exit code) and one plain sentence."""
+    ref = next((p for p in summary["properties"] if p["name"] == DEVIATION and p["status"] == "violated"), None)
+    if ref is None:
+        return None
+    unsafe = [p["name"] for p in summary["properties"]
+              if p["status"] == "violated" and p["kind"] != "sometimes" and p["name"] != DEVIATION]
+    step = ref.get("length")
+    where = f" at step {step}" if step else ""
+    if unsafe:
+        text = f"the node deviates from Paxos.tla{where}, and safety fails too ({', '.join(unsafe)})"
+    else:
+        stopped = summary.get("stopped_by")
+        scope = f"in the {summary['states']:,} states explored"
+        if stopped == "violation":
+            scope += " before --stop-on-first ended the search there"
+        elif stopped is not None:
+            scope += f" before the search stopped ({stopped})"
+        text = f"the node deviates from Paxos.tla{where}; no safety property failed {scope}"
+        if stopped == "violation" and mode != "warn":
+            text += "; add --deviation warn to keep searching for safety violations past the deviation"
+    return {"property": DEVIATION, "only": not unsafe, "step": step, "mode": mode, "text": text}
+
+
 def exit_code(summary: dict[str, Any]) -> int:
     """1 a violation; 3 stopped early (bounded) with none; 0 otherwise (explore: exhaustive; simulate: every walk
-    ran and nothing failed, which is not a proof)."""
-    if any(p["status"] == "violated" for p in summary["properties"]):
+    ran and nothing failed, which is not a proof). Under `--deviation warn` refines_spec does not count."""
+    warn = (summary.get("deviation") or {}).get("mode") == "warn"
+    if any(p["status"] == "violated" and not (warn and p["name"] == DEVIATION) for p in summary["properties"]):
         return EXIT_VIOLATED
     if summary["stopped_by"] is not None:
         return EXIT_INCOMPLETE
@@ -512,11 +551,20 @@ def print_verdicts(summary: dict[str, Any], out: FsPath, walks: int | None = Non
     rate = states / secs if secs else 0.0
     stats = (f"{states:,} distinct states, {summary['transitions']:,} transitions, depth {depth}, "
              f"{secs:.1f}s ({rate:,.0f} states/s)")
-    violated = [p["name"] for p in summary["properties"] if p["status"] == "violated"]
-    if violated:
-        for p in summary["properties"]:
-            if p["status"] == "violated" and p.get("detail"):
-                print(f"  {p['name']}: {p['detail']}")
+    deviation = summary.get("deviation")
+    warn = deviation is not None and deviation["mode"] == "warn"
+    violated = [p["name"] for p in summary["properties"]
+                if p["status"] == "violated" and not (warn and p["name"] == DEVIATION)]
+    for p in summary["properties"]:
+        if p["status"] == "violated" and p.get("detail"):
+            print(f"  {p['name']}: {p['detail']}")
+    if warn and deviation is not None:
+        print(f"WARNING (--deviation warn): {deviation['text']}; replay it with: paxos-check replay "
+              f"{out / 'traces' / (DEVIATION + '.csv')}")
+    if violated and deviation is not None and deviation["only"] and not warn:
+        print(f"VIOLATED: {DEVIATION} only: {deviation['text']}. {stats}. "
+              f"Replay with: paxos-check replay {out / 'traces' / (DEVIATION + '.csv')}")
+    elif violated:
         print(f"VIOLATED: {', '.join(violated)}. {stats}. "
               f"Replay with: paxos-check replay {out / 'traces'}/<property>.csv")
     elif summary["stopped_by"] is not None:
@@ -527,5 +575,6 @@ def print_verdicts(summary: dict[str, Any], out: FsPath, walks: int | None = Non
         print(f"NOT VIOLATED{runs} of a random search ({summary['strategy']}): not a proof and not a verification; "
               f"exit 0 means only that no walk broke a property. {stats}.")
     else:
-        print(f"HELD: every property holds in every reachable state within the stated bounds (exhaustive). {stats}.")
+        held = "every safety property holds" if warn else "every property holds"
+        print(f"HELD: {held} in every reachable state within the stated bounds (exhaustive). {stats}.")
     print(f"Run directory: {out}{os.sep} (summary.json)")

@@ -263,8 +263,9 @@ class Verdicts:
         return True
 
     def any_violation(self) -> bool:
-        kinds = {p.name: p.kind for p in self.props}
-        return any(kinds.get(n) != "sometimes" for n in self.paths)
+        """A violation that ends a search with `stop_on_first_violation` (one whose property `stops`)."""
+        stopping = {p.name for p in self.props if p.kind != "sometimes" and p.stops}
+        return any(n in stopping for n in self.paths)
 
     def results(self, exhaustive: bool) -> list[PropertyResult]:
         out = []

@@ -201,3 +201,24 @@ def replayer_for(trace: Trace, impl: str | None = None) -> Replayer:
 
 def _values(v: Any) -> int | tuple[Any, ...]:
     return tuple(v) if isinstance(v, list) else int(v)
+
+
+def explain_marked(trace: Trace) -> Trace:
+    """`trace` with why its property fails (properties/explain.py) in the detail of its marked step, when that
+    detail is empty: the trace is replayed on the reference cluster. Unchanged for a Spec trace, or one that
+    does not replay to the same failure."""
+    marked = next((n for n, s in enumerate(trace.steps) if s.property), None)
+    if trace.model != "impl" or marked is None or trace.steps[marked].detail:
+        return trace
+    prop = trace.steps[marked].property
+    try:
+        outcome = replayer_for(trace).run([s.row for s in trace.steps], stop_at_violation=False)
+    except (ImpossibleStep, UsageError):
+        return trace
+    why = next((r for n, name, r in outcome.violations if name == prop and n == marked + 1), "")
+    if not why:
+        return trace
+    steps = list(trace.steps)
+    old = steps[marked]
+    steps[marked] = TraceStep(old.row, old.fingerprint, old.property, why)
+    return Trace(trace.model, trace.impl, trace.config, trace.property, steps, trace.initial_fingerprint)
