@@ -19,7 +19,7 @@ from checker.config import CheckConfig, load_factory
 from checker.models.impl_steps import find_action
 from checker.traces.trace_csv import read_trace
 from checker.traces.validate import read_log, steps_of, validate_log
-from paxos import Cluster, PaxosLogger
+from paxos import Cluster, ClusterConfig, PaxosLogger
 from properties.invariants import PROPERTIES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -145,3 +145,22 @@ def test_bad_input_is_one_line(tmp_path: Path, seed_logs: Path, capsys: pytest.C
     assert main(["validate", str(broken)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "broken.csv:3: bal: bad ballot 'one@1'" in err[0]
+
+
+@pytest.mark.parametrize("cluster_config", [ClusterConfig.separate(3, 2, 1), ClusterConfig.separate(3, 2, 0),
+                                            ClusterConfig.colocated(3)], ids=["separate", "no-learner", "colocated"])
+def test_random_logged_runs_of_our_node_validate_and_unsafe_runs_of_a_bug_do_not(cluster_config: ClusterConfig,
+                                                                                 tmp_path: Path) -> None:
+    log_path = tmp_path / "run.csv"
+    values = ["a", "b", "c"][:len(cluster_config.proposers)]
+    for impl in ("paxos:PaxosNode", "paxos.bugs:no_tiebreak"):
+        for seed in range(15):
+            logger = PaxosLogger(round=seed, filename=log_path)
+            cluster = Cluster(cluster_config, load_factory(impl), logger=logger)
+            cluster.run(values, seed=seed, crash_rate=0.05, timeout_rate=0.05)
+            logger.save_to_csv()
+            (result,) = validate_log(log_path, PROPERTIES)
+            if impl == "paxos:PaxosNode":
+                assert result.ok, (seed, result.findings, result.step_text)
+            elif len(cluster.chosen()) > 1:
+                assert not result.ok and "agreement" in {f.property for f in result.findings}

@@ -12,7 +12,9 @@ row of another node starts a step of its own. The acceptors' states come from th
 text (`promised A -> B`, `accepted A -> B 'v'`) of their rows, or, where a log has none, from the
 Promise and Accepted messages they send (Paxos.tla's Phase1b and Phase2b). Roles are read off the
 log: acceptors receive Prepare/Accept or send Promise/Accepted/Nack, proposers propose or send
-Prepare/Accept, learners learn or receive Accepted; quorums are majorities of the acceptors.
+Prepare/Accept, learners learn or receive Accepted; quorums are majorities of the acceptors. With no
+learner at all, an acceptor's logged vote counts as announced (its Accepted goes to nobody, so the log
+has no row for it).
 """
 
 from __future__ import annotations
@@ -298,6 +300,11 @@ class _Execution:
                 self.learned[node] = None  # a learner's state is volatile; a later `learn` row says so again
             if node in self.acc and self._logged_change(row):
                 explicit.add(node)
+        if not self.config.learners:  # an Accepted with no learner to go to is sent to nobody: no log row
+            for node in explicit:
+                state = self.acc[node]
+                if not state.accepted_bal.is_bottom:
+                    self.sent.add(Accepted(node, state.accepted_bal, state.accepted_val))
 
     def _logged_change(self, row: LogRow) -> bool:
         """Apply `promised A -> B` / `accepted A -> B 'v'` of the row's node; True if there was one."""
