@@ -68,6 +68,11 @@ from paxos import Action as ClusterAction
 from properties.invariants import PROPERTIES, WorldView, failing, failing_steps
 from properties.refinement import Refinement
 
+#: Most entries of the per-mailbox caches (`_deliveries`, `_inert_cache`), which are keyed by a node's
+#: snapshot and the envelopes waiting for it and so grow about as fast as the states do (0.7 entries
+#: per state, a few hundred bytes each, on `--ballots 2 --crashes 1`); past this they start over.
+CACHE_ENTRIES = 1 << 19
+
 
 class _ScalarKeys(dict[tuple[object, ...], int]):
     """Stable Zobrist keys of scalar components (counters, flags), made on first use."""
@@ -513,6 +518,8 @@ class ImplModel:
             new_sid, env_bits, msg_bits, own = self._node_step(i, sid, DELIVER, self.envs[eid][1])
             if new_sid != sid or env_bits or msg_bits or own:
                 out.append(((DELIVER, i, eid), new_sid, zs[sid] ^ zs[new_sid], env_bits, msg_bits, own))
+        if len(self._deliveries) >= CACHE_ENTRIES:
+            self._deliveries.clear()  # a cache, not a record: bounded, so memory grows with states only
         entries = self._deliveries[(i, sid, bits)] = tuple(out)
         return entries
 
@@ -537,6 +544,8 @@ class ImplModel:
                 if self._inert(sid, new_sid, msg_bits, own):
                     env |= env_bits
                     msg |= msg_bits
+            if len(self._inert_cache) >= CACHE_ENTRIES:
+                self._inert_cache.clear()
             hit = self._inert_cache[key] = (env, msg)
         return hit
 
