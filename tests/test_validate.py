@@ -79,7 +79,7 @@ def test_a_log_edited_to_contain_an_impossible_step_is_rejected(seed_logs: Path,
     line = _edit(seed_logs / "test_basic.csv", edited, event, msg_type, column, value)
     assert main(["validate", str(edited)]) == 1
     out = capsys.readouterr().out
-    assert "refines_spec fails: no step of the Spec (nor a stutter) explains it" in out
+    assert "refines_spec fails: Phase" in out  # the Spec action and its enabling condition (properties/explain.py)
     assert "NOT EXPLAINED: 1 of" in out
     (bad,) = [r for r in validate_log(edited, PROPERTIES) if not r.ok]
     first = bad.findings[0]

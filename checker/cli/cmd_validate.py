@@ -81,3 +81,5 @@ def _print_failure(r: RoundResult) -> None:
         if f.step in r.spec_before and f.property == "refines_spec":
             print(f"      Spec state before: {r.spec_before[f.step]}")
             print(f"      Spec state after:  {r.spec_after[f.step]}")
+            print(f"      (acceptor aI is the I-th of {', '.join(map(str, r.acceptors))}; "
+                  f"ballot R@N is R * {r.scale} + N; -1: none)")

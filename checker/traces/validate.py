@@ -43,6 +43,7 @@ from paxos import (
     Promise,
     Value,
 )
+from properties.explain import EXPLAINED, StepView, explain
 from properties.invariants import Property, WorldView, failing, failing_steps
 from properties.refinement import Refinement
 from properties.spec import SpecState, describe_state
@@ -101,6 +102,7 @@ class RoundResult:
     steps: int = 0
     checked: int = 0  # steps judged (all of them unless an impossible step ended the round)
     acceptors: tuple[int, ...] = ()
+    scale: int = 0  # a ballot R@N is the Spec ballot R * scale + N (the refinement mapping)
     findings: list[Finding] = field(default_factory=list)  # each property's first failure, in step order
     step_text: dict[int, list[str]] = field(default_factory=dict)  # the rows of each failing step
     spec_before: dict[int, str] = field(default_factory=dict)
@@ -287,6 +289,8 @@ class _Execution:
         explicit: set[int] = set()
         for row in step:
             node = row.node
+            if node in self.acc and self._logged_change(row):
+                explicit.add(node)
             if row.msg_type and row.event == "send":
                 msg = self.message(row, node)
                 self.sent.add(msg)
@@ -298,8 +302,6 @@ class _Execution:
                 self.learned[node] = row.value or None
             if row.event in ("crash", "fail") and node in self.learned:
                 self.learned[node] = None  # a learner's state is volatile; a later `learn` row says so again
-            if node in self.acc and self._logged_change(row):
-                explicit.add(node)
         if not self.config.learners:  # an Accepted with no learner to go to is sent to nobody: no log row
             for node in explicit:
                 state = self.acc[node]
@@ -356,10 +358,12 @@ def validate_round(name: str, rows: Sequence[LogRow], props: Sequence[Property],
         result.skipped = "no acceptor takes part (no Prepare, Promise, Accept or Accepted)"
         return result
     result.acceptors = world.config.acceptors
+    result.scale = world.ref.scale
     seen: set[str] = set()
     view = world.view()
     spec = world.spec()
     queue = list(steps)
+    sent = frozenset(world.sent)
     n = 0
     while queue:
         step = queue.pop(0)
@@ -376,9 +380,12 @@ def validate_round(name: str, rows: Sequence[LogRow], props: Sequence[Property],
         if world.ref.explain(spec, after_spec) is None:
             broken.append(("refines_spec", "no step of the Spec (nor a stutter) explains it"))
         broken += failing(after_view, "always", props) + failing_steps(view, after_view, props)
+        after_sent = frozenset(world.sent)
         for prop, reason in broken:
             if prop not in seen:
                 seen.add(prop)
+                if prop in EXPLAINED:  # in the protocol's words, as replay says it (properties/explain.py)
+                    reason = _explained(prop, StepView(view, after_view, sent, after_sent), reason)
                 result.findings.append(Finding(n, step[0].line, prop, reason))
                 result.step_text[n] = [f"line {r.line}: {r.text()}" + (" (implied: received there, never logged "
                                        "as sent)" if r.event == "send" and r not in step_rows else "")
@@ -386,8 +393,15 @@ def validate_round(name: str, rows: Sequence[LogRow], props: Sequence[Property],
                 if prop == "refines_spec":
                     result.spec_before[n] = describe_state(world.ref.spec_config, spec)
                     result.spec_after[n] = describe_state(world.ref.spec_config, after_spec)
-        view, spec = after_view, after_spec
+        view, spec, sent = after_view, after_spec, after_sent
     return result
+
+
+def _explained(prop: str, step: StepView, fallback: str) -> str:
+    try:
+        return explain(prop, step).text()
+    except Exception:  # an explanation that cannot be given must not hide the verdict itself
+        return fallback
 
 
 def validate_log(path: str | os.PathLike[str], props: Sequence[Property],
