@@ -154,3 +154,20 @@ def test_export_refuses_bad_input_in_one_line(tmp_path: Path, capsys: pytest.Cap
     assert len(err) == 1 and "a trace of the Spec" in err[0]
     assert main(["export", str(out / "traces" / "sometimes_chosen.csv"), "--format", "itf",
                  "-o", str(tmp_path)]) == 2  # a directory is no output file
+
+
+def test_an_independent_itf_reader_reads_the_export(own_value_trace: Path, tmp_path: Path) -> None:
+    """itf-py (Apalache's ADR author's reader) parses the export into the same states; skipped where it is
+    not installed (`pip install itf-py`; it is not a dependency of paxos-check)."""
+    itf = pytest.importorskip("itf_py.itf")
+    path = tmp_path / "t.itf.json"
+    assert main(["export", str(own_value_trace), "--format", "itf", "-o", str(path)]) == 0
+    data = read_itf(path)
+    parsed = itf.trace_from_json(data)
+    assert list(parsed.vars) == list(ITF_VARS) and len(parsed.states) == len(data["states"])
+    ours = spec_states(data)
+    for state, mine in zip(parsed.states, ours, strict=True):
+        names = list(state.values["maxBal"])
+        assert tuple(state.values["maxBal"][n] for n in names) == mine.max_bal
+        assert tuple(state.values["maxVBal"][n] for n in names) == mine.max_vbal
+        assert len(state.values["msgs"]) == len(mine.msgs)
