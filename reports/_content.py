@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reports._load import FAULT_EVENTS, ProofResult, Run, Summary, Trace
-from reports._msc import MscEvent, events_from_actions, events_from_trace
+from reports._msc import MscEvent, events_from_actions, events_from_trace, roles_of
 from reports._progress import ProgressAnalysis, analyse, progress_paragraph
 
 CONFIG_ORDER = (
@@ -45,6 +45,8 @@ class TraceSection:
     trace: Trace
     events: list[MscEvent]
     violated: bool
+    why: str = ""  # why the property fails, in the words of the protocol (the marked step's detail)
+    roles: dict[str, str] = field(default_factory=dict)  # node id -> its roles, for the lifelines
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +96,11 @@ def _num(v: Any) -> float:
     return float(v) if isinstance(v, (int, float)) else 0.0
 
 
+def node_label(node: str, roles: dict[str, str]) -> str:
+    """`3 (acceptor)`: a node id with its roles, when known."""
+    return f"{node} ({roles[node]})" if node in roles else node
+
+
 def faults_text(faults: dict[str, int]) -> str:
     """`1 crash, 2 drops` or `no faults`."""
     if not faults:
@@ -115,6 +122,12 @@ def search_scope(s: Summary) -> str:
     return f"bounded: no violation found within {where}{reason}; this is not a verification"
 
 
+def deviation(s: Summary) -> dict[str, Any] | None:
+    """The summary's `deviation` block (refines_spec failed: the node deviates from Paxos.tla), if any."""
+    d = s.raw.get("deviation")
+    return d if isinstance(d, dict) and isinstance(d.get("text"), str) else None
+
+
 def _property_row(s: Summary, name: str, kind: str, status: str, trace: Trace | None,
                   witness_length: int | None, trace_path: str | None) -> PropertyRow:
     bounded = f"bounded: no violation found within {fmt(s.states)} states, depth {fmt(s.depth)}"
@@ -130,8 +143,13 @@ def _property_row(s: Summary, name: str, kind: str, status: str, trace: Trace | 
             return PropertyRow(name, kind, "VIOLATED", "violated (no counterexample trace was written)", "bad", None)
         step = trace.breaking_step
         at = f", fails at step {step}" if step is not None else ""
-        return PropertyRow(name, kind, "VIOLATED", f"counterexample of {len(trace.rows)} steps{at}; needs "
-                           f"{faults_text(trace.faults())}", "bad", trace_path)
+        evidence = f"counterexample of {len(trace.rows)} steps{at}; needs {faults_text(trace.faults())}"
+        dev = deviation(s)
+        if dev is not None and dev.get("property") == name:
+            verdict, tone = ("DEVIATES (WARNING)", "unknown") if dev.get("mode") == "warn" else ("DEVIATES", "bad")
+            return PropertyRow(name, kind, verdict, f"{evidence}: the node deviates from Paxos.tla", tone,
+                               trace_path)
+        return PropertyRow(name, kind, "VIOLATED", evidence, "bad", trace_path)
     if kind == "sometimes":
         if status == "held":
             length = witness_length if witness_length is not None else (len(trace.rows) if trace else None)
@@ -164,8 +182,18 @@ def _headline(s: Summary, rows: list[PropertyRow]) -> tuple[str, str]:
             return f"z3: {len(failed)} of {len(s.proofs)} checks not proved", "bad"
         if not bad:
             return f"z3: all {len(s.proofs)} checks proved", "ok"
+    dev = deviation(s)
+    if dev is not None and dev.get("only") and dev.get("mode") != "warn":
+        return f"VIOLATED: {dev.get('property')} only: {dev['text']}", "bad"
     if bad:
         return "VIOLATED: " + ", ".join(bad), "bad"
+    if dev is not None and dev.get("mode") == "warn":
+        warned = f"; {dev.get('property')} is a warning: {dev['text']}"
+        if s.exhaustive and all(r.tone == "ok" for r in rows if r.name != dev.get("property")):
+            return (f"Every safety property held in every one of {fmt(s.states)} reachable states (exhaustive within "
+                    f"the bounds below){warned}", "ok")
+        return (f"bounded: no safety violation found within {fmt(s.states)} states, depth {fmt(s.depth)} "
+                f"(not verified){warned}", "unknown")
     if rows and all(r.tone == "ok" for r in rows) and s.exhaustive:
         return (f"All {len(rows)} properties held in every one of {fmt(s.states)} reachable states "
                 "(exhaustive within the bounds below)", "ok")
@@ -188,19 +216,27 @@ def build_content(run: Run) -> ReportContent:
         summary = (f"{len(trace.rows)} steps{where}; faults used: {faults_text(trace.faults())}; "
                    f"file {p.trace}")
         events = events_from_trace(trace, mark_last_as_witness=not violated)
-        sections.append(TraceSection(p.name, f"{what}: {p.name}", summary, trace, events, violated))
+        why = next((r.detail for r in trace.rows if r.property and r.detail), "") if violated else ""
+        roles = roles_of(trace.header.get("config") or {}, str(trace.header.get("model", "impl")))
+        sections.append(TraceSection(p.name, f"{what}: {p.name}", summary, trace, events, violated, why, roles))
     headline, tone = _headline(s, rows)
     progress = None
     progress_text = ""
     progress_events: list[MscEvent] = []
     if run.graph is not None:
-        progress = analyse(run.graph, complete=s.exhaustive)
+        whole = s.graph is None or s.graph.complete
+        progress = analyse(run.graph, complete=s.exhaustive and whole)
         progress_text = progress_paragraph(progress)
+        if not whole and s.graph is not None:
+            progress_text += (f" The graph was capped at its first {fmt(s.graph.limit or s.graph.states)} states "
+                              f"(--graph-limit) although the search visited {fmt(s.states)}: the counts above "
+                              "are of that part only.")
         if len(progress.path_ids) > 1:
             progress_events = events_from_actions(progress.path_actions, progress.path_labels[1:], "breaking")
     impl = s.config.get("impl") or next((t.header.get("impl") for t in run.traces.values()), None)
+    subject = impl or ("Paxos.tla (the Spec)" if s.model == "spec" else run.directory.name)
     return ReportContent(
-        title=f"paxos-check {s.command}: {run.directory.name}",
+        title=f"{subject}: {_title_verdict(s, rows, tone)} (paxos-check {s.command})",
         headline=headline,
         tone=tone,
         scope=search_scope(s),
@@ -215,6 +251,19 @@ def build_content(run: Run) -> ReportContent:
         progress_text=progress_text,
         progress_events=progress_events,
     )
+
+
+def _title_verdict(s: Summary, rows: list[PropertyRow], tone: str) -> str:
+    """The verdict in a few words for the page title."""
+    bad = [r.name for r in rows if r.tone == "bad"]
+    dev = deviation(s)
+    if dev is not None and dev.get("only") and dev.get("mode") != "warn":
+        return f"deviates from Paxos.tla ({dev.get('property')})"
+    if bad:
+        return "VIOLATED (" + ", ".join(bad) + ")"
+    if tone == "ok":
+        return "proved" if s.command == "prove" else "held (exhaustive)"
+    return "bounded, nothing violated (not verified)"
 
 
 def _config_rows(config: dict[str, Any]) -> list[tuple[str, str]]:
@@ -234,7 +283,7 @@ def _run_rows(s: Summary, impl: Any) -> list[tuple[str, str]]:
         ("stopped by", s.stopped_by or "nothing (ran to completion)"),
         ("distinct states", fmt(s.states)),
         ("transitions", fmt(s.transitions)),
-        ("depth", fmt(s.depth)),
+        ("depth (BFS levels, initial = 1)", fmt(s.depth)),
         ("time", f"{s.seconds:.2f} s" if s.seconds is not None else "none"),
         ("rate", rate or "none"),
         ("peak memory", f"{s.peak_rss_mb:,.1f} MB" if s.peak_rss_mb is not None else "none"),

@@ -10,14 +10,15 @@ import json
 from collections.abc import Sequence
 from html import escape
 
-from reports._content import ReportContent
+from reports._content import ReportContent, node_label
 from reports._load import Trace
 from reports._msc import CSS as MSC_CSS
+from reports._msc import message_label
 
 CSS = """
 body { font-family: -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; margin: 0;
        color: #212529; background: #f8f9fa; font-size: 14px; }
-main { max-width: 1220px; margin: 0 auto; padding: 12px 20px 40px; }
+main { max-width: 1240px; margin: 0 auto; padding: 12px 20px 40px; }
 h1 { font-size: 20px; margin: 4px 0 8px; }
 h2 { font-size: 16px; margin: 22px 0 8px; border-bottom: 1px solid #dee2e6; padding-bottom: 3px; }
 .verdict { padding: 10px 14px; border-radius: 6px; font-size: 17px; font-weight: 600; margin-bottom: 6px; }
@@ -39,6 +40,10 @@ tr.breaking-row td { background: #ffe3e3; font-weight: 600; }
 .figure { background: #fff; border: 1px solid #dee2e6; border-radius: 6px; padding: 6px; overflow-x: auto; }
 pre { background: #fff; border: 1px solid #dee2e6; padding: 8px; overflow-x: auto; }
 p.text { max-width: 900px; line-height: 1.45; }
+p.why { background: #fff5f5; border-left: 4px solid #e03131; padding: 6px 10px; }
+details.states { margin: 8px 0; }
+details.states summary { cursor: pointer; color: #1c7ed6; }
+details.states td.v { white-space: normal; word-break: break-word; }
 """
 
 
@@ -56,16 +61,41 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]], cls: str = "") 
     return f'<table class="{cls}"><tr>{head}</tr>{body}</table>'
 
 
-def _steps(trace: Trace) -> str:
-    head = "".join(f"<th>{h}</th>" for h in ("step", "event", "node", "peer", "message", "ballot", "value",
-                                              "state change", "property"))
+def _steps(trace: Trace, roles: dict[str, str]) -> str:
+    head = "".join(f"<th>{h}</th>" for h in ("step", "event", "node", "from", "message", "state change", "property"))
     body = []
     for r in trace.rows:
         cls = ' class="breaking-row"' if r.property else ""
-        cells = (str(r.step), r.event, r.node, r.peer, r.msg_type, r.bal, r.value, r.state_change,
-                 f"{r.property} fails" if r.property else "")
+        cells = (str(r.step), r.event, node_label(r.node, roles), node_label(r.peer, roles),
+                 message_label(r.msg_type, r.bal, r.value, r.max_vbal, r.max_val) or r.value,
+                 r.state_change or "(no change)", f"{r.property} fails" if r.property else "")
         body.append(f"<tr{cls}>" + "".join(f"<td>{escape(c)}</td>" for c in cells) + "</tr>")
     return f'<table class="steps"><tr>{head}</tr>{"".join(body)}</table>'
+
+
+def _states(trace: Trace) -> str:
+    """The collapsible full-state view: each step's nodes (under their roles) and network, changed fields bold."""
+    if not trace.states:
+        return ""
+    rows = {r.step: r for r in trace.rows}
+    blocks = []
+    for k, parts in enumerate(trace.states):
+        r = rows.get(k)
+        what = "initial state" if r is None else (
+            f"after step {k}: {r.event} " + (message_label(r.msg_type, r.bal, r.value, r.max_vbal, r.max_val)
+                                             or r.value) + (f" ({r.peer}->{r.node})" if r.peer else f" ({r.node})"))
+        trs = []
+        for part in parts:
+            moved = set(part.get("changed") or ())
+            cells = " ".join(
+                (f"<b>*{escape(str(f[0]))}={escape(str(f[1]))}</b>" if f[0] in moved else
+                 f"{escape(str(f[0]))}={escape(str(f[1]))}") for f in part["fields"] if len(f) == 2)
+            mark = "*" if moved else ""
+            trs.append(f'<tr><td class="k">{mark}{escape(part["label"])}</td><td class="v">{cells}</td></tr>')
+        blocks.append(f'<tr><th colspan="2">{escape(what.strip())}</th></tr>' + "".join(trs))
+    return (f'<details class="states"><summary>Full state at every step ({len(trace.states) - 1} steps; '
+            "each node under its roles and the network; changed fields marked *)</summary>"
+            f'<table class="steps">{"".join(blocks)}</table></details>')
 
 
 def render_html(c: ReportContent, svgs: dict[str, str]) -> str:
@@ -102,9 +132,12 @@ def render_html(c: ReportContent, svgs: dict[str, str]) -> str:
     for sec in c.traces:
         parts.append(f'<h2 id="trace-{escape(sec.name)}">{escape(sec.heading)}</h2>')
         parts.append(f'<p class="text">{escape(sec.summary)}.</p>')
+        if sec.why:
+            parts.append(f'<p class="text why" id="why-{escape(sec.name)}"><b>Why it fails:</b> {escape(sec.why)}</p>')
         if f"msc-{sec.name}" in svgs:
             parts.append(f'<div class="figure">{svgs["msc-" + sec.name]}</div>')
-        parts.append(_steps(sec.trace))
+        parts.append(_steps(sec.trace, sec.roles))
+        parts.append(_states(sec.trace))
     if c.proofs is not None:
         parts.append('<h2 id="proofs">z3 proofs</h2>')
         parts.append(_table(["goal", "action", "conjunct", "status", "seconds"],
@@ -119,7 +152,8 @@ def render_html(c: ReportContent, svgs: dict[str, str]) -> str:
         a = c.progress
         parts.append('<h2 id="progress">State graph and progress</h2>')
         parts.append(_table(["what", "count"], [
-            ("states", f"{a.states:,}"), ("edges", f"{a.edges:,}"), ("depth", f"{a.max_depth:,}"),
+            ("states", f"{a.states:,}"), ("edges", f"{a.edges:,}"),
+            ("depth (BFS levels, initial = 1)", f"{a.max_depth + 1:,}"),
             ("initial states", f"{a.initial:,}"), ("terminal states (no successor)", f"{a.terminal:,}"),
             ("states where a value is chosen", f"{a.chosen_states:,}"),
             ("states that can no longer reach a chosen value", f"{a.stuck:,}"),

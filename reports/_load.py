@@ -63,6 +63,8 @@ class GraphInfo:
     dot: str | None
     states: int
     edges: int
+    complete: bool = True  # False: capped at `limit` states (--graph-limit) although the search went on
+    limit: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +118,9 @@ class Trace:
     path: Path
     header: dict[str, Any]
     rows: list[TraceRow]
+    #: the full state before the first step and after each step (`<trace>.states.json`, written by
+    #: checker/traces/states.py), or None when the run directory has none
+    states: list[list[dict[str, Any]]] | None = None
 
     @property
     def breaking_step(self) -> int | None:
@@ -226,6 +231,8 @@ def load_summary(path: Path) -> Summary:
             dot=g.get("dot", str, "a path", optional=True),
             states=g.get("states", int, "an integer"),
             edges=g.get("edges", int, "an integer"),
+            complete=g.get("complete", bool, "true or false", optional=True) is not False,
+            limit=g.get("limit", int, "an integer", optional=True),
         )
     number = (int, float)
     return Summary(
@@ -335,7 +342,27 @@ def load_trace(path: Path, referenced_by: str | None = None) -> Trace:
         raise ReportInputError(f"{path}: line {reader.line_num}: not valid CSV: {exc}") from None
     if config is None:
         raise ReportInputError(f"{path}: no rows after the header; expected a step-0 config row")
-    return Trace(path, config, rows)
+    return Trace(path, config, rows, load_states(path.with_suffix(".states.json"), len(rows)))
+
+
+def load_states(path: Path, steps: int) -> list[list[dict[str, Any]]] | None:
+    """The state file of a trace, if there is one that fits it (one state per step plus the initial one);
+    a missing, stale or malformed file only means the report shows no state view."""
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    states = data.get("steps") if isinstance(data, dict) else None
+    if not isinstance(states, list) or not 0 < len(states) <= steps + 1:
+        return None
+    for parts in states:
+        if not isinstance(parts, list) or not all(
+                isinstance(p, dict) and isinstance(p.get("label"), str) and isinstance(p.get("fields"), list)
+                for p in parts):
+            return None
+    return states
 
 
 def _config_row(path: Path, line: int, get: dict[str, str]) -> dict[str, Any]:

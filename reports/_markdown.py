@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from reports._content import ReportContent
+from reports._content import ReportContent, node_label
 from reports._load import Trace
-from reports._msc import msc_text
+from reports._msc import message_label, msc_text
 
 _ICON = {"ok": "✅", "bad": "❌", "unknown": "⚠️"}
 
@@ -36,10 +36,27 @@ def pairs_table(rows: Sequence[tuple[str, str]], header: tuple[str, str]) -> lis
     return table([header[0], header[1], header[0], header[1]], wide)
 
 
-def step_table(trace: Trace) -> list[str]:
-    rows = [(r.step, r.event, r.node, r.peer, r.msg_type, r.bal, r.value, r.state_change,
-             f"**{r.property} fails**" if r.property else "") for r in trace.rows]
-    return table(["step", "event", "node", "peer", "message", "ballot", "value", "state change", "property"], rows)
+def step_table(trace: Trace, roles: dict[str, str] | None = None) -> list[str]:
+    roles = roles or {}
+    rows = [(r.step, r.event, node_label(r.node, roles), node_label(r.peer, roles),
+             message_label(r.msg_type, r.bal, r.value, r.max_vbal, r.max_val) or r.value,
+             r.state_change or "(no change)", f"**{r.property} fails**" if r.property else "") for r in trace.rows]
+    return table(["step", "event", "node", "from", "message", "state change", "property"], rows)
+
+
+def states_block(trace: Trace) -> list[str]:
+    """The full state at every step, folded (`<details>`), changed fields marked *."""
+    if not trace.states:
+        return []
+    lines = []
+    for k, parts in enumerate(trace.states):
+        lines.append("initial state" if k == 0 else f"after step {k}")
+        for part in parts:
+            moved = set(part.get("changed") or ())
+            cells = " ".join(f"{'*' if f[0] in moved else ''}{f[0]}={f[1]}" for f in part["fields"] if len(f) == 2)
+            lines.append(f"  {'*' if moved else ' '} {part['label']}: {cells}")
+    return ["<details><summary>Full state at every step (changed fields marked *)</summary>", "", "```text",
+            *lines, "```", "", "</details>", ""]
 
 
 def render_markdown(c: ReportContent, assets: dict[str, str]) -> str:
@@ -63,10 +80,13 @@ def render_markdown(c: ReportContent, assets: dict[str, str]) -> str:
             out += ["No per-depth counts in this run.", ""]
     for sec in c.traces:
         out += [f"## {sec.heading}", "", sec.summary + ".", ""]
+        if sec.why:
+            out += [f"**Why it fails:** {sec.why}", ""]
         key = f"msc-{sec.name}"
         if key in assets:
             out += [f"![message sequence chart of {sec.name}]({assets[key]})", ""]
-        out += ["```text", msc_text(sec.events, f"{sec.name} fails"), "```", "", *step_table(sec.trace), ""]
+        out += ["```text", msc_text(sec.events, f"{sec.name} fails"), "```", "", *step_table(sec.trace, sec.roles),
+                "", *states_block(sec.trace)]
     if c.proofs is not None:
         out += ["## z3 proofs", ""]
         out += table(["goal", "action", "conjunct", "status", "seconds"],
@@ -81,7 +101,8 @@ def render_markdown(c: ReportContent, assets: dict[str, str]) -> str:
         a = c.progress
         out += ["## State graph and progress", ""]
         out += table(["what", "count"], [
-            ("states", f"{a.states:,}"), ("edges", f"{a.edges:,}"), ("depth", f"{a.max_depth:,}"),
+            ("states", f"{a.states:,}"), ("edges", f"{a.edges:,}"),
+            ("depth (BFS levels, initial = 1)", f"{a.max_depth + 1:,}"),
             ("initial states", f"{a.initial:,}"), ("terminal states (no successor)", f"{a.terminal:,}"),
             ("states where a value is chosen", f"{a.chosen_states:,}"),
             ("states that can no longer reach a chosen value", f"{a.stuck:,}"),

@@ -42,7 +42,8 @@ def pictures(c: ReportContent) -> dict[str, str]:
         svgs["growth"] = growth_chart_svg(c.states_per_depth)
     for i, sec in enumerate(c.traces):
         mark = f"{sec.name} fails here" if sec.violated else f"{sec.name} witnessed here"
-        svgs[f"msc-{sec.name}"] = render_msc(sec.events, chart_id=f"msc{i}", title=sec.heading, mark_text=mark)
+        svgs[f"msc-{sec.name}"] = render_msc(sec.events, chart_id=f"msc{i}", title=sec.heading, mark_text=mark,
+                                             roles=sec.roles)
     if c.progress_events:
         svgs["progress"] = render_msc(c.progress_events, chart_id="progress-msc",
                                       title="Shortest path to a state where no value can be chosen",

@@ -17,7 +17,7 @@ import pytest
 from checker.cli import cmd_report
 from checker.errors import UsageError
 from checker.model import Model, StepRow
-from checker.traces.graph import GraphRecorder, format_action
+from checker.traces.graph import DEFAULT_GRAPH_LIMIT, GraphRecorder, format_action
 from reports import ReportInputError, analyse, compare_runs, load_run, render_report
 from reports._charts import CHART_COLOR
 from reports._graphml import StateGraph, load_graphml
@@ -63,7 +63,8 @@ def test_msc_marks_the_breaking_step_and_draws_every_fault(tmp_path: Path) -> No
     assert chart.count('<g class="deliver">') == delivers
     for mark in ("drop", "duplicate", "crash", "restart", "propose"):
         assert f'<g class="{mark}">' in chart, mark
-    assert chart.count('class="head"') == 5  # lifelines: nodes 1..5
+    assert chart.count('class="head"') == 6  # lifelines: nodes 1..5 and the learner 6, which is only sent to
+    assert "node 6" in chart and "learner" in chart and "proposer" in chart
     # Node 4 is down between its crash (step 10) and restart (step 11): a dashed segment.
     assert '<line class="down"' in chart
     assert re.search(r'<tr class="breaking-row"><td>18</td>', html)
@@ -282,7 +283,8 @@ def _hand_graph(tmp_path: Path) -> Path:
         rec.add_edge(fp[src], fp[dst], action)
     rec.add_edge(fp["d"], "00000000000000ff", "deliver Promise 1@1 3->1")  # successor never recorded: left out
     block = rec.write(tmp_path)
-    assert block == {"graphml": "graph.graphml", "dot": "graph.dot", "states": 6, "edges": 6}
+    assert block == {"graphml": "graph.graphml", "dot": "graph.dot", "states": 6, "edges": 6,
+                     "limit": DEFAULT_GRAPH_LIMIT, "complete": True}
     return tmp_path / "graph.graphml"
 
 
@@ -409,15 +411,31 @@ def test_transition_hook_records_a_bfs_and_reports_read_it(tmp_path: Path) -> No
     assert a.chosen_states == sum(1 for s in seen if s[3])
 
 
-def test_graph_recorder_refuses_above_the_limit() -> None:
+def test_graph_recorder_is_capped_at_the_limit_and_says_so(tmp_path: Path) -> None:
     rec = GraphRecorder(limit=3)
     for i in range(3):
         rec.add_node(f"{i:016x}", 0, True, "", "")
     rec.add_node(f"{0:016x}", 5, False, "", "")  # a repeat is not a new state
-    with pytest.raises(UsageError, match="passed --graph-limit 3 states"):
-        rec.add_node(f"{9:016x}", 1, False, "", "")
+    assert not rec.capped
+    rec.add_node(f"{9:016x}", 1, False, "", "")  # past the cap: not kept, and the graph is marked partial
+    rec.add_edge(f"{0:016x}", f"{9:016x}", "crash 1")
+    assert rec.states == 3 and rec.capped
+    block = rec.write(tmp_path)
+    assert block["complete"] is False and block["limit"] == 3 and block["edges"] == 0
     with pytest.raises(UsageError, match="positive"):
         GraphRecorder(limit=0)
+
+
+def test_graph_is_cheap_and_dot_only_for_small_graphs(tmp_path: Path) -> None:
+    """Issue 12: --graph made a run 8-40x slower. Now the edge text is made once per distinct action, the
+    graph is capped, and graph.dot (which Graphviz cannot lay out beyond a few thousand states) is skipped."""
+    from checker.traces.graph import DOT_LIMIT
+
+    rec = GraphRecorder(limit=DOT_LIMIT + 10)
+    for i in range(DOT_LIMIT + 1):
+        rec.add_node(f"{i + 1:016x}", 0, i == 0, "", "s")
+    block = rec.write(tmp_path)
+    assert block["dot"] is None and not (tmp_path / "graph.dot").exists() and block["complete"] is True
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ import argparse
 
 from checker.errors import UsageError
 from checker.inputs import check_output_paths
+from checker.traces.states import write_run_states
 from reports import ReportInputError, compare_runs, render_report
 
 
@@ -24,6 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     out = args.out if args.out is not None else args.run_dir
     check_output_paths(dirs=[("--out", args.out)])  # RUN_DIR itself is checked by render_report
+    write_run_states(args.run_dir)  # the full state at every step, for the report's state view
     try:
         paths = render_report(args.run_dir, out)
         written = [paths.markdown, paths.html]

@@ -66,7 +66,7 @@ DEFAULT_OUT = "paxos-check-run"
 #: --max-memory by default: this share of physical memory, so a search too big for the machine
 #: stops with its results written instead of being killed with nothing written.
 DEFAULT_MEMORY_SHARE = 0.8
-DEFAULT_GRAPH_LIMIT = 200_000
+DEFAULT_GRAPH_LIMIT = 50_000  # states kept by --graph (checker/traces/graph.py); the search goes on past it
 #: What a random mode (simulate, fuzz) says of a property it checked and never saw fail.
 NOT_VIOLATED = "not_violated"
 #: Flags of the implementation model that mean nothing to the Spec (flag, argparse dest).
@@ -156,9 +156,11 @@ def add_output_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--out", default=None, metavar="DIR",
                    help=f"run directory for summary.json and traces (default ./{DEFAULT_OUT})")
     g.add_argument("--report", action="store_true", help="render report.md and report.html into the run directory")
-    g.add_argument("--graph", action="store_true", help="keep the state graph (GraphML, DOT) for the report")
+    g.add_argument("--graph", action="store_true",
+                   help="keep the state graph for the report (GraphML; DOT too up to 5,000 states)")
     g.add_argument("--graph-limit", type=positive_int, default=None, metavar="N",
-                   help=f"with --graph: refuse above N states (default {DEFAULT_GRAPH_LIMIT})")
+                   help=f"with --graph: keep the first N states of the graph (default {DEFAULT_GRAPH_LIMIT:,}); the "
+                        "search goes on past them and the summary and report say the graph is partial")
     g.add_argument("--quiet", action="store_true", help="no progress line")
 
 
@@ -337,14 +339,20 @@ def _search(args: argparse.Namespace, model: Model, strategy: str, command: str,
         summary = summarize(model, result, out, command, args, options.limits)
         if recorder is not None:
             summary["graph"] = recorder.write(out)
+            if recorder.capped:
+                print(f"paxos-check: --graph kept the first {recorder.states:,} states of the graph "
+                      f"(--graph-limit {recorder.limit:,}); the search went on and the report says the graph is "
+                      "partial", flush=True)
         summary["seconds"] = round(max(result.seconds, time.monotonic() - started), 3)
         after = getattr(args, "after_search", None)  # simulate --coverage: the coverage report
         if after is not None:
             after(model, result, summary, out)
         write_summary(summary, out, args.json)
     if args.report:
+        from checker.traces.states import write_run_states
         from reports import render_report
 
+        write_run_states(out)  # the full state at every step, for the report's state view
         render_report(out)
     print_verdicts(summary, out, extra.get("walks"))
     return exit_code(summary)

@@ -19,7 +19,9 @@ from checker.errors import UsageError
 from checker.model import Action, Model, State, StepRow
 from paxos._atomic import atomic_write_bytes
 
-DEFAULT_GRAPH_LIMIT = 200_000
+DEFAULT_GRAPH_LIMIT = 50_000
+#: graph.dot is written only up to this many states: Graphviz does not lay out more in useful time
+DOT_LIMIT = 5_000
 GRAPHML_NAME = "graph.graphml"
 DOT_NAME = "graph.dot"
 MESSAGE_EVENTS = frozenset({"deliver", "drop", "duplicate"})
@@ -51,7 +53,9 @@ class GraphRecorder:
     The engine calls `add_node` once per distinct state (when it is first found) and
     `add_edge` once per transition (from `on_transition(state, action, succ)`), in any
     order. Edges whose endpoint was never added (a successor beyond a search limit) are
-    left out of the files. More than `limit` states raises `UsageError`.
+    left out of the files. The graph is capped at `limit` states: past it no state is added
+    (`capped` becomes True, the summary says so) and the search goes on at full speed; the
+    states kept are the first ones found (under BFS, the shallowest).
     """
 
     def __init__(self, limit: int = DEFAULT_GRAPH_LIMIT) -> None:
@@ -67,6 +71,7 @@ class GraphRecorder:
         self._dst = array("Q")
         self._action = array("l")
         self._actions: dict[str, int] = {}
+        self.capped = False
 
     @property
     def states(self) -> int:
@@ -78,19 +83,21 @@ class GraphRecorder:
 
     def add_node(self, fp_hex: str, depth: int, init: bool, chosen: str, label: str) -> None:
         """Record a state; a repeated fingerprint is ignored (the first depth wins, as in BFS)."""
-        fp = _parse_fp(fp_hex)
+        self._add(_parse_fp(fp_hex), depth, init, chosen, label)
+
+    def _add(self, fp: int, depth: int, init: bool, chosen: str, label: str) -> bool:
+        """Record a state by its fingerprint; False if the graph is full (then it is `capped`)."""
         if fp in self._index:
-            return
+            return True
         if len(self._depth) >= self.limit:
-            raise UsageError(
-                f"the state graph passed --graph-limit {self.limit:,} states; raise --graph-limit "
-                "(memory: about 200 bytes per state plus 20 per edge) or run without --graph"
-            )
+            self.capped = True
+            return False
         self._index[fp] = len(self._depth)
         self._depth.append(depth)
         self._init.append(1 if init else 0)
         self._chosen.append(chosen)
         self._label.append(label)
+        return True
 
     def add_edge(self, src_hex: str, dst_hex: str, action: str) -> None:
         """Record one transition with its action text (see `format_action`)."""
@@ -110,19 +117,32 @@ class GraphRecorder:
         Initial states are recorded first (depth 0). A successor seen for the first time gets
         its source's depth + 1, which is its BFS depth when the search is BFS (under DFS it is
         the depth along the first path found). `chosen(state)` is the chosen value or "".
-        Edge texts come from `model.describe` via `format_action`.
+        Edge texts come from `model.describe` via `format_action`, once per distinct action (the
+        text names the action only: event, nodes, message), not once per transition. Once the
+        graph is capped, a transition that would add a state costs two fingerprints and a lookup.
         """
         for state in initial_states:
-            self.add_node(f"{model.fingerprint(state):016x}", 0, True, chosen(state), model.describe_state(state))
+            self._add(model.fingerprint(state), 0, True, chosen(state), model.describe_state(state))
+        index, texts = self._index, self._actions
+        codes: dict[Action, int] = {}
 
         def hook(state: State, action: Action, succ: State) -> None:
-            src, dst = model.fingerprint(state), model.fingerprint(succ)
-            if src not in self._index:  # not reachable in BFS; keeps the graph whole under other strategies
-                self.add_node(f"{src:016x}", 0, False, chosen(state), model.describe_state(state))
-            if dst not in self._index:
-                depth = self._depth[self._index[src]] + 1
-                self.add_node(f"{dst:016x}", depth, False, chosen(succ), model.describe_state(succ))
-            self.add_edge(f"{src:016x}", f"{dst:016x}", format_action(model.describe(state, action, succ)))
+            src = model.fingerprint(state)
+            if src not in index:  # not reachable in BFS; keeps the graph whole under other strategies
+                if self.capped or not self._add(src, 0, False, chosen(state), model.describe_state(state)):
+                    return
+            dst = model.fingerprint(succ)
+            if dst not in index:
+                if self.capped or not self._add(dst, self._depth[index[src]] + 1, False, chosen(succ),
+                                                model.describe_state(succ)):
+                    return
+            code = codes.get(action)
+            if code is None:
+                code = codes[action] = texts.setdefault(format_action(model.describe(state, action, succ)),
+                                                        len(texts))
+            self._src.append(src)
+            self._dst.append(dst)
+            self._action.append(code)
 
         return hook
 
@@ -131,8 +151,14 @@ class GraphRecorder:
         directory = Path(run_dir)
         edges = list(self._edges())
         atomic_write_bytes(directory / GRAPHML_NAME, "".join(self._graphml_lines(edges)).encode("utf-8"))
-        atomic_write_bytes(directory / DOT_NAME, "".join(self._dot_lines(edges)).encode("utf-8"))
-        return {"graphml": GRAPHML_NAME, "dot": DOT_NAME, "states": self.states, "edges": len(edges)}
+        dot = None
+        if self.states <= DOT_LIMIT:
+            atomic_write_bytes(directory / DOT_NAME, "".join(self._dot_lines(edges)).encode("utf-8"))
+            dot = DOT_NAME
+        else:  # a stale graph.dot of an earlier run must not pass for this one
+            (directory / DOT_NAME).unlink(missing_ok=True)
+        return {"graphml": GRAPHML_NAME, "dot": dot, "states": self.states, "edges": len(edges),
+                "limit": self.limit, "complete": not self.capped}
 
     def _edges(self) -> Iterator[tuple[str, str, str]]:
         names = list(self._actions)
@@ -192,4 +218,4 @@ def _dot_str(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-__all__ = ["DEFAULT_GRAPH_LIMIT", "GraphRecorder", "format_action"]
+__all__ = ["DEFAULT_GRAPH_LIMIT", "DOT_LIMIT", "GraphRecorder", "format_action"]

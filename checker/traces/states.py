@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from checker.errors import UsageError
 from checker.traces.replay import ImplReplayer, ImpossibleStep, replayer_for
 from checker.traces.trace_csv import read_trace
 from paxos import Ballot, Cluster, NodeFault, atomic_write_text, call_node, fields_text, message_fields
@@ -174,3 +175,27 @@ def write_states(trace_path: str | os.PathLike[str]) -> Path | None:
     target = path.with_suffix(".states.json")
     atomic_write_text(target, json.dumps(states_json(states)) + "\n")
     return target
+
+
+def write_run_states(run_dir: str | os.PathLike[str]) -> list[Path]:
+    """Write the state file of every implementation trace a run directory's summary names, for the report's
+    state view. Best effort: a trace that is missing, malformed or does not replay (or a directory that
+    cannot be written) gets no state file; the report names the real problem when it reads the run."""
+    directory = Path(run_dir)
+    try:
+        summary = json.loads((directory / "summary.json").read_text(encoding="utf-8"))
+        props = summary.get("properties") or []
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
+        return []
+    written = []
+    for prop in props:
+        rel = prop.get("trace") if isinstance(prop, dict) else None
+        if not isinstance(rel, str):
+            continue
+        try:
+            path = write_states(directory / rel)
+        except (UsageError, OSError, NodeFault):
+            continue
+        if path is not None:
+            written.append(path)
+    return written
