@@ -67,6 +67,7 @@ class ReportContent:
     progress: ProgressAnalysis | None
     progress_text: str = ""
     progress_events: list[MscEvent] = field(default_factory=list)
+    reasons: list[tuple[str, str]] = field(default_factory=list)  # (property, why it fails), under the verdict
 
 
 def fmt(value: Any, key: str = "") -> str:
@@ -83,6 +84,8 @@ def fmt(value: Any, key: str = "") -> str:
         return value
     if key == "ballots" and isinstance(value, list):
         return ", ".join(f"{b:,}" for b in value) + " (per proposer)"
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return ", ".join(value) or "none"
     return json.dumps(value, sort_keys=True)
 
 
@@ -250,6 +253,7 @@ def build_content(run: Run) -> ReportContent:
         progress=progress,
         progress_text=progress_text,
         progress_events=progress_events,
+        reasons=[(sec.name, sec.why) for sec in sections if sec.violated and sec.why],
     )
 
 

@@ -40,7 +40,7 @@ tr.breaking-row td { background: #ffe3e3; font-weight: 600; }
 .figure { background: #fff; border: 1px solid #dee2e6; border-radius: 6px; padding: 6px; overflow-x: auto; }
 pre { background: #fff; border: 1px solid #dee2e6; padding: 8px; overflow-x: auto; }
 p.text { max-width: 900px; line-height: 1.45; }
-p.why { background: #fff5f5; border-left: 4px solid #e03131; padding: 6px 10px; }
+p.why { background: #fff5f5; border-left: 4px solid #e03131; padding: 6px 10px; margin: 4px 0; max-width: none; }
 details.states { margin: 8px 0; }
 details.states summary { cursor: pointer; color: #1c7ed6; }
 details.states td.v { white-space: normal; word-break: break-word; }
@@ -107,6 +107,8 @@ def render_html(c: ReportContent, svgs: dict[str, str]) -> str:
         f"<title>{escape(c.title)}</title><style>{CSS}{MSC_CSS}</style></head><body><main>",
         f"<h1>{escape(c.title)}</h1>",
         f'<div class="verdict {c.tone}" id="verdict">{escape(c.headline)}</div>',
+        *(f'<p class="text why" data-property="{escape(name)}"><b>{escape(name)}:</b> {escape(why)}</p>'
+          for name, why in c.reasons),
         f'<p class="scope" id="scope">Search: {escape(c.scope)}.</p>',
         f'<div class="grid"><div>{_pairs(c.config_rows, "Configuration: every bound")}</div>',
         f"<div>{_pairs(c.run_rows, 'Run')}</div></div>",

@@ -61,7 +61,11 @@ def states_block(trace: Trace) -> list[str]:
 
 def render_markdown(c: ReportContent, assets: dict[str, str]) -> str:
     """The whole report; `assets` maps picture keys (growth, msc-NAME, progress) to relative paths."""
-    out = [f"# {c.title}", "", f"**{_ICON[c.tone]} {c.headline}**", "", f"Search: {c.scope}.", ""]
+    out = [f"# {c.title}", "", f"**{_ICON[c.tone]} {c.headline}**", ""]
+    for name, why in c.reasons:
+        out += [f"- **{name}:** {why}"]
+    out += [""] if c.reasons else []
+    out += [f"Search: {c.scope}.", ""]
     out += ["## Configuration", "", *pairs_table(c.config_rows, ("bound", "value")), ""]
     out += ["## Run", "", *pairs_table(c.run_rows, ("", "")), ""]
     out += ["## Properties", ""]
