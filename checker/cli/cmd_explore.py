@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 
 from checker.runs.run import EXIT_CODES_HELP, add_model_arguments, add_output_arguments, execute
+from checker.runs.scale import add_scale_arguments, check_scale_arguments, scale_options, write_run_file
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -17,6 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--default-announce", action="store_true", help=argparse.SUPPRESS)
     add_model_arguments(parser)
     add_output_arguments(parser)
+    add_scale_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -26,4 +28,7 @@ def run(args: argparse.Namespace) -> int:
               "proposer 2 (it may time out and retry once), 1 crash, "
               "set network: every message may be lost, duplicated or reordered). "
               "See 'paxos-check explore --help' for the bounds.")
-    return execute(args, args.strategy, "explore")
+    check_scale_arguments(args)
+    if args.checkpoint is not None:
+        write_run_file(args)
+    return execute(args, args.strategy, "explore", **scale_options(args))

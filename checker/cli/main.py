@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "replay": "Re-run a trace CSV step by step and show each state change.",
     "minimize": "Shorten a counterexample trace while the same property still fails.",
     "report": "Render a run directory as report.md and report.html.",
+    "resume": "Continue a killed explore --checkpoint DIR run from its last checkpoint.",
     "export": "Write a trace as ITF JSON (Apalache, Quint) or as a pytest regression test.",
     "validate": "Check a real execution's event log (PaxosLogger CSV) against the properties and the Spec.",
 }

@@ -79,7 +79,7 @@ class SearchOptions:
     `on_transition(state, action, succ)`: called for every transition (BFS/DFS, one
     process; `succ` is the stored form, i.e. canonical under symmetry).
     `coverage`: count the model's `coverage_keys(action)` over all transitions.
-    `walks`, `seed`, `workers`: random walks and swarm; `workers` also for BFS.
+    `walks`, `seed`, `workers`: random walks and swarm; `workers` also for BFS (its partitions).
     """
 
     limits: Limits = Limits()
@@ -93,6 +93,15 @@ class SearchOptions:
     walk_depth: int = 60
     seed: int = 0
     workers: int = 1
+    #: BFS only: a directory for checkpoints (bfs.py, checkpoint.py), at most every
+    #: `checkpoint_every` seconds; `resume`: continue from the checkpoint there instead of starting.
+    checkpoint: str | None = None
+    checkpoint_every: float = 60.0
+    resume: bool = False
+    #: BFS only: run the partitions as Ray actors: "auto" (a local Ray) or a Ray address;
+    #: `model_factory`: a picklable recipe that builds the model there (else the model is pickled).
+    cluster: str | None = None
+    model_factory: Callable[[], Model] | None = None
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,23 @@
 """Compact visited-state storage: 64-bit fingerprints in sorted numpy arrays, not Python objects.
 
-`ParentStore` (BFS) keeps each state's fingerprint and its BFS parent's fingerprint, 16 bytes
-per state, enough to rebuild a counterexample. `FingerprintSet` (DFS, walks) keeps 8 bytes
-per state plus a small insertion buffer. Neither knows about models or properties.
+`ParentStore` keeps each state's fingerprint and its BFS parent's fingerprint in memory, 16 bytes
+per state, enough to rebuild a counterexample. `LevelStore` (the BFS's) keeps the same 16 bytes
+per state but only the 8 of the fingerprint in memory: parents go to one file per level on disk,
+read back only to rebuild a path (and by a checkpoint). `FingerprintSet` (DFS, walks) keeps 8
+bytes per state plus a small insertion buffer. None knows about models or properties.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 import numpy.typing as npt
 
 from checker.fingerprint import FpArray
+from paxos import atomic_write_bytes
 
 _EMPTY: FpArray = np.zeros(0, dtype=np.uint64)
 
@@ -94,6 +99,125 @@ class ParentStore:
             out.append(p)
         out.reverse()
         return out
+
+
+class LevelStore:
+    """Visited fingerprints in one sorted array in memory; each level's (fingerprints, parents) in files.
+
+    `add` takes one whole BFS level: its fingerprints are written, sorted, to `<prefix>-L<k>.fps`
+    and their parents, aligned, to `<prefix>-L<k>.par` in `directory` (a temporary one if None),
+    and merged into the in-memory array in place (the array grows by `realloc`, which moves pages
+    rather than copying them, and a stable sort of two sorted runs is one linear merge needing a
+    buffer the size of the new level only), so memory stays at 8 bytes per state with no
+    doubling spike at the end. A parent is looked up by binary search in the memory-mapped level
+    files (a few pages each). Files of level k are never rewritten once level k+1 exists, which
+    is what makes a checkpoint of a BFS cheap (checker/search/checkpoint.py).
+    """
+
+    def __init__(self, directory: str | None = None, prefix: str = "p0") -> None:
+        self._tmp = tempfile.TemporaryDirectory(prefix="paxos-check-levels-") if directory is None else None
+        self.directory: str = self._tmp.name if self._tmp is not None else str(directory)
+        os.makedirs(self.directory, exist_ok=True)
+        self.prefix = prefix
+        self._buf: FpArray = np.zeros(1024, dtype=np.uint64)
+        self._n = 0
+        self.sizes: list[int] = []  # states per stored level, in order
+
+    def __len__(self) -> int:
+        return self._n
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes per stored state times states: 8 in memory (fingerprint) and 8 on disk (parent)."""
+        return 16 * self._n
+
+    def _path(self, level: int, ext: str) -> str:
+        return os.path.join(self.directory, f"{self.prefix}-L{level}.{ext}")
+
+    def level_files(self) -> list[str]:
+        """The file names (no directory) of every stored level, fingerprints then parents."""
+        return [os.path.basename(self._path(k, e)) for k in range(len(self.sizes)) for e in ("fps", "par")]
+
+    def contains(self, fps: FpArray) -> npt.NDArray[np.bool_]:
+        """For each fingerprint: is it stored?"""
+        return _member(self._buf[: self._n], fps)
+
+    def add(self, fps: FpArray, parents: FpArray) -> None:
+        """Store one level: new, distinct, not-yet-stored fingerprints with their parents."""
+        order = np.argsort(fps, kind="stable")
+        fps = np.ascontiguousarray(fps[order], dtype=np.uint64)
+        parents = np.ascontiguousarray(parents[order], dtype=np.uint64)
+        level = len(self.sizes)
+        for ext, arr in (("fps", fps), ("par", parents)):
+            if self._tmp is not None:  # scratch files of this run only
+                arr.tofile(self._path(level, ext))
+            else:  # a checkpoint's: durable before a checkpoint can name them
+                atomic_write_bytes(self._path(level, ext), arr.tobytes())
+        self._merge(fps)
+        self.sizes.append(len(fps))
+
+    def _merge(self, fps: FpArray) -> None:
+        need = self._n + len(fps)
+        if need > len(self._buf):
+            self._buf.resize(max(need, len(self._buf) + len(self._buf) // 4), refcheck=False)
+        self._buf[self._n : need] = fps
+        self._buf[:need].sort(kind="stable")  # timsort: two sorted runs, one merge
+        self._n = need
+
+    def restore(self, sizes: Sequence[int]) -> None:
+        """Read back the levels a checkpoint recorded (their files are in `directory`)."""
+        self._n = 0
+        self.sizes = []
+        for level, size in enumerate(sizes):
+            fps = np.fromfile(self._path(level, "fps"), dtype=np.uint64)
+            if len(fps) != size:
+                raise ValueError(f"{self._path(level, 'fps')} holds {len(fps)} fingerprints, "
+                                 f"the checkpoint says {size}")
+            self._merge(fps)
+            self.sizes.append(size)
+
+    def parent(self, fp: int) -> int | None:
+        """The parent fingerprint of a stored fingerprint (itself for a root), None if absent."""
+        key = np.uint64(fp)
+        for level in range(len(self.sizes) - 1, -1, -1):
+            if not self.sizes[level]:
+                continue
+            run = np.memmap(self._path(level, "fps"), dtype=np.uint64, mode="r")
+            i = int(np.searchsorted(run, key))
+            found = i < len(run) and int(run[i]) == fp
+            del run
+            if found:
+                par = np.memmap(self._path(level, "par"), dtype=np.uint64, mode="r")
+                out = int(par[i])
+                del par
+                return out
+        return None
+
+    def chain(self, fp: int) -> list[int]:
+        """Fingerprints from a root down to `fp` by following parents."""
+        return _chain(self.parent, fp)
+
+    def close(self) -> None:
+        """Remove the level files if they live in a temporary directory (a checkpoint's stay)."""
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+
+def _chain(parent: Callable[[int], int | None], fp: int) -> list[int]:
+    out = [fp]
+    seen = {fp}
+    while True:
+        p = parent(out[-1])
+        if p is None:
+            raise KeyError(f"fingerprint {fp:016x} has no stored ancestry")
+        if p == out[-1]:
+            break
+        if p in seen:
+            raise RuntimeError("parent pointers form a cycle (fingerprint collision?)")
+        seen.add(p)
+        out.append(p)
+    out.reverse()
+    return out
 
 
 class FingerprintSet:

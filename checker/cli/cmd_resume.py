@@ -1,0 +1,27 @@
+"""`paxos-check resume DIR`: continue a BFS that was run with `--checkpoint DIR` and stopped (killed,
+a lost worker, a full machine) from its last checkpoint.
+
+Only the hand-off: the run's flags come back from DIR (checker/runs/scale.py), the search
+continues in checker/search/bfs.py, and the run ends as the uninterrupted run would have
+(same states, transitions and verdicts, written to the same --out and --json).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from checker.runs.run import EXIT_CODES_HELP, execute
+from checker.runs.scale import read_run_file, scale_options
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = EXIT_CODES_HELP
+    parser.add_argument("directory", metavar="DIR", help="the --checkpoint DIR of the run to continue")
+
+
+def run(args: argparse.Namespace) -> int:
+    saved = read_run_file(args.directory)
+    print(f"paxos-check resume: continuing the run checkpointed in {args.directory} from its last checkpoint",
+          flush=True)
+    saved.default_announce = False
+    return execute(saved, saved.strategy, "explore", **scale_options(saved, resume=True))

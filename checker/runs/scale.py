@@ -1,0 +1,124 @@
+"""Flags that take a BFS beyond one process and one run: `--cluster`, `--checkpoint`, `--checkpoint-every`,
+and `paxos-check resume DIR`.
+
+Owns checking those flags before any work (one line, exit 2), the run file that lets `resume`
+rebuild the run from its flags (`DIR/run.json`), and the search options they turn into. The
+search itself (partitions, checkpoints, Ray actors) is checker/search/'s; this module only
+hands it options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import importlib.util
+import json
+import math
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from checker.errors import UsageError
+from checker.inputs import check_output_paths
+from checker.runs.run import build_model
+from checker.search.checkpoint import has_checkpoint, read_checkpoint
+from paxos import atomic_write_text
+
+RUN_FILE = "run.json"
+DEFAULT_CHECKPOINT_EVERY = 60.0
+_RAY_ADDRESS = re.compile(r"^ray://[A-Za-z0-9_.\-\[\]:]+:\d{1,5}$")
+
+
+def seconds_or_zero(text: str) -> float:
+    """A finite number of seconds >= 0 (0: at every level boundary)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds (0 or more), got {text!r}") from None
+    if math.isnan(value) or math.isinf(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds (0 or more), got {text!r}")
+    return value
+
+
+def add_scale_arguments(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("scale (bfs): Ray, checkpoints")
+    g.add_argument("--cluster", default=None, metavar="auto|ray://HOST:PORT",
+                   help="run the BFS partitions (--workers N of them) as Ray actors: 'auto' starts a local Ray, "
+                        "ray://HOST:PORT joins a running cluster (its Ray client port, 10001 by default); "
+                        "needs pip install -e '.[cluster]'")
+    g.add_argument("--checkpoint", default=None, metavar="DIR",
+                   help="write a checkpoint of the search to DIR at level boundaries; continue a killed run "
+                        "with 'paxos-check resume DIR'")
+    g.add_argument("--checkpoint-every", type=seconds_or_zero, default=None, metavar="SECONDS",
+                   help=f"with --checkpoint: at most one checkpoint per SECONDS (default {DEFAULT_CHECKPOINT_EVERY:g}; "
+                        "0: at every level)")
+
+
+def check_scale_arguments(args: argparse.Namespace) -> None:
+    """Refuse bad --cluster/--checkpoint flags before any work."""
+    cluster = getattr(args, "cluster", None)
+    checkpoint = getattr(args, "checkpoint", None)
+    if args.checkpoint_every is not None and checkpoint is None:
+        raise UsageError("--checkpoint-every applies with --checkpoint DIR only; add --checkpoint or drop it")
+    if cluster is None and checkpoint is None:
+        return
+    flag = "--cluster" if cluster is not None else "--checkpoint"
+    if args.strategy != "bfs":
+        raise UsageError(f"{flag} is for --strategy bfs; drop it or use bfs")
+    if args.graph:
+        raise UsageError(f"--graph keeps the state graph in this process; it does not go with {flag}")
+    if cluster is not None:
+        if cluster != "auto" and not _RAY_ADDRESS.match(cluster):
+            raise UsageError(f"--cluster must be 'auto' or ray://HOST:PORT, got {cluster!r}")
+        if importlib.util.find_spec("ray") is None:
+            raise UsageError("--cluster needs Ray, which is not installed: pip install -e '.[cluster]'")
+    if checkpoint is not None:
+        check_output_paths(dirs=[("--checkpoint", checkpoint)])
+        if has_checkpoint(checkpoint):
+            raise UsageError(f"--checkpoint {checkpoint} already holds a checkpoint: continue it with "
+                             f"'paxos-check resume {checkpoint}', or give another directory")
+
+
+def scale_options(args: argparse.Namespace, resume: bool = False) -> dict[str, Any]:
+    """The SearchOptions fields of these flags (for run.execute's `extra`)."""
+    out: dict[str, Any] = {}
+    if getattr(args, "checkpoint", None) is not None:
+        every = args.checkpoint_every
+        out.update(checkpoint=str(args.checkpoint), resume=resume,
+                   checkpoint_every=DEFAULT_CHECKPOINT_EVERY if every is None else every)
+    if getattr(args, "cluster", None) is not None:
+        out.update(cluster=args.cluster, model_factory=functools.partial(build_model, _plain(args)))
+    return out
+
+
+def _plain(args: argparse.Namespace) -> argparse.Namespace:
+    """The flags only (no callbacks), for pickling to Ray workers."""
+    return argparse.Namespace(**{k: v for k, v in vars(args).items() if not callable(v)})
+
+
+def write_run_file(args: argparse.Namespace) -> None:
+    """Record the flags in DIR/run.json so that `resume DIR` can rebuild this run."""
+    flags = {k: v for k, v in vars(args).items() if not callable(v)}
+    os.makedirs(args.checkpoint, exist_ok=True)
+    atomic_write_text(Path(args.checkpoint) / RUN_FILE, json.dumps({"version": 1, "args": flags}, indent=1) + "\n")
+
+
+def read_run_file(directory: str) -> argparse.Namespace:
+    """The flags of the run checkpointed in `directory`; UsageError (one line) if it cannot be resumed."""
+    path = Path(directory) / RUN_FILE
+    if not Path(directory).is_dir():
+        raise UsageError(f"{directory} is not a directory: give the --checkpoint DIR of the run to resume")
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        flags = saved["args"]
+    except FileNotFoundError:
+        raise UsageError(f"{directory} has no {RUN_FILE}: it is not the --checkpoint DIR of a run") from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UsageError(f"{path} cannot be read ({exc})") from None
+    try:
+        read_checkpoint(directory)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    flags["checkpoint"] = directory
+    return argparse.Namespace(**flags)

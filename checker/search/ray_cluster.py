@@ -1,0 +1,131 @@
+"""The partitions of a BFS as Ray actors: one actor per partition, on one machine or many.
+
+Each actor owns a `Partition` (partition.py): its visited fingerprints and its frontier. Batches
+of states go from actor to actor through Ray's object store (an actor's `expand` returns one
+object per destination; the driver hands the references on without fetching them), so the
+driver sees counts, property events, fingerprints and progress only. Ray is an optional extra
+(`pip install -e '.[cluster]'`); this module is imported only when `--cluster` is given. It must
+not decide the visiting order or what a level means: that is bfs.py and partition.py.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from checker.model import Model
+from checker.search.common import Clock, SearchOptions
+from checker.search.partition import LevelOut, Partition, serve
+from checker.search.remote import RemoteCluster, clean_options
+
+ModelFactory = Callable[[], Model]
+
+
+def ray_module() -> Any:
+    """The `ray` package, or ImportError with what to install."""
+    try:
+        import ray
+    except ImportError:
+        raise ImportError("--cluster needs Ray: pip install -e '.[cluster]' (or pip install 'ray[client]')") from None
+    return ray
+
+
+class PartitionActor:
+    """One partition in a Ray worker process (decorated with `ray.remote` when the cluster starts)."""
+
+    def __init__(self, model: Model | ModelFactory, options: SearchOptions, index: int, parts: int,
+                 directory: str | None) -> None:
+        built = model() if callable(model) and not hasattr(model, "initial_states") else model
+        self.part = Partition(built, options, index, parts, directory)  # type: ignore[arg-type]
+
+    def ask(self, cmd: str, args: Any) -> Any:
+        if cmd == "noop":
+            return None
+        if cmd == "absorb":  # the batches are object references: fetched here, from the actors that made them
+            refs, cap = args
+            ray = ray_module()
+            return serve(self.part, cmd, (ray.get(list(refs)) if refs else [], cap))
+        return serve(self.part, cmd, args)
+
+    def expand(self, remaining: float | None) -> tuple[Any, ...]:
+        """Expand the frontier (`remaining` seconds at most: clocks differ between machines); the
+        level's summary, then one batch (bytes) per partition, an empty one for this one's own."""
+        deadline = None if remaining is None else time.monotonic() + remaining
+        out, blobs = serve(self.part, "expand", deadline)
+        return (out, *[b"" if b is None else b for b in blobs])
+
+    def close(self) -> None:
+        self.part.close()
+
+
+class RayCluster(RemoteCluster):
+    """A BFS split over Ray actors; actor i owns the states whose fingerprint is i mod N.
+
+    `address`: "auto" starts a local Ray instance for this run (stopped at `close`); anything else
+    is given to `ray.init` (e.g. ray://HOST:10001). If Ray is already initialised in this process
+    (a test's simulated cluster), that is used and left running. The model reaches the actors as
+    `options.model_factory` (a picklable recipe) if given, else pickled.
+    """
+
+    def __init__(self, model: Model, options: SearchOptions, parts: int, address: str,
+                 directory: str | None = None) -> None:
+        super().__init__(model, options, parts)
+        ray = ray_module()
+        self.ray = ray
+        self.started = False
+        self.actors: list[Any] = []
+        if not ray.is_initialized():
+            quiet = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.ERROR}
+            if address == "auto":
+                ray.init(num_cpus=max(parts, os.cpu_count() or 1), **quiet)
+            else:
+                ray.init(address=address, **quiet)
+            self.started = True
+        try:
+            cpus = ray.cluster_resources().get("CPU", 0)
+            if cpus < parts:
+                raise ValueError(f"the Ray cluster has {cpus:g} CPUs for {parts} partitions (--workers); "
+                                 "add nodes or lower --workers")
+            recipe: Model | ModelFactory = options.model_factory or model
+            actor_cls = ray.remote(num_cpus=1, scheduling_strategy="SPREAD")(PartitionActor)
+            clean = clean_options(options, parts)
+            self.actors = [actor_cls.remote(recipe, clean, i, parts, directory) for i in range(parts)]
+            ray.get([a.ask.remote("noop", None) for a in self.actors])
+        except BaseException:
+            self._stop()
+            raise
+
+    def _ask_all(self, requests: Sequence[tuple[str, Any]]) -> list[Any]:
+        refs = [a.ask.remote(cmd, args) for a, (cmd, args) in zip(self.actors, requests, strict=True)]
+        return list(self.ray.get(refs))
+
+    def expand(self, deadline: float | None, clock: Clock) -> LevelOut:
+        remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+        calls = [a.expand.options(num_returns=self.parts + 1).remote(remaining) for a in self.actors]
+        merged = LevelOut()
+        for out in self.ray.get([c[0] for c in calls]):
+            merged.transitions += out.transitions
+            merged.events.extend(out.events)
+            merged.aborted = merged.aborted or out.aborted
+        self._pending = [list(c[1:]) for c in calls]  # references: the batches stay in the object store
+        return merged
+
+    def close(self) -> None:
+        super().close()
+        self._stop()
+
+    def _stop(self) -> None:
+        try:
+            if self.actors:
+                self.ray.get([a.close.remote() for a in self.actors], timeout=30)
+        except Exception:  # an actor already lost: nothing of its to clean up from here
+            pass
+        for a in self.actors:
+            self.ray.kill(a)
+        self.actors = []
+        if self.started:
+            self.ray.shutdown()
+            self.started = False
