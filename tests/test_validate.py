@@ -164,3 +164,15 @@ def test_random_logged_runs_of_our_node_validate_and_unsafe_runs_of_a_bug_do_not
                 assert result.ok, (seed, result.findings, result.step_text)
             elif len(cluster.chosen()) > 1:
                 assert not result.ok and "agreement" in {f.property for f in result.findings}
+
+
+def test_one_round_verbose_and_acceptors_given(seed_logs: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = str(seed_logs / "test_basic.csv")
+    assert main(["validate", log, "--round", "1", "--verbose"]) == 0
+    out = capsys.readouterr().out
+    assert "round 1 (lines 2-" in out and "steps explained, every property held" in out
+    assert main(["validate", log, "--round", "99"]) == 2
+    assert "no round '99'" in capsys.readouterr().err
+    # round 1 is the README example: five nodes, all acceptors; saying so changes nothing
+    assert main(["validate", log, "--round", "1", "--acceptors", "1,2,3,4,5"]) == 0
+    assert main(["validate", log, "--acceptors", "x"]) == 2
