@@ -28,7 +28,7 @@ there and passes once no property fails on this schedule; a fixed node may also 
 following the schedule at some step, and then the steps it does take must break nothing.
 
 Run it with pytest; against another implementation: {env}=MODULE:FACTORY pytest THIS_FILE.
-Needs paxos-check installed (pip install -e .) and the implementation importable.
+Needs paxos-check installed (pip install -e .) and the implementation (and any --property module) importable.
 """
 
 from __future__ import annotations
