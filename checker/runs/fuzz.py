@@ -47,6 +47,7 @@ from hypothesis.stateful import (
 from checker.config import CheckConfig, load_factory
 from checker.errors import UsageError
 from checker.models.impl_steps import EVENT_OF, action_row, step_cluster, world_fingerprint
+from checker.traces.replay import explain_marked
 from checker.traces.text import format_steps
 from checker.traces.trace_csv import Trace, TraceStep, write_trace
 from checker.user_properties import run_properties
@@ -359,6 +360,8 @@ def record_failure(config: CheckConfig, factory: NodeFactory, actions: list[Acti
                 trace = short
             except Exception as exc:  # a trace of an unimportable factory cannot be replayed by name
                 minimized = f"no ({exc})"
+    trace = explain_marked(trace, force=True)  # why it fails, in the protocol's words (properties/explain.py)
+    reason = next((s.detail for s in trace.steps if s.property and s.detail), reason)
     path = None
     if out is not None:
         path = out / "traces" / f"{prop}.csv"

@@ -203,12 +203,14 @@ def _values(v: Any) -> int | tuple[Any, ...]:
     return tuple(v) if isinstance(v, list) else int(v)
 
 
-def explain_marked(trace: Trace) -> Trace:
+def explain_marked(trace: Trace, force: bool = False) -> Trace:
     """`trace` with why its property fails (properties/explain.py) in the detail of its marked step, when that
-    detail is empty: the trace is replayed on the reference cluster. Unchanged for a Spec trace, or one that
-    does not replay to the same failure."""
+    detail is empty (or, with `force`, whatever it says, unless it is a node fault): the trace is replayed on
+    the reference cluster. Unchanged for a Spec trace, or one that does not replay to the same failure."""
     marked = next((n for n, s in enumerate(trace.steps) if s.property), None)
-    if trace.model != "impl" or marked is None or trace.steps[marked].detail:
+    if trace.model != "impl" or marked is None:
+        return trace
+    if trace.steps[marked].detail and (not force or trace.steps[marked].property == NODE_ERROR):
         return trace
     prop = trace.steps[marked].property
     try:
