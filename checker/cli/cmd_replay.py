@@ -69,6 +69,9 @@ def run(args: argparse.Namespace) -> int:
                 others = [f"{p} at step {n}" for n, p, _ in outcome.violations if p != prop]
                 if others:
                     print(f"  (also broken on the way: {', '.join(others)})")
+                elif prop == "refines_spec":
+                    print("  (a deviation from Paxos.tla: no safety property failed on this trace; "
+                          "explore --deviation warn searches on for safety violations past it)")
                 return 1
     if args.all and outcome.violations:
         return 1
