@@ -80,6 +80,8 @@ def explain(name: str, step: StepView) -> Explanation:
         return _validity(step.after)
     if name == "learner_integrity":
         return _learner_integrity(step.after)
+    if name == "inv_one_value_per_ballot":
+        return _one_value_per_ballot(step.after)
     prop = BY_NAME.get(name)
     if prop is None:
         return Explanation(name, f"{name} fails")
@@ -293,3 +295,17 @@ def _learner_integrity(view: WorldView) -> Explanation:
                                f"phase-2 quorum ({view.config.quorums.describe()}) accepted {value} at one ballot",
                                (f"the Accepteds of {value}: {', '.join(accs) or 'none'}",))
     return Explanation("learner_integrity", "a learner learns only a chosen value")
+
+
+def _one_value_per_ballot(view: WorldView) -> Explanation:
+    by_ballot: dict[Ballot, dict[Value, list[int]]] = {}
+    for m in view.history:
+        by_ballot.setdefault(m.bal, {}).setdefault(m.val, []).append(m.src)
+    for bal in sorted(by_ballot):
+        values = by_ballot[bal]
+        if len(values) > 1:
+            return Explanation("inv_one_value_per_ballot", f"one value per ballot, but ballot {bal} was accepted "
+                               f"with {len(values)}", tuple(
+                                   f"Accepted {bal}:{v} from {', '.join(map(str, sorted(srcs)))}"
+                                   for v, srcs in sorted(values.items(), key=lambda kv: str(kv[0]))))
+    return Explanation("inv_one_value_per_ballot", "all Accepted of one ballot carry one value")

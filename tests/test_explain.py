@@ -57,6 +57,8 @@ EXPECTED: dict[str, dict[str, tuple[str, str]]] = {
     "no_tiebreak": {
         "refines_spec": (rf"^Phase2a\({B}, v\d\) needs no 2a message of ballot {B} to have been sent before",
                          rf"Accept {B}:v\d was sent already, and now Accept {B}:v\d"),
+        "inv_one_value_per_ballot": (rf"^one value per ballot, but ballot {B} was accepted with 2",
+                                     rf"Accepted {B}:v1 from [\d, ]+; Accepted {B}:v2 from [\d, ]+$"),
     },
     "volatile_acceptor": {
         "refines_spec": (r"^a step of acceptor \d needs maxBal\[\d\] never to decrease",
