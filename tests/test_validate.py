@@ -7,6 +7,7 @@ and the log of a real run of a catalog bug, are rejected at the step no Spec ste
 from __future__ import annotations
 
 import csv
+import json
 import os
 import subprocess
 import sys
@@ -176,3 +177,16 @@ def test_one_round_verbose_and_acceptors_given(seed_logs: Path, capsys: pytest.C
     # round 1 is the README example: five nodes, all acceptors; saying so changes nothing
     assert main(["validate", log, "--round", "1", "--acceptors", "1,2,3,4,5"]) == 0
     assert main(["validate", log, "--acceptors", "x"]) == 2
+
+
+def test_json_verdicts(seed_logs: Path, tmp_path: Path) -> None:
+    edited = tmp_path / "edited.csv"
+    line = _edit(seed_logs / "test_basic.csv", edited, "send", "Accepted", "bal", "3@1")
+    out = tmp_path / "v.json"
+    assert main(["validate", str(edited), "--json", str(out)]) == 1
+    data = json.loads(out.read_text())
+    assert data["command"] == "validate" and data["valid"] is False
+    first = next(e for e in data["executions"] if not e["ok"])
+    assert first["round"] == "1" and first["findings"][0]["property"] == "refines_spec"
+    assert any(f"line {line}:" in row for row in first["findings"][0]["rows"])
+    assert all(e["ok"] for e in data["executions"][1:])

@@ -7,9 +7,13 @@ execution is a Spec step (or a stutter) and every property held, 1 a step breaks
 from __future__ import annotations
 
 import argparse
+import json
+from typing import Any
 
 from checker.errors import UsageError
+from checker.inputs import check_output_paths
 from checker.traces.validate import RoundResult, validate_log
+from paxos import atomic_write_text
 from properties.invariants import PROPERTIES, Property
 from properties.user import PropertyError, load_properties, with_builtins
 
@@ -31,9 +35,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the acceptors' node ids (default: read off the log)")
     parser.add_argument("--round", default=None, metavar="R", help="validate only this round of the log")
     parser.add_argument("--verbose", action="store_true", help="one line per round, failing or not")
+    parser.add_argument("--json", default=None, metavar="PATH",
+                        help="also write the verdict of every execution as JSON (docs/formats.md)")
 
 
 def run(args: argparse.Namespace) -> int:
+    check_output_paths(files=[("--json", args.json)])
     props: tuple[Property, ...] = PROPERTIES
     if args.property:
         try:
@@ -51,6 +58,8 @@ def run(args: argparse.Namespace) -> int:
         results = [r for r in results if r.round == args.round]
         if not results:
             raise UsageError(f"{args.log}: no round {args.round!r} in the log")
+    if args.json:
+        atomic_write_text(args.json, json.dumps(_summary(args.log, results, props), indent=2) + "\n")
     bad = [r for r in results if not r.ok]
     checked = [r for r in results if not r.skipped]
     steps = sum(r.steps for r in checked)
@@ -83,3 +92,17 @@ def _print_failure(r: RoundResult) -> None:
             print(f"      Spec state after:  {r.spec_after[f.step]}")
             print(f"      (acceptor aI is the I-th of {', '.join(map(str, r.acceptors))}; "
                   f"ballot R@N is R * {r.scale} + N; -1: none)")
+
+
+def _summary(log: str, results: list[RoundResult], props: tuple[Property, ...]) -> dict[str, Any]:
+    return {
+        "version": 1, "command": "validate", "log": log,
+        "properties": [p.name for p in props] + ["refines_spec"],
+        "valid": all(r.ok for r in results),
+        "executions": [
+            {"round": r.round, "lines": [r.first_line, r.last_line], "steps": r.steps, "checked": r.checked,
+             "acceptors": list(r.acceptors), "ok": r.ok, "skipped": r.skipped or None,
+             "findings": [{"step": f.step, "line": f.line, "property": f.property, "reason": f.reason,
+                           "rows": r.step_text.get(f.step, [])} for f in r.findings]}
+            for r in results],
+    }
