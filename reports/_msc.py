@@ -24,7 +24,8 @@ NOTE_W = 380        # right column: state changes, wrapped
 NOTE_CHARS = 56     # characters per line of the note column
 MAX_STEPS = 400     # longer sequences are cut, with a note
 
-_MESSAGE = re.compile(r"^(?P<event>\w+) (?P<msg>\w+) (?P<bal>\S+) (?P<src>[^\s>]+)->(?P<dst>\S+)(?: val=(?P<val>.*))?$")
+_MESSAGE = re.compile(r"^(?P<event>\w+) (?P<msg>\w+) (?P<bal>\S+) (?P<src>[^\s>]+)->(?P<dst>\S+)"
+                      r"(?: vbal=(?P<vbal>\S+))?(?: vval=(?P<vval>\S+))?(?: val=(?P<val>.*))?$")
 _OTHER = re.compile(r"^(?P<event>\w+)(?: (?P<node>[^\s=]+))?(?: bal=(?P<bal>\S+))?(?: val=(?P<val>.*))?$")
 
 CSS = """
@@ -109,7 +110,7 @@ def parse_action(action: str) -> tuple[str, str, str, str]:
     """(event, node, peer, label) of an edge action text; an unknown shape keeps the text as label."""
     m = _MESSAGE.match(action)
     if m:
-        label = f"{m['msg']} {m['bal']}" + (f" val={m['val']}" if m["val"] else "")
+        label = message_label(m["msg"], m["bal"], m["val"] or "", m["vbal"] or "", m["vval"] or "")
         return m["event"], m["dst"], m["src"], label
     m = _OTHER.match(action)
     if m:

@@ -446,12 +446,18 @@ def test_graph_is_cheap_and_dot_only_for_small_graphs(tmp_path: Path) -> None:
         StepRow("crash", node="2"),
         StepRow("propose", node="1", bal="1@1", value="a"),
         StepRow("phase1a", bal="1"),
+        StepRow("deliver", node="2", peer="4", msg_type="Promise", bal="0@2", max_vbal="0@1", max_val="v1"),
+        StepRow("deliver", node="1", peer="3", msg_type="Nack", bal="0@1", max_vbal="0@2"),
     ],
 )
 def test_action_text_round_trips_into_the_chart(row: StepRow) -> None:
     event, node, peer, label = parse_action(format_action(row))
     assert (event, node, peer) == (row.event, row.node, row.peer)
     assert row.msg_type in label and row.value in label
+    if row.msg_type == "Promise":  # messages whole in graph paths too (issue 12)
+        assert label == "Promise 0@2 (accepted 0@1:v1)"
+    if row.msg_type == "Nack":
+        assert label == "Nack 0@1 (promised 0@2)"
 
 
 def test_report_of_a_run_with_graph_has_progress_section(tmp_path: Path) -> None:

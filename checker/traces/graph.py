@@ -32,12 +32,15 @@ _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 def format_action(row: StepRow) -> str:
     """The edge `action` text of one transition.
 
-    Message events: `EVENT MSG_TYPE BAL SENDER->RECEIVER[ val=VALUE]`
-    (e.g. `deliver Prepare 1@1 1->3`); any other event:
+    Message events: `EVENT MSG_TYPE BAL SENDER->RECEIVER[ vbal=B[ vval=V]][ val=VALUE]`
+    (e.g. `deliver Prepare 1@1 1->3`, `deliver Promise 0@2 4->2 vbal=0@1 vval=v1`: a Promise's
+    accepted ballot and value, a Nack's higher ballot as `vbal`); any other event:
     `EVENT[ NODE][ bal=BAL][ val=VALUE]` (e.g. `crash 2`, `propose 1 val=a`).
     """
     if row.event in MESSAGE_EVENTS and row.msg_type:
         text = f"{row.event} {row.msg_type} {row.bal or '-'} {row.peer or '?'}->{row.node or '?'}"
+        if row.max_vbal:
+            text += f" vbal={row.max_vbal}" + (f" vval={row.max_val}" if row.max_val else "")
     else:
         text = row.event + (f" {row.node}" if row.node else "")
         if row.bal:
