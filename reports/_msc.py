@@ -20,8 +20,8 @@ ROW = 30            # px per step (one line of note; a longer note wraps and mak
 LINE = 14           # px per extra line of a wrapped note
 LEFT = 56           # step-number gutter
 TOP = 60            # lifeline headers: the node and its roles
-NOTE_W = 380        # right column: state changes, wrapped
-NOTE_CHARS = 56     # characters per line of the note column
+NOTE_W = 364        # right column: state changes, wrapped
+NOTE_CHARS = 53     # characters per line of the note column
 MAX_STEPS = 400     # longer sequences are cut, with a note
 
 _MESSAGE = re.compile(r"^(?P<event>\w+) (?P<msg>\w+) (?P<bal>\S+) (?P<src>[^\s>]+)->(?P<dst>\S+)"
