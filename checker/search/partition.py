@@ -35,6 +35,7 @@ from checker.search.visited import LevelStore
 
 _CHECK_EVERY = 1024
 _CHUNK = 8192  # frontier states expanded (or checked) at a time
+_COMPACT_FIRST = 1 << 17  # candidates of a level held before duplicates between chunks are dropped
 
 
 @dataclass
@@ -118,6 +119,11 @@ class Partition:
         self.frontier_fps: FpArray = np.zeros(0, dtype=np.uint64)
         self.coverage_base: dict[str, dict[str, int]] = {}  # coverage counted before a resume
         self.canon = canonical_fn(model, options.symmetry)
+        # the model's `canonical_successors(state, succs)`: all of one state's successors at once
+        self.canon_succ = getattr(model, "canonical_successors", None) if self.canon is not None else None
+        import os
+        if os.environ.get("NO_CS"):
+            self.canon_succ = None
         self.orbit = getattr(model, "orbit_size", None) if options.symmetry else None
         self.unreduced = 0
         self.fps_of = fingerprints_fn(model)
@@ -151,6 +157,7 @@ class Partition:
         canon = self.canon
         size = len(self.frontier)
         ntrans = 0
+        compact_at = _COMPACT_FIRST
         for start, states in chunks(self.frontier, _CHUNK):
             cand: dict[State, int] = {}
             self.canon_memo = {}
@@ -177,14 +184,17 @@ class Partition:
             if out.aborted is not None:
                 break
             pieces.append(self._unvisited(cand))
+            held = sum(len(b.fps) for b in pieces)
+            if held > compact_at:  # many successors are reached from several chunks: keep one of each
+                pieces = [_distinct(pieces)]
+                compact_at = max(_COMPACT_FIRST, 2 * len(pieces[0].fps))
         out.transitions = ntrans
         self.canon_memo = {}
         if out.aborted is not None:
             self.outgoing = []
             return out
         if pieces:
-            joined = Batch(concat([b.states for b in pieces]), np.concatenate([b.fps for b in pieces]),
-                           np.concatenate([b.parents for b in pieces]))
+            joined = _distinct(pieces)
         else:
             joined = Batch(empty_like(bool(self.packed)), np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.uint64))
         self.outgoing = self._split(joined)
@@ -212,7 +222,7 @@ class Partition:
         actions, ts, broken = self.batch(s)  # type: ignore[misc]
         canon = self.canon
         if canon is not None:
-            ts = [self._canonical(t) for t in ts]
+            ts = self.canon_succ(s, ts) if self.canon_succ is not None else [self._canonical(t) for t in ts]
         for t in ts:
             cand[t] = i
         if self.options.coverage:
@@ -388,6 +398,17 @@ def _one_per_state(fps: FpArray, parents: FpArray) -> np.ndarray:
     last = np.ones(len(order), dtype=bool)
     last[:-1] = sorted_fps[1:] != sorted_fps[:-1]
     return order[last]
+
+
+def _distinct(pieces: list[Batch]) -> Batch:
+    """The batches as one, one row per fingerprint (the one with the largest parent, as absorb keeps),
+    in fingerprint order. Empties `pieces` as it goes, so their memory is freed early."""
+    fps = np.concatenate([b.fps for b in pieces])
+    parents = np.concatenate([b.parents for b in pieces])
+    keep = _one_per_state(fps, parents)
+    states = concat([b.states for b in pieces])
+    pieces.clear()
+    return Batch(states.take(keep), fps[keep], parents[keep])
 
 
 def pack_batch(model: Model, b: Batch) -> bytes:
