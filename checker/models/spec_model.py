@@ -18,6 +18,10 @@ from properties.spec import Msg1a, Msg1b, Msg2a, Msg2b, SpecConfig, SpecState
 SpecAction = tuple[str, tuple[int, ...]]
 
 #: Planted bugs for testing the checker: name -> what the buggy Spec does differently.
+#: Caches keyed by parts of a state (successors of the message bits, invariant verdicts, chosen
+#: values) start over past this many entries: unbounded, they grew with the state space (Spec
+#: 3/4/2: ~0.25 entries and ~140 bytes per state), more than the 8 bytes per state the BFS keeps.
+CACHE_ENTRIES = 1 << 16
 BUGS: dict[str, str] = {
     "phase2a_ignores_1b": "Phase2a may send any value once a quorum has promised, ignoring their votes",
     "phase2b_ignores_maxbal": "Phase2b votes on any 2a message, even below the promise maxBal",
@@ -238,6 +242,8 @@ class SpecModel:
             for v in self._phase2a_values(s, b):
                 acts.append((("phase2a", (b, v)), 1 << self.bit_2a(b, v)))
         entry = ([y for _, y in acts], acts)
+        if len(self._gcache) >= CACHE_ENTRIES:
+            self._gcache.clear()
         self._gcache[key] = entry
         return entry
 
@@ -311,6 +317,8 @@ class SpecModel:
                 if any(voters.issuperset(q) for q in self.quorums):
                     out.add(v)
         result = frozenset(out)
+        if len(self._chosen_cache) >= CACHE_ENTRIES:
+            self._chosen_cache.clear()
         self._chosen_cache[key] = result
         return result
 
@@ -321,6 +329,8 @@ class SpecModel:
             key = s & mask
             names = cache.get(key)
             if names is None:
+                if len(cache) >= CACHE_ENTRIES:
+                    cache.clear()
                 names = cache[key] = tuple(check(s))
             if names:
                 bad += names
