@@ -57,6 +57,10 @@ class PartitionActor:
         out, blobs = serve(self.part, "expand", deadline)
         return (out, *[b"" if b is None else b for b in blobs])
 
+    def node(self) -> str:
+        """The Ray node this actor runs on (tests check that partitions spread over nodes)."""
+        return str(ray_module().get_runtime_context().get_node_id())
+
     def close(self) -> None:
         self.part.close()
 
