@@ -23,7 +23,7 @@ from checker.model import Model
 from checker.models.impl_model import ImplModel
 from checker.models.spec_model import SpecModel
 from checker.search.common import Limits, SearchOptions, SearchResult
-from checker.search.frontier import Objects, Packed, concat
+from checker.search.frontier import Objects, Packed, concat, take_joined
 from checker.search.strategies import search
 from checker.search.visited import LevelStore
 from properties.spec import SpecConfig
@@ -72,6 +72,9 @@ def test_packed_states_round_trip_and_join_across_widths() -> None:
     assert isinstance(joined, Packed) and joined.states() == [0, 1, 2**70 + 5, 3]
     assert joined.take(np.array([3, 0])).states() == [3, 0]
     assert concat([Objects(["x"]), Objects(["y"])]).states() == ["x", "y"]
+    picks = np.array([3, 0, 2])
+    assert take_joined([a, b], picks).states() == joined.take(picks).states() == [3, 0, 2**70 + 5]
+    assert list(take_joined([Objects(["x"]), Objects(["y", "z"])], np.array([2, 0])).states()) == ["z", "x"]
 
 
 # -- resume in this process ------------------------------------------------------------------

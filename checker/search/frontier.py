@@ -130,6 +130,26 @@ def concat(blocks: Sequence[Block]) -> Block:
     return Objects(items)
 
 
+def take_joined(blocks: Sequence[Block], idx: npt.NDArray[np.int64]) -> Block:
+    """`concat(blocks).take(idx)` without building the joined block first (one copy, not two)."""
+    if len(blocks) == 1:
+        return blocks[0].take(idx)
+    ends = np.cumsum([len(b) for b in blocks])
+    which = np.searchsorted(ends, idx, side="right")
+    starts = ends - np.array([len(b) for b in blocks])
+    if isinstance(blocks[0], Packed):
+        packs = [b for b in blocks if isinstance(b, Packed)]
+        assert len(packs) == len(blocks), "cannot join packed and unpacked states"
+        out = np.zeros((len(idx), max(b.width for b in packs)), dtype=np.uint8)
+        for k, b in enumerate(packs):
+            at = np.flatnonzero(which == k)
+            if len(at):
+                out[at, : b.width] = b.rows[idx[at] - starts[k]]
+        return Packed(out)
+    items = [blocks[b].states()[j - starts[b]] for b, j in zip(which.tolist(), idx.tolist(), strict=True)]
+    return Objects(items)
+
+
 def chunks(block: Block, size: int) -> Iterator[tuple[int, Sequence[State]]]:
     """(start index, states) for consecutive slices of at most `size` states."""
     for start in range(0, len(block), size):

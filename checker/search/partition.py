@@ -30,7 +30,16 @@ from checker.search.common import (
     canonical_fn,
     limit_reached,
 )
-from checker.search.frontier import Block, Objects, Packed, chunks, concat, empty_like, make_block, packable
+from checker.search.frontier import (
+    Block,
+    Objects,
+    Packed,
+    chunks,
+    empty_like,
+    make_block,
+    packable,
+    take_joined,
+)
 from checker.search.visited import LevelStore
 
 _CHECK_EVERY = 1024
@@ -119,11 +128,6 @@ class Partition:
         self.frontier_fps: FpArray = np.zeros(0, dtype=np.uint64)
         self.coverage_base: dict[str, dict[str, int]] = {}  # coverage counted before a resume
         self.canon = canonical_fn(model, options.symmetry)
-        # the model's `canonical_successors(state, succs)`: all of one state's successors at once
-        self.canon_succ = getattr(model, "canonical_successors", None) if self.canon is not None else None
-        import os
-        if os.environ.get("NO_CS"):
-            self.canon_succ = None
         self.orbit = getattr(model, "orbit_size", None) if options.symmetry else None
         self.unreduced = 0
         self.fps_of = fingerprints_fn(model)
@@ -222,7 +226,7 @@ class Partition:
         actions, ts, broken = self.batch(s)  # type: ignore[misc]
         canon = self.canon
         if canon is not None:
-            ts = self.canon_succ(s, ts) if self.canon_succ is not None else [self._canonical(t) for t in ts]
+            ts = [self._canonical(t) for t in ts]
         for t in ts:
             cand[t] = i
         if self.options.coverage:
@@ -308,6 +312,7 @@ class Partition:
     def absorb(self, batches: Sequence[Batch], max_new: int | None, clock: Clock | None = None) -> LevelIn:
         """Check and store the candidates not yet visited; they are the next frontier."""
         out = LevelIn()
+        self.frontier, self.frontier_fps = empty_like(bool(self.packed)), np.zeros(0, dtype=np.uint64)  # expanded
         batches = [b for b in batches if len(b.fps)]
         if not batches:
             self.frontier, self.frontier_fps = empty_like(bool(self.packed)), np.zeros(0, dtype=np.uint64)
@@ -319,7 +324,7 @@ class Partition:
         if max_new is not None and len(first) > max_new:
             first = first[:max_new]
             out.truncated = True
-        frontier = concat([b.states for b in batches]).take(first)
+        frontier = take_joined([b.states for b in batches], first)
         del batches
         checked = self._check(frontier, fps[first], out, clock)
         if checked < len(first):  # Ctrl-C: keep only what was checked
@@ -406,9 +411,9 @@ def _distinct(pieces: list[Batch]) -> Batch:
     fps = np.concatenate([b.fps for b in pieces])
     parents = np.concatenate([b.parents for b in pieces])
     keep = _one_per_state(fps, parents)
-    states = concat([b.states for b in pieces])
+    states = take_joined([b.states for b in pieces], keep)
     pieces.clear()
-    return Batch(states.take(keep), fps[keep], parents[keep])
+    return Batch(states, fps[keep], parents[keep])
 
 
 def pack_batch(model: Model, b: Batch) -> bytes:
