@@ -13,9 +13,11 @@ from __future__ import annotations
 import logging
 import os
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from checker.errors import UsageError
 from checker.model import Model
 from checker.search.common import Clock, SearchOptions
 from checker.search.partition import LevelOut, Partition, serve
@@ -82,17 +84,23 @@ class RayCluster(RemoteCluster):
         self.started = False
         self.actors: list[Any] = []
         if not ray.is_initialized():
-            quiet = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.ERROR}
-            if address == "auto":
-                ray.init(num_cpus=max(parts, os.cpu_count() or 1), **quiet)
-            else:
-                ray.init(address=address, **quiet)
+            try:
+                with warnings.catch_warnings():  # Ray's own warnings would make a refusal more than one line
+                    warnings.simplefilter("ignore")
+                    if address == "auto":
+                        ray.init(num_cpus=max(parts, os.cpu_count() or 1), include_dashboard=False,
+                                 log_to_driver=False, logging_level=logging.ERROR)
+                    else:  # a Ray client connection: the server's ray.init takes few options
+                        ray.init(address=address, logging_level=logging.ERROR)
+            except Exception as exc:  # unreachable head, wrong port, version mismatch: bad input
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                raise UsageError(f"--cluster {address}: Ray could not start or connect: {first}") from None
             self.started = True
         try:
             cpus = ray.cluster_resources().get("CPU", 0)
             if cpus < parts:
-                raise ValueError(f"the Ray cluster has {cpus:g} CPUs for {parts} partitions (--workers); "
-                                 "add nodes or lower --workers")
+                raise UsageError(f"--cluster {address}: the Ray cluster has {cpus:g} CPUs for {parts} partitions "
+                                 "(--workers); add nodes or lower --workers")
             recipe: Model | ModelFactory = options.model_factory or model
             actor_cls = ray.remote(num_cpus=1, scheduling_strategy="SPREAD")(PartitionActor)
             clean = clean_options(options, parts)
