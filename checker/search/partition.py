@@ -191,7 +191,7 @@ class Partition:
             held = sum(len(b.fps) for b in pieces)
             if held > compact_at:  # many successors are reached from several chunks: keep one of each
                 pieces = [_distinct(pieces)]
-                compact_at = max(_COMPACT_FIRST, 2 * len(pieces[0].fps))
+                compact_at = max(_COMPACT_FIRST, 3 * len(pieces[0].fps) // 2)
         out.transitions = ntrans
         self.canon_memo = {}
         if out.aborted is not None:
@@ -317,8 +317,11 @@ class Partition:
         if not batches:
             self.frontier, self.frontier_fps = empty_like(bool(self.packed)), np.zeros(0, dtype=np.uint64)
             return out
-        fps = np.concatenate([b.fps for b in batches])
-        parents = np.concatenate([b.parents for b in batches])
+        if len(batches) == 1:  # no copy: one batch (one partition) is the common case
+            fps, parents = batches[0].fps, batches[0].parents
+        else:
+            fps = np.concatenate([b.fps for b in batches])
+            parents = np.concatenate([b.parents for b in batches])
         first = _one_per_state(fps, parents)
         first = first[~self.store.contains(fps[first])]
         if max_new is not None and len(first) > max_new:
@@ -398,6 +401,8 @@ def _one_per_state(fps: FpArray, parents: FpArray) -> np.ndarray:
     """
     if not len(fps):
         return np.zeros(0, dtype=np.int64)
+    if bool(np.all(fps[1:] > fps[:-1])):  # already one per state, in order (a merged batch)
+        return np.arange(len(fps), dtype=np.int64)
     order = np.lexsort((parents, fps))
     sorted_fps = fps[order]
     last = np.ones(len(order), dtype=bool)
