@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 
 import checker.models.impl_model as impl_model_module
+import checker.user_properties as user_properties_module
 import properties.invariants as invariants
 from checker.config import CheckConfig
 from checker.models.impl_encoding import CRASH
@@ -223,6 +224,7 @@ def _with_property(monkeypatch: pytest.MonkeyPatch, prop: Property) -> None:
     props = (*invariants.PROPERTIES, prop)
     monkeypatch.setattr(invariants, "PROPERTIES", props)
     monkeypatch.setattr(impl_model_module, "PROPERTIES", props)
+    monkeypatch.setattr(user_properties_module, "PROPERTIES", props)  # run_properties(): what a model checks
     monkeypatch.setitem(invariants.BY_NAME, prop.name, prop)
 
 

@@ -86,13 +86,16 @@ def read_trace(path: str | os.PathLike[str]) -> Trace:
                          f"give a {TRACE_FORMAT} file written by paxos-check") from None
     if not text.strip():
         raise UsageError(f"{name}: the file is empty; give a {TRACE_FORMAT} file written by paxos-check")
-    reader = csv.DictReader(io.StringIO(text, newline=""), restkey=_EXTRA)
+    reader = csv.DictReader(io.StringIO(text, newline=""), restkey=_EXTRA, strict=True)
     try:
         missing = [c for c in TRACE_COLUMNS if c not in (reader.fieldnames or [])]
         if missing:
             raise UsageError(f"{name}:1: missing column(s) {', '.join(missing)}; expected a {TRACE_FORMAT} header")
         rows = list(reader)
     except csv.Error as exc:
+        if "unexpected end of data" in str(exc):  # strict: a quoted cell (a long detail) cut short
+            raise UsageError(f"{name}:{reader.line_num}: the file is truncated: it ends inside a quoted cell; "
+                             "give the whole trace as paxos-check wrote it") from None
         raise UsageError(f"{name}:{reader.line_num}: not valid CSV: {exc}") from None
     if not rows:
         raise UsageError(f"{name}:2: no configuration row; a trace starts with step 0, event config")
