@@ -22,7 +22,7 @@ ImplState = tuple[Any, ...]  # see ImplModel: snapshots, net, crashed, used x3, 
 
 
 class ImplTables(Protocol):
-    """What acceptor symmetry uses of an `ImplModel` (the one class that has it all)."""
+    """What acceptor symmetry and impl_wire.py use of an `ImplModel` (the one class that has it all)."""
 
     _symmetry: Any  # the model's ImplSymmetry, built on first use
 

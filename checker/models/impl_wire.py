@@ -26,30 +26,11 @@ import operator
 from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import reduce
-from typing import Any, Protocol, overload
+from typing import Any, overload
 
 from checker.bitsets import bit_ids
-from checker.models.impl_encoding import ImplState
+from checker.models.impl_encoding import ImplState, ImplTables
 from paxos import Message
-
-
-class WireTables(Protocol):
-    """What packing and unpacking use of an `ImplModel`."""
-
-    @property
-    def k(self) -> int: ...
-    @property
-    def bag(self) -> bool: ...
-    @property
-    def snaps(self) -> Sequence[Sequence[Hashable]]: ...
-    @property
-    def msgs(self) -> Sequence[Message]: ...
-    @property
-    def envs(self) -> Sequence[tuple[int, int]]: ...
-
-    def _intern_snap(self, i: int, snap: Hashable) -> int: ...
-    def _intern_msg(self, msg: Message) -> int: ...
-    def _intern_env(self, dst: int, mid: int) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -62,7 +43,7 @@ class Wire:
     envs: dict[int, tuple[int, int]]  # sender's envelope id -> (destination node index, message id)
 
 
-def pack(model: WireTables, states: Sequence[ImplState]) -> Wire:
+def pack(model: ImplTables, states: Sequence[ImplState]) -> Wire:
     """The states of one batch, ready to travel to another process or to disk."""
     states = list(states)
     if not states:
@@ -117,7 +98,7 @@ class _BitMap:
 class Unpacked(Sequence[ImplState]):
     """The states of a `Wire` in the receiver's ids, each rewritten when first read."""
 
-    def __init__(self, model: WireTables, wire: Wire) -> None:
+    def __init__(self, model: ImplTables, wire: Wire) -> None:
         self.states = wire.states
         self.k = model.k
         self.bag = model.bag
@@ -156,6 +137,6 @@ class Unpacked(Sequence[ImplState]):
         return (*snaps, net, *state[k + 1 : -3], self.msg_bits(state[-3]), state[-2], state[-1])
 
 
-def unpack(model: WireTables, wire: Wire) -> Unpacked:
+def unpack(model: ImplTables, wire: Wire) -> Unpacked:
     """The states of `wire` in `model`'s ids (interning whatever contents are new to it)."""
     return Unpacked(model, wire)
