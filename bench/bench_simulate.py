@@ -142,8 +142,8 @@ def fuzz_once(name: str, work: Path) -> dict[str, Any]:
 
 def coverage_once(seconds: float, work: Path) -> str:
     js = work / "coverage.json"
-    cmd = ["paxos-check", "simulate", "--coverage", "--walks", WALKS, "--time-limit", str(seconds), "--quiet",
-           "--json", str(js), "--out", str(work / "coverage")]
+    cmd = ["paxos-check", "simulate", "--coverage", "--coverage-states", "3000000", "--walks", WALKS,
+           "--time-limit", str(seconds), "--quiet", "--json", str(js), "--out", str(work / "coverage")]
     code, _wall, _cpu, text = _timed(cmd)
     if code not in (0, 1, 3):
         return f"(coverage run failed, exit {code}: {text.strip().splitlines()[-1] if text.strip() else ''})"

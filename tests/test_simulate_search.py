@@ -19,7 +19,7 @@ from checker.config import CheckConfig
 from checker.models.impl_model import ImplModel
 from checker.runs.coverage import coverage_report, format_report, ground_truth
 from checker.search.bfs import bfs
-from checker.search.common import Limits, SearchOptions
+from checker.search.common import SearchOptions
 from checker.search.guided import guided_run
 from checker.search.pct import Priorities
 from checker.search.random_walk import uniform_run
@@ -219,10 +219,16 @@ def test_deep_bugs_found_by_guided_walks_and_minimized_to_17(name: str, tmp_path
 
 
 @pytest.mark.slow
-def test_guided_finds_volatile_ballot_in_fewer_walks_than_uniform() -> None:
-    model = ImplModel(CheckConfig(**dict(CATALOG["volatile_ballot"].config)))
-    budget = SearchOptions(walks=3000, seed=0, stop_on_first_violation=True, limits=Limits())
-    guided, gw = guided_run(model, budget)
-    uniform, uw = uniform_run(ImplModel(CheckConfig(**dict(CATALOG["volatile_ballot"].config))), budget)
-    assert guided.violated
-    assert not uniform.violated or uw.walks_done > gw.walks_done
+def test_guided_finds_volatile_ballot_with_fewer_transitions_than_uniform() -> None:
+    """Seeds 0..4: the default guided walks need several times fewer transitions in all to the first
+    violation than uniform walks (bench/results_simulate.md has 40 seeds: medians ~44k vs ~140k)."""
+    cost = {}
+    for name, run in (("guided", guided_run), ("uniform", uniform_run)):
+        total = 0
+        for seed in range(5):
+            model = ImplModel(CheckConfig(**dict(CATALOG["volatile_ballot"].config)))
+            result, _ = run(model, SearchOptions(walks=100_000, seed=seed, stop_on_first_violation=True))
+            assert result.violated, (name, seed)
+            total += result.transitions
+        cost[name] = total
+    assert 2 * cost["guided"] < cost["uniform"], cost

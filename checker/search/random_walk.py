@@ -33,6 +33,10 @@ from checker.search.visited import FingerprintSet, collision_probability
 Mix = Callable[[str], float]
 Steps = tuple[tuple[Action, State], ...]
 
+#: Expansions kept per walker (by fingerprint); about 2 KB each on the catalog configurations.
+EXPANSION_CACHE = 20_000
+Expansion = tuple[Sequence[Action], Sequence[State], dict[int, tuple[str, ...]]]
+
 #: How often (seconds) a run samples its distinct-state count for the growth curve.
 GROWTH_INTERVAL = 0.5
 
@@ -128,6 +132,7 @@ class Walker:
         self.started = time.monotonic()
         self._expand = getattr(model, "expand", None)
         self._inits = list(model.initial_states())
+        self._cache: dict[int, Expansion] = {}
         lim = options.limits.max_depth
         self.length = lim if lim is not None else options.walk_depth
         #: The last walk's path and the index of its last state that was new when visited.
@@ -140,12 +145,22 @@ class Walker:
             self.first_hits[name] = FirstHit(time.monotonic() - self.started, self.transitions, self.walks_done,
                                              len(steps))
 
-    def _successors(self, s: State) -> tuple[Sequence[Action], Sequence[State], dict[int, tuple[str, ...]]]:
+    def _successors(self, s: State, fp: int) -> Expansion:
+        """Every transition of `s`, cached by fingerprint: walks re-walk their first steps, so the
+        states near the initial one are expanded again and again (the cache is emptied when full)."""
+        hit = self._cache.get(fp)
+        if hit is not None:
+            return hit
         if self._expand is not None:
             actions, states, broken = self._expand(s)
-            return actions, states, dict(broken) if broken else {}
-        pairs = list(self.model.successors(s))
-        return [a for a, _ in pairs], [t for _, t in pairs], {}
+            out: Expansion = (actions, states, dict(broken) if broken else {})
+        else:
+            pairs = list(self.model.successors(s))
+            out = ([a for a, _ in pairs], [t for _, t in pairs], {})
+        if len(self._cache) >= EXPANSION_CACHE:
+            self._cache.clear()
+        self._cache[fp] = out
+        return out
 
     def walk(self, rng: random.Random, policy: Policy, start: Path | None = None) -> bool:
         """One walk of at most `length` states (from `start`'s last state if given, its steps kept
@@ -161,8 +176,10 @@ class Walker:
         fast = self._expand is not None
         seen, coverage = self.seen, options.coverage
         novel = -1
+        fingerprint = model.fingerprint
         while True:
-            if seen.add(model.fingerprint(s)):
+            fp = fingerprint(s)
+            if seen.add(fp):
                 novel = len(steps)
             depth = len(steps) + 1
             if depth > self.max_depth:
@@ -176,7 +193,7 @@ class Walker:
                 return False
             if depth >= self.length:
                 break
-            actions, states, broken = self._successors(s)
+            actions, states, broken = self._successors(s, fp)
             if not actions:
                 break
             i = policy.choose(rng, actions, states, depth)
