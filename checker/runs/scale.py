@@ -21,7 +21,7 @@ from typing import Any
 
 from checker.errors import UsageError
 from checker.inputs import check_output_paths
-from checker.runs.run import build_model
+from checker.runs.run import DEFAULT_OUT, build_model
 from checker.search.checkpoint import has_checkpoint, read_checkpoint
 from paxos import atomic_write_text
 
@@ -100,6 +100,11 @@ def _plain(args: argparse.Namespace) -> argparse.Namespace:
 def write_run_file(args: argparse.Namespace) -> None:
     """Record the flags in DIR/run.json so that `resume DIR` can rebuild this run."""
     flags = {k: v for k, v in vars(args).items() if not callable(v)}
+    for key in ("out", "json", "checkpoint"):  # resume may run from another directory
+        if flags.get(key) is not None:
+            flags[key] = os.path.abspath(flags[key])
+    if flags.get("out") is None:
+        flags["out"] = os.path.abspath(DEFAULT_OUT)
     os.makedirs(args.checkpoint, exist_ok=True)
     atomic_write_text(Path(args.checkpoint) / RUN_FILE, json.dumps({"version": 1, "args": flags}, indent=1) + "\n")
 
