@@ -23,6 +23,7 @@ from checker.search.common import SearchOptions
 from checker.search.guided import guided_run
 from checker.search.pct import Priorities
 from checker.search.random_walk import uniform_run
+from checker.search.shortcut import shortest, shortest_within
 from checker.search.strategies import search
 from checker.traces.replay import ImplReplayer
 from checker.traces.trace_csv import read_trace
@@ -63,6 +64,18 @@ def test_guided_opens_a_combination_lock_that_uniform_walks_do_not() -> None:
     path = guided.prop("not_bad").path
     assert path is not None and path.last == 12
     assert walker.walks_done < 300
+
+
+def test_shortcut_drops_a_walks_detours() -> None:
+    """A walk that opened the lock with detours back to 0: the BFS bounded by its length finds the
+    straight path (every action), and within the walk's own actions as well."""
+    lock = combination_lock(6, traps=2)
+    result, _ = uniform_run(lock, SearchOptions(walks=2000, walk_depth=200, seed=2, stop_on_first_violation=True))
+    path = result.prop("not_bad").path
+    assert path is not None and len(path) > 6
+    assert len(shortest(lock, path, "not_bad")) == 6
+    restricted = shortest_within(lock, path, "not_bad")
+    assert restricted is not None and len(restricted) == 6 and set(restricted.actions()) <= set(path.actions())
 
 
 @pytest.mark.parametrize("strategy", ["guided", "pct", "random"])
@@ -177,7 +190,8 @@ def test_simulate_refuses_bad_coverage_flags(argv: list[str], words: str, tmp_pa
 # -- Paxos: catalog bugs found at random, minimized to the BFS length, replayed -----------------------------
 
 
-@pytest.mark.parametrize("name", ["own_value", "stale_promises", "promise_drops_value", "volatile_acceptor"])
+@pytest.mark.parametrize("name", ["own_value", "stale_promises", "promise_drops_value", "volatile_acceptor",
+                                  "overwrite_accept", "eager_learner"])
 def test_simulate_minimizes_to_the_bfs_shortest_length(name: str, tmp_path: Path) -> None:
     out = tmp_path / "o"
     assert main(["simulate", *catalog_flags(name), "--stop-on-first", "--walks", "5000", "--seed", "0", "--quiet",

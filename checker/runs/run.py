@@ -426,6 +426,10 @@ def trace_of(model: Model, path: Path, prop: str | None, kind: str) -> Trace:
     return trace
 
 
+def _retrace(model: Model, prop: str, kind: str) -> Callable[[Path], Trace]:
+    return lambda path: trace_of(model, path, prop, kind)
+
+
 def summarize(
     model: Model, result: SearchResult, out: FsPath, command: str, args: argparse.Namespace, bounds: Limits
 ) -> dict[str, Any]:
@@ -448,7 +452,8 @@ def summarize(
             if getattr(args, "minimize", False) and p.kind != "sometimes":  # simulate: delta debugging
                 from checker.runs.shorten import shorten
 
-                trace, entry["found_length"] = shorten(trace)
+                trace, entry["found_length"] = shorten(model, p.path, p.name, trace,
+                                                       _retrace(model, p.name, p.kind))
             if p.kind != "sometimes":
                 trace = explain_marked(trace)  # why it fails, in the protocol's words (properties/explain.py)
             write_trace(out / rel, trace)

@@ -1,26 +1,40 @@
-"""The traces of a random run, shortened: a walk's counterexample goes through delta debugging.
+"""The traces of a random run, shortened: a walk's counterexample, made as short as we can.
 
-A random walk reaches a violation by a long way round; `simulate` writes each counterexample
-after `checker.traces.minimize` (ddmin over the trace's real steps, every candidate replayed on
-the reference cluster or the Spec), so the trace a person reads is 1-minimal and replays.
-It must not search: only shorten a trace it is given.
+Two steps, each keeping a real, replayable counterexample of the same property: a BFS bounded by
+the walk's length (`checker.search.shortcut`: of every action where that is small, else of the
+walk's own actions: drops detours, reorders), then delta
+debugging over the trace's real steps (`checker.traces.minimize`: every candidate replayed on the
+reference cluster or the Spec), so the trace a person reads is 1-minimal and replays.
+It must not search beyond the walk's actions: only shorten a path it is given.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from checker.errors import UsageError
+from checker.model import Model
+from checker.search.common import Path
+from checker.search.shortcut import shortest
 from checker.traces.minimize import minimize_trace
 from checker.traces.trace_csv import Trace
 
 
-def shorten(trace: Trace) -> tuple[Trace, int]:
-    """(the minimized trace, the length found); the trace itself if it cannot be minimized
-    (it does not reproduce on replay, e.g. a node that behaves differently when rebuilt)."""
+def shorten(model: Model, path: Path, prop: str, trace: Trace, retrace: Callable[[Path], Trace]) -> tuple[Trace, int]:
+    """(the shortened trace, the length of `trace`, the walk's own). `retrace` writes a path of
+    `model` as a trace of real steps (checker.runs.run.trace_of). A candidate that does not
+    reproduce on replay (a node that behaves differently when rebuilt) is dropped."""
     found = len(trace.steps)
     if found <= 1 or not trace.property:
         return trace, found
+    best = trace
+    short_path = shortest(model, path, prop)
+    if len(short_path) < len(path):
+        candidate = retrace(short_path)
+        if len(candidate.steps) < found:
+            best = candidate
     try:
-        short = minimize_trace(trace)
+        short = minimize_trace(best)
     except UsageError:
-        return trace, found
-    return (short, found) if len(short.steps) <= found else (trace, found)
+        return (best, found) if best is not trace else (trace, found)
+    return (short, found) if len(short.steps) <= len(best.steps) else (best, found)
