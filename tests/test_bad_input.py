@@ -289,6 +289,14 @@ def test_spec_model_refuses_impl_flags(flags: tuple[str, ...], phrase: str, tmp_
 def test_flags_for_other_strategies_are_refused(tmp_path: Path) -> None:
     assert_refused(("explore", *TINY, "--seed", "5", "--out", tmp_path / "o"), "--seed", "simulate")
     assert_refused(("explore", *TINY, "--graph-limit", "5", "--out", tmp_path / "o"), "--graph-limit", "--graph")
+    assert_refused(("explore", *TINY, "--strategy", "dfs", "--workers", "2", "--out", tmp_path / "o"),
+                   "--workers > 1", "not dfs")
+    assert_refused(("simulate", *TINY, "--workers", "2", "--out", tmp_path / "o"), "--workers > 1", "swarm")
+
+
+def test_a_typo_in_workers_forks_nothing(tmp_path: Path) -> None:
+    """--workers 100000 is refused before a single process starts (a few per core at most)."""
+    assert_refused(("explore", *TINY, "--workers", "100000", "--out", tmp_path / "o"), "--workers 100000", "cores")
 
 
 # -- 6. traces: malformed, binary, truncated -------------------------------------------------------------

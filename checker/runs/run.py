@@ -249,9 +249,17 @@ def _progress_printer(enabled: bool) -> Callable[[Progress], None] | None:
     return show
 
 
+#: More processes than this per core only slow a run down (and a typo of --workers 1000 would fork them all).
+WORKERS_PER_CORE = 8
+
+
 def limits(args: argparse.Namespace) -> Limits:
     if args.workers < 1:
         raise UsageError(f"--workers must be at least 1, got {args.workers}")
+    most = WORKERS_PER_CORE * (os.cpu_count() or 1)
+    if args.workers > most and getattr(args, "cluster", None) is None:
+        raise UsageError(f"--workers {args.workers}: this machine has {os.cpu_count()} cores, so at most {most} "
+                         "processes; use about one per core (or --cluster to spread them over machines)")
     memory = args.max_memory
     if memory is None:
         physical = physical_memory_mb()
@@ -306,8 +314,9 @@ def execute(args: argparse.Namespace, strategy: str, command: str, **extra: Any)
 
 def _search(args: argparse.Namespace, model: Model, strategy: str, command: str, out: FsPath, bounds: Limits,
             last: list[Progress], started: float, extra: dict[str, Any]) -> int:
-    if model.kind == "impl" and strategy == "dfs" and args.workers > 1:
-        raise UsageError("--workers > 1 is for --strategy bfs and simulate --strategy swarm; run dfs with --workers 1")
+    if args.workers > 1 and strategy not in ("bfs", "swarm"):
+        raise UsageError(f"--workers > 1 is for --strategy bfs and simulate --strategy swarm, not {strategy}; "
+                         "drop --workers or pick one of those")
     if args.symmetry and not hasattr(model, "canonical"):
         raise UsageError(f"--symmetry is not available for --model {args.model} yet; run without it")
     recorder = None
