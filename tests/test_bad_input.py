@@ -385,11 +385,16 @@ def test_ctrl_c_keeps_partial_results(command: str, tmp_path: Path) -> None:
             "fuzz": ["--examples", "10000000", "--seed", "3"]}[command]
     proc = subprocess.Popen([PAXOS_CHECK, command, *args, "--out", str(out), "--quiet"], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    proc.stdout.readline()  # the announcement: the run has started
-    time.sleep(1.5)
-    proc.send_signal(signal.SIGINT)
-    stdout, stderr = proc.communicate(timeout=60)
+    try:
+        assert proc.stdout is not None
+        proc.stdout.readline()  # the announcement: the run has started
+        time.sleep(1.5)
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:  # it ignored Ctrl-C: fail, but leave no run behind
+            proc.kill()
+            proc.wait()
     assert "Traceback" not in stdout + stderr, stdout + stderr
     assert proc.returncode == 3, stdout + stderr
     summary = json.loads((out / "summary.json").read_text())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -84,5 +85,11 @@ if __name__ == "__main__":  # pragma: no cover
 
 
 def main_entry() -> None:
-    """Console-script entry point."""
+    """Console-script entry point.
+
+    SIGINT gets Python's own handler back even when the shell that started us ignored it (a
+    script's `paxos-check ... &`): `kill -INT` then stops fuzz as it stops explore and simulate
+    (which install their own handler), with the partial results written, instead of being lost.
+    """
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     sys.exit(main())
