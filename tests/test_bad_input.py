@@ -435,8 +435,8 @@ def test_simulate_stopped_early_exits_3(tmp_path: Path) -> None:
 def test_summary_records_the_run_directory(violated_run: Path, tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere" / "summary.json"
     out = tmp_path / "run"
-    result = paxos_check("explore", "--impl", "paxos.bugs:own_value", "--ballots", "1", "--crashes", "0", "--learners", "0",
-                         "--quiet", "--out", out, "--json", elsewhere)
+    result = paxos_check("explore", "--impl", "paxos.bugs:own_value", "--ballots", "1", "--crashes", "0",
+                         "--learners", "0", "--quiet", "--out", out, "--json", elsewhere)
     assert result.code == 1
     summary = json.loads(elsewhere.read_text())
     assert Path(summary["run_dir"]) == out.resolve()
