@@ -136,8 +136,7 @@ def fuzz_once(name: str, work: Path) -> dict[str, Any]:
     return {"found": bool(violated), "wall": wall, "cpu": cpu,
             "props": ", ".join(p["name"] for p in violated) or "-",
             "length": min((p.get("length") or 0 for p in violated), default=None),
-            "examples": summary.get("examples", summary.get("fuzz", {}).get("examples") if isinstance(
-                summary.get("fuzz"), dict) else None)}
+            "steps": summary.get("transitions")}
 
 
 def coverage_once(seconds: float, work: Path) -> str:
@@ -205,13 +204,70 @@ def render(rows: list[BugRow], fuzz: dict[str, dict[str, Any]], coverage: str, a
         lines += ["", "## The `ci` fuzz profile per bug", "",
                   "`paxos-check fuzz <catalog configuration> --profile ci` (derandomized, so one run per bug; "
                   "3000 cases of up to 80 steps; stops at the first failure).", "",
-                  "| bug | found | properties | length | wall s | CPU s |", "| --- | --- | --- | ---: | ---: | ---: |"]
+                  "| bug | found | properties | length | steps run | wall s | CPU s |",
+                  "| --- | --- | --- | ---: | ---: | ---: | ---: |"]
         for name, f in fuzz.items():
             lines.append(f"| {name} | {'yes' if f['found'] else 'no'} | {f['props']} | {f['length'] or '-'} | "
-                         f"{f['wall']:.1f} | {f['cpu']:.1f} |")
+                         f"{f['steps'] or '-'} | {f['wall']:.1f} | {f['cpu']:.1f} |")
     if coverage:
         lines += ["", "## Coverage of the default configuration after 10 s of `simulate`", "", coverage]
     return "\n".join(lines) + "\n"
+
+
+#: Strategy variants compared by `--compare` (in process: transitions to the first violation do not
+#: depend on the machine's load, unlike seconds). name -> (strategy run function name, keyword arguments)
+VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
+    "uniform (random)": ("uniform", {}),
+    "pct": ("pct", {}),
+    "swarm mix only": ("guided", {"novelty": 0.0, "resume": 0.0, "swarm": 1.0, "delay": False}),
+    "corpus resume only": ("guided", {"novelty": 0.0, "resume": 0.5, "swarm": 0.0, "delay": False}),
+    "novelty 0.9 + resume + swarm": ("guided", {"novelty": 0.9, "resume": 0.5, "swarm": 0.5, "delay": False}),
+    "novelty 1.0": ("guided", {"novelty": 1.0, "resume": 0.0, "swarm": 0.0, "delay": False}),
+    "novelty 1.0 + wide swarm 25%": ("guided", {"novelty": 1.0, "resume": 0.0, "swarm": 0.25, "wide": True,
+                                               "delay": False}),
+    "novelty on half the walks": ("guided", {"novelty": 1.0, "resume": 0.0, "swarm": 0.0, "share": 0.5,
+                                            "delay": False}),
+    "novelty 1.0 + fault delay (default guided)": ("guided", {}),
+}
+
+
+def compare(seeds: int, time_limit: float, bugs: list[str], out: Path) -> None:
+    """Transitions to the first violation per strategy variant, seeds 0..seeds-1, one process."""
+    from checker.config import CheckConfig
+    from checker.models.impl_model import ImplModel
+    from checker.search.common import Limits, SearchOptions
+    from checker.search.guided import guided_run, wide_mix
+    from checker.search.pct import pct_run
+    from checker.search.random_walk import uniform_run
+
+    runs: dict[str, Any] = {"uniform": uniform_run, "pct": pct_run, "guided": guided_run}
+    lines = ["# Random search strategies compared (issue 13)", "",
+             f"Written by `python bench/bench_simulate.py --compare {seeds}`: per catalog bug and strategy variant, "
+             f"seeds 0..{seeds - 1}, thousands of transitions (steps taken by all walks) until the first violation, "
+             f"in one process with `--stop-on-first` semantics and a {time_limit:g} s limit per run "
+             "(`inf`: not found). "
+             "Transitions, unlike seconds, do not depend on the load of this shared machine; on it one core does "
+             "roughly 20-45 thousand transitions per second.", "",
+             "| bug | variant | found | median k | worst k | mean k |", "| --- | --- | ---: | ---: | ---: | ---: |"]
+    for bug in bugs:
+        for label, (kind, kwargs) in VARIANTS.items():
+            args = dict(kwargs)
+            if args.pop("wide", False):
+                args["mixer"] = wide_mix
+            costs = []
+            for seed in range(seeds):
+                model = ImplModel(CheckConfig(**dict(CATALOG[bug].config)))
+                options = SearchOptions(stop_on_first_violation=True, walks=10**9, seed=seed,
+                                        limits=Limits(time_limit=time_limit))
+                result, _ = runs[kind](model, options, **args)
+                costs.append(result.transitions / 1000 if result.violated else float("inf"))
+            found = sum(c != float("inf") for c in costs)
+            finite = [c for c in costs if c != float("inf")]
+            mean = f"{statistics.mean(finite):.1f}" if len(finite) == len(costs) else "-"
+            lines.append(f"| {bug} | {label} | {found}/{seeds} | {statistics.median(costs):.1f} | {max(costs):.1f} | "
+                         f"{mean} |")
+            print(lines[-1], flush=True)
+            out.write_text("\n".join(lines) + "\n")
 
 
 def main() -> None:
@@ -224,12 +280,20 @@ def main() -> None:
     ap.add_argument("--no-coverage", action="store_true")
     ap.add_argument("--coverage-seconds", type=float, default=10.0)
     ap.add_argument("--out", default=str(ROOT / "bench" / "results_simulate.md"))
+    ap.add_argument("--compare", type=int, default=None, metavar="SEEDS",
+                    help="instead: compare strategy variants on the two 17-step bugs (transitions to find)")
     args = ap.parse_args()
+    if args.compare is not None:
+        compare(args.compare, args.time_limit, args.bugs.split(",") if args.bugs else
+                ["volatile_ballot", "highest_promised_value"],
+                Path(args.out if args.out != ap.get_default("out") else
+                     ROOT / "bench" / "results_simulate_strategies.md"))
+        return
     names = args.bugs.split(",") if args.bugs else list(CATALOG)
     for n in names:
         if n not in CATALOG:
             raise SystemExit(f"--bugs: unknown bug {n!r}; known: {', '.join(CATALOG)}")
-    started = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     out = Path(args.out)
     rows: list[BugRow] = []
     fuzz: dict[str, dict[str, Any]] = {}
