@@ -151,8 +151,9 @@ def main() -> None:
             lines += ["## Ray (--cluster auto, a local Ray started by the run) vs worker processes, 2 partitions", "",
                       "| check | states | pairs | processes wall s | Ray wall s | Ray / processes (median, min..max) "
                       "| same results | load during |", "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
-            for label, flags in (("Spec 3/3/2", SPEC_332),):
-                r = pairs([*flags, "--workers", "2"], [*flags, "--workers", "2", "--cluster", "auto"], args.pairs, tmp)
+            for label, flags, n in (("Spec 3/3/2", SPEC_332, args.pairs),
+                                    ("impl default (`paxos-check explore`)", IMPL_DEFAULT, args.big_pairs)):
+                r = pairs([*flags, "--workers", "2"], [*flags, "--workers", "2", "--cluster", "auto"], n, tmp)
                 lines.append(f"| {label} | {r['states']:,} | {r['n']} | {r['a']:.1f} | {r['b']:.1f} "
                              f"| x{1 / r['ratio']:.2f} ({1 / r['spread'][1]:.2f}..{1 / r['spread'][0]:.2f}) "
                              f"| {'yes' if r['same'] else 'NO'} | {r['load']} |")
@@ -165,7 +166,7 @@ def main() -> None:
                       "| check | states | uninterrupted s | killed at s | last checkpoint at s (level, states) "
                       "| resume s | lost s (killed + resume - uninterrupted) | run since the checkpoint s "
                       "| same results | load |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
-            for label, flags in (("Spec 3/3/2", SPEC_332),):
+            for label, flags in (("Spec 3/3/2", SPEC_332), ("impl default (`paxos-check explore`)", IMPL_DEFAULT)):
                 r = resume_loss(flags, tmp)
                 lines.append(f"| {label} | {r['states']:,} | {r['whole']:.1f} | {r['killed_at']:.1f} "
                              f"| {r['checkpoint_s']:.1f} ({r['checkpoint_level']}, {r['checkpoint_states']:,}) "
