@@ -133,6 +133,8 @@ def concat(blocks: Sequence[Block]) -> Block:
 def take_joined(blocks: Sequence[Block], idx: npt.NDArray[np.int64]) -> Block:
     """`concat(blocks).take(idx)` without building the joined block first (one copy, not two)."""
     if len(blocks) == 1:
+        if _identity(idx, len(blocks[0])):  # every row, in order: no copy
+            return blocks[0]
         return blocks[0].take(idx)
     ends = np.cumsum([len(b) for b in blocks])
     which = np.searchsorted(ends, idx, side="right")
@@ -148,6 +150,13 @@ def take_joined(blocks: Sequence[Block], idx: npt.NDArray[np.int64]) -> Block:
         return Packed(out)
     items = [blocks[b].states()[j - starts[b]] for b, j in zip(which.tolist(), idx.tolist(), strict=True)]
     return Objects(items)
+
+
+def _identity(idx: npt.NDArray[np.int64], n: int) -> bool:
+    """True if `idx` is 0, 1, ..., n-1."""
+    if len(idx) != n:
+        return False
+    return n == 0 or (int(idx[0]) == 0 and int(idx[-1]) == n - 1 and bool(np.all(idx[1:] > idx[:-1])))
 
 
 def chunks(block: Block, size: int) -> Iterator[tuple[int, Sequence[State]]]:
