@@ -191,7 +191,8 @@ def test_simulate_refuses_bad_coverage_flags(argv: list[str], words: str, tmp_pa
 
 
 @pytest.mark.parametrize("name", ["own_value", "stale_promises", "promise_drops_value", "volatile_acceptor",
-                                  "overwrite_accept", "eager_learner"])
+                                  "overwrite_accept", "eager_learner", "no_tiebreak", "minority_quorum",
+                                  "duplicate_promises"])
 def test_simulate_minimizes_to_the_bfs_shortest_length(name: str, tmp_path: Path) -> None:
     out = tmp_path / "o"
     assert main(["simulate", *catalog_flags(name), "--stop-on-first", "--walks", "5000", "--seed", "0", "--quiet",
@@ -208,6 +209,17 @@ def test_simulate_minimizes_to_the_bfs_shortest_length(name: str, tmp_path: Path
             [s.row for s in trace.steps], [s.fingerprint for s in trace.steps], stop_at_violation=False)
         assert not outcome.mismatched_fingerprints
         assert (len(trace.steps), p["name"]) in {(step, q) for step, q, _ in outcome.violations}
+
+
+@pytest.mark.parametrize("name", ["overwrite_accept", "no_tiebreak", "own_value"])
+def test_every_violated_property_is_minimized_to_its_bfs_length(name: str, tmp_path: Path) -> None:
+    """Without --stop-on-first the walks go on and break every property the bug breaks (agreement
+    included, at 8 steps where refines_spec needs 5 or 6); each trace comes out at its own BFS length."""
+    out = tmp_path / "o"
+    assert main(["simulate", *catalog_flags(name), "--walks", "500", "--seed", "1", "--quiet", "--out", str(out)]) == 1
+    summary = json.loads((out / "summary.json").read_text())
+    lengths = {p["name"]: p["length"] for p in summary["properties"] if p["status"] == "violated"}
+    assert lengths == PINNED[name][1]
 
 
 def test_no_minimize_keeps_the_walk(tmp_path: Path) -> None:
