@@ -27,13 +27,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     parser.epilog = EXIT_CODES_HELP
     parser.add_argument("--strategy", choices=STRATEGIES, default=DEFAULT_STRATEGY,
-                        help="guided: walks that prefer unseen states, resume from frontier states and vary "
-                             "their action mix (default); random: uniform walks; pct: PCT priority schedules; "
-                             "swarm: walks with varied fault mixes over --workers processes")
+                        help="guided: walks that prefer unseen states and hold faults (crash, retry, loss, "
+                             "duplication) back until a depth of their own (default); random: uniform walks; "
+                             "pct: PCT priority schedules; swarm: walks with varied fault mixes over --workers "
+                             "processes")
     parser.add_argument("--walks", type=positive_int, default=1000, help="number of random walks (default 1000)")
     parser.add_argument("--walk-depth", type=positive_int, default=60, help="steps per walk at most (default 60)")
     parser.add_argument("--no-minimize", action="store_true",
-                        help="write counterexamples as the walk found them (default: delta-debugged, replayed)")
+                        help="write counterexamples as the walk found them (default: shortened by a BFS "
+                             "bounded by the walk's length, then delta debugging, each candidate replayed)")
     parser.add_argument("--coverage", action="store_true",
                         help="report coverage: the share of the exhaustive state set visited per BFS depth "
                              "(configurations of at most --coverage-states states), first hit of each property, "
