@@ -115,9 +115,8 @@ class LevelStore:
     """
 
     def __init__(self, directory: str | None = None, prefix: str = "p0") -> None:
-        self._tmp = tempfile.TemporaryDirectory(prefix="paxos-check-levels-") if directory is None else None
-        self.directory: str = self._tmp.name if self._tmp is not None else str(directory)
-        os.makedirs(self.directory, exist_ok=True)
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None  # made at the first level (none if none)
+        self._given = directory
         self.prefix = prefix
         self._buf: FpArray = np.zeros(1024, dtype=np.uint64)
         self._n = 0
@@ -130,6 +129,16 @@ class LevelStore:
     def nbytes(self) -> int:
         """Bytes per stored state times states: 8 in memory (fingerprint) and 8 on disk (parent)."""
         return 16 * self._n
+
+    @property
+    def directory(self) -> str:
+        """Where the level files are: the given directory, else a temporary one made on first use."""
+        if self._given is not None:
+            os.makedirs(self._given, exist_ok=True)
+            return self._given
+        if self._tmp is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="paxos-check-levels-")
+        return self._tmp.name
 
     def _path(self, level: int, ext: str) -> str:
         return os.path.join(self.directory, f"{self.prefix}-L{level}.{ext}")
@@ -149,7 +158,7 @@ class LevelStore:
         parents = np.ascontiguousarray(parents[order], dtype=np.uint64)
         level = len(self.sizes)
         for ext, arr in (("fps", fps), ("par", parents)):
-            if self._tmp is not None:  # scratch files of this run only
+            if self._given is None:  # scratch files of this run only
                 arr.tofile(self._path(level, ext))
             else:  # a checkpoint's: durable before a checkpoint can name them
                 atomic_write_bytes(self._path(level, ext), arr.tobytes())
@@ -201,6 +210,7 @@ class LevelStore:
         """Remove the level files if they live in a temporary directory (a checkpoint's stay)."""
         if self._tmp is not None:
             self._tmp.cleanup()
+            self._tmp = None
 
 
 def _chain(parent: Callable[[int], int | None], fp: int) -> list[int]:
