@@ -39,22 +39,15 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from checker.config import config_flags  # noqa: E402
 from paxos.bugs import CATALOG  # noqa: E402
 
 WALKS = "100000000"  # effectively unbounded: the run ends at the first violation or the time limit
 
 
 def catalog_flags(name: str) -> list[str]:
-    """The bug's catalog configuration as command-line flags (every field, so no default leaks in)."""
-    flags: list[str] = []
-    for key, value in CATALOG[name].config.items():
-        if key == "impl":
-            flags += ["--impl", str(value)]
-        elif isinstance(value, tuple):
-            flags += ["--ballots", ",".join(str(v) for v in value)]
-        else:
-            flags += [f"--{key}", str(value)]
-    return flags
+    """The bug's catalog configuration as command-line flags."""
+    return config_flags(CATALOG[name].config)
 
 
 @dataclass

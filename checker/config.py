@@ -63,6 +63,20 @@ def bounds_text(config: Mapping[str, Any]) -> str:
                      for k, v in config.items() if k != "impl" and v not in (None, False))
 
 
+def config_flags(config: Mapping[str, Any]) -> list[str]:
+    """Command-line flags that give a configuration (a catalog entry's `config`): every field, so no
+    default leaks in."""
+    flags: list[str] = []
+    for key, value in config.items():
+        if key == "impl":
+            flags += ["--impl", str(value)]
+        elif isinstance(value, tuple):
+            flags += ["--ballots", ",".join(str(v) for v in value)]
+        else:
+            flags += [f"--{key}", str(value)]
+    return flags
+
+
 @dataclass(frozen=True)
 class CheckConfig:
     """Every bound of an implementation run. Defaults: the README's default check."""

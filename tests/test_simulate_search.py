@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from checker.cli.main import main
-from checker.config import CheckConfig
+from checker.config import CheckConfig, config_flags
 from checker.models.impl_model import ImplModel
 from checker.runs.coverage import coverage_report, format_report, ground_truth
 from checker.search.bfs import bfs
@@ -40,15 +40,8 @@ def combination_lock(n: int, traps: int) -> DGraph:
 
 
 def catalog_flags(name: str) -> list[str]:
-    flags: list[str] = []
-    for key, value in CATALOG[name].config.items():
-        if key == "impl":
-            flags += ["--impl", str(value)]
-        elif isinstance(value, tuple):
-            flags += ["--ballots", ",".join(str(v) for v in value)]
-        else:
-            flags += [f"--{key}", str(value)]
-    return flags
+    """The bug's catalog configuration as command-line flags."""
+    return config_flags(CATALOG[name].config)
 
 
 # -- toys ---------------------------------------------------------------------------------------------

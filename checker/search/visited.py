@@ -85,20 +85,7 @@ class ParentStore:
 
     def chain(self, fp: int) -> list[int]:
         """Fingerprints from a root down to `fp` by following parents."""
-        out = [fp]
-        seen = {fp}
-        while True:
-            p = self.parent(out[-1])
-            if p is None:
-                raise KeyError(f"fingerprint {fp:016x} has no stored ancestry")
-            if p == out[-1]:
-                break
-            if p in seen:
-                raise RuntimeError("parent pointers form a cycle (fingerprint collision?)")
-            seen.add(p)
-            out.append(p)
-        out.reverse()
-        return out
+        return _chain(self.parent, fp)
 
 
 class LevelStore:
