@@ -127,3 +127,21 @@ def check_output_paths(dirs: Iterable[tuple[str, str | os.PathLike[str] | None]]
     for flag, path in files:
         if path is not None:
             check_output_file(flag, path)
+
+
+def read_text_file(path: str | os.PathLike[str], what: str, give: str) -> tuple[str, str]:
+    """(name, text) of a CSV file the user named; one-line UsageErrors if it cannot be opened, is not
+    UTF-8 text or is empty. `what`: "trace" or "log"; `give`: the file to give instead."""
+    name = os.fspath(path)
+    try:
+        with open(name, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise UsageError(f"{name}: cannot open the {what}: {exc.strerror}") from None
+    try:
+        text = data.decode("utf-8-sig")  # a spreadsheet may have saved it with a byte-order mark
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{name}: not a text CSV {what} (byte {exc.start} is not UTF-8); give {give}") from None
+    if not text.strip():
+        raise UsageError(f"{name}: the file is empty; give {give}")
+    return name, text

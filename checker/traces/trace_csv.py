@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from checker.errors import UsageError
+from checker.inputs import read_text_file
 from checker.model import StepRow
 from paxos import TRACE_COLUMNS, TRACE_FORMAT, atomic_write_text, render_csv
 
@@ -73,19 +74,7 @@ def write_trace(path: str | os.PathLike[str], trace: Trace) -> Path:
 
 def read_trace(path: str | os.PathLike[str]) -> Trace:
     """Read and validate a trace; any defect is a UsageError naming the file and line."""
-    name = os.fspath(path)
-    try:
-        with open(name, "rb") as binary:
-            data = binary.read()
-    except OSError as exc:
-        raise UsageError(f"{name}: cannot open the trace: {exc.strerror}") from None
-    try:
-        text = data.decode("utf-8-sig")  # a spreadsheet may have saved it with a byte-order mark
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"{name}: not a text CSV trace (byte {exc.start} is not UTF-8); "
-                         f"give a {TRACE_FORMAT} file written by paxos-check") from None
-    if not text.strip():
-        raise UsageError(f"{name}: the file is empty; give a {TRACE_FORMAT} file written by paxos-check")
+    name, text = read_text_file(path, "trace", f"a {TRACE_FORMAT} file written by paxos-check")
     reader = csv.DictReader(io.StringIO(text, newline=""), restkey=_EXTRA, strict=True)
     try:
         missing = [c for c in TRACE_COLUMNS if c not in (reader.fieldnames or [])]

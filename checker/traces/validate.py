@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from checker.errors import UsageError
+from checker.inputs import read_text_file
 from paxos import (
     LOG_COLUMNS,
     LOG_FORMAT,
@@ -119,19 +120,7 @@ class RoundResult:
 
 def read_log(path: str | os.PathLike[str]) -> list[LogRow]:
     """Read a `paxos-log/1` file; any defect is a UsageError naming the file and line."""
-    name = os.fspath(path)
-    try:
-        with open(name, "rb") as handle:
-            data = handle.read()
-    except OSError as exc:
-        raise UsageError(f"{name}: cannot open the log: {exc.strerror}") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"{name}: not a text CSV log (byte {exc.start} is not UTF-8); give a {LOG_FORMAT} "
-                         "file written by PaxosLogger.save_to_csv()") from None
-    if not text.strip():
-        raise UsageError(f"{name}: the file is empty; give a {LOG_FORMAT} file written by PaxosLogger")
+    name, text = read_text_file(path, "log", f"a {LOG_FORMAT} file written by PaxosLogger.save_to_csv()")
     reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
         header = reader.fieldnames or []
