@@ -255,3 +255,21 @@ def test_ci_budget_on_a_large_cluster_finds_nothing(tmp_path: Path) -> None:
                          duplicates=2)
     result = run_fuzz(config, profile="ci", out_dir=tmp_path)
     assert result.failure is None and result.error is None
+
+
+class _SwallowedCtrlC(PaxosNode):
+    """Sets the fuzz run's Ctrl-C flag on its first delivery, without raising, as when the KeyboardInterrupt
+    landed in a garbage-collector callback and Python dropped it."""
+
+    def on_message(self, msg: Any) -> Any:
+        import checker.runs.fuzz as fuzz
+
+        fuzz._INTERRUPTED[0] = True
+        return super().on_message(msg)
+
+
+def test_a_swallowed_ctrl_c_still_stops_the_run(tmp_path: Path) -> None:
+    cfg = CheckConfig(acceptors=3, proposers=1, learners=0, ballots=1, crashes=0)
+    result = run_fuzz(cfg, _SwallowedCtrlC, examples=1_000_000, seed=1, out_dir=tmp_path)
+    assert result.interrupted and result.failure is None
+    assert result.stats.steps < 1000  # stopped at the step after the flag, not after a million cases

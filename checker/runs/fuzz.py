@@ -305,6 +305,8 @@ def paxos_state_machine(
 
         @invariant()
         def properties_hold(self) -> None:
+            if _INTERRUPTED[0]:  # a Ctrl-C whose KeyboardInterrupt something swallowed: raise it again
+                raise KeyboardInterrupt
             view = view_of_cluster(self.cluster)
             broken = failing(view, "always", props) + failing_steps(self.prev_view, view, props)
             if ref is not None:
@@ -419,7 +421,7 @@ def run_fuzz(
     interrupted = False
     time_up: str | None = None
     try:
-        with deadline(time_limit):
+        with deadline(time_limit), ctrl_c_sticks():
             run_state_machine_as_test(machine, settings=chosen)  # type: ignore[no-untyped-call, unused-ignore]
     except TimeUp as up:  # like Ctrl-C: what ran so far is the (bounded) result
         time_up = up.where
@@ -443,6 +445,35 @@ class TimeUp(KeyboardInterrupt):
     def __init__(self, where: str) -> None:
         self.where = where
         super().__init__(where or "time limit reached")
+
+
+#: Set by Ctrl-C during a fuzz run; every step checks it (see `ctrl_c_sticks`).
+_INTERRUPTED = [False]
+
+
+@contextlib.contextmanager
+def ctrl_c_sticks() -> Iterator[None]:
+    """Within this block Ctrl-C raises KeyboardInterrupt *and* stays requested until the run ends.
+
+    A KeyboardInterrupt raised while Python runs a garbage-collector callback (Hypothesis installs
+    one) is printed as "Exception ignored" and dropped, so the run went on for good; with the flag
+    set, the next step of the state machine raises it again.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_sigint(signum: int, frame: FrameType | None) -> None:
+        _INTERRUPTED[0] = True
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    _INTERRUPTED[0] = False
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        _INTERRUPTED[0] = False
 
 
 @contextlib.contextmanager
