@@ -29,8 +29,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-REDUCTIONS = ("saturation", "crash", "learners_apart")
-NO_FLAG = {"saturation": "--no-saturation", "crash": "--no-crash-reduction", "learners_apart": "--no-learners-apart"}
+REDUCTIONS = ("saturation", "crash", "learners_apart", "prompt_restart")
+NO_FLAG = {"saturation": "--no-saturation", "crash": "--no-crash-reduction", "learners_apart": "--no-learners-apart",
+           "prompt_restart": "--no-prompt-restart"}
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,8 @@ def _only(kind: str) -> Row:
 
 
 NONE = Row("no reductions", ("--no-reductions",), baseline=True)
-ALL3 = Row("all three", ())
-FIVE = [NONE, *(_only(k) for k in REDUCTIONS), ALL3]
+ALL = Row("all four", ())
+EACH = [NONE, *(_only(k) for k in REDUCTIONS), ALL]
 
 
 @dataclass(frozen=True)
@@ -63,15 +64,15 @@ class Config:
 
 CONFIGS = [
     Config("A", "A. `--ballots 1` (3 acceptors, 2 proposers, 1 learner, 1 crash; the former default)",
-           ("--ballots", "1"), FIVE),
+           ("--ballots", "1"), EACH),
     Config("B", "B. the current default (no flags: 3a/2p/1l, ballots 1,2, 1 crash)", (),
-           [*FIVE, Row("all three + --symmetry", ("--symmetry",))],
-           notes="The last row adds acceptor symmetry to all three reductions; its factor column is vs the "
+           [*EACH, Row("all four + --symmetry", ("--symmetry",))],
+           notes="The last row adds acceptor symmetry to all four reductions; its factor column is vs the "
                  "no-reduction row, and the symmetry factor alone is stated below the table."),
     Config("C", "C. `--ballots 2 --crashes 1 --symmetry` (the issue's target: exhaustive in at most 10 minutes)",
-           ("--ballots", "2", "--crashes", "1", "--symmetry"), [NONE, ALL3], time_limit=600.0, per_depth=True),
+           ("--ballots", "2", "--crashes", "1", "--symmetry"), [NONE, ALL], time_limit=600.0, per_depth=True),
     Config("D", "D. `--ballots 2 --crashes 0 --learners 0`", ("--ballots", "2", "--crashes", "0", "--learners", "0"),
-           [NONE, ALL3]),
+           [NONE, ALL]),
 ]
 RUN_ORDER = "ACDB"  # most informative first; tables are written in A..D order
 
@@ -149,7 +150,7 @@ def table(cfg: Config, done: dict[Row, dict[str, Any]]) -> str:
 
 
 def section(cfg: Config, done: dict[Row, dict[str, Any]], limit: float) -> str:
-    cmd = " ".join(["paxos-check", *command_of(cfg, ALL3, limit)])
+    cmd = " ".join(["paxos-check", *command_of(cfg, ALL, limit)])
     text = f"## {cfg.title}\n\nBase command: `{cmd}` plus each row's flags.\n\n"
     if cfg.notes:
         text += cfg.notes + "\n\n"
@@ -159,11 +160,11 @@ def section(cfg: Config, done: dict[Row, dict[str, Any]], limit: float) -> str:
     if rec:
         text += "\nReductions recorded in each summary's `config.reductions`: " + "; ".join(rec) + ".\n"
     sym = next((done[row] for row in cfg.rows if row in done and "--symmetry" in row.flags), None)
-    plain = done.get(ALL3)
+    plain = done.get(ALL)
     if sym is not None and plain is not None and "--symmetry" not in cfg.args:
         ratio = int(plain["states"]) / max(int(sym["states"]), 1)
         exact = "" if plain["exhaustive"] and sym["exhaustive"] else " (a bounded row is involved: not exact)"
-        text += (f"\nSymmetry factor on top of all three reductions: {int(plain['states']):,} / "
+        text += (f"\nSymmetry factor on top of all four reductions: {int(plain['states']):,} / "
                  f"{int(sym['states']):,} = **{ratio:.2f}**{exact}")
         if sym.get("symmetry_reduction") is not None:
             text += (f"; the summary's `symmetry_reduction` (unreduced / representatives) says "

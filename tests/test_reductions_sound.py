@@ -283,7 +283,7 @@ def test_crashes_that_change_the_node_are_still_explored(impl: str, cfg_fields: 
     """A crash that loses acceptor state must be explored; skipping every crash (the unsound version:
     no crash at all) hides the bug."""
     cfg = CheckConfig(learners=0, crashes=1, ballots=1, impl=impl, **cfg_fields)
-    only_crash = Reductions(saturation=False, crash=True, learners_apart=False)
+    only_crash = Reductions(saturation=False, crash=True, learners_apart=False, prompt_restart=False)
     unreduced, reduced = compare(cfg, tmp_path)
     assert reduced.violated
     crash_model = ImplModel(cfg, reductions=only_crash)
@@ -298,7 +298,7 @@ def test_crashes_that_change_nothing_are_skipped(tmp_path: Path) -> None:
     """crash_keeps_volatile's crash() does nothing: every crash is a delay, and the crash reduction alone
     gives exactly the states of the run without crashes, with the same verdicts as the full run."""
     cfg = _cfg("tests.mutants:crash_keeps_volatile", 2, 2, 1, 1, 0)
-    only_crash = Reductions(saturation=False, crash=True, learners_apart=False)
+    only_crash = Reductions(saturation=False, crash=True, learners_apart=False, prompt_restart=False)
     full = bfs(ImplModel(cfg, reductions=Reductions.none()))
     reduced = bfs(ImplModel(cfg, reductions=only_crash))
     no_crash = bfs(ImplModel(replace(cfg, crashes=0), reductions=Reductions.none()))
@@ -309,6 +309,61 @@ def test_crashes_that_change_nothing_are_skipped(tmp_path: Path) -> None:
     full = bfs(ImplModel(cfg, reductions=Reductions.none()))
     reduced = bfs(ImplModel(cfg, reductions=only_crash))
     assert reduced.states < full.states and _verdicts(reduced) == _verdicts(full)
+    compare(cfg, tmp_path)
+
+
+def _reachable(model: ImplModel) -> dict[int, Any]:
+    """Every reachable state of `model`, by fingerprint (a plain BFS, no search machinery)."""
+    (init,) = tuple(model.initial_states())
+    seen, frontier = {model.fingerprint(init): init}, [init]
+    while frontier:
+        nxt = []
+        for state in frontier:
+            for _, succ in model.successors(state):
+                fp = model.fingerprint(succ)
+                if fp not in seen:
+                    seen[fp] = succ
+                    nxt.append(succ)
+        frontier = nxt
+    return seen
+
+
+PROMPT_RESTART_CASES = [
+    _cfg(PAXOS, 2, 2, 1, 1, 0),
+    _cfg(PAXOS, 2, 1, 2, 1, 1),
+    _cfg(PAXOS, 2, 2, 1, 2, 0),  # two crashes: a node may crash again after its prompt restart
+    _cfg(PAXOS, 2, 2, 1, 1, 0, network="bag", drops=1, duplicates=1),
+    _cfg("tests.mutants:crash_loses_acceptor", 2, 2, 1, 1, 0),
+    _cfg("tests.mutants:crash_keeps_volatile", 2, 2, 1, 1, 0),
+    _cfg("paxos.bugs:volatile_ballot", 2, 1, 2, 1, 0),
+    _cfg("paxos.bugs:volatile_acceptor", 1, 1, 1, 1, 0, values=1),
+]
+
+
+@pytest.mark.parametrize("cfg", PROMPT_RESTART_CASES, ids=lambda c: f"{c.impl.split(':')[1]}-{c.network}-c{c.crashes}")
+def test_prompt_restarts_reach_exactly_the_states_with_every_node_up(cfg: CheckConfig, tmp_path: Path) -> None:
+    """Reductions.prompt_restart alone: the reduced states are exactly the unreduced ones with their crash
+    flags cleared (no more: each reduced step is a real crash and restart; no fewer: a restart can move up
+    to its crash), so every verdict is equal. An unsound version that skipped `crash()` at a prompt
+    restart, or dropped crashes, would lose the states volatile_ballot and crash_loses_acceptor fail in."""
+    only = Reductions(saturation=False, crash=False, learners_apart=False, prompt_restart=True)
+    full_model = ImplModel(cfg, reductions=Reductions.none())
+    model = ImplModel(cfg, reductions=only)
+    full, reduced = _reachable(full_model), _reachable(model)
+    k = full_model.k
+
+    def up(fp: int, state: Any) -> int:
+        for i in range(k):
+            if state[k + 1] >> i & 1:
+                fp ^= full_model._z[("crashed", full_model.ids[i])]
+        return fp
+
+    assert any(state[k + 1] for state in full.values())  # the configuration does crash nodes
+    assert not any(state[k + 1] for state in reduced.values())
+    assert set(reduced) == {up(fp, state) for fp, state in full.items()}
+    assert len(reduced) < len(full)
+    unreduced_result, reduced_result = bfs(full_model), bfs(model)
+    assert _verdicts(reduced_result) == _verdicts(unreduced_result)
     compare(cfg, tmp_path)
 
 
@@ -334,7 +389,7 @@ def test_a_learner_that_sends_messages_is_not_set_apart(tmp_path: Path) -> None:
 def test_a_learner_that_sends_nothing_is_set_apart(tmp_path: Path) -> None:
     """The same configuration with PaxosNode: learners apart applies, fewer states, same verdicts."""
     cfg = _cfg(PAXOS, 2, 1, 1, 1, 2)
-    only_apart = Reductions(saturation=False, crash=False, learners_apart=True)
+    only_apart = Reductions(saturation=False, crash=False, learners_apart=True, prompt_restart=False)
     unreduced = bfs(ImplModel(cfg, reductions=Reductions.none()))
     apart = bfs(ImplModel(cfg, reductions=only_apart))
     assert apart.states < unreduced.states and _verdicts(apart) == _verdicts(unreduced)

@@ -17,6 +17,8 @@ from paxos import ClusterConfig, Message, NodeProtocol
 # Action encoding (hashable, compact): (kind, node_index, argument)
 PROPOSE, TIMEOUT, DELIVER, DROP, DUPLICATE, CRASH, RESTART = range(7)
 KIND_NAMES = ("propose", "timeout", "deliver", "drop", "duplicate", "crash", "restart")
+#: The argument of a CRASH action that stands for a crash and a restart at once (reductions.py, 4).
+CRASH_RESTART = 1
 
 ImplState = tuple[Any, ...]  # see ImplModel: snapshots, net, crashed, used x3, started..., sent, proposed, fp
 

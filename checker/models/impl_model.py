@@ -23,6 +23,7 @@ from checker.fingerprint import fp_hex
 from checker.model import PropertyInfo, StepRow
 from checker.models.impl_encoding import (
     CRASH,
+    CRASH_RESTART,
     DELIVER,
     DROP,
     DUPLICATE,
@@ -206,9 +207,11 @@ class ImplModel:
         pure = [i for i in self.learner_idx if i not in self.acceptor_idx and i not in self.proposer_idx]
         self.reductions = Reductions(saturation=wanted.saturation and bool(self._inert_names),
                                      crash=wanted.crash,
+                                     prompt_restart=wanted.prompt_restart,
                                      # a user's step property may read learners, whose steps are not explored then
                                      learners_apart=wanted.learners_apart and bool(pure) and not self._user_steps)
         self._saturating = self.reductions.saturation
+        self._prompt_restart = self.reductions.prompt_restart
         self._inert_mask = 0  # msg ids of inert kinds
         self._inert_cache: dict[tuple[int, int, int], tuple[int, int]] = {}
         self._dsts = _Memo(lambda bits: self._or_bits(1 << self.envs[eid][0] for eid in bit_ids(bits)))
@@ -424,11 +427,18 @@ class ImplModel:
                     continue  # a crash that changes nothing is a delay (reductions.py, 2)
                 succ = list(state)
                 succ[i] = new_sid
-                succ[k + 1] = crashed | (1 << i)
                 succ[k + 2] = c_used + 1
-                succ[-1] = (fp ^ zs[i][state[i]] ^ zs[i][new_sid] ^ z[("crashed", self.ids[i])]
-                            ^ z[("crashes", c_used)] ^ z[("crashes", c_used + 1)])
-                self._emit(actions, states, broken, (CRASH, i, 0), tuple(succ),
+                dfp = zs[i][state[i]] ^ zs[i][new_sid] ^ z[("crashes", c_used)] ^ z[("crashes", c_used + 1)]
+                if self._prompt_restart:  # the node restarts at once (reductions.py, 4)
+                    succ[-1] = fp ^ dfp
+                    if self._saturating:
+                        self._saturate(succ, 1 << i)
+                    action = (CRASH, i, CRASH_RESTART)
+                else:
+                    succ[k + 1] = crashed | (1 << i)
+                    succ[-1] = fp ^ dfp ^ z[("crashed", self.ids[i])]
+                    action = (CRASH, i, 0)
+                self._emit(actions, states, broken, action, tuple(succ),
                            verdict(i, state[i], new_sid, sent, sent, own))
         if self._user_steps:
             self._judge_user_steps(state, states, broken)
@@ -862,25 +872,32 @@ class ImplModel:
         """Within this block `expand` gives unreduced successors: no saturation, no null-crash
         skipping and (if `learners_too`) learners in the state. Its expansions are not stashed
         for `step_violated`, which judges reduced ones."""
-        saved = (self._saturating, self._apart_mask, self.reductions)
-        self._saturating = False
+        saved = (self._saturating, self._prompt_restart, self._apart_mask, self.reductions)
+        self._saturating = self._prompt_restart = False
         if learners_too:
             self._apart_mask, self.reductions = 0, Reductions.none()
         try:
             yield
         finally:
-            self._saturating, self._apart_mask, self.reductions = saved
+            self._saturating, self._prompt_restart, self._apart_mask, self.reductions = saved
             self._stash = (None, [], [])
 
     def real_steps(self, state: ImplState, action: tuple[int, int, int],
                    succ: ImplState) -> list[tuple[tuple[int, int, int], ImplState]]:
-        """The unreduced steps one reduced transition stands for: the action, then each inert delivery."""
-        if not self._saturating:
+        """The unreduced steps one reduced transition stands for: the action (a crash with a prompt
+        restart is two: the crash, then the restart), then each inert delivery."""
+        if not self._saturating and action[2] != CRASH_RESTART:
             return [(action, succ)]
+        real = (CRASH, action[1], 0) if action[0] == CRASH else action
         with self._unreduced(learners_too=False):
             actions, states, _ = self.expand(state)
-        cur = states[actions.index(action)]
-        steps = [(action, cur)]
+            cur = states[actions.index(real)]
+            steps = [(real, cur)]
+            if real is not action:
+                actions, states, _ = self.expand(cur)
+                restart = (RESTART, action[1], 0)
+                cur = states[actions.index(restart)]
+                steps.append((restart, cur))
         while cur != succ:
             nxt = self._one_inert_delivery(cur)
             if nxt is None:
@@ -1004,8 +1021,9 @@ class ImplModel:
         new_msgs = self.sent_messages(succ) - self.sent_messages(state)
         sent = sorted(message_text(m) for m in new_msgs)
         extra = {CRASH: "crashed", RESTART: "restarted", DROP: "message lost", DUPLICATE: "message duplicated"}
+        said = "crashed and restarted at once" if action[2] == CRASH_RESTART and kind == CRASH else extra.get(kind, "")
         change = describe_change(before.acceptors.get(n), after.acceptors.get(n), before.learned.get(n),
-                                 after.learned.get(n), sent, extra.get(kind, ""))
+                                 after.learned.get(n), sent, said)
         return action_row(self.cluster_action(action), change)
 
     def chosen_text(self, state: ImplState) -> str:

@@ -61,6 +61,21 @@ by the contract check before exploring).
    sends a message or breaks a step property, the reduction is not sound for it:
    `LearnersNotApart` is raised and the run restarts without this reduction, saying so.
 
+4. Prompt restarts (`--no-prompt-restart`).
+   A crashed node takes no step until it restarts: nothing is delivered to it, it neither
+   proposes, times out nor crashes again, and `Restart` does not call the node at all (its
+   snapshot after the restart is its snapshot after `crash()`). The reduced model restarts
+   a crashed node in the same step as its crash, so no state has a crash flag set. Sound,
+   both ways: (a) each reduced step is the two real steps Crash, Restart; (b) an unreduced
+   path with Crash(n) at i and Restart(n) at j > i (or never) maps to the path with the
+   restart moved to i + 1: the actions between do not involve n, and each is enabled with
+   n up (being up only enables more: deliveries to n, n's own steps; drops and duplicates
+   in the bag network do not depend on n), and leads to the same snapshots, network,
+   history, budgets and counters, the crash flags aside. No property reads crash flags
+   (`WorldView` has none), so every verdict, `always`, `sometimes` and `step`, is equal
+   along the two paths. The crash budget is spent by the same crashes. Learners apart keep
+   their own crashes and restarts in `LearnerReach`, unchanged.
+
 Counterexamples stay real: `ImplModel.real_path` expands each reduced step into the
 action and the inert deliveries saturation took, one row each, and appends the
 learner's own deliveries and crashes for a learner property; `replay` on `paxos.Cluster`
@@ -83,21 +98,23 @@ class Reductions:
     saturation: bool = True
     crash: bool = True
     learners_apart: bool = True
+    prompt_restart: bool = True
 
     @classmethod
     def none(cls) -> Reductions:
-        return cls(False, False, False)
+        return cls(False, False, False, False)
 
     def names(self) -> list[str]:
         """The active reductions, as recorded in the summary and stated in the verdict."""
         return [n for n, on in (("saturation", self.saturation), ("crash", self.crash),
-                                ("learners_apart", self.learners_apart)) if on]
+                                ("learners_apart", self.learners_apart), ("prompt_restart", self.prompt_restart))
+                if on]
 
     def for_network(self, network: str) -> Reductions:
         """What applies: saturation and learners apart need the set network's persistent messages."""
         if network == "set":
             return self
-        return Reductions(False, self.crash, False)
+        return Reductions(False, self.crash, False, self.prompt_restart)
 
 
 class LearnersNotApart(Exception):

@@ -75,7 +75,8 @@ IMPL_ONLY_FLAGS = (("--impl", "impl"), ("--proposers", "proposers"), ("--learner
                    ("--network", "network"), ("--q1", "q1"), ("--q2", "q2"), ("--colocated", "colocated"),
                    ("--unsafe-quorums", "unsafe_quorums"), ("--no-refinement", "no_refinement"),
                    ("--no-saturation", "no_saturation"), ("--no-crash-reduction", "no_crash_reduction"),
-                   ("--no-learners-apart", "no_learners_apart"), ("--no-reductions", "no_reductions"),
+                   ("--no-learners-apart", "no_learners_apart"), ("--no-prompt-restart", "no_prompt_restart"),
+                   ("--no-reductions", "no_reductions"),
                    ("--max-round", "max_round"), ("--property", "property"))
 #: The exit codes of explore and simulate, for their --help (README "Exit codes" says the same).
 EXIT_CODES_HELP = (
@@ -104,7 +105,10 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
                    help="also branch on crashes that leave the node's state unchanged")
     r.add_argument("--no-learners-apart", action="store_true",
                    help="keep pure learners in the explored state instead of judging their reach per state")
-    r.add_argument("--no-reductions", action="store_true", help="all three of the above")
+    r.add_argument("--no-prompt-restart", action="store_true",
+                   help="keep crashed nodes down until a separate restart step (default: a crash and its "
+                        "restart are one step; a down node can do nothing a delay cannot)")
+    r.add_argument("--no-reductions", action="store_true", help="all four of the above")
 
 
 def add_cluster_arguments(g: argparse._ActionsContainer, ballots_help: str = "ballots per proposer") -> None:
@@ -191,7 +195,8 @@ def reductions(args: argparse.Namespace) -> Reductions:
         return Reductions.none()
     return Reductions(saturation=not getattr(args, "no_saturation", False),
                       crash=not getattr(args, "no_crash_reduction", False),
-                      learners_apart=not getattr(args, "no_learners_apart", False))
+                      learners_apart=not getattr(args, "no_learners_apart", False),
+                      prompt_restart=not getattr(args, "no_prompt_restart", False))
 
 
 def build_model(args: argparse.Namespace) -> Model:
