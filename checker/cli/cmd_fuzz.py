@@ -56,6 +56,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="steps per test case (default: the profile's)")
     h.add_argument("--seed", type=int, default=None,
                    help="random seed (default: a fresh one, printed; the ci profile is derandomized)")
+    h.add_argument("--uniform", action="store_true",
+                   help="choose uniformly among the enabled actions (default: guided, preferring actions "
+                        "that lead to worlds no case reached yet and holding faults back to a drawn step)")
     h.add_argument("--no-minimize", action="store_true",
                    help="keep the failing case as Hypothesis reported it (no delta debugging)")
     h.add_argument("--out", default=None, metavar="DIR",
@@ -99,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
         left = None if args.time_limit is None else max(0.01, args.time_limit - (time.monotonic() - started))
         result = run_fuzz(config, profile=args.profile, examples=examples, steps=steps, seed=seed, out_dir=out,
                           refinement=not args.no_refinement, minimize=not args.no_minimize, stats=stats,
-                          time_limit=left)
+                          time_limit=left, guidance=not args.uniform)
     if stats.on_case is not None:
         sys.stderr.write("\n")
     summary = _summary(config, result, out, seed, args, examples, steps)
@@ -153,7 +156,8 @@ def _summary(config: CheckConfig, result: FuzzResult, out: Path, seed: int | Non
     faults = {k: stats.actions[k] for k in ("crash", "restart", "drop", "duplicate", "timeout") if stats.actions[k]}
     cfg = dict(config.to_json())
     cfg.update(model="impl", seed=seed, profile=args.profile, max_examples=examples, stateful_step_count=steps,
-               refinement=not args.no_refinement, max_states=None, max_depth=None, time_limit=args.time_limit,
+               refinement=not args.no_refinement, guidance=not args.uniform, max_states=None, max_depth=None,
+               time_limit=args.time_limit,
                workers=1,
                symmetry=False)
     return {
