@@ -163,6 +163,20 @@ def _default_check_finds(name: str, tmp_path: Path) -> None:
         assert main(["replay", str(out / p["trace"])]) == 1, p["name"]
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(CATALOG))
+def test_default_simulation_finds_the_bug(name: str, tmp_path: Path) -> None:
+    """`paxos-check simulate --impl paxos.bugs:NAME` with no other flag (default configuration, walks and
+    seed) reports the bug, and its minimized trace replays (a few seconds each)."""
+    out = tmp_path / name
+    assert main(["simulate", "--impl", f"paxos.bugs:{name}", "--quiet", "--out", str(out)]) == 1
+    summary = json.loads((out / "summary.json").read_text())
+    violated = [p for p in summary["properties"] if p["status"] == "violated"]
+    assert {p["name"] for p in violated} & set(CATALOG[name].breaks)
+    for p in violated:
+        assert main(["replay", str(out / p["trace"])]) == 1, p["name"]
+
+
 @pytest.mark.parametrize("name", sorted(CATALOG))
 def test_default_check_finds_the_bug(name: str, tmp_path: Path) -> None:
     """All eleven, the two that need a retry and a crash included (about 10 s each; the rest < 1 s)."""

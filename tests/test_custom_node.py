@@ -205,7 +205,9 @@ def same_world(theirs: Cluster, ours: Cluster) -> None:
 # -- through paxos-check ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("flags", "states"), [(TWO_PROPOSERS, 257), (WITH_CRASH, 29)],
+# with a crash: 21 states since prompt restarts (reductions.py, 4; 29 before, with the crashed-and-not-yet-
+# restarted states)
+@pytest.mark.parametrize(("flags", "states"), [(TWO_PROPOSERS, 257), (WITH_CRASH, 21)],
                          ids=["two-proposers", "crash"])
 def test_explore_their_node_holds_everything(flags: list[str], states: int, tmp_path: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
@@ -222,7 +224,7 @@ def test_explore_their_node_holds_everything(flags: list[str], states: int, tmp_
     # and as many without the reductions (1,454 and 112 states)
     for who in (["--impl", IMPL], []):
         assert main(["explore", *who, *flags, "--no-reductions", "--quiet", "--out", str(tmp_path / "all")]) == 0
-        assert summary_of(tmp_path / "all")["states"] == {257: 1_454, 29: 112}[states]
+        assert summary_of(tmp_path / "all")["states"] == {257: 1_454, 21: 112}[states]
 
 
 def test_broken_variant_is_caught_and_its_trace_replays(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

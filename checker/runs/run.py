@@ -468,6 +468,15 @@ def summarize(
 
                 trace, entry["found_length"] = shorten(model, p.path, p.name, trace,
                                                        _retrace(model, p.name, p.kind))
+            elif p.kind != "sometimes" and len(trace.steps) > len(p.path):
+                # explore under reductions: the real spelling of the reduced graph's shortest path can
+                # carry steps the violation does not need (which inert deliveries, where a crash falls)
+                from checker.runs.shorten import minimized
+
+                spelled = len(trace.steps)
+                trace = minimized(trace)
+                if len(trace.steps) < spelled:
+                    entry["spelled_length"] = spelled
             if p.kind != "sometimes":
                 trace = explain_marked(trace)  # why it fails, in the protocol's words (properties/explain.py)
             write_trace(out / rel, trace)

@@ -5,7 +5,8 @@ the walk's length (`checker.search.shortcut`: of every action where that is smal
 walk's own actions: drops detours, reorders), then delta
 debugging over the trace's real steps (`checker.traces.minimize`: every candidate replayed on the
 reference cluster or the Spec), so the trace a person reads is 1-minimal and replays.
-It must not search beyond the walk's actions: only shorten a path it is given.
+It must not search beyond the walk's actions: only shorten a path it is given. `minimized` alone
+also serves explore, whose BFS-shortest path in a reduced graph can spell out longer than needed.
 """
 
 from __future__ import annotations
@@ -33,8 +34,14 @@ def shorten(model: Model, path: Path, prop: str, trace: Trace, retrace: Callable
         candidate = retrace(short_path)
         if len(candidate.steps) < found:
             best = candidate
+    return minimized(best), found
+
+
+def minimized(trace: Trace) -> Trace:
+    """`trace` after delta debugging (each candidate replayed), or `trace` itself if that is no shorter
+    or its node cannot be rebuilt to replay (an unimportable factory)."""
     try:
-        short = minimize_trace(best)
+        short = minimize_trace(trace)
     except UsageError:
-        return (best, found) if best is not trace else (trace, found)
-    return (short, found) if len(short.steps) <= len(best.steps) else (best, found)
+        return trace
+    return short if len(short.steps) <= len(trace.steps) else trace
