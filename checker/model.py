@@ -8,9 +8,9 @@ and fingerprints, models never see a queue.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence, Sized
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 State = Hashable
 Action = Hashable
@@ -102,6 +102,22 @@ class Model(Protocol):
 # model interns snapshots and messages), a picklable form of a batch of states that every
 # process (or a checkpoint on disk) can read back; without them states travel as they are.
 # `from_wire` may return a lazy sequence that translates a state only when it is read.
+# `partition_key(state) -> int`: which partition of a parallel BFS owns a state (key mod
+# partitions; default: the fingerprint). It must be the same in every process; a key that most
+# transitions leave unchanged keeps successors in their parent's partition (fewer cross).
+
+
+def partition_keys(model: Model) -> Callable[[Sequence[State], Sized], Any] | None:
+    """The model's `partition_key` hook applied to a batch, as an array of uint64; None without it."""
+    key = getattr(model, "partition_key", None)
+    if key is None:
+        return None
+    import numpy as np
+
+    def keys(states: Sequence[State], fps: Sized) -> Any:
+        return np.fromiter((key(s) for s in states), dtype=np.uint64, count=len(fps))
+
+    return keys
 
 
 def wire_codec(model: Model) -> tuple[Callable[[Sequence[State]], object], Callable[[object], Sequence[State]]]:

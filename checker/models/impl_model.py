@@ -117,6 +117,10 @@ def _picker(positions: Sequence[int]) -> Callable[[ImplState], tuple[Any, ...]]:
     return get
 
 
+#: Partition a parallel BFS by the acceptors' snapshots (`ImplModel.partition_key`), else by fingerprint.
+PARTITION_BY_ACCEPTORS = True
+
+
 class ImplModel:
     """Explore every interleaving of a cluster of nodes built by a factory, within `CheckConfig` bounds.
 
@@ -198,6 +202,8 @@ class ImplModel:
         self._learners_of = _picker(self.learner_idx)
         self._setup_reductions(reductions if reductions is not None else Reductions())
         self._initial = self._make_initial()
+        if not PARTITION_BY_ACCEPTORS:
+            self.partition_key = None  # type: ignore[assignment]  # checker.model.partition_keys: none
 
     def _setup_reductions(self, wanted: Reductions) -> None:
         """The reductions of checker/models/reductions.py that apply here, and their tables."""
@@ -676,6 +682,18 @@ class ImplModel:
     def from_wire(self, wire: Wire) -> Sequence[ImplState]:
         """States packed by `to_wire` in any process, in this model's ids (rewritten when read)."""
         return unpack(self, wire)
+
+    def partition_key(self, state: ImplState) -> int:
+        """The partition of a parallel BFS owning `state`: its acceptors' snapshots only (their stable
+        Zobrist keys), so the many steps that leave every acceptor as it was (deliveries to proposers,
+        timeouts, crashes of proposers) keep a successor in its parent's partition and it is not sent
+        to another process. With PARTITION_BY_ACCEPTORS = False the model has no such hook (then: the
+        fingerprint)."""
+        key = 0
+        z = self._z_snap
+        for i in self.acceptor_idx:
+            key ^= z[i][state[i]]
+        return key
 
     def fingerprint(self, state: ImplState) -> int:
         """Stable across processes: XOR of the components' stable keys (Zobrist), kept in the state."""

@@ -1,6 +1,7 @@
 """One partition of a breadth-first search: its visited store, its frontier and the expansion of a level.
 
-A BFS splits the state space by fingerprint (owner = fingerprint mod parts); a `Partition` owns
+A BFS splits the state space by fingerprint (owner = fingerprint mod parts, or the model's
+`partition_key` mod parts: `owners`); a `Partition` owns
 one share, wherever it runs (this process, a worker process, a Ray actor), and talks to the
 driver only through small values (`LevelOut`, `LevelIn`, counts) and batches of states as bytes
 (`pack_batch`, through the model's wire codec). It must not choose where partitions run or how
@@ -20,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from checker.fingerprint import FpArray
-from checker.model import Model, State, wire_codec
+from checker.model import Model, State, partition_keys, wire_codec
 from checker.search.checkpoint import read_frontier, write_frontier
 from checker.search.common import (
     Clock,
@@ -305,7 +306,7 @@ class Partition:
     def _split(self, batch: Batch) -> list[Batch]:
         if self.parts == 1:
             return [batch]
-        owner = (batch.fps % np.uint64(self.parts)).astype(np.int64)
+        owner = owners(self.model, batch, self.parts)
         return [batch.take(np.flatnonzero(owner == p)) for p in range(self.parts)]
 
     # -- merging a level -------------------------------------------------------------------
@@ -388,6 +389,15 @@ def add_coverage(a: dict[str, dict[str, int]], b: dict[str, dict[str, int]]) -> 
             for key, n in counts.items():
                 bucket[key] = bucket.get(key, 0) + n
     return total
+
+
+def owners(model: Model, batch: Batch, parts: int) -> np.ndarray:
+    """The partition of each state of `batch`: its fingerprint mod `parts`, or the model's
+    `partition_key` mod `parts` (checker/model.py) when it has one."""
+    keys = partition_keys(model)
+    by: FpArray = batch.fps if keys is None else keys(batch.states.states(), batch.fps)
+    owner: np.ndarray = (by % np.uint64(parts)).astype(np.int64)
+    return owner
 
 
 def _one_per_state(fps: FpArray, parents: FpArray) -> np.ndarray:

@@ -16,7 +16,7 @@ import numpy as np
 
 from checker.model import Model, State
 from checker.search.common import Clock, SearchOptions
-from checker.search.partition import LevelIn, LevelOut, Partition, add_coverage, pack_batch
+from checker.search.partition import LevelIn, LevelOut, Partition, add_coverage, owners, pack_batch
 
 
 class RemoteCluster:
@@ -48,7 +48,7 @@ class RemoteCluster:
 
     def start(self, states: Sequence[State], max_new: int | None, clock: Clock) -> LevelIn:
         roots = self.local.seed(states)
-        owner = (roots.fps % np.uint64(self.parts)).astype(np.int64)
+        owner = owners(self.model, roots, self.parts)
         requests = [("absorb_roots", (pack_batch(self.model, roots.take(np.flatnonzero(owner == p))), cap))
                     for p, cap in enumerate(self._split_max(max_new))]
         return self._merge_absorbed(self._ask_all(requests))
@@ -84,7 +84,9 @@ class RemoteCluster:
     def chain(self, fp: int) -> list[int]:
         out = [fp]
         while True:
-            parent = self._ask(fp % self.parts, "parent", fp)
+            # the owner is not known from a fingerprint alone (a model may partition by `partition_key`):
+            # ask every partition; a chain is as long as the trace, so this is a few dozen requests
+            parent = next((q for q in self._ask_all([("parent", fp)] * self.parts) if q is not None), None)
             if parent is None:
                 raise KeyError(f"fingerprint {fp:016x} has no stored ancestry")
             if parent == fp:
