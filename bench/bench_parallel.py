@@ -152,7 +152,8 @@ def main() -> None:
                       "| check | states | pairs | processes wall s | Ray wall s | Ray / processes (median, min..max) "
                       "| same results | load during |", "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
             for label, flags, n in (("Spec 3/3/2", SPEC_332, args.pairs),
-                                    ("impl default (`paxos-check explore`)", IMPL_DEFAULT, args.big_pairs)):
+                                    ("impl default (`paxos-check explore`)", IMPL_DEFAULT, args.big_pairs),
+                                    ("Spec 3/4/2", SPEC_342, args.big_pairs)):
                 r = pairs([*flags, "--workers", "2"], [*flags, "--workers", "2", "--cluster", "auto"], n, tmp)
                 lines.append(f"| {label} | {r['states']:,} | {r['n']} | {r['a']:.1f} | {r['b']:.1f} "
                              f"| x{1 / r['ratio']:.2f} ({1 / r['spread'][1]:.2f}..{1 / r['spread'][0]:.2f}) "

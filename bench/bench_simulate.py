@@ -115,11 +115,12 @@ def _replay_has_quiet() -> bool:
     return _QUIET[0]
 
 
-def fuzz_once(name: str, work: Path) -> dict[str, Any]:
+def fuzz_once(name: str, work: Path, seed: int | None = None) -> dict[str, Any]:
+    """One `fuzz --profile ci` run: derandomized (the profile's own), or with `--seed`."""
     out = work / f"fuzz-{name}"
     js = work / f"fuzz-{name}.json"
     cmd = ["paxos-check", "fuzz", *catalog_flags(name), "--profile", "ci", "--quiet", "--json", str(js),
-           "--out", str(out)]
+           "--out", str(out), *(["--seed", str(seed)] if seed is not None else [])]
     code, wall, cpu, text = _timed(cmd)
     if code not in (0, 1, 3):
         raise SystemExit(f"{' '.join(cmd)} failed with exit {code}:\n{text}")
@@ -129,7 +130,7 @@ def fuzz_once(name: str, work: Path) -> dict[str, Any]:
     return {"found": bool(violated), "wall": wall, "cpu": cpu,
             "props": ", ".join(p["name"] for p in violated) or "-",
             "length": min((p.get("length") or 0 for p in violated), default=None),
-            "steps": summary.get("transitions")}
+            "steps": summary.get("transitions"), "cases": summary["coverage"].get("cases")}
 
 
 def coverage_once(seconds: float, work: Path) -> str:
@@ -147,7 +148,7 @@ def _fmt(x: float) -> str:
 
 
 def render(rows: list[BugRow], fuzz: dict[str, dict[str, Any]], coverage: str, args: argparse.Namespace,
-           started: str) -> str:
+           started: str, seeded: dict[str, list[dict[str, Any]]] | None = None) -> str:
     strategy = args.strategy or "(default)"
     lines = [
         "# Random search: time to find each catalog bug (issue 13)",
@@ -196,12 +197,23 @@ def render(rows: list[BugRow], fuzz: dict[str, dict[str, Any]], coverage: str, a
     if fuzz:
         lines += ["", "## The `ci` fuzz profile per bug", "",
                   "`paxos-check fuzz <catalog configuration> --profile ci` (derandomized, so one run per bug; "
-                  "3000 cases of up to 80 steps; stops at the first failure).", "",
-                  "| bug | found | properties | length | steps run | wall s | CPU s |",
-                  "| --- | --- | --- | ---: | ---: | ---: | ---: |"]
+                  "the profile's cases and steps; stops at the first failure).", "",
+                  "| bug | found | properties | length | cases run | steps run | wall s | CPU s |",
+                  "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |"]
         for name, f in fuzz.items():
             lines.append(f"| {name} | {'yes' if f['found'] else 'no'} | {f['props']} | {f['length'] or '-'} | "
-                         f"{f['steps'] or '-'} | {f['wall']:.1f} | {f['cpu']:.1f} |")
+                         f"{f.get('cases') or '-'} | {f['steps'] or '-'} | {f['wall']:.1f} | {f['cpu']:.1f} |")
+    if seeded:
+        lines += ["", "### The same, with other seeds", "",
+                  "`paxos-check fuzz <catalog configuration> --profile ci --seed S` (random, not derandomized): "
+                  "how robust the derandomized result is.", "",
+                  "| bug | seeds | found | cases to the bug (median, worst found) | wall s (median) |",
+                  "| --- | --- | ---: | ---: | ---: |"]
+        for name, tries in seeded.items():
+            hits = [t["cases"] for t in tries if t["found"]]
+            lines.append(f"| {name} | {', '.join(str(t['seed']) for t in tries)} | {len(hits)}/{len(tries)} | "
+                         f"{statistics.median(hits) if hits else '-'}, {max(hits) if hits else '-'} | "
+                         f"{statistics.median(t['wall'] for t in tries):.1f} |")
     if coverage:
         lines += ["", "## Coverage of the default configuration after 10 s of `simulate`", "", coverage]
     return "\n".join(lines) + "\n"
@@ -270,6 +282,8 @@ def main() -> None:
     ap.add_argument("--bugs", default=None, help="comma-separated catalog names (default: all)")
     ap.add_argument("--strategy", default=None, help="simulate --strategy (default: simulate's default)")
     ap.add_argument("--no-fuzz", action="store_true")
+    ap.add_argument("--fuzz-seeds", type=int, default=0, metavar="N",
+                    help="also run the ci fuzz profile with --seed 1..N per bug (default: derandomized only)")
     ap.add_argument("--no-coverage", action="store_true")
     ap.add_argument("--coverage-seconds", type=float, default=10.0)
     ap.add_argument("--out", default=str(ROOT / "bench" / "results_simulate.md"))
@@ -303,15 +317,21 @@ def main() -> None:
                       f"cpu {run.cpu:.2f}s len {run.found_length}->{run.length} (bfs {row.bfs}) {run.prop}",
                       flush=True)
             out.write_text(render(rows, fuzz, coverage, args, started))
+        seeded: dict[str, list[dict[str, Any]]] = {}
         if not args.no_fuzz:
             for name in names:
                 fuzz[name] = fuzz_once(name, work)
                 print(f"fuzz ci {name}: {fuzz[name]}", flush=True)
-                out.write_text(render(rows, fuzz, coverage, args, started))
+                out.write_text(render(rows, fuzz, coverage, args, started, seeded))
+            for name in names:
+                for seed in range(1, args.fuzz_seeds + 1):
+                    seeded.setdefault(name, []).append({"seed": seed, **fuzz_once(name, work, seed)})
+                    print(f"fuzz ci {name} seed {seed}: {seeded[name][-1]}", flush=True)
+                    out.write_text(render(rows, fuzz, coverage, args, started, seeded))
         if not args.no_coverage:
             coverage = coverage_once(args.coverage_seconds, work)
             print(coverage, flush=True)
-    out.write_text(render(rows, fuzz, coverage, args, started))
+    out.write_text(render(rows, fuzz, coverage, args, started, seeded))
     print(f"wrote {out}")
 
 
