@@ -1,4 +1,4 @@
-"""Benchmark of the sound reductions of the implementation model (saturation, crash, learners_apart).
+"""Benchmark of the sound reductions of the implementation model (saturation, crash, learners_apart, prompt_restart).
 
 Each row runs `paxos-check explore ... --quiet --json PATH --out DIR` as a subprocess, so peak RSS
 is that run's own; CPU seconds are the user+sys time of the subprocess (getrusage(RUSAGE_CHILDREN)

@@ -85,3 +85,32 @@ def test_cluster_flag_writes_the_summary_of_one_process(two_nodes: str, tmp_path
     for trace in ("agreement.csv", "refines_spec.csv"):
         assert (tmp_path / "ray" / "traces" / trace).read_text() == (tmp_path / "one" / "traces" / trace).read_text()
     capsys.readouterr()
+
+
+@pytest.mark.parametrize("impl", ["paxos:PaxosNode", "paxos.bugs:own_value"])
+def test_a_swarm_on_two_nodes_runs_the_walks_of_one_process(two_nodes: str, impl: str) -> None:
+    """`simulate --strategy swarm --cluster`: the same walks (each seeded by its number), run as Ray tasks
+    spread over both nodes: the same distinct states, transitions and walks as one process, and the bug
+    found (the shortest path per property may come from another walk only if it is as short)."""
+    cfg = CheckConfig(learners=1, ballots=1, crashes=0, impl=impl)
+    make = functools.partial(ImplModel, cfg)
+    opts = SearchOptions(walks=200, seed=7)
+    alone = search(make(), "swarm", opts)
+    there: Model = make()
+    spread = search(there, "swarm", SearchOptions(walks=200, seed=7, workers=2, cluster=two_nodes, model_factory=make))
+    assert (spread.states, spread.transitions, spread.depth) == (alone.states, alone.transitions, alone.depth)
+    assert {p.name: p.status for p in spread.properties} == {p.name: p.status for p in alone.properties}
+    assert {p.name: len(p.path) for p in spread.properties if p.path is not None} == {
+        p.name: len(p.path) for p in alone.properties if p.path is not None}
+    if impl != "paxos:PaxosNode":
+        assert any(p.status == "violated" for p in spread.properties)
+
+
+def test_simulate_cluster_flag(two_nodes: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    flags = ["simulate", "--impl", "paxos.bugs:own_value", "--ballots", "1", "--crashes", "0", "--walks", "300",
+             "--strategy", "swarm", "--workers", "2", "--quiet"]
+    assert main([*flags, "--cluster", "auto", "--out", str(tmp_path / "ray")]) == 1
+    summary = json.loads((tmp_path / "ray" / "summary.json").read_text())
+    assert summary["strategy"] == "swarm" and any(p["status"] == "violated" for p in summary["properties"])
+    assert main(["simulate", "--cluster", "auto", "--out", str(tmp_path / "x")]) == 2  # swarm only
+    assert "--strategy swarm" in capsys.readouterr().err

@@ -16,6 +16,7 @@ from typing import Any
 from checker.inputs import positive_int
 from checker.model import Model
 from checker.runs.run import EXIT_CODES_HELP, add_model_arguments, add_output_arguments, execute
+from checker.runs.scale import add_cluster_flag, check_cluster_flag, scale_options
 from checker.search.common import SearchResult
 
 STRATEGIES = ("guided", "random", "pct", "swarm")
@@ -50,6 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              f"(default {DEFAULT_COVERAGE_STATES:,})")
     add_model_arguments(parser)
     add_output_arguments(parser)
+    add_cluster_flag(parser, "the walks of --strategy swarm (--workers N at a time) as tasks")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -59,11 +61,15 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--coverage-states applies with --coverage only; add --coverage or drop --coverage-states")
     if args.coverage and args.strategy == "swarm":
         raise UsageError("--coverage needs a one-process strategy (guided, random, pct), not swarm")
+    if args.cluster is not None and args.strategy != "swarm":
+        raise UsageError("--cluster runs the walks of --strategy swarm on Ray; add --strategy swarm or drop --cluster")
+    check_cluster_flag(args.cluster)
     args.minimize = not args.no_minimize
     texts: list[str] = []
     if args.coverage:
         args.after_search = _coverage_hook(args, texts)
-    code = execute(args, args.strategy, "simulate", walks=args.walks, walk_depth=args.walk_depth)
+    code = execute(args, args.strategy, "simulate", walks=args.walks, walk_depth=args.walk_depth,
+                   **scale_options(args))
     for text in texts:
         print(text)
     return code

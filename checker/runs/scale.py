@@ -41,12 +41,26 @@ def seconds_or_zero(text: str) -> float:
     return value
 
 
+def add_cluster_flag(g: argparse._ActionsContainer, what: str) -> None:
+    """`--cluster auto|ray://HOST:PORT`: run `what` on Ray."""
+    g.add_argument("--cluster", default=None, metavar="auto|ray://HOST:PORT",
+                   help=f"run {what} on Ray: 'auto' starts a local Ray, ray://HOST:PORT joins a running cluster "
+                        "(its Ray client port, 10001 by default); needs pip install -e '.[cluster]'")
+
+
+def check_cluster_flag(cluster: str | None) -> None:
+    """Refuse a bad --cluster before any work: its address, and Ray not installed."""
+    if cluster is None:
+        return
+    if cluster != "auto" and not _RAY_ADDRESS.match(cluster):
+        raise UsageError(f"--cluster must be 'auto' or ray://HOST:PORT, got {cluster!r}")
+    if importlib.util.find_spec("ray") is None:
+        raise UsageError("--cluster needs Ray, which is not installed: pip install -e '.[cluster]'")
+
+
 def add_scale_arguments(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("scale (bfs): Ray, checkpoints")
-    g.add_argument("--cluster", default=None, metavar="auto|ray://HOST:PORT",
-                   help="run the BFS partitions (--workers N of them) as Ray actors: 'auto' starts a local Ray, "
-                        "ray://HOST:PORT joins a running cluster (its Ray client port, 10001 by default); "
-                        "needs pip install -e '.[cluster]'")
+    add_cluster_flag(g, "the BFS partitions (--workers N of them) as actors")
     g.add_argument("--checkpoint", default=None, metavar="DIR",
                    help="write a checkpoint of the search to DIR at level boundaries; continue a killed run "
                         "with 'paxos-check resume DIR'")
@@ -68,11 +82,7 @@ def check_scale_arguments(args: argparse.Namespace) -> None:
         raise UsageError(f"{flag} is for --strategy bfs; drop it or use bfs")
     if args.graph:
         raise UsageError(f"--graph keeps the state graph in this process; it does not go with {flag}")
-    if cluster is not None:
-        if cluster != "auto" and not _RAY_ADDRESS.match(cluster):
-            raise UsageError(f"--cluster must be 'auto' or ray://HOST:PORT, got {cluster!r}")
-        if importlib.util.find_spec("ray") is None:
-            raise UsageError("--cluster needs Ray, which is not installed: pip install -e '.[cluster]'")
+    check_cluster_flag(cluster)
     if checkpoint is not None:
         check_output_paths(dirs=[("--checkpoint", checkpoint)])
         if has_checkpoint(checkpoint):

@@ -1,4 +1,4 @@
-"""The partitions of a BFS as Ray actors: one actor per partition, on one machine or many.
+"""The partitions of a BFS as Ray actors, and the walks of a swarm as Ray tasks: on one machine or many.
 
 Each actor owns a `Partition` (partition.py): its visited fingerprints and its frontier. Batches
 of states go from actor to actor through Ray's object store (an actor's `expand` returns one
@@ -6,6 +6,8 @@ object per destination; the driver hands the references on without fetching them
 driver sees counts, property events, fingerprints and progress only. Ray is an optional extra
 (`pip install -e '.[cluster]'`); this module is imported only when `--cluster` is given. It must
 not decide the visiting order or what a level means: that is bfs.py and partition.py.
+A swarm (swarm.py) hands chunks of walks to `walk_chunks`, which runs each as a Ray task and gives
+back their picklable summaries as they finish; what a walk does is swarm.py's.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import logging
 import os
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from checker.errors import UsageError
@@ -67,8 +69,76 @@ class PartitionActor:
         self.part.close()
 
 
+def connect(address: str, cpus: int) -> bool:
+    """Ray ready for `cpus` one-CPU workers: "auto" starts a local Ray instance, anything else is given to
+    `ray.init` (e.g. ray://HOST:10001); a Ray already initialised in this process (a test's simulated
+    cluster) is used as it is. True if this call started or joined it (then `disconnect` ends it)."""
+    ray = ray_module()
+    started = False
+    if not ray.is_initialized():
+        try:
+            with warnings.catch_warnings():  # Ray's own warnings would make a refusal more than one line
+                warnings.simplefilter("ignore")
+                if address == "auto":
+                    ray.init(num_cpus=max(cpus, os.cpu_count() or 1), include_dashboard=False,
+                             log_to_driver=False, logging_level=logging.ERROR)
+                else:  # a Ray client connection: the server's ray.init takes few options
+                    ray.init(address=address, logging_level=logging.ERROR)
+        except Exception as exc:  # unreachable head, wrong port, version mismatch: bad input
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise UsageError(f"--cluster {address}: Ray could not start or connect: {first}") from None
+        started = True
+    try:
+        have = ray.cluster_resources().get("CPU", 0)
+        if have < cpus:
+            raise UsageError(f"--cluster {address}: the Ray cluster has {have:g} CPUs for {cpus} workers "
+                             "(--workers); add nodes or lower --workers")
+    except BaseException:
+        disconnect(started)
+        raise
+    return started
+
+
+def disconnect(started: bool) -> None:
+    if started:
+        ray_module().shutdown()
+
+
+def _walk_chunk_task(recipe: Model | ModelFactory, options: SearchOptions, first: int, count: int,
+                     remaining: float | None) -> dict[str, Any]:
+    from checker.search.swarm import walk_chunk
+
+    model = recipe() if callable(recipe) and not hasattr(recipe, "initial_states") else recipe
+    deadline = None if remaining is None else time.monotonic() + remaining
+    return walk_chunk(model, options, first, count, deadline)  # type: ignore[arg-type]
+
+
+def walk_chunks(model: Model, options: SearchOptions, chunks: Sequence[tuple[int, int]],
+                deadline: float | None) -> Iterator[dict[str, Any]]:
+    """Each chunk (first walk, count) of a swarm as a Ray task, at most two per worker in flight; their
+    summaries in the order they finish. The model reaches the tasks as `options.model_factory` if given."""
+    ray = ray_module()
+    recipe: Model | ModelFactory = options.model_factory or model
+    task = ray.remote(num_cpus=1, scheduling_strategy="SPREAD")(_walk_chunk_task)
+    clean = clean_options(options, options.workers)
+    shared = ray.put(recipe)
+    todo = list(chunks)
+    running: list[Any] = []
+    try:
+        while todo or running:
+            while todo and len(running) < 2 * options.workers:
+                first, count = todo.pop(0)
+                remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+                running.append(task.remote(shared, clean, first, count, remaining))
+            done, running = ray.wait(running, num_returns=1)
+            yield ray.get(done[0])
+    finally:
+        for ref in running:
+            ray.cancel(ref, force=True)
+
+
 class RayCluster(RemoteCluster):
-    """A BFS split over Ray actors; actor i owns the states whose fingerprint is i mod N.
+    """A BFS split over Ray actors; actor i owns the states `partition.owners` gives it.
 
     `address`: "auto" starts a local Ray instance for this run (stopped at `close`); anything else
     is given to `ray.init` (e.g. ray://HOST:10001). If Ray is already initialised in this process
@@ -81,26 +151,9 @@ class RayCluster(RemoteCluster):
         super().__init__(model, options, parts)
         ray = ray_module()
         self.ray = ray
-        self.started = False
         self.actors: list[Any] = []
-        if not ray.is_initialized():
-            try:
-                with warnings.catch_warnings():  # Ray's own warnings would make a refusal more than one line
-                    warnings.simplefilter("ignore")
-                    if address == "auto":
-                        ray.init(num_cpus=max(parts, os.cpu_count() or 1), include_dashboard=False,
-                                 log_to_driver=False, logging_level=logging.ERROR)
-                    else:  # a Ray client connection: the server's ray.init takes few options
-                        ray.init(address=address, logging_level=logging.ERROR)
-            except Exception as exc:  # unreachable head, wrong port, version mismatch: bad input
-                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-                raise UsageError(f"--cluster {address}: Ray could not start or connect: {first}") from None
-            self.started = True
+        self.started = connect(address, parts)
         try:
-            cpus = ray.cluster_resources().get("CPU", 0)
-            if cpus < parts:
-                raise UsageError(f"--cluster {address}: the Ray cluster has {cpus:g} CPUs for {parts} partitions "
-                                 "(--workers); add nodes or lower --workers")
             recipe: Model | ModelFactory = options.model_factory or model
             actor_cls = ray.remote(num_cpus=1, scheduling_strategy="SPREAD")(PartitionActor)
             clean = clean_options(options, parts)
@@ -138,6 +191,5 @@ class RayCluster(RemoteCluster):
         for a in self.actors:
             self.ray.kill(a)
         self.actors = []
-        if self.started:
-            self.ray.shutdown()
-            self.started = False
+        disconnect(self.started)
+        self.started = False

@@ -1,4 +1,5 @@
-"""Swarm testing: many seeded random walks, each with its own action mix, over N processes.
+"""Swarm testing: many seeded random walks, each with its own action mix, over N processes or Ray
+(`options.cluster`: checker/search/ray_cluster.py's `walk_chunks`, on one machine or many).
 
 Owns the split of walks over processes and the merge of their findings (shortest path per
 property, union of visited fingerprints). The walk itself is random_walk.py's. Like every
@@ -109,9 +110,16 @@ def swarm(model: Model, options: SearchOptions | None = None) -> SearchResult:
         return len(union())
 
     pool = None
+    ray_started: bool | None = None
+    results: Any = None
     try:
-        if opts.workers == 1:
-            results: Any = (walk_chunk(model, clean, f, c, clock.deadline) for f, c in chunks)
+        if opts.cluster is not None:
+            from checker.search.ray_cluster import connect, walk_chunks
+
+            ray_started = connect(opts.cluster, opts.workers)
+            results = walk_chunks(model, opts, chunks, clock.deadline)
+        elif opts.workers == 1:
+            results = (walk_chunk(model, clean, f, c, clock.deadline) for f, c in chunks)
         else:
             ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
             pool = ctx.Pool(opts.workers, initializer=_init, initargs=(model, clean))
@@ -134,6 +142,12 @@ def swarm(model: Model, options: SearchOptions | None = None) -> SearchResult:
         if pool is not None:
             pool.terminate()
             pool.join()
+        if ray_started is not None:
+            from checker.search.ray_cluster import disconnect
+
+            if results is not None:
+                results.close()  # cancels the tasks still running
+            disconnect(ray_started)
     seen = union()
     return finish("swarm", walker, clock, stopped, workers=opts.workers, states=len(seen),
                   coverage=coverage if opts.coverage else None, fingerprints=seen,
