@@ -193,4 +193,4 @@ def delays(kinds: Iterable[str], draw: Any) -> dict[str, int]:
     """Per delayed kind, the step before which it waits (drawn with Hypothesis's `draw`)."""
     from hypothesis import strategies as st
 
-    return {k: draw(st.integers(0, FAULT_DELAY)) for k in kinds if k in DELAYED}
+    return {k: draw(st.integers(0, FAULT_DELAY)) for k in DELAYED if k in kinds}  # a fixed order: replayable
