@@ -147,6 +147,12 @@ def _fmt(x: float) -> str:
     return f"{x:.2f}"
 
 
+def _section(title: str, intro: str, columns: list[str], text_columns: int) -> list[str]:
+    """A titled markdown table's head: the first `text_columns` columns left-aligned, the rest numbers."""
+    aligns = ["---"] * text_columns + ["---:"] * (len(columns) - text_columns)
+    return ["", title, "", intro, "", "| " + " | ".join(columns) + " |", "| " + " | ".join(aligns) + " |"]
+
+
 def render(rows: list[BugRow], fuzz: dict[str, dict[str, Any]], coverage: str, args: argparse.Namespace,
            started: str, seeded: dict[str, list[dict[str, Any]]] | None = None) -> str:
     strategy = args.strategy or "(default)"
@@ -195,20 +201,18 @@ def render(rows: list[BugRow], fuzz: dict[str, dict[str, Any]], coverage: str, a
         lines += ["", f"Largest median: {max(meds):.2f} s (target <= 5 s); largest worst case: "
                       f"{max(worsts):.2f} s (target <= 30 s)."]
     if fuzz:
-        lines += ["", "## The `ci` fuzz profile per bug", "",
-                  "`paxos-check fuzz <catalog configuration> --profile ci` (derandomized, so one run per bug; "
-                  "the profile's cases and steps; stops at the first failure).", "",
-                  "| bug | found | properties | length | cases run | steps run | wall s | CPU s |",
-                  "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+        lines += _section("## The `ci` fuzz profile per bug",
+                          "`paxos-check fuzz <catalog configuration> --profile ci` (derandomized, so one run per "
+                          "bug; the profile's cases and steps; stops at the first failure).",
+                          ["bug", "found", "properties", "length", "cases run", "steps run", "wall s", "CPU s"], 3)
         for name, f in fuzz.items():
             lines.append(f"| {name} | {'yes' if f['found'] else 'no'} | {f['props']} | {f['length'] or '-'} | "
                          f"{f.get('cases') or '-'} | {f['steps'] or '-'} | {f['wall']:.1f} | {f['cpu']:.1f} |")
     if seeded:
-        lines += ["", "### The same, with other seeds", "",
-                  "`paxos-check fuzz <catalog configuration> --profile ci --seed S` (random, not derandomized): "
-                  "how robust the derandomized result is.", "",
-                  "| bug | seeds | found | cases to the bug (median, worst found) | wall s (median) |",
-                  "| --- | --- | ---: | ---: | ---: |"]
+        lines += _section("### The same, with other seeds",
+                          "`paxos-check fuzz <catalog configuration> --profile ci --seed S` (random, not "
+                          "derandomized): how robust the derandomized result is.",
+                          ["bug", "seeds", "found", "cases to the bug (median, worst found)", "wall s (median)"], 2)
         for name, tries in seeded.items():
             hits = [t["cases"] for t in tries if t["found"]]
             lines.append(f"| {name} | {', '.join(str(t['seed']) for t in tries)} | {len(hits)}/{len(tries)} | "
