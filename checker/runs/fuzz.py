@@ -1,6 +1,6 @@
-"""Hypothesis stateful fuzzing of any node implementation over `paxos.Cluster`, with swarm testing.
+"""Hypothesis stateful fuzzing of any node implementation over `paxos.Cluster`, guided toward new worlds.
 
-Owns the state machine (one rule that draws an action kind, then an action; the named properties of
+Owns the state machine (one rule that draws one of the offered actions; the named properties of
 `properties/` as invariants), the settings profiles, and turning a failure into
 a trace CSV (written, then shortened with `checker.traces.minimize` when present). It
 defines no property and never reports a run as a proof: it is a bounded random search.
@@ -221,10 +221,11 @@ def paxos_state_machine(
 ) -> type[PaxosStateMachine]:
     """A Hypothesis state machine fuzzing `impl` (default `config.impl`) within `config`'s bounds.
 
-    Each case draws its swarm (the optional action kinds it may use) and, with `guidance`, when each
-    fault kind may start and a token naming the case for novelty (checker/runs/fuzz_guidance.py:
-    only options leading to worlds no case reached before are offered while there are any); then it
-    runs rules; after every
+    With `guidance` (checker/runs/fuzz_guidance.py) each case draws when each fault kind may start,
+    and each step draws a token and is offered only the options leading to worlds no earlier step
+    reached, while there are any; a crash restarts the node in the same step. Without it (`--uniform`)
+    each case draws its swarm (the optional action kinds it may use) and every enabled action is
+    offered. After every
     step the `always` and `step` properties (and `refines_spec` unless `refinement=False`) are
     checked. On the final, shrunk failure the case is written as a trace CSV to
     `out_dir/traces/<property>.csv`, minimized, and shown in the AssertionError; the class
