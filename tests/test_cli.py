@@ -100,7 +100,7 @@ def test_explore_impl_summary_shape(tmp_path: Path, capsys: pytest.CaptureFixtur
     summary = load(tmp_path)
     check_summary_shape(summary)
     assert summary["states"] == 53 and summary["config"]["impl"] == "paxos:PaxosNode"
-    assert summary["config"]["reductions"] == ["saturation", "crash", "learners_apart"]
+    assert summary["config"]["reductions"] == ["saturation", "crash", "learners_apart", "prompt_restart"]
     assert summary["coverage"]["actions"]["deliver"] > 0
     assert {"actions", "messages"} <= set(summary["coverage"])  # "faults" only when a fault happened
     names = [p["name"] for p in summary["properties"]]

@@ -49,3 +49,10 @@ def never(view: WorldView) -> bool:
 
 
 not_a_function = 3
+
+
+def one_value_accepted(view: WorldView) -> str | None:
+    """Fails at the first Accepted of a second value: strictly before any two values can be chosen, so a
+    run stops at it and not at a built-in (agreement) failing at the same step."""
+    values = sorted({str(m.val) for m in view.history})
+    return None if len(values) <= 1 else f"values {', '.join(values)} were accepted"

@@ -104,19 +104,22 @@ def disconnect(started: bool) -> None:
         ray_module().shutdown()
 
 
-def _walk_chunk_task(recipe: Model | ModelFactory, options: SearchOptions, first: int, count: int,
-                     remaining: float | None) -> dict[str, Any]:
-    from checker.search.swarm import walk_chunk
+#: What runs one chunk of walks (swarm.py's `walk_chunk`; passed in, so this module does not import swarm.py).
+ChunkFn = Callable[[Model, SearchOptions, int, int, "float | None"], dict[str, Any]]
 
+
+def _walk_chunk_task(run: ChunkFn, recipe: Model | ModelFactory, options: SearchOptions, first: int, count: int,
+                     remaining: float | None) -> dict[str, Any]:
     model = recipe() if callable(recipe) and not hasattr(recipe, "initial_states") else recipe
     deadline = None if remaining is None else time.monotonic() + remaining
-    return walk_chunk(model, options, first, count, deadline)  # type: ignore[arg-type]
+    return run(model, options, first, count, deadline)  # type: ignore[arg-type]
 
 
-def walk_chunks(model: Model, options: SearchOptions, chunks: Sequence[tuple[int, int]],
+def walk_chunks(run: ChunkFn, model: Model, options: SearchOptions, chunks: Sequence[tuple[int, int]],
                 deadline: float | None) -> Iterator[dict[str, Any]]:
-    """Each chunk (first walk, count) of a swarm as a Ray task, at most two per worker in flight; their
-    summaries in the order they finish. The model reaches the tasks as `options.model_factory` if given."""
+    """Each chunk (first walk, count) of a swarm as a Ray task running `run`, at most two per worker in
+    flight; their summaries in the order they finish. The model reaches the tasks as
+    `options.model_factory` if given."""
     ray = ray_module()
     recipe: Model | ModelFactory = options.model_factory or model
     task = ray.remote(num_cpus=1, scheduling_strategy="SPREAD")(_walk_chunk_task)
@@ -129,7 +132,7 @@ def walk_chunks(model: Model, options: SearchOptions, chunks: Sequence[tuple[int
             while todo and len(running) < 2 * options.workers:
                 first, count = todo.pop(0)
                 remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-                running.append(task.remote(shared, clean, first, count, remaining))
+                running.append(task.remote(run, shared, clean, first, count, remaining))
             done, running = ray.wait(running, num_returns=1)
             yield ray.get(done[0])
     finally:

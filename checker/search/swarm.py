@@ -117,7 +117,7 @@ def swarm(model: Model, options: SearchOptions | None = None) -> SearchResult:
             from checker.search.ray_cluster import connect, walk_chunks
 
             ray_started = connect(opts.cluster, opts.workers)
-            results = walk_chunks(model, opts, chunks, clock.deadline)
+            results = walk_chunks(walk_chunk, model, opts, chunks, clock.deadline)
         elif opts.workers == 1:
             results = (walk_chunk(model, clean, f, c, clock.deadline) for f, c in chunks)
         else:
