@@ -869,9 +869,23 @@ class ImplModel:
                 needed |= 1 << action[2]
         keep.reverse()
         try:
-            return self._unreduced_path(initial, keep)
+            return self._up_to_first_showing(self._unreduced_path(initial, keep), prop)
         except LookupError:  # not expected; the full spelling is real too
             return full
+
+    def _up_to_first_showing(self, path: list[tuple[tuple[int, int, int], ImplState]],
+                             prop: str | None) -> list[tuple[tuple[int, int, int], ImplState]]:
+        """`path` (real states, learners in them) cut after the first state that shows `prop` (an
+        `always` property failing, a `sometimes` one holding): the learners' own steps are appended
+        per learner, and a later learner's steps (or a restart) can come after the one that shows it."""
+        info = self._by_name.get(prop or "")
+        if info is None or info.kind == "step":
+            return path
+        for n, (_, state) in enumerate(path):
+            holds = info.check(self.view(state)) is None
+            if holds == (info.kind == "sometimes"):
+                return path[: n + 1]
+        return path
 
     def _unreduced_path(self, initial: ImplState,
                         actions: Sequence[tuple[int, int, int]]) -> list[tuple[tuple[int, int, int], ImplState]]:
