@@ -138,10 +138,6 @@ class ProcessCluster(RemoteCluster):
             conn.send(req)
         return [conn.recv() for conn in self.conns]
 
-    def _ask(self, p: int, cmd: str, args: Any) -> Any:
-        self.conns[p].send((cmd, args))
-        return self.conns[p].recv()
-
     def close(self) -> None:
         super().close()
         for conn, proc in zip(self.conns, self.procs, strict=True):

@@ -78,9 +78,6 @@ class RemoteCluster:
         self._pending = []
         return self._merge_absorbed(self._ask_all(requests))
 
-    def _ask(self, p: int, cmd: str, args: Any) -> Any:
-        return self._ask_all([("noop", None) if q != p else (cmd, args) for q in range(self.parts)])[p]
-
     def chain(self, fp: int) -> list[int]:
         out = [fp]
         while True:
