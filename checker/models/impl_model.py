@@ -918,14 +918,15 @@ class ImplModel:
                    succ: ImplState) -> list[tuple[tuple[int, int, int], ImplState]]:
         """The unreduced steps one reduced transition stands for: the action (a crash with a prompt
         restart is two: the crash, then the restart), then each inert delivery."""
-        if not self._saturating and action[2] != CRASH_RESTART:
+        prompt = action[0] == CRASH and action[2] == CRASH_RESTART
+        if not self._saturating and not prompt:
             return [(action, succ)]
-        real = (CRASH, action[1], 0) if action[0] == CRASH else action
+        real = (CRASH, action[1], 0) if prompt else action
         with self._unreduced(learners_too=False):
             actions, states, _ = self.expand(state)
             cur = states[actions.index(real)]
             steps = [(real, cur)]
-            if real is not action:
+            if prompt:
                 actions, states, _ = self.expand(cur)
                 restart = (RESTART, action[1], 0)
                 cur = states[actions.index(restart)]
