@@ -8,7 +8,7 @@ and fingerprints, models never see a queue.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Sequence, Sized
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -107,15 +107,15 @@ class Model(Protocol):
 # transitions leave unchanged keeps successors in their parent's partition (fewer cross).
 
 
-def partition_keys(model: Model) -> Callable[[Sequence[State], Sized], Any] | None:
+def partition_keys(model: Model) -> Callable[[Sequence[State]], Any] | None:
     """The model's `partition_key` hook applied to a batch, as an array of uint64; None without it."""
     key = getattr(model, "partition_key", None)
     if key is None:
         return None
     import numpy as np
 
-    def keys(states: Sequence[State], fps: Sized) -> Any:
-        return np.fromiter((key(s) for s in states), dtype=np.uint64, count=len(fps))
+    def keys(states: Sequence[State]) -> Any:
+        return np.fromiter((key(s) for s in states), dtype=np.uint64, count=len(states))
 
     return keys
 

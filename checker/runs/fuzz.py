@@ -278,8 +278,8 @@ def paxos_state_machine(
 
         @initialize(kinds=swarm, data=st.data())
         def choose_swarm(self, kinds: set[str], data: st.DataObject) -> None:
-            """Swarm testing: the optional action kinds this case may use; with guidance, when each
-            fault kind may start and the case's novelty token."""
+            """The optional action kinds this case may use (a swarm drawn here without guidance, all of
+            them with it) and, with guidance, the step from which each fault kind may act."""
             self.swarm = CORE_KINDS | frozenset(kinds if not guidance or SWARM_WITH_GUIDANCE else optional)
             if guidance:
                 self.until = delays(self.swarm, data.draw)

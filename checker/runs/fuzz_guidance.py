@@ -39,10 +39,9 @@ from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from checker.search.guided import DELAYED  # the kinds held back, as guided walks do
 from paxos import Action, Crash, Deliver, Drop, Duplicate, Envelope, Propose, Restart, Timeout
 
-#: Kinds held back until a depth drawn per case (as `checker.search.guided.DELAYED`).
-DELAYED = ("timeout", "crash", "drop", "duplicate")
 #: Each delay is drawn uniformly from 0..FAULT_DELAY steps.
 FAULT_DELAY = 24
 _NEVER = 1 << 62

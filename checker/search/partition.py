@@ -395,7 +395,7 @@ def owners(model: Model, batch: Batch, parts: int) -> np.ndarray:
     """The partition of each state of `batch`: its fingerprint mod `parts`, or the model's
     `partition_key` mod `parts` (checker/model.py) when it has one."""
     keys = partition_keys(model)
-    by: FpArray = batch.fps if keys is None else keys(batch.states.states(), batch.fps)
+    by: FpArray = batch.fps if keys is None else keys(batch.states.states())
     owner: np.ndarray = (by % np.uint64(parts)).astype(np.int64)
     return owner
 
