@@ -97,21 +97,28 @@ class Model(Protocol):
 # (every transition at once with the step properties each breaks; must agree with
 # `successors` and `step_violated`), `fingerprints(states)` (bulk), `canonical(state)` and
 # `orbit_size(state)` (symmetry), `coverage_keys(action)`, `action_kind(action)`.
-# `to_wire(states) -> object` and `from_wire(object) -> Sequence[State]`: for a model whose
-# states hold ids that mean something only in the process that made them (the implementation
-# model interns snapshots and messages), a picklable form of a batch of states that every
-# process (or a checkpoint on disk) can read back; without them states travel as they are.
-# `from_wire` may return a lazy sequence that translates a state only when it is read.
+# `to_wire(states, peer=None) -> object` and `from_wire(object, peer=None) -> Sequence[State]`:
+# for a model whose states hold ids that mean something only in the process that made them (the
+# implementation model interns snapshots and messages), a picklable form of a batch of states
+# that another process (or a checkpoint on disk) can read back; without them states travel as
+# they are. With `peer` None a batch stands alone; with a peer (any hashable name of the other
+# end) the model may send only what it has not sent that peer before, and the batches from one
+# peer are read in the order they were made. `from_wire` may return a lazy sequence that
+# translates a state only when it is read.
 # `partition_key(state) -> int`: which partition of a parallel BFS owns a state (key mod
 # partitions; default: the fingerprint). It must be the same in every process; a key that most
 # transitions leave unchanged keeps successors in their parent's partition (fewer cross).
 
 
 def partition_keys(model: Model) -> Callable[[Sequence[State]], Any] | None:
-    """The model's `partition_key` hook applied to a batch, as an array of uint64; None without it."""
+    """The model's `partition_key` hook applied to a batch, as an array of uint64; None without it.
+    A model may also have the bulk form `partition_keys(states)`, which is used then."""
     key = getattr(model, "partition_key", None)
     if key is None:
         return None
+    bulk = getattr(model, "partition_keys", None)
+    if bulk is not None:
+        return bulk  # type: ignore[no-any-return]
     import numpy as np
 
     def keys(states: Sequence[State]) -> Any:
@@ -120,15 +127,24 @@ def partition_keys(model: Model) -> Callable[[Sequence[State]], Any] | None:
     return keys
 
 
-def wire_codec(model: Model) -> tuple[Callable[[Sequence[State]], object], Callable[[object], Sequence[State]]]:
-    """The model's `to_wire`/`from_wire` hooks, else plain lists (states that mean the same everywhere)."""
+ToWire = Callable[[Sequence[State], Hashable], object]
+FromWire = Callable[[object, Hashable], Sequence[State]]
+
+
+def wire_codec(model: Model) -> tuple[ToWire, FromWire]:
+    """The model's `to_wire`/`from_wire` hooks (states, peer), else plain lists (states that mean the
+    same everywhere)."""
     to_wire = getattr(model, "to_wire", None)
     from_wire = getattr(model, "from_wire", None)
     if to_wire is None or from_wire is None:
-        return list, _as_states
+        return _as_list, _as_states
     return to_wire, from_wire
 
 
-def _as_states(obj: object) -> Sequence[State]:
+def _as_list(states: Sequence[State], peer: Hashable = None) -> object:
+    return list(states)
+
+
+def _as_states(obj: object, peer: Hashable = None) -> Sequence[State]:
     assert isinstance(obj, list)
     return obj

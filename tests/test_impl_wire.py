@@ -61,6 +61,37 @@ def test_a_state_means_the_same_in_a_model_that_interned_in_another_order(networ
         assert receiver.view(mine) == sender.view(theirs)
 
 
+@pytest.mark.parametrize("network", ["set", "bag"])
+def test_a_link_sends_each_table_entry_once_and_keeps_meaning(network: str) -> None:
+    """Batches on a link (a parallel BFS's worker to worker) carry only the table entries made since
+    the last batch to that peer, and the receiver's growing tables still read every state right."""
+    cfg = CheckConfig(ballots=(1, 2), network=network, drops=1 if network == "bag" else 0)
+    sender, receiver = ImplModel(cfg), ImplModel(cfg)
+    states = _level_order(sender, 3000)
+    _level_order(receiver, 40)
+    sent = 0
+    for start in range(0, len(states), 700):
+        batch = states[start : start + 700]
+        wire = pickle.loads(pickle.dumps(sender.to_wire(batch, peer=1)))
+        assert wire.msgs[0] == sent  # the tail starts where the last batch's ended
+        sent += len(wire.msgs[1])
+        got = list(receiver.from_wire(wire, peer=0))
+        assert [receiver.recompute_fingerprint(s) for s in got] == [sender.fingerprint(s) for s in batch]
+    assert sent == len(sender.msgs)
+    assert not sender.to_wire(states[-5:], peer=1).msgs[1]  # nothing new: no message travels again
+
+
+def test_a_link_refuses_a_lost_or_reordered_batch() -> None:
+    sender, receiver = ImplModel(CheckConfig()), ImplModel(CheckConfig())
+    states = _level_order(sender, 400)
+    first = sender.to_wire(states[:200], peer=1)
+    second = sender.to_wire(states[200:], peer=1)
+    with pytest.raises(ValueError, match="lost or reordered"):
+        receiver.from_wire(second, peer=0)
+    receiver.from_wire(first, peer=0)
+    assert [s[-1] for s in receiver.from_wire(second, peer=0)] == [s[-1] for s in states[200:]]
+
+
 def test_an_empty_batch_travels() -> None:
     model = ImplModel(CheckConfig())
     assert list(model.from_wire(model.to_wire([]))) == []

@@ -17,6 +17,8 @@ import operator
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from typing import Any
 
+import numpy as np
+
 from checker.bitsets import bit_ids
 from checker.config import CheckConfig, load_factory
 from checker.fingerprint import fp_hex
@@ -35,7 +37,7 @@ from checker.models.impl_encoding import (
 )
 from checker.models.impl_refinement import RefinementIndex
 from checker.models.impl_steps import action_row, describe_change, key_env, key_node, key_scalar, key_sent
-from checker.models.impl_wire import Wire, pack, unpack
+from checker.models.impl_wire import Receiver, Sender, Wire, pack, unpack
 from checker.models.learners import LearnerReach
 from checker.models.reductions import Reductions, inert_kinds
 from checker.user_properties import run_properties
@@ -155,6 +157,9 @@ class ImplModel:
         # interning tables
         self.snaps: list[list[Hashable]] = [[] for _ in self.ids]
         self.snap_id: list[dict[Hashable, int]] = [{} for _ in self.ids]
+        self._senders: dict[Hashable, Sender] = {}  # links of a parallel BFS (impl_wire.py), by peer
+        self._receivers: dict[Hashable, Receiver] = {}
+        self._partition_cache: dict[tuple[int, ...], int] = {}  # acceptors' snapshot ids -> partition key
         self.msgs: list[Message] = []
         self.msg_id: dict[Message, int] = {}
         self.envs: list[tuple[int, int]] = []  # (dst node index, msg id)
@@ -675,13 +680,25 @@ class ImplModel:
         items.remove(eid)
         return tuple(items), self._z_env(eid, c) ^ self._z_env(eid, c - 1)
 
-    def to_wire(self, states: Sequence[ImplState]) -> Wire:
-        """States as another process can read them (checker/models/impl_wire.py)."""
-        return pack(self, states)
+    def to_wire(self, states: Sequence[ImplState], peer: Hashable = None) -> Wire:
+        """States as another process can read them (checker/models/impl_wire.py): on their own, or
+        with only the table entries not sent to `peer` before."""
+        if peer is None:
+            return pack(self, states)
+        link = self._senders.get(peer)
+        if link is None:
+            link = self._senders[peer] = Sender(self)
+        return link.pack(states)
 
-    def from_wire(self, wire: Wire) -> Sequence[ImplState]:
-        """States packed by `to_wire` in any process, in this model's ids (rewritten when read)."""
-        return unpack(self, wire)
+    def from_wire(self, wire: Wire, peer: Hashable = None) -> Sequence[ImplState]:
+        """States packed by `to_wire` in any process, in this model's ids (rewritten when read); the
+        batches from one `peer` in the order it packed them."""
+        if peer is None:
+            return unpack(self, wire)
+        link = self._receivers.get(peer)
+        if link is None:
+            link = self._receivers[peer] = Receiver(self)
+        return link.unpack(wire)
 
     def partition_key(self, state: ImplState) -> int:
         """The partition of a parallel BFS owning `state`: its acceptors' snapshots only (their stable
@@ -689,10 +706,25 @@ class ImplModel:
         timeouts, crashes of proposers) keep a successor in its parent's partition and it is not sent
         to another process. With PARTITION_BY_ACCEPTORS = False the model has no such hook (then: the
         fingerprint)."""
+        return self._partition_key_of(self._acceptors_of(state))
+
+    def partition_keys(self, states: Sequence[ImplState]) -> Any:
+        """`partition_key` of each state, as an array of uint64 (the bulk form a parallel BFS uses:
+        no call per state, one cached key per combination of acceptor snapshots)."""
+        cache = self._partition_cache
+        keys = []
+        for sids in map(self._acceptors_of, states):
+            key = cache.get(sids)
+            if key is None:
+                key = cache[sids] = self._partition_key_of(sids)
+            keys.append(key)
+        return np.array(keys, dtype=np.uint64)
+
+    def _partition_key_of(self, sids: tuple[int, ...]) -> int:
         key = 0
         z = self._z_snap
-        for i in self.acceptor_idx:
-            key ^= z[i][state[i]]
+        for i, sid in zip(self.acceptor_idx, sids, strict=True):
+            key ^= z[i][sid]
         return key
 
     def fingerprint(self, state: ImplState) -> int:

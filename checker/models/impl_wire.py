@@ -7,13 +7,18 @@ and messages in another order, so the same ids mean other things there. The fing
 state's last component) is a XOR of keys of the *contents*, so it is already the same
 everywhere; everything else must be translated when a state leaves its process.
 
-`pack(model, states)` makes a `Wire`: the batch's states as they are, plus the contents behind
-every id they use (each snapshot, message and envelope once per batch, not once per state).
-`unpack(model, wire)` interns those contents in the receiving model, which gives a table from
-the sender's ids to the receiver's, and returns a sequence that rewrites a state only when it
-is read: a BFS partition reads only the states that are new to it, so duplicates cost nothing
-but their share of the tables. Bit sets are rewritten a byte at a time through tables built
-once per batch, so a state costs a few dictionary lookups per 8 envelopes.
+A `Wire` is a batch's states as they are, plus the entries of the sender's tables (snapshots,
+messages, envelopes) that the receiver has not been sent before: ids are handed out in order, so
+what is new since the last batch is a tail of each table, and a sender pays nothing per state to
+find it. Two processes that exchange many batches keep a link each way: a `Sender` (what it has
+sent to one peer) and a `Receiver` (the table from that peer's ids to its own, which only grows);
+batches on one link must be unpacked in the order they were packed (checked: a tail that does not
+start where the last one ended is refused). A batch that must stand alone (a checkpoint on disk,
+the roots sent by the driver) is packed by a fresh `Sender`: every table entry from id 0.
+`Receiver.unpack` returns a sequence that rewrites a state only when it is read: a BFS partition
+reads only the states that are new to it, so duplicates cost nothing but their share of the
+tables. Bit sets are rewritten a byte at a time through tables that last as long as the link, so
+a state costs a few dictionary lookups per 8 envelopes.
 
 Nothing here changes what a state is: `unpack(m2, pack(m1, [s]))[0]` is the state `m2` itself
 reaches by the same path as `m1` reached `s` (tests/test_impl_wire.py checks this, and that a
@@ -22,10 +27,8 @@ search over worker processes finds exactly the states and verdicts of one proces
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import reduce
 from typing import Any, overload
 
 from checker.bitsets import bit_ids
@@ -35,42 +38,49 @@ from paxos import Message
 
 @dataclass(frozen=True)
 class Wire:
-    """A batch of states with the contents behind their ids (picklable, process-independent)."""
+    """A batch of states with the sender's table entries new to the receiver (picklable).
+
+    Each table part is `(first id, entries from that id on)`: per node its snapshots, then the
+    messages, then the envelopes as (destination node index, sender's message id).
+    """
 
     states: list[ImplState]
-    snaps: tuple[dict[int, Hashable], ...]  # per node: sender's snapshot id -> snapshot
-    msgs: dict[int, Message]  # sender's message id -> message (history and envelopes)
-    envs: dict[int, tuple[int, int]]  # sender's envelope id -> (destination node index, message id)
+    snaps: tuple[tuple[int, list[Hashable]], ...]
+    msgs: tuple[int, list[Message]]
+    envs: tuple[int, list[tuple[int, int]]]
+
+
+class Sender:
+    """One direction of a link: how much of each of this model's tables one peer has been sent."""
+
+    def __init__(self, model: ImplTables) -> None:
+        self.model = model
+        self.snaps = [0] * model.k
+        self.msgs = 0
+        self.envs = 0
+
+    def pack(self, states: Sequence[ImplState]) -> Wire:
+        """The states, with every table entry made since the last batch to this peer."""
+        m = self.model
+        snaps = tuple((n, list(m.snaps[i][n:])) for i, n in enumerate(self.snaps))
+        wire = Wire(list(states), snaps, (self.msgs, list(m.msgs[self.msgs:])), (self.envs, list(m.envs[self.envs:])))
+        self.snaps = [len(t) for t in m.snaps]
+        self.msgs, self.envs = len(m.msgs), len(m.envs)
+        return wire
 
 
 def pack(model: ImplTables, states: Sequence[ImplState]) -> Wire:
-    """The states of one batch, ready to travel to another process or to disk."""
-    states = list(states)
-    if not states:
-        return Wire([], tuple({} for _ in range(model.k)), {}, {})
-    k = model.k
-    cols = list(zip(*states, strict=True))
-    snaps = tuple({sid: model.snaps[i][sid] for sid in set(cols[i])} for i in range(k))
-    if model.bag:
-        env_ids: set[int] = set()
-        for net in cols[k]:
-            env_ids.update(net)
-    else:
-        env_ids = set(bit_ids(reduce(operator.or_, cols[k], 0)))
-    envs = {eid: model.envs[eid] for eid in env_ids}
-    msg_ids = set(bit_ids(reduce(operator.or_, cols[-3], 0)))
-    msg_ids.update(mid for _, mid in envs.values())
-    msgs = {mid: model.msgs[mid] for mid in msg_ids}
-    return Wire(states, snaps, msgs, envs)
+    """The states of one batch, readable on their own (by any process, or from disk)."""
+    return Sender(model).pack(states)
 
 
 class _BitMap:
     """Rewrites bit sets of the sender's ids as bit sets of the receiver's, a byte at a time."""
 
-    def __init__(self, table: dict[int, int]) -> None:
-        self.table = table  # sender id -> receiver id
+    def __init__(self, table: list[int]) -> None:
+        self.table = table  # sender id -> receiver id (grows; entries never change)
         self.bytes: dict[tuple[int, int], int] = {}
-        self.whole: dict[int, int] = {}
+        self.whole: dict[int, int] = {}  # per batch: cleared by `Receiver.unpack`
 
     def _byte(self, pos: int, byte: int) -> int:
         out = 0
@@ -95,19 +105,50 @@ class _BitMap:
         return out
 
 
-class Unpacked(Sequence[ImplState]):
-    """The states of a `Wire` in the receiver's ids, each rewritten when first read."""
+class Receiver:
+    """The other direction of a link: one peer's ids in this model's ids, for every batch it sent."""
 
-    def __init__(self, model: ImplTables, wire: Wire) -> None:
-        self.states = wire.states
+    def __init__(self, model: ImplTables) -> None:
+        self.model = model
         self.k = model.k
         self.bag = model.bag
-        self.snap_map = [{sid: model._intern_snap(i, snap) for sid, snap in table.items()}
-                         for i, table in enumerate(wire.snaps)]
-        msg_map = {mid: model._intern_msg(msg) for mid, msg in wire.msgs.items()}
-        self.env_map = {eid: model._intern_env(dst, msg_map[mid]) for eid, (dst, mid) in wire.envs.items()}
-        self.msg_bits = _BitMap(msg_map)
+        self.snap_map: list[list[int]] = [[] for _ in range(model.k)]
+        self.msg_map: list[int] = []
+        self.env_map: list[int] = []
+        self.msg_bits = _BitMap(self.msg_map)
         self.env_bits = _BitMap(self.env_map)
+
+    def unpack(self, wire: Wire) -> Unpacked:
+        """The states of `wire` in this model's ids (interning the table entries new to it)."""
+        model = self.model
+        for i, (first, snaps) in enumerate(wire.snaps):
+            table = self.snap_map[i]
+            _in_order(first, table, f"node {i}'s snapshots")
+            table.extend(model._intern_snap(i, snap) for snap in snaps)
+        first, msgs = wire.msgs
+        _in_order(first, self.msg_map, "messages")
+        self.msg_map.extend(model._intern_msg(msg) for msg in msgs)
+        first, envs = wire.envs
+        _in_order(first, self.env_map, "envelopes")
+        msg_map = self.msg_map
+        self.env_map.extend(model._intern_env(dst, msg_map[mid]) for dst, mid in envs)
+        self.msg_bits.whole.clear()
+        self.env_bits.whole.clear()
+        return Unpacked(self, wire.states)
+
+
+def _in_order(first: int, table: list[int], what: str) -> None:
+    if first != len(table):
+        raise ValueError(f"a wire batch's {what} start at id {first}, but {len(table)} were received before "
+                         "on this link: batches were lost or reordered")
+
+
+class Unpacked(Sequence[ImplState]):
+    """States of a `Wire` in the receiver's ids, each rewritten when first read."""
+
+    def __init__(self, link: Receiver, states: list[ImplState]) -> None:
+        self.link = link
+        self.states = states
 
     def __len__(self) -> int:
         return len(self.states)
@@ -126,17 +167,18 @@ class Unpacked(Sequence[ImplState]):
         return (self._local(s) for s in self.states)
 
     def _local(self, state: ImplState) -> ImplState:
-        k = self.k
-        snaps = tuple(m[sid] for m, sid in zip(self.snap_map, state[:k], strict=True))
+        link = self.link
+        k = link.k
         net: Any
-        if self.bag:
-            env_map = self.env_map
+        if link.bag:
+            env_map = link.env_map
             net = tuple(sorted(env_map[eid] for eid in state[k]))
         else:
-            net = self.env_bits(state[k])
-        return (*snaps, net, *state[k + 1 : -3], self.msg_bits(state[-3]), state[-2], state[-1])
+            net = link.env_bits(state[k])
+        return (*[m[sid] for m, sid in zip(link.snap_map, state[:k], strict=True)], net, *state[k + 1 : -3],
+                link.msg_bits(state[-3]), state[-2], state[-1])
 
 
 def unpack(model: ImplTables, wire: Wire) -> Unpacked:
-    """The states of `wire` in `model`'s ids (interning whatever contents are new to it)."""
-    return Unpacked(model, wire)
+    """The states of a batch packed on its own (`pack`) in `model`'s ids."""
+    return Receiver(model).unpack(wire)

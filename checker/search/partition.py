@@ -431,18 +431,20 @@ def _distinct(pieces: list[Batch]) -> Batch:
     return Batch(states, fps[keep], parents[keep])
 
 
-def pack_batch(model: Model, b: Batch) -> bytes:
+def pack_batch(model: Model, b: Batch, peer: int | None = None) -> bytes:
     """A batch as bytes another process reads with `unpack_batch`: states through the model's wire
-    codec (packed rows are plain ints, kept only for models without one, and travel as they are)."""
+    codec (packed rows are plain ints, kept only for models without one, and travel as they are).
+    With `peer` (the partition it goes to) the codec may leave out what it sent that peer before."""
     to_wire, _ = wire_codec(model)
-    states: object = b.states if isinstance(b.states, Packed) else to_wire(b.states.states())
+    states: object = b.states if isinstance(b.states, Packed) else to_wire(b.states.states(), peer)
     return pickle.dumps((states, b.fps.tobytes(), b.parents.tobytes()), protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def unpack_batch(model: Model, blob: bytes) -> Batch:
+def unpack_batch(model: Model, blob: bytes, peer: int | None = None) -> Batch:
+    """A batch from `pack_batch`; with `peer` (the partition that packed it) in the order it packed them."""
     _, from_wire = wire_codec(model)
     states, fps, parents = pickle.loads(blob)
-    block = states if isinstance(states, Packed) else Objects(from_wire(states))
+    block = states if isinstance(states, Packed) else Objects(from_wire(states, peer))
     return Batch(block, np.frombuffer(fps, dtype=np.uint64), np.frombuffer(parents, dtype=np.uint64))
 
 
@@ -455,14 +457,14 @@ def serve(part: Partition, cmd: str, args: Any) -> Any:
         blobs, max_new = args
         own = [part.outgoing[index]] if part.outgoing else []
         part.outgoing = []
-        result = part.absorb([unpack_batch(model, b) for b in blobs] + own, max_new)
+        result = part.absorb([unpack_batch(model, b, src) for src, b in blobs] + own, max_new)
         return result, len(part.frontier)
     if cmd == "absorb_roots":
         blob, max_new = args
         return part.absorb([unpack_batch(model, blob)], max_new), len(part.frontier)
     if cmd == "expand":
         out = part.expand(args)
-        blobs = [None if p == index else pack_batch(model, b) for p, b in enumerate(part.outgoing)]
+        blobs = [None if p == index else pack_batch(model, b, p) for p, b in enumerate(part.outgoing)]
         return out, blobs
     if cmd == "parent":
         return part.store.parent(args)

@@ -49,9 +49,10 @@ class PartitionActor:
         if cmd == "noop":
             return None
         if cmd == "absorb":  # the batches are object references: fetched here, from the actors that made them
-            refs, cap = args
-            ray = ray_module()
-            return serve(self.part, cmd, (ray.get(list(refs)) if refs else [], cap))
+            incoming, cap = args
+            srcs = [src for src, _ in incoming]
+            blobs = ray_module().get([ref for _, ref in incoming]) if incoming else []
+            return serve(self.part, cmd, (list(zip(srcs, blobs, strict=True)), cap))
         return serve(self.part, cmd, args)
 
     def expand(self, remaining: float | None) -> tuple[Any, ...]:

@@ -73,7 +73,7 @@ class RemoteCluster:
     def absorb(self, max_new: int | None, clock: Clock) -> LevelIn:
         requests = []
         for p, cap in enumerate(self._split_max(max_new)):
-            incoming = [blobs[p] for src, blobs in enumerate(self._pending) if src != p and blobs[p] is not None]
+            incoming = [(src, blobs[p]) for src, blobs in enumerate(self._pending) if src != p and blobs[p] is not None]
             requests.append(("absorb", (incoming, cap)))
         self._pending = []
         return self._merge_absorbed(self._ask_all(requests))
