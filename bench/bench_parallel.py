@@ -37,6 +37,8 @@ from paxos._atomic import atomic_write_text  # noqa: E402
 SPEC_342 = ["--model", "spec", "--acceptors", "3", "--ballots", "4", "--values", "2"]
 SPEC_332 = ["--model", "spec", "--acceptors", "3", "--ballots", "3", "--values", "2"]
 IMPL_DEFAULT: list[str] = []  # `paxos-check explore` with no flags: the default check of our PaxosNode
+# issue 10's configuration C (acceptor symmetry on), cut at 800,000 states: about 1.5 minutes in one process
+C_PREFIX = ["--ballots", "2", "--crashes", "1", "--symmetry", "--max-states", "800000"]
 
 
 def load() -> str:
@@ -140,6 +142,8 @@ def main() -> None:
                       "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
             for label, flags, n in (("Spec 3/4/2", SPEC_342, args.big_pairs),
                                     ("impl default (`paxos-check explore`)", IMPL_DEFAULT, args.big_pairs),
+                                    ("C's first 800,000 states (`--ballots 2 --crashes 1 --symmetry`)", C_PREFIX,
+                                     args.big_pairs),
                                     ("Spec 3/3/2", SPEC_332, args.pairs)):
                 r = pairs(flags, [*flags, "--workers", "2"], n, tmp)
                 lines.append(f"| {label} | {r['states']:,} | {n} | {r['a']:.1f} | {r['b']:.1f} | x{r['ratio']:.2f} "
