@@ -37,7 +37,7 @@ from checker.models.impl_encoding import (
 )
 from checker.models.impl_refinement import RefinementIndex
 from checker.models.impl_steps import action_row, describe_change, key_env, key_node, key_scalar, key_sent
-from checker.models.impl_wire import Receiver, Sender, Wire, pack, unpack
+from checker.models.impl_wire import Receiver, Sender, Wire
 from checker.models.learners import LearnerReach
 from checker.models.reductions import Reductions, inert_kinds
 from checker.user_properties import run_properties
@@ -683,21 +683,13 @@ class ImplModel:
     def to_wire(self, states: Sequence[ImplState], peer: Hashable = None) -> Wire:
         """States as another process can read them (checker/models/impl_wire.py): on their own, or
         with only the table entries not sent to `peer` before."""
-        if peer is None:
-            return pack(self, states)
-        link = self._senders.get(peer)
-        if link is None:
-            link = self._senders[peer] = Sender(self)
+        link = Sender(self) if peer is None else self._senders.setdefault(peer, Sender(self))
         return link.pack(states)
 
     def from_wire(self, wire: Wire, peer: Hashable = None) -> Sequence[ImplState]:
         """States packed by `to_wire` in any process, in this model's ids (rewritten when read); the
         batches from one `peer` in the order it packed them."""
-        if peer is None:
-            return unpack(self, wire)
-        link = self._receivers.get(peer)
-        if link is None:
-            link = self._receivers[peer] = Receiver(self)
+        link = Receiver(self) if peer is None else self._receivers.setdefault(peer, Receiver(self))
         return link.unpack(wire)
 
     def partition_key(self, state: ImplState) -> int:

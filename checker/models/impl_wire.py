@@ -20,9 +20,10 @@ reads only the states that are new to it, so duplicates cost nothing but their s
 tables. Bit sets are rewritten a byte at a time through tables that last as long as the link, so
 a state costs a few dictionary lookups per 8 envelopes.
 
-Nothing here changes what a state is: `unpack(m2, pack(m1, [s]))[0]` is the state `m2` itself
-reaches by the same path as `m1` reached `s` (tests/test_impl_wire.py checks this, and that a
-search over worker processes finds exactly the states and verdicts of one process).
+Nothing here changes what a state is: `Receiver(m2).unpack(Sender(m1).pack([s]))[0]` is the
+state `m2` itself reaches by the same path as `m1` reached `s` (tests/test_impl_wire.py checks
+this, and that a search over worker processes finds exactly the states and verdicts of one
+process).
 """
 
 from __future__ import annotations
@@ -67,11 +68,6 @@ class Sender:
         self.snaps = [len(t) for t in m.snaps]
         self.msgs, self.envs = len(m.msgs), len(m.envs)
         return wire
-
-
-def pack(model: ImplTables, states: Sequence[ImplState]) -> Wire:
-    """The states of one batch, readable on their own (by any process, or from disk)."""
-    return Sender(model).pack(states)
 
 
 class _BitMap:
@@ -177,8 +173,3 @@ class Unpacked(Sequence[ImplState]):
             net = link.env_bits(state[k])
         return (*[m[sid] for m, sid in zip(link.snap_map, state[:k], strict=True)], net, *state[k + 1 : -3],
                 link.msg_bits(state[-3]), state[-2], state[-1])
-
-
-def unpack(model: ImplTables, wire: Wire) -> Unpacked:
-    """The states of a batch packed on its own (`pack`) in `model`'s ids."""
-    return Receiver(model).unpack(wire)
