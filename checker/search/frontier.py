@@ -148,7 +148,9 @@ def take_joined(blocks: Sequence[Block], idx: npt.NDArray[np.int64]) -> Block:
             if len(at):
                 out[at, : b.width] = b.rows[idx[at] - starts[k]]
         return Packed(out)
-    items = [blocks[b].states()[j - starts[b]] for b, j in zip(which.tolist(), idx.tolist(), strict=True)]
+    seqs = [b.states() for b in blocks]
+    offsets = starts.tolist()
+    items = [seqs[b][j - offsets[b]] for b, j in zip(which.tolist(), idx.tolist(), strict=True)]
     return Objects(items)
 
 
