@@ -8,7 +8,7 @@ import dataclasses
 import json
 from collections.abc import Hashable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -321,3 +321,79 @@ def test_cli_refuses_symmetry_for_a_foreign_snapshot_in_one_line(
     err = capsys.readouterr().err.strip()
     assert code == 2
     assert len(err.splitlines()) == 1 and "--symmetry" in err and "Wrapped" in err
+
+
+# -- orbit keys: every state carries the fingerprints of its images ------------------------------------------
+
+
+@pytest.mark.parametrize("overrides", [
+    {"crashes": 1},
+    {"network": "bag", "duplicates": 1},
+    {"learners": 2},
+    {"ballots": 2, "crashes": 1},
+])
+def test_orbit_keys_give_the_fingerprint_of_every_image_without_renaming(overrides: dict[str, Any]) -> None:
+    """With `symmetric_fingerprints` on, the fingerprint slot of each state, kept up to date step by step,
+    gives exactly the fingerprints the renaming of whole states gives, and the state's own fingerprint is
+    what it was without it."""
+    cfg = CheckConfig(**{**SMALL, **overrides})
+    plain, keyed = ImplModel(cfg), ImplModel(cfg)
+    keyed.symmetric_fingerprints()
+    sym = symmetry_of(keyed)
+    states = reachable(keyed)
+    assert sorted(map(keyed.fingerprint, states)) == sorted(map(plain.fingerprint, reachable(plain)))
+    sizes = keyed.orbit_sizes(states)
+    for s, size in zip(states, sizes.tolist(), strict=True):
+        assert keyed.recompute_fingerprint(s) == s[-1]  # the incremental slot is the true one, high bits too
+        images = {keyed.fingerprint(sym.image(s, g)) for g in range(sym.size)}
+        assert size == len(images) == sym.orbit_size(s)
+        assert keyed.orbit_fingerprint(s) == min(images) == keyed.fingerprint(sym.canonical(s))
+    assert keyed.orbit_fingerprints(states).tolist() == [keyed.orbit_fingerprint(s) for s in states]
+
+
+@pytest.mark.parametrize("cfg", [
+    CheckConfig(acceptors=3, proposers=2, ballots=(2, 1), crashes=1, learners=0),  # a retry and a crash
+    dataclasses.replace(CheckConfig(**dict(bugs.CATALOG["volatile_acceptor"].config)), acceptors=3),
+    dataclasses.replace(CheckConfig(**dict(bugs.CATALOG["eager_learner"].config)), acceptors=3),
+], ids=["retry-and-crash", "volatile_acceptor", "eager_learner"])
+def test_orbit_keys_search_stores_the_states_canonical_forms_would(cfg: CheckConfig) -> None:
+    """A search keeps states as reached under orbit keys; its counts, verdicts and counterexamples are
+    those of canonical forms (the model without the hook); every trace replays on the reference cluster."""
+    class Renamed(ImplModel):
+        symmetric_fingerprints = None  # type: ignore[assignment]  # no orbit keys: canonical forms instead
+
+    model = ImplModel(cfg)
+    fast = explore(model, symmetry=True)
+    slow = explore(Renamed(cfg), symmetry=True)
+    assert (fast.states, fast.transitions, fast.states_per_depth) == (slow.states, slow.transitions,
+                                                                     slow.states_per_depth)
+    assert verdicts(fast) == verdicts(slow) and fast.symmetry_reduction == slow.symmetry_reduction
+    assert bool(fast.violated) == (cfg.impl != CheckConfig().impl)  # the catalogued bugs are found
+    assert {p.name: len(p.path or ()) for p in fast.violated} == {
+        p.name: len(p.path or ()) for p in slow.violated}
+    for prop in fast.violated:
+        assert prop.path is not None
+        trace = trace_of(model, prop.path, prop.name, prop.kind)  # type: ignore[arg-type]
+        outcome = ImplReplayer(cfg).run([s.row for s in trace.steps], [s.fingerprint for s in trace.steps])
+        assert outcome.mismatched_fingerprints == [] and outcome.violation is not None
+
+
+class Drifting(Wrapped):
+    """A rename that is not a renaming: each call makes a snapshot never seen before."""
+
+    def snapshot(self) -> Hashable:
+        return ("wrapped", self.inner.snapshot(), 0)
+
+    def rename_snapshot(self, snapshot: Hashable, mapping: dict[int, int]) -> Hashable:
+        tag, inner, n = cast(tuple[str, NodeSnapshot, int], snapshot)
+        return (tag, rename(inner, mapping), n + 1)
+
+
+def drifting(node_id: int, config: ClusterConfig) -> Drifting:
+    return Drifting(node_id, config)
+
+
+def test_a_rename_that_keeps_making_new_snapshots_is_refused() -> None:
+    model = ImplModel(CheckConfig(**SMALL), factory=drifting)
+    with pytest.raises(UsageError, match=r"keeps making new snapshots.*run without --symmetry"):
+        explore(model, symmetry=True)

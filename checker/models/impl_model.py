@@ -71,6 +71,8 @@ from paxos import Action as ClusterAction
 from properties.invariants import PROPERTIES, WorldView, failing, failing_steps
 from properties.refinement import Refinement
 
+MASK64 = (1 << 64) - 1
+
 #: Most entries of the per-mailbox caches (`_deliveries`, `_inert_cache`), which are keyed by a node's
 #: snapshot and the envelopes waiting for it and so grow about as fast as the states do (0.7 entries
 #: per state, a few hundred bytes each, on `--ballots 2 --crashes 1`); past this they start over.
@@ -169,6 +171,7 @@ class ImplModel:
         self._z_msg: list[int] = []
         self._z_env_cache: dict[tuple[int, int], int] = {}
         self._z = _ScalarKeys()
+        self._orbit: Any = None  # the ImplSymmetry once keys carry orbit changes (symmetric_fingerprints)
         # caches
         self._node_cache: dict[tuple[int, int, int, int], tuple[int, int, int, tuple[str, ...]]] = {}
         self.faults: dict[tuple[int, int, int, int], NodeFault] = {}  # node steps that broke node_error
@@ -249,6 +252,8 @@ class ImplModel:
             sid = table[snap] = len(self.snaps[i])
             self.snaps[i].append(snap)
             self._z_snap[i].append(key_node(self.ids[i], snap))
+            if self._orbit is not None:
+                self._orbit.extend_key("snap", i, sid)
         return sid
 
     def _intern_msg(self, msg: Message) -> int:
@@ -261,6 +266,8 @@ class ImplModel:
                 self.accepted_mask |= 1 << mid
             if type(msg).__name__ in self._inert_names:
                 self._inert_mask |= 1 << mid
+            if self._orbit is not None:
+                self._orbit.extend_key("msg", 0, mid)
         return mid
 
     def _intern_env(self, dst: int, mid: int) -> int:
@@ -269,8 +276,10 @@ class ImplModel:
         if eid is None:
             eid = self.env_id[key] = len(self.envs)
             self.envs.append(key)
-            self._z_env1.append(self._z_env(eid, 1))
+            self._z_env1.append(self._z_env_plain(eid, 1))
             self._dst_mask[dst] |= 1 << eid
+            if self._orbit is not None:
+                self._orbit.extend_key("env", 0, eid)
         return eid
 
     def _make_initial(self) -> ImplState:
@@ -647,15 +656,25 @@ class ImplModel:
         return out
 
     def _z_env(self, eid: int, count: int) -> int:
-        """Key of envelope `eid` being in the network `count` times (0: absent, key 0)."""
+        """Key of envelope `eid` being in the network `count` times (0: absent, key 0); with orbit
+        keys on, its changes under renaming above bit 64 (`symmetric_fingerprints`)."""
         if count == 0:
             return 0
         key = (eid, count)
         hit = self._z_env_cache.get(key)
         if hit is None:
-            dst, mid = self.envs[eid]
-            hit = self._z_env_cache[key] = key_env(self.ids[dst], self.msgs[mid], count)
+            hit = self._z_env_plain(eid, count)
+            if self._orbit is not None:
+                hit |= self._orbit.env_count_delta(eid, count) << 64
+            self._z_env_cache[key] = hit
         return hit
+
+    def _z_env_plain(self, eid: int, count: int) -> int:
+        """The 64-bit key of envelope `eid` being in the network `count` times."""
+        if count == 1 and eid < len(self._z_env1):
+            return self._z_env1[eid] & MASK64
+        dst, mid = self.envs[eid]
+        return key_env(self.ids[dst], self.msgs[mid], count)
 
     def _add(self, net: Net, env_bits: int) -> tuple[Net, int]:
         """The network with the envelopes of `env_bits` added, and the fingerprint change."""
@@ -715,13 +734,20 @@ class ImplModel:
     def _partition_key_of(self, sids: tuple[int, ...]) -> int:
         key = 0
         z = self._z_snap
+        if self._orbit is None:
+            for i, sid in zip(self.acceptor_idx, sids, strict=True):
+                key ^= z[i][sid]
+            return key
+        # under symmetry states are kept as they are reached, not renamed, so the key must be the same
+        # for every image: per acceptor the least key among its snapshot's images, summed
         for i, sid in zip(self.acceptor_idx, sids, strict=True):
-            key ^= z[i][sid]
-        return key
+            key += self.orbit_fingerprint((z[i][sid],))
+        return key & MASK64
 
     def fingerprint(self, state: ImplState) -> int:
-        """Stable across processes: XOR of the components' stable keys (Zobrist), kept in the state."""
-        return int(state[-1])
+        """Stable across processes: XOR of the components' stable keys (Zobrist), kept in the state (its
+        low 64 bits: above them, with `symmetric_fingerprints` on, the changes of its images)."""
+        return int(state[-1]) & MASK64
 
     def recompute_fingerprint(self, state: ImplState) -> int:
         """The fingerprint from scratch (tests check it equals the incremental one)."""
@@ -1099,7 +1125,8 @@ class ImplModel:
     _symmetry: Any = None
 
     def canonical(self, state: ImplState) -> ImplState:
-        """The representative of `state`'s orbit under acceptor renaming (`--symmetry`)."""
+        """The representative of `state`'s orbit under acceptor renaming (`--symmetry`): the image with
+        the smallest fingerprint. A search does not need it once `symmetric_fingerprints` is on."""
         sym = self._symmetry
         if sym is None:
             from checker.models.impl_symmetry import symmetry_of
@@ -1108,8 +1135,69 @@ class ImplModel:
         result: ImplState = sym.canonical(state)
         return result
 
+    def symmetric_fingerprints(self) -> None:
+        """Make every key carry its changes under acceptor renaming, so that each state knows the
+        fingerprints of all its images (`orbit_fingerprint`) without renaming anything.
+
+        A Zobrist fingerprint is the XOR of per-component keys, so the fingerprint of image g.s
+        is fp(s) XOR the XOR over components c of (key(c) XOR key(g.c)). Each key gets those
+        changes for every group element packed above its low 64 bits; the fingerprint slot,
+        updated by the same XORs as before, then holds fp(s) in its low 64 bits and every
+        image's change above. `fingerprint` stays the state's own (the low bits). Idempotent."""
+        if self._orbit is not None:
+            return
+        from checker.models.impl_symmetry import symmetry_of
+
+        sym = symmetry_of(self)
+        self._orbit = sym
+        sym.start_orbit_keys()
+        for cache in (self._z_env_cache, self._z_msgs, self._z_add, self._deliveries, self._partition_cache):
+            cache.clear()
+        self._initial = (*self._initial[:-1], self.recompute_fingerprint(self._initial))
+
+    def orbit_fingerprint(self, state: ImplState) -> int:
+        """The least fingerprint among the images of `state` (the same for every state of its orbit);
+        needs `symmetric_fingerprints`."""
+        slot: int = state[-1]
+        best = fp = slot & MASK64
+        rest = slot >> 64
+        while rest:
+            image = fp ^ (rest & MASK64)
+            if image < best:
+                best = image
+            rest >>= 64
+        return best
+
+    def orbit_fingerprints(self, states: Sequence[ImplState]) -> Any:
+        """`orbit_fingerprint` of each state as an array of uint64 (also checks, as the search goes, that
+        the node treats acceptors alike on every transition met so far)."""
+        lanes = self._orbit_lanes(states)
+        return lanes.min(axis=1)
+
+    def orbit_sizes(self, states: Sequence[ImplState]) -> Any:
+        """How many distinct states acceptor renaming maps each state to, as an array."""
+        lanes = np.sort(self._orbit_lanes(states), axis=1)
+        sizes: Any = 1 + (lanes[:, 1:] != lanes[:, :-1]).sum(axis=1)
+        return sizes
+
+    def _orbit_lanes(self, states: Sequence[ImplState]) -> Any:
+        """Per state, the fingerprints of its images under every group element (identity first)."""
+        sym = self._orbit
+        assert sym is not None, "symmetric_fingerprints() first"
+        sym.check_transitions()
+        width = sym.size
+        if width == 1:
+            return np.fromiter((s[-1] for s in states), dtype=np.uint64, count=len(states)).reshape(-1, 1)
+        nbytes = 8 * width
+        raw = b"".join([s[-1].to_bytes(nbytes, "little") for s in states])
+        lanes = np.frombuffer(raw, dtype="<u8").reshape(len(states), width).astype(np.uint64)
+        lanes[:, 1:] ^= lanes[:, :1]
+        return lanes
+
     def orbit_size(self, state: ImplState) -> int:
         """How many distinct states acceptor renaming maps `state` to."""
+        if self._orbit is not None:
+            return int(self.orbit_sizes([state])[0])
         from checker.models.impl_symmetry import symmetry_of
 
         return symmetry_of(self).orbit_size(state)

@@ -25,6 +25,19 @@ images (an implementation may look at acceptor ids, e.g. break ties by the lowes
 its rename may miss a field), and every renamed snapshot must show the same
 `acceptor_state()` and `learned()` as the original; a difference stops the run with a
 `UsageError`, never with a wrong verdict.
+
+How a search uses it (orbit keys, `ImplModel.symmetric_fingerprints`): a state's fingerprint is
+the XOR of one key per component, so the fingerprint of its image under g is its own XOR, over
+components c, (key(c) XOR key(g.c)). Every key gets those changes for all g packed above its low
+64 bits (`start_orbit_keys`, `extend_key` as tables grow), so the fingerprint slot that each step
+already updates by XOR carries the fingerprints of all images of the state at no extra cost per
+step, and the search stores the least of them (`orbit_fingerprint`), which is the fingerprint of
+the canonical form below. States are then kept as they are reached, never renamed. Why this keeps
+every verdict: if t = g.s then, the node being checked equivariant, the successors of t are the
+images under g of those of s, and every property reads t as it reads s; so the orbits reachable
+from s and from t are the same, and expanding whichever member of an orbit is met first explores
+every reachable orbit, exactly as expanding the canonical form does (tests/test_impl_symmetry.py
+compares the two on every reachable state and on whole searches).
 """
 
 from __future__ import annotations
@@ -142,6 +155,10 @@ class ImplSymmetry:
         # run-time equivariance check of node transitions
         self._checked: set[tuple[int, int, int, int]] = set()
         self._checked_upto = 0
+        # orbit keys (ImplModel.symmetric_fingerprints): table entries whose keys still lack their changes
+        self._orbit_keys = False
+        self._pending: list[tuple[str, int, int]] = []
+        self._draining = False
 
     # -- public -----------------------------------------------------------------------------------------
     @property
@@ -155,7 +172,7 @@ class ImplSymmetry:
             return state
         if self.verify and len(self.model._node_cache) != self._checked_upto:
             self._check_new_transitions()
-        fp = state[-1]
+        fp = state[-1] & MASK64
         scan = self._scan(state)
         packed = scan[0]
         best, best_g = fp, 0
@@ -175,7 +192,7 @@ class ImplSymmetry:
 
     def orbit_size(self, state: ImplState) -> int:
         """How many distinct states the group maps `state` to (distinct fingerprints)."""
-        fp = state[-1]
+        fp = state[-1] & MASK64
         if not self.gens:
             return 1
         packed = self._scan(state)[0]
@@ -251,6 +268,8 @@ class ImplSymmetry:
         for e in sent_hits:
             bits |= e[1][h]
         out[-3] = bits
+        if self._orbit_keys:  # the slot holds the changes of every image too: make them from scratch
+            return (*out[:-1], self.model.recompute_fingerprint(tuple(out)))
         out[-1] = state[-1] ^ (packed >> (64 * h) & MASK64)
         return tuple(out)
 
@@ -289,35 +308,100 @@ class ImplSymmetry:
         return entry
 
     def _net_chunk(self, key: int) -> tuple[int, list[int]]:
-        z = self.model._z_env
+        z = self.model._z_env_plain
         return self._chunk(self._net_d, key, lambda e, h: (self._env(e, h), z(e, 1) ^ z(self._env(e, h), 1)))
 
     def _sent_chunk(self, key: int) -> tuple[int, list[int]]:
         zm = self.model._z_msg
-        return self._chunk(self._sent_d, key, lambda m, h: (self._msg(m, h), zm[m] ^ zm[self._msg(m, h)]))
+        return self._chunk(self._sent_d, key, lambda m, h: (self._msg(m, h), (zm[m] ^ zm[self._msg(m, h)]) & MASK64))
 
     def _crash_chunk(self, key: int) -> tuple[int, list[int]]:
         z, ids = self.model._z, self.model.ids
 
         def one(i: int, h: int) -> tuple[int, int]:
             j = self.moves[h + 1][i]
-            return j, z[("crashed", ids[i])] ^ z[("crashed", ids[j])]
+            return j, (z[("crashed", ids[i])] ^ z[("crashed", ids[j])]) & MASK64
 
         return self._chunk(self._crash_d, key, one)
 
     def _bag_delta(self, net: tuple[int, ...]) -> int:
         d = 0
         for eid in set(net):
-            count = net.count(eid)
-            hit = self._bag_d.get((eid, count))
-            if hit is None:
-                z = self.model._z_env
-                hit = 0
-                for h in range(self.gens):
-                    hit |= (z(eid, count) ^ z(self._env(eid, h), count)) << (64 * h)
-                self._bag_d[(eid, count)] = hit
-            d ^= hit
+            d ^= self.env_count_delta(eid, net.count(eid))
         return d
+
+    def env_count_delta(self, eid: int, count: int) -> int:
+        """Packed fingerprint changes of envelope `eid` being in the network `count` times."""
+        hit = self._bag_d.get((eid, count))
+        if hit is None:
+            z = self.model._z_env_plain
+            own = z(eid, count)
+            hit = 0
+            for h in range(self.gens):
+                hit |= (own ^ z(self._env(eid, h), count)) << (64 * h)
+            self._bag_d[(eid, count)] = hit
+        return hit
+
+    # -- orbit keys: every key with its changes under each element packed above bit 64 ----------------
+    def start_orbit_keys(self) -> None:
+        """Give every key of the model (made so far, and from now on as entries are interned) its
+        packed changes above its low 64 bits (`ImplModel.symmetric_fingerprints`)."""
+        model = self.model
+        plain = [model._z[("crashed", n)] & MASK64 for n in model.ids]
+        for i, n in enumerate(model.ids):
+            packed = 0
+            for h in range(self.gens):
+                packed |= (plain[i] ^ plain[self.moves[h + 1][i]]) << (64 * h)
+            model._z[("crashed", n)] = plain[i] | packed << 64
+        self._orbit_keys = True
+        self._pending.extend(("snap", i, sid) for i in range(self.k) for sid in range(len(model.snaps[i])))
+        self._pending.extend(("msg", 0, mid) for mid in range(len(model.msgs)))
+        self._pending.extend(("env", 0, eid) for eid in range(len(model.envs)))
+        self._drain()
+
+    def extend_key(self, table: str, i: int, ident: int) -> None:
+        """A new entry of a model table ("snap" of node i, "msg", "env"): give its key its changes."""
+        self._pending.append((table, i, ident))
+        if not self._draining:
+            self._drain()
+
+    def _drain(self) -> None:
+        """Extend the keys of every pending entry. Renaming interns the images of an entry, which are
+        extended in turn; a true renaming closes an orbit after at most |G| entries per entry."""
+        limit = 4 * self.size * max(1, len(self._pending))
+        model = self.model
+        self._draining = True
+        try:
+            done = 0
+            while self._pending:
+                table, i, ident = self._pending.pop()
+                if table == "snap":
+                    keys = model._z_snap[i]
+                    keys[ident] = keys[ident] & MASK64 | self._snap_delta(i, ident) << 64
+                elif table == "msg":
+                    model._z_msg[ident] = model._z_msg[ident] & MASK64 | self._msg_delta(ident) << 64
+                else:
+                    model._z_env1[ident] = model._z_env1[ident] & MASK64 | self.env_count_delta(ident, 1) << 64
+                done += 1
+                if done > limit:
+                    raise UsageError(
+                        f"--symmetry: {type(model.nodes[0]).__name__}.rename_snapshot of --impl {model.cfg.impl} "
+                        "keeps making new snapshots (renaming a renamed snapshot does not give one of the "
+                        "original's renamings back); fix it or run without --symmetry")
+        finally:
+            self._draining = False
+
+    def _msg_delta(self, mid: int) -> int:
+        zm = self.model._z_msg
+        packed = 0
+        for h in range(self.gens):
+            packed |= ((zm[mid] ^ zm[self._msg(mid, h)]) & MASK64) << (64 * h)
+        return packed
+
+    def check_transitions(self) -> None:
+        """Check the node transitions cached since the last call against their renamed images."""
+        if self.verify and len(self.model._node_cache) != self._checked_upto:
+            self._check_new_transitions()
 
     # -- images of interned ids (h = element - 1) -------------------------------------------------------
     def _snap_delta(self, i: int, sid: int) -> int:
@@ -333,7 +417,7 @@ class ImplSymmetry:
             new = self._rename_snapshot(i, snap, h + 1)
             sid2 = model._intern_snap(j, new)
             self._snap_img[h][i][sid] = sid2
-            packed |= (zs[i][sid] ^ zs[j][sid2]) << (64 * h)
+            packed |= ((zs[i][sid] ^ zs[j][sid2]) & MASK64) << (64 * h)
         self._snap_d[i][sid] = packed
         return packed
 

@@ -43,6 +43,7 @@ from checker.search.common import (
     ctrl_c_stops_search,
     peak_rss_mb,
     physical_memory_mb,
+    state_key_fn,
 )
 from checker.traces.replay import explain_marked
 from checker.traces.trace_csv import Trace, TraceStep, write_trace
@@ -331,6 +332,7 @@ def _search(args: argparse.Namespace, model: Model, strategy: str, command: str,
         if args.workers != 1:
             raise UsageError("--graph records the graph in one process; use --workers 1")
         recorder = GraphRecorder(args.graph_limit or DEFAULT_GRAPH_LIMIT)
+        graph_key = state_key_fn(model, args.symmetry)  # before initial_states: it may change the model's keys
     show = _progress_printer(not args.quiet and sys.stderr.isatty())
 
     def progress(p: Progress) -> None:
@@ -341,7 +343,8 @@ def _search(args: argparse.Namespace, model: Model, strategy: str, command: str,
     options = SearchOptions(
         limits=bounds, stop_on_first_violation=args.stop_on_first, symmetry=args.symmetry,
         progress=progress,
-        on_transition=recorder.transition_hook(model, lambda s: _chosen_text(model, s), model.initial_states())
+        on_transition=recorder.transition_hook(model, lambda s: _chosen_text(model, s), model.initial_states(),
+                                               graph_key)
         if recorder is not None else None,
         coverage=True, seed=args.seed or 0, workers=args.workers, **extra,
     )

@@ -28,9 +28,9 @@ from checker.search.common import (
     SearchResult,
     StopReason,
     Verdicts,
-    canonical_fn,
     peak_rss_mb,
     replay_fingerprints,
+    state_key_fn,
 )
 from checker.search.partition import Batch, Event, LevelIn, LevelOut, Partition, serve
 from checker.search.remote import RemoteCluster, clean_options
@@ -320,10 +320,9 @@ def _settle(
 
 
 def _extend_step(model: Model, opts: SearchOptions, path: Path, ev: Event) -> Path:
-    canon = canonical_fn(model, opts.symmetry)
+    key = state_key_fn(model, opts.symmetry)
     last = path.last
     for action, t in model.successors(last):
-        c = canon(t) if canon is not None else t
-        if model.fingerprint(c) == ev.target and ev.name in model.step_violated(last, action, t):
+        if key(t) == ev.target and ev.name in model.step_violated(last, action, t):
             return Path(path.initial, (*path.steps, (action, t)))
     raise RuntimeError(f"could not re-derive the step violating {ev.name}")

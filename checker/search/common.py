@@ -75,7 +75,8 @@ class SearchOptions:
 
     `stop_on_first_violation`: stop at the first violated property (stopped_by
     'violation', not exhaustive) instead of continuing to settle every property.
-    `symmetry`: store one representative per orbit (the model's `canonical(state)` hook).
+    `symmetry`: store one state per orbit (the model's orbit fingerprints or `canonical(state)` hook:
+    `state_key_fn`).
     `on_transition(state, action, succ)`: called for every transition (BFS/DFS, one
     process; `succ` is the stored form, i.e. canonical under symmetry).
     `coverage`: count the model's `coverage_keys(action)` over all transitions.
@@ -351,9 +352,22 @@ class Clock:
         self.progress(Progress(states, frontier, depth, secs, states / secs if secs > 0 else 0.0))
 
 
+def orbit_fingerprints(model: Model, symmetry: bool) -> bool:
+    """True if the search keeps states as they are reached and stores, per state, the least fingerprint
+    among its images: the model's `symmetric_fingerprints()` hook (called here, once per model) with
+    `orbit_fingerprint(state)`, `orbit_fingerprints(states)` and `orbit_sizes(states)`. No state is
+    renamed then; without the hook, states are replaced by their `canonical` form."""
+    switch = getattr(model, "symmetric_fingerprints", None) if symmetry else None
+    if switch is None:
+        return False
+    switch()
+    return True
+
+
 def canonical_fn(model: Model, symmetry: bool) -> Callable[[State], State] | None:
-    """The model's `canonical` hook if symmetry is asked for; a clear error if it has none."""
-    if not symmetry:
+    """The model's `canonical` hook if symmetry is asked for and the model has no orbit fingerprints
+    (`orbit_fingerprints`); a clear error if it has neither."""
+    if not symmetry or orbit_fingerprints(model, symmetry):
         return None
     fn = getattr(model, "canonical", None)
     if fn is None:
@@ -361,18 +375,29 @@ def canonical_fn(model: Model, symmetry: bool) -> Callable[[State], State] | Non
     return fn  # type: ignore[no-any-return]
 
 
-def replay_fingerprints(model: Model, fps: Sequence[int], symmetry: bool = False) -> Path:
-    """Rebuild a concrete path whose (canonical, under symmetry) states have the fingerprints `fps`.
-
-    Under symmetry the stored states are orbit representatives; each step here picks a
-    concrete successor of the concrete state so far whose canonical form has the next
-    fingerprint, so the result is a real path of the unreduced model.
-    """
+def state_key_fn(model: Model, symmetry: bool) -> Callable[[State], int]:
+    """The fingerprint a search stores for a state: its own, or under symmetry its orbit's (the
+    model's `orbit_fingerprint`, else the fingerprint of its canonical form)."""
+    if orbit_fingerprints(model, symmetry):
+        return model.orbit_fingerprint  # type: ignore[attr-defined,no-any-return]
     canon = canonical_fn(model, symmetry)
+    if canon is None:
+        return model.fingerprint
 
     def key(s: State) -> int:
-        return model.fingerprint(canon(s) if canon is not None else s)
+        return model.fingerprint(canon(s))
 
+    return key
+
+
+def replay_fingerprints(model: Model, fps: Sequence[int], symmetry: bool = False) -> Path:
+    """Rebuild a concrete path whose states have the stored fingerprints `fps` (`state_key_fn`).
+
+    Under symmetry a stored fingerprint names an orbit; each step here picks a concrete
+    successor of the concrete state so far in the next orbit, so the result is a real path of
+    the unreduced model.
+    """
+    key = state_key_fn(model, symmetry)
     initial = _first_state(model, fps[0], key)
     current = initial
     steps: list[tuple[Action, State]] = []

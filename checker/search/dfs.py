@@ -22,6 +22,7 @@ from checker.search.common import (
     path_from_states,
     peak_rss_mb,
     replay_fingerprints,
+    state_key_fn,
 )
 from checker.search.visited import FingerprintSet, collision_probability
 
@@ -31,6 +32,8 @@ def dfs(model: Model, options: SearchOptions | None = None) -> SearchResult:
     opts = options or SearchOptions()
     limits = opts.limits
     canon = canonical_fn(model, opts.symmetry)
+    # the fingerprint stored for a state as kept (renamed by `canon`, or as reached with orbit keys)
+    key = model.fingerprint if canon is not None else state_key_fn(model, opts.symmetry)
     orbit = getattr(model, "orbit_size", None) if opts.symmetry else None
     clock = Clock(opts)
     verdicts = Verdicts(model.properties())
@@ -59,7 +62,7 @@ def dfs(model: Model, options: SearchOptions | None = None) -> SearchResult:
     pending = verdicts.pending_sometimes()
 
     def path_to(states: list[State], fps: list[int]) -> Path:
-        if canon is not None:
+        if canon is not None:  # stored states are renamed: find a real path (with orbit keys they are real)
             return replay_fingerprints(model, fps, symmetry=True)
         return path_from_states(model, states)
 
@@ -93,7 +96,7 @@ def dfs(model: Model, options: SearchOptions | None = None) -> SearchResult:
     try:
         for init in model.initial_states():
             c = canon(init) if canon is not None else init
-            fp = model.fingerprint(c)
+            fp = key(c)
             if seen.add(fp) and not visit(c, fp):
                 stopped = "violation"
                 break
@@ -123,7 +126,7 @@ def dfs(model: Model, options: SearchOptions | None = None) -> SearchResult:
                 if stopped is not None:
                     break
                 clock.tick(len(seen), len(stack), len(stack))
-            fp = model.fingerprint(c)
+            fp = key(c)
             if not seen.add(fp):
                 continue
             if limits.max_states is not None and len(seen) > limits.max_states:

@@ -30,6 +30,8 @@ from checker.search.common import (
     aggregate_coverage,
     canonical_fn,
     limit_reached,
+    orbit_fingerprints,
+    state_key_fn,
 )
 from checker.search.frontier import (
     Block,
@@ -129,9 +131,14 @@ class Partition:
         self.frontier_fps: FpArray = np.zeros(0, dtype=np.uint64)
         self.coverage_base: dict[str, dict[str, int]] = {}  # coverage counted before a resume
         self.canon = canonical_fn(model, options.symmetry)
+        self.key = state_key_fn(model, options.symmetry)
         self.orbit = getattr(model, "orbit_size", None) if options.symmetry else None
+        self.orbits: Callable[[Sequence[State]], Any] | None = None  # bulk orbit sizes, with orbit fingerprints
         self.unreduced = 0
         self.fps_of = fingerprints_fn(model)
+        if orbit_fingerprints(model, options.symmetry):
+            self.fps_of = model.orbit_fingerprints  # type: ignore[attr-defined]
+            self.orbits = model.orbit_sizes  # type: ignore[attr-defined]
         props = list(model.properties())
         self.always = {p.name for p in props if p.kind == "always"}
         self.pending = {p.name for p in props if p.kind == "sometimes"}
@@ -233,7 +240,7 @@ class Partition:
         if self.options.coverage:
             self.per_action.update(actions)
         for j, names in broken:
-            self._report(names, int(self.frontier_fps[i]), out.events, self.model.fingerprint(ts[j]))
+            self._report(names, int(self.frontier_fps[i]), out.events, self.key(ts[j]))
         return len(ts)
 
     def _canonical(self, t: State) -> State:
@@ -258,7 +265,7 @@ class Partition:
             if self.step_props:
                 bad = model.step_violated(s, action, t)
                 if bad:
-                    self._report(bad, int(self.frontier_fps[i]), out.events, model.fingerprint(c))
+                    self._report(bad, int(self.frontier_fps[i]), out.events, self.key(c))
             cand[c] = i
         return n
 
@@ -283,12 +290,15 @@ class Partition:
         """
         violated = self.model.violated
         witnessed = self.model.witnessed
-        orbit = self.orbit
+        orbit = self.orbit if self.orbits is None else None
         for start, states in chunks(block, _CHUNK):
+            sizes = self.orbits(states) if self.orbits is not None else None
             for i, s in enumerate(states, start):
                 if not i % _CHECK_EVERY and i:
                     out.aborted = limit_reached(None, None)
                     if out.aborted is not None:
+                        if sizes is not None:
+                            self.unreduced += int(sizes[: i - start].sum())
                         return i
                     if clock is not None:
                         clock.tick(len(self.store) + i, len(block) - i, self.levels + 1)
@@ -301,6 +311,8 @@ class Partition:
                         self._witness(seen, int(fps[i]), out.events)
                 if orbit is not None:
                     self.unreduced += orbit(s)
+            if sizes is not None:
+                self.unreduced += int(sizes.sum())
         return len(block)
 
     def _split(self, batch: Batch) -> list[Batch]:

@@ -113,8 +113,8 @@ class GraphRecorder:
         """`add_edge` with the action text made from the transition's trace row."""
         self.add_edge(src_hex, dst_hex, format_action(row))
 
-    def transition_hook(self, model: Model, chosen: Callable[[State], str],
-                        initial_states: Iterable[State]) -> Callable[[State, Action, State], None]:
+    def transition_hook(self, model: Model, chosen: Callable[[State], str], initial_states: Iterable[State],
+                        key: Callable[[State], int] | None = None) -> Callable[[State, Action, State], None]:
         """An `on_transition(state, action, succ)` for `SearchOptions` that records the whole graph.
 
         Initial states are recorded first (depth 0). A successor seen for the first time gets
@@ -123,18 +123,21 @@ class GraphRecorder:
         Edge texts come from `model.describe` via `format_action`, once per distinct action (the
         text names the action only: event, nodes, message), not once per transition. Once the
         graph is capped, a transition that would add a state costs two fingerprints and a lookup.
+        `key` is the fingerprint the search stores (`checker.search.common.state_key_fn`; default:
+        the model's `fingerprint`), so that under symmetry a node is an orbit.
         """
+        fingerprint = key if key is not None else model.fingerprint
         for state in initial_states:
-            self._add(model.fingerprint(state), 0, True, chosen(state), model.describe_state(state))
+            self._add(fingerprint(state), 0, True, chosen(state), model.describe_state(state))
         index, texts = self._index, self._actions
         codes: dict[Action, int] = {}
 
         def hook(state: State, action: Action, succ: State) -> None:
-            src = model.fingerprint(state)
+            src = fingerprint(state)
             if src not in index:  # not reachable in BFS; keeps the graph whole under other strategies
                 if self.capped or not self._add(src, 0, False, chosen(state), model.describe_state(state)):
                     return
-            dst = model.fingerprint(succ)
+            dst = fingerprint(succ)
             if dst not in index:
                 if self.capped or not self._add(dst, self._depth[index[src]] + 1, False, chosen(succ),
                                                 model.describe_state(succ)):
