@@ -96,6 +96,28 @@ def test_resuming_a_checkpoint_finishes_the_run_as_if_never_stopped(tmp_path: Pa
     assert _facts(other, rest) == _facts(one, whole)
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_symmetric_run_resumes_as_if_never_stopped(tmp_path: Path, workers: int) -> None:
+    """Under --symmetry the frontier holds states as reached and the visited set their orbits' fingerprints:
+    a resumed run (new models, new interning order) ends with the uninterrupted run's results."""
+    def make() -> Model:
+        model: Model = ImplModel(CheckConfig(acceptors=3, proposers=2, ballots=(1, 2), crashes=1, learners=0))
+        return model
+
+    def options(**more: Any) -> SearchOptions:
+        return SearchOptions(coverage=True, workers=workers, symmetry=True, **more)
+
+    one = make()
+    whole = search(one, "bfs", options())
+    where = str(tmp_path / "ck")
+    cut = search(make(), "bfs", options(checkpoint=where, checkpoint_every=0, limits=Limits(max_depth=8)))
+    assert cut.stopped_by == "max_depth" and cut.states < whole.states
+    other = make()
+    rest = search(other, "bfs", options(checkpoint=where, resume=True))
+    assert _facts(other, rest) == _facts(one, whole)
+    assert rest.symmetry_reduction == whole.symmetry_reduction and whole.symmetry_reduction is not None
+
+
 # -- SIGKILL a real run, then resume ---------------------------------------------------------
 
 def _kill_mid_run(args: list[str], ck: Path, at_level: int) -> None:

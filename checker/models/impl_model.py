@@ -87,8 +87,9 @@ class _ScalarKeys(dict[tuple[object, ...], int]):
         return value
 Net = Any  # int bit set (set network) or sorted tuple of envelope ids (bag network)
 Expansion = tuple[list[tuple[int, int, int]], list[ImplState], list[tuple[int, tuple[str, ...]]]]
-#: Per (node, snapshot, envelopes waiting): (action, new snapshot, its key change, envelopes, messages, broken)
-DeliveryEntries = tuple[tuple[tuple[int, int, int], int, int, int, int, tuple[str, ...]], ...]
+#: Per (node, snapshot, envelopes waiting): (action, new snapshot, its key change, envelopes, messages, broken,
+#: and what the receiver then sends on its own inert deliveries (envelopes, messages; zeros without saturation)
+DeliveryEntries = tuple[tuple[tuple[int, int, int], int, int, int, int, tuple[str, ...], int, int], ...]
 
 
 class _Memo(dict[int, int]):
@@ -227,9 +228,9 @@ class ImplModel:
         self._saturating = self.reductions.saturation
         self._prompt_restart = self.reductions.prompt_restart
         self._inert_mask = 0  # msg ids of inert kinds
-        self._inert_cache: dict[tuple[int, int, int], tuple[int, int]] = {}
-        self._dsts = _Memo(lambda bits: self._or_bits(1 << self.envs[eid][0] for eid in bit_ids(bits)))
-        self._members = _Members()  # node mask -> the node indices in it
+        self._inert_cache: dict[tuple[int, int, int], tuple[int, int]] = {}  # per (node, snapshot, mail)
+        self._inert_one: dict[tuple[int, int, int], tuple[int, int]] = {}  # per (node, snapshot, envelope)
+        self._env_ids = _Members()  # envelope bit set -> its envelope ids
         self.apart = pure if self.reductions.learners_apart else []
         self._apart_mask = self._or_bits(1 << i for i in self.apart)
         self._reach = {i: LearnerReach(self.ids[i], self._learner_step(i), self._learned_fn(i), self.cfg.crashes)
@@ -418,7 +419,8 @@ class ImplModel:
             succ[-2] = new_proposed
             succ[-1] = fp ^ dfp
             if self._saturating:
-                self._saturate(succ, (1 << i) | self._dsts[env_bits & ~net])
+                succ[k], succ[-3], succ[-1] = self._saturated(state, crashed | self._apart_mask, i, new_sid,
+                                                              new_net, succ[-3], succ[-1], env_bits & ~net)
             self._emit(actions, states, broken, (kind, i, arg), tuple(succ),
                        verdict(i, state[i], new_sid, sent, sent | msg_bits, own))
         if self.bag:
@@ -434,8 +436,9 @@ class ImplModel:
                 succ = list(state)
                 succ[k + 1] = crashed & ~(1 << i)
                 succ[-1] = fp ^ z[("crashed", self.ids[i])]
-                if self._saturating:
-                    self._saturate(succ, 1 << i)
+                if self._saturating:  # back up: its mail may hold inert deliveries it could not take
+                    succ[k], succ[-3], succ[-1] = self._saturated(state, succ[k + 1] | self._apart_mask, i, state[i],
+                                                                  net, sent, succ[-1], 0)
                 actions.append((RESTART, i, 0))
                 states.append(tuple(succ))
             elif c_used < self.cfg.crashes:
@@ -452,7 +455,8 @@ class ImplModel:
                 if self._prompt_restart:  # the node restarts at once (reductions.py, 4)
                     succ[-1] = fp ^ dfp
                     if self._saturating:
-                        self._saturate(succ, 1 << i)
+                        succ[k], succ[-3], succ[-1] = self._saturated(state, crashed | self._apart_mask, i, new_sid,
+                                                                      net, sent, succ[-1], 0)
                     action = (CRASH, i, CRASH_RESTART)
                 else:
                     succ[k + 1] = crashed | (1 << i)
@@ -507,7 +511,7 @@ class ImplModel:
         z_add, z_msgs = self._z_add, self._z_msgs
         index, acceptor_pos = self._refine_index, self._acceptor_at
         skip = crashed | self._apart_mask
-        saturating, dsts = self._saturating, self._dsts
+        saturating = self._saturating
         for i in range(k):
             bits = net & masks[i]
             if not bits or skip >> i & 1:
@@ -517,7 +521,7 @@ class ImplModel:
             entries = table.get((i, sid, bits))
             if entries is None:
                 entries = self._delivery_entries(i, sid, bits)
-            for action, new_sid, dz, env_bits, msg_bits, own in entries:
+            for action, new_sid, dz, env_bits, msg_bits, own, inert_env, inert_msg in entries:
                 new_env = env_bits & ~net
                 new_msg = msg_bits & ~sent
                 moved = new_sid != sid
@@ -526,11 +530,12 @@ class ImplModel:
                 new_sent = sent | msg_bits
                 succ = list(state)
                 succ[i] = new_sid
-                succ[k] = net | env_bits
+                new_net = succ[k] = net | env_bits
                 succ[-3] = new_sent
                 succ[-1] = fp ^ dz ^ z_add[new_env] ^ z_msgs[new_msg]
-                if saturating:
-                    self._saturate(succ, (1 << i) | dsts[new_env])
+                if saturating and (new_env or inert_env & ~new_net or inert_msg & ~new_sent):
+                    succ[k], succ[-3], succ[-1] = self._saturated(state, skip, i, new_sid, new_net, new_sent,
+                                                                  succ[-1], new_env, (inert_env, inert_msg))
                 # as in _verdict: a Spec stutter unless a message is new or an acceptor moved
                 if index is not None and (new_msg or (moved and pos >= 0)) and not index.allows(
                         pos, sid, new_sid, sent, new_sent):
@@ -544,10 +549,14 @@ class ImplModel:
         """Node `i` in snapshot `sid` with envelopes `bits` waiting: every delivery that can change something."""
         out = []
         zs = self._z_snap[i]
+        mail = self._dst_mask[i]
         for eid in bit_ids(bits):
             new_sid, env_bits, msg_bits, own = self._node_step(i, sid, DELIVER, self.envs[eid][1])
             if new_sid != sid or env_bits or msg_bits or own:
-                out.append(((DELIVER, i, eid), new_sid, zs[sid] ^ zs[new_sid], env_bits, msg_bits, own))
+                after = bits | env_bits & mail  # its mail after the delivery
+                inert_env, inert_msg = self._inert_of(i, new_sid, after) if self._saturating else (0, 0)
+                out.append(((DELIVER, i, eid), new_sid, zs[sid] ^ zs[new_sid], env_bits, msg_bits, own, inert_env,
+                            inert_msg))
         if len(self._deliveries) >= CACHE_ENTRIES:
             self._deliveries.clear()  # a cache, not a record: bounded, so memory grows with states only
         entries = self._deliveries[(i, sid, bits)] = tuple(out)
@@ -570,43 +579,70 @@ class ImplModel:
         hit = self._inert_cache.get(key)
         if hit is None:
             env = msg = 0
-            for _action, new_sid, _dz, env_bits, msg_bits, own in self._entries(i, sid, bits):
-                if self._inert(sid, new_sid, msg_bits, own):
-                    env |= env_bits
-                    msg |= msg_bits
+            one, each = self._inert_one, self._inert_one_of
+            for eid in bit_ids(bits):
+                got = one.get((i, sid, eid))
+                e, m = got if got is not None else each(i, sid, eid)
+                env |= e
+                msg |= m
             if len(self._inert_cache) >= CACHE_ENTRIES:
                 self._inert_cache.clear()
             hit = self._inert_cache[key] = (env, msg)
         return hit
 
-    def _saturate(self, s: list[Any], touched: int) -> None:
-        """Add to successor `s` (in place) everything inert deliveries can send: a fixpoint.
+    def _inert_one_of(self, i: int, sid: int, eid: int) -> tuple[int, int]:
+        """(envelopes, messages) sent if delivering envelope `eid` to node `i` in `sid` is inert, else zeros."""
+        new_sid, env_bits, msg_bits, own = self._node_step(i, sid, DELIVER, self.envs[eid][1])
+        hit = (env_bits, msg_bits) if self._inert(sid, new_sid, msg_bits, own) else (0, 0)
+        if len(self._inert_one) >= CACHE_ENTRIES:
+            self._inert_one.clear()
+        self._inert_one[(i, sid, eid)] = hit
+        return hit
 
-        Only nodes in `touched` (the actor, and nodes with new mail) can have new inert
-        deliveries, since the state `s` came from was saturated already.
+    def _saturated(self, state: ImplState, down: int, actor: int, actor_sid: int, net: int, sent: int, fp: int,
+                   fresh: int, actor_inert: tuple[int, int] | None = None) -> tuple[int, int, int]:
+        """(network, sent, fingerprint) of a successor of `state` once every inert delivery it enables has
+        been taken: a fixpoint.
+
+        `actor` took the step and is now in `actor_sid`; `net`, `sent`, `fp` are the successor's
+        before saturation, `fresh` the envelopes new in the step and `down` the nodes that take
+        nothing (crashed, learners apart). Since `state` was saturated already, only the actor
+        (whose snapshot may have changed: all its mail, or `actor_inert` if known) and the new
+        envelopes (to any other node, whose snapshot did not change) can be inert deliveries
+        not taken yet; and an inert delivery changes no snapshot, so each later round looks
+        only at the envelopes the round before added.
         """
-        k = self.k
-        net, sent, fp = s[k], s[-3], s[-1]
-        down = s[k + 1] | self._apart_mask
-        masks, cache, members = self._dst_mask, self._inert_cache, self._members
-        todo = touched & ~down
-        while todo:
+        if down >> actor & 1:
             env_acc = msg_acc = 0
-            for i in members[todo]:
-                bits = net & masks[i]
-                if bits:
-                    hit = cache.get((i, s[i], bits))
-                    env, msg = hit if hit is not None else self._inert_of(i, s[i], bits)
-                    env_acc |= env
-                    msg_acc |= msg
+        elif actor_inert is None:
+            env_acc, msg_acc = self._inert_of(actor, actor_sid, net & self._dst_mask[actor])
+        else:
+            env_acc, msg_acc = actor_inert
+        one, each, envs, ids = self._inert_one, self._inert_one_of, self.envs, self._env_ids
+        first = True
+        while True:
+            for eid in ids[fresh]:
+                dst = envs[eid][0]
+                if down >> dst & 1:
+                    continue
+                if dst == actor:
+                    if first:
+                        continue  # in actor_inert already
+                    sid = actor_sid
+                else:
+                    sid = state[dst]
+                got = one.get((dst, sid, eid))
+                e, m = got if got is not None else each(dst, sid, eid)
+                env_acc |= e
+                msg_acc |= m
             new_env, new_msg = env_acc & ~net, msg_acc & ~sent
             if not new_env and not new_msg:
-                break
+                return net, sent, fp
             net |= new_env
             sent |= new_msg
             fp ^= self._z_add[new_env] ^ self._z_msgs[new_msg]
-            todo = self._dsts[new_env] & ~down
-        s[k], s[-3], s[-1] = net, sent, fp
+            fresh, first = new_env, False
+            env_acc = msg_acc = 0
 
     def _bag_network(self, state: ImplState, actions: list[tuple[int, int, int]], states: list[ImplState],
                      broken: list[tuple[int, tuple[str, ...]]]) -> None:
@@ -998,7 +1034,7 @@ class ImplModel:
             if not bits or down >> i & 1:
                 continue
             sid = state[i]
-            for action, new_sid, _dz, env_bits, msg_bits, own in self._entries(i, sid, bits):
+            for action, new_sid, _dz, env_bits, msg_bits, own, *_ in self._entries(i, sid, bits):
                 new_env, new_msg = env_bits & ~net, msg_bits & ~sent
                 if self._inert(sid, new_sid, msg_bits, own) and (new_env or new_msg):
                     succ = list(state)
