@@ -97,6 +97,11 @@ class Model(Protocol):
 # (every transition at once with the step properties each breaks; must agree with
 # `successors` and `step_violated`), `fingerprints(states)` (bulk), `canonical(state)` and
 # `orbit_size(state)` (symmetry), `coverage_keys(action)`, `action_kind(action)`.
+# Symmetry without renaming states: `symmetric_fingerprints()` (called once by a search with
+# symmetry, before it asks for initial states), then `orbit_fingerprint(state)` (the same int for
+# every state of an orbit), `orbit_fingerprints(states)` and `orbit_sizes(states)` (bulk, arrays);
+# the search then keeps states as reached and stores orbit fingerprints
+# (checker/search/common.py, `state_key_fn`), and `canonical` is not used.
 # `to_wire(states, peer=None) -> object` and `from_wire(object, peer=None) -> Sequence[State]`:
 # for a model whose states hold ids that mean something only in the process that made them (the
 # implementation model interns snapshots and messages), a picklable form of a batch of states

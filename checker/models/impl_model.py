@@ -512,6 +512,7 @@ class ImplModel:
         index, acceptor_pos = self._refine_index, self._acceptor_at
         skip = crashed | self._apart_mask
         saturating = self._saturating
+        not_net, not_sent = ~net, ~sent
         for i in range(k):
             bits = net & masks[i]
             if not bits or skip >> i & 1:
@@ -522,8 +523,8 @@ class ImplModel:
             if entries is None:
                 entries = self._delivery_entries(i, sid, bits)
             for action, new_sid, dz, env_bits, msg_bits, own, inert_env, inert_msg in entries:
-                new_env = env_bits & ~net
-                new_msg = msg_bits & ~sent
+                new_env = env_bits & not_net
+                new_msg = msg_bits & not_sent
                 moved = new_sid != sid
                 if not moved and not new_env and not new_msg and not own:
                     continue  # nothing changes: a stutter (a node_error changes nothing but is kept)
@@ -533,7 +534,8 @@ class ImplModel:
                 new_net = succ[k] = net | env_bits
                 succ[-3] = new_sent
                 succ[-1] = fp ^ dz ^ z_add[new_env] ^ z_msgs[new_msg]
-                if saturating and (new_env or inert_env & ~new_net or inert_msg & ~new_sent):
+                # (what the actor sends inertly and the parent had is in the successor: the parent is saturated)
+                if saturating and (new_env or inert_env & not_net or inert_msg & not_sent):
                     succ[k], succ[-3], succ[-1] = self._saturated(state, skip, i, new_sid, new_net, new_sent,
                                                                   succ[-1], new_env, (inert_env, inert_msg))
                 # as in _verdict: a Spec stutter unless a message is new or an acceptor moved
