@@ -430,3 +430,27 @@ def test_each_reduction_switched_off_alone_keeps_verdicts_and_real_traces(off: s
         outcome = replayer_for(trace).run(_rows(trace), [s.fingerprint for s in trace.steps], stop_at_violation=False)
         assert not outcome.mismatched_fingerprints
         assert (len(trace.steps), p.name) in {(step, q) for step, q, _ in outcome.violations}
+
+
+def test_deliveries_cached_while_spelling_out_a_trace_serve_the_reduced_search() -> None:
+    """Traces are spelled out with saturation off for a while (`real_steps`: `_unreduced`), through the
+    delivery cache the reduced search uses, whose entries carry what the receiver then sends inertly. A
+    reduced search whose every state was first expanded that way reaches exactly the states of one that
+    never was (an entry made with saturation off must not leave out the inert part)."""
+    cfg = _cfg(PAXOS, 3, 2, (1, 2), 0, 0)
+    expected = _reachable(ImplModel(cfg))
+    model = ImplModel(cfg)
+    (init,) = tuple(model.initial_states())
+    seen, frontier = {model.fingerprint(init)}, [init]
+    while frontier:
+        nxt = []
+        for state in frontier:
+            with model._unreduced(learners_too=False):
+                model.expand(state)  # the entries of this state's mailboxes, made with saturation off
+            for _, succ in model.successors(state):
+                if model.fingerprint(succ) not in seen:
+                    seen.add(model.fingerprint(succ))
+                    nxt.append(succ)
+        frontier = nxt
+        assert len(seen) <= len(expected), "states the reduced search does not have: not saturated"
+    assert seen == set(expected)

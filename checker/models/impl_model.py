@@ -226,6 +226,9 @@ class ImplModel:
                                      # a user's step property may read learners, whose steps are not explored then
                                      learners_apart=wanted.learners_apart and bool(pure) and not self._user_steps)
         self._saturating = self.reductions.saturation
+        # delivery entries carry the receiver's inert outputs whenever the model saturates, also when they
+        # are made inside _unreduced (which turns _saturating off for a while: the entries are shared)
+        self._inert_entries = self._saturating
         self._prompt_restart = self.reductions.prompt_restart
         self._inert_mask = 0  # msg ids of inert kinds
         self._inert_cache: dict[tuple[int, int, int], tuple[int, int]] = {}  # per (node, snapshot, mail)
@@ -556,7 +559,7 @@ class ImplModel:
             new_sid, env_bits, msg_bits, own = self._node_step(i, sid, DELIVER, self.envs[eid][1])
             if new_sid != sid or env_bits or msg_bits or own:
                 after = bits | env_bits & mail  # its mail after the delivery
-                inert_env, inert_msg = self._inert_of(i, new_sid, after) if self._saturating else (0, 0)
+                inert_env, inert_msg = self._inert_of(i, new_sid, after) if self._inert_entries else (0, 0)
                 out.append(((DELIVER, i, eid), new_sid, zs[sid] ^ zs[new_sid], env_bits, msg_bits, own, inert_env,
                             inert_msg))
         if len(self._deliveries) >= CACHE_ENTRIES:
