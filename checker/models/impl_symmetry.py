@@ -170,8 +170,7 @@ class ImplSymmetry:
         """The representative of `state`'s orbit: the image with the smallest fingerprint."""
         if not self.gens:
             return state
-        if self.verify and len(self.model._node_cache) != self._checked_upto:
-            self._check_new_transitions()
+        self.check_transitions()
         fp = state[-1] & MASK64
         scan = self._scan(state)
         packed = scan[0]
