@@ -20,7 +20,14 @@ from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
 from checker.model import Model, State
-from checker.search.checkpoint import has_checkpoint, levels_dir, read_checkpoint, write_checkpoint
+from checker.search.checkpoint import (
+    CheckpointError,
+    has_checkpoint,
+    levels_dir,
+    read_checkpoint,
+    verify_checkpoint,
+    write_checkpoint,
+)
 from checker.search.common import (
     Clock,
     Path,
@@ -179,8 +186,9 @@ def bfs(model: Model, options: SearchOptions | None = None) -> SearchResult:
             raise ValueError("resume needs the checkpoint directory (options.checkpoint)")
         saved = read_checkpoint(opts.checkpoint)
         if saved["parts"] != opts.workers:
-            raise ValueError(f"the checkpoint in {opts.checkpoint} has {saved['parts']} partitions; "
-                             f"resume it with workers={saved['parts']}, not {opts.workers}")
+            raise CheckpointError(f"the checkpoint in {opts.checkpoint} has {saved['parts']} partitions; "
+                                  f"resume it with workers={saved['parts']}, not {opts.workers}")
+        verify_checkpoint(opts.checkpoint, saved)  # every file whole and unaltered before any is used
     elif opts.checkpoint and has_checkpoint(opts.checkpoint):
         raise ValueError(f"{opts.checkpoint} already holds a checkpoint: resume it, or checkpoint elsewhere")
     cluster = make_cluster(model, opts)
@@ -214,7 +222,11 @@ def bfs(model: Model, options: SearchOptions | None = None) -> SearchResult:
     try:
         if saved is not None:
             assert opts.checkpoint is not None
-            cluster.load(opts.checkpoint, saved["partitions"])
+            try:
+                cluster.load(opts.checkpoint, saved["partitions"])
+            except CheckpointError:
+                cluster.close()
+                raise
             per_depth = list(saved["per_depth"])
             transitions, before = saved["transitions"], saved["seconds"]
             total = sum(per_depth)
