@@ -285,8 +285,8 @@ def check_file(data: bytes, kind: str, version: int, name: str) -> tuple[dict[st
 
     if not data.startswith(MAGIC):
         if data.startswith(b"\x80"):
-            raise bad("is a pickle (written by an older paxos-check), which this version never reads: "
-                      "start the run again")
+            raise bad("is a pickle (written by an older paxos-check?), which paxos-check never reads: it could "
+                      "run code")
         raise bad("is not a paxos-check plain data file (damaged, or another file put in its place)")
     end = data.find(b"\n", len(MAGIC), len(MAGIC) + _MAX_HEADER)
     if end < 0:
@@ -299,8 +299,7 @@ def check_file(data: bytes, kind: str, version: int, name: str) -> tuple[dict[st
     if header.get("kind") != kind:
         raise bad(f"holds {header.get('kind')!r}, not {kind!r}")
     if header.get("version") != version:
-        raise bad(f"is version {header.get('version')!r} of its format; this paxos-check reads {version}: "
-                  "start the run again")
+        raise bad(f"is version {header.get('version')!r} of its format; this paxos-check reads {version}")
     body = data[end + 1 :]
     if len(body) != length:
         raise bad(f"is truncated or padded ({len(body)} bytes of body, its header says {length}): the file is damaged")

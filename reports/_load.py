@@ -344,6 +344,10 @@ def load_trace(path: Path, referenced_by: str | None = None) -> Trace:
                     f"{path}: line {line}: {len(cells)} cells, expected {len(header)} (one per header column)"
                 )
             get = {name: cells[i] for name, i in col.items()}
+            bad = next((name for name, cell in get.items() if name != "detail" and not cell.isprintable()), None)
+            if bad is not None:
+                raise ReportInputError(f"{path}: line {line}: the {bad} cell holds a control character (a line "
+                                       "break?); a trace cell is one line of text")
             if get["format"] != TRACE_FORMAT:
                 raise ReportInputError(f"{path}: line {line}: format is {get['format']!r}, expected {TRACE_FORMAT!r}")
             expected_step = len(rows) + (0 if config is None else 1)

@@ -58,6 +58,10 @@ def explore_flags(flags: dict[str, Any], path: Path) -> argparse.Namespace:
             raise UsageError(f"{path} holds {key!r}, which is no flag of explore: the file was altered or written "
                              "by another paxos-check; start the run again")
         option = max(action.option_strings, key=len)
+        texts = value if type(value) is list else [value]
+        if any(type(t) is str and (not t.isprintable() or len(t) > 4096) for t in texts):
+            raise UsageError(f"{path} gives {option} a value with control characters: the file was altered; put "
+                             "the flag back or start the run again")
         if value is None or (value == action.default and type(value) is type(action.default)):
             continue
         if isinstance(action, argparse._StoreTrueAction) and type(value) is bool:
