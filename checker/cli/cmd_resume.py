@@ -90,11 +90,12 @@ def run(args: argparse.Namespace) -> int:
     for path in shared_writable(directory)[:1]:
         print(f"paxos-check resume: warning: {path} is writable by other users, who can change this run's "
               "results (never run code: see docs/security.md); chmod go-w it", file=sys.stderr)
+    where = f"; results go to {saved.out}" + (f" and {saved.json}" if saved.json else "") + f" (from {RUN_FILE})"
     if has_checkpoint:
-        print(f"paxos-check resume: continuing the run checkpointed in {directory} from its last checkpoint",
+        print(f"paxos-check resume: continuing the run checkpointed in {directory} from its last checkpoint{where}",
               flush=True)
     else:
         print(f"paxos-check resume: {directory} holds no checkpoint yet (the run was stopped before its first); "
-              f"starting the run again from {RUN_FILE}", flush=True)
+              f"starting the run again from {RUN_FILE}{where}", flush=True)
     saved.default_announce = False
     return execute(saved, saved.strategy, "explore", **scale_options(saved, resume=has_checkpoint))
