@@ -107,21 +107,25 @@ class _Writer:
             if all(type(x) is int for x in column):
                 cols.append(self.int_column(column))
             elif all(type(x) is tuple and all(type(y) is int and -_INT64 < y < _INT64 for y in x) for x in column):
-                lens = np.fromiter((len(x) for x in column), dtype=np.int64, count=len(column))
-                flat = np.fromiter((y for x in column for y in x), dtype=np.int64, count=int(lens.sum()))
-                cols.append({"ints": [self.array(lens.astype("<i8")), self.array(flat.astype("<i8"))]})
+                flat = [y for x in column for y in x]
+                cols.append({"ints": [self.int_column([len(x) for x in column]), self.int_column(flat)]})
             else:
                 cols.append({"any": [self.value(x) for x in column]})
         return {"cols": cols, "n": len(items)}
 
     def int_column(self, column: list[int]) -> dict[str, Any]:
-        if all(-_INT64 < x < _INT64 for x in column):
-            return {"int": self.array(np.array(column, dtype="<i8"))}
-        if min(column) < 0:
+        """Non-negative ints as rows of as few little-endian bytes as the largest needs; others as int64."""
+        if not column or min(column) < 0:
+            if all(-_INT64 < x < _INT64 for x in column):
+                return {"int": self.array(np.array(column, dtype="<i8"))}
             return {"any": [self.value(x) for x in column]}
-        width = max(1, (max(x.bit_length() for x in column) + 7) // 8)
-        buf = b"".join(x.to_bytes(width, "little") for x in column)
-        return {"uint": self.array(np.frombuffer(buf, dtype=np.uint8).reshape(len(column), width))}
+        width = max(1, (max(column).bit_length() + 7) // 8)
+        if width <= 8:
+            rows = np.array(column, dtype="<u8").view(np.uint8).reshape(len(column), 8)[:, :width]
+        else:
+            buf = b"".join(x.to_bytes(width, "little") for x in column)
+            rows = np.frombuffer(buf, dtype=np.uint8).reshape(len(column), width)
+        return {"uint": self.array(rows)}
 
 
 def _class(name: str) -> type:
@@ -205,35 +209,49 @@ class _Reader:
             object.__setattr__(obj, f.name, x)
         return obj
 
+    def column(self, c: Any, ints_only: bool = False) -> list[Any]:
+        """One column of `columns` (`ints_only`: of the int kinds only)."""
+        if type(c) is not dict or len(c) != 1:
+            raise PlainDataError("holds a malformed column")
+        tag, body = next(iter(c.items()))
+        if tag == "int":
+            a = self.array(body)
+            if a.ndim != 1:
+                raise PlainDataError("holds a malformed column")
+            out: list[Any] = a.astype(np.int64).tolist()
+            return out
+        if tag == "uint":
+            rows = self.array(body)
+            if rows.ndim != 2 or rows.dtype != np.uint8:
+                raise PlainDataError("holds a malformed column")
+            width = rows.shape[1]
+            if width <= 8:  # widened to uint64 in one step
+                wide = np.zeros((rows.shape[0], 8), dtype=np.uint8)
+                wide[:, :width] = rows
+                out = wide.view("<u8").ravel().tolist()
+                return out
+            buf = rows.tobytes()
+            return [int.from_bytes(buf[k : k + width], "little") for k in range(0, len(buf), width)]
+        if tag == "ints" and not ints_only:
+            parts = _list(body)
+            if len(parts) != 2:
+                raise PlainDataError("holds a malformed column")
+            lens, values = self.column(parts[0], True), self.column(parts[1], True)
+            if any(k < 0 for k in lens) or sum(lens) != len(values):
+                raise PlainDataError("holds a malformed column")
+            ends = np.cumsum(lens, dtype=np.int64).tolist()
+            return [tuple(values[e - k : e]) for k, e in zip(lens, ends, strict=True)]
+        if tag == "any" and not ints_only:
+            return [self.value(x) for x in _list(body)]
+        raise PlainDataError(f"holds the unknown column kind {tag!r}")
+
     def columns(self, v: dict[str, Any]) -> list[tuple[Any, ...]]:
         n = v.get("n")
         if type(n) is not int or n < 0:
             raise PlainDataError("holds columns without a row count")
         cols: list[Sequence[Any]] = []
         for c in _list(v["cols"]):
-            if type(c) is not dict or len(c) != 1:
-                raise PlainDataError("holds a malformed column")
-            tag, body = next(iter(c.items()))
-            if tag == "int":
-                col: Sequence[Any] = self.array(body).astype(np.int64).tolist()
-            elif tag == "uint":
-                rows = self.array(body)
-                if rows.ndim != 2:
-                    raise PlainDataError("holds a malformed column")
-                width, buf = rows.shape[1], rows.tobytes()
-                col = [int.from_bytes(buf[k : k + width], "little") for k in range(0, len(buf), width)]
-            elif tag == "ints":
-                lens_i, flat_i = _list(body) if len(_list(body)) == 2 else (None, None)
-                lens, flat = self.array(lens_i), self.array(flat_i)
-                if (lens < 0).any() or int(lens.sum()) != len(flat):
-                    raise PlainDataError("holds a malformed column")
-                values = flat.astype(np.int64).tolist()
-                ends = np.cumsum(lens).tolist()
-                col = [tuple(values[e - k : e]) for k, e in zip(lens.tolist(), ends, strict=True)]
-            elif tag == "any":
-                col = [self.value(x) for x in _list(body)]
-            else:
-                raise PlainDataError(f"holds the unknown column kind {tag!r}")
+            col = self.column(c)
             if len(col) != n:
                 raise PlainDataError(f"holds a column of {len(col)} rows, not {n}")
             cols.append(col)
