@@ -12,6 +12,7 @@ level, after deduplication), as TLC does; `step` properties are judged while exp
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
 from collections import Counter
@@ -29,7 +30,6 @@ from checker.search.checkpoint import (
     FRONTIER_VERSION,
     CheckpointError,
     read_frontier,
-    sha256_file,
     write_frontier,
 )
 from checker.search.common import (
@@ -383,7 +383,7 @@ class Partition:
         return {"index": self.index, "frontier": name, "sizes": list(self.store.sizes), "levels": self.levels,
                 "reported": sorted(self.reported), "pending": sorted(self.pending), "unreduced": self.unreduced,
                 "coverage": self.coverage(), "packed": self.packed, "levels_files": self.store.level_files(),
-                "digests": [sha256_file(os.path.join(root, "levels", name)), *self.store.digests]}
+                "digests": [hashlib.sha256(blob).hexdigest(), *self.store.digests]}
 
     def load(self, root: str, saved: dict[str, Any]) -> None:
         """Come back to the point `saved` (from `save`, its files checked by checkpoint.verify_checkpoint)
