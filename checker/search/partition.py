@@ -458,6 +458,8 @@ def _distinct(pieces: list[Batch]) -> Batch:
 def pack_batch(model: Model, b: Batch, peer: int | None = None) -> bytes:
     """A batch as bytes another process reads with `unpack_batch`: states through the model's wire
     codec (packed rows are plain ints, kept only for models without one, and travel as they are).
+    Pickled: only between this run's own processes (pipes, Ray's authenticated object store), never
+    written to disk (a checkpoint's frontier is `frontier_file`, plain data).
     With `peer` (the partition it goes to) the codec may leave out what it sent that peer before."""
     to_wire, _ = wire_codec(model)
     states: object = b.states if isinstance(b.states, Packed) else to_wire(b.states.states(), peer)
