@@ -182,6 +182,12 @@ def test_a_run_file_carrying_a_payload_is_refused(made: dict[str, Path], tmp_pat
 
 # -- damaged and mismatched checkpoints (issue 25, item 8) ---------------------------------------
 
+def _add_event(ck: Path, event: list[Any]) -> None:
+    meta = json.loads((ck / "checkpoint.json").read_text())
+    meta["events"].append(event)
+    (ck / "checkpoint.json").write_text(json.dumps(meta))
+
+
 def _truncate(path: Path) -> None:
     path.write_bytes(path.read_bytes()[: max(1, path.stat().st_size // 2)])
 
@@ -195,7 +201,11 @@ def _truncate(path: Path) -> None:
     (lambda ck: (ck / "run.json").write_text((ck / "run.json").read_text().replace('"acceptors": 3',
                                                                                  '"acceptors": 4')),
      ["run.json was changed after the checkpoint", "--acceptors 4 there, 3 in the checkpoint", "put those flags back"]),
-], ids=["frontier", "level", "checkpoint.json", "run.json", "missing level", "other bounds"])
+    (lambda ck: _add_event(ck, ["agreement", 12345, None]), ["a state it does not hold", "start the run again"]),
+    (lambda ck: _add_event(ck, ["no_such_property", 1, None]), ["'no_such_property'", "start the run again"]),
+    (lambda ck: _add_event(ck, ["agreement", "x", None]), ["malformed", "'events'"]),
+], ids=["frontier", "level", "checkpoint.json", "run.json", "missing level", "other bounds", "event state",
+        "event name", "event shape"])
 def test_a_damaged_checkpoint_is_one_line(made: dict[str, Path], tmp_path: Path,
                                           damage: Callable[[Path], None], words: list[str]) -> None:
     ck = _copy(made["spec"], tmp_path)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import signal
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
@@ -158,6 +158,23 @@ class ProcessCluster(RemoteCluster):
                 proc.join()
 
 
+def _settle_saved(root: str, events: list[list[Any]], kinds: Mapping[str, str],
+                  settle: Callable[[list[Event]], None]) -> None:
+    """Settle the property events a checkpoint recorded; CheckpointError if they name properties this model
+    lacks or states the checkpoint does not hold (an altered checkpoint.json)."""
+    unknown = sorted({name for name, _, _ in events if name not in kinds})
+    if unknown:
+        raise CheckpointError(f"{root}/checkpoint.json names the property {unknown[0]!r}, which this run does not "
+                              "check: the checkpoint belongs to another run or was altered; nothing in it can be "
+                              "resumed: start the run again")
+    try:
+        settle([Event(name, fp, target) for name, fp, target in events])
+    except (KeyError, RuntimeError) as exc:  # a fingerprint with no stored ancestry
+        raise CheckpointError(f"{root}/checkpoint.json records a property event at a state it does not hold "
+                              f"({str(exc).strip(chr(39))}): the checkpoint was altered; nothing in it can be "
+                              "resumed: start the run again") from None
+
+
 def make_cluster(model: Model, opts: SearchOptions) -> Cluster:
     """Where the partitions run: this process, `opts.workers` processes, or Ray actors (`opts.cluster`)."""
     directory = levels_dir(opts.checkpoint) if opts.checkpoint else None
@@ -224,14 +241,14 @@ def bfs(model: Model, options: SearchOptions | None = None) -> SearchResult:
             assert opts.checkpoint is not None
             try:
                 cluster.load(opts.checkpoint, saved["partitions"])
+                per_depth = list(saved["per_depth"])
+                transitions, before = saved["transitions"], saved["seconds"]
+                total = sum(per_depth)
+                new = per_depth[-1] if per_depth else 0
+                _settle_saved(opts.checkpoint, saved["events"], kinds, settle)
             except CheckpointError:
                 cluster.close()
                 raise
-            per_depth = list(saved["per_depth"])
-            transitions, before = saved["transitions"], saved["seconds"]
-            total = sum(per_depth)
-            new = per_depth[-1] if per_depth else 0
-            settle([Event(name, fp, target) for name, fp, target in saved["events"]])
         else:
             level = cluster.start(initial, limits.max_states, clock)
             per_depth.append(level.new)
