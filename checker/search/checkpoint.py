@@ -190,6 +190,8 @@ def _malformed(meta: dict[str, Any]) -> str | None:
         if not (_strs(digests) and _strs(files) and len(digests) == len(files) + 1 == 2 * len(p["sizes"]) + 1
                 and all(_SHA.match(d) for d in digests)):
             return f"partition {p['index']} does not give a checksum for each of its files"
+    if sum(meta["per_depth"]) != sum(sum(p["sizes"]) for p in saved):
+        return "'per_depth' does not add up to the states the partitions stored"
     return None
 
 
