@@ -1,7 +1,8 @@
 """`paxos-check export TRACE.csv --format itf|pytest`: a trace in a form other tools read.
 
 Flags and file handling only: the ITF encoding is checker/traces/itf.py, the generated test
-checker/traces/pytest_export.py. Exit 0 written, 2 bad input (one line).
+checker/traces/pytest_export.py. Exit 0 written, 2 bad input (one line), a pytest export that would pass on the node it was
+made from included.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from checker.config import load_factory
 from checker.inputs import check_output_paths
 from checker.traces.itf import spec_run, to_itf, write_itf
 from checker.traces.pytest_export import ENV_IMPL, pytest_source
@@ -40,7 +42,9 @@ def run(args: argparse.Namespace) -> int:
     default = (source.with_name(source.stem + ".itf.json") if args.format == "itf"
                else source.with_name("test_" + source.stem.replace("-", "_") + ".py"))
     output = Path(args.output) if args.output else default
-    check_output_paths(files=[("-o", output)])
+    check_output_paths(files=[("-o", output)], inputs=[source])
+    if args.impl is not None:
+        load_factory(args.impl)  # a name that does not load is refused here, whatever the format
     trace = read_trace(source)
     if args.format == "itf":
         spec = spec_run(trace, args.impl)

@@ -23,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    check_output_paths(files=[("-o", args.output)])
+    check_output_paths(files=[("-o", args.output)], inputs=[args.trace])
     trace = read_trace(args.trace)
     short = minimize_trace(trace, args.property, args.impl)
     write_trace(args.output, short)

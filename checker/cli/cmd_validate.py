@@ -40,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    check_output_paths(files=[("--json", args.json)])
+    check_output_paths(files=[("--json", args.json)], inputs=[args.log])
     props: tuple[Property, ...] = PROPERTIES
     if args.property:
         try:
