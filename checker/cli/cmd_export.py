@@ -1,8 +1,8 @@
 """`paxos-check export TRACE.csv --format itf|pytest`: a trace in a form other tools read.
 
 Flags and file handling only: the ITF encoding is checker/traces/itf.py, the generated test
-checker/traces/pytest_export.py. Exit 0 written, 2 bad input (one line), a pytest export that would pass on the node it was
-made from included.
+checker/traces/pytest_export.py. Exit 0 written, 2 bad input (one line), a pytest export that
+would pass on the node it was made from included.
 """
 
 from __future__ import annotations
