@@ -63,8 +63,9 @@ class GraphInfo:
     dot: str | None
     states: int
     edges: int
-    complete: bool = True  # False: capped at `limit` states (--graph-limit) although the search went on
+    complete: bool = True  # False: some state's successors are not all in it (a partial search, or capped)
     limit: int | None = None
+    capped: bool = False  # it hit `limit` states (--graph-limit) although the search went on
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +234,9 @@ def load_summary(path: Path) -> Summary:
             edges=g.get("edges", int, "an integer"),
             complete=g.get("complete", bool, "true or false", optional=True) is not False,
             limit=g.get("limit", int, "an integer", optional=True),
+            # older summaries said only `complete`, which then meant "not capped"
+            capped=bool(g.get("capped", bool, "true or false", optional=True)
+                        if "capped" in graph_raw else g.get("complete", bool, "true or false", optional=True) is False),
         )
     number = (int, float)
     return Summary(

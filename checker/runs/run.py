@@ -358,7 +358,7 @@ def _search(args: argparse.Namespace, model: Model, strategy: str, command: str,
             sys.stderr.write("\n")
         summary = summarize(model, result, out, command, args, options.limits)
         if recorder is not None:
-            summary["graph"] = recorder.write(out)
+            summary["graph"] = recorder.write(out, exhaustive=bool(summary.get("exhaustive")))
             if recorder.capped:
                 print(f"paxos-check: --graph kept the first {recorder.states:,} states of the graph "
                       f"(--graph-limit {recorder.limit:,}); the search went on and the report says the graph is "
