@@ -46,8 +46,9 @@ from paxos import (
     Value,
 )
 from properties.explain import EXPLAINED, StepView, explain
-from properties.invariants import Property, WorldView, failing, failing_steps
+from properties.invariants import History, Property, WorldView, failing, failing_steps
 from properties.refinement import Refinement
+from properties.spec import Message as SpecMessage
 from properties.spec import SpecState, describe_state
 
 MESSAGE_TYPES = ("Prepare", "Promise", "Accept", "Accepted", "Nack")
@@ -274,25 +275,45 @@ class _Execution:
         self.acc: dict[int, AcceptorDurable] = {a: AcceptorDurable() for a in accs}
         self.learned: dict[int, Value] = {n: None for n in self.config.learners}
         self.sent: set[Message] = set()
-        self.history: set[Accepted] = set()
-        self.spec_msgs: set[object] = set()
+        self.history = History.empty(self.config)
+        self.spec_msgs: set[SpecMessage] = set()
+        self.by_ballot: dict[int, set[SpecMessage]] = {}  # the Spec messages of each Spec ballot
+        self.images: list[SpecMessage] = []  # the Spec messages the last step sent first
         self.proposed: set[Value] = set()
         self.new: list[Message] = []  # the messages the last step sent first
         self.version = 0  # bumped by every change a property or the Spec image can see
         self._view: tuple[int, WorldView] | None = None
-        self._spec: tuple[int, SpecState] | None = None
 
     def view(self) -> WorldView:
         if self._view is None or self._view[0] != self.version:
             self._view = (self.version, WorldView(self.config, dict(self.acc), dict(self.learned),
-                                                  frozenset(self.history), frozenset(self.proposed)))
+                                                  self.history, frozenset(self.proposed)))
         return self._view[1]
 
-    def spec(self) -> SpecState:
-        if self._spec is None or self._spec[0] != self.version:
-            nodes = self.ref.abstract(dict(self.acc), ())
-            self._spec = (self.version, replace(nodes, msgs=frozenset(self.spec_msgs)))  # type: ignore[arg-type]
-        return self._spec[1]
+    def nodes(self) -> SpecState:
+        """The acceptors' part of the Spec image (no messages)."""
+        return self.ref.abstract(dict(self.acc), ())
+
+    def spec(self, nodes: SpecState, before: bool = False) -> SpecState:
+        """The whole Spec image with `nodes` (after the last step, or before it): for printing a finding."""
+        msgs = self.spec_msgs - set(self.images) if before else self.spec_msgs
+        return replace(nodes, msgs=frozenset(msgs))
+
+    def explains(self, nodes: SpecState, after: SpecState) -> bool:
+        """Whether a Spec step (or a stutter) takes the state before the last step to the one after it.
+
+        Exactly `Refinement.explain` on the whole images, judged on the messages of the ballots the
+        step touches only: each Spec action's enabling condition reads messages of its own ballot,
+        and every other message is the same on both sides. So a step costs what it touches."""
+        if nodes == after and not self.images:
+            return True
+        touched = {m.bal for m in self.images}
+        for i, (b0, b1) in enumerate(zip(nodes.max_bal, after.max_bal, strict=True)):
+            if b0 != b1 or nodes.max_vbal[i] != after.max_vbal[i]:
+                touched |= {after.max_bal[i], after.max_vbal[i]}
+        old = {m for b in touched for m in self.by_ballot.get(b, ())} - set(self.images)
+        return self.ref.explain(replace(nodes, msgs=frozenset(old)),
+                                replace(after, msgs=frozenset(old | set(self.images)))) is not None
 
     def sent_before(self) -> frozenset[Message]:
         """Every message sent before the last step (for explanations only: it costs the size of the world)."""
@@ -304,11 +325,11 @@ class _Execution:
         self.sent.add(msg)
         self.new.append(msg)
         self.version += 1
-        if isinstance(msg, Accepted):
-            self.history.add(msg)
         image = self.ref.message(msg)
-        if image is not None:
+        if image is not None and image not in self.spec_msgs:
             self.spec_msgs.add(image)
+            self.by_ballot.setdefault(image.bal, set()).add(image)
+            self.images.append(image)
 
     def message(self, row: LogRow, src: int | None) -> Message:
         if src is None:
@@ -339,7 +360,7 @@ class _Execution:
 
     def apply(self, step: list[LogRow]) -> None:
         """Apply one step's rows to the world."""
-        self.new = []
+        self.new, self.images = [], []
         before = (dict(self.acc) if any(r.node in self.acc for r in step) else None, dict(self.learned),
                   len(self.proposed))
         explicit: set[int] = set()
@@ -363,6 +384,9 @@ class _Execution:
                 state = self.acc[node]
                 if not state.accepted_bal.is_bottom:
                     self._send(Accepted(node, state.accepted_bal, state.accepted_val))
+        votes = [m for m in self.new if isinstance(m, Accepted)]
+        if votes:
+            self.history = self.history.grow(votes)
         if (before[0] is not None and before[0] != self.acc) or before[1] != self.learned or \
                 before[2] != len(self.proposed):
             self.version += 1
@@ -420,7 +444,7 @@ def validate_round(name: str, rows: Sequence[LogRow], props: Sequence[Property],
     result.acceptors = world.config.acceptors
     result.scale = world.ref.scale
     seen: set[str] = set()
-    view, spec = world.view(), world.spec()
+    view, nodes = world.view(), world.nodes()
     _witness(result, 0, view, props)
     queue = deque(steps)
     n = 0
@@ -439,8 +463,8 @@ def validate_round(name: str, rows: Sequence[LogRow], props: Sequence[Property],
         if world.version == version:
             continue  # a stutter: every verdict is the one of the state before
         broken: list[tuple[str, str]] = []
-        after_view, after_spec = world.view(), world.spec()
-        if world.ref.explain(spec, after_spec) is None:
+        after_view, after_nodes = world.view(), world.nodes()
+        if not world.explains(nodes, after_nodes):
             broken.append(("refines_spec", "no step of the Spec (nor a stutter) explains it"))
         broken += failing(after_view, "always", props) + failing_steps(view, after_view, props)
         _witness(result, n, after_view, props)
@@ -455,9 +479,9 @@ def validate_round(name: str, rows: Sequence[LogRow], props: Sequence[Property],
                                        "as sent)" if r.event == "send" and r not in step_rows else "")
                                        for r in step]
                 if prop == "refines_spec":
-                    result.spec_before[n] = describe_state(world.ref.spec_config, spec)
-                    result.spec_after[n] = describe_state(world.ref.spec_config, after_spec)
-        view, spec = after_view, after_spec
+                    result.spec_before[n] = describe_state(world.ref.spec_config, world.spec(nodes, before=True))
+                    result.spec_after[n] = describe_state(world.ref.spec_config, world.spec(after_nodes))
+        view, nodes = after_view, after_nodes
     return result
 
 
