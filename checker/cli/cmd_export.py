@@ -8,6 +8,7 @@ would pass on the node it was made from included.
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from checker.config import load_factory
@@ -41,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     source = Path(args.trace)
     default = (source.with_name(source.stem + ".itf.json") if args.format == "itf"
                else source.with_name("test_" + source.stem.replace("-", "_") + ".py"))
-    output = Path(args.output) if args.output else default
+    output = Path(os.path.abspath(args.output or default))  # resolved once: the node may change directory
     check_output_paths(files=[("-o", output)], inputs=[source])
     if args.impl is not None:
         load_factory(args.impl)  # a name that does not load is refused here, whatever the format
