@@ -65,9 +65,9 @@ def handler_watchdog(seconds: float | None, grace: float = GRACE_SECONDS) -> Ite
 
     def fire(signum: int, frame: FrameType | None) -> None:
         call = node_call_on_stack(frame)
+        signal.setitimer(signal.ITIMER_REAL, grace)  # again: the next hung call is stopped too
         if call is None:
-            signal.setitimer(signal.ITIMER_REAL, grace)  # in our own code: the search stops by itself
-            return
+            return  # in our own code: the search stops by itself
         raise HandlerHung(*call)
 
     previous = signal.signal(signal.SIGALRM, fire)
