@@ -51,7 +51,7 @@ from checker.traces.replay import explain_marked
 from checker.traces.text import format_steps
 from checker.traces.trace_csv import Trace, TraceStep, write_trace
 from checker.user_properties import run_properties
-from checker.watchdog import GRACE_SECONDS, node_call_on_stack
+from checker.watchdog import GRACE_SECONDS, PROPERTY, node_call_on_stack
 from paxos import (
     NODE_ERROR,
     Action,
@@ -544,7 +544,8 @@ def deadline(seconds: float | None) -> Iterator[None]:
             late[0] = True
             signal.setitimer(signal.ITIMER_REAL, GRACE_SECONDS)
             return
-        raise TimeUp(f"node {call[0]} {call[2]} did not return within the time limit" if call is not None else "")
+        who = "" if call is None else f"property {call[1]}" if call[0] == PROPERTY else f"node {call[0]} {call[2]}"
+        raise TimeUp(f"{who} did not return within the time limit" if who else "")
 
     previous = signal.signal(signal.SIGALRM, fire)
     signal.setitimer(signal.ITIMER_REAL, seconds)
