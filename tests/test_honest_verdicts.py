@@ -271,6 +271,8 @@ def test_a_property_that_exits_at_once_or_whose_module_exits_is_refused() -> Non
                    "raised SystemExit: 0", "on the initial state")
     assert_refused(("explore", *SMALL, "--property", "tests.exiting_module:anything"),
                    "cannot import module 'tests.exiting_module': SystemExit: 0")
+    assert_refused(("explore", *SMALL, "--impl", "tests.exiting_module:make"),
+                   "--impl 'tests.exiting_module:make'", "SystemExit: 0")
 
 
 @pytest.mark.parametrize(("prop", "what"), [("exits_after_an_accept", "SystemExit: 0"),

@@ -15,6 +15,12 @@ log: acceptors receive Prepare/Accept or send Promise/Accepted/Nack, proposers p
 Prepare/Accept, learners learn or receive Accepted; quorums are majorities of the acceptors. With no
 learner at all, an acceptor's logged vote counts as announced (its Accepted goes to nobody, so the log
 has no row for it).
+
+VALID only of what was judged: a row it cannot judge (an unknown event; a missing node, message or
+learned value; an acceptor that `--acceptors` leaves out; a value learned in a round where no
+acceptor acts) is a UsageError, except two different values learned, which is a violation
+whatever the votes. `sometimes` properties are evaluated and reported as witnessed. The world is
+kept incrementally, so judging is linear in the rows (a stutter costs O(1)).
 """
 
 from __future__ import annotations
