@@ -238,7 +238,8 @@ def load_factory(spec: str) -> NodeFactory:
     except BaseException as exc:  # an import error of the user's code, any kind (sys.exit too)
         if not own_failure(exc):
             raise
-        raise UsageError(f"--impl {spec!r}: cannot import module {module_name!r}: {type(exc).__name__}: {exc}") from None
+        raise UsageError(f"--impl {spec!r}: cannot import module {module_name!r}: "
+                         f"{type(exc).__name__}: {exc}") from None
     target = getattr(module, attr, None)
     if target is None:
         raise UsageError(f"--impl {spec!r}: module {module_name!r} has no attribute {attr!r}")
