@@ -46,6 +46,9 @@ def node_call_on_stack(frame: FrameType | None) -> tuple[object, str, str] | Non
         code, local = frame.f_code, frame.f_locals
         if code.co_name == "check" and code.co_filename == user_properties_file:
             found = (PROPERTY, str(local.get("name", "?")), f"{local.get('name', '?')}(view)")
+        elif code.co_name == "probe" and code.co_filename == user_properties_file and "p" in local:
+            name = str(getattr(local["p"], "name", "?"))
+            found = (PROPERTY, name, f"{name}(initial view)")
         elif code.co_name == "call_node" and code.co_filename.endswith("_guard.py"):
             args = ", ".join(repr(a)[:80] for a in local.get("args", ()))
             found = (local.get("node"), str(local.get("method")), f"{local.get('method')}({args})")

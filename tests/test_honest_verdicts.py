@@ -322,12 +322,13 @@ def test_a_property_that_changes_directory_does_not_move_the_run_directory(tmp_p
 # -- 7. limits stop slow properties and the coverage ground truth ------------------------------------------
 
 
-def test_a_slow_property_honours_the_time_limit() -> None:
-    result = paxos_check("explore", *SMALL, "--property", "tests.user_property_fixtures:slow_after_an_accept",
+@pytest.mark.parametrize("prop", ["slow_after_an_accept", "slow_at_once"])
+def test_a_slow_property_honours_the_time_limit(prop: str) -> None:
+    result = paxos_check("explore", *SMALL, "--property", f"tests.user_property_fixtures:{prop}",
                          "--time-limit", "2", "--quiet", timeout=50)  # the property sleeps 60 s per call
     assert_no_traceback(result)
     assert result.code == 3, result.output
-    assert "property slow_after_an_accept did not return within the time limit" in result.stdout
+    assert f"property {prop} did not return within the time limit" in result.stdout
 
 
 def test_coverage_ground_truth_honours_the_time_limit(tmp_path: Path) -> None:

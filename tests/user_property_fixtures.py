@@ -88,3 +88,8 @@ def slow_after_an_accept(view: WorldView) -> None:
 def changes_directory(view: WorldView) -> None:
     """Moves the process to the file system root: the run directory must not move with it."""
     os.chdir(os.sep)
+
+
+def slow_at_once(view: WorldView) -> None:
+    """Sleeps a minute on every call, the first (on the initial state) included."""
+    time.sleep(60)
