@@ -30,8 +30,8 @@ from paxos import (
     QuorumSystem,
     Value,
     missing_methods,
-    own_failure,
 )
+from paxos._guard import own_failure
 
 DEFAULT_IMPL = "paxos:PaxosNode"
 

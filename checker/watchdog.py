@@ -18,7 +18,8 @@ from contextlib import contextmanager
 from types import FrameType
 
 import properties.user
-from paxos import REQUIRED_METHODS, CheckerStop
+from paxos import REQUIRED_METHODS
+from paxos._guard import CheckerStop
 
 user_properties_file = properties.user.__file__
 

@@ -37,15 +37,11 @@ from paxos._errors import ConfigurationError, PaxosError, ProtocolError
 from paxos._guard import (
     NODE_ERROR,
     NODE_ERROR_DESCRIPTION,
-    CheckerStop,
-    Interrupted,
     NodeFault,
     call_handler,
     call_node,
     check_outputs,
     checked_snapshot,
-    own_failure,
-    raise_interrupted,
 )
 from paxos._messages import MESSAGE_TYPES, Accept, Accepted, Message, Nack, Prepare, Promise, Value
 from paxos._msgtext import fields_text, message_text
@@ -79,16 +75,16 @@ from paxos._state import (
 )
 
 __all__ = [
-    "BOTTOM", "HANDLERS", "INITIAL_SNAPSHOT", "LOG_COLUMNS", "LOG_FORMAT", "MESSAGE_TYPES", "NETWORKS", "NODE_ERROR",
-    "NODE_ERROR_DESCRIPTION", "OPTIONAL_METHODS", "REQUIRED_METHODS", "TRACE_COLUMNS", "TRACE_FORMAT", "Accept",
-    "Accepted", "AcceptorDurable", "Action", "Ballot", "Budgets", "CannotRename", "CheckerStop", "Cluster",
-    "ClusterConfig", "ConfigurationError", "Crash", "Deliver", "Dest", "Drop", "Duplicate", "Envelope",
-    "ExplicitQuorums", "FlexibleQuorums", "GridQuorums", "Interrupted", "LearnerVolatile", "MajorityQuorums",
-    "Message", "Nack", "NodeFactory", "NodeFault", "NodeProtocol", "NodeRole", "NodeSnapshot", "NodeState", "Outputs",
-    "PaxosError", "PaxosLogger", "PaxosNode", "Prepare", "Promise", "Proposal", "Propose", "ProposerDurable",
-    "ProposerVolatile", "ProtocolError", "QuorumSystem", "RenamesSnapshots", "Restart", "ThresholdQuorums", "Timeout",
-    "Value", "atomic_write_bytes", "atomic_write_text", "beyond_round", "call_handler", "call_node", "check_outputs",
-    "check_value", "checked_snapshot", "chosen_values", "fields_text", "message_fields", "message_text",
-    "missing_methods", "own_failure", "paxos_node_factory", "raise_interrupted", "read_csv_rows", "rename_node_ids",
-    "render_csv", "resolve",
+    "BOTTOM", "HANDLERS", "INITIAL_SNAPSHOT", "LOG_COLUMNS", "LOG_FORMAT", "MESSAGE_TYPES", "NETWORKS",
+    "NODE_ERROR", "NODE_ERROR_DESCRIPTION", "OPTIONAL_METHODS", "REQUIRED_METHODS", "TRACE_COLUMNS",
+    "TRACE_FORMAT", "Accept", "Accepted", "AcceptorDurable", "Action", "Ballot", "Budgets", "CannotRename",
+    "Cluster", "ClusterConfig", "ConfigurationError", "Crash", "Deliver", "Dest", "Drop", "Duplicate", "Envelope",
+    "ExplicitQuorums", "FlexibleQuorums", "GridQuorums", "LearnerVolatile", "MajorityQuorums", "Message", "Nack",
+    "NodeFactory", "NodeFault", "NodeProtocol", "NodeRole", "NodeSnapshot", "NodeState", "Outputs", "PaxosError",
+    "PaxosLogger", "PaxosNode", "Prepare", "Promise", "Proposal", "Propose", "ProposerDurable",
+    "ProposerVolatile", "ProtocolError", "QuorumSystem", "RenamesSnapshots", "Restart", "ThresholdQuorums",
+    "Timeout", "Value", "atomic_write_bytes", "atomic_write_text", "beyond_round", "call_handler", "call_node",
+    "check_outputs", "check_value", "checked_snapshot", "chosen_values", "fields_text", "message_fields",
+    "message_text", "missing_methods", "paxos_node_factory", "read_csv_rows", "rename_node_ids", "render_csv",
+    "resolve",
 ]

@@ -23,7 +23,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar, cast, overload
 
-from paxos import own_failure
+from paxos._guard import own_failure
 from properties.invariants import BY_NAME, HISTORY, PROPERTIES, Kind, Property, WorldView
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from checker.errors import UsageError
-from paxos import raise_interrupted
+from paxos._guard import raise_interrupted
 
 EXIT_OK = 0
 EXIT_VIOLATED = 1

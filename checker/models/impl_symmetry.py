@@ -52,7 +52,8 @@ import numpy.typing as npt
 
 from checker.errors import UsageError
 from checker.models.impl_encoding import DELIVER, KIND_NAMES, ImplState, ImplTables
-from paxos import CannotRename, ClusterConfig, Message, QuorumSystem, RenamesSnapshots, own_failure, rename_node_ids
+from paxos import CannotRename, ClusterConfig, Message, QuorumSystem, RenamesSnapshots, rename_node_ids
+from paxos._guard import own_failure
 
 MASK64 = (1 << 64) - 1
 _CHUNK = 16  # bit sets (network, ghost history) are renamed 16 bits at a time through cached tables

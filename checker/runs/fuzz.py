@@ -52,21 +52,8 @@ from checker.traces.text import format_steps
 from checker.traces.trace_csv import Trace, TraceStep, write_trace
 from checker.user_properties import run_properties
 from checker.watchdog import GRACE_SECONDS, PROPERTY, node_call_on_stack
-from paxos import (
-    NODE_ERROR,
-    Action,
-    CheckerStop,
-    Crash,
-    Deliver,
-    Envelope,
-    Interrupted,
-    NodeFactory,
-    NodeFault,
-    PaxosNode,
-    Propose,
-    Restart,
-)
-from paxos._guard import checked_snapshot
+from paxos import NODE_ERROR, Action, Crash, Deliver, Envelope, NodeFactory, NodeFault, PaxosNode, Propose, Restart
+from paxos._guard import CheckerStop, Interrupted, checked_snapshot
 from properties.invariants import failing, failing_steps, view_of_cluster
 from properties.refinement import Refinement
 
