@@ -133,7 +133,7 @@ def test_validate_evaluates_sometimes_properties(tmp_path: Path) -> None:
 
 
 def _growing_log(path: Path, rows: int) -> Path:
-    """Ballot after ballot, every message delivered once: the world grows with the log (bench/validate_rows.py)."""
+    """Ballot after ballot, every message delivered once: the world grows with the log (bench/bench_validate.py)."""
     logger = PaxosLogger(round=1, filename=path)
     cluster = Cluster(ClusterConfig.separate(3, 2, 1), logger=logger)
     queue = list(cluster.step(Propose(1, "a"))) + list(cluster.step(Propose(2, "b")))
