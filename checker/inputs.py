@@ -177,8 +177,9 @@ def read_bounded(path: str | os.PathLike[str], what: str, limit: int = MAX_INPUT
     except OSError as exc:
         raise UsageError(f"{name}: cannot open the {what}: {exc.strerror}") from None
     if len(data) > limit:
-        raise UsageError(f"{name}: the {what} is larger than {limit // (1024 * 1024)} MB, the most this command "
-                         "reads; give a smaller file (split a log by round)")
+        size = f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{limit} bytes"
+        raise UsageError(f"{name}: the {what} is larger than {size}, the most this command reads; give a smaller "
+                         "file (split a log by round)")
     return data
 
 

@@ -369,6 +369,6 @@ def test_a_snapshot_fault_before_the_first_step_is_refused(command: str, node: s
 def test_inputs_are_read_with_a_bound(tmp_path: Path) -> None:
     big = tmp_path / "big.csv"
     big.write_bytes(b"x" * 2048)
-    with pytest.raises(UsageError, match="larger than"):
+    with pytest.raises(UsageError, match="larger than 1024 bytes"):
         read_bounded(big, "log", limit=1024)
     assert read_bounded(big, "log", limit=4096) == b"x" * 2048
