@@ -31,6 +31,7 @@ from paxos import (
     Value,
     missing_methods,
 )
+from paxos._guard import own_failure
 
 DEFAULT_IMPL = "paxos:PaxosNode"
 
@@ -234,8 +235,11 @@ def load_factory(spec: str) -> NodeFactory:
         sys.path.insert(0, os.getcwd())  # like `python -m`: modules of the current project import
     try:
         module = importlib.import_module(module_name)
-    except Exception as exc:  # an import error of the user's code, any kind
-        raise UsageError(f"--impl {spec!r}: cannot import module {module_name!r}: {exc}") from None
+    except BaseException as exc:  # an import error of the user's code, any kind (sys.exit too)
+        if not own_failure(exc):
+            raise
+        raise UsageError(f"--impl {spec!r}: cannot import module {module_name!r}: "
+                         f"{type(exc).__name__}: {exc}") from None
     target = getattr(module, attr, None)
     if target is None:
         raise UsageError(f"--impl {spec!r}: module {module_name!r} has no attribute {attr!r}")
@@ -251,7 +255,9 @@ def load_factory(spec: str) -> NodeFactory:
     probe_config = ClusterConfig.separate(1, 1, 1)
     try:
         probe = factory(probe_config.acceptors[0], probe_config)
-    except Exception as exc:
+    except BaseException as exc:
+        if not own_failure(exc):
+            raise
         raise UsageError(f"--impl {spec!r}: calling the factory as factory(node_id, config) failed: {exc}") from None
     lacking = missing_methods(probe)
     if lacking:

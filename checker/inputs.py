@@ -118,26 +118,76 @@ def check_output_file(flag: str, path: str | os.PathLike[str]) -> Path:
     return target
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
 def check_output_paths(dirs: Iterable[tuple[str, str | os.PathLike[str] | None]] = (),
-                       files: Iterable[tuple[str, str | os.PathLike[str] | None]] = ()) -> None:
-    """Every output a command will write, as (flag, path) pairs (None: not asked); one line on the first bad one."""
+                       files: Iterable[tuple[str, str | os.PathLike[str] | None]] = (),
+                       inputs: Iterable[str | os.PathLike[str] | None] = ()) -> None:
+    """Every output a command will write, as (flag, path) pairs (None: not asked); one line on the first bad one.
+    No output file may be one of `inputs` (the files the command reads): that would replace the only record."""
+    read = [Path(p) for p in inputs if p is not None]
     for flag, path in dirs:
         if path is not None:
             check_output_dir(flag, path)
     for flag, path in files:
-        if path is not None:
-            check_output_file(flag, path)
+        if path is None:
+            continue
+        target = check_output_file(flag, path)
+        for source in read:
+            if _same_file(target, source) or target.resolve() == source.resolve():
+                raise UsageError(f"{flag} {target} is the input file {source}; writing there would replace it: "
+                                 "choose another output path")
 
 
-def read_text_file(path: str | os.PathLike[str], what: str, give: str) -> tuple[str, str]:
-    """(name, text) of a CSV file the user named; one-line UsageErrors if it cannot be opened, is not
-    UTF-8 text or is empty. `what`: "trace" or "log"; `give`: the file to give instead."""
+def input_files(args: argparse.Namespace) -> list[str]:
+    """The files a run reads: an `--impl` or `--property` module given as a file path, or by a module name
+    whose file is under the current directory (found without importing it). Outputs must not replace them."""
+    found = []
+    for spec in [getattr(args, "impl", None), *(getattr(args, "property", None) or [])]:
+        module = (spec or "").partition(":")[0]
+        if module.endswith(".py"):
+            found.append(module)
+        elif module:
+            base = module.replace(".", os.sep)
+            found += [p for p in (base + ".py", os.path.join(base, "__init__.py")) if os.path.isfile(p)]
+    return found
+
+
+def absolute(path: str | os.PathLike[str] | None) -> str | None:
+    """`path` made absolute against the current directory, once at start: code the run calls (a node, a
+    property) may change the working directory, which must not move where the outputs land."""
+    return None if path is None else os.path.abspath(os.fspath(path))
+
+
+#: The largest trace, log or JSON input read (bytes): anything larger is refused before it is read whole.
+MAX_INPUT_BYTES = 256 * 1024 * 1024
+
+
+def read_bounded(path: str | os.PathLike[str], what: str, limit: int = MAX_INPUT_BYTES) -> bytes:
+    """The bytes of a file the user named, at most `limit` of them (a UsageError beyond: never read whole)."""
     name = os.fspath(path)
     try:
         with open(name, "rb") as handle:
-            data = handle.read()
+            data = handle.read(limit + 1)
     except OSError as exc:
         raise UsageError(f"{name}: cannot open the {what}: {exc.strerror}") from None
+    if len(data) > limit:
+        size = f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{limit} bytes"
+        raise UsageError(f"{name}: the {what} is larger than {size}, the most this command reads; give a smaller "
+                         "file (split a log by round)")
+    return data
+
+
+def read_text_file(path: str | os.PathLike[str], what: str, give: str) -> tuple[str, str]:
+    """(name, text) of a CSV file the user named; one-line UsageErrors if it cannot be opened, is larger
+    than MAX_INPUT_BYTES, is not UTF-8 text or is empty. `what`: "trace" or "log"; `give`: the file to give instead."""
+    name = os.fspath(path)
+    data = read_bounded(name, what)
     try:
         text = data.decode("utf-8-sig")  # a spreadsheet may have saved it with a byte-order mark
     except UnicodeDecodeError as exc:

@@ -19,6 +19,26 @@ from paxos._roles import Outputs
 NODE_ERROR = "node_error"
 NODE_ERROR_DESCRIPTION = "every handler returns well-formed outputs and never raises; snapshots are hashable"
 
+class CheckerStop(BaseException):
+    """Raised through a node's or a user property's code by the checker itself (time limit, Ctrl-C):
+    never that code's fault. Everything else such code raises (`SystemExit` and a `KeyboardInterrupt`
+    of its own included) is its failure."""
+
+
+class Interrupted(KeyboardInterrupt, CheckerStop):
+    """A real Ctrl-C (SIGINT), raised by the checker's own signal handlers."""
+
+
+def own_failure(exc: BaseException) -> bool:
+    """True if `exc`, raised inside user code, is that code's failure (not the checker stopping it)."""
+    return not isinstance(exc, CheckerStop)
+
+
+def raise_interrupted(signum: int, frame: object) -> None:
+    """A SIGINT handler: Ctrl-C as `Interrupted` (a KeyboardInterrupt marked as the checker's)."""
+    raise Interrupted
+
+
 class NodeFault(Exception):
     """Node `node` misbehaved in `method`: it raised, or returned something the protocol does not allow.
 
@@ -70,7 +90,9 @@ def call_node(node: int, method: str, fn: Callable[..., Any], *args: Any) -> Any
         return fn(*args)
     except NodeFault:
         raise
-    except Exception as exc:  # the node's own bug: a finding, not a crash of ours
+    except BaseException as exc:  # the node's own bug (sys.exit included): a finding, not a crash of ours
+        if not own_failure(exc):
+            raise
         raise NodeFault(node, method, describe_exception(exc), _where(exc)) from exc
 
 

@@ -47,9 +47,51 @@ class Property:
     reads: frozenset[str] | None = None
 
 
+class History(frozenset[Accepted]):
+    """A ghost history that also carries what the properties derive from it (the chosen values, whether
+    two Accepted of one ballot differ), kept incrementally by `grow`: trace validation adds a message or
+    two per step to a history of thousands, and must not recount it all each time (checker/traces/validate.py).
+    The derived data is exactly `chosen_values` and `inv_one_value_per_ballot`'s test; tests compare them."""
+
+    config: ClusterConfig
+    voters: dict[tuple[object, Value], frozenset[int]]
+    ballot_value: dict[object, Value]
+    chosen: frozenset[Value]
+    two_values: bool
+
+    @classmethod
+    def empty(cls, config: ClusterConfig) -> History:
+        h = cls()
+        h.config, h.voters, h.ballot_value, h.chosen, h.two_values = config, {}, {}, frozenset(), False
+        return h
+
+    def grow(self, new: Sequence[Accepted]) -> History:
+        """This history with the messages `new` added (self is unchanged)."""
+        h = History(self.union(new))
+        h.config, h.voters, h.ballot_value = self.config, dict(self.voters), dict(self.ballot_value)
+        chosen, h.two_values = set(self.chosen), self.two_values
+        for m in new:
+            if m in self:
+                continue
+            key = (m.bal, m.val)
+            h.voters[key] = srcs = h.voters.get(key, frozenset()) | {m.src}
+            if self.config.quorums.is_phase2_quorum(srcs):
+                chosen.add(m.val)
+            if h.ballot_value.setdefault(m.bal, m.val) != m.val:
+                h.two_values = True
+        h.chosen = frozenset(chosen)
+        return h
+
+
+def _derived(view: WorldView) -> History | None:
+    h = view.history
+    return h if isinstance(h, History) and h.config is view.config else None
+
+
 def chosen(view: WorldView) -> set[Value]:
     """Values chosen in `view` (a phase-2 quorum accepted it at one ballot; ghost history)."""
-    return chosen_values(view.config, view.history)
+    h = _derived(view)
+    return set(h.chosen) if h is not None else chosen_values(view.config, view.history)
 
 
 def agreement(view: WorldView) -> str | None:
@@ -89,6 +131,9 @@ def inv_accepted_was_sent(view: WorldView) -> str | None:
 
 
 def inv_one_value_per_ballot(view: WorldView) -> str | None:
+    h = _derived(view)
+    if h is not None and not h.two_values:
+        return None
     seen: dict[object, Value] = {}
     for m in sorted(view.history, key=lambda m: (m.bal, m.src)):
         if seen.setdefault(m.bal, m.val) != m.val:

@@ -23,6 +23,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar, cast, overload
 
+from paxos._guard import own_failure
 from properties.invariants import BY_NAME, HISTORY, PROPERTIES, Kind, Property, WorldView
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -81,9 +82,11 @@ def load_property(spec: str) -> Property:
         sys.path.insert(0, os.getcwd())  # like `python -m`: the current project's modules import
     try:
         module = importlib.import_module(module_name)
-    except Exception as exc:  # the user's module failed to import, whatever the reason
+    except BaseException as exc:  # the user's module failed to import, whatever the reason (sys.exit too)
+        if not own_failure(exc):
+            raise
         raise PropertyError(f"--property {spec!r}: cannot import module {module_name!r}: "
-                            f"{type(exc).__name__}: {exc}") from None
+                            f"{_described(exc)}") from None
     fn = getattr(module, attr, None)
     if fn is None:
         raise PropertyError(f"--property {spec!r}: module {module_name!r} has no attribute {attr!r}")
@@ -132,8 +135,10 @@ def probe(props: Sequence[Property], view: WorldView) -> None:
         args = (view, view) if p.kind == "step" else (view,)
         try:
             result = fn(*args)
-        except Exception as exc:
-            raise PropertyError(f"--property {spec!r} raised {type(exc).__name__}: {exc}{_where(exc)} on the "
+        except BaseException as exc:
+            if not own_failure(exc):
+                raise
+            raise PropertyError(f"--property {spec!r} raised {_described(exc)}{_where(exc)} on the "
                                 "initial state; fix the property") from None
         if not _is_verdict(result):
             raise PropertyError(f"--property {spec!r} returned {type(result).__name__} {_short(result)} on the "
@@ -186,8 +191,10 @@ def _guarded(spec: str, name: str, kind: Kind, fn: Callable[..., Any]) -> Callab
             return None  # a stutter: nothing a property can see changed
         try:
             result = fn(*views)
-        except Exception as exc:
-            return f"the property itself raised {type(exc).__name__}: {exc}{_where(exc)}"
+        except BaseException as exc:  # SystemExit and a KeyboardInterrupt of its own included
+            if not own_failure(exc):
+                raise  # the checker stopping the run (time limit, Ctrl-C), not the property's fault
+            return f"the property itself raised {_described(exc)}{_where(exc)}"
         if result is None or result is True:
             return None
         if result is False:
@@ -205,6 +212,11 @@ def _guarded(spec: str, name: str, kind: Kind, fn: Callable[..., Any]) -> Callab
 
 def _is_verdict(result: object) -> bool:
     return result is None or isinstance(result, (bool, str))
+
+
+def _described(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _where(exc: BaseException) -> str:

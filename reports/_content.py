@@ -230,7 +230,7 @@ def build_content(run: Run) -> ReportContent:
         whole = s.graph is None or s.graph.complete
         progress = analyse(run.graph, complete=s.exhaustive and whole)
         progress_text = progress_paragraph(progress)
-        if not whole and s.graph is not None:
+        if s.graph is not None and s.graph.capped:
             progress_text += (f" The graph was capped at its first {fmt(s.graph.limit or s.graph.states)} states "
                               f"(--graph-limit) although the search visited {fmt(s.states)}: the counts above "
                               "are of that part only.")

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from xml.parsers import expat
 
-from reports._errors import ReportInputError
+from reports._errors import MAX_FILE_BYTES, ReportInputError
 
 _OUR_KEYS = (
     '<key id="depth" for="node" attr.name="depth" attr.type="int"/>',
@@ -75,6 +75,9 @@ def load_graphml(path: Path, *, fast: bool = True) -> StateGraph:
             f"{path}: file is missing (summary.json 'graph' refers to it); re-run explore with --graph"
         )
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ReportInputError(f"{path}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MB, the most a report "
+                                   "reads; re-run explore with a smaller --graph-limit")
         data = path.read_bytes()
     except OSError as exc:
         raise ReportInputError(f"{path}: cannot read: {exc}") from None

@@ -14,6 +14,7 @@ from reports._content import ReportContent, node_label
 from reports._load import Trace
 from reports._msc import CSS as MSC_CSS
 from reports._msc import message_label
+from reports._progress import stuck_count
 
 CSS = """
 body { font-family: -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; margin: 0;
@@ -158,7 +159,7 @@ def render_html(c: ReportContent, svgs: dict[str, str]) -> str:
             ("depth (BFS levels, initial = 1)", f"{a.max_depth + 1:,}"),
             ("initial states", f"{a.initial:,}"), ("terminal states (no successor)", f"{a.terminal:,}"),
             ("states where a value is chosen", f"{a.chosen_states:,}"),
-            ("states that can no longer reach a chosen value", f"{a.stuck:,}"),
+            ("states that can no longer reach a chosen value", stuck_count(a)),
         ]))
         parts.append(f'<p class="text" id="progress-text">{escape(c.progress_text)}</p>')
         if "progress" in svgs:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reports._errors import ReportInputError
+from reports._errors import MAX_FILE_BYTES, ReportInputError
 from reports._graphml import StateGraph, load_graphml
 
 TRACE_FORMAT = "paxos-trace/1"
@@ -63,8 +63,9 @@ class GraphInfo:
     dot: str | None
     states: int
     edges: int
-    complete: bool = True  # False: capped at `limit` states (--graph-limit) although the search went on
+    complete: bool = True  # False: some state's successors are not all in it (a partial search, or capped)
     limit: int | None = None
+    capped: bool = False  # it hit `limit` states (--graph-limit) although the search went on
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +181,9 @@ def _read_text(path: Path, referenced_by: str | None = None) -> str:
         why = f" (summary.json {referenced_by} refers to it)" if referenced_by else ""
         raise ReportInputError(f"{path}: file is missing{why}; re-run the check with --out to regenerate it")
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:  # never read whole: a run directory's files are far smaller
+            raise ReportInputError(f"{path}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MB, the most a report "
+                                   "reads; re-run the check (with a smaller --graph-limit)")
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ReportInputError(f"{path}: cannot read it as UTF-8 text: {exc}") from None
@@ -247,6 +251,9 @@ def load_summary(path: Path) -> Summary:
             edges=g.get("edges", int, "an integer"),
             complete=g.get("complete", bool, "true or false", optional=True) is not False,
             limit=g.get("limit", int, "an integer", optional=True),
+            # older summaries said only `complete`, which then meant "not capped"
+            capped=bool(g.get("capped", bool, "true or false", optional=True)
+                        if "capped" in graph_raw else g.get("complete", bool, "true or false", optional=True) is False),
         )
     number = (int, float)
     names = {key: f.get(key, str, what) for key, what in (("command", "a command name"), ("model", "'impl' or 'spec'"),
@@ -377,6 +384,8 @@ def load_states(path: Path, steps: int) -> list[list[dict[str, Any]]] | None:
     if not path.is_file():
         return None
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            return None
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return None

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from reports._content import ReportContent, node_label
 from reports._load import Trace
 from reports._msc import message_label, msc_text
+from reports._progress import stuck_count
 
 _ICON = {"ok": "✅", "bad": "❌", "unknown": "⚠️"}
 
@@ -109,7 +110,7 @@ def render_markdown(c: ReportContent, assets: dict[str, str]) -> str:
             ("depth (BFS levels, initial = 1)", f"{a.max_depth + 1:,}"),
             ("initial states", f"{a.initial:,}"), ("terminal states (no successor)", f"{a.terminal:,}"),
             ("states where a value is chosen", f"{a.chosen_states:,}"),
-            ("states that can no longer reach a chosen value", f"{a.stuck:,}"),
+            ("states that can no longer reach a chosen value", stuck_count(a)),
         ])
         out += ["", c.progress_text, ""]
         if c.progress_events:

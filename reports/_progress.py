@@ -29,9 +29,9 @@ class ProgressAnalysis:
     reachable: int
     terminal: int
     chosen_states: int
-    stuck: int                 # reachable states from which no chosen state is reachable
+    stuck: int                 # reachable states from which no chosen state is reachable (0 unless complete)
     stuck_terminal: int        # ... that have no successor at all
-    complete: bool             # the graph comes from an exhaustive search
+    complete: bool             # the graph comes from an exhaustive search and holds every state it visited
     path_ids: list[str] = field(default_factory=list)      # initial state ... first stuck state
     path_labels: list[str] = field(default_factory=list)
     path_actions: list[str] = field(default_factory=list)  # one fewer than path_ids
@@ -57,7 +57,9 @@ def _analyse(graph: StateGraph, complete: bool) -> ProgressAnalysis:
 
     reachable = nx.descendants(g, _SOURCE) - {_GOAL}
     can_choose = nx.ancestors(g, _GOAL) if chosen else set()
-    stuck = reachable - can_choose
+    # "no value can be chosen from here" is a claim about every successor of every state after it: only a
+    # graph of a search that explored all of them (exhaustive, not capped) can make it
+    stuck = reachable - can_choose if complete else set()
     stuck_terminal = sum(1 for i in terminal_nodes if i in stuck)
 
     path: list[int] = []
@@ -97,6 +99,11 @@ def _analyse(graph: StateGraph, complete: bool) -> ProgressAnalysis:
     )
 
 
+def stuck_count(a: ProgressAnalysis) -> str:
+    """The table cell for states that can no longer reach a chosen value: not known of a partial graph."""
+    return f"{a.stuck:,}" if a.complete else "not known (partial graph)"
+
+
 def progress_paragraph(a: ProgressAnalysis) -> str:
     """Plain words: what Paxos guarantees about progress, and what this graph shows."""
     text = (
@@ -109,6 +116,14 @@ def progress_paragraph(a: ProgressAnalysis) -> str:
         "from outside the protocol: a single distinguished leader, randomised back-off, and a network "
         "that is eventually timely. "
     )
+    if not a.complete:
+        text += (
+            f"This graph is partial (a bounded or random search, or capped at --graph-limit): its {a.reachable:,} "
+            "states include some whose successors were never all recorded, so it cannot show that a state can no "
+            "longer reach a chosen value, and none is called so here. Run an exhaustive explore with --graph "
+            "(and a --graph-limit above the state count) for that."
+        )
+        return text.strip()
     if a.stuck:
         share = 100.0 * a.stuck / max(1, a.reachable)
         text += (
@@ -126,10 +141,5 @@ def progress_paragraph(a: ProgressAnalysis) -> str:
             f"In this graph every one of the {a.reachable:,} reachable states can still reach a state where a "
             "value is chosen: within these bounds nothing gets permanently stuck, which is still not a "
             "guarantee that a value will be chosen, only that it remains possible. "
-        )
-    if not a.complete:
-        text += (
-            "The search was bounded, so the graph is partial: states on its edge have successors that were "
-            "never recorded, and some of the states counted as stuck may not be."
         )
     return text.strip()

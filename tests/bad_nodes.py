@@ -8,11 +8,12 @@ only the node-contract check can see.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Hashable
 from typing import Any
 
-from paxos import Accepted, ClusterConfig, Message, Nack, NodeSnapshot, Outputs, PaxosNode, Promise
+from paxos import Accept, Accepted, ClusterConfig, Message, Nack, NodeSnapshot, Outputs, PaxosNode, Promise
 from paxos._state import LearnerVolatile
 
 
@@ -129,3 +130,26 @@ raising_snapshot = RaisingSnapshotAfterAccept
 hanging_on_nack = HangingOnNack
 snapshot_omits_learner = SnapshotOmitsLearner
 restore_drops_learner = RestoreDropsLearner
+
+
+class RaisingSnapshotAtOnce(PaxosNode):
+    """A node whose `snapshot()` raises from the start: before any step, so bad input (exit 2)."""
+
+    def snapshot(self) -> NodeSnapshot:
+        raise RuntimeError("snapshot is not implemented")
+
+
+class UnhashableSnapshotAtOnce(PaxosNode):
+    """A node whose `snapshot()` is a list from the start: before any step, so bad input (exit 2)."""
+
+    def snapshot(self) -> Any:
+        return [super().snapshot()]
+
+
+class ExitingOnAccept(PaxosNode):
+    """A node that calls sys.exit(0) when it receives an Accept: its failure (node_error), never exit 0."""
+
+    def on_message(self, msg: Message) -> Outputs:
+        if isinstance(msg, Accept):
+            sys.exit(0)
+        return super().on_message(msg)

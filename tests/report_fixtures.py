@@ -187,7 +187,7 @@ def build_run(directory: Path, *, kind: str = "violated", graph_states: int | No
     if graph_states is not None:
         recorder = GraphRecorder()
         per_depth = synthetic_graph(recorder, graph_states, seed=seed)
-        graph_block = recorder.write(directory)
+        graph_block = recorder.write(directory, exhaustive=exhaustive)
     else:
         per_depth = [1, 3, 9, 24, 61, 140, 262, 401, 515, 560, 498, 371, 220, 102, 37, 9, 2]
     states = sum(per_depth)

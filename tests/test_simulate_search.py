@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ import pytest
 from checker.cli.main import main
 from checker.config import CheckConfig, config_flags
 from checker.models.impl_model import ImplModel
-from checker.runs.coverage import coverage_report, format_report, ground_truth
+from checker.runs.coverage import GroundTruth, NoGroundTruth, coverage_report, format_report, ground_truth
 from checker.search.bfs import bfs
 from checker.search.common import SearchOptions
 from checker.search.guided import guided_run
@@ -108,10 +109,13 @@ def test_ground_truth_equals_the_exhaustive_search(name: str) -> None:
     model = ImplModel(CheckConfig(**dict(CATALOG[name].config)))
     truth = ground_truth(model, 10_000)
     exhaustive = bfs(model)
-    assert truth is not None and exhaustive.exhaustive
+    assert isinstance(truth, GroundTruth) and exhaustive.exhaustive
     assert truth.states == exhaustive.states
     assert [len(d) for d in truth.per_depth] == list(exhaustive.states_per_depth)
-    assert ground_truth(model, truth.states - 1) is None  # over the limit: no ground truth
+    over = ground_truth(model, truth.states - 1)  # over the limit: no ground truth
+    assert isinstance(over, NoGroundTruth) and over.reason == "too_large"
+    late = ground_truth(model, 10_000, deadline=time.monotonic() - 1)  # the deadline passed: stopped, not a truth
+    assert isinstance(late, NoGroundTruth) and late.reason == "time_limit"
 
 
 def test_coverage_of_a_tiny_configuration_reaches_every_state() -> None:
@@ -119,7 +123,7 @@ def test_coverage_of_a_tiny_configuration_reaches_every_state() -> None:
     and no visited state lies outside the exhaustive set (the walks and the BFS agree)."""
     model = ImplModel(CheckConfig(**dict(CATALOG["eager_learner"].config)))
     truth = ground_truth(model, 10_000)
-    assert truth is not None
+    assert isinstance(truth, GroundTruth)
     result, _ = guided_run(model, SearchOptions(walks=400, seed=0))
     report = coverage_report(result, truth, 10_000)
     gt = report["ground_truth"]
@@ -133,7 +137,7 @@ def test_coverage_of_a_tiny_configuration_reaches_every_state() -> None:
 def test_coverage_is_partial_and_per_depth_when_the_walks_are_few() -> None:
     model = ImplModel(CheckConfig(**dict(CATALOG["stale_promises"].config)))
     truth = ground_truth(model, 100_000)
-    assert truth is not None
+    assert isinstance(truth, GroundTruth)
     result, _ = uniform_run(model, SearchOptions(walks=3, seed=0))
     gt = coverage_report(result, truth, 100_000)["ground_truth"]
     assert 0 < gt["visited"] < gt["states"] and gt["outside"] == 0

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import time
+
 from properties.invariants import WorldView
 from properties.user import always, sometimes
 
@@ -56,3 +60,36 @@ def one_value_accepted(view: WorldView) -> str | None:
     run stops at it and not at a built-in (agreement) failing at the same step."""
     values = sorted({str(m.val) for m in view.history})
     return None if len(values) <= 1 else f"values {', '.join(values)} were accepted"
+
+
+def exits_at_once(view: WorldView) -> None:
+    """Calls sys.exit(0) on the initial state: refused before any work (exit 2)."""
+    sys.exit(0)
+
+
+def exits_after_an_accept(view: WorldView) -> None:
+    """Calls sys.exit(0) once something was accepted: a finding of this property, never exit 0."""
+    if view.history:
+        sys.exit(0)
+
+
+def interrupts_after_an_accept(view: WorldView) -> None:
+    """Raises its own KeyboardInterrupt once something was accepted: its failure, not a Ctrl-C."""
+    if view.history:
+        raise KeyboardInterrupt
+
+
+def slow_after_an_accept(view: WorldView) -> None:
+    """Sleeps a minute once something was accepted: --time-limit must still stop the run."""
+    if view.history:
+        time.sleep(60)
+
+
+def changes_directory(view: WorldView) -> None:
+    """Moves the process to the file system root: the run directory must not move with it."""
+    os.chdir(os.sep)
+
+
+def slow_at_once(view: WorldView) -> None:
+    """Sleeps a minute on every call, the first (on the initial state) included."""
+    time.sleep(60)

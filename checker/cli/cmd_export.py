@@ -1,15 +1,18 @@
 """`paxos-check export TRACE.csv --format itf|pytest`: a trace in a form other tools read.
 
 Flags and file handling only: the ITF encoding is checker/traces/itf.py, the generated test
-checker/traces/pytest_export.py. Exit 0 written, 2 bad input (one line).
+checker/traces/pytest_export.py. Exit 0 written, 2 bad input (one line), a pytest export that
+would pass on the node it was made from included.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
-from checker.inputs import check_output_paths
+from checker.config import load_factory
+from checker.inputs import check_output_paths, input_files
 from checker.traces.itf import spec_run, to_itf, write_itf
 from checker.traces.pytest_export import ENV_IMPL, pytest_source
 from checker.traces.trace_csv import read_trace
@@ -39,8 +42,10 @@ def run(args: argparse.Namespace) -> int:
     source = Path(args.trace)
     default = (source.with_name(source.stem + ".itf.json") if args.format == "itf"
                else source.with_name("test_" + source.stem.replace("-", "_") + ".py"))
-    output = Path(args.output) if args.output else default
-    check_output_paths(files=[("-o", output)])
+    output = Path(os.path.abspath(args.output or default))  # resolved once: the node may change directory
+    check_output_paths(files=[("-o", output)], inputs=[source, *input_files(args)])
+    if args.impl is not None:
+        load_factory(args.impl)  # a name that does not load is refused here, whatever the format
     trace = read_trace(source)
     if args.format == "itf":
         spec = spec_run(trace, args.impl)

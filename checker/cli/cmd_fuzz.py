@@ -8,6 +8,7 @@ never reported as a proof. Exit 0 nothing found, 1 a property failed, 2 bad inpu
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import time
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from checker.config import CheckConfig, bounds_text, load_factory
-from checker.inputs import check_output_paths, positive_float, positive_int
+from checker.inputs import absolute, check_output_paths, input_files, positive_float, positive_int
 from checker.models.contract import check_node_contract
 from checker.runs.fuzz import (
     PROFILES,
@@ -71,8 +72,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    out = Path(args.out or DEFAULT_OUT)
-    check_output_paths(dirs=[("--out", out)], files=[("--json", args.json)])
+    out = Path(os.path.abspath(args.out or DEFAULT_OUT))  # resolved once: a node or property may chdir
+    args.json = absolute(args.json)
+    check_output_paths(dirs=[("--out", out)], files=[("--json", args.json)], inputs=input_files(args))
     config = check_config(args)
     started = time.monotonic()
     time_up: str | None = None

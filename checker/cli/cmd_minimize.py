@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from checker.inputs import check_output_paths
+from checker.inputs import absolute, check_output_paths, input_files
 from checker.traces.minimize import minimize_trace
 from checker.traces.text import format_steps
 from checker.traces.trace_csv import read_trace, write_trace
@@ -23,7 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    check_output_paths(files=[("-o", args.output)])
+    args.output = absolute(args.output)  # resolved once: the node or a --property may change directory
+    check_output_paths(files=[("-o", args.output)], inputs=[args.trace, *input_files(args)])
     trace = read_trace(args.trace)
     short = minimize_trace(trace, args.property, args.impl)
     write_trace(args.output, short)

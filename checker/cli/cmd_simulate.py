@@ -76,17 +76,25 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _coverage_hook(args: argparse.Namespace, texts: list[str]) -> Any:
-    from checker.runs.coverage import DEFAULT_COVERAGE_STATES, coverage_report, format_report, ground_truth
+    from checker.runs.coverage import (
+        DEFAULT_COVERAGE_STATES,
+        NoGroundTruth,
+        coverage_report,
+        format_report,
+        ground_truth,
+    )
 
     limit = args.coverage_states or DEFAULT_COVERAGE_STATES
 
     def after(model: Model, result: SearchResult, summary: dict[str, Any], out: Path) -> None:
         started = time.monotonic()
-        truth = ground_truth(model, limit)
+        # --time-limit bounds the whole run: the ground truth gets what the walks left of it; Ctrl-C stops it too
+        left = None if args.time_limit is None else max(0.0, args.time_limit - float(summary.get("seconds", 0.0)))
+        truth = ground_truth(model, limit, None if left is None else started + left)
         report = coverage_report(result, truth, limit)
         summary["walk_coverage"] = report
         texts.append(format_report(report))
-        if truth is None:
+        if isinstance(truth, NoGroundTruth) and truth.reason == "too_large":
             texts.append(f"  (looked for ground truth for {time.monotonic() - started:.1f} s)")
 
     return after

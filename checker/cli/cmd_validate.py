@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from checker.errors import UsageError
-from checker.inputs import check_output_paths
+from checker.inputs import absolute, check_output_paths, input_files
 from checker.traces.validate import RoundResult, validate_log
 from paxos import atomic_write_text
 from properties.invariants import PROPERTIES, Property
@@ -25,8 +25,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "Each round of the log is one execution, checked from the initial state: after every step (an event "
         "and the messages its node sent) every property must hold and the step's Spec-level image must be a "
         "step of Paxos.tla or a stutter, as replay judges a trace; the first step that breaks one is shown with "
-        "its log lines. Roles are read off the log (or --acceptors); quorums are majorities. Exit codes: 0 the "
-        "log is explained, 1 a step is not, 2 bad usage or bad input (one line)."
+        "its log lines; each sometimes property says in how many executions it held. Roles are read off the log "
+        "(or --acceptors, which must name every node acting as an acceptor); quorums are majorities. A row "
+        "validate cannot judge (an unknown event, a missing node or message, a value learned in a round with "
+        "no acceptor) is refused. Exit codes: 0 the log is explained, 1 a step is not (two nodes learning "
+        "different values included), 2 bad usage or bad input (one line)."
     )
     parser.add_argument("log", help="an event log CSV (paxos-log/1) written by PaxosLogger.save_to_csv()")
     parser.add_argument("--property", action="append", default=None, metavar="MODULE:FUNCTION",
@@ -40,7 +43,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    check_output_paths(files=[("--json", args.json)])
+    args.json = absolute(args.json)  # resolved once: a --property may change the working directory
+    check_output_paths(files=[("--json", args.json)], inputs=[args.log, *input_files(args)])
     props: tuple[Property, ...] = PROPERTIES
     if args.property:
         try:
@@ -53,11 +57,13 @@ def run(args: argparse.Namespace) -> int:
             acceptors = [int(a) for a in args.acceptors.split(",")]
         except ValueError:
             raise UsageError(f"--acceptors {args.acceptors!r}: expected node ids such as 1,2,3") from None
-    results = validate_log(args.log, props, acceptors)
+    results = validate_log(args.log, props, acceptors, args.round)
     if args.round is not None:
-        results = [r for r in results if r.round == args.round]
         if not results:
             raise UsageError(f"{args.log}: no round {args.round!r} in the log")
+    if all(r.skipped for r in results):
+        raise UsageError(f"{args.log}: no round has a Paxos step (no Prepare, Promise, Accept, Accepted or learn), "
+                         "so there is nothing to judge; give the PaxosLogger log of a run")
     if args.json:
         atomic_write_text(args.json, json.dumps(_summary(args.log, results, props), indent=2) + "\n")
     bad = [r for r in results if not r.ok]
@@ -72,13 +78,24 @@ def run(args: argparse.Namespace) -> int:
         if not r.ok:
             _print_failure(r)
     if bad:
+        _print_witnesses(checked, props)
         print(f"NOT EXPLAINED: {len(bad)} of {len(checked)} execution(s) have a step that breaks a property or that no "
               "Spec step explains (first shown above).")
         return EXIT_VIOLATED
+    _print_witnesses(checked, props)
     print(f"VALID: every step of {len(checked)} execution(s) is a step of the Spec or a stutter, and every property "
           f"held after each ({steps} steps)." + (f" {len(results) - len(checked)} round(s) had no Paxos step."
                                                   if len(checked) < len(results) else ""))
     return EXIT_OK
+
+
+def _print_witnesses(checked: list[RoundResult], props: tuple[Property, ...]) -> None:
+    """Each `sometimes` property: in how many executions it held at some step (a log need not show it)."""
+    for p in props:
+        if p.kind == "sometimes":
+            held = [r for r in checked if p.name in r.witnessed]
+            where = f" (first: round {held[0].round}, step {held[0].witnessed[p.name]})" if held else ""
+            print(f"  {p.name} (sometimes): held in {len(held)} of {len(checked)} execution(s){where}")
 
 
 def _print_failure(r: RoundResult) -> None:
@@ -102,6 +119,7 @@ def _summary(log: str, results: list[RoundResult], props: tuple[Property, ...]) 
         "executions": [
             {"round": r.round, "lines": [r.first_line, r.last_line], "steps": r.steps, "checked": r.checked,
              "acceptors": list(r.acceptors), "ok": r.ok, "skipped": r.skipped or None,
+             "witnessed": dict(r.witnessed),
              "findings": [{"step": f.step, "line": f.line, "property": f.property, "reason": f.reason,
                            "rows": r.step_text.get(f.step, [])} for f in r.findings]}
             for r in results],

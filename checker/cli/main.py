@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from checker.errors import UsageError
+from paxos._guard import raise_interrupted
 
 EXIT_OK = 0
 EXIT_VIOLATED = 1
@@ -91,5 +92,5 @@ def main_entry() -> None:
     script's `paxos-check ... &`): `kill -INT` then stops fuzz as it stops explore and simulate
     (which install their own handler), with the partial results written, instead of being lost.
     """
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGINT, raise_interrupted)  # a KeyboardInterrupt marked as Ctrl-C (paxos.Interrupted)
     sys.exit(main())

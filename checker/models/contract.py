@@ -113,9 +113,15 @@ def check_node_contract(config: CheckConfig, factory: NodeFactory | None = None,
     contract on a random walk."""
     factory = factory if factory is not None else load_factory(config.impl)
     try:
-        config.new_cluster(factory)
+        initial = config.new_cluster(factory)
     except ConfigurationError as exc:  # the factory refused this configuration: bad input, not a finding
         raise UsageError(f"--impl {config.impl}: {exc}") from None
+    for node_id, node in initial.nodes.items():  # no schedule yet: a fault here is bad input, not a finding
+        try:
+            checked_snapshot(node_id, node.snapshot)
+        except NodeFault as exc:
+            raise UsageError(f"--impl {config.impl}: {exc} (a freshly built node, before any step); "
+                             "fix the node's snapshot()") from None
     rng = random.Random(seed)
     values = config.value_names()
     own = config.proposer_values()

@@ -53,6 +53,7 @@ import numpy.typing as npt
 from checker.errors import UsageError
 from checker.models.impl_encoding import DELIVER, KIND_NAMES, ImplState, ImplTables
 from paxos import CannotRename, ClusterConfig, Message, QuorumSystem, RenamesSnapshots, rename_node_ids
+from paxos._guard import own_failure
 
 MASK64 = (1 << 64) - 1
 _CHUNK = 16  # bit sets (network, ghost history) are renamed 16 bits at a time through cached tables
@@ -455,7 +456,9 @@ class ImplSymmetry:
         except CannotRename as exc:
             raise UsageError(f"--symmetry cannot rename acceptor ids in a state of --impl {impl}: it holds {exc}, "
                              "which is not one of paxos's snapshot or message types; run without --symmetry") from None
-        except Exception as exc:  # the node's own rename: a usage problem, in one line
+        except BaseException as exc:  # the node's own rename (sys.exit too): a usage problem, in one line
+            if not own_failure(exc):
+                raise
             raise UsageError(f"--symmetry: {type(node).__name__}.rename_snapshot of --impl {impl} failed "
                              f"({_describe(exc)}); fix it or run without --symmetry") from None
         j = self.moves[g][i]

@@ -19,7 +19,7 @@ import numpy as np
 
 from checker.fingerprint import FpArray
 from checker.model import Model, State
-from checker.search.common import SearchResult
+from checker.search.common import SearchResult, limit_reached
 
 DEFAULT_COVERAGE_STATES = 300_000
 CHART_WIDTH = 40
@@ -37,9 +37,19 @@ class GroundTruth:
         return sum(len(d) for d in self.per_depth)
 
 
-def ground_truth(model: Model, max_states: int, deadline: float | None = None) -> GroundTruth | None:
-    """An exhaustive BFS of `model` as fingerprints per depth; None if it has more than `max_states`
-    states (or the deadline passes first)."""
+@dataclass
+class NoGroundTruth:
+    """Why there is no ground truth: more than `max_states` states, or the BFS was stopped (time limit,
+    Ctrl-C) after `states` states."""
+
+    reason: str  # "too_large", "time_limit", "interrupted" or "memory"
+    states: int
+    seconds: float
+
+
+def ground_truth(model: Model, max_states: int, deadline: float | None = None) -> GroundTruth | NoGroundTruth:
+    """An exhaustive BFS of `model` as fingerprints per depth; NoGroundTruth if it has more than
+    `max_states` states, or the deadline passes or Ctrl-C is pressed first."""
     started = time.monotonic()
     fp = model.fingerprint
     expand = getattr(model, "expand", None)
@@ -62,8 +72,11 @@ def ground_truth(model: Model, max_states: int, deadline: float | None = None) -
                     seen.add(f)
                     nxt.append(t)
                     level.append(f)
-            if len(seen) > max_states or (deadline is not None and time.monotonic() > deadline):
-                return None
+            if len(seen) > max_states:
+                return NoGroundTruth("too_large", len(seen), time.monotonic() - started)
+            stop = limit_reached(deadline, None)  # a clock read per state: small beside its expansion
+            if stop is not None:
+                return NoGroundTruth(str(stop), len(seen), time.monotonic() - started)
         if level:
             levels.append(level)
         frontier = nxt
@@ -71,7 +84,7 @@ def ground_truth(model: Model, max_states: int, deadline: float | None = None) -
     return GroundTruth(per_depth, time.monotonic() - started)
 
 
-def coverage_report(result: SearchResult, truth: GroundTruth | None, max_states: int) -> dict[str, Any]:
+def coverage_report(result: SearchResult, truth: GroundTruth | NoGroundTruth, max_states: int) -> dict[str, Any]:
     """The summary's `walk_coverage`: per-depth shares against `truth` (if any), first hits, growth."""
     stats = result.walk_stats
     if stats is None:
@@ -85,10 +98,14 @@ def coverage_report(result: SearchResult, truth: GroundTruth | None, max_states:
                               "steps": h.length} for name, h in sorted(stats.first_hits.items())},
         "growth": _growth(stats.growth),
     }
-    if truth is None:
+    if isinstance(truth, NoGroundTruth):
         out["ground_truth"] = None
-        out["ground_truth_note"] = (f"more than {max_states:,} reachable states (--coverage-states): no exhaustive "
-                                    "ground truth; distinct states and their growth only")
+        out["ground_truth_stopped_by"] = None if truth.reason == "too_large" else truth.reason
+        out["ground_truth_note"] = (
+            f"more than {max_states:,} reachable states (--coverage-states): no exhaustive ground truth; distinct "
+            "states and their growth only" if truth.reason == "too_large" else
+            f"the exhaustive ground truth was stopped ({truth.reason.replace('_', ' ')}) after {truth.states:,} "
+            f"states in {truth.seconds:.1f} s: no ground truth; distinct states and their growth only")
         return out
     rows = []
     inside = 0

@@ -51,9 +51,9 @@ from checker.traces.replay import explain_marked
 from checker.traces.text import format_steps
 from checker.traces.trace_csv import Trace, TraceStep, write_trace
 from checker.user_properties import run_properties
-from checker.watchdog import GRACE_SECONDS, node_call_on_stack
+from checker.watchdog import GRACE_SECONDS, PROPERTY, node_call_on_stack
 from paxos import NODE_ERROR, Action, Crash, Deliver, Envelope, NodeFactory, NodeFault, PaxosNode, Propose, Restart
-from paxos._guard import checked_snapshot
+from paxos._guard import CheckerStop, Interrupted, checked_snapshot
 from properties.invariants import failing, failing_steps, view_of_cluster
 from properties.refinement import Refinement
 
@@ -340,7 +340,7 @@ def paxos_state_machine(
         @invariant()
         def properties_hold(self) -> None:
             if _INTERRUPTED[0]:  # a Ctrl-C whose KeyboardInterrupt something swallowed: raise it again
-                raise KeyboardInterrupt
+                raise Interrupted
             if self.checked_at == len(self.actions) > 0:
                 return  # nothing happened since the last check (a step with nothing enabled)
             self.checked_at = len(self.actions)
@@ -475,7 +475,7 @@ def run_fuzz(
     return FuzzResult(failure, stats, chosen, time.monotonic() - started, error, interrupted, time_up)
 
 
-class TimeUp(KeyboardInterrupt):
+class TimeUp(KeyboardInterrupt, CheckerStop):
     """`--time-limit` reached during fuzzing; `where` names a node method that was still running.
 
     A KeyboardInterrupt, because Hypothesis lets only that (and SystemExit) through at once:
@@ -504,7 +504,7 @@ def ctrl_c_sticks() -> Iterator[None]:
 
     def on_sigint(signum: int, frame: FrameType | None) -> None:
         _INTERRUPTED[0] = True
-        raise KeyboardInterrupt
+        raise Interrupted
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     _INTERRUPTED[0] = False
@@ -531,7 +531,8 @@ def deadline(seconds: float | None) -> Iterator[None]:
             late[0] = True
             signal.setitimer(signal.ITIMER_REAL, GRACE_SECONDS)
             return
-        raise TimeUp(f"node {call[0]} {call[2]} did not return within the time limit" if call is not None else "")
+        who = "" if call is None else f"property {call[1]}" if call[0] == PROPERTY else f"node {call[0]} {call[2]}"
+        raise TimeUp(f"{who} did not return within the time limit" if who else "")
 
     previous = signal.signal(signal.SIGALRM, fire)
     signal.setitimer(signal.ITIMER_REAL, seconds)

@@ -26,8 +26,10 @@ from checker.inputs import (
     MAX_PROPOSERS,
     MAX_SPEC_BALLOTS,
     MAX_VALUES,
+    absolute,
     check_output_paths,
     check_size,
+    input_files,
     positive_float,
     positive_int,
 )
@@ -286,8 +288,9 @@ def execute(args: argparse.Namespace, strategy: str, command: str, **extra: Any)
     so a bad input costs no search. A node handler still running at `--time-limit` ends the
     run as bounded (`_stopped_in_handler`).
     """
-    out = FsPath(args.out or DEFAULT_OUT)
-    check_output_paths(dirs=[("--out", out)], files=[("--json", args.json)])
+    out = FsPath(os.path.abspath(args.out or DEFAULT_OUT))  # resolved once: a node or property may chdir
+    args.json = absolute(args.json)
+    check_output_paths(dirs=[("--out", out)], files=[("--json", args.json)], inputs=input_files(args))
     if strategy in ("bfs", "dfs") and args.seed is not None:
         raise UsageError(f"--seed applies to simulate (random walks, swarm); explore's {strategy} is not random: "
                          "drop --seed")
@@ -355,7 +358,7 @@ def _search(args: argparse.Namespace, model: Model, strategy: str, command: str,
             sys.stderr.write("\n")
         summary = summarize(model, result, out, command, args, options.limits)
         if recorder is not None:
-            summary["graph"] = recorder.write(out)
+            summary["graph"] = recorder.write(out, exhaustive=bool(summary.get("exhaustive")))
             if recorder.capped:
                 print(f"paxos-check: --graph kept the first {recorder.states:,} states of the graph "
                       f"(--graph-limit {recorder.limit:,}); the search went on and the report says the graph is "
@@ -399,7 +402,7 @@ def _stopped_in_handler(args: argparse.Namespace, model: Model | None, strategy:
         "error": f"{hung}; stopped {GRACE_SECONDS:g} s after the time limit",
     }
     write_summary(summary, out, args.json)
-    print(f"STOPPED: {hung}, {GRACE_SECONDS:g} s after --time-limit {args.time_limit:g}: the node may loop "
+    print(f"STOPPED: {hung}, {GRACE_SECONDS:g} s after --time-limit {args.time_limit:g}: that code may loop "
           "forever on this input (or be slow); the run is bounded, not a verification")
     print_verdicts(summary, out)
     return EXIT_INCOMPLETE

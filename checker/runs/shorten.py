@@ -5,7 +5,9 @@ the walk's length (`checker.search.shortcut`: of every action where that is smal
 walk's own actions: drops detours, reorders), then delta
 debugging over the trace's real steps (`checker.traces.minimize`: every candidate replayed on the
 reference cluster or the Spec), so the trace a person reads is 1-minimal and replays.
-It must not search beyond the walk's actions: only shorten a path it is given. `minimized` alone
+It must not search beyond the walk's actions: only shorten a path it is given. Shortening runs
+after the search: a node or property that hangs then (the --time-limit watchdog) leaves the trace
+as found, never the verdict lost. `minimized` alone
 also serves explore, whose BFS-shortest path in a reduced graph can spell out longer than needed.
 """
 
@@ -19,6 +21,7 @@ from checker.search.common import Path
 from checker.search.shortcut import shortest
 from checker.traces.minimize import minimize_trace
 from checker.traces.trace_csv import Trace
+from checker.watchdog import HandlerHung
 
 
 def shorten(model: Model, path: Path, prop: str, trace: Trace, retrace: Callable[[Path], Trace]) -> tuple[Trace, int]:
@@ -29,11 +32,14 @@ def shorten(model: Model, path: Path, prop: str, trace: Trace, retrace: Callable
     if found <= 1 or not trace.property:
         return trace, found
     best = trace
-    short_path = shortest(model, path, prop)
-    if len(short_path) < len(path):
-        candidate = retrace(short_path)
-        if len(candidate.steps) < found:
-            best = candidate
+    try:
+        short_path = shortest(model, path, prop)
+        if len(short_path) < len(path):
+            candidate = retrace(short_path)
+            if len(candidate.steps) < found:
+                best = candidate
+    except HandlerHung:  # past --time-limit a node or property hung: the violation stands, unshortened
+        return trace, found
     return minimized(best), found
 
 
@@ -42,6 +48,6 @@ def minimized(trace: Trace) -> Trace:
     or its node cannot be rebuilt to replay (an unimportable factory)."""
     try:
         short = minimize_trace(trace)
-    except UsageError:
+    except (UsageError, HandlerHung):  # HandlerHung: past --time-limit a node or property hung
         return trace
     return short if len(short.steps) <= len(trace.steps) else trace

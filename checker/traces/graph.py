@@ -152,8 +152,10 @@ class GraphRecorder:
 
         return hook
 
-    def write(self, run_dir: str | Path) -> dict[str, object]:
-        """Write graph.graphml and graph.dot into `run_dir`; return the summary's `graph` block."""
+    def write(self, run_dir: str | Path, exhaustive: bool = False) -> dict[str, object]:
+        """Write graph.graphml and graph.dot into `run_dir`; return the summary's `graph` block. `complete`
+        is true only if the search was `exhaustive` (every successor of every state explored) and no state
+        was left out by the cap: only then may a report say what can no longer happen from a state."""
         directory = Path(run_dir)
         edges = list(self._edges())
         atomic_write_bytes(directory / GRAPHML_NAME, "".join(self._graphml_lines(edges)).encode("utf-8"))
@@ -163,8 +165,10 @@ class GraphRecorder:
             dot = DOT_NAME
         else:  # a stale graph.dot of an earlier run must not pass for this one
             (directory / DOT_NAME).unlink(missing_ok=True)
+        dangling = len(edges) < self.edges  # a transition to a state never recorded: its source is not whole
         return {"graphml": GRAPHML_NAME, "dot": dot, "states": self.states, "edges": len(edges),
-                "limit": self.limit, "complete": not self.capped}
+                "limit": self.limit, "complete": exhaustive and not self.capped and not dangling,
+                "capped": self.capped}
 
     def _edges(self) -> Iterator[tuple[str, str, str]]:
         names = list(self._actions)

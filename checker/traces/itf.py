@@ -18,6 +18,7 @@ from typing import Any
 
 from checker.config import CheckConfig, load_factory
 from checker.errors import UsageError
+from checker.inputs import read_bounded
 from checker.model import StepRow
 from checker.models.impl_steps import find_action, row_key, step_cluster
 from checker.traces.replay import replayer_for
@@ -232,11 +233,9 @@ def _hashable(v: Any) -> Any:
 def read_itf(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Load an ITF file as JSON (a UsageError if it is not JSON); `check_itf` validates it."""
     name = os.fspath(path)
+    raw = read_bounded(name, "ITF file")
     try:
-        with open(name, encoding="utf-8") as handle:
-            data: dict[str, Any] = json.load(handle)
-    except OSError as exc:
-        raise UsageError(f"{name}: cannot open: {exc.strerror}") from None
+        data: dict[str, Any] = json.loads(raw.decode("utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise UsageError(f"{name}: not ITF JSON: {exc}") from None
     return data

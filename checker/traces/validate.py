@@ -15,6 +15,12 @@ log: acceptors receive Prepare/Accept or send Promise/Accepted/Nack, proposers p
 Prepare/Accept, learners learn or receive Accepted; quorums are majorities of the acceptors. With no
 learner at all, an acceptor's logged vote counts as announced (its Accepted goes to nobody, so the log
 has no row for it).
+
+VALID only of what was judged: a row it cannot judge (an unknown event; a missing node, message or
+learned value; an acceptor that `--acceptors` leaves out; a value learned in a round where no
+acceptor acts) is a UsageError, except two different values learned, which is a violation
+whatever the votes. `sometimes` properties are evaluated and reported as witnessed. The world is
+kept incrementally, so judging is linear in the rows (a stutter costs O(1)).
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import csv
 import io
 import os
 import re
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -45,13 +52,19 @@ from paxos import (
     Value,
 )
 from properties.explain import EXPLAINED, StepView, explain
-from properties.invariants import Property, WorldView, failing, failing_steps
+from properties.invariants import History, Property, WorldView, failing, failing_steps
 from properties.refinement import Refinement
+from properties.spec import Message as SpecMessage
 from properties.spec import SpecState, describe_state
 
 MESSAGE_TYPES = ("Prepare", "Promise", "Accept", "Accepted", "Nack")
 #: Rows that only report what the acting node sent or learned; every other event starts a step.
 FOLLOWING = ("send", "learn")
+#: Events that carry a message (msg_type and its fields).
+MESSAGE_EVENTS = ("send", "receive", "drop", "duplicate")
+#: Every event validate understands: what PaxosLogger writes for `paxos.Cluster` and the seed API. A row
+#: of any other event is refused (exit 2): a log is VALID only if every row was understood and judged.
+EVENTS = (*MESSAGE_EVENTS, "learn", "propose", "timeout", "crash", "restart", "fail", "recover", "accept_skipped")
 _PROMISED = re.compile(r"\bpromised ([^\s;]+) -> ([^\s;]+)")
 _ACCEPTED = re.compile(r"\baccepted ([^\s;]+) -> ([^\s;]+)(?: ([^;]+))?")
 
@@ -109,6 +122,7 @@ class RoundResult:
     spec_before: dict[int, str] = field(default_factory=dict)
     spec_after: dict[int, str] = field(default_factory=dict)
     skipped: str = ""  # why the round was not checked (nothing of Paxos in it)
+    witnessed: dict[str, int] = field(default_factory=dict)  # each `sometimes` property: the first step it held
 
     @property
     def ok(self) -> bool:
@@ -145,14 +159,32 @@ def read_log(path: str | os.PathLike[str]) -> list[LogRow]:
         rows.append(LogRow(line, raw["round"], raw["event"].strip(), _node(name, line, "node", raw["node"]),
                            _node(name, line, "peer", raw["peer"]), raw["msg_type"].strip(), raw["bal"].strip(),
                            raw["value"], raw["max_vbal"].strip(), raw["max_val"], raw["state_change"]))
-        if not rows[-1].event:
-            raise UsageError(f"{name}:{line}: the event is empty")
-        if rows[-1].msg_type and rows[-1].msg_type not in MESSAGE_TYPES:
-            raise UsageError(f"{name}:{line}: unknown message type {rows[-1].msg_type!r}; expected one of "
-                             f"{', '.join(MESSAGE_TYPES)}")
+        _check_row(name, rows[-1])
     if not rows:
         raise UsageError(f"{name}: no events after the header")
     return rows
+
+
+def _check_row(name: str, row: LogRow) -> None:
+    """A row validate can judge: a known event, its node, and the message or value it needs."""
+    where = f"{name}:{row.line}"
+    if not row.event:
+        raise UsageError(f"{where}: the event is empty")
+    if row.event not in EVENTS:
+        raise UsageError(f"{where}: unknown event {row.event!r}, which validate cannot judge; expected one of "
+                         f"{', '.join(EVENTS)} (the events PaxosLogger writes)")
+    if row.node is None:
+        raise UsageError(f"{where}: a {row.event} row needs the node it happened at (node column)")
+    if row.msg_type and row.msg_type not in MESSAGE_TYPES:
+        raise UsageError(f"{where}: unknown message type {row.msg_type!r}; expected one of {', '.join(MESSAGE_TYPES)}")
+    if row.event in MESSAGE_EVENTS and not row.msg_type:
+        raise UsageError(f"{where}: a {row.event} row needs the message (msg_type, bal, ...)")
+    if row.event in MESSAGE_EVENTS and row.event != "send" and row.peer is None:
+        raise UsageError(f"{where}: a {row.event} row needs the message's sender (peer column)")
+    if row.msg_type and not row.bal:
+        raise UsageError(f"{where}: a {row.msg_type} needs its ballot (bal column)")
+    if row.event == "learn" and not row.value:
+        raise UsageError(f"{where}: a learn row needs the value learned (value column)")
 
 
 def _node(name: str, line: int, column: str, text: str) -> int | None:
@@ -198,21 +230,25 @@ def steps_of(rows: Sequence[LogRow]) -> list[list[LogRow]]:
 
 
 class _Execution:
-    """What the log says the world is, step by step: acceptor states, learned values, messages sent."""
+    """What the log says the world is, step by step: acceptor states, learned values, messages sent.
+
+    Kept incrementally, so that judging a row costs what the row changes, not the size of the world:
+    the view and the Spec state are rebuilt only after a step that changed them (`version`)."""
 
     def __init__(self, name: str, rows: Sequence[LogRow], acceptors: Sequence[int] | None) -> None:
         self.name = name
-        found_acc, proposers, learners, values, top = set(), set(), set(), set(), 0
+        found_acc: dict[int, int] = {}  # acceptor -> the first line where it acts as one
+        proposers, learners, values, top = set(), set(), set(), 0
         for r in rows:
             kind = r.msg_type
-            if r.event == "send" and kind in ("Promise", "Accepted", "Nack") and r.node:
-                found_acc.add(r.node)
-            if r.event == "send" and kind in ("Prepare", "Accept") and r.peer:
-                found_acc.add(r.peer)
-            if r.event == "receive" and kind in ("Prepare", "Accept") and r.node:
-                found_acc.add(r.node)
-            if r.node and (_PROMISED.search(r.state_change) or _ACCEPTED.search(r.state_change)):
-                found_acc.add(r.node)
+            acting = [r.node if r.event == "send" and kind in ("Promise", "Accepted", "Nack") else None,
+                      r.peer if r.event == "send" and kind in ("Prepare", "Accept") else None,
+                      r.node if r.event == "receive" and kind in ("Prepare", "Accept") else None,
+                      r.peer if r.event == "receive" and kind in ("Promise", "Accepted", "Nack") else None,
+                      r.node if _PROMISED.search(r.state_change) or _ACCEPTED.search(r.state_change) else None]
+            for a in acting:
+                if a is not None:
+                    found_acc.setdefault(a, r.line)
             if r.node and (r.event in ("propose", "timeout") or (r.event == "send" and kind in ("Prepare", "Accept"))):
                 proposers.add(r.node)
             if r.node and (r.event == "learn" or (r.event == "receive" and kind == "Accepted")):
@@ -225,8 +261,16 @@ class _Execution:
             for text in (r.bal, r.max_vbal):
                 if text and text != "-":
                     top = max(top, _ballot(name, r, text, "bal").round)
+        if acceptors:
+            left_out = sorted(set(found_acc) - set(acceptors))
+            if left_out:
+                a = left_out[0]
+                raise UsageError(f"{name}:{found_acc[a]}: node {a} acts as an acceptor here, but --acceptors "
+                                 f"{','.join(map(str, acceptors))} leaves it out, so its votes would not be judged; "
+                                 "name every acceptor (or drop --acceptors to read them off the log)")
         accs = tuple(sorted(acceptors)) if acceptors else tuple(sorted(found_acc))
         self.empty = not accs
+        self.learns = [r for r in rows if r.event == "learn"]
         if self.empty:
             return
         try:
@@ -237,14 +281,61 @@ class _Execution:
         self.acc: dict[int, AcceptorDurable] = {a: AcceptorDurable() for a in accs}
         self.learned: dict[int, Value] = {n: None for n in self.config.learners}
         self.sent: set[Message] = set()
+        self.history = History.empty(self.config)
+        self.spec_msgs: set[SpecMessage] = set()
+        self.by_ballot: dict[int, set[SpecMessage]] = {}  # the Spec messages of each Spec ballot
+        self.images: list[SpecMessage] = []  # the Spec messages the last step sent first
         self.proposed: set[Value] = set()
+        self.new: list[Message] = []  # the messages the last step sent first
+        self.version = 0  # bumped by every change a property or the Spec image can see
+        self._view: tuple[int, WorldView] | None = None
 
     def view(self) -> WorldView:
-        history = frozenset(m for m in self.sent if isinstance(m, Accepted))
-        return WorldView(self.config, dict(self.acc), dict(self.learned), history, frozenset(self.proposed))
+        if self._view is None or self._view[0] != self.version:
+            self._view = (self.version, WorldView(self.config, dict(self.acc), dict(self.learned),
+                                                  self.history, frozenset(self.proposed)))
+        return self._view[1]
 
-    def spec(self) -> SpecState:
-        return self.ref.abstract(dict(self.acc), self.sent)
+    def nodes(self) -> SpecState:
+        """The acceptors' part of the Spec image (no messages)."""
+        return self.ref.abstract(dict(self.acc), ())
+
+    def spec(self, nodes: SpecState, before: bool = False) -> SpecState:
+        """The whole Spec image with `nodes` (after the last step, or before it): for printing a finding."""
+        msgs = self.spec_msgs - set(self.images) if before else self.spec_msgs
+        return replace(nodes, msgs=frozenset(msgs))
+
+    def explains(self, nodes: SpecState, after: SpecState) -> bool:
+        """Whether a Spec step (or a stutter) takes the state before the last step to the one after it.
+
+        Exactly `Refinement.explain` on the whole images, judged on the messages of the ballots the
+        step touches only: each Spec action's enabling condition reads messages of its own ballot,
+        and every other message is the same on both sides. So a step costs what it touches."""
+        if nodes == after and not self.images:
+            return True
+        touched = {m.bal for m in self.images}
+        for i, (b0, b1) in enumerate(zip(nodes.max_bal, after.max_bal, strict=True)):
+            if b0 != b1 or nodes.max_vbal[i] != after.max_vbal[i]:
+                touched |= {after.max_bal[i], after.max_vbal[i]}
+        old = {m for b in touched for m in self.by_ballot.get(b, ())} - set(self.images)
+        return self.ref.explain(replace(nodes, msgs=frozenset(old)),
+                                replace(after, msgs=frozenset(old | set(self.images)))) is not None
+
+    def sent_before(self) -> frozenset[Message]:
+        """Every message sent before the last step (for explanations only: it costs the size of the world)."""
+        return frozenset(self.sent - set(self.new))
+
+    def _send(self, msg: Message) -> None:
+        if msg in self.sent:
+            return
+        self.sent.add(msg)
+        self.new.append(msg)
+        self.version += 1
+        image = self.ref.message(msg)
+        if image is not None and image not in self.spec_msgs:
+            self.spec_msgs.add(image)
+            self.by_ballot.setdefault(image.bal, set()).add(image)
+            self.images.append(image)
 
     def message(self, row: LogRow, src: int | None) -> Message:
         if src is None:
@@ -275,6 +366,9 @@ class _Execution:
 
     def apply(self, step: list[LogRow]) -> None:
         """Apply one step's rows to the world."""
+        self.new, self.images = [], []
+        before = (dict(self.acc) if any(r.node in self.acc for r in step) else None, dict(self.learned),
+                  len(self.proposed))
         explicit: set[int] = set()
         for row in step:
             node = row.node
@@ -282,7 +376,7 @@ class _Execution:
                 explicit.add(node)
             if row.msg_type and row.event == "send":
                 msg = self.message(row, node)
-                self.sent.add(msg)
+                self._send(msg)
                 if node in self.acc and node not in explicit:
                     self._implied(node, msg)
             if row.event == "propose" and row.value:
@@ -295,7 +389,13 @@ class _Execution:
             for node in explicit:
                 state = self.acc[node]
                 if not state.accepted_bal.is_bottom:
-                    self.sent.add(Accepted(node, state.accepted_bal, state.accepted_val))
+                    self._send(Accepted(node, state.accepted_bal, state.accepted_val))
+        votes = [m for m in self.new if isinstance(m, Accepted)]
+        if votes:
+            self.history = self.history.grow(votes)
+        if (before[0] is not None and before[0] != self.acc) or before[1] != self.learned or \
+                before[2] != len(self.proposed):
+            self.version += 1
 
     def _logged_change(self, row: LogRow) -> bool:
         """Apply `promised A -> B` / `accepted A -> B 'v'` of the row's node; True if there was one."""
@@ -337,53 +437,87 @@ def _value(text: str | None) -> Value:
 
 def validate_round(name: str, rows: Sequence[LogRow], props: Sequence[Property],
                    acceptors: Sequence[int] | None = None) -> RoundResult:
-    """Judge every step of one execution: the properties after it and the Spec refinement."""
+    """Judge every step of one execution: the properties after it and the Spec refinement. Linear in the
+    rows: a step that changes nothing a property or the Spec image can see is a stutter and costs O(1)."""
     result = RoundResult(rows[0].round, rows[0].line, rows[-1].line)
     steps = steps_of(rows)
     step_rows = set(rows)
     result.steps = len(steps)
     world = _Execution(name, rows, acceptors)
     if world.empty:
-        result.skipped = "no acceptor takes part (no Prepare, Promise, Accept or Accepted)"
+        _judge_learns_alone(name, world, result)
         return result
     result.acceptors = world.config.acceptors
     result.scale = world.ref.scale
     seen: set[str] = set()
-    view = world.view()
-    spec = world.spec()
-    queue = list(steps)
-    sent = frozenset(world.sent)
+    view, nodes = world.view(), world.nodes()
+    _witness(result, 0, view, props)
+    queue = deque(steps)
     n = 0
     while queue:
-        step = queue.pop(0)
+        step = queue.popleft()
         implied = world.unsent(step)
         if implied:  # each message received but never logged as sent: its send first, as a step of its own
-            queue[:0] = [[row] for row in implied] + [step]
+            queue.appendleft(step)
+            queue.extendleft(reversed([[row] for row in implied]))
             result.steps += len(implied)
             continue
         n += 1
+        version = world.version
         world.apply(step)
         result.checked = n
+        if world.version == version:
+            continue  # a stutter: every verdict is the one of the state before
         broken: list[tuple[str, str]] = []
-        after_view, after_spec = world.view(), world.spec()
-        if world.ref.explain(spec, after_spec) is None:
+        after_view, after_nodes = world.view(), world.nodes()
+        if not world.explains(nodes, after_nodes):
             broken.append(("refines_spec", "no step of the Spec (nor a stutter) explains it"))
         broken += failing(after_view, "always", props) + failing_steps(view, after_view, props)
-        after_sent = frozenset(world.sent)
+        _witness(result, n, after_view, props)
         for prop, reason in broken:
             if prop not in seen:
                 seen.add(prop)
                 if prop in EXPLAINED:  # in the protocol's words, as replay says it (properties/explain.py)
-                    reason = _explained(prop, StepView(view, after_view, sent, after_sent), reason)
+                    step_view = StepView(view, after_view, world.sent_before(), frozenset(world.sent))
+                    reason = _explained(prop, step_view, reason)
                 result.findings.append(Finding(n, step[0].line, prop, reason))
                 result.step_text[n] = [f"line {r.line}: {r.text()}" + (" (implied: received there, never logged "
                                        "as sent)" if r.event == "send" and r not in step_rows else "")
                                        for r in step]
                 if prop == "refines_spec":
-                    result.spec_before[n] = describe_state(world.ref.spec_config, spec)
-                    result.spec_after[n] = describe_state(world.ref.spec_config, after_spec)
-        view, spec, sent = after_view, after_spec, after_sent
+                    result.spec_before[n] = describe_state(world.ref.spec_config, world.spec(nodes, before=True))
+                    result.spec_after[n] = describe_state(world.ref.spec_config, world.spec(after_nodes))
+        view, nodes = after_view, after_nodes
     return result
+
+
+def _witness(result: RoundResult, step: int, view: WorldView, props: Sequence[Property]) -> None:
+    """Record the first step at which each `sometimes` property holds."""
+    for p in props:
+        if p.kind == "sometimes" and p.name not in result.witnessed and p.check(view) is None:
+            result.witnessed[p.name] = step
+
+
+def _judge_learns_alone(name: str, world: _Execution, result: RoundResult) -> None:
+    """A round in which no acceptor acts: nothing to judge, unless a node learned a value. Two different
+    values learned is a violation whatever the votes were; a value learned with no vote in the log cannot
+    be judged (a UsageError saying so)."""
+    learns = world.learns
+    if not learns:
+        result.skipped = "no acceptor takes part and nothing is learned (no Prepare, Promise, Accept, Accepted)"
+        return
+    first = learns[0]
+    other = next((r for r in learns if r.value != first.value), None)
+    if other is None:
+        raise UsageError(f"{name}:{first.line}: node {first.node} learns {first.value!r} in round {result.round}, "
+                         "but no acceptor acts in that round (no Prepare, Promise, Accept or Accepted), so the "
+                         "decision cannot be judged; log the acceptors' messages (PaxosLogger) or name them with "
+                         "--acceptors")
+    result.checked = result.steps
+    result.findings.append(Finding(0, other.line, "agreement",
+                                   f"node {first.node} learned {first.value!r} (line {first.line}) and node "
+                                   f"{other.node} learned {other.value!r}: two values decided"))
+    result.step_text[0] = [f"line {r.line}: {r.text()}" for r in (first, other)]
 
 
 def _explained(prop: str, step: StepView, fallback: str) -> str:
@@ -394,7 +528,8 @@ def _explained(prop: str, step: StepView, fallback: str) -> str:
 
 
 def validate_log(path: str | os.PathLike[str], props: Sequence[Property],
-                 acceptors: Sequence[int] | None = None) -> list[RoundResult]:
-    """Validate every execution (round) of a log."""
+                 acceptors: Sequence[int] | None = None, only: str | None = None) -> list[RoundResult]:
+    """Validate every execution (round) of a log, or only round `only` ([] if it has none)."""
     name = os.fspath(path)
-    return [validate_round(name, rows, props, acceptors) for rows in rounds(read_log(path))]
+    return [validate_round(name, rows, props, acceptors) for rows in rounds(read_log(path))
+            if only is None or rows[0].round == only]
