@@ -8,6 +8,8 @@ that every trace is written and read one way.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from checker.fingerprint import fingerprint_object, fp_hex
 from checker.model import StepRow
 from paxos import (
@@ -18,6 +20,7 @@ from paxos import (
     Deliver,
     Drop,
     Duplicate,
+    Nack,
     Propose,
     Restart,
     Timeout,
@@ -79,28 +82,49 @@ def key_scalar(*key: object) -> int:
     return fingerprint_object(("scalar", *key))
 
 
-def world_fingerprint(cluster: Cluster) -> str:
+def unsaid_phase(msg: object) -> object:
+    """`msg` as a trace of `trace_version` 1 knew it: a Nack's phase erased (unsaid)."""
+    return replace(msg, phase=0) if isinstance(msg, Nack) and msg.phase else msg
+
+
+def world_fingerprint(cluster: Cluster, legacy: bool = False) -> str:
     """The stable fingerprint of the whole world (the trace's `fingerprint` column).
 
     The XOR of one key per component, exactly as the explorer's `ImplModel`
-    keeps it incrementally, so the two agree on every state.
+    keeps it incrementally, so the two agree on every state. `legacy`: as a trace of
+    `trace_version` 1 recorded it, before Nacks named their phase (replay of old traces).
     """
     fp = 0
     for node_id in cluster.config.node_ids:
         fp ^= key_node(node_id, checked_snapshot(node_id, cluster.nodes[node_id].snapshot))
+    if legacy:  # Nacks that differ only in their phase were one message then
+        flight: dict[tuple[int, object], int] = {}
+        for env, count in cluster.in_flight.items():
+            key = (env.dst, unsaid_phase(env.msg))
+            flight[key] = flight.get(key, 0) + count if cluster.network == "bag" else 1
+        for (dst, msg), count in flight.items():
+            fp ^= key_env(dst, msg, count)
+        for msg in {unsaid_phase(m) for m in cluster.sent}:
+            fp ^= key_sent(msg)
+        return fp_hex(fp ^ _scalars(cluster))
     for env, count in cluster.in_flight.items():
         fp ^= key_env(env.dst, env.msg, count)
+    for msg in cluster.sent:
+        fp ^= key_sent(msg)
+    return fp_hex(fp ^ _scalars(cluster))
+
+
+def _scalars(cluster: Cluster) -> int:
+    fp = 0
     for node_id in cluster.crashed:
         fp ^= key_scalar("crashed", node_id)
     for name in ("crashes", "drops", "duplicates"):
         fp ^= key_scalar(name, cluster.used[name])
     for j, p in enumerate(cluster.config.proposers):
         fp ^= key_scalar("started", j, cluster.ballots_started[p])
-    for msg in cluster.sent:
-        fp ^= key_sent(msg)
     for value in cluster.proposed:
         fp ^= key_scalar("proposed", value)
-    return fp_hex(fp)
+    return fp
 
 
 def _acceptor_text(state: AcceptorDurable | None) -> tuple[str, str]:
@@ -156,10 +180,14 @@ def step_cluster(cluster: Cluster, action: Action) -> StepRow:
     return action_row(action, change)
 
 
-def find_action(cluster: Cluster, row: StepRow, values: tuple[Value, ...]) -> Action | None:
-    """The enabled action of `cluster` that `row` describes, or None if no enabled action matches."""
+def find_action(cluster: Cluster, row: StepRow, values: tuple[Value, ...], legacy: bool = False) -> Action | None:
+    """The enabled action of `cluster` that `row` describes, or None if no enabled action matches.
+
+    `legacy`: `row` comes from a trace of `trace_version` 1, whose Nack rows do not record the phase
+    (the `value` cell): such a row matches a Nack of any phase."""
     key = row_key(row)
     for action in cluster.enabled(values):
-        if row_key(action_row(action)) == key:
+        got = row_key(action_row(action))
+        if got == key or (legacy and row.msg_type == "Nack" and not row.value and got[:5] + got[6:] == key[:5] + key[6:]):
             return action
     return None

@@ -51,7 +51,7 @@ STEPS = [
 def test_{name}() -> None:
     config = CheckConfig.from_json({{**CONFIG, "impl": IMPL}})
     rows = [StepRow(**dict(zip(FIELDS, step, strict=True))) for step in STEPS]
-    replayer = ImplReplayer(config)
+    replayer = ImplReplayer(config, legacy={legacy})
     try:
         outcome = replayer.run(rows, stop_at_violation=False)
     except ImpossibleStep as left:  # the node no longer takes this schedule: check the part it takes
@@ -94,4 +94,4 @@ def pytest_source(trace: Trace, source: str, impl: str | None = None) -> str:
                             sort_dicts=True)
     return _TEMPLATE.format(source=source, what=what, steps=len(trace.steps), env=ENV_IMPL, impl=chosen,
                             prop=trace.property, config=config, fields=KEY_FIELDS, rows="\n".join(lines),
-                            name=name)
+                            name=name, legacy=trace.version < 2)
