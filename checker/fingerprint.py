@@ -8,8 +8,8 @@ knows nothing about models or visited sets.
 from __future__ import annotations
 
 import hashlib
-from enum import Enum
 from collections.abc import Iterable, Sequence
+from enum import Enum
 
 import numpy as np
 import numpy.typing as npt

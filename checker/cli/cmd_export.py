@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from checker.config import IMPL_HELP, check_named_files
 from checker.inputs import check_output_paths
 from checker.traces.itf import spec_run, to_itf, write_itf
 from checker.traces.pytest_export import ENV_IMPL, pytest_source
@@ -32,7 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", default=None, metavar="PATH",
                         help="where to write (default: next to the trace, TRACE.itf.json or test_TRACE.py)")
     parser.add_argument("--impl", default=None, metavar="MODULE:FACTORY",
-                        help="the implementation to re-execute (itf) or to test (pytest); default: the recorded one")
+                        help="the implementation to re-execute (itf) or to test (pytest); default: the recorded one; "
+                             + IMPL_HELP)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
     output = Path(args.output) if args.output else default
     check_output_paths(files=[("-o", output)])
     trace = read_trace(source)
+    check_named_files(args.trace, None if args.impl else trace.impl, trace.config.get("properties") or ())
     if args.format == "itf":
         spec = spec_run(trace, args.impl)
         write_itf(output, to_itf(trace, spec, str(source)))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 
+from checker.config import IMPL_HELP, check_named_files
 from checker.inputs import check_output_paths
 from checker.traces.minimize import minimize_trace
 from checker.traces.text import format_steps
@@ -19,12 +20,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--property", default=None,
                         help="the property that must still fail (default: the recorded one)")
     parser.add_argument("--impl", default=None, metavar="MODULE:FACTORY",
-                        help="minimize against another implementation")
+                        help="minimize against another implementation (default: the one recorded; " + IMPL_HELP + ")")
 
 
 def run(args: argparse.Namespace) -> int:
     check_output_paths(files=[("-o", args.output)])
     trace = read_trace(args.trace)
+    check_named_files(args.trace, None if args.impl else trace.impl, trace.config.get("properties") or ())
     short = minimize_trace(trace, args.property, args.impl)
     write_trace(args.output, short)
     print(f"minimized {args.trace}: {len(trace.steps)} -> {len(short.steps)} steps, "

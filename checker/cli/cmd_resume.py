@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 
+from checker.config import IMPL_HELP, check_named_files
 from checker.runs.run import EXIT_CODES_HELP, execute
 from checker.runs.scale import read_run_file, scale_options
 
@@ -17,10 +18,17 @@ from checker.runs.scale import read_run_file, scale_options
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = EXIT_CODES_HELP
     parser.add_argument("directory", metavar="DIR", help="the --checkpoint DIR of the run to continue")
+    parser.add_argument("--impl", default=None, metavar="PATH.py:FACTORY",
+                        help="needed only when the run's implementation is a file path: the same PATH.py:FACTORY "
+                             "(" + IMPL_HELP + ")")
+    parser.add_argument("--property", action="append", default=None, metavar="PATH.py:FUNCTION",
+                        help="the same for each of the run's properties given as a file path")
 
 
 def run(args: argparse.Namespace) -> int:
     saved = read_run_file(args.directory)
+    check_named_files(f"{args.directory}/run.json", getattr(saved, "impl", None),
+                      getattr(saved, "property", None) or ())
     print(f"paxos-check resume: continuing the run checkpointed in {args.directory} from its last checkpoint",
           flush=True)
     saved.default_announce = False

@@ -29,6 +29,7 @@ from paxos import (
     checked_snapshot,
     message_fields,
     message_text,
+    snapshot_diff,
 )
 
 #: Trace event name of each action type.
@@ -141,8 +142,10 @@ def describe_change(
     after_learned: Value,
     sent: list[str],
     extra: str = "",
+    snapshots: tuple[object, object] | None = None,
 ) -> str:
-    """A short text of what one step changed in one node, from what the node protocol exposes."""
+    """A short text of what one step changed in one node, from what the node protocol exposes: its
+    acceptor state and learned value, else (`snapshots`, before and after) what changed in its snapshot."""
     parts = []
     (bp, ba), (ap, aa) = _acceptor_text(before_acc), _acceptor_text(after_acc)
     if bp != ap:
@@ -151,6 +154,10 @@ def describe_change(
         parts.append(f"accepted {ba} -> {aa}")
     if before_learned != after_learned:
         parts.append(f"learned {before_learned} -> {after_learned}")
+    if not parts and snapshots is not None and not extra:
+        diff = snapshot_diff(*snapshots)
+        if diff:
+            parts.append(diff)
     if extra:
         parts.append(extra)
     if sent:
@@ -164,6 +171,7 @@ def step_cluster(cluster: Cluster, action: Action) -> StepRow:
     node = cluster.nodes.get(node_id)
     before_acc = call_node(node_id, "acceptor_state", node.acceptor_state) if node is not None else None
     before_learned = call_node(node_id, "learned", node.learned) if node is not None else None
+    before_snap = call_node(node_id, "snapshot", node.snapshot) if node is not None else None
     sent = cluster.step(action)
     msgs: dict[str, list[int]] = {}
     for env in sent:
@@ -176,7 +184,9 @@ def step_cluster(cluster: Cluster, action: Action) -> StepRow:
     if node is not None:
         after_acc = call_node(node_id, "acceptor_state", node.acceptor_state)
         after_learned = call_node(node_id, "learned", node.learned)
-        change = describe_change(before_acc, after_acc, before_learned, after_learned, sent_text, extra)
+        after_snap = call_node(node_id, "snapshot", node.snapshot)
+        change = describe_change(before_acc, after_acc, before_learned, after_learned, sent_text, extra,
+                                 (before_snap, after_snap))
     return action_row(action, change)
 
 
@@ -188,6 +198,7 @@ def find_action(cluster: Cluster, row: StepRow, values: tuple[Value, ...], legac
     key = row_key(row)
     for action in cluster.enabled(values):
         got = row_key(action_row(action))
-        if got == key or (legacy and row.msg_type == "Nack" and not row.value and got[:5] + got[6:] == key[:5] + key[6:]):
+        if got == key or (legacy and row.msg_type == "Nack" and not row.value
+                          and got[:5] + got[6:] == key[:5] + key[6:]):
             return action
     return None
