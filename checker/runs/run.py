@@ -34,6 +34,7 @@ from checker.inputs import (
 from checker.model import Model
 from checker.models.contract import check_node_contract
 from checker.models.reductions import LearnersNotApart, Reductions
+from checker.runs.amnesia import crash_amnesia_note
 from checker.search.common import (
     Limits,
     Path,
@@ -373,6 +374,9 @@ def _search(args: argparse.Namespace, model: Model, strategy: str, command: str,
         write_run_states(out)  # the full state at every step, for the report's state view
         render_report(out)
     print_verdicts(summary, out, extra.get("walks"))
+    note = crash_amnesia_note(summary, out)  # the first violation is a crash wiping unpersisted state?
+    if note:
+        print(note)
     return exit_code(summary)
 
 
