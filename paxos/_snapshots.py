@@ -156,7 +156,29 @@ def _fields(s: Any) -> list[tuple[str, Any]] | None:
     return None
 
 
+def _plain(value: Any) -> Any:
+    try:
+        return thaw(value)
+    except (TypeError, AttributeError, IndexError, ValueError):
+        return value
+
+
+def _collection_changes(name: str, before: Any, after: Any) -> list[str] | None:
+    """`promises[4]: + Promise(...)`: the keys (or members) a dict (or set) gained, lost or changed."""
+    b, a = _plain(before), _plain(after)
+    if isinstance(b, dict) and isinstance(a, dict):
+        out = [f"{name}[{k!r}]: + {_short(a[k], 60)}" for k in a if k not in b]
+        out += [f"{name}[{k!r}]: - {_short(b[k], 60)}" for k in b if k not in a]
+        return out + [f"{name}[{k!r}]: {_short(b[k])} -> {_short(a[k])}" for k in a if k in b and a[k] != b[k]]
+    if isinstance(b, (set, frozenset)) and isinstance(a, (set, frozenset)):
+        return ([f"{name}: + {_short(x, 60)}" for x in a - b] + [f"{name}: - {_short(x, 60)}" for x in b - a])
+    return None
+
+
 def _changes(prefix: str, before: Any, after: Any, depth: int) -> list[str]:
+    listed = _collection_changes(prefix or "state", before, after)
+    if listed:
+        return listed
     fb, fa = _fields(before), _fields(after)
     if depth == 0 or fb is None or fa is None or [n for n, _ in fb] != [n for n, _ in fa]:
         return [f"{prefix or 'state'}: {_short(before)} -> {_short(after)}"]

@@ -245,4 +245,4 @@ def test_a_delivery_that_changes_only_internal_state_says_what_changed() -> None
     step_cluster(cluster, Propose(1, "v1"))
     step_cluster(cluster, Deliver(Envelope(3, Prepare(1, Ballot(0, 1)))))
     row = step_cluster(cluster, Deliver(Envelope(1, Promise(3, Ballot(0, 1), BOTTOM, None))))
-    assert row.state_change.startswith("proposer_volatile.promises: frozenset() -> ")
+    assert row.state_change.startswith("proposer_volatile.promises: + Promise(src=3, bal=Ballot(round=0, node_id=1)")
