@@ -14,6 +14,7 @@ import re
 
 from checker.errors import UsageError
 from checker.traces.trace_csv import STEP_FIELDS, Trace
+from paxos import fields_text
 
 #: The row fields that identify a step (the state change is only a comment).
 KEY_FIELDS = tuple(f for f in STEP_FIELDS if f != "state_change")
@@ -65,7 +66,9 @@ def test_{name}() -> None:
 def _row_comment(values: tuple[str, ...], change: str) -> str:
     event, node, peer, msg_type, bal, value, max_vbal, max_val = values
     what = " ".join(x for x in (event, msg_type, bal, value) if x)
-    if max_vbal:
+    if msg_type == "Nack":  # its value cell is the phase it answers (trace_version 2)
+        what = f"{event} {fields_text({'msg_type': msg_type, 'bal': bal, 'value': value, 'max_vbal': max_vbal})}"
+    elif max_vbal:
         what += f" (max_vbal {max_vbal}{', max_val ' + max_val if max_val else ''})"
     route = f"{peer}->{node}" if peer else node
     text = f"{what} {route}".strip() + (f": {change}" if change else "")
