@@ -228,13 +228,20 @@ IMPL_HELP = ("MODULE:FACTORY, or PATH.py:FACTORY to load a file by path (its fol
              "names is loaded only when that path is on the command line, never because a trace or run.json names it")
 
 
+def add_trust_argument(parser: Any) -> None:
+    """`--trust PATH.py:NAME` (repeatable): a file a trace or run directory names as a --property, vouched for."""
+    parser.add_argument("--trust", action="append", default=None, metavar="PATH.py:NAME",
+                        help="a file path the trace or run names as its --property (or --impl) that you vouch "
+                             "for: paxos-check loads code from a file path only when the command line gives it")
+
+
 def check_named_files(where: str, impl: str | None, properties: Sequence[str] = ()) -> None:
     """Refuse in one line, before any work, a file path that `where` (a file) names as the implementation or
     a property when the command line did not give the same path (`paxos.trust_command_line`)."""
     trusted = trusted_paths()
     if trusted is None:
         return
-    for flag, spec in [("--impl", impl), *(("--property", p) for p in properties)]:
+    for flag, spec in [("--impl", impl), *(("--trust", p) for p in properties)]:
         if spec and is_path_spec(spec) and os.path.realpath(split_spec(spec)[0]) not in trusted:
             raise UsageError(f"{where} names the file {split_spec(spec)[0]} as {flag}; paxos-check loads code from "
                              f"a file path only when that path is on the command line: add {flag} {spec}")

@@ -246,3 +246,17 @@ def test_a_delivery_that_changes_only_internal_state_says_what_changed() -> None
     step_cluster(cluster, Deliver(Envelope(3, Prepare(1, Ballot(0, 1)))))
     row = step_cluster(cluster, Deliver(Envelope(1, Promise(3, Ballot(0, 1), BOTTOM, None))))
     assert row.state_change.startswith("proposer_volatile.promises: + Promise(src=3, bal=Ballot(round=0, node_id=1)")
+
+
+def test_a_property_from_a_file_path_and_trusting_it_again(tmp_path: Path) -> None:
+    props = tmp_path / "my_props.py"
+    props.write_text("def at_most_one_learned(view):\n    return None\n")
+    spec = f"{props}:at_most_one_learned"
+    out = tmp_path / "run"
+    done = cli("explore", "--acceptors", "2", "--proposers", "1", "--crashes", "0", "--property", spec,
+               "--out", str(out))
+    assert done.returncode == 0 and "at_most_one_learned" in done.stdout, done.stdout + done.stderr
+    trace = str(out / "traces" / "sometimes_chosen.csv")
+    refused = cli("replay", trace)
+    assert refused.returncode == 2 and f"add --trust {spec}" in refused.stderr
+    assert cli("replay", trace, "--trust", spec).returncode == 0

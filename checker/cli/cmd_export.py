@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from checker.config import IMPL_HELP, check_named_files
+from checker.config import IMPL_HELP, add_trust_argument, check_named_files
 from checker.inputs import check_output_paths
 from checker.traces.itf import spec_run, to_itf, write_itf
 from checker.traces.pytest_export import ENV_IMPL, pytest_source
@@ -35,6 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--impl", default=None, metavar="MODULE:FACTORY",
                         help="the implementation to re-execute (itf) or to test (pytest); default: the recorded one; "
                              + IMPL_HELP)
+    add_trust_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from checker.config import IMPL_HELP, check_named_files
+from checker.config import IMPL_HELP, add_trust_argument, check_named_files
 from checker.inputs import check_output_paths
 from checker.traces.minimize import minimize_trace
 from checker.traces.text import format_steps
@@ -21,6 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the property that must still fail (default: the recorded one)")
     parser.add_argument("--impl", default=None, metavar="MODULE:FACTORY",
                         help="minimize against another implementation (default: the one recorded; " + IMPL_HELP + ")")
+    add_trust_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -10,7 +10,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from checker.config import IMPL_HELP, check_named_files
+from checker.config import IMPL_HELP, add_trust_argument, check_named_files
 from checker.errors import UsageError
 from checker.traces.replay import ImplReplayer, ImpossibleStep, Replayer, replayer_for
 from checker.traces.states import Part, cluster_state, format_state
@@ -28,6 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--states", action="store_true",
                         help="print the whole state after every step, as TLC does: each node under its roles "
                              "and the network, with the fields that changed marked *")
+    add_trust_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from checker.config import IMPL_HELP, check_named_files
+from checker.config import IMPL_HELP, add_trust_argument, check_named_files
 from checker.errors import UsageError
 from checker.inputs import check_output_paths
 from checker.traces.states import write_run_states
@@ -27,8 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--impl", default=None, metavar="PATH.py:FACTORY",
                         help="needed only when the run's implementation is a file path: the same PATH.py:FACTORY, "
                              "so that its traces can be re-run (" + IMPL_HELP + ")")
-    parser.add_argument("--property", action="append", default=None, metavar="PATH.py:FUNCTION",
-                        help="the same for each of the run's properties given as a file path")
+    add_trust_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from checker.config import IMPL_HELP, check_named_files
+from checker.config import IMPL_HELP, add_trust_argument, check_named_files
 from checker.runs.run import EXIT_CODES_HELP, execute
 from checker.runs.scale import read_run_file, scale_options
 
@@ -21,8 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--impl", default=None, metavar="PATH.py:FACTORY",
                         help="needed only when the run's implementation is a file path: the same PATH.py:FACTORY "
                              "(" + IMPL_HELP + ")")
-    parser.add_argument("--property", action="append", default=None, metavar="PATH.py:FUNCTION",
-                        help="the same for each of the run's properties given as a file path")
+    add_trust_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
