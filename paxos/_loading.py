@@ -65,7 +65,11 @@ def load_module_file(path: str, flag: str = "--impl") -> ModuleType:
         return sys.modules[name]
     directory = os.path.dirname(real)
     if directory not in sys.path:
-        sys.path.insert(0, directory)
+        # first, as `python file.py` would, unless the folder holds a module of a name already imported
+        # (a library's own `paxos/` next to its adapter): last, so that name stays ours in worker processes
+        # that start from this sys.path
+        names = {os.path.splitext(n)[0] for n in os.listdir(directory)}
+        sys.path.insert(len(sys.path) if names & set(sys.modules) else 0, directory)
     spec = importlib.util.spec_from_file_location(name, real)
     if spec is None or spec.loader is None:
         raise ConfigurationError(f"{path} is not a Python source file")
