@@ -78,6 +78,9 @@ def load_graphml(path: Path, *, fast: bool = True) -> StateGraph:
         data = path.read_bytes()
     except OSError as exc:
         raise ReportInputError(f"{path}: cannot read: {exc}") from None
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:  # entity expansion and external entities: never ours
+        raise ReportInputError(f"{path}: the graph declares a DOCTYPE or entities, which paxos-check never writes; "
+                               "re-run explore with --graph to write it again")
     with paused_gc():
         graph = _ours(path, data) if fast else None
         if graph is None:

@@ -158,11 +158,21 @@ def load_run(run_dir: str | os.PathLike[str], *, with_graph: bool = True) -> Run
     traces: dict[str, Trace] = {}
     for prop in summary.properties:
         if prop.trace is not None:
+            _inside(summary.path, prop.trace, f"property '{prop.name}'")
             traces[prop.name] = load_trace(directory / prop.trace, referenced_by=f"property '{prop.name}'")
     graph = None
     if summary.graph is not None and with_graph:
+        _inside(summary.path, summary.graph.graphml, "graph")
         graph = load_graphml(directory / summary.graph.graphml)
     return Run(directory, summary, traces, graph)
+
+
+def _inside(summary: Path, name: str, who: str) -> None:
+    """A file a summary names is in its run directory: a summary is data and never points a report elsewhere."""
+    rel = Path(name)
+    if rel.is_absolute() or ".." in rel.parts or not rel.parts:
+        raise ReportInputError(f"{summary}: {who} names the file {name[:60]!r}, which is not inside the run "
+                               "directory; a summary names only its own files (traces/..., graph.graphml)")
 
 
 def _read_text(path: Path, referenced_by: str | None = None) -> str:
@@ -200,6 +210,10 @@ class _Fields:
         return value
 
 
+#: What a property, command or strategy name looks like: one short word, no markup, no line breaks.
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:\-]{0,199}$")
+
+
 def load_summary(path: Path) -> Summary:
     """Parse and validate summary.json (docs/formats.md, version 1)."""
     text = _read_text(path)
@@ -235,13 +249,18 @@ def load_summary(path: Path) -> Summary:
             limit=g.get("limit", int, "an integer", optional=True),
         )
     number = (int, float)
+    names = {key: f.get(key, str, what) for key, what in (("command", "a command name"), ("model", "'impl' or 'spec'"),
+                                                        ("strategy", "a strategy name"))}
+    for key, value in names.items():
+        if not _NAME.match(value):
+            raise f.fail(key, "a name (letters, digits, _ . : -)")
     return Summary(
         path=path,
         raw=raw,
-        command=f.get("command", str, "a command name"),
+        command=names["command"],
         config=f.get("config", dict, "an object with every bound"),
-        model=f.get("model", str, "'impl' or 'spec'"),
-        strategy=f.get("strategy", str, "a strategy name"),
+        model=names["model"],
+        strategy=names["strategy"],
         exhaustive=f.get("exhaustive", bool, "true or false"),
         stopped_by=stopped_by,
         states=f.get("states", int, "an integer", optional=True),
@@ -268,8 +287,11 @@ def _property(path: Path, index: int, obj: Any) -> PropertyResult:
     kind = f.get("kind", str, "always, sometimes or step")
     if kind not in KINDS:
         raise f.fail("kind", "always, sometimes or step")
+    name = f.get("name", str, "a property name")
+    if not _NAME.match(name):
+        raise f.fail("name", "a property name (letters, digits, _ . : -)")
     return PropertyResult(
-        name=f.get("name", str, "a property name"),
+        name=name,
         kind=kind,
         status=status,
         trace=f.get("trace", str, "null or a trace path", optional=True),
@@ -322,6 +344,10 @@ def load_trace(path: Path, referenced_by: str | None = None) -> Trace:
                     f"{path}: line {line}: {len(cells)} cells, expected {len(header)} (one per header column)"
                 )
             get = {name: cells[i] for name, i in col.items()}
+            bad = next((name for name, cell in get.items() if name != "detail" and not cell.isprintable()), None)
+            if bad is not None:
+                raise ReportInputError(f"{path}: line {line}: the {bad} cell holds a control character (a line "
+                                       "break?); a trace cell is one line of text")
             if get["format"] != TRACE_FORMAT:
                 raise ReportInputError(f"{path}: line {line}: format is {get['format']!r}, expected {TRACE_FORMAT!r}")
             expected_step = len(rows) + (0 if config is None else 1)

@@ -12,6 +12,8 @@ level, after deduplication), as TLC does; `step` properties are judged while exp
 
 from __future__ import annotations
 
+import hashlib
+import os
 import pickle
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -22,7 +24,14 @@ import numpy as np
 
 from checker.fingerprint import FpArray
 from checker.model import Model, State, partition_keys, wire_codec
-from checker.search.checkpoint import read_frontier, write_frontier
+from checker.plaindata import PlainDataError, dumps, loads
+from checker.search.checkpoint import (
+    FRONTIER_KIND,
+    FRONTIER_VERSION,
+    CheckpointError,
+    read_frontier,
+    write_frontier,
+)
 from checker.search.common import (
     Clock,
     SearchOptions,
@@ -369,17 +378,20 @@ class Partition:
     def save(self, root: str, tag: int) -> dict[str, Any]:
         """Write this partition's frontier for checkpoint `tag`; what `load` needs to come back to now
         (its stored levels are already on disk: `LevelStore` writes each as it is stored)."""
-        blob = pack_batch(self.model, Batch(self.frontier, self.frontier_fps, self.frontier_fps))
-        return {"index": self.index, "frontier": write_frontier(root, self.index, self.parts, tag, blob),
-                "sizes": list(self.store.sizes), "levels": self.levels, "reported": sorted(self.reported),
-                "pending": sorted(self.pending), "unreduced": self.unreduced, "coverage": self.coverage(),
-                "packed": self.packed}
+        blob = frontier_file(self.model, self.frontier, self.frontier_fps)
+        name = write_frontier(root, self.index, self.parts, tag, blob)
+        return {"index": self.index, "frontier": name, "sizes": list(self.store.sizes), "levels": self.levels,
+                "reported": sorted(self.reported), "pending": sorted(self.pending), "unreduced": self.unreduced,
+                "coverage": self.coverage(), "packed": self.packed, "levels_files": self.store.level_files(),
+                "digests": [hashlib.sha256(blob).hexdigest(), *self.store.digests]}
 
     def load(self, root: str, saved: dict[str, Any]) -> None:
-        """Come back to the point `saved` (from `save`) recorded: stored levels, frontier, counters."""
-        self.store.restore(saved["sizes"])
-        batch = unpack_batch(self.model, read_frontier(root, saved["frontier"]))
-        self.frontier, self.frontier_fps = batch.states, batch.fps.copy()
+        """Come back to the point `saved` (from `save`, its files checked by checkpoint.verify_checkpoint)
+        recorded: stored levels, frontier, counters. CheckpointError if the frontier does not fit this model."""
+        self.store.restore(saved["sizes"], saved["digests"][1:])
+        name = os.path.join(root, "levels", saved["frontier"])
+        self.frontier, self.frontier_fps = read_frontier_file(self.model, read_frontier(root, saved["frontier"]),
+                                                              name, self.fps_of)
         self.levels = saved["levels"]
         self.reported = set(saved["reported"])
         self.pending = set(saved["pending"])
@@ -446,6 +458,8 @@ def _distinct(pieces: list[Batch]) -> Batch:
 def pack_batch(model: Model, b: Batch, peer: int | None = None) -> bytes:
     """A batch as bytes another process reads with `unpack_batch`: states through the model's wire
     codec (packed rows are plain ints, kept only for models without one, and travel as they are).
+    Pickled: only between this run's own processes (pipes, Ray's authenticated object store), never
+    written to disk (a checkpoint's frontier is `frontier_file`, plain data).
     With `peer` (the partition it goes to) the codec may leave out what it sent that peer before."""
     to_wire, _ = wire_codec(model)
     states: object = b.states if isinstance(b.states, Packed) else to_wire(b.states.states(), peer)
@@ -460,6 +474,58 @@ def unpack_batch(model: Model, blob: bytes, peer: int | None = None) -> Batch:
     return Batch(block, np.frombuffer(fps, dtype=np.uint64), np.frombuffer(parents, dtype=np.uint64))
 
 
+
+
+def frontier_file(model: Model, block: Block, fps: FpArray) -> bytes:
+    """A frontier as a plain-data file (checker/plaindata.py): the states through the model's wire codec
+    (every table entry from id 0), packed rows as they are, and the fingerprints."""
+    to_wire, _ = wire_codec(model)
+    states: object = block.rows if isinstance(block, Packed) else to_wire(block.states(), None)
+    return dumps(FRONTIER_KIND, FRONTIER_VERSION, {"packed": isinstance(block, Packed), "states": states,
+                                                   "fps": np.ascontiguousarray(fps, dtype="<u8")})
+
+
+#: States of a frontier read back whose fingerprints are computed again and compared with the file's.
+_SPOT_CHECKS = 256
+_MASK64 = (1 << 64) - 1
+
+
+def read_frontier_file(model: Model, data: bytes, name: str,
+                       fps_of: Callable[[Sequence[State]], FpArray]) -> tuple[Block, FpArray]:
+    """The frontier of `frontier_file` in this model's terms. CheckpointError (one line naming the file) if the
+    file is damaged, or its states do not fit this model (another run's, or altered): a spread of states must
+    have the fingerprints the file gives them, computed again from their contents."""
+    try:
+        doc = loads(data, FRONTIER_KIND, FRONTIER_VERSION, name)
+        if type(doc) is not dict or set(doc) != {"packed", "states", "fps"}:
+            raise PlainDataError(f"{name} is not a frontier")
+        fps = doc["fps"]
+        if not isinstance(fps, np.ndarray) or fps.dtype != np.uint64 or fps.ndim != 1:
+            raise PlainDataError(f"{name} holds no fingerprints")
+        if doc["packed"]:
+            rows = doc["states"]
+            if not isinstance(rows, np.ndarray) or rows.dtype != np.uint8 or rows.ndim != 2:
+                raise PlainDataError(f"{name} holds no packed states")
+            block: Block = Packed(rows)
+        else:
+            _, from_wire = wire_codec(model)
+            block = Objects(list(from_wire(doc["states"], None)))  # every state rewritten now: errors here
+        if len(block) != len(fps):
+            raise PlainDataError(f"{name} holds {len(block)} states and {len(fps)} fingerprints")
+        picks = np.unique(np.linspace(0, len(fps) - 1, min(len(fps), _SPOT_CHECKS)).astype(np.int64))
+        sample = [block.states(int(i), int(i) + 1)[0] for i in picks]
+        again = getattr(model, "recompute_fingerprint", None)
+        if not np.array_equal(np.asarray(fps_of(sample), dtype=np.uint64), fps[picks]) or (
+                again is not None and any(again(s) & _MASK64 != model.fingerprint(s) for s in sample)):
+            raise PlainDataError(f"{name} holds states whose fingerprints are not the ones it gives them")
+    except PlainDataError as exc:
+        raise CheckpointError(f"{exc}: the checkpoint belongs to another run or was altered; nothing in it can be "
+                              "resumed: start the run again") from None
+    except Exception as exc:  # states that do not fit this model can break it in any way
+        raise CheckpointError(f"{name} holds states this run's model cannot read ({type(exc).__name__}: "
+                              f"{str(exc)[:80]}): the checkpoint belongs to another run or was altered; nothing "
+                              "in it can be resumed: start the run again") from None
+    return block, fps
 
 
 def serve(part: Partition, cmd: str, args: Any) -> Any:
@@ -485,8 +551,11 @@ def serve(part: Partition, cmd: str, args: Any) -> Any:
     if cmd == "save":
         root, tag = args
         return part.save(root, tag)
-    if cmd == "load":
+    if cmd == "load":  # a checkpoint that does not fit: the driver raises it (the worker lives on)
         root, saved = args
-        part.load(root, saved)
+        try:
+            part.load(root, saved)
+        except CheckpointError as exc:
+            return str(exc)
         return len(part.frontier)
     raise ValueError(f"unknown partition request {cmd!r}")

@@ -80,8 +80,8 @@ def connect(address: str, cpus: int) -> bool:
         try:
             with warnings.catch_warnings():  # Ray's own warnings would make a refusal more than one line
                 warnings.simplefilter("ignore")
-                if address == "auto":
-                    ray.init(num_cpus=max(cpus, os.cpu_count() or 1), include_dashboard=False,
+                if address == "auto":  # "local": a new instance of our own, never one RAY_ADDRESS names
+                    ray.init(address="local", num_cpus=max(cpus, os.cpu_count() or 1), include_dashboard=False,
                              log_to_driver=False, logging_level=logging.ERROR)
                 else:  # a Ray client connection: the server's ray.init takes few options
                     ray.init(address=address, logging_level=logging.ERROR)

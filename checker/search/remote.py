@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from checker.model import Model, State
+from checker.search.checkpoint import CheckpointError
 from checker.search.common import Clock, SearchOptions
 from checker.search.partition import LevelIn, LevelOut, Partition, add_coverage, owners, pack_batch
 
@@ -113,7 +114,11 @@ class RemoteCluster:
 
     def load(self, root: str, saved: Sequence[dict[str, Any]]) -> None:
         by_index = {s["index"]: s for s in saved}
-        self.sizes = list(self._ask_all([("load", (root, by_index[p])) for p in range(self.parts)]))
+        replies = list(self._ask_all([("load", (root, by_index[p])) for p in range(self.parts)]))
+        refused = [r for r in replies if isinstance(r, str)]
+        if refused:  # a frontier that does not fit this run (partition.serve says why)
+            raise CheckpointError(refused[0])
+        self.sizes = replies
 
     def close(self) -> None:
         self.local.close()

@@ -9,6 +9,7 @@ bytes per state plus a small insertion buffer. None knows about models or proper
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
@@ -108,6 +109,7 @@ class LevelStore:
         self._buf: FpArray = np.zeros(1024, dtype=np.uint64)
         self._n = 0
         self.sizes: list[int] = []  # states per stored level, in order
+        self.digests: list[str] = []  # SHA-256 of each level file as written (a checkpoint's), in level_files order
 
     def __len__(self) -> int:
         return self._n
@@ -148,7 +150,9 @@ class LevelStore:
             if self._given is None:  # scratch files of this run only
                 arr.tofile(self._path(level, ext))
             else:  # a checkpoint's: durable before a checkpoint can name them
-                atomic_write_bytes(self._path(level, ext), arr.tobytes())
+                raw = arr.tobytes()
+                atomic_write_bytes(self._path(level, ext), raw)
+                self.digests.append(hashlib.sha256(raw).hexdigest())
         self._merge(fps)
         self.sizes.append(len(fps))
 
@@ -160,10 +164,12 @@ class LevelStore:
         self._buf[:need].sort(kind="stable")  # timsort: two sorted runs, one merge
         self._n = need
 
-    def restore(self, sizes: Sequence[int]) -> None:
-        """Read back the levels a checkpoint recorded (their files are in `directory`)."""
+    def restore(self, sizes: Sequence[int], digests: Sequence[str] = ()) -> None:
+        """Read back the levels a checkpoint recorded (their files are in `directory`; their checksums
+        were checked by checkpoint.verify_checkpoint)."""
         self._n = 0
         self.sizes = []
+        self.digests = list(digests)
         for level, size in enumerate(sizes):
             fps = np.fromfile(self._path(level, "fps"), dtype=np.uint64)
             if len(fps) != size:

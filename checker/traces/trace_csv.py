@@ -97,6 +97,7 @@ def read_trace(path: str | os.PathLike[str]) -> Trace:
             cells = len(TRACE_COLUMNS) - sum(raw.get(c) is None for c in TRACE_COLUMNS) + len(raw.get(_EXTRA) or ())
             last = " (the file is truncated: it ends inside this row)" if i == len(rows) - 1 else ""
             raise UsageError(f"{name}:{i + 2}: {cells} cells, expected {len(TRACE_COLUMNS)}{last}")
+    _check_cells(name, rows)
     trace = _header(name, rows[0])
     valid = IMPL_EVENTS if trace.model == "impl" else SPEC_EVENTS
     for i, raw in enumerate(rows[1:], start=1):
@@ -111,6 +112,23 @@ def read_trace(path: str | os.PathLike[str]) -> Trace:
         trace.steps.append(TraceStep(row, raw["fingerprint"], raw["property"], raw["detail"]))
     _check_complete(name, rows[0], trace)
     return trace
+
+
+_CONTROL = frozenset(chr(c) for c in range(32)) | {chr(127)}
+
+
+def _check_cells(name: str, rows: list[dict[str, str]]) -> None:
+    """Cells are data of one line each (only `detail` may span lines), and the configuration row has only its
+    own: anything else in a file is refused here, never passed on (nor printed) as it is."""
+    for i, raw in enumerate(rows):
+        for column, cell in raw.items():
+            if column != "detail" and cell and not _CONTROL.isdisjoint(cell):
+                raise UsageError(f"{name}:{i + 2}: the {column} cell holds a control character (a line break?); a "
+                                 "trace cell is one line of text: use the file that paxos-check wrote")
+    stray = [c for c in (*STEP_FIELDS[1:], "property") if rows[0].get(c)]
+    if stray:
+        raise UsageError(f"{name}:2: the configuration row has a {stray[0]} cell ({rows[0][stray[0]][:30]!r}), "
+                         "which it never holds: use the file that paxos-check wrote")
 
 
 def _check_complete(name: str, raw: dict[str, str], trace: Trace) -> None:

@@ -329,9 +329,9 @@ def _value(text: str | None) -> Value:
     if not text:
         return None
     text = text.strip()
-    try:
+    try:  # a literal only (never evaluated as code); nesting too deep for the parser is text too
         value = ast.literal_eval(text)
-    except (ValueError, SyntaxError):
+    except (ValueError, SyntaxError, TypeError, RecursionError, MemoryError):
         return text
     return None if value is None else str(value)
 
