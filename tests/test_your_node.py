@@ -260,3 +260,15 @@ def test_a_property_from_a_file_path_and_trusting_it_again(tmp_path: Path) -> No
     refused = cli("replay", trace)
     assert refused.returncode == 2 and f"add --trust {spec}" in refused.stderr
     assert cli("replay", trace, "--trust", spec).returncode == 0
+
+
+def test_resume_of_a_run_whose_node_is_a_file_needs_the_path(tmp_path: Path) -> None:
+    ck = tmp_path / "ck"
+    first = cli("explore", "--impl", FOREIGN, *SMALL, "--stop-on-first", "--checkpoint", str(ck),
+                "--out", str(tmp_path / "run"))
+    assert first.returncode == 1, first.stderr
+    refused = cli("resume", str(ck))
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1
+    assert "run.json names the file examples/foreign_paxos/adapter.py as --impl" in refused.stderr
+    again = cli("resume", str(ck), "--impl", FOREIGN)
+    assert again.returncode == 1 and "566 distinct states" in again.stdout
