@@ -13,7 +13,7 @@ import importlib
 import inspect
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +29,11 @@ from paxos import (
     PaxosNode,
     QuorumSystem,
     Value,
+    is_path_spec,
+    load_module_file,
     missing_methods,
+    split_spec,
+    trusted_paths,
 )
 from paxos._guard import own_failure
 
@@ -220,21 +224,50 @@ class CheckConfig:
         return CheckConfig(**dict(data))
 
 
+#: What `--help` says of `--impl` wherever a subcommand takes it.
+IMPL_HELP = ("MODULE:FACTORY, or PATH.py:FACTORY to load a file by path (its folder importable); code a file path "
+             "names is loaded only when that path is on the command line, never because a trace or run.json names it")
+
+
+def add_trust_argument(parser: Any) -> None:
+    """`--trust PATH.py:NAME` (repeatable): a file a trace or run directory names as a --property, vouched for."""
+    parser.add_argument("--trust", action="append", default=None, metavar="PATH.py:NAME",
+                        help="a file path the trace or run names as its --property (or --impl) that you vouch "
+                             "for: paxos-check loads code from a file path only when the command line gives it")
+
+
+def check_named_files(where: str, impl: str | None, properties: Sequence[str] = ()) -> None:
+    """Refuse in one line, before any work, a file path that `where` (a file) names as the implementation or
+    a property when the command line did not give the same path (`paxos.trust_command_line`)."""
+    trusted = trusted_paths()
+    if trusted is None:
+        return
+    for flag, spec in [("--impl", impl), *(("--trust", p) for p in properties)]:
+        if spec and is_path_spec(spec) and os.path.realpath(split_spec(spec)[0]) not in trusted:
+            raise UsageError(f"{where} names the file {split_spec(spec)[0]} as {flag}; paxos-check loads code from "
+                             f"a file path only when that path is on the command line: add {flag} {spec}")
+
+
 def load_factory(spec: str) -> NodeFactory:
-    """Resolve `MODULE:FACTORY` to a node factory `(node_id, ClusterConfig) -> node`.
+    """Resolve `MODULE:FACTORY` or `PATH.py:FACTORY` to a node factory `(node_id, ClusterConfig) -> node`.
 
     A `PaxosNode` subclass is accepted as is (built with `config=`); anything
     else is called as `factory(node_id, config)`. The first node built is
     checked against the node protocol. The current directory is importable,
-    so `--impl mypkg.node:make` works from the project that holds `mypkg`.
+    so `--impl mypkg.node:make` works from the project that holds `mypkg`; a
+    file path is loaded by path with its directory importable (`paxos.load_module_file`),
+    and only when the command line gave that path (never because a file named it).
     """
-    module_name, sep, attr = spec.partition(":")
-    if not sep or not module_name or not attr:
-        raise UsageError(f"--impl {spec!r}: expected MODULE:FACTORY, e.g. paxos:PaxosNode or mypkg.node:make_node")
+    module_name, attr = split_spec(spec)
+    if not module_name or not attr:
+        raise UsageError(f"--impl {spec!r}: expected MODULE:FACTORY or PATH.py:FACTORY, e.g. paxos:PaxosNode, "
+                         "mypkg.node:make_node or path/to/node.py:make_node")
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())  # like `python -m`: modules of the current project import
     try:
-        module = importlib.import_module(module_name)
+        module = load_module_file(module_name) if is_path_spec(spec) else importlib.import_module(module_name)
+    except ConfigurationError as exc:  # a path the command line did not give, or no such file
+        raise UsageError(f"--impl {spec!r}: {exc}") from None
     except BaseException as exc:  # an import error of the user's code, any kind (sys.exit too)
         if not own_failure(exc):
             raise

@@ -43,6 +43,7 @@ def message_fields(msg: Message) -> dict[str, str]:
         fields["max_val"] = text(msg.max_val)
     elif isinstance(msg, Nack):
         fields["max_vbal"] = str(msg.promised)  # the higher ballot that refused `bal`
+        fields["value"] = str(msg.phase) if msg.phase else ""  # the phase it answers; empty: unsaid
     else:
         assert isinstance(msg, Prepare)
     return fields

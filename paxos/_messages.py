@@ -9,7 +9,7 @@ behaviour lives here.
 from __future__ import annotations
 
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeAlias
 
 from paxos._ballot import Ballot
@@ -55,13 +55,28 @@ class Accepted:
     val: Value
 
 
+#: `Nack.phase`: the phase a Nack answers. `NACK_UNSAID` (0) is a Nack that does not say (every Nack
+#: of a node written before the field existed); 1 refuses a Prepare (1a), 2 an Accept (2a).
+NACK_UNSAID, NACK_PREPARE, NACK_ACCEPT = 0, 1, 2
+
+
 @dataclass(frozen=True, slots=True)
 class Nack:
-    """Rejection: acceptor `src` refused `bal` because it has promised the higher `promised`."""
+    """Rejection: acceptor `src` refused `bal` because it has promised the higher `promised`.
+
+    `phase` names what it answers: 1 a Prepare, 2 an Accept, 0 (the default) unsaid. A Nack with
+    phase 0 fingerprints as it did before the field existed, so old traces replay unchanged.
+    """
 
     src: int
     bal: Ballot
     promised: Ballot
+    phase: int = field(default=NACK_UNSAID, metadata={"omit_default": True})
+
+    def __post_init__(self) -> None:
+        if self.phase not in (NACK_UNSAID, NACK_PREPARE, NACK_ACCEPT):
+            raise ConfigurationError(f"Nack phase must be 1 (answers a Prepare), 2 (an Accept) or 0 (unsaid), "
+                                     f"got {self.phase!r}")
 
 
 Message: TypeAlias = Prepare | Promise | Accept | Accepted | Nack

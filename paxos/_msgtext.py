@@ -4,7 +4,8 @@ Owns the text of a message, from the message itself or from its CSV fields (the
 `msg_type`, `bal`, `value`, `max_vbal`, `max_val` columns), so replay, minimize,
 fuzz output, report tables and sequence charts all say the same thing:
 `Prepare 0@1`, `Promise 0@2 (accepted 0@1:v1)`, `Promise 0@2 (accepted nothing)`,
-`Accept 0@2:v2`, `Accepted 0@1:v1`, `Nack 0@1 (promised 0@2)`. No I/O.
+`Accept 0@2:v2`, `Accepted 0@1:v1`, `Nack 0@1 (phase 1, promised 0@2)` (a Nack that does not say
+its phase: `Nack 0@1 (promised 0@2)`). No I/O.
 """
 
 from __future__ import annotations
@@ -32,5 +33,7 @@ def fields_text(fields: Mapping[str, str]) -> str:
     if kind in ("Accept", "Accepted", "2a", "2b"):
         return f"{kind} {bal}:{value}" if value else f"{kind} {bal}"
     if kind == "Nack":
-        return f"{kind} {bal} (promised {max_vbal})" if max_vbal else f"{kind} {bal}"
+        said = [f"phase {value}"] if value else []
+        said += [f"promised {max_vbal}"] if max_vbal else []
+        return f"{kind} {bal} ({', '.join(said)})" if said else f"{kind} {bal}"
     return f"{kind} {bal}"

@@ -23,6 +23,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar, cast, overload
 
+from paxos import ConfigurationError, is_path_spec, load_module_file, split_spec
 from paxos._guard import own_failure
 from properties.invariants import BY_NAME, HISTORY, PROPERTIES, Kind, Property, WorldView
 
@@ -75,13 +76,17 @@ step = _decorator("step")
 
 def load_property(spec: str) -> Property:
     """The `Property` named by `MODULE:FUNCTION`; a PropertyError (one line) if it cannot be one."""
-    module_name, sep, attr = spec.partition(":")
-    if not sep or not module_name or not attr:
-        raise PropertyError(f"--property {spec!r}: expected MODULE:FUNCTION, e.g. examples.my_properties:one_leader")
+    module_name, attr = split_spec(spec)
+    if not module_name or not attr:
+        raise PropertyError(f"--property {spec!r}: expected MODULE:FUNCTION or PATH.py:FUNCTION, "
+                            "e.g. examples.my_properties:one_leader")
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())  # like `python -m`: the current project's modules import
     try:
-        module = importlib.import_module(module_name)
+        module = (load_module_file(module_name, "--property") if is_path_spec(spec)
+                  else importlib.import_module(module_name))
+    except ConfigurationError as exc:  # a path the command line did not give, or no such file
+        raise PropertyError(f"--property {spec!r}: {exc}") from None
     except BaseException as exc:  # the user's module failed to import, whatever the reason (sys.exit too)
         if not own_failure(exc):
             raise

@@ -95,7 +95,7 @@ def test_file_is_plain_csv_with_every_column_on_every_row(trace_file: Path) -> N
     config_row = dict(zip(header, rows[0], strict=True))
     assert config_row["event"] == "config"
     detail = json.loads(config_row["detail"])
-    assert detail["trace_version"] == 1 and detail["model"] == "impl" and detail["property"] == "agreement"
+    assert detail["trace_version"] == 2 and detail["model"] == "impl" and detail["property"] == "agreement"
     assert detail["impl"] == "paxos.bugs:own_value" and detail["config"]["acceptors"] == 1
     steps = [dict(zip(header, r, strict=True)) for r in rows[1:]]
     assert all(s["event"] in IMPL_EVENTS for s in steps)
@@ -132,7 +132,7 @@ def test_write_is_atomic_and_leaves_no_temporary_file(tmp_path: Path, counterexa
 
 def _bump_version(header: list[str], rows: list[list[str]]) -> None:
     detail = json.loads(rows[0][col("detail")])
-    detail["trace_version"] = 2
+    detail["trace_version"] = 3
     rows[0][col("detail")] = json.dumps(detail)
 
 
@@ -178,7 +178,7 @@ def _spec_event_in_impl_trace(header: list[str], rows: list[list[str]]) -> None:
 
 MALFORMED: dict[str, tuple[Callable[[list[str], list[list[str]]], None], int, str]] = {
     # name: (edit, line the message must name, words it must contain)
-    "wrong version": (_bump_version, 2, "trace_version 2, expected 1"),
+    "wrong version": (_bump_version, 2, "trace_version 3, expected one of 1, 2"),
     "other format": (_other_format, 2, "paxos-trace/2"),
     "unknown action": (_unknown_action, 5, "unknown action 'teleport'"),
     "missing column": (_missing_column, 1, "missing column(s) fingerprint"),

@@ -11,7 +11,7 @@ import argparse
 import os
 from pathlib import Path
 
-from checker.config import load_factory
+from checker.config import IMPL_HELP, add_trust_argument, check_named_files, load_factory
 from checker.inputs import check_output_paths, input_files
 from checker.traces.itf import spec_run, to_itf, write_itf
 from checker.traces.pytest_export import ENV_IMPL, pytest_source
@@ -35,7 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", default=None, metavar="PATH",
                         help="where to write (default: next to the trace, TRACE.itf.json or test_TRACE.py)")
     parser.add_argument("--impl", default=None, metavar="MODULE:FACTORY",
-                        help="the implementation to re-execute (itf) or to test (pytest); default: the recorded one")
+                        help="the implementation to re-execute (itf) or to test (pytest); default: the recorded one; "
+                             + IMPL_HELP)
+    add_trust_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -47,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
     if args.impl is not None:
         load_factory(args.impl)  # a name that does not load is refused here, whatever the format
     trace = read_trace(source)
+    check_named_files(args.trace, None if args.impl else trace.impl, trace.config.get("properties") or ())
     if args.format == "itf":
         spec = spec_run(trace, args.impl)
         write_itf(output, to_itf(trace, spec, str(source)))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 
+from checker.config import IMPL_HELP, add_trust_argument, check_named_files
 from checker.inputs import absolute, check_output_paths, input_files
 from checker.traces.minimize import minimize_trace
 from checker.traces.text import format_steps
@@ -19,13 +20,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--property", default=None,
                         help="the property that must still fail (default: the recorded one)")
     parser.add_argument("--impl", default=None, metavar="MODULE:FACTORY",
-                        help="minimize against another implementation")
+                        help="minimize against another implementation (default: the one recorded; " + IMPL_HELP + ")")
+    add_trust_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     args.output = absolute(args.output)  # resolved once: the node or a --property may change directory
     check_output_paths(files=[("-o", args.output)], inputs=[args.trace, *input_files(args)])
     trace = read_trace(args.trace)
+    check_named_files(args.trace, None if args.impl else trace.impl, trace.config.get("properties") or ())
     short = minimize_trace(trace, args.property, args.impl)
     write_trace(args.output, short)
     print(f"minimized {args.trace}: {len(trace.steps)} -> {len(short.steps)} steps, "

@@ -10,6 +10,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
+from checker.config import IMPL_HELP, add_trust_argument, check_named_files
 from checker.errors import UsageError
 from checker.traces.replay import ImplReplayer, ImpossibleStep, Replayer, replayer_for
 from checker.traces.states import Part, cluster_state, format_state
@@ -21,16 +22,18 @@ from paxos import NODE_ERROR
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("trace", help="a trace CSV written by explore, simulate, fuzz or minimize")
     parser.add_argument("--impl", default=None, metavar="MODULE:FACTORY",
-                        help="replay against another implementation (default: the one recorded)")
+                        help="replay against another implementation (default: the one recorded; " + IMPL_HELP + ")")
     parser.add_argument("--all", action="store_true",
                         help="report every property that fails, not only the recorded one")
     parser.add_argument("--states", action="store_true",
                         help="print the whole state after every step, as TLC does: each node under its roles "
                              "and the network, with the fields that changed marked *")
+    add_trust_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     trace = read_trace(args.trace)
+    check_named_files(args.trace, None if args.impl else trace.impl, trace.config.get("properties") or ())
     replayer = replayer_for(trace, args.impl)
     rows = [s.row for s in trace.steps]
     seen: list[Any] = []  # with --states: the state before the first step, then after each step

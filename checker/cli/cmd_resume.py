@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from checker.cli import cmd_explore
+from checker.config import IMPL_HELP, add_trust_argument, check_named_files
 from checker.errors import UsageError
 from checker.runs.run import EXIT_CODES_HELP, execute
 from checker.runs.scale import (
@@ -32,6 +33,10 @@ from checker.runs.scale import (
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = EXIT_CODES_HELP
     parser.add_argument("directory", metavar="DIR", help="the --checkpoint DIR of the run to continue")
+    parser.add_argument("--impl", default=None, metavar="PATH.py:FACTORY",
+                        help="needed only when the run's implementation is a file path: the same PATH.py:FACTORY "
+                             "(" + IMPL_HELP + ")")
+    add_trust_argument(parser)
 
 
 class _FlagsParser(argparse.ArgumentParser):
@@ -85,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
     saved = explore_flags(flags, Path(directory) / RUN_FILE)
     saved.command = "explore"
     saved.checkpoint = directory
+    check_named_files(f"{directory}/{RUN_FILE}", saved.impl, saved.property or ())
     check_scale_arguments(saved, resume=True)
     has_checkpoint = check_resumable(directory, flags)
     for path in shared_writable(directory)[:1]:

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from checker.errors import UsageError
+from paxos import trust_command_line
 from paxos._guard import raise_interrupted
 
 EXIT_OK = 0
@@ -70,6 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     module = importlib.import_module(f"checker.cli.cmd_{args.command}")
+    trust_command_line(args_list)  # code from a file path loads only if this command line names that path
     try:
         code: int = module.run(args)
     except UsageError as exc:

@@ -1147,7 +1147,7 @@ class ImplModel:
         extra = {CRASH: "crashed", RESTART: "restarted", DROP: "message lost", DUPLICATE: "message duplicated"}
         said = "crashed and restarted at once" if action[2] == CRASH_RESTART and kind == CRASH else extra.get(kind, "")
         change = describe_change(before.acceptors.get(n), after.acceptors.get(n), before.learned.get(n),
-                                 after.learned.get(n), sent, said)
+                                 after.learned.get(n), sent, said, (self.snaps[i][state[i]], self.snaps[i][succ[i]]))
         return action_row(self.cluster_action(action), change)
 
     def chosen_text(self, state: ImplState) -> str:

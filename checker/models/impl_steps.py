@@ -8,6 +8,8 @@ that every trace is written and read one way.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from checker.fingerprint import fingerprint_object, fp_hex
 from checker.model import StepRow
 from paxos import (
@@ -18,6 +20,7 @@ from paxos import (
     Deliver,
     Drop,
     Duplicate,
+    Nack,
     Propose,
     Restart,
     Timeout,
@@ -26,6 +29,7 @@ from paxos import (
     checked_snapshot,
     message_fields,
     message_text,
+    snapshot_diff,
 )
 
 #: Trace event name of each action type.
@@ -79,28 +83,49 @@ def key_scalar(*key: object) -> int:
     return fingerprint_object(("scalar", *key))
 
 
-def world_fingerprint(cluster: Cluster) -> str:
+def unsaid_phase(msg: object) -> object:
+    """`msg` as a trace of `trace_version` 1 knew it: a Nack's phase erased (unsaid)."""
+    return replace(msg, phase=0) if isinstance(msg, Nack) and msg.phase else msg
+
+
+def world_fingerprint(cluster: Cluster, legacy: bool = False) -> str:
     """The stable fingerprint of the whole world (the trace's `fingerprint` column).
 
     The XOR of one key per component, exactly as the explorer's `ImplModel`
-    keeps it incrementally, so the two agree on every state.
+    keeps it incrementally, so the two agree on every state. `legacy`: as a trace of
+    `trace_version` 1 recorded it, before Nacks named their phase (replay of old traces).
     """
     fp = 0
     for node_id in cluster.config.node_ids:
         fp ^= key_node(node_id, checked_snapshot(node_id, cluster.nodes[node_id].snapshot))
+    if legacy:  # Nacks that differ only in their phase were one message then
+        flight: dict[tuple[int, object], int] = {}
+        for env, count in cluster.in_flight.items():
+            key = (env.dst, unsaid_phase(env.msg))
+            flight[key] = flight.get(key, 0) + count if cluster.network == "bag" else 1
+        for (dst, msg), count in flight.items():
+            fp ^= key_env(dst, msg, count)
+        for msg in {unsaid_phase(m) for m in cluster.sent}:
+            fp ^= key_sent(msg)
+        return fp_hex(fp ^ _scalars(cluster))
     for env, count in cluster.in_flight.items():
         fp ^= key_env(env.dst, env.msg, count)
+    for msg in cluster.sent:
+        fp ^= key_sent(msg)
+    return fp_hex(fp ^ _scalars(cluster))
+
+
+def _scalars(cluster: Cluster) -> int:
+    fp = 0
     for node_id in cluster.crashed:
         fp ^= key_scalar("crashed", node_id)
     for name in ("crashes", "drops", "duplicates"):
         fp ^= key_scalar(name, cluster.used[name])
     for j, p in enumerate(cluster.config.proposers):
         fp ^= key_scalar("started", j, cluster.ballots_started[p])
-    for msg in cluster.sent:
-        fp ^= key_sent(msg)
     for value in cluster.proposed:
         fp ^= key_scalar("proposed", value)
-    return fp_hex(fp)
+    return fp
 
 
 def _acceptor_text(state: AcceptorDurable | None) -> tuple[str, str]:
@@ -117,8 +142,10 @@ def describe_change(
     after_learned: Value,
     sent: list[str],
     extra: str = "",
+    snapshots: tuple[object, object] | None = None,
 ) -> str:
-    """A short text of what one step changed in one node, from what the node protocol exposes."""
+    """A short text of what one step changed in one node, from what the node protocol exposes: its
+    acceptor state and learned value, else (`snapshots`, before and after) what changed in its snapshot."""
     parts = []
     (bp, ba), (ap, aa) = _acceptor_text(before_acc), _acceptor_text(after_acc)
     if bp != ap:
@@ -127,6 +154,10 @@ def describe_change(
         parts.append(f"accepted {ba} -> {aa}")
     if before_learned != after_learned:
         parts.append(f"learned {before_learned} -> {after_learned}")
+    if not parts and snapshots is not None and not extra:
+        diff = snapshot_diff(*snapshots)
+        if diff:
+            parts.append(diff)
     if extra:
         parts.append(extra)
     if sent:
@@ -140,6 +171,7 @@ def step_cluster(cluster: Cluster, action: Action) -> StepRow:
     node = cluster.nodes.get(node_id)
     before_acc = call_node(node_id, "acceptor_state", node.acceptor_state) if node is not None else None
     before_learned = call_node(node_id, "learned", node.learned) if node is not None else None
+    before_snap = call_node(node_id, "snapshot", node.snapshot) if node is not None else None
     sent = cluster.step(action)
     msgs: dict[str, list[int]] = {}
     for env in sent:
@@ -152,14 +184,21 @@ def step_cluster(cluster: Cluster, action: Action) -> StepRow:
     if node is not None:
         after_acc = call_node(node_id, "acceptor_state", node.acceptor_state)
         after_learned = call_node(node_id, "learned", node.learned)
-        change = describe_change(before_acc, after_acc, before_learned, after_learned, sent_text, extra)
+        after_snap = call_node(node_id, "snapshot", node.snapshot)
+        change = describe_change(before_acc, after_acc, before_learned, after_learned, sent_text, extra,
+                                 (before_snap, after_snap))
     return action_row(action, change)
 
 
-def find_action(cluster: Cluster, row: StepRow, values: tuple[Value, ...]) -> Action | None:
-    """The enabled action of `cluster` that `row` describes, or None if no enabled action matches."""
+def find_action(cluster: Cluster, row: StepRow, values: tuple[Value, ...], legacy: bool = False) -> Action | None:
+    """The enabled action of `cluster` that `row` describes, or None if no enabled action matches.
+
+    `legacy`: `row` comes from a trace of `trace_version` 1, whose Nack rows do not record the phase
+    (the `value` cell): such a row matches a Nack of any phase."""
     key = row_key(row)
     for action in cluster.enabled(values):
-        if row_key(action_row(action)) == key:
+        got = row_key(action_row(action))
+        if got == key or (legacy and row.msg_type == "Nack" and not row.value
+                          and got[:5] + got[6:] == key[:5] + key[6:]):
             return action
     return None

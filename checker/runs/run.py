@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path as FsPath
 from typing import Any, cast
 
-from checker.config import DEFAULT_IMPL, CheckConfig, bounds_text, default_ballots, parse_ballots
+from checker.config import DEFAULT_IMPL, IMPL_HELP, CheckConfig, bounds_text, default_ballots, parse_ballots
 from checker.errors import UsageError
 from checker.fingerprint import fp_hex
 from checker.inputs import (
@@ -36,6 +36,7 @@ from checker.inputs import (
 from checker.model import Model
 from checker.models.contract import check_node_contract
 from checker.models.reductions import LearnersNotApart, Reductions
+from checker.runs.amnesia import crash_amnesia_note
 from checker.search.common import (
     Limits,
     Path,
@@ -117,7 +118,7 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
 def add_cluster_arguments(g: argparse._ActionsContainer, ballots_help: str = "ballots per proposer") -> None:
     """The implementation, the cluster's bounds and its fault model (explore, simulate, fuzz)."""
     g.add_argument("--impl", default=None, metavar="MODULE:FACTORY",
-                   help=f"node implementation to check (default {DEFAULT_IMPL})")
+                   help=f"node implementation to check (default {DEFAULT_IMPL}): {IMPL_HELP}")
     for name, text in (("acceptors", "acceptors"), ("proposers", "proposers (each proposes its own value)"),
                        ("learners", "learners"), ("values", "distinct values"),
                        ("crashes", "crash budget"), ("drops", "message drop budget (bag network)"),
@@ -133,7 +134,8 @@ def add_cluster_arguments(g: argparse._ActionsContainer, ballots_help: str = "ba
     g.add_argument("--unsafe-quorums", action="store_true", help="allow non-intersecting quorums on purpose")
     g.add_argument("--no-refinement", action="store_true", help="do not check refines_spec (faster)")
     g.add_argument("--property", action="append", default=None, metavar="MODULE:FUNCTION",
-                   help="also check your own property, a function of a WorldView (repeatable): one argument "
+                   help="also check your own property, a function of a WorldView (repeatable; PATH.py:FUNCTION "
+                        "loads a file): one argument "
                         "(view) is an always invariant, two (before, after) a step property; @sometimes from "
                         "properties.user marks a witness. See examples/my_properties.py")
     g.add_argument("--max-round", type=int, default=None, metavar="R",
@@ -375,6 +377,9 @@ def _search(args: argparse.Namespace, model: Model, strategy: str, command: str,
         write_run_states(out)  # the full state at every step, for the report's state view
         render_report(out)
     print_verdicts(summary, out, extra.get("walks"))
+    note = crash_amnesia_note(summary, out)  # the first violation is a crash wiping unpersisted state?
+    if note:
+        print(note)
     return exit_code(summary)
 
 

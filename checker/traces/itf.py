@@ -84,7 +84,7 @@ def _impl_run(trace: Trace, rows: list[StepRow], impl: str | None) -> SpecRun:
     state = abstract()
     run.states.append(state)
     for i, row in enumerate(rows):
-        action = find_action(cluster, row, values)
+        action = find_action(cluster, row, values, trace.version < 2)
         if action is None:
             what = " ".join(x for x in row_key(row) if x)
             raise UsageError(f"step {i + 1} ({what}) is not enabled when the trace is re-executed with "

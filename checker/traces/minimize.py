@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 
 from checker.errors import UsageError
 from checker.model import StepRow
-from checker.traces.replay import ImpossibleStep, Replayer, ReplayOutcome, replayer_for
+from checker.traces.replay import ImplReplayer, ImpossibleStep, Replayer, ReplayOutcome, replayer_for
 from checker.traces.trace_csv import Trace
 from paxos import NODE_ERROR
 
@@ -69,6 +69,9 @@ def minimize_trace(trace: Trace, prop: str | None = None, impl: str | None = Non
 
     best = ddmin(rows, still_fails)
     outcome = replayer.run(best, stop_at_violation=False)
+    if isinstance(replayer, ImplReplayer) and replayer.legacy:  # an old trace comes out in today's format
+        replayer.legacy = False
+        outcome = replayer.run([s.row for s in outcome.steps], stop_at_violation=False)
     cut, why = next(((n - 1, r) for n, name, r in outcome.violations if name == prop),
                     (len(outcome.steps) - 1, ""))
     steps = [type(s)(s.row, s.fingerprint, prop if i == cut else "", s.detail or (why if i == cut else ""))

@@ -19,6 +19,7 @@ from checker.errors import UsageError
 from checker.traces.replay import ImplReplayer, ImpossibleStep
 from checker.traces.trace_csv import STEP_FIELDS, Trace
 from checker.user_properties import run_properties
+from paxos import fields_text
 
 #: The row fields that identify a step (the state change is only a comment).
 KEY_FIELDS = tuple(f for f in STEP_FIELDS if f != "state_change")
@@ -56,7 +57,7 @@ STEPS = [
 def test_{name}() -> None:
     config = CheckConfig.from_json({{**CONFIG, "impl": IMPL}})
     rows = [StepRow(**dict(zip(FIELDS, step, strict=True))) for step in STEPS]
-    replayer = ImplReplayer(config)
+    replayer = ImplReplayer(config, legacy={legacy})
     try:
         outcome = replayer.run(rows, stop_at_violation=False)
     except ImpossibleStep as left:  # the node no longer takes this schedule: check the part it takes
@@ -70,7 +71,9 @@ def test_{name}() -> None:
 def _row_comment(values: tuple[str, ...], change: str) -> str:
     event, node, peer, msg_type, bal, value, max_vbal, max_val = values
     what = " ".join(x for x in (event, msg_type, bal, value) if x)
-    if max_vbal:
+    if msg_type == "Nack":  # its value cell is the phase it answers (trace_version 2)
+        what = f"{event} {fields_text({'msg_type': msg_type, 'bal': bal, 'value': value, 'max_vbal': max_vbal})}"
+    elif max_vbal:
         what += f" (max_vbal {max_vbal}{', max_val ' + max_val if max_val else ''})"
     route = f"{peer}->{node}" if peer else node
     text = f"{what} {route}".strip() + (f": {change}" if change else "")
@@ -137,4 +140,4 @@ def pytest_source(trace: Trace, source: str, impl: str | None = None) -> str:
                             sort_dicts=True)
     return _TEMPLATE.format(source=source, what=what, steps=len(trace.steps), env=ENV_IMPL, impl=chosen,
                             prop=trace.property, config=config, fields=KEY_FIELDS, rows="\n".join(lines),
-                            name=name)
+                            name=name, legacy=trace.version < 2)

@@ -57,8 +57,10 @@ class Replayer(Protocol):
 class ImplReplayer:
     """Replays implementation traces on a fresh `paxos.Cluster` built from the trace's configuration."""
 
-    def __init__(self, config: CheckConfig, factory: NodeFactory | None = None, refinement: bool = True) -> None:
+    def __init__(self, config: CheckConfig, factory: NodeFactory | None = None, refinement: bool = True,
+                 legacy: bool = False) -> None:
         self.config = config
+        self.legacy = legacy  # rows and fingerprints of a trace_version 1 trace (Nacks without their phase)
         self.factory = factory if factory is not None else load_factory(config.impl)
         ref = Refinement(config.cluster_config(), config.value_names(), config.max_ballots) if refinement else None
         self.refinement = ref if ref is not None and ref.applicable else None
@@ -72,7 +74,7 @@ class ImplReplayer:
         (not after a node fault: the node's state is undefined then)."""
         cluster = self.config.new_cluster(self.factory)
         try:
-            fp = world_fingerprint(cluster)
+            fp = world_fingerprint(cluster, self.legacy)
         except NodeFault as fault:
             raise UsageError(f"--impl {self.config.impl}: {fault}, before any step; fix the node's snapshot()"
                              ) from None
@@ -81,13 +83,13 @@ class ImplReplayer:
             on_state(cluster)
         values = self.config.value_names()
         for i, row in enumerate(rows):
-            action = find_action(cluster, row, values)
+            action = find_action(cluster, row, values, self.legacy)
             if action is None:
                 raise ImpossibleStep(i, f"{row.event} {' '.join(x for x in row_key(row)[1:] if x)} is not enabled here")
             before_view, before_sent, before_fp = view_of_cluster(cluster), frozenset(cluster.sent), fp
             try:
                 new_row = step_cluster(cluster, action)
-                fp = world_fingerprint(cluster)
+                fp = world_fingerprint(cluster, self.legacy)
             except NodeFault as fault:
                 # the node's state after a fault is undefined: the step is recorded as changing
                 # nothing (the state before it, its fingerprint), and the replay ends there
@@ -182,7 +184,7 @@ def replayer_for(trace: Trace, impl: str | None = None) -> Replayer:
                                      ("learners", config.learners, MAX_LEARNERS),
                                      ("values", config.values, MAX_VALUES)):
             check_size(f"the trace's {flag}", value, largest)
-        return ImplReplayer(config)
+        return ImplReplayer(config, legacy=trace.version < 2)
     if impl is not None:
         raise UsageError("--impl applies to implementation traces; this is a trace of the Spec")
     from checker.models.spec_model import SpecModel
@@ -223,4 +225,5 @@ def explain_marked(trace: Trace, force: bool = False) -> Trace:
     steps = list(trace.steps)
     old = steps[marked]
     steps[marked] = TraceStep(old.row, old.fingerprint, old.property, why)
-    return Trace(trace.model, trace.impl, trace.config, trace.property, steps, trace.initial_fingerprint)
+    return Trace(trace.model, trace.impl, trace.config, trace.property, steps, trace.initial_fingerprint,
+                 trace.version)

@@ -21,7 +21,10 @@ from checker.inputs import read_text_file
 from checker.model import StepRow
 from paxos import TRACE_COLUMNS, TRACE_FORMAT, atomic_write_text, render_csv
 
-TRACE_VERSION = 1
+#: 2: a Nack row records the phase it answers in `value` (1 or 2, empty: unsaid). Version 1 traces
+#: (Nack rows without it) still read and replay (`legacy` in checker/models/impl_steps.py).
+TRACE_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 STEP_FIELDS = ("event", "node", "peer", "msg_type", "bal", "value", "max_vbal", "max_val", "state_change")
 IMPL_EVENTS = ("propose", "deliver", "drop", "duplicate", "crash", "restart", "timeout")
 SPEC_EVENTS = ("phase1a", "phase1b", "phase2a", "phase2b")
@@ -48,12 +51,13 @@ class Trace:
     property: str | None
     steps: list[TraceStep] = field(default_factory=list)
     initial_fingerprint: str = ""
+    version: int = TRACE_VERSION  # the trace_version it was written with (a rewrite keeps an old trace's)
 
     def header(self) -> dict[str, Any]:
         """The config row's JSON. `steps` (and `property_step`, the step marked with the property) let a
         reader tell a whole trace from one that lost its last rows."""
         marked = next((n for n, s in enumerate(self.steps, start=1) if s.property), None)
-        return {"trace_version": TRACE_VERSION, "model": self.model, "impl": self.impl,
+        return {"trace_version": self.version, "model": self.model, "impl": self.impl,
                 "config": self.config, "property": self.property, "steps": len(self.steps),
                 "property_step": marked}
 
@@ -157,10 +161,11 @@ def _header(name: str, raw: dict[str, str]) -> Trace:
         header = json.loads(raw["detail"])
     except json.JSONDecodeError as exc:
         raise UsageError(f"{name}:2: the configuration (detail column) is not valid JSON: {exc.msg}") from None
-    if not isinstance(header, dict) or header.get("trace_version") != TRACE_VERSION:
+    if not isinstance(header, dict) or header.get("trace_version") not in READABLE_VERSIONS:
         found = header.get("trace_version") if isinstance(header, dict) else None
-        raise UsageError(f"{name}:2: trace_version {found!r}, expected {TRACE_VERSION}")
+        raise UsageError(f"{name}:2: trace_version {found!r}, expected one of "
+                         f"{', '.join(map(str, READABLE_VERSIONS))} (written by a newer paxos-check?)")
     if header.get("model") not in ("impl", "spec") or not isinstance(header.get("config"), dict):
         raise UsageError(f"{name}:2: the configuration needs model impl|spec and a config object")
     return Trace(header["model"], header.get("impl"), header["config"], header.get("property"),
-                 initial_fingerprint=raw.get("fingerprint", ""))
+                 initial_fingerprint=raw.get("fingerprint", ""), version=header["trace_version"])

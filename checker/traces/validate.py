@@ -351,7 +351,8 @@ class _Execution:
             return Accept(src, bal, row.value)
         if row.msg_type == "Accepted":
             return Accepted(src, bal, row.value)
-        return Nack(src, bal, _ballot(self.name, row, row.max_vbal or "-", "max_vbal"))
+        phase = int(row.value) if row.value in ("1", "2") else 0  # the phase it answers; empty: unsaid
+        return Nack(src, bal, _ballot(self.name, row, row.max_vbal or "-", "max_vbal"), phase)
 
     def unsent(self, step: list[LogRow]) -> list[LogRow]:
         """A `send` row for each message `step` receives that the log never showed sent (the seed's
