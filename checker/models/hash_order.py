@@ -140,17 +140,19 @@ def _node_input(model: ImplModel, kind: int, arg: int) -> tuple[str, Any]:
 
 
 class MarkedModel:
-    """An unreduced copy of an implementation model whose only property is `hash_order`, broken by every step
-    that takes one of `findings`' transitions: a BFS of it gives the shortest trace to one (and every other
-    hook is the copy's own, so the trace is written as any other)."""
+    """An implementation model whose only property is `hash_order`, broken by every step that takes one of
+    `findings`' transitions: a BFS of it gives the shortest trace to one, and every other hook is the
+    model's own, so the trace is written (and spelled out from reductions) as any other. `unreduced`: a
+    fresh copy of the model without reductions, where every node step is a step of its own (a transition
+    only taken inside a saturated step, or by a learner kept apart, is marked there)."""
 
     kind = "impl"
 
-    def __init__(self, model: ImplModel, findings: Sequence[HashOrderFinding]) -> None:
-        self.model = ImplModel(model.cfg, factory=model.factory, refinement=False, reductions=Reductions.none())
+    def __init__(self, model: ImplModel, findings: Sequence[HashOrderFinding], unreduced: bool = False) -> None:
+        self.model = (ImplModel(model.cfg, factory=model.factory, refinement=False, reductions=Reductions.none())
+                      if unreduced else model)
         index = {n: i for i, n in enumerate(self.model.ids)}
         self.bad = {(index[f.node], f.snapshot, f.input): f for f in findings}
-        self.hit: dict[tuple[Any, ...], HashOrderFinding] = {}
         self._stash: tuple[Any, Any, Any] = (None, [], [])
 
     def __getattr__(self, name: str) -> Any:

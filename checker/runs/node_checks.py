@@ -117,11 +117,14 @@ class NodeChecks:
         from checker.search.bfs import bfs
 
         assert self.hash is not None
-        marked = MarkedModel(self.model, self.hash.findings)
         limits = Limits(time_limit=max(TRACE_SECONDS, 2 * result.seconds))
-        found = bfs(marked, SearchOptions(limits=limits, stop_on_first_violation=True))
-        path = found.prop(HASH_ORDER).path
-        if path is None:
+        for unreduced in (False, True):  # the model as searched (fast: its caches are warm), else unreduced
+            marked = MarkedModel(self.model, self.hash.findings, unreduced=unreduced)
+            found = bfs(marked, SearchOptions(limits=limits, stop_on_first_violation=True))
+            path = found.prop(HASH_ORDER).path
+            if path is not None:
+                break
+        else:
             return None
         trace = trace_of(marked, path, HASH_ORDER, "step")
         last = path.steps[-1]
