@@ -38,8 +38,10 @@ def add_arguments(g: argparse._ActionsContainer) -> None:
 class NodeChecks:
     """The checks one run does; `model` is any model (only an implementation model in one process is checked)."""
 
-    def __init__(self, args: argparse.Namespace, model: Model) -> None:
+    def __init__(self, args: argparse.Namespace, model: Model, resumed: bool = False) -> None:
+        """`resumed`: the search continues a checkpoint, so this process saw only the transitions after it."""
         self.model: Any = model
+        self.resumed = resumed
         in_process = hasattr(model, "node_transitions") and getattr(args, "workers", 1) == 1
         self.why_not = None if in_process else (
             "not checked: the search ran in other processes (--workers > 1)" if hasattr(model, "node_transitions")
@@ -97,12 +99,15 @@ class NodeChecks:
             summary["node_checks"] = checks
             return
         checks["hash_order"] = self.hash.summary()
-        status = self.hash.status(bool(summary.get("exhaustive")) and result.stopped_by is None)
+        if self.resumed:
+            checks["partial"] = "resumed from a checkpoint: only the transitions computed after it were checked"
+        status = self.hash.status(bool(summary.get("exhaustive")) and result.stopped_by is None and not self.resumed)
         if status == "unknown" and summary.get("command") == "simulate" and result.stopped_by is None \
                 and self.hash.error is None:
             status = "not_violated"  # a random mode's word for "checked, never failed" (run.py's NOT_VIOLATED)
         # every transition this run used was compared (exhaustive or not): its result depends on the seed or not
-        summary["result_depends_on_hash_seed"] = bool(self.hash.findings) if self.hash.error is None else None
+        known = self.hash.error is None and (self.hash.findings or not self.resumed)
+        summary["result_depends_on_hash_seed"] = bool(self.hash.findings) if known else None
         entry: dict[str, Any] = {"name": HASH_ORDER, "kind": "step", "status": status, "trace": None,
                                  "description": DESCRIPTION}
         if self.hash.findings:

@@ -342,7 +342,7 @@ def _search(args: argparse.Namespace, model: Model, strategy: str, command: str,
         if show is not None:
             show(p)
 
-    checks = node_checks.NodeChecks(args, model)  # hash_order and snapshot fidelity (node_checks.py)
+    checks = node_checks.NodeChecks(args, model, resumed=bool(extra.get("resume")))  # node_checks.py
     options = SearchOptions(
         limits=bounds, stop_on_first_violation=args.stop_on_first, symmetry=args.symmetry,
         progress=checks.sampling(progress),
