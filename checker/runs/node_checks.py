@@ -97,6 +97,11 @@ class NodeChecks:
             checks["hash_order"] = self.why_not or "off"
             summary["result_depends_on_hash_seed"] = None  # not known: not checked
             summary["node_checks"] = checks
+            if self.why_not is not None:  # said, not silent: the verdict does not cover the node checks
+                summary["properties"].append({"name": HASH_ORDER, "kind": "step", "status": "unknown", "trace": None,
+                                              "description": DESCRIPTION})
+                print(f"paxos-check: hash order and snapshot fidelity {self.why_not}; run with --workers 1 to "
+                      "check them", flush=True)
             return
         checks["hash_order"] = self.hash.summary()
         if self.resumed:
