@@ -87,11 +87,11 @@ class _ScalarKeys(dict[tuple[object, ...], int]):
         return value
 Net = Any  # int bit set (set network) or sorted tuple of envelope ids (bag network)
 Expansion = tuple[list[tuple[int, int, int]], list[ImplState], list[tuple[int, tuple[str, ...]]]]
-#: Per (node, snapshot, envelopes waiting): (action, new snapshot, its key change, envelopes, messages, broken,
-#: and what the receiver then sends on its own inert deliveries (envelopes, messages; zeros without saturation)
 #: `ImplModel.node_transitions`: (key, node index, snapshot, input, snapshot after, messages, envelopes, fault text)
 NodeTransition = tuple[tuple[int, int, int, int], int, Hashable, tuple[str, Any], Hashable, frozenset[Message],
                        frozenset[tuple[int, Message]], str]
+#: Per (node, snapshot, envelopes waiting): (action, new snapshot, its key change, envelopes, messages, broken,
+#: and what the receiver then sends on its own inert deliveries (envelopes, messages; zeros without saturation)
 DeliveryEntries = tuple[tuple[tuple[int, int, int], int, int, int, int, tuple[str, ...], int, int], ...]
 
 
