@@ -168,6 +168,6 @@ def test_tie_by_round_is_found_under_every_hash_seed(tmp_path: Path, seed: int) 
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", SEEDS)
 def test_tie_by_round_is_found_by_simulate_under_every_hash_seed(tmp_path: Path, seed: int) -> None:
-    code, text, summary = _cli(["simulate", "--impl", TIE, *TIE_FLAGS, "--walks", "300"], seed, tmp_path / "run")
+    code, text, summary = _cli(["simulate", "--impl", TIE, *TIE_FLAGS, "--walks", "2000"], seed, tmp_path / "run")
     assert summary is not None, text
     assert _prop(summary, HASH_ORDER)["status"] == "violated" and code == 1
