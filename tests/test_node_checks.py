@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -18,6 +19,7 @@ from checker.cli.main import main
 from checker.config import CheckConfig
 from checker.errors import UsageError
 from checker.hashseed import current_hash_seed, other_seeds
+from checker.model import Model
 from checker.models.contract import check_node_contract
 from checker.models.fidelity import check_fidelity
 from checker.models.hash_order import HASH_ORDER, HashOrderCheck, HashOrderFinding, MarkedModel
@@ -45,6 +47,10 @@ def _cli(args: list[str], seed: int, out: Path) -> tuple[int, str, dict[str, obj
     return done.returncode, done.stdout + done.stderr, summary
 
 
+def _explore(model: ImplModel) -> None:
+    bfs(cast(Model, model), SearchOptions())
+
+
 def _prop(summary: dict[str, object], name: str) -> dict[str, object]:
     props = summary["properties"]
     assert isinstance(props, list)
@@ -59,7 +65,7 @@ def test_other_seeds_exclude_this_process() -> None:
 def test_the_lossy_node_passes_the_contract_check_so_the_fidelity_check_is_what_refuses_it() -> None:
     check_node_contract(CheckConfig(impl=LOSSY, acceptors=2, ballots=(1, 2), crashes=0))  # random walks miss it
     model = ImplModel(CheckConfig(impl=LOSSY, acceptors=2, ballots=(1, 2), crashes=0))
-    bfs(model, SearchOptions())
+    _explore(model)
     with pytest.raises(UsageError) as info:
         check_fidelity(model)
     text = str(info.value)
@@ -69,7 +75,7 @@ def test_the_lossy_node_passes_the_contract_check_so_the_fidelity_check_is_what_
 
 def test_our_node_passes_fidelity_on_every_transition() -> None:
     model = ImplModel(CheckConfig(acceptors=2, ballots=(1, 2), crashes=1))
-    bfs(model, SearchOptions())
+    _explore(model)
     report = check_fidelity(model)
     transitions = sum(1 for _ in model.node_transitions())
     assert report.checked == report.transitions == transitions > 100 and report.unreached == 0
@@ -101,10 +107,10 @@ def _marked_finding(model: ImplModel) -> HashOrderFinding:
 @pytest.mark.parametrize("unreduced", [False, True])
 def test_marked_model_finds_a_path_to_the_transition(unreduced: bool) -> None:
     model = ImplModel(CheckConfig(acceptors=2, ballots=(1, 2), crashes=0))
-    bfs(model, SearchOptions())
+    _explore(model)
     finding = _marked_finding(model)
     marked = MarkedModel(model, [finding], unreduced=unreduced)
-    found = bfs(marked, SearchOptions(stop_on_first_violation=True))  # type: ignore[arg-type]
+    found = bfs(cast(Model, marked), SearchOptions(stop_on_first_violation=True))
     path = found.prop(HASH_ORDER).path
     assert path is not None
     prev = path.steps[-2][1] if len(path.steps) > 1 else path.initial
@@ -115,7 +121,7 @@ def test_marked_model_finds_a_path_to_the_transition(unreduced: bool) -> None:
 
 def test_hash_order_check_holds_for_our_node() -> None:
     model = ImplModel(CheckConfig(acceptors=2, ballots=(1, 2), crashes=1))
-    bfs(model, SearchOptions())
+    _explore(model)
     check = HashOrderCheck()
     check.run(model, limit=50)
     assert len(check.checked) == 50 and check.error is None  # a sample during a search
@@ -171,3 +177,29 @@ def test_tie_by_round_is_found_by_simulate_under_every_hash_seed(tmp_path: Path,
     code, text, summary = _cli(["simulate", "--impl", TIE, *TIE_FLAGS, "--walks", "2000"], seed, tmp_path / "run")
     assert summary is not None, text
     assert _prop(summary, HASH_ORDER)["status"] == "violated" and code == 1
+
+
+def test_samples_are_checked_during_a_search() -> None:
+    import argparse
+
+    from checker.runs.node_checks import NodeChecks
+    from checker.search.common import Progress
+
+    model = ImplModel(CheckConfig(acceptors=2, ballots=(1, 2), crashes=0))
+    checks = NodeChecks(argparse.Namespace(workers=1), model)  # type: ignore[arg-type]
+    seen: list[Progress] = []
+    hook = checks.sampling(seen.append)
+    _explore(model)
+    checks._next_sample = 0.0  # a minute has passed
+    hook(Progress(1, 0, 1, 0.0, 0.0))
+    assert seen and checks.hash is not None and len(checks.hash.checked) > 0  # a sample, before the search ends
+
+
+def test_replay_runs_under_the_seed_the_trace_records(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, text, summary = _cli(["explore", *LOSSY_FLAGS], 2, tmp_path / "run")
+    assert code == 0 and summary is not None, text
+    trace = tmp_path / "run" / str(_prop(summary, "sometimes_chosen")["trace"])
+    assert read_trace(trace).hash_seed == "2"
+    assert main(["replay", str(trace)]) == 0
+    out = capsys.readouterr().out
+    assert "replaying" in out and "fingerprints differ" not in out
