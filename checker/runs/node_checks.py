@@ -8,6 +8,8 @@ except for the shortest trace to a hash-order finding.
 from __future__ import annotations
 
 import argparse
+import signal
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path as FsPath
@@ -74,6 +76,10 @@ class NodeChecks:
     def after_search(self) -> None:
         """Fidelity first (a lossy snapshot refuses the node: UsageError, exit 2), then the hash seeds."""
         started = time.monotonic()
+        if self.fidelity_on and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
+            # --time-limit's watchdog (checker/watchdog.py) watched the search: these re-runs of transitions that
+            # returned once come after the limit by design, so it must not take them for a hung handler
+            signal.setitimer(signal.ITIMER_REAL, 0)
         if self.fidelity_on:
             from checker.models.fidelity import check_fidelity
 
