@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from checker.errors import UsageError
+from checker.hashseed import fix_seed_at_startup
 from paxos import trust_command_line
 from paxos._guard import raise_interrupted
 
@@ -94,5 +95,6 @@ def main_entry() -> None:
     script's `paxos-check ... &`): `kill -INT` then stops fuzz as it stops explore and simulate
     (which install their own handler), with the partial results written, instead of being lost.
     """
+    fix_seed_at_startup()  # a known PYTHONHASHSEED: every run reproducible (checker/hashseed.py)
     signal.signal(signal.SIGINT, raise_interrupted)  # a KeyboardInterrupt marked as Ctrl-C (paxos.Interrupted)
     sys.exit(main())

@@ -36,6 +36,7 @@ from checker.inputs import (
 from checker.model import Model
 from checker.models.contract import check_node_contract
 from checker.models.reductions import LearnersNotApart, Reductions
+from checker.runs import node_checks
 from checker.runs.amnesia import crash_amnesia_note
 from checker.search.common import (
     Limits,
@@ -113,6 +114,7 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
                    help="keep crashed nodes down until a separate restart step (default: a crash and its "
                         "restart are one step; a down node can do nothing a delay cannot)")
     r.add_argument("--no-reductions", action="store_true", help="all four of the above")
+    node_checks.add_arguments(p.add_argument_group("checks of the node along the explored graph (on by default)"))
 
 
 def add_cluster_arguments(g: argparse._ActionsContainer, ballots_help: str = "ballots per proposer") -> None:
@@ -345,9 +347,10 @@ def _search(args: argparse.Namespace, model: Model, strategy: str, command: str,
         if show is not None:
             show(p)
 
+    checks = node_checks.NodeChecks(args, model, resumed=bool(extra.get("resume")))  # node_checks.py
     options = SearchOptions(
         limits=bounds, stop_on_first_violation=args.stop_on_first, symmetry=args.symmetry,
-        progress=progress,
+        progress=checks.sampling(progress),
         on_transition=recorder.transition_hook(model, lambda s: _chosen_text(model, s), model.initial_states(),
                                                graph_key)
         if recorder is not None else None,
@@ -358,7 +361,9 @@ def _search(args: argparse.Namespace, model: Model, strategy: str, command: str,
         result = _strategy(strategy)(model, options)
         if show is not None:
             sys.stderr.write("\n")
+        checks.after_search()
         summary = summarize(model, result, out, command, args, options.limits)
+        checks.add_to(summary, out, result, trace_of)
         if recorder is not None:
             summary["graph"] = recorder.write(out, exhaustive=bool(summary.get("exhaustive")))
             if recorder.capped:
