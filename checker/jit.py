@@ -8,7 +8,7 @@ compiled engine runs (nothing imports it at start-up), and never reads back any 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
@@ -16,6 +16,7 @@ from checker.fingerprint import _GOLDEN, _M1, _M2, _SEED, MASK64, mix64
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+_njit: Any
 try:
     from numba import njit as _njit
 
@@ -29,7 +30,7 @@ def njit(fn: F) -> F:
     """`numba.njit(cache=True)`, or `fn` itself without numba (same results, much slower)."""
     if _njit is None:  # pragma: no cover
         return fn
-    return _njit(cache=True, nogil=True)(fn)  # type: ignore[no-any-return]
+    return cast(F, _njit(cache=True, nogil=True)(fn))
 
 
 M1 = np.uint64(_M1)

@@ -183,6 +183,23 @@ class VolatileBallot(BugNode):
         return ProposerDurable(-1, self.proposer.value)
 
 
+class VolatileBallotDeep(BugNode):
+    """Faulty rule: the first proposer (lowest id) keeps its round counter in memory only, so after a
+    crash it counts again from round 0 (the other proposers persist theirs).
+
+    Its round-0 ballot is the lowest of all and can only carry its own value, so reusing it is
+    harmless; the harm needs a ballot where it adopted another proposer's value. It must time out
+    twice after the restart to climb back to that round-1 ballot, where old promises that report no
+    vote let it send a second Accept at one ballot, now with its own value: 4 ballots for it, 1 for
+    the other proposer, 1 crash.
+    """
+
+    def durable_proposer(self) -> ProposerDurable:
+        if self.node_id == min(self.config.proposers):
+            return ProposerDurable(-1, self.proposer.value)
+        return self.proposer
+
+
 class NoTiebreak(RepromisingNode):
     """Faulty rule: ballots are `(round, 0)` without the proposer id as tiebreak, so two proposers
     can use the same ballot.
@@ -255,6 +272,10 @@ def minority_quorum(node_id: int, config: ClusterConfig) -> PaxosNode:
 
 def volatile_ballot(node_id: int, config: ClusterConfig) -> PaxosNode:
     return VolatileBallot(node_id, config=config)
+
+
+def volatile_ballot_deep(node_id: int, config: ClusterConfig) -> PaxosNode:
+    return VolatileBallotDeep(node_id, config=config)
 
 
 def no_tiebreak(node_id: int, config: ClusterConfig) -> PaxosNode:

@@ -24,45 +24,31 @@ K1A, K1B, K2A, K2B = 0, 1, 2, 3
 
 
 @njit
-def _bit(s: Any, k: int) -> bool:
-    return bool((s[k >> 6] >> np.uint64(k & 63)) & ONE)
-
-
-@njit
-def _set(s: Any, k: int) -> None:
-    s[k >> 6] |= ONE << np.uint64(k & 63)
-
-
-@njit
-def _field(s: Any, off: int, width: int) -> int:
-    x = 0
-    for j in range(width):
-        if _bit(s, off + j):
-            x |= 1 << j
-    return x
-
-
-@njit
-def _put_field(s: Any, off: int, width: int, value: int) -> None:
-    for j in range(width):
-        k = off + j
-        mask = ONE << np.uint64(k & 63)
-        if (value >> j) & 1:
-            s[k >> 6] |= mask
-        else:
-            s[k >> 6] &= ~mask
+def _bits(s: Any, off: int, width: int) -> int:
+    """The `width` (< 63) bits of row `s` from bit `off` on, as an int."""
+    w = off >> 6
+    sh = off & 63
+    x = s[w] >> np.uint64(sh)
+    if sh + width > 64:
+        x |= s[w + 1] << np.uint64(64 - sh)
+    return int(np.int64(x & np.uint64((1 << width) - 1)))
 
 
 @njit
 def _emit(s: Any, out: Any, fps: Any, parents: Any, kinds: Any, m: int, i: int, kind: int,
-          a: int, lw: int, local: int, msg_bit: int) -> int:
-    """Write successor m: `s` with acceptor a's local code set to `local` (a < 0: unchanged) and
+          off: int, width: int, value: int, msg_bit: int) -> int:
+    """Write successor m: `s` with the `width` bits at `off` set to `value` (width 0: none) and
     message bit `msg_bit` set; a stutter (t == s) is dropped. Returns the next free row."""
     row = out[m]
     row[:] = s
-    if a >= 0:
-        _put_field(row, a * lw, lw, local)
-    _set(row, msg_bit)
+    for j in range(width):
+        k = off + j
+        bit = ONE << np.uint64(k & 63)
+        if (value >> j) & 1:
+            row[k >> 6] |= bit
+        else:
+            row[k >> 6] &= ~bit
+    row[msg_bit >> 6] |= ONE << np.uint64(msg_bit & 63)
     for w in range(s.shape[0]):
         if row[w] != s[w]:
             fps[m] = fingerprint_row(row, LIMB_KEYS, LIMB_ZERO)
@@ -73,26 +59,42 @@ def _emit(s: Any, out: Any, fps: Any, parents: Any, kinds: Any, m: int, i: int, 
 
 
 @njit
-def expand_rows(frontier: Any, p: Any, quorums: Any, out: Any, fps: Any, parents: Any, kinds: Any) -> int:
-    """Every successor of every row of `frontier` into `out` (rows), `fps` and `parents` (row of the
-    parent); `kinds` counts them per action kind. `p` holds A, B, V, nv, lw, off_2b, off_1b, off_1a,
-    off_2a and the two bug switches. Returns how many successors were written."""
+def _top_vote(codes: int, V: int) -> tuple[int, int]:
+    """(highest ballot voted in a 1b code set, bit set of the values voted at it); (-1, 0) if none."""
+    c2 = codes >> 1  # bit j: vote code j + 1, i.e. ballot j // V, value j % V
+    if c2 == 0:
+        return -1, 0
+    hi = 0
+    while c2 >> (hi + 1):
+        hi += 1
+    vb = hi // V
+    return vb, (c2 >> (vb * V)) & ((1 << V) - 1)
+
+
+@njit
+def expand_rows(frontier: Any, order: Any, p: Any, quorums: Any, out: Any, fps: Any, parents: Any,
+                kinds: Any) -> int:
+    """Every successor of the rows `frontier[order]` into `out` (rows), `fps` and `parents` (index
+    into `order`); `kinds` counts them per action kind. `p` holds A, B, V, nv, lw, off_2b, off_1b,
+    off_1a, off_2a and the two bug switches. Returns how many successors were written."""
     A, B, V, nv, lw = p[0], p[1], p[2], p[3], p[4]
     off_2b, off_1b, off_1a, off_2a = p[5], p[6], p[7], p[8]
     bug_2a, bug_2b = p[9], p[10]
+    vmask = (1 << V) - 1
+    codes = np.empty(A, dtype=np.int64)
     m = 0
-    for i in range(frontier.shape[0]):
-        s = frontier[i]
+    for i in range(order.shape[0]):
+        s = frontier[order[i]]
+        s1a = _bits(s, off_1a, B)
+        s2a = _bits(s, off_2a, B * V)
         for b in range(B):  # Phase1a(b)
-            if not _bit(s, off_1a + b):
-                m = _emit(s, out, fps, parents, kinds, m, i, K1A, -1, lw, 0, off_1a + b)
+            if not (s1a >> b) & 1:
+                m = _emit(s, out, fps, parents, kinds, m, i, K1A, 0, 0, 0, off_1a + b)
         for b in range(B):  # Phase2a(b, v)
-            sent = False
-            for v in range(V):
-                if _bit(s, off_2a + b * V + v):
-                    sent = True
-            if sent:
+            if (s2a >> (b * V)) & vmask:
                 continue
+            for a in range(A):
+                codes[a] = _bits(s, off_1b + (b * A + a) * nv, nv)
             allowed = 0
             for qi in range(quorums.shape[0]):
                 qm = quorums[qi]
@@ -102,121 +104,93 @@ def expand_rows(frontier: Any, p: Any, quorums: Any, out: Any, fps: Any, parents
                 for a in range(A):
                     if not (qm >> a) & 1:
                         continue
-                    has = False
-                    for c in range(nv):
-                        if _bit(s, off_1b + (b * A + a) * nv + c):
-                            has = True
-                            if c:
-                                vb = (c - 1) // V
-                                vv = (c - 1) % V
-                                if vb > top:
-                                    top = vb
-                                    topvals = 1 << vv
-                                elif vb == top:
-                                    topvals |= 1 << vv
-                    if not has:
+                    if codes[a] == 0:
                         ok = False
                         break
+                    vb, vals = _top_vote(codes[a], V)
+                    if vb > top:
+                        top = vb
+                        topvals = vals
+                    elif vb == top:
+                        topvals |= vals
                 if not ok:
                     continue
                 if bug_2a or top < 0:
-                    allowed = (1 << V) - 1
+                    allowed = vmask
                 else:
                     allowed |= topvals
             for v in range(V):
                 if (allowed >> v) & 1:
-                    m = _emit(s, out, fps, parents, kinds, m, i, K2A, -1, lw, 0, off_2a + b * V + v)
+                    m = _emit(s, out, fps, parents, kinds, m, i, K2A, 0, 0, 0, off_2a + b * V + v)
         for a in range(A):
-            local = _field(s, a * lw, lw)
+            local = _bits(s, a * lw, lw)
             mb = local // nv - 1
             vote = local % nv
-            for b in range(B):  # Phase1b(a, b)
-                if _bit(s, off_1a + b) and b > mb:
-                    m = _emit(s, out, fps, parents, kinds, m, i, K1B, a, lw, (b + 1) * nv + vote,
+            for b in range(mb + 1, B):  # Phase1b(a, b)
+                if (s1a >> b) & 1:
+                    m = _emit(s, out, fps, parents, kinds, m, i, K1B, a * lw, lw, (b + 1) * nv + vote,
                               off_1b + (b * A + a) * nv + vote)
             for b in range(B):  # Phase2b(a, b, v)
+                if not (b >= mb or bug_2b):
+                    continue
                 for v in range(V):
-                    if not _bit(s, off_2a + b * V + v):
+                    if not (s2a >> (b * V + v)) & 1:
                         continue
-                    if b >= mb or bug_2b:
-                        new = (b + 1) * nv + 1 + b * V + v
-                        if new == local:
-                            continue
-                        m = _emit(s, out, fps, parents, kinds, m, i, K2B, a, lw, new,
-                                  off_2b + (a * B + b) * V + v)
+                    new = (b + 1) * nv + 1 + b * V + v
+                    if new == local:
+                        continue
+                    m = _emit(s, out, fps, parents, kinds, m, i, K2B, a * lw, lw, new,
+                              off_2b + (a * B + b) * V + v)
     return m
 
 
 @njit
-def _voted(s: Any, off_2b: int, B: int, V: int, a: int, b: int, v: int) -> bool:
-    return _bit(s, off_2b + (a * B + b) * V + v)
-
-
-@njit
-def _shows_safe(s: Any, p: Any, qm: int, b: int, v: int) -> bool:
-    A, B, V, nv, lw, off_2b = p[0], p[1], p[2], p[3], p[4], p[5]
-    for a in range(A):
-        if (qm >> a) & 1 and _field(s, a * lw, lw) // nv - 1 < b:
-            return False
-    for c in range(-1, b):
-        if c != -1:
-            some = False
-            for a in range(A):
-                if (qm >> a) & 1 and _voted(s, off_2b, B, V, a, c, v):
-                    some = True
-            if not some:
-                continue
-        clean = True
-        for d in range(c + 1, b):
-            for a in range(A):
-                if (qm >> a) & 1:
-                    for w in range(V):
-                        if _voted(s, off_2b, B, V, a, d, w):
-                            clean = False
-        if clean:
-            return True
-    return False
-
-
-@njit
-def check_rows(rows: Any, p: Any, quorums: Any, bad: Any, chosen_any: Any) -> None:
+def check_rows(rows: Any, p: Any, quorums: Any, qcol: Any, qball: Any, allcol: Any, bad: Any,
+               chosen_any: Any) -> None:
     """Per row: `bad[i]` the bit set of violated properties (bit j = PROPERTIES[j] of spec_model.py),
-    `chosen_any[i]` whether some value is chosen (`sometimes_chosen`)."""
+    `chosen_any[i]` whether some value is chosen (`sometimes_chosen`). The 2b bits are read as one
+    int: `qcol[q, b, v]` has the bits of 2b(a, b, v) for a in quorum q, `qball[q, d]` those of every
+    2b(a, d, *) for a in q, `allcol[b, v]` those of 2b(*, b, v)."""
     A, B, V, nv, lw = p[0], p[1], p[2], p[3], p[4]
     off_2b, off_1b, off_2a = p[5], p[6], p[8]
+    nq = quorums.shape[0]
+    mbs = np.empty(A, dtype=np.int64)
     for i in range(rows.shape[0]):
         s = rows[i]
+        votes = _bits(s, off_2b, A * B * V)
+        s2a = _bits(s, off_2a, B * V)
         flags = 0
         for a in range(A):
-            local = _field(s, a * lw, lw)
+            local = _bits(s, a * lw, lw)
             mb = local // nv - 1
+            mbs[a] = mb
             vote = local % nv
             if vote:
                 vb = (vote - 1) // V
-                vv = (vote - 1) % V
                 if vb > mb:
                     flags |= 1 << 2  # inv_accepted_below_promise
-                if not _voted(s, off_2b, B, V, a, vb, vv):
+                if not (votes >> ((a * B + vb) * V + (vote - 1) % V)) & 1:
                     flags |= 1 << 3  # inv_vote_recorded
             for b in range(B):
-                for code in range(nv):
-                    if _bit(s, off_1b + (b * A + a) * nv + code):
-                        if mb < b:
-                            flags |= 1 << 4  # inv_1b_sound
-                        elif code:
-                            if not _voted(s, off_2b, B, V, a, (code - 1) // V, (code - 1) % V):
-                                flags |= 1 << 4
+                codes = _bits(s, off_1b + (b * A + a) * nv, nv)
+                if codes == 0:
+                    continue
+                if mb < b:
+                    flags |= 1 << 4  # inv_1b_sound
+                    continue
+                c2 = codes >> 1
+                j = 0
+                while c2:
+                    if c2 & 1 and not (votes >> ((a * B + j // V) * V + j % V)) & 1:
+                        flags |= 1 << 4
+                    c2 >>= 1
+                    j += 1
         chosen = 0
         for b in range(B):
             for v in range(V):
-                for qi in range(quorums.shape[0]):
-                    qm = quorums[qi]
-                    full = True
-                    for a in range(A):
-                        if (qm >> a) & 1 and not _voted(s, off_2b, B, V, a, b, v):
-                            full = False
-                            break
-                    if full:
+                for qi in range(nq):
+                    m = qcol[qi, b, v]
+                    if votes & m == m:
                         chosen |= 1 << v
                         break
         nchosen = 0
@@ -225,7 +199,7 @@ def check_rows(rows: Any, p: Any, quorums: Any, bad: Any, chosen_any: Any) -> No
                 nchosen += 1
                 proposed = False
                 for b in range(B):
-                    if _bit(s, off_2a + b * V + v):
+                    if (s2a >> (b * V + v)) & 1:
                         proposed = True
                 if not proposed:
                     flags |= 1 << 1  # validity
@@ -234,19 +208,33 @@ def check_rows(rows: Any, p: Any, quorums: Any, bad: Any, chosen_any: Any) -> No
         for b in range(B):
             n2a = 0
             for v in range(V):
-                if _bit(s, off_2a + b * V + v):
-                    n2a += 1
-                    safe = False
-                    for qi in range(quorums.shape[0]):
-                        if _shows_safe(s, p, quorums[qi], b, v):
+                if not (s2a >> (b * V + v)) & 1:
+                    if votes & allcol[b, v]:
+                        flags |= 1 << 7  # inv_2b_has_2a
+                    continue
+                n2a += 1
+                safe = False
+                for qi in range(nq):  # ShowsSafeAt(Q, b, v)
+                    qm = quorums[qi]
+                    promised = True
+                    for a in range(A):
+                        if (qm >> a) & 1 and mbs[a] < b:
+                            promised = False
+                    if not promised:
+                        continue
+                    for c in range(-1, b):
+                        if c != -1 and not votes & qcol[qi, c, v]:
+                            continue
+                        later = 0
+                        for d in range(c + 1, b):
+                            later |= qball[qi, d]
+                        if not votes & later:
                             safe = True
                             break
-                    if not safe:
-                        flags |= 1 << 6  # inv_2a_safe
-                else:
-                    for a in range(A):
-                        if _voted(s, off_2b, B, V, a, b, v):
-                            flags |= 1 << 7  # inv_2b_has_2a
+                    if safe:
+                        break
+                if not safe:
+                    flags |= 1 << 6  # inv_2a_safe
             if n2a > 1:
                 flags |= 1 << 5  # inv_2a_unique
         bad[i] = flags
@@ -272,10 +260,29 @@ class SpecCore:
         self.params = np.array([model.A, model.B, model.V, model.nv, model.lw, model.off_2b, model.off_1b,
                                 model.off_1a, model.off_2a, model.bug == "phase2a_ignores_1b",
                                 model.bug == "phase2b_ignores_maxbal"], dtype=np.int64)
+        A, B, V = model.A, model.B, model.V
         self.quorums = np.array([sum(1 << a for a in q) for q in model.quorums], dtype=np.int64)
+        nq = len(self.quorums)
+        self.qcol = np.zeros((nq, B, V), dtype=np.int64)
+        self.qball = np.zeros((nq, B), dtype=np.int64)
+        self.allcol = np.zeros((B, V), dtype=np.int64)
+        for qi, q in enumerate(model.quorums):
+            for a in q:
+                for b in range(B):
+                    for v in range(V):
+                        bit = 1 << ((a * B + b) * V + v)
+                        self.qcol[qi, b, v] |= bit
+                        self.qball[qi, b] |= bit
+        for b in range(B):
+            for v in range(V):
+                for a in range(A):
+                    self.allcol[b, v] |= 1 << ((a * B + b) * V + v)
         self.max_successors = model.B * (1 + model.V) + model.A * model.B * (1 + model.V)
         self.always = [p.name for p in PROPERTIES if p.kind == "always"]
         self.sometimes = [p.name for p in PROPERTIES if p.kind == "sometimes"]
+        self._out = np.empty((0, self.words), dtype=np.uint64)  # successor buffers, reused per batch
+        self._fps = np.empty(0, dtype=np.uint64)
+        self._parents = np.empty(0, dtype=np.int64)
 
     def rows(self, states: list[int]) -> np.ndarray:
         w = self.words * 8
@@ -290,18 +297,26 @@ class SpecCore:
         fingerprint_rows(rows, fps)
         return fps
 
-    def expand(self, frontier: np.ndarray, kinds: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(successor rows, their fingerprints, parent row in `frontier`); `kinds` += per action kind."""
-        cap = len(frontier) * self.max_successors
-        out = np.empty((cap, self.words), dtype=np.uint64)
-        fps = np.empty(cap, dtype=np.uint64)
-        parents = np.empty(cap, dtype=np.int64)
-        m = expand_rows(frontier, self.params, self.quorums, out, fps, parents, kinds)
-        return out[:m], fps[:m], parents[:m]
+    @staticmethod
+    def fits(model: SpecModel) -> bool:
+        """Whether this core handles the model's sizes (each field it reads at once is under 63 bits)."""
+        return max(model.A * model.B * model.V, model.B * model.V, model.nv, model.lw, model.A) < 63
+
+    def expand(self, frontier: np.ndarray, order: np.ndarray, kinds: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(successor rows, their fingerprints, parent index into `order`) of the rows
+        `frontier[order]`; `kinds` += per action kind."""
+        cap = len(order) * self.max_successors
+        if cap > len(self._fps):
+            self._out = np.empty((cap, self.words), dtype=np.uint64)
+            self._fps = np.empty(cap, dtype=np.uint64)
+            self._parents = np.empty(cap, dtype=np.int64)
+        m = expand_rows(frontier, order, self.params, self.quorums, self._out, self._fps, self._parents, kinds)
+        return self._out[:m], self._fps[:m], self._parents[:m]
 
     def check(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(violated bit set per row, by `always` index; whether the `sometimes` property is witnessed)."""
         bad = np.empty(len(rows), dtype=np.int64)
         seen = np.empty(len(rows), dtype=np.bool_)
-        check_rows(rows, self.params, self.quorums, bad, seen)
+        check_rows(rows, self.params, self.quorums, self.qcol, self.qball, self.allcol, bad, seen)
         return bad, seen

@@ -173,6 +173,11 @@ def bfs(model: Model, options: SearchOptions | None = None) -> SearchResult:
     opts = options or SearchOptions()
     if opts.workers < 1:
         raise ValueError(f"workers must be at least 1, got {opts.workers}")
+    if opts.engine == "compiled":
+        from checker.search import flat_bfs
+
+        if flat_bfs.applies(model, opts):
+            return flat_bfs.flat_bfs(model, opts)
     saved: dict[str, Any] | None = None
     if opts.resume:
         if not opts.checkpoint:
