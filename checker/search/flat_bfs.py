@@ -38,7 +38,7 @@ _CHUNK = 8192  # frontier rows expanded per call of the core
 def applies(model: Model, opts: SearchOptions) -> bool:
     """Whether this engine can run the search `opts` asks for (else bfs.py's partitions run it)."""
     hook = getattr(model, "flat_core", None)
-    return (hook is not None and opts.workers == 1 and not opts.symmetry and opts.checkpoint is None
+    return (hook is not None and opts.engine == "compiled" and opts.workers == 1 and not opts.symmetry and opts.checkpoint is None
             and not opts.resume and opts.cluster is None and opts.on_transition is None
             and hook() is not None)
 
@@ -108,7 +108,7 @@ class _Store:
     def __init__(self, words: int) -> None:
         self.words = words
         self.count = 0
-        self.table = np.zeros(1 << 16, dtype=np.uint32)  # id + 1 per slot, 0 = empty
+        self.table = np.zeros(1 << 10, dtype=np.uint32)  # id + 1 per slot, 0 = empty
         self.fps = np.empty(1 << 24, dtype=np.uint64)  # reserved, written as states come
         self.parents = np.empty(1 << 16, dtype=np.uint32)  # of ids level_start.. (the level being stored)
         self.nxt = np.empty((_LEVEL_ROWS, words), dtype=np.uint64)
