@@ -9,14 +9,11 @@ no search logic: checker/search/flat_bfs.py drives it through `SpecCore`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from checker.jit import LIMB_KEYS, LIMB_ZERO, fingerprint_row, njit
-
-if TYPE_CHECKING:
-    from checker.models.spec_model import SpecModel
 
 ONE = np.uint64(1)
 #: Action kinds in the order of `SpecCore.KINDS` (coverage counts).
@@ -252,9 +249,8 @@ class SpecCore:
 
     KINDS = ("phase1a", "phase1b", "phase2a", "phase2b")
 
-    def __init__(self, model: SpecModel) -> None:
-        from checker.models.spec_model import PROPERTIES
-
+    def __init__(self, model: Any) -> None:
+        """`model`: a `SpecModel` (spec_model.py imports this module, not the other way round)."""
         self.model = model
         self.words = (model.nbits + 63) // 64
         self.params = np.array([model.A, model.B, model.V, model.nv, model.lw, model.off_2b, model.off_1b,
@@ -278,8 +274,8 @@ class SpecCore:
                 for a in range(A):
                     self.allcol[b, v] |= 1 << ((a * B + b) * V + v)
         self.max_successors = model.B * (1 + model.V) + model.A * model.B * (1 + model.V)
-        self.always = [p.name for p in PROPERTIES if p.kind == "always"]
-        self.sometimes = [p.name for p in PROPERTIES if p.kind == "sometimes"]
+        self.always = [p.name for p in model.properties() if p.kind == "always"]
+        self.sometimes = [p.name for p in model.properties() if p.kind == "sometimes"]
         self._out = np.empty((0, self.words), dtype=np.uint64)  # successor buffers, reused per batch
         self._fps = np.empty(0, dtype=np.uint64)
         self._parents = np.empty(0, dtype=np.int64)
@@ -298,9 +294,9 @@ class SpecCore:
         return fps
 
     @staticmethod
-    def fits(model: SpecModel) -> bool:
+    def fits(model: Any) -> bool:
         """Whether this core handles the model's sizes (each field it reads at once is under 63 bits)."""
-        return max(model.A * model.B * model.V, model.B * model.V, model.nv, model.lw, model.A) < 63
+        return bool(max(model.A * model.B * model.V, model.B * model.V, model.nv, model.lw, model.A) < 63)
 
     def expand(self, frontier: np.ndarray, order: np.ndarray, kinds: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

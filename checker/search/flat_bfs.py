@@ -38,9 +38,9 @@ _CHUNK = 8192  # frontier rows expanded per call of the core
 def applies(model: Model, opts: SearchOptions) -> bool:
     """Whether this engine can run the search `opts` asks for (else bfs.py's partitions run it)."""
     hook = getattr(model, "flat_core", None)
-    return (hook is not None and opts.engine == "compiled" and opts.workers == 1 and not opts.symmetry and opts.checkpoint is None
-            and not opts.resume and opts.cluster is None and opts.on_transition is None
-            and hook() is not None)
+    return (hook is not None and opts.engine == "compiled" and opts.workers == 1 and not opts.symmetry
+            and opts.checkpoint is None and not opts.resume and opts.cluster is None
+            and opts.on_transition is None and hook() is not None)
 
 
 @njit
