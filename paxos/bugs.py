@@ -346,6 +346,13 @@ CATALOG: dict[str, BugInfo] = {b.name: b for b in (
          notes="only the proposer that crashes needs a second ballot (--ballots 1,2); BFS with --symmetry "
                "finds refines_spec at 17 steps; hand-written schedules: inv_one_value_per_ballot at 19, "
                "agreement at 21"),
+    _bug("volatile_ballot_deep", "durable_proposer",
+         "first proposer's round counter is volatile: after a crash it climbs back from round 0 and "
+         "reuses its round-1 ballot", "one proposer crash and restart, two timeouts after it, redelivery of promises",
+         ("refines_spec", "inv_one_value_per_ballot"), bfs_length=None, ballots=(4, 1), crashes=1,
+         notes="round 0 of the lowest-id proposer is the lowest ballot and carries its own value only, so "
+               "it needs round 1 twice: 4 ballot starts (argued in VolatileBallotDeep, not searched); "
+               "hand-written schedule: inv_one_value_per_ballot at 21 steps (tests/test_bugs.py)"),
     _bug("no_tiebreak", "make_ballot",
          "ballots without the node-id tiebreak, so two proposers can use the same ballot",
          "none (two concurrent proposers), with an acceptor that re-promises a repeated Prepare",
