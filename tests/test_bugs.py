@@ -277,3 +277,12 @@ def test_seeded_random_runs_expose_own_value() -> None:
         correct.run(list(config.proposer_values().values()), seed=seed)
         assert failing(view_of_cluster(correct)) == []
     assert broke > 0
+
+
+def test_volatile_ballot_deep_forgets_only_the_first_proposers_round() -> None:
+    """P1 (lowest id) counts again from round 0 after a crash; P2 keeps its round, as PaxosNode does."""
+    cluster, config = cluster_for("volatile_ballot_deep", ballots=(4, 2), crashes=2)
+    run_schedule(cluster, config, ["propose 1", "timeout 1", "propose 2", "timeout 2", "crash 1", "restart 1",
+                                   "crash 2", "restart 2"], strict=True)
+    rounds = {n: cluster.nodes[n].snapshot().proposer.last_round for n in (1, 2)}
+    assert rounds == {1: -1, 2: 1}
