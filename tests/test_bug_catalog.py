@@ -140,10 +140,22 @@ def test_volatile_ballot_needs_a_crash_and_a_second_ballot(tmp_path: Path) -> No
     _deep_bug("volatile_ballot", True, tmp_path)
 
 
+#: Catalog bugs whose BFS-shortest length is not known yet: the search to their first violation is
+#: too long for this machine today (issue 23's compiled implementation engine is what would make it
+#: short). Their hand-written schedules in tests/test_bugs.py bound it from above.
+BFS_LENGTH_UNKNOWN = {"volatile_ballot_deep"}
+
+
+@pytest.mark.skip(reason="BFS to the first violation of --ballots 4,1 --crashes 1 (even --learners 0 --symmetry) "
+                         "did not finish in 45 min on the shared 2-core machine; needs the compiled impl engine")
+def test_volatile_ballot_deep_needs_four_ballots_and_a_crash(tmp_path: Path) -> None:
+    _deep_bug("volatile_ballot_deep", True, tmp_path)
+
+
 def test_every_catalog_bug_has_a_pinned_bfs_length() -> None:
-    assert set(CATALOG) == set(PINNED) | {"highest_promised_value", "volatile_ballot"}
+    assert set(CATALOG) == set(PINNED) | {"highest_promised_value", "volatile_ballot"} | BFS_LENGTH_UNKNOWN
     for name, info in CATALOG.items():
-        assert info.bfs_length is not None, name
+        assert (info.bfs_length is None) == (name in BFS_LENGTH_UNKNOWN), name
         if name in PINNED:
             assert info.bfs_length == min(PINNED[name][1].values()), name
 
