@@ -45,7 +45,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    """The parser; subcommand modules are imported only for `only` (all if None), so start-up stays fast."""
+    """The parser; subcommand modules are imported only for `only` (all if None, none if ""), so
+    start-up stays fast: `paxos-check --help` lists the subcommands from `COMMANDS` alone."""
     parser = _Parser(
         prog="paxos-check",
         description="Model-check single-decree Paxos: explore, fuzz, prove, replay, report. "
@@ -66,7 +67,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args_list = ["explore", "--default-announce"]
     elif args_list[0].startswith("-") and args_list[0] not in ("-h", "--help"):
         args_list = ["explore", "--default-announce", *args_list]  # `paxos-check --quiet`: the default job
-    parser = build_parser(args_list[0] if args_list[0] in COMMANDS else None)
+    # Only the subcommand asked for is imported (none for `--help` or a bad name): some pull in
+    # numpy, matplotlib, hypothesis, z3, which take about a second to import.
+    parser = build_parser(args_list[0] if args_list[0] in COMMANDS else "")
     args = parser.parse_args(args_list)
     if args.command is None:
         parser.print_help()

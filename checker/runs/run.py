@@ -163,6 +163,9 @@ def add_output_arguments(p: argparse.ArgumentParser) -> None:
                         "looking for safety violations (agreement, validity, ...) past it")
     g.add_argument("--seed", type=int, default=None, help="random seed (simulate only; default 0)")
     g.add_argument("--workers", type=positive_int, default=1, metavar="N", help="processes (bfs, swarm)")
+    g.add_argument("--engine", choices=("compiled", "python"), default="compiled",
+                   help="bfs of --model spec: compiled (default: numba, one process without --symmetry; "
+                        "otherwise the Python engine runs) or python (the pure-Python reference)")
     g.add_argument("--json", default=None, metavar="PATH", help="also write the run summary here")
     g.add_argument("--out", default=None, metavar="DIR",
                    help=f"run directory for summary.json and traces (default ./{DEFAULT_OUT})")
@@ -354,7 +357,8 @@ def _search(args: argparse.Namespace, model: Model, strategy: str, command: str,
         on_transition=recorder.transition_hook(model, lambda s: _chosen_text(model, s), model.initial_states(),
                                                graph_key)
         if recorder is not None else None,
-        coverage=True, seed=args.seed or 0, workers=args.workers, **extra,
+        coverage=True, seed=args.seed or 0, workers=args.workers, engine=getattr(args, "engine", "compiled"),
+        **extra,
     )
     _announce(args, model, strategy)
     with ctrl_c_stops_search():  # Ctrl-C: the search stops and what it found is written, whole
