@@ -332,7 +332,8 @@ PROMPT_RESTART_CASES = [
     _cfg(PAXOS, 2, 2, 1, 1, 0),
     _cfg(PAXOS, 2, 1, 2, 1, 1),
     _cfg(PAXOS, 2, 2, 1, 2, 0),  # two crashes: a node may crash again after its prompt restart
-    _cfg(PAXOS, 2, 2, 1, 1, 0, network="bag", drops=1, duplicates=1),
+    _cfg(PAXOS, 2, 1, 1, 1, 0, network="bag", drops=1, duplicates=1),
+    pytest.param(_cfg(PAXOS, 2, 2, 1, 1, 0, network="bag", drops=1, duplicates=1), marks=pytest.mark.slow),
     _cfg("tests.mutants:crash_loses_acceptor", 2, 2, 1, 1, 0),
     _cfg("tests.mutants:crash_keeps_volatile", 2, 2, 1, 1, 0),
     _cfg("paxos.bugs:volatile_ballot", 2, 1, 2, 1, 0),
