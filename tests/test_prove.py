@@ -401,7 +401,7 @@ def test_cli_spec_weakening_exit_1_with_json(tmp_path: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     json_path = tmp_path / "prove.json"
     out_dir = tmp_path / "run"
-    code = _local_main(["spec", "--weaken", "phase2a_any_value", "--timeout-ms", "1000",
+    code = _local_main(["spec", "--weaken", "phase2a_any_value", "--timeout-ms", "10000",
                         "--json", str(json_path), "--out", str(out_dir)])
     assert code == 1
     out = capsys.readouterr().out
