@@ -79,8 +79,8 @@ def assert_refused(args: tuple[str | os.PathLike[str], ...], *phrases: str, time
 def violated_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A run directory with a counterexample of a catalog bug (refines_spec, agreement)."""
     out = tmp_path_factory.mktemp("own_value")
-    result = paxos_check("explore", "--impl", "paxos.bugs:own_value", "--crashes", "0", "--learners", "0",
-                         "--quiet", "--out", out)
+    result = paxos_check("explore", "--impl", "paxos.bugs:own_value", "--ballots", "1", "--crashes", "0",
+                         "--learners", "0", "--quiet", "--out", out)
     assert result.code == 1, result.output
     return out
 

@@ -352,10 +352,13 @@ def test_orbit_keys_give_the_fingerprint_of_every_image_without_renaming(overrid
 
 
 @pytest.mark.parametrize("cfg", [
-    CheckConfig(acceptors=3, proposers=2, ballots=(2, 1), crashes=1, learners=0),  # a retry and a crash
+    CheckConfig(acceptors=3, proposers=1, ballots=2, crashes=1, learners=0),  # a retry and a crash, fast
+    CheckConfig(acceptors=3, proposers=2, ballots=1, crashes=1, learners=0),  # two proposers and a crash
+    pytest.param(CheckConfig(acceptors=3, proposers=2, ballots=(2, 1), crashes=1, learners=0),
+                 marks=pytest.mark.slow, id="retry-and-crash"),  # both at once: ~70 s on a loaded machine
     dataclasses.replace(CheckConfig(**dict(bugs.CATALOG["volatile_acceptor"].config)), acceptors=3),
     dataclasses.replace(CheckConfig(**dict(bugs.CATALOG["eager_learner"].config)), acceptors=3),
-], ids=["retry-and-crash", "volatile_acceptor", "eager_learner"])
+], ids=["retry-and-crash-1p", "2p-crash", "retry-and-crash", "volatile_acceptor", "eager_learner"])
 def test_orbit_keys_search_stores_the_states_canonical_forms_would(cfg: CheckConfig) -> None:
     """A search keeps states as reached under orbit keys; its counts, verdicts and counterexamples are
     those of canonical forms (the model without the hook); every trace replays on the reference cluster."""
