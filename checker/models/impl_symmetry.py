@@ -51,7 +51,8 @@ import numpy as np
 import numpy.typing as npt
 
 from checker.errors import UsageError
-from checker.models.impl_encoding import DELIVER, KIND_NAMES, ImplState, ImplTables
+from checker.models.impl_encoding import DELIVER, KIND_NAMES, ImplState
+from checker.models.impl_tables import ImplTables
 from paxos import CannotRename, ClusterConfig, Message, QuorumSystem, RenamesSnapshots, rename_node_ids
 
 MASK64 = (1 << 64) - 1
@@ -307,15 +308,15 @@ class ImplSymmetry:
         return entry
 
     def _net_chunk(self, key: int) -> tuple[int, list[int]]:
-        z = self.model._z_env_plain
+        z = self.model.z_env_plain
         return self._chunk(self._net_d, key, lambda e, h: (self._env(e, h), z(e, 1) ^ z(self._env(e, h), 1)))
 
     def _sent_chunk(self, key: int) -> tuple[int, list[int]]:
-        zm = self.model._z_msg
+        zm = self.model.z_msg
         return self._chunk(self._sent_d, key, lambda m, h: (self._msg(m, h), (zm[m] ^ zm[self._msg(m, h)]) & MASK64))
 
     def _crash_chunk(self, key: int) -> tuple[int, list[int]]:
-        z, ids = self.model._z, self.model.ids
+        z, ids = self.model.z, self.model.ids
 
         def one(i: int, h: int) -> tuple[int, int]:
             j = self.moves[h + 1][i]
@@ -333,7 +334,7 @@ class ImplSymmetry:
         """Packed fingerprint changes of envelope `eid` being in the network `count` times."""
         hit = self._bag_d.get((eid, count))
         if hit is None:
-            z = self.model._z_env_plain
+            z = self.model.z_env_plain
             own = z(eid, count)
             hit = 0
             for h in range(self.gens):
@@ -346,12 +347,12 @@ class ImplSymmetry:
         """Give every key of the model (made so far, and from now on as entries are interned) its
         packed changes above its low 64 bits (`ImplModel.symmetric_fingerprints`)."""
         model = self.model
-        plain = [model._z[("crashed", n)] & MASK64 for n in model.ids]
+        plain = [model.z[("crashed", n)] & MASK64 for n in model.ids]
         for i, n in enumerate(model.ids):
             packed = 0
             for h in range(self.gens):
                 packed |= (plain[i] ^ plain[self.moves[h + 1][i]]) << (64 * h)
-            model._z[("crashed", n)] = plain[i] | packed << 64
+            model.z[("crashed", n)] = plain[i] | packed << 64
         self._orbit_keys = True
         self._pending.extend(("snap", i, sid) for i in range(self.k) for sid in range(len(model.snaps[i])))
         self._pending.extend(("msg", 0, mid) for mid in range(len(model.msgs)))
@@ -375,12 +376,12 @@ class ImplSymmetry:
             while self._pending:
                 table, i, ident = self._pending.pop()
                 if table == "snap":
-                    keys = model._z_snap[i]
+                    keys = model.z_snap[i]
                     keys[ident] = keys[ident] & MASK64 | self._snap_delta(i, ident) << 64
                 elif table == "msg":
-                    model._z_msg[ident] = model._z_msg[ident] & MASK64 | self._msg_delta(ident) << 64
+                    model.z_msg[ident] = model.z_msg[ident] & MASK64 | self._msg_delta(ident) << 64
                 else:
-                    model._z_env1[ident] = model._z_env1[ident] & MASK64 | self.env_count_delta(ident, 1) << 64
+                    model.z_env1[ident] = model.z_env1[ident] & MASK64 | self.env_count_delta(ident, 1) << 64
                 done += 1
                 if done > limit:
                     raise UsageError(
@@ -391,7 +392,7 @@ class ImplSymmetry:
             self._draining = False
 
     def _msg_delta(self, mid: int) -> int:
-        zm = self.model._z_msg
+        zm = self.model.z_msg
         packed = 0
         for h in range(self.gens):
             packed |= ((zm[mid] ^ zm[self._msg(mid, h)]) & MASK64) << (64 * h)
@@ -399,7 +400,7 @@ class ImplSymmetry:
 
     def check_transitions(self) -> None:
         """Check the node transitions cached since the last call against their renamed images."""
-        if self.verify and len(self.model._node_cache) != self._checked_upto:
+        if self.verify and len(self.model.node_cache) != self._checked_upto:
             self._check_new_transitions()
 
     # -- images of interned ids (h = element - 1) -------------------------------------------------------
@@ -409,12 +410,12 @@ class ImplSymmetry:
             return hit
         model = self.model
         snap = model.snaps[i][sid]
-        zs = model._z_snap
+        zs = model.z_snap
         packed = 0
         for h in range(self.gens):
             j = self.moves[h + 1][i]
             new = self._rename_snapshot(i, snap, h + 1)
-            sid2 = model._intern_snap(j, new)
+            sid2 = model.intern_snap(j, new)
             self._snap_img[h][i][sid] = sid2
             packed |= ((zs[i][sid] ^ zs[j][sid2]) & MASK64) << (64 * h)
         self._snap_d[i][sid] = packed
@@ -429,7 +430,7 @@ class ImplSymmetry:
         hit = table.get(mid)
         if hit is None:
             model = self.model
-            hit = table[mid] = model._intern_msg(self._rename_message(model.msgs[mid], h + 1))
+            hit = table[mid] = model.intern_msg(self._rename_message(model.msgs[mid], h + 1))
         return hit
 
     def _env(self, eid: int, h: int) -> int:
@@ -437,7 +438,7 @@ class ImplSymmetry:
         hit = table.get(eid)
         if hit is None:
             dst, mid = self.model.envs[eid]
-            hit = table[eid] = self.model._intern_env(self.moves[h + 1][dst], self._msg(mid, h))
+            hit = table[eid] = self.model.intern_env(self.moves[h + 1][dst], self._msg(mid, h))
         return hit
 
     def _rename_message(self, msg: Message, g: int) -> Message:
@@ -470,7 +471,7 @@ class ImplSymmetry:
     # -- equivariance of node transitions ---------------------------------------------------------------
     def _check_new_transitions(self) -> None:
         """Check every node transition cached since the last call against its renamed images."""
-        cache = self.model._node_cache
+        cache = self.model.node_cache
         fresh = len(cache) - self._checked_upto
         new = list(itertools.islice(reversed(cache), fresh if fresh > 0 else len(cache)))
         for key in new:
@@ -482,12 +483,12 @@ class ImplSymmetry:
         """Raise UsageError unless every renaming of node transition `key` is the renamed transition."""
         model = self.model
         i, sid, kind, arg = key
-        new_sid, env_bits, msg_bits, broken = model._node_step(i, sid, kind, arg)
+        new_sid, env_bits, msg_bits, broken = model.node_step(i, sid, kind, arg)
         self._checked.add(key)
         for h in range(self.gens):
             j = self.moves[h + 1][i]
             key2 = (j, self._snap(i, sid, h), kind, self._msg(arg, h) if kind == DELIVER else arg)
-            got = model._node_step(*key2)
+            got = model.node_step(*key2)
             want = (self._snap(i, new_sid, h), self._bits_image(env_bits, self._env, h),
                     self._bits_image(msg_bits, self._msg, h))
             self._checked.add(key2)
@@ -531,9 +532,8 @@ def _describe(exc: BaseException) -> str:
 
 
 def symmetry_of(model: ImplTables) -> ImplSymmetry:
-    """The model's symmetry, built on first use."""
-    sym = getattr(model, "_symmetry", None)
+    """The symmetry of a model's tables, built on first use."""
+    sym: ImplSymmetry | None = model.symmetry
     if sym is None:
-        sym = ImplSymmetry(model)
-        model._symmetry = sym
+        sym = model.symmetry = ImplSymmetry(model)
     return sym
