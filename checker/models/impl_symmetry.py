@@ -52,6 +52,7 @@ import numpy.typing as npt
 
 from checker.errors import UsageError
 from checker.models.impl_encoding import DELIVER, KIND_NAMES, ImplState
+from checker.models.impl_layout import FP, SENT
 from checker.models.impl_tables import ImplTables
 from paxos import CannotRename, ClusterConfig, Message, QuorumSystem, RenamesSnapshots, rename_node_ids
 
@@ -140,6 +141,7 @@ class ImplSymmetry:
         self.model = model
         self.verify = verify
         self.k = model.k
+        self.at_net, self.at_crashed = model.layout.net, model.layout.crashed
         self.maps = acceptor_symmetries(model.cc)
         self.moves = [tuple(model.index[m.get(n, n)] for n in model.ids) for m in self.maps]
         self.gens = len(self.maps) - 1  # non-identity elements
@@ -172,7 +174,7 @@ class ImplSymmetry:
         if not self.gens:
             return state
         self.check_transitions()
-        fp = state[-1] & MASK64
+        fp = state[FP] & MASK64
         scan = self._scan(state)
         packed = scan[0]
         best, best_g = fp, 0
@@ -192,7 +194,7 @@ class ImplSymmetry:
 
     def orbit_size(self, state: ImplState) -> int:
         """How many distinct states the group maps `state` to (distinct fingerprints)."""
-        fp = state[-1] & MASK64
+        fp = state[FP] & MASK64
         if not self.gens:
             return 1
         packed = self._scan(state)[0]
@@ -219,7 +221,7 @@ class ImplSymmetry:
         for i in range(k):
             hit = snap_d[i].get(state[i])
             d ^= hit if hit is not None else self._snap_delta(i, state[i])
-        net: Any = state[k]
+        net: Any = state[self.at_net]
         net_hits: list[tuple[int, list[int]]] | None = None
         if self.model.bag:
             d ^= self._bag_delta(net)
@@ -236,10 +238,11 @@ class ImplSymmetry:
                     d ^= e[0]
                 net >>= _CHUNK
                 c += 1
-        crash_hits = self._hits(self._crash_d, self._crash_chunk, state[k + 1]) if state[k + 1] else []
+        crashed = state[self.at_crashed]
+        crash_hits = self._hits(self._crash_d, self._crash_chunk, crashed) if crashed else []
         for e in crash_hits:
             d ^= e[0]
-        sent_hits = self._hits(self._sent_d, self._sent_chunk, state[-3])
+        sent_hits = self._hits(self._sent_d, self._sent_chunk, state[SENT])
         for e in sent_hits:
             d ^= e[0]
         return d, net_hits, crash_hits, sent_hits
@@ -247,30 +250,29 @@ class ImplSymmetry:
     def _build(self, state: ImplState, h: int, scan: _Scan) -> ImplState:
         """The image under element h + 1 from a scan of `state`."""
         packed, net_hits, crash_hits, sent_hits = scan
-        k = self.k
         out: list[Any] = list(state)
         imgs = self._snap_img[h]
         for i, j in enumerate(self.moves[h + 1]):
             out[j] = imgs[i][state[i]]
         if net_hits is None:
-            bag = cast("tuple[int, ...]", state[k])
-            out[k] = tuple(sorted(self._env(e, h) for e in bag))
+            bag = cast("tuple[int, ...]", state[self.at_net])
+            out[self.at_net] = tuple(sorted(self._env(e, h) for e in bag))
         else:
             bits = 0
             for e in net_hits:
                 bits |= e[1][h]
-            out[k] = bits
+            out[self.at_net] = bits
         bits = 0
         for e in crash_hits:
             bits |= e[1][h]
-        out[k + 1] = bits
+        out[self.at_crashed] = bits
         bits = 0
         for e in sent_hits:
             bits |= e[1][h]
-        out[-3] = bits
+        out[SENT] = bits
         if self._orbit_keys:  # the slot holds the changes of every image too: make them from scratch
-            return (*out[:-1], self.model.recompute_fingerprint(tuple(out)))
-        out[-1] = state[-1] ^ (packed >> (64 * h) & MASK64)
+            return (*out[:FP], self.model.recompute_fingerprint(tuple(out)))
+        out[FP] = state[FP] ^ (packed >> (64 * h) & MASK64)
         return tuple(out)
 
     @staticmethod

@@ -36,6 +36,7 @@ import numpy as np
 
 from checker.bitsets import bit_ids
 from checker.models.impl_encoding import ImplState
+from checker.models.impl_layout import FP, PROPOSED, SENT
 from checker.models.impl_orbits import least_image
 from checker.models.impl_tables import MASK64, ImplTables
 from paxos import Message
@@ -167,16 +168,19 @@ class Unpacked(Sequence[ImplState]):
         return (self._local(s) for s in self.states)
 
     def _local(self, state: ImplState) -> ImplState:
+        """The state in the receiver's ids: snapshots, network and history rewritten; the crashed set,
+        budgets, starts, proposed values and fingerprint slot (between `net` and `SENT`, and after)
+        are the same everywhere."""
         link = self.link
-        k = link.k
+        k = link.k  # the snapshots are slots 0..k-1 and the network slot k (impl_layout.StateLayout)
         net: Any
         if link.bag:
             env_map = link.env_map
             net = tuple(sorted(env_map[eid] for eid in state[k]))
         else:
             net = link.env_bits(state[k])
-        return (*[m[sid] for m, sid in zip(link.snap_map, state[:k], strict=True)], net, *state[k + 1 : -3],
-                link.msg_bits(state[-3]), state[-2], state[-1])
+        return (*[m[sid] for m, sid in zip(link.snap_map, state[:k], strict=True)], net, *state[k + 1 : SENT],
+                link.msg_bits(state[SENT]), state[PROPOSED], state[FP])
 
 
 class WireFace:
