@@ -34,7 +34,7 @@ from checker.models.impl_orbits import Orbits, least_image
 from checker.models.impl_saturation import Mailboxes
 from checker.models.impl_spelling import Spelling
 from checker.models.impl_successors import Action, Expansion, Successors
-from checker.models.impl_tables import ImplTables
+from checker.models.impl_tables import MASK64, ImplTables
 from checker.models.impl_verdicts import Verdicts
 from checker.models.impl_views import Views
 from checker.models.impl_wire import Wire, WireFace
@@ -99,7 +99,7 @@ class ImplModel:
                                  self.mailboxes, apart, self.verdicts)
         self.orbits = Orbits(t)
         self.wire = WireFace(t, self.verdicts.acceptors_of)
-        self._last: tuple[ImplState, Expansion] | None = None  # the last expansion, for step_violated
+        self._last: tuple[ImplState, Expansion] | None = None  # the last state's expansion, by value
         self._initial = t.make_initial()
         if not PARTITION_BY_ACCEPTORS:
             self.partition_key = None  # type: ignore[assignment]  # checker.model.partition_keys: none
@@ -135,22 +135,25 @@ class ImplModel:
         return (self._initial,)
 
     def successors(self, state: ImplState) -> Iterator[tuple[Action, ImplState]]:
-        actions, states, _ = self.expand(state)
-        return zip(actions, states, strict=True)
+        """`expand`, zipped; kept for `step_violated` on the same state (a search without `expand` asks
+        it once per transition)."""
+        out = self.search_successors.expand(state)
+        self._last = (state, out)
+        return zip(out[0], out[1], strict=True)
 
     def expand(self, state: ImplState) -> Expansion:
         """Every transition of `state` at once: (actions, successor states, [(index, step properties broken)]).
 
         The search's fast path: one call per state, step verdicts included, so a strategy
-        needs no per-transition call back into the model. `successors` is this, zipped.
+        needs no per-transition call back into the model.
         """
-        out = self.search_successors.expand(state)
-        self._last = (state, out)
-        return out
+        return self.search_successors.expand(state)
 
     def step_violated(self, state: ImplState, action: Action, succ: ImplState) -> Sequence[str]:
         last = self._last
-        actions, _, broken = last[1] if last is not None and last[0] == state else self.expand(state)
+        if last is None or last[0] != state:
+            last = self._last = (state, self.search_successors.expand(state))
+        actions, _, broken = last[1]
         for j, names in broken:
             if actions[j] == action:
                 return names
@@ -159,7 +162,7 @@ class ImplModel:
     def fingerprint(self, state: ImplState) -> int:
         """Stable across processes: XOR of the components' stable keys (Zobrist), kept in the state (its
         low 64 bits: above them, with `symmetric_fingerprints` on, the changes of its images)."""
-        return ImplTables.fingerprint(state)
+        return int(state[FP]) & MASK64
 
     def recompute_fingerprint(self, state: ImplState) -> int:
         """The fingerprint from scratch (tests check it equals the incremental one)."""

@@ -65,8 +65,9 @@ class Successors:
         t = self.t
         lay = t.layout
         at_net, at_crashed, at_crashes, at_started = lay.net, lay.crashed, lay.crashes, lay.started
+        at_sent, at_proposed, at_fp = SENT, PROPOSED, FP  # locals: as fast as literal indexes in the loops
         net, crashed = state[at_net], state[at_crashed]
-        sent, fp = state[SENT], state[FP]
+        sent, fp = state[at_sent], state[at_fp]
         zs, z, verdict = t.z_snap, t.z, self.verdicts.step
         saturated = self.mail.saturated
         for j, i in enumerate(t.proposer_idx):
@@ -86,7 +87,7 @@ class Successors:
             new_net, dfp = t.net_add(net, env_bits)
             dfp ^= zs[i][state[i]] ^ zs[i][new_sid] ^ t.z_msgs[msg_bits & ~sent]
             dfp ^= z[("started", j, started)] ^ z[("started", j, started + 1)]
-            new_proposed = state[PROPOSED]
+            new_proposed = state[at_proposed]
             if kind == PROPOSE:
                 bit = 1 << t.values.index(t.proposal_of[j])
                 if not new_proposed & bit:
@@ -96,12 +97,12 @@ class Successors:
             succ[i] = new_sid
             succ[at_net] = new_net
             succ[at_started + j] = started + 1
-            succ[SENT] = sent | msg_bits
-            succ[PROPOSED] = new_proposed
-            succ[FP] = fp ^ dfp
+            succ[at_sent] = sent | msg_bits
+            succ[at_proposed] = new_proposed
+            succ[at_fp] = fp ^ dfp
             if self.saturating:
-                succ[at_net], succ[SENT], succ[FP] = saturated(state, crashed | self.apart_mask, i, new_sid, new_net,
-                                                               succ[SENT], succ[FP], env_bits & ~net)
+                succ[at_net], succ[at_sent], succ[at_fp] = saturated(
+                    state, crashed | self.apart_mask, i, new_sid, new_net, succ[at_sent], succ[at_fp], env_bits & ~net)
             emit(actions, states, broken, (kind, i, arg), tuple(succ),
                  verdict(i, state[i], new_sid, sent, sent | msg_bits, own))
         if t.bag:
@@ -115,10 +116,10 @@ class Successors:
             if crashed >> i & 1:
                 succ = list(state)
                 succ[at_crashed] = crashed & ~(1 << i)
-                succ[FP] = fp ^ z[("crashed", t.ids[i])]
+                succ[at_fp] = fp ^ z[("crashed", t.ids[i])]
                 if self.saturating:  # back up: its mail may hold inert deliveries it could not take
-                    succ[at_net], succ[SENT], succ[FP] = saturated(state, succ[at_crashed] | self.apart_mask, i,
-                                                                   state[i], net, sent, succ[FP], 0)
+                    succ[at_net], succ[at_sent], succ[at_fp] = saturated(
+                        state, succ[at_crashed] | self.apart_mask, i, state[i], net, sent, succ[at_fp], 0)
                 actions.append((RESTART, i, 0))
                 states.append(tuple(succ))
             elif c_used < t.cfg.crashes:
@@ -133,14 +134,14 @@ class Successors:
                 succ[at_crashes] = c_used + 1
                 dfp = zs[i][state[i]] ^ zs[i][new_sid] ^ z[("crashes", c_used)] ^ z[("crashes", c_used + 1)]
                 if self.prompt_restart:  # the node restarts at once (reductions.py, 4)
-                    succ[FP] = fp ^ dfp
+                    succ[at_fp] = fp ^ dfp
                     if self.saturating:
-                        succ[at_net], succ[SENT], succ[FP] = saturated(state, crashed | self.apart_mask, i, new_sid,
-                                                                       net, sent, succ[FP], 0)
+                        succ[at_net], succ[at_sent], succ[at_fp] = saturated(
+                            state, crashed | self.apart_mask, i, new_sid, net, sent, succ[at_fp], 0)
                     action = (CRASH, i, CRASH_RESTART)
                 else:
                     succ[at_crashed] = crashed | (1 << i)
-                    succ[FP] = fp ^ dfp ^ z[("crashed", t.ids[i])]
+                    succ[at_fp] = fp ^ dfp ^ z[("crashed", t.ids[i])]
                     action = (CRASH, i, 0)
                 emit(actions, states, broken, action, tuple(succ), verdict(i, state[i], new_sid, sent, sent, own))
         if self.verdicts.user_steps:
@@ -151,9 +152,9 @@ class Successors:
                         broken: Broken) -> None:
         """Deliveries in the set network: per node, the effective ones are cached per (node state, its mail)."""
         t = self.t
-        at_net = t.layout.net
+        at_net, at_sent, at_fp = t.layout.net, SENT, FP  # locals: as fast as literal indexes in the loop
         net, crashed = state[at_net], state[t.layout.crashed]
-        sent, fp = state[SENT], state[FP]
+        sent, fp = state[at_sent], state[at_fp]
         masks, table = t.dst_mask, self.mail.deliveries
         z_add, z_msgs = t.z_add, t.z_msgs
         index, acceptor_pos = self.verdicts.refine_index, self.verdicts.acceptor_at
@@ -179,12 +180,12 @@ class Successors:
                 succ = list(state)
                 succ[i] = new_sid
                 new_net = succ[at_net] = net | env_bits
-                succ[SENT] = new_sent
-                succ[FP] = fp ^ dz ^ z_add[new_env] ^ z_msgs[new_msg]
+                succ[at_sent] = new_sent
+                succ[at_fp] = new_fp = fp ^ dz ^ z_add[new_env] ^ z_msgs[new_msg]
                 # (what the actor sends inertly and the parent had is in the successor: the parent is saturated)
                 if saturating and (new_env or inert_env & not_net or inert_msg & not_sent):
-                    succ[at_net], succ[SENT], succ[FP] = saturated(state, skip, i, new_sid, new_net, new_sent,
-                                                                   succ[FP], new_env, (inert_env, inert_msg))
+                    succ[at_net], succ[at_sent], succ[at_fp] = saturated(state, skip, i, new_sid, new_net, new_sent,
+                                                                         new_fp, new_env, (inert_env, inert_msg))
                 # as in Verdicts.step: a Spec stutter unless a message is new or an acceptor moved
                 if index is not None and (new_msg or (moved and pos >= 0)) and not index.allows(
                         pos, sid, new_sid, sent, new_sent):
@@ -200,8 +201,9 @@ class Successors:
         t = self.t
         lay = t.layout
         at_net = lay.net
+        at_sent, at_fp = SENT, FP
         net, crashed, d_used, u_used = state[at_net], state[lay.crashed], state[lay.drops], state[lay.duplicates]
-        sent, fp = state[SENT], state[FP]
+        sent, fp = state[at_sent], state[at_fp]
         zs, z, cfg = t.z_snap, t.z, t.cfg
         for eid in sorted(set(net)):
             dst, mid = t.envs[eid]
@@ -218,8 +220,8 @@ class Successors:
                 succ = list(state)
                 succ[dst] = new_sid
                 succ[at_net] = new_net
-                succ[SENT] = sent | msg_bits
-                succ[FP] = fp ^ dfp
+                succ[at_sent] = sent | msg_bits
+                succ[at_fp] = fp ^ dfp
                 emit(actions, states, broken, (DELIVER, dst, eid), tuple(succ),
                      self.verdicts.step(dst, state[dst], new_sid, sent, sent | msg_bits, own))
             for kind, budget, slot, used, limit in ((DROP, "drops", lay.drops, d_used, cfg.drops),
@@ -229,6 +231,6 @@ class Successors:
                     succ = list(state)
                     succ[at_net] = new_net
                     succ[slot] = used + 1
-                    succ[FP] = fp ^ dfp ^ z[(budget, used)] ^ z[(budget, used + 1)]
+                    succ[at_fp] = fp ^ dfp ^ z[(budget, used)] ^ z[(budget, used + 1)]
                     actions.append((kind, dst, eid))
                     states.append(tuple(succ))
