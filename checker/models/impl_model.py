@@ -151,7 +151,7 @@ class ImplModel:
 
     def step_violated(self, state: ImplState, action: Action, succ: ImplState) -> Sequence[str]:
         last = self._last
-        if last is None or last[0] != state:
+        if last is None or (last[0] is not state and last[0] != state):  # `is` first: asked per transition
             last = self._last = (state, self.search_successors.expand(state))
         actions, _, broken = last[1]
         for j, names in broken:
