@@ -394,16 +394,16 @@ def test_a_bug_defined_in_the_test_is_found() -> None:
 def test_per_mailbox_caches_are_bounded_and_starting_over_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     """The delivery caches start over past `CACHE_ENTRIES`: with a tiny bound they are cleared all the
     time, and the search still finds exactly the same states, transitions and verdicts."""
-    import checker.models.impl_model as impl_model
+    import checker.models.impl_saturation as impl_saturation
 
     cfg = CheckConfig(acceptors=2, proposers=2, learners=1, ballots=(1, 2), crashes=1)
     roomy = ImplModel(cfg)
     full = search(roomy)
-    assert len(roomy._deliveries) > 64
-    monkeypatch.setattr(impl_model, "CACHE_ENTRIES", 64)
+    assert len(roomy.mailboxes.deliveries) > 64
+    monkeypatch.setattr(impl_saturation, "CACHE_ENTRIES", 64)
     tight = ImplModel(cfg)
     bounded = search(tight)
-    assert len(tight._deliveries) <= 64 and len(tight._inert_cache) <= 64
+    assert len(tight.mailboxes.deliveries) <= 64 and len(tight.mailboxes.inert_cache) <= 64
     assert (bounded.states, bounded.transitions, bounded.states_per_depth) == (
         full.states, full.transitions, full.states_per_depth)
     assert {p.name: p.status for p in bounded.properties} == {p.name: p.status for p in full.properties}
