@@ -35,6 +35,8 @@ from checker.models.impl_encoding import (
     TIMEOUT,
     ImplState,
 )
+from checker.models.impl_inductive import NAMES as INDUCTIVE_NAMES
+from checker.models.impl_inductive import InductiveIndex
 from checker.models.impl_refinement import RefinementIndex
 from checker.models.impl_steps import action_row, describe_change, key_env, key_node, key_scalar, key_sent
 from checker.models.impl_wire import Receiver, Sender, Wire
@@ -69,7 +71,7 @@ from paxos import (
 )
 from paxos import Action as ClusterAction
 from properties.invariants import PROPERTIES, WorldView, failing, failing_steps
-from properties.refinement import Refinement
+from properties.refinement import Refinement, SpecImage
 
 MASK64 = (1 << 64) - 1
 
@@ -168,6 +170,7 @@ class ImplModel:
         self.envs: list[tuple[int, int]] = []  # (dst node index, msg id)
         self.env_id: dict[tuple[int, int], int] = {}
         self.accepted_mask = 0  # msg ids of Accepted messages
+        self.view_mask = 0  # msg ids of the kinds an always property reads (the key of its cached verdicts)
         self._z_snap: list[list[int]] = [[] for _ in self.ids]
         self._z_msg: list[int] = []
         self._z_env_cache: dict[tuple[int, int], int] = {}
@@ -184,6 +187,11 @@ class ImplModel:
         self._user_steps = tuple(p for p in self.props if p.kind == "step" and p not in PROPERTIES)
         self._user_sometimes = any(p.kind == "sometimes" and p not in PROPERTIES for p in self.props)
         self._view_cache: dict[tuple[Any, ...], WorldView] = {}
+        # the built-in conjuncts of the inductive invariant are judged by InductiveIndex, the others over views
+        fast = frozenset(p.name for p in self.props if p in PROPERTIES and p.name in INDUCTIVE_NAMES)
+        self._view_props = tuple(p for p in self.props if p.name not in fast)
+        reads = [p.reads for p in self._view_props if p.kind != "sometimes"]
+        self._view_kinds = None if None in reads else frozenset().union(*reads)
         self._infos = tuple(PropertyInfo(p.name, p.kind, p.description) for p in self.props)
         spec_ballots = max(cfg.max_ballots, (cfg.max_round or 0) + 1)
         self.refinement = Refinement(self.cc, self.values, spec_ballots) if refinement else None
@@ -207,6 +215,9 @@ class ImplModel:
             self._infos += (PropertyInfo("refines_spec", "step", self.refinement.description,
                                          stops=deviation_stops),)
         self._infos += (PropertyInfo(NODE_ERROR, "step", NODE_ERROR_DESCRIPTION),)
+        image = SpecImage(self.cc)
+        q2 = tuple(frozenset(image.acc_index[a] for a in q) for q in self.cc.quorums.phase2_quorums())
+        self._inductive = InductiveIndex(image, q2, self.msgs, self.acceptor_idx, self._acceptor_of, fast)
         self._acceptors_of = _picker(self.acceptor_idx)
         self._learners_of = _picker(self.learner_idx)
         self._setup_reductions(reductions if reductions is not None else Reductions())
@@ -268,6 +279,8 @@ class ImplModel:
             self._z_msg.append(key_sent(msg))
             if isinstance(msg, Accepted):
                 self.accepted_mask |= 1 << mid
+            if self._view_kinds is None or type(msg).__name__ in self._view_kinds:
+                self.view_mask |= 1 << mid
             if type(msg).__name__ in self._inert_names:
                 self._inert_mask |= 1 << mid
             if self._orbit is not None:
@@ -489,7 +502,7 @@ class ImplModel:
             broken[:] = sorted(merged.items())
 
     def _cached_view(self, state: ImplState) -> WorldView:
-        key = (self._acceptors_of(state), self._learners_of(state), state[-3] & self.accepted_mask, state[-2])
+        key = (self._acceptors_of(state), self._learners_of(state), state[-3] & self.view_mask, state[-2])
         hit = self._view_cache.get(key)
         if hit is None:
             hit = self._view_cache[key] = self.view(state)
@@ -815,16 +828,19 @@ class ImplModel:
         return fp
 
     def violated(self, state: ImplState) -> Sequence[str]:
-        sent_acc = state[-3] & self.accepted_mask
-        key: tuple[Any, ...] = (self._acceptors_of(state), self._learners_of(state), sent_acc, state[-2])
+        sent_read = state[-3] & self.view_mask  # the messages an always property reads
+        key: tuple[Any, ...] = (self._acceptors_of(state), self._learners_of(state), sent_read, state[-2])
         if self.apart:
             key += self._apart_key(state)
         hit = self._always_cache.get(key)
         if hit is None:
             names: set[str] = set()
             for view in self._views(state):
-                names.update(name for name, _ in failing(view, "always", self.props))
+                names.update(name for name, _ in failing(view, "always", self._view_props))
             hit = self._always_cache[key] = tuple(p.name for p in self.props if p.name in names)
+        inv = self._inductive.failing(self._acceptors_of(state), state[-3])
+        if inv:
+            return tuple(p.name for p in self.props if p.name in hit or p.name in inv)
         return hit
 
     def witnessed(self, state: ImplState) -> Sequence[str]:
@@ -1099,9 +1115,10 @@ class ImplModel:
             learned[self.ids[i]] = node.learned()
         if apart_learned:
             learned.update(apart_learned)
-        history = frozenset(m for m in self.sent_messages(state) if isinstance(m, Accepted))
+        sent = self.sent_messages(state)
+        history = frozenset(m for m in sent if isinstance(m, Accepted))
         proposed = frozenset(v for b, v in enumerate(self.values) if state[-2] >> b & 1)
-        return WorldView(self.cc, self.acceptor_states(state), learned, history, proposed)
+        return WorldView(self.cc, self.acceptor_states(state), learned, history, proposed, sent)
 
     def world(self, state: ImplState) -> Hashable:
         """The state as `paxos.Cluster.snapshot()` would give it (same shape, same fingerprint)."""

@@ -241,7 +241,8 @@ class _Execution:
 
     def view(self) -> WorldView:
         history = frozenset(m for m in self.sent if isinstance(m, Accepted))
-        return WorldView(self.config, dict(self.acc), dict(self.learned), history, frozenset(self.proposed))
+        return WorldView(self.config, dict(self.acc), dict(self.learned), history, frozenset(self.proposed),
+                         frozenset(self.sent))
 
     def spec(self) -> SpecState:
         return self.ref.abstract(dict(self.acc), self.sent)
