@@ -77,7 +77,8 @@ def table(raw: dict[str, dict[str, Any]]) -> str:
         "`refines_spec` is now a deviation, reported but never the reason for exit 1.",
         f"Measured {raw.get('date', '?')} on a loaded 2-core machine ({raw.get('python', '')}); seconds are wall time.",
         "",
-        "| bug | before: first (step), exit | after: first (step), exit | after: refines_spec step | after: states, s |",
+        "| bug | before: first (step), exit | after: first (step), exit | after: refines_spec step "
+        "| after: states, s |",
         "| --- | --- | --- | --- | --- |",
     ]
 

@@ -140,8 +140,8 @@ def inv_2a_safe(s: SpecState, u: Universe) -> Reason:
             c, w, q = bad
             members = ", ".join(u.acceptor_text(x) for x in sorted(q))
             return (f"Accept {u.ballot_text(m.bal)}:{m.val} is not safe: the phase-2 quorum {{{members}}} "
-                    f"can still choose {w!r} at the lower ballot {u.ballot_text(c)} (none of them both "
-                    f"promised above it and did not vote {w!r} there)")
+                    f"can still choose {w!r} at the lower ballot {u.ballot_text(c)} (each member voted {w!r} "
+                    f"there or has not promised above it)")
     return None
 
 

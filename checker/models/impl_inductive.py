@@ -93,7 +93,7 @@ class InductiveIndex:
         if len(self.spec_of) < len(self.msgs):
             self._extend()
         bad: set[str] = set()
-        init = (-1, -1, None)
+        init: tuple[int, int, Hashable] = (-1, -1, None)
         for pos, sid in enumerate(sids):
             key = (pos, sid, sent & self.own_mask[pos])
             hit = self.acc_cache.get(key)

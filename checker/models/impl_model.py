@@ -191,7 +191,7 @@ class ImplModel:
         fast = frozenset(p.name for p in self.props if p in PROPERTIES and p.name in INDUCTIVE_NAMES)
         self._view_props = tuple(p for p in self.props if p.name not in fast)
         reads = [p.reads for p in self._view_props if p.kind != "sometimes"]
-        self._view_kinds = None if None in reads else frozenset().union(*reads)
+        self._view_kinds = None if None in reads else frozenset(k for r in reads if r is not None for k in r)
         self._infos = tuple(PropertyInfo(p.name, p.kind, p.description) for p in self.props)
         spec_ballots = max(cfg.max_ballots, (cfg.max_round or 0) + 1)
         self.refinement = Refinement(self.cc, self.values, spec_ballots) if refinement else None
