@@ -624,7 +624,7 @@ def print_verdicts(summary: dict[str, Any], out: FsPath, walks: int | None = Non
         if p["status"] == "violated" and p.get("detail"):
             print(f"  {p['name']}: {p['detail']}")
     if warn and deviation is not None:
-        kind = "harmless deviation" if deviation["only"] else "deviation"
+        kind = "harmless deviation" if deviation["only"] else "dangerous deviation"
         print(f"WARNING ({kind}, not counted in the exit code): {deviation['text']}; replay it with: "
               f"paxos-check replay {out / 'traces' / (DEVIATION + '.csv')}")
     if violated and deviation is not None and deviation["only"] and not warn:
