@@ -38,7 +38,7 @@ def _vote(u: Universe, b: int, v: Value) -> str:
 
 
 def _msgs(s: SpecState, kind: type) -> list:  # type: ignore[type-arg]
-    return sorted(m for m in s.msgs if isinstance(m, kind))
+    return sorted((m for m in s.msgs if isinstance(m, kind)), key=repr)  # values need not be comparable
 
 
 def inv_types(s: SpecState, u: Universe) -> Reason:
