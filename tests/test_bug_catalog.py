@@ -24,15 +24,18 @@ from paxos.bugs import CATALOG
 
 #: bug -> (distinct states of its smallest configuration, BFS-shortest length per violated property)
 PINNED: dict[str, tuple[int, dict[str, int]]] = {
-    "overwrite_accept": (64, {"agreement": 8, "accepted_monotonic": 8, "refines_spec": 6}),
-    "own_value": (49, {"agreement": 8, "refines_spec": 7}),
-    "promise_drops_value": (49, {"agreement": 8, "refines_spec": 6}),
-    "no_tiebreak": (84, {"agreement": 8, "inv_one_value_per_ballot": 8, "refines_spec": 5}),
-    "volatile_acceptor": (28, {"promise_monotonic": 3, "accepted_monotonic": 5, "refines_spec": 3}),
+    "overwrite_accept": (64, {"agreement": 8, "accepted_monotonic": 8, "refines_spec": 6,
+                              "inv_1b_no_vote_between": 6, "inv_2a_safe": 7, "inv_2b_le_maxvbal": 8}),
+    "own_value": (49, {"agreement": 8, "refines_spec": 7, "inv_2a_safe": 7}),
+    "promise_drops_value": (49, {"agreement": 8, "refines_spec": 6, "inv_1b_no_vote_between": 6, "inv_2a_safe": 7}),
+    # the first deviation (step 5) is the harmless re-promise no_tiebreak is built on; the bug is step 6
+    "no_tiebreak": (84, {"agreement": 8, "inv_one_value_per_ballot": 8, "refines_spec": 5, "inv_2a_unique": 6}),
+    "volatile_acceptor": (28, {"promise_monotonic": 3, "accepted_monotonic": 5, "refines_spec": 3,
+                               "inv_1b_le_maxbal": 3, "inv_2a_safe": 4, "inv_2b_le_maxvbal": 5}),
     "eager_learner": (18, {"learner_integrity": 7}),
-    "stale_promises": (64_986, {"agreement": 9, "refines_spec": 4}),
-    "minority_quorum": (52_369, {"agreement": 10, "refines_spec": 3}),
-    "duplicate_promises": (218_973, {"agreement": 12, "refines_spec": 4}),
+    "stale_promises": (64_986, {"agreement": 9, "refines_spec": 4, "inv_2a_safe": 4}),
+    "minority_quorum": (52_369, {"agreement": 10, "refines_spec": 3, "inv_2a_safe": 3}),
+    "duplicate_promises": (218_973, {"agreement": 12, "refines_spec": 4, "inv_2a_safe": 4}),
 }
 #: The correct node's state count on the same configurations (it differs where the bug adds states).
 CORRECT_STATES = {

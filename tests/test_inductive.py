@@ -18,7 +18,6 @@ from properties.invariants import inductive_failures
 from properties.spec import Msg1a, Msg1b, Msg2a, Msg2b, SpecConfig, SpecState, reachable
 from properties.z3_vocab import _State, _Vocab
 
-
 _FRESH = itertools.count()
 
 
