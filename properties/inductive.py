@@ -107,7 +107,7 @@ def inv_1b_no_vote_between(s: SpecState, u: Universe) -> Reason:
         for w in votes:
             if w.acc == m.acc and m.mbal < w.bal < m.bal:
                 return (f"{u.acceptor_text(m.acc)}'s promise of {u.ballot_text(m.bal)} reports "
-                        f"{_vote(u, m.mbal, m.mval)}, hiding its later vote {_vote(u, w.bal, w.val)}")
+                        f"{_vote(u, m.mbal, m.mval)}, hiding its vote {_vote(u, w.bal, w.val)} between the two")
     return None
 
 
