@@ -166,3 +166,33 @@ def test_the_models_cached_verdicts_equal_the_whole_state_evaluation(impl: str) 
             state = rng.choice(succ)[1]
     if impl != "paxos:PaxosNode":
         assert failing_seen, "the walks should reach states that break a conjunct"
+
+
+@pytest.mark.parametrize(("q1", "q2"), [(3, 1), (1, 3)])
+def test_flexible_quorums_the_correct_node_keeps_every_conjunct(q1: str, q2: str, tmp_path: Any) -> None:
+    """Flexible quorums have no Paxos.tla refinement (refines_spec is off), yet the invariant judges them:
+    the correct node holds with either phase carrying the big quorums (reading promises where votes are
+    meant, or the reverse, would fail one of the two)."""
+    import json
+
+    from checker.cli.main import main
+
+    flags = ["explore", "--acceptors", "3", "--q1", str(q1), "--q2", str(q2), "--learners", "0", "--ballots", "1",
+             "--crashes", "0", "--quiet", "--out", str(tmp_path)]
+    assert main(flags) == 0
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    names = {p["name"] for p in summary["properties"]}
+    assert "refines_spec" not in names and set(inductive.BY_NAME) <= names
+    assert summary["exhaustive"]
+
+
+def test_flexible_quorums_a_bug_breaks_a_conjunct(tmp_path: Any) -> None:
+    import json
+
+    from checker.cli.main import main
+
+    assert main(["explore", "--impl", "paxos.bugs:own_value", "--acceptors", "3", "--q1", "3", "--q2", "1",
+                 "--learners", "0", "--ballots", "1", "--crashes", "0", "--stop-on-first", "--quiet",
+                 "--out", str(tmp_path)]) == 1
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert [p["name"] for p in summary["properties"] if p["status"] == "violated"] == ["inv_2a_safe"]
