@@ -121,3 +121,15 @@ def test_dangerous_deviations_break_a_conjunct_at_the_deviating_step(name: str, 
     assert DEVIATIONS[name].breaks in lengths
     assert lengths[DEVIATIONS[name].breaks] == lengths["refines_spec"]
     assert not any(p["name"] == "agreement" for p in summary["properties"] if p["status"] == "violated")
+
+
+def test_deviation_vs_danger_reads_the_same_in_help_and_report(capsys: pytest.CaptureFixture[str]) -> None:
+    from checker.runs.run import DEVIATION_VS_DANGER
+    from reports._content import DEVIATION_VS_DANGER as in_report
+
+    assert DEVIATION_VS_DANGER == in_report
+    with pytest.raises(SystemExit):
+        main(["explore", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "A deviation is a step that is no step of Lamport's Paxos.tla" in help_text
+    assert "'warn' (default)" in help_text and "'error'" in help_text

@@ -51,13 +51,19 @@ from checker.traces.trace_csv import Trace, TraceStep, write_trace
 from checker.user_properties import check_user_properties
 from checker.watchdog import GRACE_SECONDS, HandlerHung, handler_watchdog
 from paxos import NODE_ERROR, ConfigurationError, atomic_write_text
-from reports._content import DEVIATION_VS_DANGER
 
 EXIT_OK, EXIT_VIOLATED, EXIT_INCOMPLETE = 0, 1, 3
 #: The property whose failure is a deviation from Paxos.tla rather than by itself a safety violation.
 DEVIATION = "refines_spec"
 #: --deviation's words: `warn` (default) and `error`; `fail` is the old word for `error`.
 DEVIATION_MODES = {"warn": "warn", "error": "error", "fail": "error"}
+#: Deviation versus danger in two sentences; the report says the same (reports/_content.py, whose import
+#: pulls in matplotlib, so the text is not imported from there: tests/test_deviation.py keeps them equal).
+DEVIATION_VS_DANGER = (
+    "A deviation is a step that is no step of Lamport's Paxos.tla (refines_spec fails) but keeps every conjunct "
+    "of Paxos.tla's inductive invariant, the argument that makes Paxos safe: it is reported with its trace and "
+    "reason, and by default it neither stops --stop-on-first nor sets the exit code. A state that breaks a "
+    "conjunct (inv_*) or a safety property (agreement, validity, ...) is a violation, exit 1.")
 STRATEGY_FUNCS = {
     "bfs": ("checker.search.bfs", "bfs"),
     "dfs": ("checker.search.dfs", "dfs"),
