@@ -56,3 +56,10 @@ def one_value_accepted(view: WorldView) -> str | None:
     run stops at it and not at a built-in (agreement) failing at the same step."""
     values = sorted({str(m.val) for m in view.history})
     return None if len(values) <= 1 else f"values {', '.join(values)} were accepted"
+
+
+def one_value_proposed(view: WorldView) -> str | None:
+    """Fails as soon as a second value is proposed (before any Accept of it)."""
+    if len(view.proposed) > 1:
+        return f"values {', '.join(sorted(map(str, view.proposed)))} were proposed"
+    return None
