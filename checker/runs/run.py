@@ -45,6 +45,7 @@ from checker.search.common import (
     SearchOptions,
     SearchResult,
     ctrl_c_stops_search,
+    judge_last_steps,
     peak_rss_mb,
     physical_memory_mb,
     state_key_fn,
@@ -58,6 +59,15 @@ from paxos import NODE_ERROR, ConfigurationError, atomic_write_text
 EXIT_OK, EXIT_VIOLATED, EXIT_INCOMPLETE = 0, 1, 3
 #: The property whose failure is a deviation from Paxos.tla rather than by itself a safety violation.
 DEVIATION = "refines_spec"
+#: --deviation's words: `warn` (default) and `error`; `fail` is the old word for `error`.
+DEVIATION_MODES = {"warn": "warn", "error": "error", "fail": "error"}
+#: Deviation versus danger in two sentences; the report says the same (reports/_content.py, whose import
+#: pulls in matplotlib, so the text is not imported from there: tests/test_deviation.py keeps them equal).
+DEVIATION_VS_DANGER = (
+    "A deviation is a step that is no step of Lamport's Paxos.tla (refines_spec fails) but keeps every conjunct "
+    "of Paxos.tla's inductive invariant, the argument that makes Paxos safe: it is reported with its trace and "
+    "reason, and by default it neither stops --stop-on-first nor sets the exit code. A state that breaks a "
+    "conjunct (inv_*) or a safety property (agreement, validity, ...) is a violation, exit 1.")
 STRATEGY_FUNCS = {
     "bfs": ("checker.search.bfs", "bfs"),
     "dfs": ("checker.search.dfs", "dfs"),
@@ -82,7 +92,7 @@ IMPL_ONLY_FLAGS = (("--impl", "impl"), ("--proposers", "proposers"), ("--learner
                    ("--no-saturation", "no_saturation"), ("--no-crash-reduction", "no_crash_reduction"),
                    ("--no-learners-apart", "no_learners_apart"), ("--no-prompt-restart", "no_prompt_restart"),
                    ("--no-reductions", "no_reductions"),
-                   ("--max-round", "max_round"), ("--property", "property"))
+                   ("--max-round", "max_round"), ("--property", "property"), ("--deviation", "deviation"))
 #: The exit codes of explore and simulate, for their --help (README "Exit codes" says the same).
 EXIT_CODES_HELP = (
     "Exit codes: 0 every property held within the stated bounds (explore: in every reachable state; "
@@ -156,11 +166,10 @@ def add_output_arguments(p: argparse.ArgumentParser) -> None:
                    help=f"stop (bounded, results written) when the search uses this much memory "
                         f"(default {DEFAULT_MEMORY_SHARE * 100:.0f}%% of physical memory or of a container limit)")
     g.add_argument("--stop-on-first", action="store_true", help="stop at the first violation")
-    g.add_argument("--deviation", choices=("fail", "warn"), default="fail",
-                   help="refines_spec (a step that is no step of Paxos.tla) is a deviation, stricter than safety: "
-                        "'fail' (default) reports it as violated, exit 1; 'warn' reports it and writes its trace, "
-                        "but it neither ends --stop-on-first nor sets the exit code, so the search goes on "
-                        "looking for safety violations (agreement, validity, ...) past it")
+    g.add_argument("--deviation", choices=tuple(DEVIATION_MODES), default=None,
+                   help=DEVIATION_VS_DANGER.replace("%", "%%") + " 'warn' (default) is that; 'error' makes a "
+                        "deviation a violation too (exit 1, ends --stop-on-first), for strict conformance to "
+                        "Paxos.tla ('fail' is the old word for 'error'). Implementation model with refines_spec only")
     g.add_argument("--seed", type=int, default=None, help="random seed (simulate only; default 0)")
     g.add_argument("--workers", type=positive_int, default=1, metavar="N", help="processes (bfs, swarm)")
     g.add_argument("--engine", choices=("compiled", "python"), default="compiled",
@@ -236,14 +245,21 @@ def build_model(args: argparse.Namespace) -> Model:
             raise UsageError(str(exc)) from None
     if args.spec_bug:
         raise UsageError("--spec-bug applies to --model spec only")
+    if getattr(args, "deviation", None) is not None and args.no_refinement:
+        raise UsageError("--deviation judges refines_spec, which --no-refinement turns off; drop one of them")
     from checker.models.impl_model import ImplModel
 
     config = check_config(args)
     try:
         return cast(Model, ImplModel(config, refinement=not args.no_refinement, reductions=reductions(args),
-                                     deviation_stops=getattr(args, "deviation", "fail") != "warn"))
+                                     deviation_stops=deviation_mode(args) == "error"))
     except ConfigurationError as exc:  # the factory refused this configuration: bad input, not a finding
         raise UsageError(f"--impl {config.impl}: {exc}") from None
+
+
+def deviation_mode(args: argparse.Namespace) -> str:
+    """`warn` or `error`: what --deviation says (its old word `fail` is `error`); `warn` if not given."""
+    return DEVIATION_MODES[getattr(args, "deviation", None) or "warn"]
 
 
 def _strategy(name: str) -> Callable[[Model, SearchOptions], SearchResult]:
@@ -362,7 +378,7 @@ def _search(args: argparse.Namespace, model: Model, strategy: str, command: str,
     )
     _announce(args, model, strategy)
     with ctrl_c_stops_search():  # Ctrl-C: the search stops and what it found is written, whole
-        result = _strategy(strategy)(model, options)
+        result = judge_last_steps(model, _strategy(strategy)(model, options))
         if show is not None:
             sys.stderr.write("\n")
         checks.after_search()
@@ -517,7 +533,7 @@ def summarize(
     summary["coverage"] = coverage
     summary.update(properties=props, proofs=None, graph=None, bytes_per_state=result.bytes_per_state,
                    collision_probability=result.collision_probability)
-    summary["deviation"] = deviation_of(summary, getattr(args, "deviation", "fail"))
+    summary["deviation"] = deviation_of(summary, deviation_mode(args))
     return summary
 
 
@@ -539,8 +555,9 @@ def write_summary(summary: dict[str, Any], out: FsPath, json_path: str | None) -
 
 def deviation_of(summary: dict[str, Any], mode: str) -> dict[str, Any] | None:
     """The summary's `deviation` (docs/formats.md): null unless refines_spec failed; else whether it is the
-    only failure (the node deviates from Paxos.tla, but no safety property failed in the states explored),
-    the step, the mode (`fail`, or `warn`: not counted in the exit code) and one plain sentence."""
+    only failure (a harmless deviation: every conjunct of the inductive invariant and every safety property
+    held in the states explored, at the deviating step too), the step, its reason, the mode (`warn`: not
+    counted in the exit code; `error`) and one plain sentence."""
     ref = next((p for p in summary["properties"] if p["name"] == DEVIATION and p["status"] == "violated"), None)
     if ref is None:
         return None
@@ -548,8 +565,11 @@ def deviation_of(summary: dict[str, Any], mode: str) -> dict[str, Any] | None:
               if p["status"] == "violated" and p["kind"] != "sometimes" and p["name"] != DEVIATION]
     step = ref.get("length")
     where = f" at step {step}" if step else ""
+    reason = ref.get("detail") or ""
+    why = f" ({reason})" if reason else ""
     if unsafe:
-        text = f"the node deviates from Paxos.tla{where}, and safety fails too ({', '.join(unsafe)})"
+        text = (f"the node deviates from Paxos.tla{where}{why}, and it is dangerous: "
+                f"{', '.join(unsafe)} fail{'s' if len(unsafe) == 1 else ''}")
     else:
         stopped = summary.get("stopped_by")
         scope = f"in the {summary['states']:,} states explored"
@@ -557,15 +577,18 @@ def deviation_of(summary: dict[str, Any], mode: str) -> dict[str, Any] | None:
             scope += " before --stop-on-first ended the search there"
         elif stopped is not None:
             scope += f" before the search stopped ({stopped})"
-        text = f"the node deviates from Paxos.tla{where}; no safety property failed {scope}"
+        text = (f"the node deviates from Paxos.tla{where}{why}; the safety argument still holds: every conjunct "
+                f"of Paxos.tla's inductive invariant and every safety property held {scope}, the deviating step "
+                "included")
         if stopped == "violation" and mode != "warn":
-            text += "; add --deviation warn to keep searching for safety violations past the deviation"
-    return {"property": DEVIATION, "only": not unsafe, "step": step, "mode": mode, "text": text}
+            text += "; drop --deviation error to keep searching for safety violations past the deviation"
+    return {"property": DEVIATION, "only": not unsafe, "step": step, "mode": mode, "reason": reason, "text": text}
 
 
 def exit_code(summary: dict[str, Any]) -> int:
     """1 a violation; 3 stopped early (bounded) with none; 0 otherwise (explore: exhaustive; simulate: every walk
-    ran and nothing failed, which is not a proof). Under `--deviation warn` refines_spec does not count."""
+    ran and nothing failed, which is not a proof). Under `--deviation warn` (the default) refines_spec does not
+    count."""
     warn = (summary.get("deviation") or {}).get("mode") == "warn"
     if any(p["status"] == "violated" and not (warn and p["name"] == DEVIATION) for p in summary["properties"]):
         return EXIT_VIOLATED
@@ -599,7 +622,11 @@ def print_verdicts(summary: dict[str, Any], out: FsPath, walks: int | None = Non
             evidence = f"{summary['states']:,} states in {walks:,} walks" if walks else f"{summary['states']:,} states"
         else:
             evidence = f"{summary['states']:,} states" if p["status"] == "held" else "-"
-        rows.append((p["name"], p["kind"], p["status"].replace("_", " "), evidence))
+        verdict = p["status"].replace("_", " ")
+        warned = (summary.get("deviation") or {}).get("mode") == "warn"
+        if p["name"] == DEVIATION and p["status"] == "violated" and warned:
+            verdict = "deviates"  # a warning (docs/formats.md): not counted in the exit code
+        rows.append((p["name"], p["kind"], verdict, evidence))
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     for r in rows:
         print(f"  {r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:<{widths[2]}}  {r[3]}")
@@ -615,10 +642,11 @@ def print_verdicts(summary: dict[str, Any], out: FsPath, walks: int | None = Non
         if p["status"] == "violated" and p.get("detail"):
             print(f"  {p['name']}: {p['detail']}")
     if warn and deviation is not None:
-        print(f"WARNING (--deviation warn): {deviation['text']}; replay it with: paxos-check replay "
-              f"{out / 'traces' / (DEVIATION + '.csv')}")
+        kind = "harmless deviation" if deviation["only"] else "dangerous deviation"
+        print(f"WARNING ({kind}, not counted in the exit code): {deviation['text']}; replay it with: "
+              f"paxos-check replay {out / 'traces' / (DEVIATION + '.csv')}")
     if violated and deviation is not None and deviation["only"] and not warn:
-        print(f"VIOLATED: {DEVIATION} only: {deviation['text']}. {stats}. "
+        print(f"VIOLATED (--deviation error): {DEVIATION} only: {deviation['text']}. {stats}. "
               f"Replay with: paxos-check replay {out / 'traces' / (DEVIATION + '.csv')}")
     elif violated:
         print(f"VIOLATED: {', '.join(violated)}. {stats}. "
@@ -631,6 +659,7 @@ def print_verdicts(summary: dict[str, Any], out: FsPath, walks: int | None = Non
         print(f"NOT VIOLATED{runs} of a random search ({summary['strategy']}): not a proof and not a verification; "
               f"exit 0 means only that no walk broke a property. {stats}.")
     else:
-        held = "every safety property holds" if warn else "every property holds"
+        held = ("every safety property and every conjunct of the inductive invariant holds (refines_spec is a "
+                "deviation, above)") if warn else "every property holds"
         print(f"HELD: {held} in every reachable state within the stated bounds (exhaustive). {stats}.")
     print(f"Run directory: {out}{os.sep} (summary.json)")
