@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from checker.cli.main import main
-from checker.models.spec_core import SpecCore
+from checker.models.spec_core import CORE_ALWAYS, SpecCore
 from checker.models.spec_model import SpecModel
 from checker.search import flat_bfs
 from checker.search.bfs import bfs
@@ -21,6 +21,11 @@ from checker.search.common import Limits, SearchOptions, SearchResult
 from properties.spec import SpecConfig
 
 CONFIGS = [(3, 2, 2), (2, 3, 2), (3, 2, 3), (4, 2, 2), (1, 3, 2)]
+#: A known gap (issue 23): the compiled core judges the Spec's properties as they were (CORE_ALWAYS), not
+#: the eleven conjuncts of Paxos.tla's inductive invariant the Spec model judges now, so `SpecCore.fits`
+#: refuses every model and both engines are the Python one. These comparisons come back when it does.
+CORE_BEHIND = pytest.mark.skip(reason="the compiled Spec core does not judge the inductive invariant's conjuncts "
+                                      "yet (issue 23): --engine compiled runs the Python engine")
 BUGS = [None, "phase2a_ignores_1b", "phase2b_ignores_maxbal"]
 
 
@@ -39,11 +44,13 @@ def _same(a: SearchResult, b: SearchResult) -> None:
         assert p.path == q.path, p.name  # the same states and actions, step by step
 
 
+@CORE_BEHIND
 @pytest.mark.parametrize("cfg", CONFIGS)
 def test_engines_agree_on_correct_spec(cfg: tuple[int, int, int]) -> None:
     _same(_run(cfg, "compiled"), _run(cfg, "python"))
 
 
+@CORE_BEHIND
 @pytest.mark.parametrize("bug", BUGS[1:])
 def test_engines_agree_on_planted_bugs_and_their_counterexamples(bug: str) -> None:
     compiled, python = _run((3, 2, 2), "compiled", bug), _run((3, 2, 2), "python", bug)
@@ -62,6 +69,21 @@ def test_pinned_tlc_counts_on_both_engines() -> None:
     assert (three.states, three.depth) == (185_369, 25)
 
 
+def test_a_core_that_judges_fewer_properties_is_never_used() -> None:
+    """The compiled core judges CORE_ALWAYS only; the Spec model judges the inductive invariant's conjuncts
+    too. A core that judged fewer would call a violating state fine, so it is refused, and `--engine
+    compiled` finds what the Python engine finds: the planted bug breaks a conjunct (inv_2a_safe)."""
+    model = SpecModel(SpecConfig(3, 2, 2), bug="phase2a_ignores_1b")
+    names = tuple(p.name for p in model.properties() if p.kind == "always")
+    assert names != CORE_ALWAYS and not SpecCore.fits(model) and model.flat_core() is None
+    assert not flat_bfs.applies(model, SearchOptions(engine="compiled"))
+    compiled = _run((3, 2, 2), "compiled", "phase2a_ignores_1b")
+    python = _run((3, 2, 2), "python", "phase2a_ignores_1b")
+    _same(compiled, python)
+    assert "inv_2a_safe" in {p.name for p in compiled.properties if p.status == "violated"}
+
+
+@CORE_BEHIND
 @pytest.mark.parametrize("options", [
     {"limits": Limits(max_states=1_000)},
     {"limits": Limits(max_depth=9)},
@@ -73,6 +95,7 @@ def test_engines_agree_under_limits(options: dict[str, object]) -> None:
         _same(_run((3, 2, 2), "compiled", bug, **options), _run((3, 2, 2), "python", bug, **options))
 
 
+@CORE_BEHIND
 def test_compiled_engine_defers_to_partitions_where_it_does_not_apply() -> None:
     """--workers, --symmetry and checkpoints run on bfs.py's partitions, with the same results."""
     model = SpecModel(SpecConfig(3, 2, 2))
@@ -85,6 +108,7 @@ def test_compiled_engine_defers_to_partitions_where_it_does_not_apply() -> None:
     assert sym_c.states < 3_921
 
 
+@CORE_BEHIND
 def test_core_matches_the_model_state_by_state() -> None:
     """Successors, fingerprints and invariant verdicts of every reachable state of 3/2/2 (and of the
     smaller bug; the other is compared through whole runs above)."""
@@ -109,6 +133,7 @@ def test_core_matches_the_model_state_by_state() -> None:
             seen.update(states)
 
 
+@CORE_BEHIND
 def test_cli_engines_write_the_same_summary_and_traces(tmp_path: Path) -> None:
     runs = {}
     for engine in ("compiled", "python"):

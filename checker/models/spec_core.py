@@ -20,6 +20,13 @@ ONE = np.uint64(1)
 K1A, K1B, K2A, K2B = 0, 1, 2, 3
 
 
+
+#: The `always` properties `check_rows` judges, bit j of its result = CORE_ALWAYS[j]. The Spec model
+#: now also judges the eleven conjuncts of Paxos.tla's inductive invariant (properties/inductive.py),
+#: which this core does not compute yet, so `fits` refuses it and the Python engine runs (issue 23).
+CORE_ALWAYS = ("agreement", "validity", "inv_accepted_below_promise", "inv_vote_recorded", "inv_1b_sound",
+               "inv_2a_unique", "inv_2a_safe", "inv_2b_has_2a")
+
 @njit
 def _bits(s: Any, off: int, width: int) -> int:
     """The `width` (< 63) bits of row `s` from bit `off` on, as an int."""
@@ -274,7 +281,7 @@ class SpecCore:
                 for a in range(A):
                     self.allcol[b, v] |= 1 << ((a * B + b) * V + v)
         self.max_successors = model.B * (1 + model.V) + model.A * model.B * (1 + model.V)
-        self.always = [p.name for p in model.properties() if p.kind == "always"]
+        self.always = list(CORE_ALWAYS)
         self.sometimes = [p.name for p in model.properties() if p.kind == "sometimes"]
         self._out = np.empty((0, self.words), dtype=np.uint64)  # successor buffers, reused per batch
         self._fps = np.empty(0, dtype=np.uint64)
@@ -295,8 +302,12 @@ class SpecCore:
 
     @staticmethod
     def fits(model: Any) -> bool:
-        """Whether this core handles the model's sizes (each field it reads at once is under 63 bits)."""
-        return bool(max(model.A * model.B * model.V, model.B * model.V, model.nv, model.lw, model.A) < 63)
+        """Whether this core judges the model's `always` properties (exactly `CORE_ALWAYS`: a core that
+        judged fewer would call a violating state fine) and handles its sizes (each field it reads at
+        once is under 63 bits)."""
+        always = tuple(p.name for p in model.properties() if p.kind == "always")
+        return always == CORE_ALWAYS and bool(
+            max(model.A * model.B * model.V, model.B * model.V, model.nv, model.lw, model.A) < 63)
 
     def expand(self, frontier: np.ndarray, order: np.ndarray, kinds: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
