@@ -15,9 +15,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from checker.cli.flags import add_cluster_arguments, cluster_of, named_inputs
 from checker.config import CheckConfig, bounds_text, load_factory
-from checker.inputs import absolute, check_output_paths, input_files, positive_float, positive_int
+from checker.inputs import absolute, check_output_paths, positive_float, positive_int
 from checker.models.contract import check_node_contract
+from checker.runs.build import DEFAULT_OUT, check_config
 from checker.runs.fuzz import (
     PROFILES,
     FuzzResult,
@@ -29,7 +31,7 @@ from checker.runs.fuzz import (
     run_fuzz,
     trace_of_actions,
 )
-from checker.runs.run import DEFAULT_OUT, NOT_VIOLATED, add_cluster_arguments, check_config, write_summary
+from checker.runs.summarize import NOT_VIOLATED, write_summary
 from checker.search.common import peak_rss_mb
 from checker.traces.trace_csv import write_trace
 from checker.user_properties import check_user_properties, run_properties
@@ -74,8 +76,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     out = Path(os.path.abspath(args.out or DEFAULT_OUT))  # resolved once: a node or property may chdir
     args.json = absolute(args.json)
-    check_output_paths(dirs=[("--out", out)], files=[("--json", args.json)], inputs=input_files(args))
-    config = check_config(args)
+    check_output_paths(dirs=[("--out", out)], files=[("--json", args.json)], inputs=named_inputs(args))
+    config = check_config(cluster_of(args))
     started = time.monotonic()
     time_up: str | None = None
     try:

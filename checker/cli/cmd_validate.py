@@ -10,8 +10,9 @@ import argparse
 import json
 from typing import Any
 
+from checker.cli.flags import named_inputs
 from checker.errors import UsageError
-from checker.inputs import absolute, check_output_paths, input_files
+from checker.inputs import absolute, check_output_paths
 from checker.traces.validate import RoundResult, validate_log
 from paxos import atomic_write_text
 from properties.invariants import PROPERTIES, Property
@@ -44,7 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     args.json = absolute(args.json)  # resolved once: a --property may change the working directory
-    check_output_paths(files=[("--json", args.json)], inputs=[args.log, *input_files(args)])
+    check_output_paths(files=[("--json", args.json)], inputs=[args.log, *named_inputs(args)])
     props: tuple[Property, ...] = PROPERTIES
     if args.property:
         try:

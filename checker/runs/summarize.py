@@ -1,0 +1,198 @@
+"""What a checking run found, as files: a trace CSV per violation or witness, and the summary of docs/formats.md.
+
+Owns turning a SearchResult into the summary (statuses, trace paths, lengths, the deviation) and
+spelling reduced paths out as real steps. It prints nothing and decides no exit code (verdicts.py).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path as FsPath
+from typing import Any
+
+from checker.errors import UsageError
+from checker.fingerprint import fp_hex
+from checker.model import Model
+from checker.models.reductions import Reductions
+from checker.runs.build import check_config
+from checker.runs.request import RunRequest
+from checker.search.common import Limits, Path, Progress, SearchResult, peak_rss_mb
+from checker.traces.replay import explain_marked
+from checker.traces.trace_csv import Trace, TraceStep, write_trace
+from checker.watchdog import GRACE_SECONDS, HandlerHung
+from paxos import NODE_ERROR, atomic_write_text
+
+#: The property whose failure is a deviation from Paxos.tla rather than by itself a safety violation.
+DEVIATION = "refines_spec"
+#: What a random mode (simulate, fuzz) says of a property it checked and never saw fail.
+NOT_VIOLATED = "not_violated"
+
+
+def chosen_text(model: Model, state: Any) -> str:
+    """The chosen value of a state for the graph ("" if none): the model's `chosen_text` hook if it has one."""
+    fn = getattr(model, "chosen_text", None)
+    if fn is not None:
+        return str(fn(state))
+    return "chosen" if "sometimes_chosen" in model.witnessed(state) else ""
+
+
+def real_path(model: Model, path: Path, prop: str | None) -> Path:
+    """`path` as real steps of the unreduced model, for the trace of `prop` (the model's `spell_out`
+    hook: reduced steps spelled out, learners' own steps appended). Other models: `path` itself."""
+    spell_out = getattr(model, "spell_out", None)
+    if spell_out is None:
+        return path
+    return Path(path.initial, tuple(spell_out(path.initial, path.steps, prop)))
+
+
+def trace_of(model: Model, path: Path, prop: str | None, kind: str) -> Trace:
+    """A counterexample or witness path as a trace of real steps (`real_path`); the property is
+    marked on its last step."""
+    path = real_path(model, path, prop)
+    impl = getattr(getattr(model, "cfg", None), "impl", None)
+    trace = Trace(model.kind, impl, dict(model.config()), prop,
+                  initial_fingerprint=fp_hex(model.fingerprint(path.initial)))
+    prev = path.initial
+    detail_of = getattr(model, "step_detail", None)
+    for n, (action, state) in enumerate(path.steps, start=1):
+        row = model.describe(prev, action, state)
+        mark = prop if (prop and kind != "sometimes" and n == len(path.steps)) else ""
+        detail = detail_of(prev, action) if mark and detail_of is not None else ""
+        trace.steps.append(TraceStep(row, fp_hex(model.fingerprint(state)), mark or "", detail))
+        prev = state
+    if prop and kind == "sometimes" and trace.steps:
+        last = trace.steps[-1]
+        trace.steps[-1] = TraceStep(last.row, last.fingerprint, "", f"witness of {prop}")
+    return trace
+
+
+def _retrace(model: Model, prop: str, kind: str) -> Callable[[Path], Trace]:
+    return lambda path: trace_of(model, path, prop, kind)
+
+
+def summarize(model: Model, result: SearchResult, out: FsPath, request: RunRequest, bounds: Limits) -> dict[str, Any]:
+    """The JSON summary of docs/formats.md; writes a trace per violation or witness."""
+    config = dict(model.config())
+    memory = bounds.max_memory_mb
+    config.update(model=model.kind, max_states=request.max_states, max_depth=request.max_depth,
+                  time_limit=request.time_limit, max_memory_mb=None if memory is None else round(memory),
+                  seed=request.seed, workers=request.workers, symmetry=request.symmetry,
+                  reductions=reduction_names(model))
+    props = []
+    random_mode_done = request.command == "simulate" and result.stopped_by is None
+    for p in result.properties:
+        # a random mode that ran every walk asked of it: what never failed is "not violated" (not a proof)
+        status = NOT_VIOLATED if random_mode_done and p.status == "unknown" and p.kind != "sometimes" else p.status
+        entry: dict[str, Any] = {"name": p.name, "kind": p.kind, "status": status, "trace": None}
+        if p.path is not None:
+            rel = f"traces/{p.name}.csv"
+            trace = trace_of(model, p.path, p.name, p.kind)
+            if request.minimize and p.kind != "sometimes":  # simulate: delta debugging
+                from checker.runs.shorten import shorten
+
+                trace, entry["found_length"] = shorten(model, p.path, p.name, trace,
+                                                       _retrace(model, p.name, p.kind))
+            elif p.kind != "sometimes" and len(trace.steps) > len(p.path):
+                # explore under reductions: the real spelling of the reduced graph's shortest path can
+                # carry steps the violation does not need (which inert deliveries, where a crash falls)
+                from checker.runs.shorten import minimized
+
+                spelled = len(trace.steps)
+                trace = minimized(trace)
+                if len(trace.steps) < spelled:
+                    entry["spelled_length"] = spelled
+            if p.kind != "sometimes":
+                trace = explain_marked(trace)  # why it fails, in the protocol's words (properties/explain.py)
+            write_trace(out / rel, trace)
+            entry["trace"] = rel
+            entry["witness_length" if p.kind == "sometimes" else "length"] = len(trace.steps)
+            if len(trace.steps) != len(p.path):  # shortest in the reduced graph, not necessarily of real traces
+                entry["reduced_length"] = len(p.path)
+            if trace.steps and trace.steps[-1].detail:
+                entry["detail"] = trace.steps[-1].detail
+        props.append(entry)
+    summary: dict[str, Any] = {"version": 1, "command": request.command, "config": config, "model": model.kind,
+                               "run_dir": str(out.resolve())}
+    summary.update(result.summary_fields())
+    coverage = summary.get("coverage") or {}
+    extra = getattr(model, "coverage_summary", None)
+    if extra is not None:
+        coverage.update(extra())
+    summary["coverage"] = coverage
+    summary.update(properties=props, proofs=None, graph=None, bytes_per_state=result.bytes_per_state,
+                   collision_probability=result.collision_probability)
+    summary["deviation"] = deviation_of(summary, request.deviation)
+    return summary
+
+
+def write_summary(summary: dict[str, Any], out: FsPath, json_path: str | None) -> None:
+    """Write the summary to the run directory and to `--json`; a file that cannot be written (a full
+    disk) is a UsageError naming it, after the other one was tried, so what can be written is."""
+    summary.setdefault("run_dir", str(out.resolve()))
+    text = json.dumps(summary, indent=2, sort_keys=False) + "\n"
+    failed = []
+    for path in (out / "summary.json", json_path):
+        if path:
+            try:
+                atomic_write_text(path, text)
+            except OSError as exc:
+                failed.append(f"{path} ({exc.strerror or exc})")
+    if failed:
+        raise UsageError(f"could not write {' and '.join(failed)}; the traces written are in {out}")
+
+
+def deviation_of(summary: dict[str, Any], mode: str) -> dict[str, Any] | None:
+    """The summary's `deviation` (docs/formats.md): null unless refines_spec failed; else whether it is the
+    only failure (the node deviates from Paxos.tla, but no safety property failed in the states explored),
+    the step, the mode (`fail`, or `warn`: not counted in the exit code) and one plain sentence."""
+    ref = next((p for p in summary["properties"] if p["name"] == DEVIATION and p["status"] == "violated"), None)
+    if ref is None:
+        return None
+    unsafe = [p["name"] for p in summary["properties"]
+              if p["status"] == "violated" and p["kind"] != "sometimes" and p["name"] != DEVIATION]
+    step = ref.get("length")
+    where = f" at step {step}" if step else ""
+    if unsafe:
+        text = f"the node deviates from Paxos.tla{where}, and safety fails too ({', '.join(unsafe)})"
+    else:
+        stopped = summary.get("stopped_by")
+        scope = f"in the {summary['states']:,} states explored"
+        if stopped == "violation":
+            scope += " before --stop-on-first ended the search there"
+        elif stopped is not None:
+            scope += f" before the search stopped ({stopped})"
+        text = f"the node deviates from Paxos.tla{where}; no safety property failed {scope}"
+        if stopped == "violation" and mode != "warn":
+            text += "; add --deviation warn to keep searching for safety violations past the deviation"
+    return {"property": DEVIATION, "only": not unsafe, "step": step, "mode": mode, "text": text}
+
+
+def stopped_in_handler_summary(request: RunRequest, model: Model | None, out: FsPath, bounds: Limits,
+                               hung: HandlerHung, last: Progress | None, started: float) -> dict[str, Any]:
+    """The summary of a run a node method stopped at the time limit: bounded, every verdict unknown."""
+    from checker.user_properties import run_properties
+
+    config = dict(model.config()) if model is not None else check_config(request.cluster).to_json()
+    memory = bounds.max_memory_mb
+    config.update(model="impl", max_states=request.max_states, max_depth=request.max_depth,
+                  time_limit=request.time_limit, max_memory_mb=None if memory is None else round(memory),
+                  seed=request.seed or 0, workers=request.workers, symmetry=request.symmetry)
+    names = [(p.name, p.kind) for p in run_properties(check_config(request.cluster))] + [("refines_spec", "step"),
+                                                                                         (NODE_ERROR, "step")]
+    return {
+        "version": 1, "command": request.command, "config": config, "model": "impl", "strategy": request.strategy,
+        "exhaustive": False, "stopped_by": "time_limit",
+        "states": last.states if last else 0, "transitions": 0, "depth": last.depth if last else 0,
+        "seconds": round(time.monotonic() - started, 3), "peak_rss_mb": round(peak_rss_mb(), 1),
+        "states_per_depth": [], "coverage": {}, "symmetry_reduction": None,
+        "properties": [{"name": n, "kind": k, "status": "unknown", "trace": None} for n, k in names],
+        "proofs": None, "graph": None, "run_dir": str(out.resolve()),
+        "error": f"{hung}; stopped {GRACE_SECONDS:g} s after the time limit",
+    }
+
+
+def reduction_names(model: Model) -> list[str]:
+    active = getattr(model, "reductions", None)
+    return active.names() if isinstance(active, Reductions) else []
