@@ -183,6 +183,23 @@ class VolatileBallot(BugNode):
         return ProposerDurable(-1, self.proposer.value)
 
 
+class VolatileBallotDeep(BugNode):
+    """Faulty rule: the first proposer (lowest id) keeps its round counter in memory only, so after a
+    crash it counts again from round 0 (the other proposers persist theirs).
+
+    Its round-0 ballot is the lowest of all and can only carry its own value, so reusing it is
+    harmless; the harm needs a ballot where it adopted another proposer's value. It must time out
+    twice after the restart to climb back to that round-1 ballot, where old promises that report no
+    vote let it send a second Accept at one ballot, now with its own value: 4 ballots for it, 1 for
+    the other proposer, 1 crash.
+    """
+
+    def durable_proposer(self) -> ProposerDurable:
+        if self.node_id == min(self.config.proposers):
+            return ProposerDurable(-1, self.proposer.value)
+        return self.proposer
+
+
 class NoTiebreak(RepromisingNode):
     """Faulty rule: ballots are `(round, 0)` without the proposer id as tiebreak, so two proposers
     can use the same ballot.
@@ -257,6 +274,10 @@ def volatile_ballot(node_id: int, config: ClusterConfig) -> PaxosNode:
     return VolatileBallot(node_id, config=config)
 
 
+def volatile_ballot_deep(node_id: int, config: ClusterConfig) -> PaxosNode:
+    return VolatileBallotDeep(node_id, config=config)
+
+
 def no_tiebreak(node_id: int, config: ClusterConfig) -> PaxosNode:
     return NoTiebreak(node_id, config=config)
 
@@ -325,6 +346,14 @@ CATALOG: dict[str, BugInfo] = {b.name: b for b in (
          notes="only the proposer that crashes needs a second ballot (--ballots 1,2); BFS with --symmetry "
                "finds refines_spec at 17 steps; hand-written schedules: inv_one_value_per_ballot at 19, "
                "agreement at 21"),
+    _bug("volatile_ballot_deep", "durable_proposer",
+         "first proposer's round counter is volatile: after a crash it climbs back from round 0 and "
+         "reuses its round-1 ballot", "one proposer crash and restart, two timeouts after it, redelivery of promises",
+         ("refines_spec", "inv_one_value_per_ballot"), bfs_length=19, ballots=(4, 1), crashes=1,
+         notes="round 0 of the lowest-id proposer is the lowest ballot and carries its own value only, so "
+               "it needs round 1 twice: 4 ballot starts (argued in VolatileBallotDeep, not searched); BFS "
+               "with --symmetry finds refines_spec at 19 steps (2.75 M states, 35 min on a loaded 2-core "
+               "machine); hand-written schedule: inv_one_value_per_ballot at 21 steps (tests/test_bugs.py)"),
     _bug("no_tiebreak", "make_ballot",
          "ballots without the node-id tiebreak, so two proposers can use the same ballot",
          "none (two concurrent proposers), with an acceptor that re-promises a repeated Prepare",

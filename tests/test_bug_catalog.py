@@ -140,8 +140,26 @@ def test_volatile_ballot_needs_a_crash_and_a_second_ballot(tmp_path: Path) -> No
     _deep_bug("volatile_ballot", True, tmp_path)
 
 
+@pytest.mark.slow
+def test_volatile_ballot_deep_needs_four_ballots_and_a_crash(tmp_path: Path) -> None:
+    """Proposer 1 (volatile round counter) adopts v2 at 1@1, crashes, times out twice back to 1@1 and
+    sends v1 there: refinement catches the second Accept at 19 steps, found by BFS with the default
+    reductions and acceptor symmetry (2.75 M states: 35 min on the loaded 2-core machine, 2026-12-06).
+    The trace replays on the reference cluster."""
+    info = CATALOG["volatile_ballot_deep"]
+    out = tmp_path / "deep"
+    assert main(["explore", "--impl", info.factory, "--ballots", "4,1", "--crashes", "1", "--learners", "0",
+                 "--symmetry", "--stop-on-first", "--quiet", "--out", str(out)]) == 1
+    summary = json.loads((out / "summary.json").read_text())
+    violated = {p["name"]: p["trace"] for p in summary["properties"] if p["status"] == "violated"}
+    assert set(violated) == {"refines_spec"}
+    trace = read_trace(out / violated["refines_spec"])
+    assert len(trace.steps) == info.bfs_length == 19
+    assert main(["replay", str(out / violated["refines_spec"])]) == 1
+
+
 def test_every_catalog_bug_has_a_pinned_bfs_length() -> None:
-    assert set(CATALOG) == set(PINNED) | {"highest_promised_value", "volatile_ballot"}
+    assert set(CATALOG) == set(PINNED) | {"highest_promised_value", "volatile_ballot", "volatile_ballot_deep"}
     for name, info in CATALOG.items():
         assert info.bfs_length is not None, name
         if name in PINNED:
@@ -163,8 +181,20 @@ def _default_check_finds(name: str, tmp_path: Path) -> None:
         assert main(["replay", str(out / p["trace"])]) == 1, p["name"]
 
 
+#: Bugs beyond the default bounds (--ballots 1,2 --crashes 1): volatile_ballot_deep needs 4 ballots for
+#: its first proposer. Growing the bounds within a time budget when no bound flag is given (issue 23,
+#: part 3) is what would find it; until then the default check rightly exhausts its bounds and holds.
+BEYOND_DEFAULT_BOUNDS = {"volatile_ballot_deep"}
+WITHIN_DEFAULT_BOUNDS = sorted(set(CATALOG) - BEYOND_DEFAULT_BOUNDS)
+
+
+@pytest.mark.skip(reason="volatile_ballot_deep needs --ballots 4,1; default runs do not grow their bounds yet")
+def test_default_check_finds_the_deep_volatile_ballot() -> None:
+    raise AssertionError("not reached")
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(CATALOG))
+@pytest.mark.parametrize("name", WITHIN_DEFAULT_BOUNDS)
 def test_default_simulation_finds_the_bug(name: str, tmp_path: Path) -> None:
     """`paxos-check simulate --impl paxos.bugs:NAME` with no other flag (default configuration, walks and
     seed) reports the bug, and its minimized trace replays (a few seconds each)."""
@@ -177,7 +207,7 @@ def test_default_simulation_finds_the_bug(name: str, tmp_path: Path) -> None:
         assert main(["replay", str(out / p["trace"])]) == 1, p["name"]
 
 
-@pytest.mark.parametrize("name", sorted(CATALOG))
+@pytest.mark.parametrize("name", WITHIN_DEFAULT_BOUNDS)
 def test_default_check_finds_the_bug(name: str, tmp_path: Path) -> None:
     """All eleven, the two that need a retry and a crash included (about 10 s each; the rest < 1 s)."""
     _default_check_finds(name, tmp_path)

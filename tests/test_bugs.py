@@ -131,6 +131,16 @@ SCHEDULES: dict[str, tuple[str, list[str]]] = {
         "deliver Promise 5->2", "deliver Accept 2->4",
         "crash 2", "restart 2", "timeout 2",
         "deliver Prepare 2->3", "deliver Promise 3->2", "deliver Promise 5->2", "deliver Accept 2->3 v1"]),
+    # Acceptors 3,4,5: v2 accepted by 3 at 0@2; P1 (volatile counter) climbs to 1@1, adopts v2 from
+    # 3's promise and 4 accepts it; P1 crashes, times out twice back to 1@1, and the old promises of
+    # 4 and 5 (no vote reported) make it send v1 at 1@1, which 5 accepts: two values in ballot 1@1.
+    "volatile_ballot_deep": ("inv_one_value_per_ballot", [
+        "propose 2", "deliver Prepare 2->3", "deliver Promise 3->2", "deliver Prepare 2->4",
+        "deliver Promise 4->2", "deliver Accept 2->3",
+        "propose 1", "timeout 1", "deliver Prepare 1->3 1@1", "deliver Promise 3->1 1@1",
+        "deliver Prepare 1->4 1@1", "deliver Promise 4->1 1@1", "deliver Accept 1->4 1@1",
+        "deliver Prepare 1->5 1@1", "crash 1", "restart 1", "timeout 1", "timeout 1",
+        "deliver Promise 4->1 1@1", "deliver Promise 5->1 1@1", "deliver Accept 1->5 1@1 v1"]),
     # 1 acceptor that re-promises: both proposers get a promise for 0@0 and send different values.
     "no_tiebreak": ("agreement", [
         "propose 1", "propose 2", "deliver Prepare 1->3", "deliver Promise 3->1",
@@ -267,3 +277,12 @@ def test_seeded_random_runs_expose_own_value() -> None:
         correct.run(list(config.proposer_values().values()), seed=seed)
         assert failing(view_of_cluster(correct)) == []
     assert broke > 0
+
+
+def test_volatile_ballot_deep_forgets_only_the_first_proposers_round() -> None:
+    """P1 (lowest id) counts again from round 0 after a crash; P2 keeps its round, as PaxosNode does."""
+    cluster, config = cluster_for("volatile_ballot_deep", ballots=(4, 2), crashes=2)
+    run_schedule(cluster, config, ["propose 1", "timeout 1", "propose 2", "timeout 2", "crash 1", "restart 1",
+                                   "crash 2", "restart 2"], strict=True)
+    rounds = {n: cluster.nodes[n].snapshot().proposer.last_round for n in (1, 2)}
+    assert rounds == {1: -1, 2: 1}

@@ -146,6 +146,7 @@ CATALOG_VARIANTS: dict[str, dict[str, Any]] = {
     "duplicate_promises": {"acceptors": 2},
     "highest_promised_value": {"acceptors": 2},
     "volatile_ballot": {"acceptors": 2, "proposers": 1, "ballots": 2},
+    "volatile_ballot_deep": {"acceptors": 2, "ballots": (2, 1)},
 }
 
 

@@ -149,7 +149,8 @@ def test_fast_model_reaches_exactly_the_readable_states(cfg: SpecConfig) -> None
 def test_bfs_pins_tlc_counts_small() -> None:
     result = search(SpecModel(SMALL), "bfs")
     assert (result.states, result.depth) == (3_921, 17)
-    assert result.exhaustive and result.bytes_per_state == 16.0
+    # compiled engine (the default): 8-byte fingerprints and 4-byte ids in a table kept under 70% full
+    assert result.exhaustive and result.bytes_per_state is not None and result.bytes_per_state < 24.0
     assert all(p.status == "held" for p in result.properties)
     witness = result.prop("sometimes_chosen").path
     assert witness is not None and len(witness) == 6  # 1a, two 1b, 2a, two 2b

@@ -12,11 +12,15 @@ from typing import Any
 
 from checker.config import IMPL_HELP, add_trust_argument, check_named_files
 from checker.errors import UsageError
+from checker.hashseed import run_under_seed
 from checker.traces.replay import ImplReplayer, ImpossibleStep, Replayer, replayer_for
+from checker.traces.seed_replay import fingerprints_under
 from checker.traces.states import Part, cluster_state, format_state
 from checker.traces.text import step_line
-from checker.traces.trace_csv import read_trace
+from checker.traces.trace_csv import Trace, TraceStep, read_trace
 from paxos import NODE_ERROR
+
+HASH_ORDER = "hash_order"  # checker/models/hash_order.py's property (cli/ reads traces, not models)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -34,6 +38,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     trace = read_trace(args.trace)
     check_named_files(args.trace, None if args.impl else trace.impl, trace.config.get("properties") or ())
+    if trace.hash_seed is not None:  # replay under the seed the trace was made under (checker/hashseed.py)
+        argv = ["replay", args.trace, *(["--impl", args.impl] if args.impl else []), *(["--all"] if args.all else []),
+                *(["--states"] if args.states else []),
+                *(a for spec in (args.trust or ()) for a in ("--trust", spec))]
+        code = run_under_seed(trace.hash_seed, argv)
+        if code is not None:
+            return code
     replayer = replayer_for(trace, args.impl)
     rows = [s.row for s in trace.steps]
     seen: list[Any] = []  # with --states: the state before the first step, then after each step
@@ -58,6 +69,8 @@ def run(args: argparse.Namespace) -> int:
     if outcome.mismatched_fingerprints:
         print(f"note: fingerprints differ from the recorded ones at steps {outcome.mismatched_fingerprints[:10]}: "
               "this implementation reaches other states than the recorded run")
+    if trace.property == HASH_ORDER and not args.all:
+        return _hash_order(args, trace, outcome.steps)
     # a witness of a `sometimes` property (explore marks its last step) records no violation to reproduce
     witness = trace.property if trace.steps and trace.steps[-1].detail.startswith("witness of") else None
     expected = None if witness else trace.property
@@ -87,6 +100,31 @@ def run(args: argparse.Namespace) -> int:
         print("every property held at every step"
               + (f" (the trace is a witness of {witness}, not a counterexample)" if witness else ""))
     return 0
+
+
+def _hash_order(args: argparse.Namespace, trace: Trace, steps: list[TraceStep]) -> int:
+    """A `hash_order` trace: replay it again under the other seed it records; a step reaching another state
+    there reproduces the finding."""
+    here = [s.fingerprint for s in steps]
+    if trace.other_seed is None:
+        print("the trace records no other hash seed to compare with; replayed under this one only")
+        return 0
+    there = fingerprints_under(trace.other_seed, args.trace, args.impl)
+    seeds = f"PYTHONHASHSEED={trace.hash_seed} and PYTHONHASHSEED={trace.other_seed}"
+    if isinstance(there, tuple):
+        print(f"VIOLATION reproduced: hash_order at step {there[0]}: under PYTHONHASHSEED={trace.other_seed} that step "
+              f"is not possible ({there[1]}): the run depends on the hash seed")
+        return 1
+    differ = next((n for n, (a, b) in enumerate(zip(here, there, strict=False), start=1) if a != b), None)
+    if differ is None:
+        print(f"the recorded violation of hash_order does NOT reproduce: every step reaches one state under {seeds}")
+        return 0
+    print(f"VIOLATION reproduced: hash_order at step {differ}: it reaches state {here[differ - 1]} under "
+          f"PYTHONHASHSEED={trace.hash_seed} but {there[differ - 1]} under PYTHONHASHSEED={trace.other_seed}")
+    detail = steps[-1].detail or next((s.detail for s in trace.steps if s.property == HASH_ORDER), "")
+    if detail:
+        print(f"  {detail}")
+    return 1
 
 
 def _collector(replayer: Replayer, seen: list[Any]) -> Callable[[Any], None]:

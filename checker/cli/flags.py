@@ -47,6 +47,13 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
                    help="keep crashed nodes down until a separate restart step (default: a crash and its "
                         "restart are one step; a down node can do nothing a delay cannot)")
     r.add_argument("--no-reductions", action="store_true", help="all four of the above")
+    c = p.add_argument_group("checks of the node along the explored graph (on by default)")
+    c.add_argument("--no-hash-order-check", action="store_true",
+                   help="do not re-run the explored node transitions under other PYTHONHASHSEED values "
+                        "(the hash_order property: a node whose steps depend on set or dict iteration order)")
+    c.add_argument("--no-fidelity-check", action="store_true",
+                   help="do not re-run every explored node transition on live nodes that are never restored "
+                        "(a snapshot() that loses state refuses the node, exit 2)")
 
 
 def add_cluster_arguments(g: argparse._ActionsContainer, ballots_help: str = "ballots per proposer") -> None:
@@ -95,6 +102,9 @@ def add_output_arguments(p: argparse.ArgumentParser) -> None:
                         "looking for safety violations (agreement, validity, ...) past it")
     g.add_argument("--seed", type=int, default=None, help="random seed (simulate only; default 0)")
     g.add_argument("--workers", type=positive_int, default=1, metavar="N", help="processes (bfs, swarm)")
+    g.add_argument("--engine", choices=("compiled", "python"), default="compiled",
+                   help="bfs of --model spec: compiled (default: numba, one process without --symmetry; "
+                        "otherwise the Python engine runs) or python (the pure-Python reference)")
     g.add_argument("--json", default=None, metavar="PATH", help="also write the run summary here")
     g.add_argument("--out", default=None, metavar="DIR",
                    help=f"run directory for summary.json and traces (default ./{DEFAULT_OUT})")
@@ -145,7 +155,9 @@ def run_request(args: argparse.Namespace, command: str, strategy: str, **fields:
         no_learners_apart=args.no_learners_apart, no_prompt_restart=args.no_prompt_restart,
         no_reductions=args.no_reductions, max_states=args.max_states, max_depth=args.max_depth,
         time_limit=args.time_limit, max_memory=args.max_memory, stop_on_first=args.stop_on_first,
-        deviation=args.deviation, seed=args.seed, workers=args.workers, json=absolute(args.json),
+        deviation=args.deviation, seed=args.seed, workers=args.workers, engine=args.engine,
+        no_hash_order_check=args.no_hash_order_check, no_fidelity_check=args.no_fidelity_check,
+        json=absolute(args.json),
         report=args.report, graph=args.graph, graph_limit=args.graph_limit, quiet=args.quiet,
         ray=args.cluster, checkpoint=getattr(args, "checkpoint", None),
         checkpoint_every=getattr(args, "checkpoint_every", None), **fields,

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from checker.errors import UsageError
+from checker.hashseed import fix_seed_at_startup
 from paxos import trust_command_line
 from paxos._guard import raise_interrupted
 
@@ -44,7 +45,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    """The parser; subcommand modules are imported only for `only` (all if None), so start-up stays fast."""
+    """The parser; subcommand modules are imported only for `only` (all if None, none if ""), so
+    start-up stays fast: `paxos-check --help` lists the subcommands from `COMMANDS` alone."""
     parser = _Parser(
         prog="paxos-check",
         description="Model-check single-decree Paxos: explore, fuzz, prove, replay, report. "
@@ -65,7 +67,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args_list = ["explore", "--default-announce"]
     elif args_list[0].startswith("-") and args_list[0] not in ("-h", "--help"):
         args_list = ["explore", "--default-announce", *args_list]  # `paxos-check --quiet`: the default job
-    parser = build_parser(args_list[0] if args_list[0] in COMMANDS else None)
+    # Only the subcommand asked for is imported (none for `--help` or a bad name): some pull in
+    # numpy, matplotlib, hypothesis, z3, which take about a second to import.
+    parser = build_parser(args_list[0] if args_list[0] in COMMANDS else "")
     args = parser.parse_args(args_list)
     if args.command is None:
         parser.print_help()
@@ -94,5 +98,6 @@ def main_entry() -> None:
     script's `paxos-check ... &`): `kill -INT` then stops fuzz as it stops explore and simulate
     (which install their own handler), with the partial results written, instead of being lost.
     """
+    fix_seed_at_startup()  # a known PYTHONHASHSEED: every run reproducible (checker/hashseed.py)
     signal.signal(signal.SIGINT, raise_interrupted)  # a KeyboardInterrupt marked as Ctrl-C (paxos.Interrupted)
     sys.exit(main())

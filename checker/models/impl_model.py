@@ -87,6 +87,9 @@ class _ScalarKeys(dict[tuple[object, ...], int]):
         return value
 Net = Any  # int bit set (set network) or sorted tuple of envelope ids (bag network)
 Expansion = tuple[list[tuple[int, int, int]], list[ImplState], list[tuple[int, tuple[str, ...]]]]
+#: `ImplModel.node_transitions`: (key, node index, snapshot, input, snapshot after, messages, envelopes, fault text)
+NodeTransition = tuple[tuple[int, int, int, int], int, Hashable, tuple[str, Any], Hashable, frozenset[Message],
+                       frozenset[tuple[int, Message]], str]
 #: Per (node, snapshot, envelopes waiting): (action, new snapshot, its key change, envelopes, messages, broken,
 #: and what the receiver then sends on its own inert deliveries (envelopes, messages; zeros without saturation)
 DeliveryEntries = tuple[tuple[tuple[int, int, int], int, int, int, int, tuple[str, ...], int, int], ...]
@@ -351,6 +354,34 @@ class ImplModel:
             for dst in dsts:
                 env_bits |= 1 << self._intern_env(self.index[dst], mid)
         return new_sid, env_bits, msg_bits, before, after
+
+    def node_transitions(self) -> Iterator[NodeTransition]:
+        """Every node transition computed so far, as values (no interned ids): (key, node index, snapshot
+        before, input, snapshot after, messages sent, deliverable envelopes (dst index, message), fault
+        text or ""). `key` is `transition_key`'s; the input is ("deliver", msg), ("propose", value),
+        ("timeout", None) or ("crash", None). Read by checker/models/hash_order.py and fidelity.py."""
+        names = {DELIVER: "deliver", PROPOSE: "propose", TIMEOUT: "timeout", CRASH: "crash"}
+        for key, (new_sid, env_bits, msg_bits, _) in list(self._node_cache.items()):
+            i, sid, kind, arg = key
+            value = self.msgs[arg] if kind == DELIVER else self.proposal_of[arg] if kind == PROPOSE else None
+            fault = self.faults.get(key)
+            yield (key, i, self.snaps[i][sid], (names[kind], value), self.snaps[i][new_sid],
+                   frozenset(self.msgs[m] for m in bit_ids(msg_bits)),
+                   frozenset((self.envs[e][0], self.msgs[self.envs[e][1]]) for e in bit_ids(env_bits)),
+                   str(fault) if fault is not None else "")
+
+    def transition_key(self, state: ImplState, action: tuple[int, int, int]) -> tuple[int, int, int, int] | None:
+        """The node transition (`node_transitions`' key) that `action` takes in `state`, None for an action
+        that runs no node code (restart, drop, duplicate). Under reductions a step may take more (inert
+        deliveries): `real_steps` spells those out."""
+        kind, i, arg = action
+        if kind == DELIVER:
+            return (i, state[i], DELIVER, self.envs[arg][1])
+        if kind in (PROPOSE, TIMEOUT):
+            return (i, state[i], kind, arg)
+        if kind == CRASH:
+            return (i, state[i], CRASH, 0)
+        return None
 
     def step_detail(self, state: ImplState, action: tuple[int, int, int]) -> str:
         """What went wrong in a step that broke node_error (the method, exception and file:line)."""

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
 from itertools import permutations
+from typing import TYPE_CHECKING
 
 from checker.fingerprint import FpArray, fingerprint_int, fingerprints_of_ints
 from checker.model import PropertyInfo, StepRow
 from properties.spec import Msg1a, Msg1b, Msg2a, Msg2b, SpecConfig, SpecState
+
+if TYPE_CHECKING:
+    from checker.models.spec_core import SpecCore
 
 SpecAction = tuple[str, tuple[int, ...]]
 
@@ -442,6 +446,13 @@ class SpecModel:
 
     def action_kind(self, action: Hashable) -> str:
         return str(action[0])  # type: ignore[index]
+
+    def flat_core(self) -> SpecCore | None:
+        """The compiled core of this model (checker/search/flat_bfs.py's `--engine compiled`); None
+        for sizes it does not handle (the Python engine runs those)."""
+        from checker.models.spec_core import SpecCore
+
+        return SpecCore(self) if SpecCore.fits(self) else None
 
     # -- symmetry ------------------------------------------------------------------------
     def symmetry_group(self) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:

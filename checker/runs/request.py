@@ -57,6 +57,9 @@ class RunRequest:
     deviation: str = "fail"  # fail | warn
     seed: int | None = None
     workers: int = 1
+    engine: str = "compiled"  # bfs of --model spec: compiled | python
+    no_hash_order_check: bool = False
+    no_fidelity_check: bool = False
     json: str | None = None  # --json PATH, absolute
     report: bool = False
     graph: bool = False

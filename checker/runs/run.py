@@ -18,10 +18,11 @@ from checker.errors import UsageError
 from checker.model import Model
 from checker.models.contract import check_node_contract
 from checker.models.reductions import LearnersNotApart
+from checker.runs import node_checks
 from checker.runs.amnesia import crash_amnesia_note
 from checker.runs.build import DEFAULT_GRAPH_LIMIT, build_model, check_against_model, check_config, check_request
 from checker.runs.request import RunRequest
-from checker.runs.summarize import chosen_text, stopped_in_handler_summary, summarize, write_summary
+from checker.runs.summarize import chosen_text, stopped_in_handler_summary, summarize, trace_of, write_summary
 from checker.runs.verdicts import EXIT_INCOMPLETE, announce, exit_code, print_verdicts
 from checker.search.common import Limits, Progress, SearchResult, ctrl_c_stops_search, state_key_fn
 from checker.search.strategies import strategy_function
@@ -83,20 +84,23 @@ def _search(request: RunRequest, model: Model, out: FsPath, bounds: Limits, last
         if show is not None:
             show(p)
 
+    checks = node_checks.NodeChecks(request, model, resumed=bool(extra.get("resume")))  # node_checks.py
     options = SearchOptions(
         limits=bounds, stop_on_first_violation=request.stop_on_first, symmetry=request.symmetry,
-        progress=progress,
+        progress=checks.sampling(progress),
         on_transition=recorder.transition_hook(model, lambda s: chosen_text(model, s), model.initial_states(),
                                                graph_key)
         if recorder is not None else None,
-        coverage=True, seed=request.seed or 0, workers=request.workers, **extra,
+        coverage=True, seed=request.seed or 0, workers=request.workers, engine=request.engine, **extra,
     )
     announce(model, request.strategy)
     with ctrl_c_stops_search():  # Ctrl-C: the search stops and what it found is written, whole
         result = strategy_function(request.strategy)(model, options)
         if show is not None:
             sys.stderr.write("\n")
+        checks.after_search()
         summary = summarize(model, result, out, request, options.limits)
+        checks.add_to(summary, out, result, trace_of)
         if recorder is not None:
             summary["graph"] = recorder.write(out, exhaustive=bool(summary.get("exhaustive")))
             if recorder.capped:

@@ -197,6 +197,11 @@ def bfs(model: Model, options: SearchOptions | None = None) -> SearchResult:
     opts = options or SearchOptions()
     if opts.workers < 1:
         raise ValueError(f"workers must be at least 1, got {opts.workers}")
+    if opts.engine == "compiled" and getattr(model, "flat_core", None) is not None:
+        from checker.search import flat_bfs  # numba: imported only for a model with a compiled core
+
+        if flat_bfs.applies(model, opts):
+            return flat_bfs.flat_bfs(model, opts)
     saved: dict[str, Any] | None = None
     if opts.resume:
         if not opts.checkpoint:

@@ -103,6 +103,9 @@ class SearchOptions:
     #: `model_factory`: a picklable recipe that builds the model there (else the model is pickled).
     cluster: str | None = None
     model_factory: Callable[[], Model] | None = None
+    #: BFS only: "compiled" runs a model with a compiled core (`flat_core()`, the Spec) on
+    #: flat_bfs.py when it applies (one process, no symmetry or checkpoint); "python" never does.
+    engine: str = "compiled"
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from checker.errors import UsageError
+from checker.hashseed import current_hash_seed
 from checker.inputs import read_text_file
 from checker.model import StepRow
 from paxos import TRACE_COLUMNS, TRACE_FORMAT, atomic_write_text, render_csv
@@ -52,6 +53,10 @@ class Trace:
     steps: list[TraceStep] = field(default_factory=list)
     initial_fingerprint: str = ""
     version: int = TRACE_VERSION  # the trace_version it was written with (a rewrite keeps an old trace's)
+    #: The PYTHONHASHSEED the trace's steps were made under (None: random); `replay` re-runs under it.
+    hash_seed: str | None = field(default_factory=current_hash_seed)
+    #: A `hash_order` trace: the seed under which its last step comes out otherwise.
+    other_seed: str | None = None
 
     def header(self) -> dict[str, Any]:
         """The config row's JSON. `steps` (and `property_step`, the step marked with the property) let a
@@ -59,7 +64,8 @@ class Trace:
         marked = next((n for n, s in enumerate(self.steps, start=1) if s.property), None)
         return {"trace_version": self.version, "model": self.model, "impl": self.impl,
                 "config": self.config, "property": self.property, "steps": len(self.steps),
-                "property_step": marked}
+                "property_step": marked, "hash_seed": self.hash_seed,
+                **({"other_seed": self.other_seed} if self.other_seed is not None else {})}
 
 
 def write_trace(path: str | os.PathLike[str], trace: Trace) -> Path:
@@ -167,5 +173,9 @@ def _header(name: str, raw: dict[str, str]) -> Trace:
                          f"{', '.join(map(str, READABLE_VERSIONS))} (written by a newer paxos-check?)")
     if header.get("model") not in ("impl", "spec") or not isinstance(header.get("config"), dict):
         raise UsageError(f"{name}:2: the configuration needs model impl|spec and a config object")
+    seeds = [header.get(k) for k in ("hash_seed", "other_seed")]
+    if any(s is not None and not (isinstance(s, str) and s.isdigit()) for s in seeds):
+        raise UsageError(f"{name}:2: hash_seed and other_seed must be decimal strings or null, got {seeds}")
     return Trace(header["model"], header.get("impl"), header["config"], header.get("property"),
-                 initial_fingerprint=raw.get("fingerprint", ""), version=header["trace_version"])
+                 initial_fingerprint=raw.get("fingerprint", ""), version=header["trace_version"],
+                 hash_seed=seeds[0], other_seed=seeds[1])

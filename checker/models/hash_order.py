@@ -1,0 +1,208 @@
+"""`hash_order`: does a node's step depend on Python's hash seed (the iteration order of its sets and dicts)?
+
+Every node transition the implementation model cached, (snapshot, input) -> (snapshot, outputs), is re-run
+in child processes under other PYTHONHASHSEED values (checker/models/rerun.py) and compared as the model
+consumes it (outputs as sets). A difference is a finding with the transition, both outcomes and the advice;
+`MarkedModel` marks the steps that take such a transition, so a search finds the shortest trace to one.
+Owns the comparison and the finding's words; no search, no files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from checker.hashseed import current_hash_seed, other_seeds, seed_text
+from checker.model import PropertyInfo
+from checker.models.impl_encoding import DELIVER, PROPOSE, TIMEOUT
+from checker.models.impl_model import ImplModel
+from checker.models.reductions import Reductions
+from checker.models.rerun import METHOD_OF, Outcome, rerun_in_children
+from paxos import message_text
+
+HASH_ORDER = "hash_order"
+DESCRIPTION = ("every node step gives the same snapshot and outputs under every PYTHONHASHSEED (it does not "
+               "depend on the iteration order of a set or dict)")
+ADVICE = ("sort before iterating a set or dict, or break ties explicitly (e.g. max by (round, node id), not by "
+          "round alone)")
+#: How many other hash seeds every transition is re-run under.
+SEEDS = 2
+
+
+def _short(value: object, width: int = 160) -> str:
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def input_text(what: tuple[str, Any]) -> str:
+    kind, arg = what
+    if kind == "deliver":
+        return f"on_message({message_text(arg)})"
+    return f"{METHOD_OF[kind]}({'' if arg is None else _short(arg)})"
+
+
+def _only(a: Outcome, b: Outcome) -> list[str]:
+    """What `a` sends that `b` does not: messages, else envelopes (a message to another node)."""
+    return sorted(message_text(m) for m in a[1] - b[1]) or sorted(f"{message_text(m)} to {d}" for d, m in a[2] - b[2])
+
+
+def outcome_difference(a: Outcome, b: Outcome, here: str, there: str) -> str:
+    """The first difference of two outcomes, in words."""
+    if bool(a[3]) != bool(b[3]):
+        return f"{here} it {'failed: ' + a[3] if a[3] else 'ran'}, {there} it {'failed: ' + b[3] if b[3] else 'ran'}"
+    if a[1] != b[1] or a[2] != b[2]:
+        only_a = _only(a, b)
+        only_b = _only(b, a)
+        return f"{here} it sent {', '.join(only_a) or 'nothing more'}, {there} {', '.join(only_b) or 'nothing more'}"
+    sa, sb = a[0], b[0]
+    if isinstance(sa, tuple) and isinstance(sb, tuple) and len(sa) == len(sb):
+        names = getattr(sa, "_fields", None) or [f"[{i}]" for i in range(len(sa))]
+        for name, x, y in zip(names, sa, sb, strict=True):
+            if x != y:
+                return f"the snapshot's {name} is {_short(x)} {here} but {_short(y)} {there}"
+    return f"the snapshot is {_short(sa)} {here} but {_short(sb)} {there}"
+
+
+@dataclass(frozen=True)
+class HashOrderFinding:
+    """One node transition whose outcome differs between two hash seeds."""
+
+    node: int
+    snapshot: Hashable
+    input: tuple[str, Any]
+    here: Outcome  # under this process's seed (the model's)
+    there: Outcome
+    seed_here: str | None
+    seed_there: str
+    #: The step also came out otherwise under this process's own seed, re-run in a child: not the hash seed
+    #: but a clock, randomness or object ids decide it.
+    nondeterministic: bool = False
+
+    def text(self) -> str:
+        here, there = f"under {seed_text(self.seed_here)}", f"under {seed_text(self.seed_there)}"
+        why = (f"the step depends on the iteration order of a set or dict: {ADVICE}" if not self.nondeterministic
+               else f"the step comes out otherwise even under {seed_text(self.seed_here)} again: it is not a function "
+                    "of (snapshot, input) (a clock, randomness, object ids?), which the checker needs")
+        return (f"node {self.node} {input_text(self.input)} from snapshot {_short(self.snapshot, 240)}: "
+                f"{outcome_difference(self.here, self.there, here, there)}; {why}")
+
+
+@dataclass
+class HashOrderCheck:
+    """The transitions compared so far (a long search checks samples as it goes, then the rest)."""
+
+    seeds: list[str] = field(default_factory=lambda: other_seeds(SEEDS))
+    checked: set[tuple[int, int, int, int]] = field(default_factory=set)
+    findings: list[HashOrderFinding] = field(default_factory=list)
+    error: str | None = None
+
+    def run(self, model: ImplModel, limit: int | None = None) -> None:
+        """Compare the transitions of `model` not compared yet (at most `limit` of them)."""
+        if self.error is not None:
+            return
+        keys, items = [], []
+        for key, i, snap, what, after, msgs, envs, fault in model.node_transitions():
+            if key in self.checked:
+                continue
+            keys.append(key)
+            items.append((i, snap, what, (after, msgs, envs, fault)))
+            if limit is not None and len(items) >= limit:
+                break
+        if not items:
+            return
+        try:
+            differ = rerun_in_children(model.cfg, items, self.seeds)
+        except (RuntimeError, ValueError) as exc:
+            self.error = str(exc)
+            return
+        self.checked.update(keys)
+        first: dict[int, tuple[str, Outcome]] = {}
+        for seed, rows in differ.items():
+            for n, got in rows:
+                first.setdefault(n, (seed, got))
+        mine = current_hash_seed()
+        again: set[int] = set()
+        if first and mine is not None:  # the same seed as here, in a child: a difference there is no hash order
+            try:
+                redo = rerun_in_children(model.cfg, [items[n] for n in sorted(first)], [mine])[mine]
+                again = {sorted(first)[m] for m, _ in redo}
+            except (RuntimeError, ValueError):
+                again = set()
+        for n, (seed, got) in sorted(first.items()):
+            i, snap, what, here = items[n]
+            self.findings.append(HashOrderFinding(model.ids[i], snap, what, here, got, mine, seed, n in again))
+
+    def status(self, exhaustive: bool) -> str:
+        if self.findings:
+            return "violated"
+        return "held" if exhaustive and self.error is None else "unknown"
+
+    def summary(self) -> dict[str, Any]:
+        return {"seeds": self.seeds, "transitions": len(self.checked), "differ": len(self.findings),
+                "error": self.error}
+
+
+def _node_input(model: ImplModel, kind: int, arg: int) -> tuple[str, Any]:
+    if kind == DELIVER:
+        return ("deliver", model.msgs[arg])
+    if kind == PROPOSE:
+        return ("propose", model.proposal_of[arg])
+    return ("timeout" if kind == TIMEOUT else "crash", None)
+
+
+class MarkedModel:
+    """An implementation model whose only property is `hash_order`, broken by every step that takes one of
+    `findings`' transitions: a BFS of it gives the shortest trace to one, and every other hook is the
+    model's own, so the trace is written (and spelled out from reductions) as any other. `unreduced`: a
+    fresh copy of the model without reductions, where every node step is a step of its own (a transition
+    only taken inside a saturated step, or by a learner kept apart, is marked there)."""
+
+    kind = "impl"
+
+    def __init__(self, model: ImplModel, findings: Sequence[HashOrderFinding], unreduced: bool = False) -> None:
+        self.model = (ImplModel(model.cfg, factory=model.factory, refinement=False, reductions=Reductions.none())
+                      if unreduced else model)
+        index = {n: i for i, n in enumerate(self.model.ids)}
+        self.bad = {(index[f.node], f.snapshot, f.input): f for f in findings}
+        self._stash: tuple[Any, Any, Any] = (None, [], [])
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.model, name)
+
+    def properties(self) -> Sequence[PropertyInfo]:
+        return (PropertyInfo(HASH_ORDER, "step", DESCRIPTION),)
+
+    def violated(self, state: Any) -> Sequence[str]:
+        return ()
+
+    def witnessed(self, state: Any) -> Sequence[str]:
+        return ()
+
+    def finding_at(self, state: Any, action: Any) -> HashOrderFinding | None:
+        key = self.model.transition_key(state, action)
+        if key is None:
+            return None
+        i, sid, kind, arg = key
+        return self.bad.get((i, self.model.snaps[i][sid], _node_input(self.model, kind, arg)))
+
+    def expand(self, state: Any) -> tuple[list[Any], list[Any], list[tuple[int, tuple[str, ...]]]]:
+        actions, states, _ = self.model.expand(state)
+        broken: list[tuple[int, tuple[str, ...]]] = [
+            (j, (HASH_ORDER,)) for j, a in enumerate(actions) if self.finding_at(state, a) is not None]
+        self._stash = (state, actions, broken)
+        return actions, states, broken
+
+    def successors(self, state: Any) -> Iterator[tuple[Any, Any]]:
+        actions, states, _ = self.expand(state)
+        return zip(actions, states, strict=True)
+
+    def step_violated(self, state: Any, action: Any, succ: Any) -> Sequence[str]:
+        return (HASH_ORDER,) if self.finding_at(state, action) is not None else ()
+
+    def step_detail(self, state: Any, action: Any) -> str:
+        found = self.finding_at(state, action)
+        return found.text() if found is not None else ""
+
+    def initial_states(self) -> Iterable[Any]:
+        return self.model.initial_states()

@@ -1,0 +1,146 @@
+"""The node checks of an implementation run, on by default: hash-order independence of every node transition
+(checker/models/hash_order.py; also on samples during a long search) and snapshot fidelity along the explored
+graph (checker/models/fidelity.py). Owns when they run (their flags are checker/cli/flags.py's) and what
+they add to the summary (the `hash_order` property and its trace, `hash_seed`, `node_checks`).
+Does not search the state space itself except for the shortest trace to a hash-order finding.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path as FsPath
+from typing import Any
+
+from checker.hashseed import current_hash_seed
+from checker.model import Model
+from checker.runs.request import RunRequest
+from checker.search.common import Limits, Path, Progress, SearchOptions, SearchResult
+from checker.traces.trace_csv import Trace, write_trace
+
+#: During a search: every this many seconds, compare up to SAMPLE_SIZE new transitions (a long search that
+#: is stopped still has most of its transitions checked; the rest are checked after it).
+SAMPLE_EVERY = 60.0
+SAMPLE_SIZE = 20_000
+#: The search for the shortest trace to a hash-order finding gets at least this long (or twice the search's).
+TRACE_SECONDS = 60.0
+
+
+class NodeChecks:
+    """The checks one run does; `model` is any model (only an implementation model in one process is checked)."""
+
+    def __init__(self, request: RunRequest, model: Model, resumed: bool = False) -> None:
+        """`resumed`: the search continues a checkpoint, so this process saw only the transitions after it."""
+        self.model: Any = model
+        self.resumed = resumed
+        in_process = hasattr(model, "node_transitions") and request.workers == 1
+        self.why_not = None if in_process else (
+            "not checked: the search ran in other processes (--workers > 1)" if hasattr(model, "node_transitions")
+            else None)
+        self.applies = hasattr(model, "node_transitions")
+        self.hash = None
+        if in_process and not request.no_hash_order_check:
+            from checker.models.hash_order import HashOrderCheck
+
+            self.hash = HashOrderCheck()
+        self.fidelity_on = in_process and not request.no_fidelity_check
+        self.fidelity: dict[str, Any] | None = None
+        self.seconds = 0.0
+        self._next_sample = time.monotonic() + SAMPLE_EVERY
+
+    def sampling(self, progress: Callable[[Progress], None]) -> Callable[[Progress], None]:
+        """`progress`, also comparing a sample of new transitions every SAMPLE_EVERY seconds."""
+        if self.hash is None:
+            return progress
+
+        def hook(p: Progress) -> None:
+            progress(p)
+            if time.monotonic() >= self._next_sample and self.hash is not None:
+                started = time.monotonic()
+                self.hash.run(self.model, limit=SAMPLE_SIZE)
+                self.seconds += time.monotonic() - started
+                self._next_sample = time.monotonic() + SAMPLE_EVERY
+        return hook
+
+    def after_search(self) -> None:
+        """Fidelity first (a lossy snapshot refuses the node: UsageError, exit 2), then the hash seeds."""
+        started = time.monotonic()
+        if self.fidelity_on and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
+            # --time-limit's watchdog (checker/watchdog.py) watched the search: these re-runs of transitions that
+            # returned once come after the limit by design, so it must not take them for a hung handler
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        if self.fidelity_on:
+            from checker.models.fidelity import check_fidelity
+
+            self.fidelity = check_fidelity(self.model).summary()
+        if self.hash is not None:
+            self.hash.run(self.model)
+        self.seconds += time.monotonic() - started
+
+    def add_to(self, summary: dict[str, Any], out: FsPath, result: SearchResult,
+               trace_of: Callable[[Any, Path, str | None, str], Trace]) -> None:
+        """The summary's `hash_seed`, `result_depends_on_hash_seed`, `node_checks` and the `hash_order` property
+        (with its trace when violated)."""
+        summary["hash_seed"] = current_hash_seed()
+        if not self.applies:
+            return
+        from checker.models.hash_order import DESCRIPTION, HASH_ORDER
+
+        checks: dict[str, Any] = {"seconds": round(self.seconds, 3)}
+        checks["fidelity"] = self.fidelity if self.fidelity is not None else (self.why_not or "off")
+        if self.hash is None:
+            checks["hash_order"] = self.why_not or "off"
+            summary["result_depends_on_hash_seed"] = None  # not known: not checked
+            summary["node_checks"] = checks
+            if self.why_not is not None:  # said, not silent: the verdict does not cover the node checks
+                summary["properties"].append({"name": HASH_ORDER, "kind": "step", "status": "unknown", "trace": None,
+                                              "description": DESCRIPTION})
+                print(f"paxos-check: hash order and snapshot fidelity {self.why_not}; run with --workers 1 to "
+                      "check them", flush=True)
+            return
+        checks["hash_order"] = self.hash.summary()
+        if self.resumed:
+            checks["partial"] = "resumed from a checkpoint: only the transitions computed after it were checked"
+        status = self.hash.status(bool(summary.get("exhaustive")) and result.stopped_by is None and not self.resumed)
+        if status == "unknown" and summary.get("command") == "simulate" and result.stopped_by is None \
+                and self.hash.error is None:
+            status = "not_violated"  # a random mode's word for "checked, never failed" (run.py's NOT_VIOLATED)
+        # every transition this run used was compared (exhaustive or not): its result depends on the seed or not
+        known = self.hash.error is None and (self.hash.findings or not self.resumed)
+        summary["result_depends_on_hash_seed"] = bool(self.hash.findings) if known else None
+        entry: dict[str, Any] = {"name": HASH_ORDER, "kind": "step", "status": status, "trace": None,
+                                 "description": DESCRIPTION}
+        if self.hash.findings:
+            entry["detail"] = self.hash.findings[0].text()
+            found = self._trace(result, trace_of)
+            if found is not None:
+                rel = f"traces/{HASH_ORDER}.csv"
+                write_trace(out / rel, found)
+                entry.update(trace=rel, length=len(found.steps), detail=found.steps[-1].detail or entry["detail"])
+        summary["properties"].append(entry)
+        summary["node_checks"] = checks
+
+    def _trace(self, result: SearchResult, trace_of: Callable[[Any, Path, str | None, str], Trace]) -> Trace | None:
+        """The shortest trace (unreduced model) to a step that takes a transition found to differ."""
+        from checker.models.hash_order import HASH_ORDER, MarkedModel
+        from checker.search.bfs import bfs
+
+        assert self.hash is not None
+        limits = Limits(time_limit=max(TRACE_SECONDS, 2 * result.seconds))
+        for unreduced in (False, True):  # the model as searched (fast: its caches are warm), else unreduced
+            marked = MarkedModel(self.model, self.hash.findings, unreduced=unreduced)
+            found = bfs(marked, SearchOptions(limits=limits, stop_on_first_violation=True))
+            path = found.prop(HASH_ORDER).path
+            if path is not None:
+                break
+        else:
+            return None
+        trace = trace_of(marked, path, HASH_ORDER, "step")
+        last = path.steps[-1]
+        prev = path.steps[-2][1] if len(path.steps) > 1 else path.initial
+        finding = marked.finding_at(prev, last[0])
+        if finding is not None:
+            trace.other_seed = finding.seed_there
+        return trace

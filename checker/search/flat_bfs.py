@@ -1,0 +1,287 @@
+"""The compiled breadth-first search: one process, states as rows of 64-bit limbs, a jitted visited set.
+
+Owns the level loop of `--engine compiled` for a model with a `flat_core()` hook (the Spec model:
+checker/models/spec_core.py gives successors, fingerprints and invariant bits of a batch of rows)
+and the open-addressing visited table (uint32 ids into per-state fingerprint and parent arrays:
+about 20 bytes per state). It gives the same results as bfs.py's partitions: each state's parent is
+its largest-fingerprint parent, each level is checked in fingerprint order, and the first
+violation of a property is the smallest fingerprint of the shallowest level, so paths (rebuilt by
+replaying fingerprints) are identical. It must not choose the engine (bfs.py does) nor know a model.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from typing import Any
+
+import numpy as np
+
+from checker.jit import njit
+from checker.model import Model
+from checker.search.common import (
+    Clock,
+    SearchOptions,
+    SearchResult,
+    StopReason,
+    Verdicts,
+    limit_reached,
+    peak_rss_mb,
+    replay_fingerprints,
+)
+from checker.search.visited import collision_probability
+
+_CHUNK = 8192  # frontier rows expanded per call of the core
+
+
+def applies(model: Model, opts: SearchOptions) -> bool:
+    """Whether this engine can run the search `opts` asks for (else bfs.py's partitions run it)."""
+    hook = getattr(model, "flat_core", None)
+    return (hook is not None and opts.engine == "compiled" and opts.workers == 1 and not opts.symmetry
+            and opts.checkpoint is None and not opts.resume and opts.cluster is None
+            and opts.on_transition is None and hook() is not None)
+
+
+@njit
+def _slot(fp: Any, size: Any) -> Any:
+    """The home slot of a fingerprint in a table of `size` (< 2**32) slots: its top 32 bits scaled."""
+    return np.int64(((fp >> np.uint64(32)) * size) >> np.uint64(32))
+
+
+@njit
+def _insert(table: Any, fps_of: Any, parent_of: Any, count: int, level_start: int, cand_fps: Any,
+            cand_parents: Any, cand_rows: Any, nxt: Any) -> int:
+    """Store each candidate not seen before (id = count; its parent and row at id - level_start of
+    `parent_of` and `nxt`); a candidate already new in this level keeps its largest-fingerprint
+    parent. Returns the new count."""
+    size = np.int64(table.shape[0])
+    usize = np.uint64(size)
+    for j in range(cand_fps.shape[0]):
+        fp = cand_fps[j]
+        pid = cand_parents[j]
+        slot = _slot(fp, usize)
+        while True:
+            e = table[slot]
+            if e == 0:
+                table[slot] = np.uint32(count + 1)
+                fps_of[count] = fp
+                parent_of[count - level_start] = pid
+                nxt[count - level_start, :] = cand_rows[j]
+                count += 1
+                break
+            sid = np.int64(e) - 1
+            if fps_of[sid] == fp:
+                if sid >= level_start and fps_of[pid] > fps_of[parent_of[sid - level_start]]:
+                    parent_of[sid - level_start] = pid
+                break
+            slot += 1
+            if slot == size:
+                slot = 0
+    return count
+
+
+@njit
+def _rehash(table: Any, fps_of: Any, count: int) -> None:
+    size = np.int64(table.shape[0])
+    usize = np.uint64(size)
+    for sid in range(count):
+        slot = _slot(fps_of[sid], usize)
+        while table[slot] != 0:
+            slot += 1
+            if slot == size:
+                slot = 0
+        table[slot] = np.uint32(sid + 1)
+
+
+#: The visited table grows when this full, to this load: 4 / 0.6..0.7 bytes per state, short probes.
+_MAX_LOAD, _GROWN_LOAD = 0.7, 0.6
+#: Rows reserved for one level (virtual memory: np.empty pages cost memory only once written).
+_LEVEL_ROWS = 1 << 24
+
+
+class _Store:
+    """Visited states: fingerprint per state id in memory, a table of ids by fingerprint, parent ids
+    in an anonymous temporary file (raw uint32, one level appended at a time; only the level being
+    stored keeps them in memory), and the rows of the level being stored (`nxt`)."""
+
+    def __init__(self, words: int) -> None:
+        self.words = words
+        self.count = 0
+        self.table = np.zeros(1 << 10, dtype=np.uint32)  # id + 1 per slot, 0 = empty
+        self.fps = np.empty(1 << 24, dtype=np.uint64)  # reserved, written as states come
+        self.parents = np.empty(1 << 16, dtype=np.uint32)  # of ids level_start.. (the level being stored)
+        self.nxt = np.empty((_LEVEL_ROWS, words), dtype=np.uint64)
+        self.file = tempfile.TemporaryFile(prefix="paxos-check-parents-", buffering=0)
+        self.on_disk = 0  # ids whose parents are in the file
+
+    def reserve(self, level_start: int, more: int) -> None:
+        """Room for `more` candidates."""
+        need = self.count + more
+        if need > len(self.fps):
+            fps = np.empty(max(need, 2 * len(self.fps)), dtype=np.uint64)
+            fps[: self.count] = self.fps[: self.count]
+            self.fps = fps
+        if need > _MAX_LOAD * len(self.table):
+            size = int(need / _GROWN_LOAD) + 1
+            self.table = np.zeros(0, dtype=np.uint32)  # free the old table before the new one is made
+            self.table = np.zeros(size, dtype=np.uint32)
+            _rehash(self.table, self.fps, self.count)
+        rows = need - level_start
+        for name in ("parents", "nxt"):
+            old = getattr(self, name)
+            if rows > len(old):
+                new = np.empty((max(rows, 2 * len(old)), *old.shape[1:]), dtype=old.dtype)
+                new[: self.count - level_start] = old[: self.count - level_start]
+                setattr(self, name, new)
+
+    def insert(self, level_start: int, fps: np.ndarray, parents: np.ndarray, rows: np.ndarray) -> None:
+        self.reserve(level_start, len(fps))
+        self.count = _insert(self.table, self.fps, self.parents, self.count, level_start, fps, parents, rows,
+                             self.nxt)
+
+    def take(self, level_start: int) -> np.ndarray:
+        """The rows stored since `level_start` (ids level_start..count-1); their parents are final now
+        and go to the file; the next level's rows go to a fresh reservation."""
+        n = self.count - level_start
+        self.file.write(self.parents[:n].astype("<u4").tobytes())
+        self.on_disk = self.count
+        rows = self.nxt[:n]
+        self.nxt = np.empty((_LEVEL_ROWS, self.words), dtype=np.uint64)
+        return rows
+
+    def parent(self, sid: int) -> int:
+        if sid >= self.on_disk:
+            raise ValueError(f"state {sid} has not been stored yet")
+        raw = os.pread(self.file.fileno(), 4, 4 * sid)
+        return int(np.frombuffer(raw, dtype="<u4")[0])
+
+    def chain(self, sid: int) -> list[int]:
+        ids = [sid]
+        while self.parent(ids[-1]) != ids[-1]:
+            ids.append(self.parent(ids[-1]))
+        return [int(self.fps[i]) for i in reversed(ids)]
+
+    def close(self) -> None:
+        self.file.close()
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes per stored state in memory (the table and fingerprints; parents are on disk)."""
+        return int(self.table.nbytes) + 8 * self.count
+
+
+def _fixed_mmap_threshold() -> None:
+    """glibc raises its mmap threshold each time a large block is freed, after which the per-batch
+    arrays come from the heap and fragment it (about 30 MB on Spec 3/4/2); a fixed threshold keeps
+    them in mmap blocks, returned to the system when freed. Elsewhere this does nothing."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").mallopt(-3, 1 << 18)  # M_MMAP_THRESHOLD = 256 KiB
+    except (OSError, AttributeError):
+        pass
+
+
+def flat_bfs(model: Model, opts: SearchOptions) -> SearchResult:
+    """`bfs(model, opts)` on the model's compiled core; see the module docstring."""
+    _fixed_mmap_threshold()
+    core = model.flat_core()  # type: ignore[attr-defined]
+    if core is None:
+        raise ValueError("this model has no compiled core for these sizes; check applies() first")
+    clock = Clock(opts)
+    verdicts = Verdicts(model.properties())
+    limits = opts.limits
+    store = _Store(core.words)
+    kinds = np.zeros(len(core.KINDS), dtype=np.int64)
+    initial = list(model.initial_states())
+    per_depth: list[int] = []
+    transitions = 0
+    stopped: StopReason | None = None
+    try:
+        roots = core.rows(initial)
+        rfps = core.fingerprints(roots)
+        first = np.sort(np.unique(rfps, return_index=True)[1])  # one row per initial state
+        roots, rfps = roots[first], rfps[first]
+        store.insert(0, rfps, np.arange(len(rfps), dtype=np.int64), roots)  # a root is its own parent
+        frontier, ids, stopped = _take_level(model, core, store, 0, limits.max_states, verdicts, per_depth,
+                                             opts)
+        while len(frontier) and stopped is None:
+            at_bound = limits.max_depth is not None and len(per_depth) >= limits.max_depth
+            level_start = store.count
+            for start in range(0, len(frontier), _CHUNK):
+                stopped = limit_reached(clock.deadline, limits.max_memory_mb)
+                if stopped is not None:
+                    break
+                clock.tick(level_start, len(frontier) - start, len(per_depth))
+                order = np.arange(start, min(start + _CHUNK, len(frontier)), dtype=np.int64)
+                rows, fps, local = core.expand(frontier, order, kinds)
+                transitions += len(fps)
+                parents = order[local] + ids if isinstance(ids, int) else ids[order[local]]
+                store.insert(level_start, fps, parents, rows)
+            if stopped is not None:
+                break
+            if at_bound:
+                if store.count > level_start:
+                    stopped = "max_depth"
+                break
+            remaining = None if limits.max_states is None else limits.max_states - sum(per_depth)
+            frontier, ids, stopped = _take_level(model, core, store, level_start, remaining, verdicts,
+                                                 per_depth, opts)
+            if stopped is None:
+                clock.tick(sum(per_depth), len(frontier), len(per_depth), force=True)
+                stopped = clock.stop_reason()
+    except KeyboardInterrupt:
+        stopped = "interrupted"
+    finally:
+        store.close()
+    stored = sum(per_depth)
+    exhaustive = stopped is None
+    coverage = None
+    if opts.coverage:
+        coverage = {"actions": {k: int(n) for k, n in zip(core.KINDS, kinds, strict=True) if n}}
+    return SearchResult(
+        strategy="bfs", states=stored, transitions=transitions, depth=len(per_depth) if stored else 0,
+        seconds=clock.elapsed(), exhaustive=exhaustive, stopped_by=stopped,
+        properties=verdicts.results(exhaustive), states_per_depth=per_depth, coverage=coverage,
+        bytes_per_state=(store.nbytes / stored) if stored else None,
+        collision_probability=collision_probability(stored, transitions + len(initial)),
+        peak_rss_mb=peak_rss_mb(), workers=1,
+    )
+
+
+def _take_level(model: Model, core: Any, store: _Store, level_start: int, max_new: int | None,
+                verdicts: Verdicts, per_depth: list[int], opts: SearchOptions
+                ) -> tuple[np.ndarray, np.ndarray | int, StopReason | None]:
+    """The states stored since `level_start` (only the `max_new` of least fingerprint if there are
+    more), checked; (frontier rows, their ids (an array, or the first id of a run), why the search
+    stops now or None). A property's
+    first violation (witness) in a level is its state of least fingerprint, as in bfs.py."""
+    frontier = store.take(level_start)
+    ids: np.ndarray | int = level_start  # the id of frontier row i: level_start + i, or ids[i]
+    n = len(frontier)
+    truncated = max_new is not None and n > max_new
+    if truncated:
+        order = np.argsort(store.fps[level_start : store.count], kind="stable")[:max_new]
+        frontier, ids, n = frontier[order], level_start + order, len(order)
+    if not n:
+        return frontier, ids, None
+    per_depth.append(n)
+    bad, seen = core.check(frontier)
+    flagged = np.flatnonzero(bad)  # few rows, if any: no per-property pass over the level
+    hits = [(name, flagged[(bad[flagged] >> j) & 1 == 1]) for j, name in enumerate(core.always)]
+    hits += [(name, np.flatnonzero(seen)) for name in core.sometimes]
+    for name, where in hits:
+        if name not in verdicts.paths and len(where):
+            sids = where + ids if isinstance(ids, int) else ids[where]
+            sid = int(sids[np.argmin(store.fps[sids])])
+            verdicts.record(name, replay_fingerprints(model, store.chain(sid)))
+    if limit_reached(None, None) is not None:
+        return frontier, ids, "interrupted"
+    if opts.stop_on_first_violation and verdicts.any_violation():
+        return frontier, ids, "violation"
+    if truncated:
+        return frontier, ids, "max_states"
+    return frontier, ids, None
