@@ -13,6 +13,7 @@ from pathlib import Path
 
 from checker.cli.flags import named_inputs
 from checker.config import IMPL_HELP, add_trust_argument, check_named_files, load_factory
+from checker.exit_codes import EXIT_OK
 from checker.inputs import check_output_paths
 from checker.traces.itf import spec_run, to_itf, write_itf
 from checker.traces.pytest_export import ENV_IMPL, pytest_source
@@ -58,8 +59,8 @@ def run(args: argparse.Namespace) -> int:
         note = f"; no Spec step explains step {wrong[0]}" if wrong else ""
         print(f"wrote {output}: {len(spec.states)} states (the initial one and {len(spec.states) - 1} steps) of "
               f"Paxos.tla's maxBal, maxVBal, maxVal, msgs{note}")
-        return 0
+        return EXIT_OK
     atomic_write_text(output, pytest_source(trace, str(source), args.impl))
     print(f"wrote {output}: a pytest test replaying {len(trace.steps)} steps against {args.impl or trace.impl}; "
           f"it fails until {trace.property or 'every property'} holds on this schedule. Run: pytest {output}")
-    return 0
+    return EXIT_OK

@@ -17,6 +17,7 @@ from typing import Any
 
 from checker.cli.flags import add_cluster_arguments, cluster_of, named_inputs
 from checker.config import CheckConfig, bounds_text, load_factory
+from checker.exit_codes import EXIT_INCOMPLETE, EXIT_OK, EXIT_VIOLATED
 from checker.inputs import absolute, check_output_paths, positive_float, positive_int
 from checker.models.contract import check_node_contract
 from checker.runs.build import DEFAULT_OUT, check_config
@@ -38,7 +39,6 @@ from checker.user_properties import check_user_properties, run_properties
 from paxos import NODE_ERROR
 from properties.refinement import Refinement
 
-EXIT_OK, EXIT_VIOLATED, EXIT_INCOMPLETE = 0, 1, 3
 EXIT_CODES_HELP = (
     "Exit codes: 0 every test case ran and no property failed (verdict 'not violated': a bounded random "
     "search, not a proof); 1 a property failed (node_error included: a node that raised or returned "

@@ -9,6 +9,7 @@ import argparse
 
 from checker.cli.flags import named_inputs
 from checker.config import IMPL_HELP, add_trust_argument, check_named_files
+from checker.exit_codes import EXIT_OK
 from checker.inputs import absolute, check_output_paths
 from checker.traces.minimize import minimize_trace
 from checker.traces.text import format_steps
@@ -36,4 +37,4 @@ def run(args: argparse.Namespace) -> int:
           f"{short.property} still fails; wrote {args.output}")
     print(format_steps(short))
     print(f"replay with: paxos-check replay {args.output}")
-    return 0
+    return EXIT_OK

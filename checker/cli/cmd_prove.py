@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from checker.errors import UsageError
+from checker.exit_codes import EXIT_INCOMPLETE, EXIT_OK, EXIT_VIOLATED
 from checker.inputs import check_output_paths, positive_int
 from paxos._atomic import atomic_write_text
 from properties import z3_quorums, z3_spec
 from properties.cti_reach import reachability
 from properties.proof import FAILED, PROVED, UNKNOWN, ProofResult, format_table, overall_status
 
-EXIT_OK, EXIT_FAILED, EXIT_UNKNOWN = 0, 1, 3
 GOALS = ("all", "quorums", "spec")
 
 
@@ -327,7 +327,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"FAILED: {len(failed)} of {len(results)} obligations failed "
               f"({', '.join(failed[:6])}{', ...' if len(failed) > 6 else ''}); "
               f"{proved} proved ({seconds:.2f} s)")
-        return EXIT_FAILED
+        return EXIT_VIOLATED
     print(f"INCOMPLETE: z3 could not decide {len(results) - proved} of {len(results)} "
           f"obligations; nothing failed, nothing more is claimed ({seconds:.2f} s)")
-    return EXIT_UNKNOWN
+    return EXIT_INCOMPLETE

@@ -12,13 +12,12 @@ from typing import Any
 
 from checker.cli.flags import named_inputs
 from checker.errors import UsageError
+from checker.exit_codes import EXIT_OK, EXIT_VIOLATED
 from checker.inputs import absolute, check_output_paths
 from checker.traces.validate import RoundResult, validate_log
 from paxos import atomic_write_text
 from properties.invariants import PROPERTIES, Property
 from properties.user import PropertyError, load_properties, with_builtins
-
-EXIT_OK, EXIT_VIOLATED = 0, 1
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

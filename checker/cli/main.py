@@ -14,14 +14,10 @@ import sys
 from collections.abc import Sequence
 
 from checker.errors import UsageError
+from checker.exit_codes import EXIT_INCOMPLETE, EXIT_USAGE
 from checker.hashseed import fix_seed_at_startup
 from paxos import trust_command_line
 from paxos._guard import raise_interrupted
-
-EXIT_OK = 0
-EXIT_VIOLATED = 1
-EXIT_USAGE = 2
-EXIT_INCOMPLETE = 3
 
 COMMANDS: dict[str, str] = {
     "explore": "Exhaustively explore every interleaving and fault within bounds (BFS or DFS).",

@@ -15,6 +15,7 @@ from pathlib import Path as FsPath
 from typing import Any
 
 from checker.errors import UsageError
+from checker.exit_codes import EXIT_INCOMPLETE
 from checker.model import Model
 from checker.models.contract import check_node_contract
 from checker.models.reductions import LearnersNotApart
@@ -23,7 +24,7 @@ from checker.runs.amnesia import crash_amnesia_note
 from checker.runs.build import DEFAULT_GRAPH_LIMIT, build_model, check_against_model, check_config, check_request
 from checker.runs.request import RunRequest
 from checker.runs.summarize import chosen_text, stopped_in_handler_summary, summarize, trace_of, write_summary
-from checker.runs.verdicts import EXIT_INCOMPLETE, announce, exit_code, print_verdicts
+from checker.runs.verdicts import announce, exit_code, print_verdicts
 from checker.search.common import Limits, Progress, SearchResult, ctrl_c_stops_search, state_key_fn
 from checker.search.strategies import strategy_function
 from checker.user_properties import check_user_properties

@@ -12,10 +12,9 @@ from pathlib import Path as FsPath
 from typing import Any
 
 from checker.config import bounds_text
+from checker.exit_codes import EXIT_INCOMPLETE, EXIT_OK, EXIT_VIOLATED
 from checker.model import Model
 from checker.runs.summarize import DEVIATION, NOT_VIOLATED, reduction_names
-
-EXIT_OK, EXIT_VIOLATED, EXIT_INCOMPLETE = 0, 1, 3
 
 
 def exit_code(summary: dict[str, Any]) -> int:
