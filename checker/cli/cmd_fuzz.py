@@ -12,6 +12,7 @@ import os
 import random
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ from checker.search.common import peak_rss_mb
 from checker.traces.trace_csv import write_trace
 from checker.user_properties import check_user_properties, run_properties
 from paxos import NODE_ERROR
+from paxos._summary import PropertyEntry, RunSummary
 from properties.refinement import Refinement
 
 EXIT_CODES_HELP = (
@@ -136,9 +138,9 @@ def _progress_printer() -> Any:
 
 
 def _summary(config: CheckConfig, result: FuzzResult, out: Path, seed: int | None, args: argparse.Namespace,
-             examples: int, steps: int) -> dict[str, Any]:
+             examples: int, steps: int) -> RunSummary:
     stats, failure = result.stats, result.failure
-    props: list[dict[str, Any]] = []
+    props: list[PropertyEntry] = []
     kinds = [(p.name, p.kind) for p in run_properties(config)]
     refinement = Refinement(config.cluster_config(), config.value_names(), config.max_ballots)
     if not args.no_refinement and refinement.applicable:
@@ -148,14 +150,14 @@ def _summary(config: CheckConfig, result: FuzzResult, out: Path, seed: int | Non
     done = failure is None and result.error is None and not result.interrupted and result.time_up is None
     for name, kind in kinds:
         status = NOT_VIOLATED if done and kind != "sometimes" else "unknown"
-        entry: dict[str, Any] = {"name": name, "kind": kind, "status": status, "trace": None}
+        entry: PropertyEntry = {"name": name, "kind": kind, "status": status, "trace": None}
         if failure is not None and failure.property == name:
-            entry.update(status="violated", trace=f"traces/{name}.csv", length=len(failure.trace.steps))
+            entry.update({"status": "violated", "trace": f"traces/{name}.csv", "length": len(failure.trace.steps)})
         elif kind == "sometimes" and stats.witnesses.get(name) is not None:
             witness = trace_of_actions(config, load_factory(config.impl), stats.witnesses[name], None,
                                        f"witness of {name}")
             write_trace(out / "traces" / f"{name}.csv", witness)
-            entry.update(status="held", trace=f"traces/{name}.csv", witness_length=len(witness.steps))
+            entry.update({"status": "held", "trace": f"traces/{name}.csv", "witness_length": len(witness.steps)})
         props.append(entry)
     faults = {k: stats.actions[k] for k in ("crash", "restart", "drop", "duplicate", "timeout") if stats.actions[k]}
     cfg = dict(config.to_json())
@@ -180,7 +182,7 @@ def _summary(config: CheckConfig, result: FuzzResult, out: Path, seed: int | Non
     }
 
 
-def _verdict(result: FuzzResult, summary: dict[str, Any], out: Path, seed: int | None) -> int:
+def _verdict(result: FuzzResult, summary: Mapping[str, Any], out: Path, seed: int | None) -> int:
     stats = result.stats
     what = (f"{stats.cases:,} cases, {stats.steps:,} steps, {len(stats.distinct):,} distinct states, "
             f"depth {stats.depth}, {result.seconds:.1f}s")

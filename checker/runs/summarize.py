@@ -6,9 +6,9 @@ spelling reduced paths out as real steps. It prints nothing and decides no exit 
 
 from __future__ import annotations
 
-import json
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path as FsPath
 from typing import Any
 
@@ -23,6 +23,7 @@ from checker.traces.replay import explain_marked
 from checker.traces.trace_csv import Trace, TraceStep, write_trace
 from checker.watchdog import GRACE_SECONDS, HandlerHung
 from paxos import NODE_ERROR, atomic_write_text
+from paxos._summary import RunSummary, missing_fields, summary_text
 
 #: The property whose failure is a deviation from Paxos.tla rather than by itself a safety violation.
 DEVIATION = "refines_spec"
@@ -127,20 +128,30 @@ def summarize(model: Model, result: SearchResult, out: FsPath, request: RunReque
     return summary
 
 
-def write_summary(summary: dict[str, Any], out: FsPath, json_path: str | None) -> None:
-    """Write the summary to the run directory and to `--json`; a file that cannot be written (a full
-    disk) is a UsageError naming it, after the other one was tried, so what can be written is."""
-    summary.setdefault("run_dir", str(out.resolve()))
-    text = json.dumps(summary, indent=2, sort_keys=False) + "\n"
+def write_summary(summary: Mapping[str, Any], out: FsPath | None, json_path: str | os.PathLike[str] | None, *,
+                  run_dir: bool = True) -> None:
+    """Write a summary to `out`/summary.json (if `out`) and to `--json` (if given), atomically: the one writer
+    of every subcommand's summary. A run summary (docs/formats.md) gets `run_dir` (the absolute run
+    directory) unless `run_dir=False`. A file that cannot be written (a full disk) is a UsageError naming
+    it, after the other one was tried, so what can be written is."""
+    if "properties" in summary and "config" in summary:  # a run summary (validate's verdicts are another shape)
+        missing = missing_fields(summary)
+        if missing:
+            raise ValueError(f"a run summary lacks {', '.join(missing)} (paxos/_summary.py RunSummary)")
+    if run_dir and out is not None and "run_dir" not in summary:
+        summary = {**summary, "run_dir": str(out.resolve())}
+    text = summary_text(summary)
     failed = []
-    for path in (out / "summary.json", json_path):
+    for path in (None if out is None else out / "summary.json", json_path):
         if path:
             try:
                 atomic_write_text(path, text)
             except OSError as exc:
                 failed.append(f"{path} ({exc.strerror or exc})")
     if failed:
-        raise UsageError(f"could not write {' and '.join(failed)}; the traces written are in {out}")
+        where = f"; the traces written are in {out}" if run_dir and out is not None else \
+            "; choose another --json/--out path"
+        raise UsageError(f"could not write {' and '.join(failed)}{where}")
 
 
 def deviation_of(summary: dict[str, Any], mode: str) -> dict[str, Any] | None:
@@ -170,7 +181,7 @@ def deviation_of(summary: dict[str, Any], mode: str) -> dict[str, Any] | None:
 
 
 def stopped_in_handler_summary(request: RunRequest, model: Model | None, out: FsPath, bounds: Limits,
-                               hung: HandlerHung, last: Progress | None, started: float) -> dict[str, Any]:
+                               hung: HandlerHung, last: Progress | None, started: float) -> RunSummary:
     """The summary of a run a node method stopped at the time limit: bounded, every verdict unknown."""
     from checker.user_properties import run_properties
 

@@ -8,6 +8,7 @@ simulate. It reads the summary (summarize.py) and writes no file.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path as FsPath
 from typing import Any
 
@@ -37,7 +38,7 @@ def announce(model: Model, strategy: str) -> None:
     print(f"paxos-check: {strategy} over {what} ({model.kind} model): {bounds}{sound}", flush=True)
 
 
-def print_verdicts(summary: dict[str, Any], out: FsPath, walks: int | None = None) -> None:
+def print_verdicts(summary: Mapping[str, Any], out: FsPath, walks: int | None = None) -> None:
     """The verdict table and one honest sentence about what it means."""
     rows = [("property", "kind", "verdict", "evidence")]
     for p in summary["properties"]:
