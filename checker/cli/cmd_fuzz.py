@@ -26,8 +26,6 @@ from checker.runs.fuzz import (
     PROFILES,
     FuzzResult,
     FuzzStats,
-    TimeUp,
-    deadline,
     format_trace,
     profile_settings,
     run_fuzz,
@@ -35,6 +33,7 @@ from checker.runs.fuzz import (
 )
 from checker.runs.summarize import NOT_VIOLATED, write_summary
 from checker.search.common import peak_rss_mb
+from checker.signals import TimeUp, deadline
 from checker.traces.trace_csv import write_trace
 from checker.user_properties import check_user_properties, run_properties
 from paxos import NODE_ERROR

@@ -7,8 +7,6 @@ Does not search the state space itself except for the shortest trace to a hash-o
 
 from __future__ import annotations
 
-import signal
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path as FsPath
@@ -18,6 +16,7 @@ from checker.hashseed import current_hash_seed
 from checker.model import Model
 from checker.runs.request import RunRequest
 from checker.search.common import Limits, Path, Progress, SearchOptions, SearchResult
+from checker.signals import cancel_alarm
 from checker.traces.trace_csv import Trace, write_trace
 
 #: During a search: every this many seconds, compare up to SAMPLE_SIZE new transitions (a long search that
@@ -67,10 +66,10 @@ class NodeChecks:
     def after_search(self) -> None:
         """Fidelity first (a lossy snapshot refuses the node: UsageError, exit 2), then the hash seeds."""
         started = time.monotonic()
-        if self.fidelity_on and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
-            # --time-limit's watchdog (checker/watchdog.py) watched the search: these re-runs of transitions that
+        if self.fidelity_on:
+            # --time-limit's watchdog (checker/signals.py) watched the search: these re-runs of transitions that
             # returned once come after the limit by design, so it must not take them for a hung handler
-            signal.setitimer(signal.ITIMER_REAL, 0)
+            cancel_alarm()
         if self.fidelity_on:
             from checker.models.fidelity import check_fidelity
 

@@ -25,10 +25,11 @@ from checker.runs.build import DEFAULT_GRAPH_LIMIT, build_model, check_against_m
 from checker.runs.request import RunRequest
 from checker.runs.summarize import chosen_text, stopped_in_handler_summary, summarize, trace_of, write_summary
 from checker.runs.verdicts import announce, exit_code, print_verdicts
-from checker.search.common import Limits, Progress, SearchResult, ctrl_c_stops_search, state_key_fn
+from checker.search.common import Limits, Progress, SearchResult, state_key_fn
 from checker.search.strategies import strategy_function
+from checker.signals import ctrl_c_stops_search, handler_watchdog
 from checker.user_properties import check_user_properties
-from checker.watchdog import GRACE_SECONDS, HandlerHung, handler_watchdog
+from checker.watchdog import GRACE_SECONDS, HandlerHung
 
 #: Called after the search with what it found, before the summary is written (simulate --coverage).
 AfterSearch = Callable[[Model, SearchResult, dict[str, Any], FsPath], None]
