@@ -7,6 +7,7 @@ once. Nothing below checker/cli/ sees a Namespace; the flags are checked in chec
 from __future__ import annotations
 
 import argparse
+import math
 import os
 from typing import Any
 
@@ -14,7 +15,7 @@ from checker.config import DEFAULT_IMPL, IMPL_HELP
 from checker.inputs import absolute, input_files, positive_float, positive_int
 from checker.runs.build import DEFAULT_GRAPH_LIMIT, DEFAULT_MEMORY_SHARE, DEFAULT_OUT
 from checker.runs.request import Cluster, RunRequest
-from checker.runs.scale import DEFAULT_CHECKPOINT_EVERY, seconds_or_zero
+from checker.runs.scale import DEFAULT_CHECKPOINT_EVERY
 
 #: The exit codes of explore and simulate, for their --help (README "Exit codes" says the same).
 EXIT_CODES_HELP = (
@@ -25,6 +26,17 @@ EXIT_CODES_HELP = (
     "--max-depth, --time-limit, --max-memory, Ctrl-C, or a node handler still running at the time "
     "limit) with nothing violated so far, its partial results written."
 )
+
+
+def seconds_or_zero(text: str) -> float:
+    """A finite number of seconds >= 0 (0: at every level boundary)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds (0 or more), got {text!r}") from None
+    if math.isnan(value) or math.isinf(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds (0 or more), got {text!r}")
+    return value
 
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:

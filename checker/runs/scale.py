@@ -1,19 +1,17 @@
-"""Flags that take a BFS beyond one process and one run: `--cluster`, `--checkpoint`, `--checkpoint-every`,
+"""What takes a BFS beyond one process and one run: `--cluster`, `--checkpoint`, `--checkpoint-every`,
 and `paxos-check resume DIR`.
 
-Owns checking those flags before any work (one line, exit 2), the run file that lets `resume`
-rebuild the run from its flags (`DIR/run.json`), and the search options they turn into. The
-search itself (partitions, checkpoints, Ray actors) is checker/search/'s; this module only
-hands it options.
+Owns checking those fields of a RunRequest before any work (one line, exit 2; the flags themselves are
+checker/cli/flags.py's), the run file that lets `resume` rebuild the run from its flags (`DIR/run.json`),
+and the search options they turn into. The search itself (partitions, checkpoints, Ray actors) is
+checker/search/'s; this module only hands it options.
 """
 
 from __future__ import annotations
 
-import argparse
 import functools
 import importlib.util
 import json
-import math
 import os
 import re
 import stat
@@ -30,17 +28,6 @@ from paxos import atomic_write_text
 RUN_FILE = "run.json"
 DEFAULT_CHECKPOINT_EVERY = 60.0
 _RAY_ADDRESS = re.compile(r"^ray://[A-Za-z0-9_.\-\[\]:]+:\d{1,5}$")
-
-
-def seconds_or_zero(text: str) -> float:
-    """A finite number of seconds >= 0 (0: at every level boundary)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds (0 or more), got {text!r}") from None
-    if math.isnan(value) or math.isinf(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds (0 or more), got {text!r}")
-    return value
 
 
 def check_cluster_flag(cluster: str | None) -> None:
