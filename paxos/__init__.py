@@ -44,6 +44,7 @@ from paxos._guard import (
     checked_snapshot,
 )
 from paxos._loading import (
+    command_line_trust,
     import_package_as,
     is_path_spec,
     load_module_file,
@@ -169,6 +170,7 @@ __all__ = [
     "check_value",
     "checked_snapshot",
     "chosen_values",
+    "command_line_trust",
     "fields_text",
     "freeze",
     "import_package_as",
@@ -185,5 +187,6 @@ __all__ = [
     "snapshot_diff",
     "split_spec",
     "thaw",
-    "trust_command_line", "trusted_paths",
+    "trust_command_line",
+    "trusted_paths",
 ]

@@ -16,7 +16,8 @@ import os
 import pkgutil
 import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from types import ModuleType
 
 from paxos._errors import ConfigurationError
@@ -36,6 +37,19 @@ def split_spec(spec: str) -> tuple[str, str]:
     """(module name or file path, attribute) of `TARGET:NAME`; a path may itself hold ':' (the last one splits)."""
     target, _, attr = spec.rpartition(":")
     return target, attr
+
+
+@contextmanager
+def command_line_trust(args: Sequence[str]) -> Iterator[None]:
+    """`trust_command_line(args)` for the duration of one command; the trust before it is put back
+    afterwards, so a command run in-process (tests, a notebook) leaves nothing behind."""
+    global _trusted
+    before = _trusted
+    trust_command_line(args)
+    try:
+        yield
+    finally:
+        _trusted = before
 
 
 def trust_command_line(args: Sequence[str]) -> None:

@@ -29,7 +29,7 @@ TINY_LEARNER = ("--acceptors", "2", "--proposers", "1", "--learners", "1", "--cr
 SUBCOMMANDS = ("explore", "simulate", "fuzz", "prove", "replay", "minimize", "report")
 #: explore and simulate run the fast implementation model, whose node_error reporting is the other
 #: half of issue 14 (the model's owner's); until it lands, those cases are a named, skipped gap
-MODEL_REPORTS_NODE_ERROR = "NODE_ERROR" in (ROOT / "checker" / "models" / "impl_model.py").read_text()
+MODEL_REPORTS_NODE_ERROR = "NODE_ERROR" in (ROOT / "checker" / "models" / "impl_tables.py").read_text()
 needs_model_node_error = pytest.mark.skipif(not MODEL_REPORTS_NODE_ERROR,
                                             reason="the implementation model does not report node_error yet")
 
@@ -79,8 +79,8 @@ def assert_refused(args: tuple[str | os.PathLike[str], ...], *phrases: str, time
 def violated_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A run directory with a counterexample of a catalog bug (refines_spec, agreement)."""
     out = tmp_path_factory.mktemp("own_value")
-    result = paxos_check("explore", "--impl", "paxos.bugs:own_value", "--crashes", "0", "--learners", "0",
-                         "--quiet", "--out", out)
+    result = paxos_check("explore", "--impl", "paxos.bugs:own_value", "--ballots", "1", "--crashes", "0",
+                         "--learners", "0", "--quiet", "--out", out)
     assert result.code == 1, result.output
     return out
 

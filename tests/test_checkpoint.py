@@ -96,12 +96,13 @@ def test_resuming_a_checkpoint_finishes_the_run_as_if_never_stopped(tmp_path: Pa
     assert _facts(other, rest) == _facts(one, whole)
 
 
+@pytest.mark.parametrize("ballots", [1, pytest.param((1, 2), marks=pytest.mark.slow, id="retry")], ids=str)
 @pytest.mark.parametrize("workers", [1, 2])
-def test_a_symmetric_run_resumes_as_if_never_stopped(tmp_path: Path, workers: int) -> None:
+def test_a_symmetric_run_resumes_as_if_never_stopped(tmp_path: Path, workers: int, ballots: Any) -> None:
     """Under --symmetry the frontier holds states as reached and the visited set their orbits' fingerprints:
     a resumed run (new models, new interning order) ends with the uninterrupted run's results."""
     def make() -> Model:
-        model: Model = ImplModel(CheckConfig(acceptors=3, proposers=2, ballots=(1, 2), crashes=1, learners=0))
+        model: Model = ImplModel(CheckConfig(acceptors=3, proposers=2, ballots=ballots, crashes=1, learners=0))
         return model
 
     def options(**more: Any) -> SearchOptions:
@@ -140,7 +141,7 @@ def _kill_mid_run(args: list[str], ck: Path, at_level: int) -> None:
     assert proc.returncode == -signal.SIGKILL
 
 
-@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("workers", [1, pytest.param(2, marks=pytest.mark.slow)])  # 2: resumed in-process above
 def test_a_run_killed_with_sigkill_resumes_to_the_uninterrupted_result(tmp_path: Path, workers: int,
                                                                        capsys: pytest.CaptureFixture[str]) -> None:
     flags = [*SPEC_BUG, "--workers", str(workers)]

@@ -103,7 +103,7 @@ def test_explicit_and_grid_quorums_keep_only_their_automorphisms() -> None:
 def test_colocated_acceptors_are_proposers_so_nothing_is_symmetric() -> None:
     assert len(acceptor_symmetries(ClusterConfig.colocated(3))) == 1
     model = ImplModel(CheckConfig(acceptors=2, proposers=2, colocated=True, learners=0, crashes=0))
-    assert symmetry_of(model).size == 1
+    assert symmetry_of(model.tables).size == 1
     assert run(model.cfg, True).states == run(model.cfg, False).states == 5100
 
 
@@ -149,7 +149,7 @@ def test_rename_refuses_values_it_does_not_know() -> None:
 ])
 def test_images_are_real_states_and_successors_commute_with_renaming(overrides: dict[str, Any]) -> None:
     model = ImplModel(CheckConfig(**{**SMALL, **overrides}))
-    sym = ImplSymmetry(model)
+    sym = ImplSymmetry(model.tables)
     assert sym.size == 6
     for s in reachable(model):
         rep = sym.canonical(s)
@@ -339,7 +339,7 @@ def test_orbit_keys_give_the_fingerprint_of_every_image_without_renaming(overrid
     cfg = CheckConfig(**{**SMALL, **overrides})
     plain, keyed = ImplModel(cfg), ImplModel(cfg)
     keyed.symmetric_fingerprints()
-    sym = symmetry_of(keyed)
+    sym = symmetry_of(keyed.tables)
     states = reachable(keyed)
     assert sorted(map(keyed.fingerprint, states)) == sorted(map(plain.fingerprint, reachable(plain)))
     sizes = keyed.orbit_sizes(states)
@@ -352,10 +352,13 @@ def test_orbit_keys_give_the_fingerprint_of_every_image_without_renaming(overrid
 
 
 @pytest.mark.parametrize("cfg", [
-    CheckConfig(acceptors=3, proposers=2, ballots=(2, 1), crashes=1, learners=0),  # a retry and a crash
+    CheckConfig(acceptors=3, proposers=1, ballots=2, crashes=1, learners=0),  # a retry and a crash, fast
+    CheckConfig(acceptors=3, proposers=2, ballots=1, crashes=1, learners=0),  # two proposers and a crash
+    pytest.param(CheckConfig(acceptors=3, proposers=2, ballots=(2, 1), crashes=1, learners=0),
+                 marks=pytest.mark.slow, id="retry-and-crash"),  # both at once: ~70 s on a loaded machine
     dataclasses.replace(CheckConfig(**dict(bugs.CATALOG["volatile_acceptor"].config)), acceptors=3),
     dataclasses.replace(CheckConfig(**dict(bugs.CATALOG["eager_learner"].config)), acceptors=3),
-], ids=["retry-and-crash", "volatile_acceptor", "eager_learner"])
+], ids=["retry-and-crash-1p", "2p-crash", "retry-and-crash", "volatile_acceptor", "eager_learner"])
 def test_orbit_keys_search_stores_the_states_canonical_forms_would(cfg: CheckConfig) -> None:
     """A search keeps states as reached under orbit keys; its counts, verdicts and counterexamples are
     those of canonical forms (the model without the hook); every trace replays on the reference cluster."""

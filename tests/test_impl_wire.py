@@ -110,9 +110,11 @@ def _facts(r: SearchResult) -> tuple[Any, ...]:
 @pytest.mark.parametrize("cfg", [
     CheckConfig(learners=0, ballots=1),
     CheckConfig(acceptors=2, proposers=2, ballots=(1, 2), crashes=1, learners=0),
-    CheckConfig(acceptors=2, proposers=1, ballots=2, network="bag", drops=1, duplicates=1, learners=1),
+    CheckConfig(acceptors=2, proposers=1, ballots=1, network="bag", drops=1, duplicates=1, learners=1),
+    pytest.param(CheckConfig(acceptors=2, proposers=1, ballots=2, network="bag", drops=1, duplicates=1, learners=1),
+                 marks=pytest.mark.slow, id="bag-faults-retry"),
     CheckConfig(learners=1, ballots=1, crashes=0, impl="paxos.bugs:own_value"),
-], ids=["default-1-ballot", "retry-crash", "bag-faults", "own_value"])
+], ids=["default-1-ballot", "retry-crash", "bag-faults", "bag-faults-retry", "own_value"])
 def test_two_workers_find_what_one_process_finds(cfg: CheckConfig) -> None:
     one = _explore(cfg, 1, coverage=True)
     two = _explore(cfg, 2, coverage=True)
@@ -120,8 +122,11 @@ def test_two_workers_find_what_one_process_finds(cfg: CheckConfig) -> None:
     assert two.workers == 2
 
 
-def test_two_workers_with_symmetry_find_what_one_process_finds() -> None:
-    cfg = CheckConfig(learners=0, ballots=(1, 2), crashes=1)
+@pytest.mark.parametrize("cfg", [
+    CheckConfig(learners=0, ballots=1, crashes=1),
+    pytest.param(CheckConfig(learners=0, ballots=(1, 2), crashes=1), marks=pytest.mark.slow, id="retry-crash"),
+], ids=["crash", "retry-crash"])
+def test_two_workers_with_symmetry_find_what_one_process_finds(cfg: CheckConfig) -> None:
     assert _facts(_explore(cfg, 2, symmetry=True)) == _facts(_explore(cfg, 1, symmetry=True))
 
 
@@ -130,8 +135,8 @@ def test_explore_with_workers_writes_the_same_shortest_counterexample(tmp_path: 
     traces = {}
     for workers in (1, 2):
         out = tmp_path / f"w{workers}"
-        code = main(["explore", "--impl", f"{bugs.__name__}:own_value", "--workers", str(workers),
-                     "--stop-on-first", "--out", str(out)])
+        code = main(["explore", "--impl", f"{bugs.__name__}:own_value", "--workers", str(workers), "--ballots", "1",
+                     "--crashes", "0", "--stop-on-first", "--out", str(out)])
         assert code == 1
         summary = json.loads((out / "summary.json").read_text())
         assert summary["config"]["workers"] == workers

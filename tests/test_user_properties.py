@@ -66,11 +66,22 @@ def test_every_kind_held_on_the_correct_node_and_a_never_witnessed_sometimes_is_
     assert "votes_only_move_up        step       held" in capsys.readouterr().out
 
 
-def test_the_example_witness_needs_a_retry(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sizes", [
+    ["--proposers", "1", "--ballots", "2"],
+    pytest.param([], marks=pytest.mark.slow, id="default-proposers"),  # 2 proposers, ballots 1,2: ~45 s loaded
+], ids=["one-proposer-retrying", "default-proposers"])
+def test_the_example_witness_needs_a_retry(sizes: list[str], tmp_path: Path) -> None:
     out = tmp_path / "run"
-    assert main(["explore", "--crashes", "0", "--learners", "0", "--out", str(out), "--quiet",
+    assert main(["explore", "--crashes", "0", "--learners", "0", *sizes, "--out", str(out), "--quiet",
                  "--property", f"{EX}:a_retry_reaches_phase_2"]) == 0
     assert summary(out)["a_retry_reaches_phase_2"]["status"] == "held"
+
+
+def test_the_example_witness_is_never_seen_without_a_retry(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    assert main(["explore", "--crashes", "0", "--learners", "0", "--proposers", "1", "--ballots", "1",
+                 "--out", str(out), "--quiet", "--property", f"{EX}:a_retry_reaches_phase_2"]) == 1
+    assert summary(out)["a_retry_reaches_phase_2"]["status"] == "violated"
 
 
 def test_simulate_and_fuzz_check_user_properties(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -93,7 +104,7 @@ def test_simulate_and_fuzz_check_user_properties(tmp_path: Path, capsys: pytest.
 def test_a_fuzz_witness_of_a_user_sometimes_property(tmp_path: Path) -> None:
     out = tmp_path / "fuzz"
     assert main(["fuzz", "--crashes", "0", "--property", f"{FX}:two_acceptors_voted", "--seed", "3",
-                 "--examples", "100", "--out", str(out), "--quiet"]) == 0
+                 "--examples", "10", "--out", str(out), "--quiet"]) == 0
     props = summary(out)
     assert props["two_acceptors_voted"]["status"] == "held"
     assert (out / "traces" / "two_acceptors_voted.csv").exists()
@@ -186,7 +197,7 @@ def test_a_learner_property_found_through_learners_apart_replays(tmp_path: Path)
 
 def test_the_report_names_a_user_property(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    assert main(["explore", *OWN_VALUE, "--property", f"{EX}:chosen_value_is_kept", "--stop-on-first",
-                 "--out", str(out), "--quiet", "--report"]) == 1
+    assert main(["explore", *OWN_VALUE, "--ballots", "1", "--property", f"{EX}:chosen_value_is_kept",
+                 "--stop-on-first", "--out", str(out), "--quiet", "--report"]) == 1
     text = (out / "report.md").read_text()
     assert "chosen_value_is_kept" in text and "Counterexample: chosen_value_is_kept" in text

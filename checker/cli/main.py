@@ -16,7 +16,7 @@ from checker.errors import UsageError
 from checker.exit_codes import EXIT_INCOMPLETE, EXIT_USAGE
 from checker.hashseed import fix_seed_at_startup
 from checker.signals import ctrl_c_raises
-from paxos import trust_command_line
+from paxos import command_line_trust
 
 COMMANDS: dict[str, str] = {
     "explore": "Exhaustively explore every interleaving and fault within bounds (BFS or DFS).",
@@ -70,9 +70,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     module = importlib.import_module(f"checker.cli.cmd_{args.command}")
-    trust_command_line(args_list)  # code from a file path loads only if this command line names that path
     try:
-        code: int = module.run(args)
+        with command_line_trust(args_list):  # code from a file path loads only if this command line names it
+            code: int = module.run(args)
     except UsageError as exc:
         print(f"paxos-check {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -51,7 +51,9 @@ import numpy as np
 import numpy.typing as npt
 
 from checker.errors import UsageError
-from checker.models.impl_encoding import DELIVER, KIND_NAMES, ImplState, ImplTables
+from checker.models.impl_encoding import DELIVER, KIND_NAMES, ImplState
+from checker.models.impl_layout import FP, SENT
+from checker.models.impl_tables import ImplTables
 from paxos import CannotRename, ClusterConfig, Message, QuorumSystem, RenamesSnapshots, rename_node_ids
 from paxos._guard import own_failure
 
@@ -140,6 +142,7 @@ class ImplSymmetry:
         self.model = model
         self.verify = verify
         self.k = model.k
+        self.at_net, self.at_crashed = model.layout.net, model.layout.crashed
         self.maps = acceptor_symmetries(model.cc)
         self.moves = [tuple(model.index[m.get(n, n)] for n in model.ids) for m in self.maps]
         self.gens = len(self.maps) - 1  # non-identity elements
@@ -172,7 +175,7 @@ class ImplSymmetry:
         if not self.gens:
             return state
         self.check_transitions()
-        fp = state[-1] & MASK64
+        fp = state[FP] & MASK64
         scan = self._scan(state)
         packed = scan[0]
         best, best_g = fp, 0
@@ -192,7 +195,7 @@ class ImplSymmetry:
 
     def orbit_size(self, state: ImplState) -> int:
         """How many distinct states the group maps `state` to (distinct fingerprints)."""
-        fp = state[-1] & MASK64
+        fp = state[FP] & MASK64
         if not self.gens:
             return 1
         packed = self._scan(state)[0]
@@ -219,7 +222,7 @@ class ImplSymmetry:
         for i in range(k):
             hit = snap_d[i].get(state[i])
             d ^= hit if hit is not None else self._snap_delta(i, state[i])
-        net: Any = state[k]
+        net: Any = state[self.at_net]
         net_hits: list[tuple[int, list[int]]] | None = None
         if self.model.bag:
             d ^= self._bag_delta(net)
@@ -236,10 +239,11 @@ class ImplSymmetry:
                     d ^= e[0]
                 net >>= _CHUNK
                 c += 1
-        crash_hits = self._hits(self._crash_d, self._crash_chunk, state[k + 1]) if state[k + 1] else []
+        crashed = state[self.at_crashed]
+        crash_hits = self._hits(self._crash_d, self._crash_chunk, crashed) if crashed else []
         for e in crash_hits:
             d ^= e[0]
-        sent_hits = self._hits(self._sent_d, self._sent_chunk, state[-3])
+        sent_hits = self._hits(self._sent_d, self._sent_chunk, state[SENT])
         for e in sent_hits:
             d ^= e[0]
         return d, net_hits, crash_hits, sent_hits
@@ -247,30 +251,29 @@ class ImplSymmetry:
     def _build(self, state: ImplState, h: int, scan: _Scan) -> ImplState:
         """The image under element h + 1 from a scan of `state`."""
         packed, net_hits, crash_hits, sent_hits = scan
-        k = self.k
         out: list[Any] = list(state)
         imgs = self._snap_img[h]
         for i, j in enumerate(self.moves[h + 1]):
             out[j] = imgs[i][state[i]]
         if net_hits is None:
-            bag = cast("tuple[int, ...]", state[k])
-            out[k] = tuple(sorted(self._env(e, h) for e in bag))
+            bag = cast("tuple[int, ...]", state[self.at_net])
+            out[self.at_net] = tuple(sorted(self._env(e, h) for e in bag))
         else:
             bits = 0
             for e in net_hits:
                 bits |= e[1][h]
-            out[k] = bits
+            out[self.at_net] = bits
         bits = 0
         for e in crash_hits:
             bits |= e[1][h]
-        out[k + 1] = bits
+        out[self.at_crashed] = bits
         bits = 0
         for e in sent_hits:
             bits |= e[1][h]
-        out[-3] = bits
+        out[SENT] = bits
         if self._orbit_keys:  # the slot holds the changes of every image too: make them from scratch
-            return (*out[:-1], self.model.recompute_fingerprint(tuple(out)))
-        out[-1] = state[-1] ^ (packed >> (64 * h) & MASK64)
+            return (*out[:FP], self.model.recompute_fingerprint(tuple(out)))
+        out[FP] = state[FP] ^ (packed >> (64 * h) & MASK64)
         return tuple(out)
 
     @staticmethod
@@ -308,15 +311,15 @@ class ImplSymmetry:
         return entry
 
     def _net_chunk(self, key: int) -> tuple[int, list[int]]:
-        z = self.model._z_env_plain
+        z = self.model.z_env_plain
         return self._chunk(self._net_d, key, lambda e, h: (self._env(e, h), z(e, 1) ^ z(self._env(e, h), 1)))
 
     def _sent_chunk(self, key: int) -> tuple[int, list[int]]:
-        zm = self.model._z_msg
+        zm = self.model.z_msg
         return self._chunk(self._sent_d, key, lambda m, h: (self._msg(m, h), (zm[m] ^ zm[self._msg(m, h)]) & MASK64))
 
     def _crash_chunk(self, key: int) -> tuple[int, list[int]]:
-        z, ids = self.model._z, self.model.ids
+        z, ids = self.model.z, self.model.ids
 
         def one(i: int, h: int) -> tuple[int, int]:
             j = self.moves[h + 1][i]
@@ -334,7 +337,7 @@ class ImplSymmetry:
         """Packed fingerprint changes of envelope `eid` being in the network `count` times."""
         hit = self._bag_d.get((eid, count))
         if hit is None:
-            z = self.model._z_env_plain
+            z = self.model.z_env_plain
             own = z(eid, count)
             hit = 0
             for h in range(self.gens):
@@ -347,12 +350,12 @@ class ImplSymmetry:
         """Give every key of the model (made so far, and from now on as entries are interned) its
         packed changes above its low 64 bits (`ImplModel.symmetric_fingerprints`)."""
         model = self.model
-        plain = [model._z[("crashed", n)] & MASK64 for n in model.ids]
+        plain = [model.z[("crashed", n)] & MASK64 for n in model.ids]
         for i, n in enumerate(model.ids):
             packed = 0
             for h in range(self.gens):
                 packed |= (plain[i] ^ plain[self.moves[h + 1][i]]) << (64 * h)
-            model._z[("crashed", n)] = plain[i] | packed << 64
+            model.z[("crashed", n)] = plain[i] | packed << 64
         self._orbit_keys = True
         self._pending.extend(("snap", i, sid) for i in range(self.k) for sid in range(len(model.snaps[i])))
         self._pending.extend(("msg", 0, mid) for mid in range(len(model.msgs)))
@@ -376,12 +379,12 @@ class ImplSymmetry:
             while self._pending:
                 table, i, ident = self._pending.pop()
                 if table == "snap":
-                    keys = model._z_snap[i]
+                    keys = model.z_snap[i]
                     keys[ident] = keys[ident] & MASK64 | self._snap_delta(i, ident) << 64
                 elif table == "msg":
-                    model._z_msg[ident] = model._z_msg[ident] & MASK64 | self._msg_delta(ident) << 64
+                    model.z_msg[ident] = model.z_msg[ident] & MASK64 | self._msg_delta(ident) << 64
                 else:
-                    model._z_env1[ident] = model._z_env1[ident] & MASK64 | self.env_count_delta(ident, 1) << 64
+                    model.z_env1[ident] = model.z_env1[ident] & MASK64 | self.env_count_delta(ident, 1) << 64
                 done += 1
                 if done > limit:
                     raise UsageError(
@@ -392,7 +395,7 @@ class ImplSymmetry:
             self._draining = False
 
     def _msg_delta(self, mid: int) -> int:
-        zm = self.model._z_msg
+        zm = self.model.z_msg
         packed = 0
         for h in range(self.gens):
             packed |= ((zm[mid] ^ zm[self._msg(mid, h)]) & MASK64) << (64 * h)
@@ -400,7 +403,7 @@ class ImplSymmetry:
 
     def check_transitions(self) -> None:
         """Check the node transitions cached since the last call against their renamed images."""
-        if self.verify and len(self.model._node_cache) != self._checked_upto:
+        if self.verify and len(self.model.node_cache) != self._checked_upto:
             self._check_new_transitions()
 
     # -- images of interned ids (h = element - 1) -------------------------------------------------------
@@ -410,12 +413,12 @@ class ImplSymmetry:
             return hit
         model = self.model
         snap = model.snaps[i][sid]
-        zs = model._z_snap
+        zs = model.z_snap
         packed = 0
         for h in range(self.gens):
             j = self.moves[h + 1][i]
             new = self._rename_snapshot(i, snap, h + 1)
-            sid2 = model._intern_snap(j, new)
+            sid2 = model.intern_snap(j, new)
             self._snap_img[h][i][sid] = sid2
             packed |= ((zs[i][sid] ^ zs[j][sid2]) & MASK64) << (64 * h)
         self._snap_d[i][sid] = packed
@@ -430,7 +433,7 @@ class ImplSymmetry:
         hit = table.get(mid)
         if hit is None:
             model = self.model
-            hit = table[mid] = model._intern_msg(self._rename_message(model.msgs[mid], h + 1))
+            hit = table[mid] = model.intern_msg(self._rename_message(model.msgs[mid], h + 1))
         return hit
 
     def _env(self, eid: int, h: int) -> int:
@@ -438,7 +441,7 @@ class ImplSymmetry:
         hit = table.get(eid)
         if hit is None:
             dst, mid = self.model.envs[eid]
-            hit = table[eid] = self.model._intern_env(self.moves[h + 1][dst], self._msg(mid, h))
+            hit = table[eid] = self.model.intern_env(self.moves[h + 1][dst], self._msg(mid, h))
         return hit
 
     def _rename_message(self, msg: Message, g: int) -> Message:
@@ -473,7 +476,7 @@ class ImplSymmetry:
     # -- equivariance of node transitions ---------------------------------------------------------------
     def _check_new_transitions(self) -> None:
         """Check every node transition cached since the last call against its renamed images."""
-        cache = self.model._node_cache
+        cache = self.model.node_cache
         fresh = len(cache) - self._checked_upto
         new = list(itertools.islice(reversed(cache), fresh if fresh > 0 else len(cache)))
         for key in new:
@@ -485,12 +488,12 @@ class ImplSymmetry:
         """Raise UsageError unless every renaming of node transition `key` is the renamed transition."""
         model = self.model
         i, sid, kind, arg = key
-        new_sid, env_bits, msg_bits, broken = model._node_step(i, sid, kind, arg)
+        new_sid, env_bits, msg_bits, broken = model.node_step(i, sid, kind, arg)
         self._checked.add(key)
         for h in range(self.gens):
             j = self.moves[h + 1][i]
             key2 = (j, self._snap(i, sid, h), kind, self._msg(arg, h) if kind == DELIVER else arg)
-            got = model._node_step(*key2)
+            got = model.node_step(*key2)
             want = (self._snap(i, new_sid, h), self._bits_image(env_bits, self._env, h),
                     self._bits_image(msg_bits, self._msg, h))
             self._checked.add(key2)
@@ -534,9 +537,8 @@ def _describe(exc: BaseException) -> str:
 
 
 def symmetry_of(model: ImplTables) -> ImplSymmetry:
-    """The model's symmetry, built on first use."""
-    sym = getattr(model, "_symmetry", None)
+    """The symmetry of a model's tables, built on first use."""
+    sym: ImplSymmetry | None = model.symmetry
     if sym is None:
-        sym = ImplSymmetry(model)
-        model._symmetry = sym
+        sym = model.symmetry = ImplSymmetry(model)
     return sym

@@ -28,12 +28,17 @@ process).
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
 
+import numpy as np
+
 from checker.bitsets import bit_ids
-from checker.models.impl_encoding import ImplState, ImplTables
+from checker.models.impl_encoding import ImplState
+from checker.models.impl_layout import FP, PROPOSED, SENT
+from checker.models.impl_orbits import least_image
+from checker.models.impl_tables import MASK64, ImplTables
 from paxos import Message
 
 
@@ -120,14 +125,14 @@ class Receiver:
         for i, (first, snaps) in enumerate(wire.snaps):
             table = self.snap_map[i]
             _in_order(first, table, f"node {i}'s snapshots")
-            table.extend(model._intern_snap(i, snap) for snap in snaps)
+            table.extend(model.intern_snap(i, snap) for snap in snaps)
         first, msgs = wire.msgs
         _in_order(first, self.msg_map, "messages")
-        self.msg_map.extend(model._intern_msg(msg) for msg in msgs)
+        self.msg_map.extend(model.intern_msg(msg) for msg in msgs)
         first, envs = wire.envs
         _in_order(first, self.env_map, "envelopes")
         msg_map = self.msg_map
-        self.env_map.extend(model._intern_env(dst, msg_map[mid]) for dst, mid in envs)
+        self.env_map.extend(model.intern_env(dst, msg_map[mid]) for dst, mid in envs)
         self.msg_bits.whole.clear()
         self.env_bits.whole.clear()
         return Unpacked(self, wire.states)
@@ -163,13 +168,63 @@ class Unpacked(Sequence[ImplState]):
         return (self._local(s) for s in self.states)
 
     def _local(self, state: ImplState) -> ImplState:
+        """The state in the receiver's ids: snapshots, network and history rewritten; the crashed set,
+        budgets, starts, proposed values and fingerprint slot (between `net` and `SENT`, and after)
+        are the same everywhere."""
         link = self.link
-        k = link.k
+        k = link.k  # the snapshots are slots 0..k-1 and the network slot k (impl_layout.StateLayout)
         net: Any
         if link.bag:
             env_map = link.env_map
             net = tuple(sorted(env_map[eid] for eid in state[k]))
         else:
             net = link.env_bits(state[k])
-        return (*[m[sid] for m, sid in zip(link.snap_map, state[:k], strict=True)], net, *state[k + 1 : -3],
-                link.msg_bits(state[-3]), state[-2], state[-1])
+        return (*[m[sid] for m, sid in zip(link.snap_map, state[:k], strict=True)], net, *state[k + 1 : SENT],
+                link.msg_bits(state[SENT]), state[PROPOSED], state[FP])
+
+
+class WireFace:
+    """What a parallel search asks of one model: its states packed per peer link, and which partition
+    owns a state. Links are kept per peer, as long as the model."""
+
+    def __init__(self, tables: ImplTables, acceptors_of: Callable[[ImplState], tuple[int, ...]]) -> None:
+        self.t = tables
+        self.acceptors_of = acceptors_of
+        self.senders: dict[Hashable, Sender] = {}
+        self.receivers: dict[Hashable, Receiver] = {}
+        self.partition_cache: dict[tuple[int, ...], int] = {}  # acceptors' snapshot ids -> partition key
+
+    def to_wire(self, states: Sequence[ImplState], peer: Hashable = None) -> Wire:
+        link = Sender(self.t) if peer is None else self.senders.setdefault(peer, Sender(self.t))
+        return link.pack(states)
+
+    def from_wire(self, wire: Wire, peer: Hashable = None) -> Sequence[ImplState]:
+        link = Receiver(self.t) if peer is None else self.receivers.setdefault(peer, Receiver(self.t))
+        return link.unpack(wire)
+
+    def partition_key(self, state: ImplState) -> int:
+        return self.partition_key_of(self.acceptors_of(state))
+
+    def partition_keys(self, states: Sequence[ImplState]) -> Any:
+        cache = self.partition_cache
+        keys = []
+        for sids in map(self.acceptors_of, states):
+            key = cache.get(sids)
+            if key is None:
+                key = cache[sids] = self.partition_key_of(sids)
+            keys.append(key)
+        return np.array(keys, dtype=np.uint64)
+
+    def partition_key_of(self, sids: tuple[int, ...]) -> int:
+        t = self.t
+        key = 0
+        z = t.z_snap
+        if t.orbit is None:
+            for i, sid in zip(t.acceptor_idx, sids, strict=True):
+                key ^= z[i][sid]
+            return key
+        # under symmetry states are kept as they are reached, not renamed, so the key must be the same
+        # for every image: per acceptor the least key among its snapshot's images, summed
+        for i, sid in zip(t.acceptor_idx, sids, strict=True):
+            key += least_image(z[i][sid])
+        return key & MASK64

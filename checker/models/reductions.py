@@ -2,9 +2,10 @@
 
 Owns the switches (`Reductions`), the rule deciding which message kinds are inert
 (`inert_kinds`), and the arguments below. The reductions run inside
-`checker/models/impl_model.py` (saturation and null crashes, on its hot path) and
-`checker/models/learners.py` (learners apart); traces found under them are spelled out
-as real steps by `ImplModel.real_path`. Nothing here runs a search.
+`checker/models/impl_successors.py` and `impl_saturation.py` (saturation, null crashes and
+prompt restarts, on the hot path) and `impl_apart.py` with `learners.py` (learners apart); traces
+found under them are spelled out as real steps by `impl_spelling.py` (`ImplModel.spell_out`).
+Nothing here runs a search.
 
 Notation. A state t has node snapshots, a network, a ghost history `sent` of every
 message ever sent, crash flags and budgets. A property *reads* a message kind if its
@@ -76,7 +77,7 @@ by the contract check before exploring).
    along the two paths. The crash budget is spent by the same crashes. Learners apart keep
    their own crashes and restarts in `LearnerReach`, unchanged.
 
-Counterexamples stay real: `ImplModel.real_path` expands each reduced step into the
+Counterexamples stay real: `ImplModel.spell_out` expands each reduced step into the
 action and the inert deliveries saturation took, one row each, and appends the
 learner's own deliveries and crashes for a learner property; `replay` on `paxos.Cluster`
 re-executes them with equal fingerprints. The shortest counterexample of the reduced

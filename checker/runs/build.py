@@ -22,7 +22,7 @@ from checker.inputs import (
     check_size,
     input_files,
 )
-from checker.model import Model
+from checker.model import Model, capabilities
 from checker.models.reductions import Reductions
 from checker.runs.request import Cluster, RunRequest
 from checker.search.common import Limits, physical_memory_mb
@@ -156,7 +156,7 @@ def check_against_model(request: RunRequest, model: Model) -> None:
     if request.workers > 1 and request.strategy not in ("bfs", "swarm"):
         raise UsageError(f"--workers > 1 is for --strategy bfs and simulate --strategy swarm, not "
                          f"{request.strategy}; drop --workers or pick one of those")
-    if request.symmetry and not hasattr(model, "canonical"):
+    if request.symmetry and capabilities(model).canonical is None:
         raise UsageError(f"--symmetry is not available for --model {request.model} yet; run without it")
     if request.graph and request.workers != 1:
         raise UsageError("--graph records the graph in one process; use --workers 1")

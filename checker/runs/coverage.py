@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from checker.fingerprint import FpArray
-from checker.model import Model, State
+from checker.model import Model, State, capabilities
 from checker.search.common import SearchResult, limit_reached
 
 DEFAULT_COVERAGE_STATES = 300_000
@@ -52,7 +52,7 @@ def ground_truth(model: Model, max_states: int, deadline: float | None = None) -
     `max_states` states, or the deadline passes or Ctrl-C is pressed first."""
     started = time.monotonic()
     fp = model.fingerprint
-    expand = getattr(model, "expand", None)
+    expand = capabilities(model).expand
     frontier: list[State] = []
     seen: set[int] = set()
     for s in model.initial_states():

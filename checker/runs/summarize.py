@@ -14,7 +14,7 @@ from typing import Any
 
 from checker.errors import UsageError
 from checker.fingerprint import fp_hex
-from checker.model import Model
+from checker.model import Model, capabilities
 from checker.models.reductions import Reductions
 from checker.runs.build import check_config
 from checker.runs.request import RunRequest
@@ -33,7 +33,7 @@ NOT_VIOLATED = "not_violated"
 
 def chosen_text(model: Model, state: Any) -> str:
     """The chosen value of a state for the graph ("" if none): the model's `chosen_text` hook if it has one."""
-    fn = getattr(model, "chosen_text", None)
+    fn = capabilities(model).chosen_text
     if fn is not None:
         return str(fn(state))
     return "chosen" if "sometimes_chosen" in model.witnessed(state) else ""
@@ -42,10 +42,10 @@ def chosen_text(model: Model, state: Any) -> str:
 def real_path(model: Model, path: Path, prop: str | None) -> Path:
     """`path` as real steps of the unreduced model, for the trace of `prop` (the model's `spell_out`
     hook: reduced steps spelled out, learners' own steps appended). Other models: `path` itself."""
-    spell_out = getattr(model, "spell_out", None)
-    if spell_out is None:
+    spells = capabilities(model).spell_out
+    if spells is None:
         return path
-    return Path(path.initial, tuple(spell_out(path.initial, path.steps, prop)))
+    return Path(path.initial, tuple(spells.spell_out(path.initial, path.steps, prop)))
 
 
 def trace_of(model: Model, path: Path, prop: str | None, kind: str) -> Trace:
@@ -56,7 +56,7 @@ def trace_of(model: Model, path: Path, prop: str | None, kind: str) -> Trace:
     trace = Trace(model.kind, impl, dict(model.config()), prop,
                   initial_fingerprint=fp_hex(model.fingerprint(path.initial)))
     prev = path.initial
-    detail_of = getattr(model, "step_detail", None)
+    detail_of = capabilities(model).step_detail
     for n, (action, state) in enumerate(path.steps, start=1):
         row = model.describe(prev, action, state)
         mark = prop if (prop and kind != "sometimes" and n == len(path.steps)) else ""
@@ -118,7 +118,7 @@ def summarize(model: Model, result: SearchResult, out: FsPath, request: RunReque
                                "run_dir": str(out.resolve())}
     summary.update(result.summary_fields())
     coverage = summary.get("coverage") or {}
-    extra = getattr(model, "coverage_summary", None)
+    extra = capabilities(model).coverage_summary
     if extra is not None:
         coverage.update(extra())
     summary["coverage"] = coverage

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from checker.model import Action, Model, PropertyInfo, State
+from checker.model import Action, Model, PropertyInfo, State, capabilities
 from checker.signals import stop_requested
 
 StopReason = Literal["max_states", "max_depth", "time_limit", "max_memory", "interrupted", "violation"]
@@ -325,10 +325,10 @@ def orbit_fingerprints(model: Model, symmetry: bool) -> bool:
     among its images: the model's `symmetric_fingerprints()` hook (called here, once per model) with
     `orbit_fingerprint(state)`, `orbit_fingerprints(states)` and `orbit_sizes(states)`. No state is
     renamed then; without the hook, states are replaced by their `canonical` form."""
-    switch = getattr(model, "symmetric_fingerprints", None) if symmetry else None
-    if switch is None:
+    keyed = capabilities(model).orbit_keyed if symmetry else None
+    if keyed is None:
         return False
-    switch()
+    keyed.symmetric_fingerprints()
     return True
 
 
@@ -337,10 +337,10 @@ def canonical_fn(model: Model, symmetry: bool) -> Callable[[State], State] | Non
     (`orbit_fingerprints`); a clear error if it has neither."""
     if not symmetry or orbit_fingerprints(model, symmetry):
         return None
-    fn = getattr(model, "canonical", None)
+    fn = capabilities(model).canonical
     if fn is None:
         raise ValueError(f"symmetry reduction needs a model with canonical(state); {type(model).__name__} has none")
-    return fn  # type: ignore[no-any-return]
+    return fn
 
 
 def state_key_fn(model: Model, symmetry: bool) -> Callable[[State], int]:
@@ -402,7 +402,7 @@ def path_from_states(model: Model, states: Sequence[State]) -> Path:
 
 def action_kind(model: Model, action: Action) -> str:
     """The model's `action_kind(action)` hook, else the first element of a tuple action, else str."""
-    fn = getattr(model, "action_kind", None)
+    fn = capabilities(model).action_kind
     if fn is not None:
         return str(fn(action))
     if isinstance(action, tuple) and action and isinstance(action[0], str):
@@ -417,7 +417,7 @@ def aggregate_coverage(model: Model, per_action: dict[Action, int]) -> dict[str,
     hook, else under ("actions", its kind). Strategies count per action object (one dict
     increment per transition) and call this once at the end.
     """
-    fn = getattr(model, "coverage_keys", None)
+    fn = capabilities(model).coverage_keys
     counts: dict[str, dict[str, int]] = {}
     for action, n in per_action.items():
         pairs = fn(action) if fn is not None else (("actions", action_kind(model, action)),)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from checker.model import Action, Model, State
+from checker.model import Action, Model, State, capabilities
 from checker.search.common import (
     Clock,
     Path,
@@ -34,7 +34,8 @@ def dfs(model: Model, options: SearchOptions | None = None) -> SearchResult:
     canon = canonical_fn(model, opts.symmetry)
     # the fingerprint stored for a state as kept (renamed by `canon`, or as reached with orbit keys)
     key = model.fingerprint if canon is not None else state_key_fn(model, opts.symmetry)
-    orbit = getattr(model, "orbit_size", None) if opts.symmetry else None
+    caps = capabilities(model)
+    orbit = caps.orbit_size if opts.symmetry else None
     clock = Clock(opts)
     verdicts = Verdicts(model.properties())
     step_props = verdicts.has_step_properties()
@@ -47,7 +48,7 @@ def dfs(model: Model, options: SearchOptions | None = None) -> SearchResult:
     stopped: StopReason | None = None
     cut_by_depth = False
     stack: list[tuple[State, int, Iterator[tuple[Action, State, Sequence[str] | None]]]] = []
-    expand = getattr(model, "expand", None)
+    expand = caps.expand
 
     def moves(s: State) -> Iterator[tuple[Action, State, Sequence[str] | None]]:
         """(action, successor, step properties broken or None if not known yet) per transition."""

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from checker.model import State
+from checker.model import State, capabilities
 
 
 class Packed:
@@ -98,7 +98,7 @@ def make_block(states: Sequence[State], packed: bool) -> Block:
 def packable(states: Sequence[State], model: Any) -> bool:
     """True if the model's states can be packed: non-negative ints, and no wire codec of its own
     (a model with `to_wire` has states that mean something only in one process)."""
-    if getattr(model, "to_wire", None) is not None or not states:
+    if capabilities(model).wired is not None or not states:
         return False
     return all(type(s) is int and s >= 0 for s in states)
 

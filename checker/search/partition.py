@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from checker.fingerprint import FpArray
-from checker.model import Model, State, partition_keys, wire_codec
+from checker.model import Model, State, capabilities, partition_keys, wire_codec
 from checker.plaindata import PlainDataError, dumps, loads
 from checker.search.checkpoint import (
     FRONTIER_KIND,
@@ -114,9 +114,9 @@ class LevelIn:
 
 def fingerprints_fn(model: Model) -> Callable[[Sequence[State]], FpArray]:
     """The model's bulk `fingerprints(states)` hook, else `fingerprint` per state."""
-    bulk = getattr(model, "fingerprints", None)
+    bulk = capabilities(model).fingerprints
     if bulk is not None:
-        return bulk  # type: ignore[no-any-return]
+        return bulk
     one = model.fingerprint
 
     def each(states: Sequence[State]) -> FpArray:
@@ -141,21 +141,22 @@ class Partition:
         self.coverage_base: dict[str, dict[str, int]] = {}  # coverage counted before a resume
         self.canon = canonical_fn(model, options.symmetry)
         self.key = state_key_fn(model, options.symmetry)
-        self.orbit = getattr(model, "orbit_size", None) if options.symmetry else None
+        caps = capabilities(model)
+        self.orbit = caps.orbit_size if options.symmetry else None
         self.orbits: Callable[[Sequence[State]], Any] | None = None  # bulk orbit sizes, with orbit fingerprints
         self.unreduced = 0
         self.fps_of = fingerprints_fn(model)
-        if orbit_fingerprints(model, options.symmetry):
-            self.fps_of = model.orbit_fingerprints  # type: ignore[attr-defined]
-            self.orbits = model.orbit_sizes  # type: ignore[attr-defined]
+        if orbit_fingerprints(model, options.symmetry) and caps.orbit_keyed is not None:
+            self.fps_of = caps.orbit_keyed.orbit_fingerprints
+            self.orbits = caps.orbit_keyed.orbit_sizes
         props = list(model.properties())
         self.always = {p.name for p in props if p.kind == "always"}
         self.pending = {p.name for p in props if p.kind == "sometimes"}
         self.step_props = any(p.kind == "step" for p in props)
         self.reported: set[str] = set()
         self.per_action: Counter[Any] = Counter()
-        self.fast = getattr(model, "successor_states", None)
-        self.batch = getattr(model, "expand", None) if options.on_transition is None else None
+        self.fast = caps.successor_states
+        self.batch = caps.expand if options.on_transition is None else None
         self.slow = (
             self.fast is None or self.step_props or options.coverage or options.on_transition is not None
         )

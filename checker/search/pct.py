@@ -17,7 +17,7 @@ from __future__ import annotations
 import random
 from collections.abc import Hashable, Sequence
 
-from checker.model import Action, Model, State
+from checker.model import Action, Model, State, capabilities
 from checker.search.common import SearchOptions, SearchResult, action_kind
 from checker.search.random_walk import Walker, WalkFn, run_walks, walk_seed
 
@@ -25,9 +25,9 @@ MAX_DEPTH = 6
 
 
 def actor_of(model: Model, action: Action) -> Hashable:
-    fn = getattr(model, "action_actor", None)
+    fn = capabilities(model).action_actor
     if fn is not None:
-        return fn(action)  # type: ignore[no-any-return]
+        return fn(action)
     if isinstance(action, tuple) and len(action) > 1 and isinstance(action[1], int):
         return action[1]
     return action_kind(model, action)

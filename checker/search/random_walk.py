@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from checker.fingerprint import FpArray
-from checker.model import Action, Model, State
+from checker.model import Action, Model, State, capabilities
 from checker.search.common import (
     Clock,
     Path,
@@ -130,7 +130,7 @@ class Walker:
         self.per_action: dict[Action, int] = {}
         self.first_hits: dict[str, FirstHit] = {}
         self.started = time.monotonic()
-        self._expand = getattr(model, "expand", None)
+        self._expand = capabilities(model).expand
         self._inits = list(model.initial_states())
         self._cache: dict[int, Expansion] = {}
         lim = options.limits.max_depth
@@ -225,7 +225,7 @@ def lazy_mix(rng: random.Random, model: Model) -> Mix:
     About a third of the kinds are switched off (weight 0), the rest weigh 1, 2 or 4.
     The model's `swarm_mix(rng) -> dict[kind, weight]` hook, if present, is used instead.
     """
-    hook = getattr(model, "swarm_mix", None)
+    hook = capabilities(model).swarm_mix
     if hook is not None:
         table: dict[str, float] = dict(hook(rng))
         return lambda kind: table.get(kind, 1.0)

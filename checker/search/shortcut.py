@@ -11,7 +11,7 @@ It must not choose what a walk does: it only shortens a path it is given.
 
 from __future__ import annotations
 
-from checker.model import Action, Model, State
+from checker.model import Action, Model, State, capabilities
 from checker.search.common import Path
 
 DEFAULT_MAX_STATES = 100_000
@@ -36,7 +36,7 @@ def shortest_within(model: Model, path: Path, prop: str, max_states: int = DEFAU
     `restrict`), searched to depth len(path); None if the search would pass `max_states` states."""
     allowed = set(path.actions()) if restrict else None
     fp = model.fingerprint
-    expand = getattr(model, "expand", None)
+    expand = capabilities(model).expand
     start = path.initial
     parents: dict[int, tuple[int, Action, State] | None] = {fp(start): None}
 
