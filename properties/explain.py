@@ -33,14 +33,15 @@ from paxos import (
     Value,
     message_text,
 )
-from properties.invariants import BY_NAME, WorldView, chosen
+from properties import inductive
+from properties.invariants import BY_NAME, WorldView, chosen, inductive_failures
 
 #: What a refinement failure says when no finer reason was found (the verdict's own words).
 GENERIC_REFINEMENT = "this step is no step of the Spec (nor a stutter)"
 #: The properties `explain` knows; any other keeps the reason its own check gave.
 EXPLAINED = frozenset({"refines_spec", "agreement", "validity", "learner_integrity", "inv_accepted_le_promised",
                        "inv_accepted_was_sent", "inv_one_value_per_ballot", "promise_monotonic",
-                       "accepted_monotonic"})
+                       "accepted_monotonic", *inductive.BY_NAME})
 
 
 @dataclass(frozen=True)
@@ -82,11 +83,22 @@ def explain(name: str, step: StepView) -> Explanation:
         return _learner_integrity(step.after)
     if name == "inv_one_value_per_ballot":
         return _one_value_per_ballot(step.after)
+    if name in inductive.BY_NAME:
+        return _conjunct(name, step.after)
     prop = BY_NAME.get(name)
     if prop is None:
         return Explanation(name, f"{name} fails")
     why = prop.check(step.before, step.after) if prop.kind == "step" else prop.check(step.after)
     return Explanation(name, why or f"{name} fails")
+
+
+def _conjunct(name: str, view: WorldView) -> Explanation:
+    """A conjunct of Paxos.tla's inductive invariant: what it says, the part of `Inv` it comes from, and the
+    acceptor or message of the state after the step that breaks it (over the refinement mapping)."""
+    c = inductive.BY_NAME[name]
+    why = inductive_failures(view).get(name)
+    return Explanation(name, f"{c.description} ({c.part} of Paxos.tla's inductive invariant, which implies "
+                       "agreement)", (why,) if why else ())
 
 
 # -- refinement: which action of Paxos.tla, which enabling condition ----------------------------------

@@ -12,7 +12,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from paxos import Accepted, AcceptorDurable, ClusterConfig, Value, call_node, chosen_values
+from paxos import Accepted, AcceptorDurable, ClusterConfig, Message, Value, call_node, chosen_values
+from properties import inductive
+from properties.refinement import SpecImage
+from properties.spec import Msg1b, Msg2a, Msg2b
 
 Kind = Literal["always", "sometimes", "step"]
 
@@ -26,6 +29,9 @@ class WorldView:
     learned: Mapping[int, Value]
     history: frozenset[Accepted]  # every Accepted ever sent (ghost)
     proposed: frozenset[Value]  # every value a client asked a proposer to propose
+    #: every message ever sent (ghost), or None where only `history` is known: then the conjuncts of the
+    #: inductive invariant that read Prepare, Promise or Accept messages are not judged (they hold)
+    sent: frozenset[Message] | None = None
 
 
 @dataclass(frozen=True)
@@ -163,6 +169,71 @@ def accepted_monotonic(before: WorldView, after: WorldView) -> str | None:
 
 #: What a `WorldView` exposes of the ghost history: the Accepted messages.
 HISTORY = frozenset({"Accepted"})
+
+# -- Paxos.tla's inductive invariant over the refinement mapping (properties/inductive.py) ---------------
+
+
+class _AnotherValue:
+    """A value no client proposed: Paxos.tla's `Values` may hold more than were proposed so far."""
+
+    def __repr__(self) -> str:
+        return "another value"
+
+
+ANOTHER_VALUE = _AnotherValue()
+_images: dict[ClusterConfig, tuple[SpecImage, tuple[frozenset[int], ...]]] = {}
+_last: list[Any] = [None, None]  # the last view judged and its failures (views are immutable)
+
+
+def _image(config: ClusterConfig) -> tuple[SpecImage, tuple[frozenset[int], ...]]:
+    hit = _images.get(config)
+    if hit is None:
+        image = SpecImage(config)
+        q2 = tuple(frozenset(image.acc_index[a] for a in q) for q in config.quorums.phase2_quorums())
+        hit = _images[config] = (image, q2)
+    return hit
+
+
+def inductive_failures(view: WorldView) -> dict[str, str]:
+    """Conjunct name -> reason, for every conjunct of the inductive invariant false in `view`'s Spec image
+    (acceptors -> maxBal/maxVBal/maxVal, every sent message -> msgs). Without `view.sent`, only the
+    conjuncts that read acceptors and Accepted messages are judged."""
+    if _last[0] is view:
+        return _last[1]  # type: ignore[no-any-return]
+    image, q2 = _image(view.config)
+    sent: frozenset[Message] = view.history if view.sent is None else view.sent
+    state = image.abstract(view.acceptors, sent)
+    values = set(view.proposed)
+    for m in state.msgs:
+        if isinstance(m, (Msg1b, Msg2a, Msg2b)):
+            values.add(m.mval if isinstance(m, Msg1b) else m.val)
+    values.update(state.max_val)
+    values.discard(None)
+    universe = inductive.Universe(q2, (*sorted(values, key=repr), ANOTHER_VALUE), image.ballot_text,
+                                  image.acceptor_text)
+    known = inductive.CONJUNCTS if view.sent is not None else [c for c in inductive.CONJUNCTS
+                                                                if c.reads <= HISTORY]
+    out = {}
+    for c in known:
+        why = c.check(state, universe)
+        if why is not None:
+            out[c.name] = why
+    _last[0], _last[1] = view, out
+    return out
+
+
+def _conjunct_check(name: str) -> Callable[[WorldView], str | None]:
+    def check(view: WorldView) -> str | None:
+        return inductive_failures(view).get(name)
+
+    check.__name__ = name
+    return check
+
+
+def _conjunct_property(c: inductive.Conjunct) -> Property:
+    return Property(c.name, "always", f"{c.description} ({c.part} of Paxos.tla's Inv)", _conjunct_check(c.name),
+                    c.reads | HISTORY)
+
 #: Step properties over acceptor states only read no message.
 NO_MESSAGES: frozenset[str] = frozenset()
 
@@ -177,6 +248,7 @@ PROPERTIES: tuple[Property, ...] = (
              inv_accepted_was_sent, HISTORY),
     Property("inv_one_value_per_ballot", "always", "all Accepted of one ballot carry one value",
              inv_one_value_per_ballot, HISTORY),
+    *(_conjunct_property(c) for c in inductive.CONJUNCTS),
     Property("promise_monotonic", "step", "an acceptor's promise never decreases", promise_monotonic, NO_MESSAGES),
     Property("accepted_monotonic", "step", "an acceptor's accepted ballot never decreases", accepted_monotonic,
              NO_MESSAGES),
@@ -225,4 +297,5 @@ def view_of_cluster(cluster: Any) -> WorldView:
         learned={n: call_node(n, "learned", nodes[n].learned) for n in config.learners},
         history=frozenset(cluster.history),
         proposed=frozenset(cluster.proposed),
+        sent=frozenset(cluster.sent),
     )

@@ -9,36 +9,32 @@ value) is (maxBal, maxVBal, maxVal); every message ever sent, less Nacks, is
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from paxos import Accept, Accepted, AcceptorDurable, Ballot, ClusterConfig, Message, Prepare, Promise, Value
 from properties import spec
 from properties.spec import Msg1a, Msg1b, Msg2a, Msg2b, SpecConfig, SpecState
 
 
-class Refinement:
-    """Maps implementation states to Spec states and judges each step."""
+class SpecImage:
+    """The mapping alone (no Spec constants): acceptor ids -> indices, ballots -> integers, messages ->
+    Spec messages, worlds -> Spec states. Defined for every quorum system (flexible ones too)."""
 
-    description = "every implementation step maps to a Spec step or a stutter"
-    #: The message kinds the mapping reads: those with a Spec image (`message`); Nacks have none.
-    READS = frozenset({"Prepare", "Promise", "Accept", "Accepted"})
-
-    def __init__(self, config: ClusterConfig, values: tuple[Value, ...], ballots: int) -> None:
+    def __init__(self, config: ClusterConfig) -> None:
         self.config = config
         self.acc_index = {a: i for i, a in enumerate(config.acceptors)}
+        self.acc_ids = tuple(config.acceptors)
         self.scale = max(config.node_ids) + 1
-        q1 = config.quorums.phase1_quorums()
-        #: Paxos.tla has one quorum system for both phases; flexible quorums have two.
-        self.applicable = q1 == config.quorums.phase2_quorums()
-        self.spec_config = SpecConfig(
-            acceptors=len(config.acceptors),
-            ballots=max(1, ballots * self.scale * 4),
-            values=tuple(values),
-            quorums=tuple(frozenset(self.acc_index[a] for a in q) for q in q1) if self.applicable else None,
-        )
 
     def ballot(self, b: Ballot) -> int:
         return -1 if b.is_bottom else b.round * self.scale + b.node_id
+
+    def ballot_text(self, n: int) -> str:
+        """The implementation's notation (`1@2`) of a Spec ballot (`-` for none)."""
+        return "-" if n < 0 else f"{n // self.scale}@{n % self.scale}"
+
+    def acceptor_text(self, i: int) -> str:
+        return f"acceptor {self.acc_ids[i]}"
 
     def message(self, m: Message) -> spec.Message | None:
         """The Spec message of an implementation message (None for messages outside the Spec, e.g. Nack)."""
@@ -53,7 +49,7 @@ class Refinement:
             return Msg2b(self.acc_index[m.src], self.ballot(m.bal), m.val)
         return None
 
-    def abstract(self, acceptors: dict[int, AcceptorDurable], sent: Iterable[Message]) -> SpecState:
+    def abstract(self, acceptors: Mapping[int, AcceptorDurable], sent: Iterable[Message]) -> SpecState:
         """The Spec state of an implementation world."""
         n = len(self.acc_index)
         max_bal, max_vbal, max_val = [-1] * n, [-1] * n, [None] * n
@@ -64,6 +60,26 @@ class Refinement:
             max_val[i] = None if state.accepted_bal.is_bottom else state.accepted_val  # type: ignore[call-overload]
         msgs = frozenset(x for x in (self.message(m) for m in sent) if x is not None)
         return SpecState(tuple(max_bal), tuple(max_vbal), tuple(max_val), msgs)
+
+
+class Refinement(SpecImage):
+    """Maps implementation states to Spec states and judges each step."""
+
+    description = "every implementation step maps to a Spec step or a stutter"
+    #: The message kinds the mapping reads: those with a Spec image (`message`); Nacks have none.
+    READS = frozenset({"Prepare", "Promise", "Accept", "Accepted"})
+
+    def __init__(self, config: ClusterConfig, values: tuple[Value, ...], ballots: int) -> None:
+        super().__init__(config)
+        q1 = config.quorums.phase1_quorums()
+        #: Paxos.tla has one quorum system for both phases; flexible quorums have two.
+        self.applicable = q1 == config.quorums.phase2_quorums()
+        self.spec_config = SpecConfig(
+            acceptors=len(config.acceptors),
+            ballots=max(1, ballots * self.scale * 4),
+            values=tuple(values),
+            quorums=tuple(frozenset(self.acc_index[a] for a in q) for q in q1) if self.applicable else None,
+        )
 
     def explain(self, before: SpecState, after: SpecState) -> str | None:
         """The Spec step that explains `before -> after` ("stutter" if equal), or None if none does."""

@@ -180,8 +180,9 @@ def _inv_1b_le_maxbal(k: _Vocab, s: _State, a: Any, b: Any, mb: Any, mv: Any) ->
 
 
 def _inv_1b_sound(k: _Vocab, s: _State, a: Any, b: Any, mb: Any, mv: Any) -> Any:
+    # Paxos.tla's MsgInv asks no mb < b; mb <= b admits re-promising a ballot one voted in (harmless).
     return z3.Implies(s.m1b(a, b, mb, mv), z3.And(
-        k.lt(mb, b),
+        k.le(mb, b),
         (mb == k.none_b) == (mv == k.none_v),
         z3.Implies(mb != k.none_b, s.m2b(a, mb, mv)),
     ))
@@ -223,7 +224,7 @@ CONJUNCTS: dict[str, _Conjunct] = {
     "inv_2b_le_maxvbal": _Conjunct("every 2b of a has bal <= maxVBal[a]", _ABV,
                                    _inv_2b_le_maxvbal),
     "inv_1b_le_maxbal": _Conjunct("every 1b of a has bal <= maxBal[a]", _1B, _inv_1b_le_maxbal),
-    "inv_1b_sound": _Conjunct("a 1b reports mbal < bal and a real vote at mbal, or -1/None", _1B,
+    "inv_1b_sound": _Conjunct("a 1b reports mbal <= bal and a real vote at mbal, or -1/None", _1B,
                               _inv_1b_sound),
     "inv_1b_no_vote_between": _Conjunct("no 2b of a strictly between a 1b's mbal and bal",
                                         (*_1B, "bal", "val"), _inv_1b_no_vote_between),

@@ -125,6 +125,14 @@ def search_scope(s: Summary) -> str:
     return f"bounded: no violation found within {where}{reason}; this is not a verification"
 
 
+#: Deviation versus danger in two sentences (the report's headline, `paxos-check --help`, README, docs).
+DEVIATION_VS_DANGER = (
+    "A deviation is a step that is no step of Lamport's Paxos.tla (refines_spec fails) but keeps every conjunct "
+    "of Paxos.tla's inductive invariant, the argument that makes Paxos safe: it is reported with its trace and "
+    "reason, and by default it neither stops --stop-on-first nor sets the exit code. A state that breaks a "
+    "conjunct (inv_*) or a safety property (agreement, validity, ...) is a violation, exit 1.")
+
+
 def deviation(s: Summary) -> dict[str, Any] | None:
     """The summary's `deviation` block (refines_spec failed: the node deviates from Paxos.tla), if any."""
     d = s.raw.get("deviation")
@@ -149,9 +157,15 @@ def _property_row(s: Summary, name: str, kind: str, status: str, trace: Trace | 
         evidence = f"counterexample of {len(trace.rows)} steps{at}; needs {faults_text(trace.faults())}"
         dev = deviation(s)
         if dev is not None and dev.get("property") == name:
-            verdict, tone = ("DEVIATES (WARNING)", "unknown") if dev.get("mode") == "warn" else ("DEVIATES", "bad")
-            return PropertyRow(name, kind, verdict, f"{evidence}: the node deviates from Paxos.tla", tone,
-                               trace_path)
+            if dev.get("mode") != "warn":
+                verdict, tone, what = "DEVIATES", "bad", "the node deviates from Paxos.tla (--deviation error)"
+            elif dev.get("only"):
+                verdict, tone, what = ("DEVIATES (HARMLESS)", "unknown", "the node deviates from Paxos.tla, but "
+                                       "every conjunct of the inductive invariant holds: a warning")
+            else:
+                verdict, tone, what = ("DEVIATES (DANGEROUS)", "unknown", "the node deviates from Paxos.tla and "
+                                       "a conjunct or safety property fails (below)")
+            return PropertyRow(name, kind, verdict, f"{evidence}: {what}", tone, trace_path)
         return PropertyRow(name, kind, "VIOLATED", evidence, "bad", trace_path)
     if kind == "sometimes":
         if status == "held":
@@ -187,11 +201,11 @@ def _headline(s: Summary, rows: list[PropertyRow]) -> tuple[str, str]:
             return f"z3: all {len(s.proofs)} checks proved", "ok"
     dev = deviation(s)
     if dev is not None and dev.get("only") and dev.get("mode") != "warn":
-        return f"VIOLATED: {dev.get('property')} only: {dev['text']}", "bad"
+        return f"VIOLATED (--deviation error): {dev.get('property')} only: {dev['text']}", "bad"
     if bad:
         return "VIOLATED: " + ", ".join(bad), "bad"
     if dev is not None and dev.get("mode") == "warn":
-        warned = f"; {dev.get('property')} is a warning: {dev['text']}"
+        warned = f"; {dev.get('property')} is a warning: {dev['text']}. {DEVIATION_VS_DANGER}"
         if s.exhaustive and all(r.tone == "ok" for r in rows if r.name != dev.get("property")):
             return (f"Every safety property held in every one of {fmt(s.states)} reachable states (exhaustive within "
                     f"the bounds below){warned}", "ok")

@@ -215,7 +215,9 @@ def test_volatile_acceptor_also_breaks_agreement() -> None:
         "propose 2", "deliver Prepare 2->3", "deliver Promise 3->2", "deliver Accept 2->3"]
     cluster, config = cluster_for("volatile_acceptor", proposers=2, values=2)
     first = run_schedule(cluster, config, schedule, strict=True)
-    assert first == {"promise_monotonic": 5, "accepted_monotonic": 5, "agreement": 10}
+    assert first == {"promise_monotonic": 5, "accepted_monotonic": 5, "agreement": 10,
+                     # the inductive invariant: the restart forgets the promise and the vote at once
+                     "inv_2b_le_maxvbal": 5, "inv_1b_le_maxbal": 5, "inv_2a_safe": 5, "inv_1b_no_vote_between": 8}
 
 
 def test_volatile_ballot_also_breaks_agreement() -> None:
@@ -230,7 +232,7 @@ def test_volatile_ballot_also_breaks_agreement() -> None:
         "deliver Accept 2->4 v2", "deliver Accept 2->5 v2"]
     cluster, config = cluster_for("volatile_ballot")
     first = run_schedule(cluster, config, schedule, strict=True)
-    assert first == {"inv_one_value_per_ballot": 20, "agreement": 21}
+    assert first == {"inv_2a_unique": 19, "inv_one_value_per_ballot": 20, "agreement": 21}
     cluster, config = cluster_for("volatile_ballot", paxos_node_factory)
     assert run_schedule(cluster, config, schedule, strict=False) == {}
 
@@ -243,7 +245,7 @@ def test_duplicate_promises_on_the_bag_network_needs_a_duplicate() -> None:
         "propose 2", "deliver Prepare 2->5", "duplicate Promise 5->2", "deliver Promise 5->2",
         "deliver Promise 5->2", "deliver Accept 2->5", "deliver Accept 2->3"]
     cluster, config = cluster_for("duplicate_promises", network="bag", duplicates=1)
-    assert run_schedule(cluster, config, schedule, strict=True) == {"agreement": 14}
+    assert run_schedule(cluster, config, schedule, strict=True) == {"inv_2a_safe": 12, "agreement": 14}
     cluster, config = cluster_for("duplicate_promises", network="bag", duplicates=0)
     with pytest.raises(ProtocolError, match="duplicates budget"):
         run_schedule(cluster, config, schedule, strict=True)

@@ -231,7 +231,8 @@ def test_broken_variant_is_caught_and_its_trace_replays(tmp_path: Path, capsys: 
     assert main(["explore", "--impl", BROKEN, *TWO_PROPOSERS, "--out", str(tmp_path)]) == 1
     summary = summary_of(tmp_path)
     lengths = {p["name"]: p["length"] for p in summary["properties"] if p["status"] == "violated"}
-    assert lengths == {"agreement": 14, "refines_spec": 8}
+    # the Promise that forgets the vote breaks the inductive invariant at once (step 8), where it deviates
+    assert lengths == {"agreement": 14, "inv_1b_no_vote_between": 8, "inv_2a_safe": 12, "refines_spec": 8}
     trace = tmp_path / "traces" / "agreement.csv"
     capsys.readouterr()
     assert main(["replay", str(trace)]) == 1
@@ -245,13 +246,14 @@ def test_broken_variant_is_caught_and_its_trace_replays(tmp_path: Path, capsys: 
     assert "does NOT reproduce" in capsys.readouterr().out
 
 
-def test_refinement_catches_what_agreement_cannot_see(tmp_path: Path) -> None:
-    """One proposer can never choose two values, yet the forgetful node's wrong Accept is no Spec step."""
+def test_the_inductive_invariant_catches_what_agreement_cannot_see(tmp_path: Path) -> None:
+    """One proposer can never choose two values, yet the forgetful node's Promise hides a vote: no Spec step
+    (refines_spec, a deviation) and a broken conjunct of Paxos.tla's inductive invariant at the same step."""
     flags = ["--acceptors", "3", "--proposers", "1", "--learners", "0", "--ballots", "2", "--crashes", "0",
              "--quiet"]
     assert main(["explore", "--impl", BROKEN, *flags, "--out", str(tmp_path)]) == 1
     violated = {p["name"]: p["length"] for p in summary_of(tmp_path)["properties"] if p["status"] == "violated"}
-    assert violated == {"refines_spec": 8}
+    assert violated == {"inv_1b_no_vote_between": 8, "refines_spec": 8}
 
 
 def test_readme_command_runs_from_the_repository_root(tmp_path: Path) -> None:
@@ -269,8 +271,9 @@ AMNESIAC = "examples.custom_node.adapter:make_amnesiac_node"
 def test_a_third_party_bug_that_needs_a_crash_and_a_retry_is_found_exhaustively(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Their node keeping its round counter in memory: the default exhaustive check (retries and a crash)
-    finds a second value accepted in one proposal number, 19 real steps deep, and the trace replays on
-    their node but not on their correct one."""
+    finds a second Accept value in one proposal number (inv_2a_unique, a conjunct of Paxos.tla's inductive
+    invariant), 17 real steps deep, two before a second value is accepted in it (inv_one_value_per_ballot at
+    19); the trace replays on their node but not on their correct one."""
     out = tmp_path / "run"
     # --no-refinement: the search stops at the first safety invariant, not at the first deviation (step 18)
     assert main(["explore", "--impl", AMNESIAC, "--no-refinement", "--symmetry", "--stop-on-first", "--quiet",
@@ -278,13 +281,13 @@ def test_a_third_party_bug_that_needs_a_crash_and_a_retry_is_found_exhaustively(
     summary = summary_of(out)
     assert summary["exhaustive"] is False and summary["stopped_by"] == "violation"
     violated = {p["name"]: p["length"] for p in summary["properties"] if p["status"] == "violated"}
-    assert violated == {"inv_one_value_per_ballot": 19}
-    steps = [row for row in (out / "traces" / "inv_one_value_per_ballot.csv").read_text().splitlines()]
+    assert violated == {"inv_2a_unique": 17}
+    steps = [row for row in (out / "traces" / "inv_2a_unique.csv").read_text().splitlines()]
     assert sum(",crash," in row for row in steps) == 1  # the crash is in it...
     assert sum(",timeout," in row for row in steps) == 1  # ...and the retry
-    trace = out / "traces" / "inv_one_value_per_ballot.csv"
+    trace = out / "traces" / "inv_2a_unique.csv"
     assert main(["replay", str(trace)]) == 1
-    assert "inv_one_value_per_ballot fails at step 19" in capsys.readouterr().out
+    assert "inv_2a_unique fails at step 17" in capsys.readouterr().out
     assert main(["replay", str(trace), "--impl", IMPL]) == 0
     assert "does NOT reproduce" in capsys.readouterr().out
 

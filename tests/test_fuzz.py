@@ -23,6 +23,7 @@ from checker.runs.fuzz import PROFILES, FuzzResult, paxos_state_machine, profile
 from checker.traces.trace_csv import read_trace
 from paxos import PaxosNode
 from paxos.bugs import CATALOG
+from properties.inductive import BY_NAME as CONJUNCTS
 from properties.invariants import failing, failing_steps, view_of_cluster
 
 #: Measured with the `ci` profile (derandomized; refines_spec checked): steps of the minimized trace,
@@ -78,7 +79,8 @@ def replays(path: Path, prop: str) -> bool:
 def check_found(name: str, result: FuzzResult) -> int:
     failure = result.failure
     assert failure is not None, f"{name}: nothing found ({result.error!r})"
-    assert failure.property in (*CATALOG[name].breaks, "refines_spec")
+    # a conjunct of the inductive invariant usually breaks first, where the node deviates (refines_spec)
+    assert failure.property in (*CATALOG[name].breaks, "refines_spec", *CONJUNCTS)
     assert failure.path is not None and failure.path.name == f"{failure.property}.csv"
     assert replays(failure.path, failure.property)
     length = len(failure.trace.steps)
@@ -157,17 +159,19 @@ def test_one_line_testcase_reports_a_trace(tmp_path: Path, monkeypatch: pytest.M
     case.run(result)
     assert len(result.failures) == 1
     text = result.failures[0][1]
-    assert "property refines_spec violated" in text and "replay with: paxos-check replay" in text
-    assert "<-- refines_spec VIOLATED" in text
-    assert replays(tmp_path / "traces" / "refines_spec.csv", "refines_spec")
+    # the wrong Accept breaks inv_2a_safe (named first: the invariants before refines_spec) at step 7
+    assert "property inv_2a_safe violated" in text and "replay with: paxos-check replay" in text
+    assert "<-- inv_2a_safe VIOLATED" in text
+    assert replays(tmp_path / "traces" / "inv_2a_safe.csv", "inv_2a_safe")
     assert machine.failure is not None and len(machine.failure.trace.steps) == 7
 
 
 def test_without_refinement_the_invariants_still_catch_a_bug(tmp_path: Path) -> None:
     result = run_fuzz(catalog_config("own_value"), profile="ci", refinement=False, out_dir=tmp_path)
-    assert result.failure is not None and result.failure.property == "agreement"
+    # the inductive invariant catches the wrong Accept itself (step 7), before agreement fails (step 8)
+    assert result.failure is not None and result.failure.property == "inv_2a_safe"
     assert len(result.failure.trace.steps) <= 16
-    assert replays(tmp_path / "traces" / "agreement.csv", "agreement")
+    assert replays(tmp_path / "traces" / "inv_2a_safe.csv", "inv_2a_safe")
 
 
 # -- profiles --------------------------------------------------------------------------------------
@@ -218,12 +222,12 @@ def test_cli_violation_is_exit_1_with_a_trace(tmp_path: Path, capsys: pytest.Cap
                  "--ballots", "1", "--seed", "5", "--out", str(out)])
     text = capsys.readouterr().out
     assert code == 1
-    assert "VIOLATED: refines_spec" in text and str(out / "traces" / "refines_spec.csv") in text
+    assert "VIOLATED: inv_2a_safe" in text and str(out / "traces" / "inv_2a_safe.csv") in text
     summary = json.loads((out / "summary.json").read_text())
     (violated,) = [p for p in summary["properties"] if p["status"] == "violated"]
-    assert violated["trace"] == "traces/refines_spec.csv" and violated["length"] == 3
+    assert violated["trace"] == "traces/inv_2a_safe.csv" and violated["length"] == 3
     assert summary["stopped_by"] == "violation" and summary["exhaustive"] is False
-    assert replays(out / violated["trace"], "refines_spec")
+    assert replays(out / violated["trace"], "inv_2a_safe")
 
 
 @pytest.mark.parametrize("argv, message", [

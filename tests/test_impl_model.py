@@ -312,11 +312,13 @@ def bug_config(name: str, **overrides: object) -> CheckConfig:
 
 #: bug -> {property: BFS-shortest counterexample length} in the catalog configuration, full search.
 BUG_LENGTHS: dict[str, dict[str, int]] = {
-    "overwrite_accept": {"agreement": 8, "accepted_monotonic": 8, "refines_spec": 6},
-    "own_value": {"agreement": 8, "refines_spec": 7},
-    "promise_drops_value": {"agreement": 8, "refines_spec": 6},
-    "no_tiebreak": {"agreement": 8, "inv_one_value_per_ballot": 8, "refines_spec": 5},
-    "volatile_acceptor": {"promise_monotonic": 3, "accepted_monotonic": 5, "refines_spec": 3},
+    "overwrite_accept": {"agreement": 8, "accepted_monotonic": 8, "refines_spec": 6,
+                         "inv_1b_no_vote_between": 6, "inv_2a_safe": 7, "inv_2b_le_maxvbal": 8},
+    "own_value": {"agreement": 8, "refines_spec": 7, "inv_2a_safe": 7},
+    "promise_drops_value": {"agreement": 8, "refines_spec": 6, "inv_1b_no_vote_between": 6, "inv_2a_safe": 7},
+    "no_tiebreak": {"agreement": 8, "inv_one_value_per_ballot": 8, "refines_spec": 5, "inv_2a_unique": 6},
+    "volatile_acceptor": {"promise_monotonic": 3, "accepted_monotonic": 5, "refines_spec": 3,
+                          "inv_1b_le_maxbal": 3, "inv_2a_safe": 4, "inv_2b_le_maxvbal": 5},
     "eager_learner": {"learner_integrity": 7},
 }
 
@@ -343,8 +345,9 @@ def test_planted_bug_is_found_with_shortest_counterexamples(name: str) -> None:
     ("minority_quorum", "refines_spec", 3, {}),
     ("duplicate_promises", "refines_spec", 4, {}),
     ("stale_promises", "refines_spec", 4, {}),
-    ("minority_quorum", "agreement", 10, {"refinement": False}),
-    ("stale_promises", "agreement", 9, {"refinement": False}),
+    # without refinement the inductive invariant still finds the first wrong step (agreement: 10 and 9)
+    ("minority_quorum", "inv_2a_safe", 3, {"refinement": False}),
+    ("stale_promises", "inv_2a_safe", 4, {"refinement": False}),
 ])
 def test_stop_on_first_violation_names_the_first_wrong_step(
     name: str, prop: str, length: int, overrides: dict[str, bool]

@@ -189,7 +189,7 @@ def _holds(state: dict[str, Any], quorums: dict[str, Any]) -> dict[str, bool]:
                                  for a in accs),
         "inv_2b_le_maxvbal": all(b <= max_vbal[a] for a, b, _ in m2b),
         "inv_1b_le_maxbal": all(b <= max_bal[a] for a, b, _, _ in m1b),
-        "inv_1b_sound": all(mb < b and (mb == -1) == (mv is None) and (mb == -1 or (a, mb, mv) in m2b)
+        "inv_1b_sound": all(mb <= b and (mb == -1) == (mv is None) and (mb == -1 or (a, mb, mv) in m2b)
                             for a, b, mb, mv in m1b),
         "inv_1b_no_vote_between": not any(a == a2 and mb < c < b
                                           for a, b, mb, _ in m1b for a2, c, _ in m2b),

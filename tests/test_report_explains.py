@@ -27,8 +27,9 @@ def own_value(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_title_roles_whole_messages_and_why(own_value: Path) -> None:
     html = (own_value / "report.html").read_text()
     md = (own_value / "report.md").read_text()
-    assert "<title>paxos.bugs:own_value: VIOLATED (agreement, refines_spec) (paxos-check explore)</title>" in html
-    assert md.startswith("# paxos.bugs:own_value: VIOLATED (agreement, refines_spec)")
+    assert "<title>paxos.bugs:own_value: VIOLATED (agreement, inv_2a_safe) (paxos-check explore)</title>" in html
+    assert md.startswith("# paxos.bugs:own_value: VIOLATED (agreement, inv_2a_safe)")
+    assert "DEVIATES (DANGEROUS)" in md
     chart = re.search(r'<svg class="msc" id="msc0".*?</svg>', html, re.S)
     assert chart is not None
     svg = chart.group(0)
@@ -57,12 +58,17 @@ def test_capped_graph_says_it_is_partial(own_value: Path) -> None:
 
 
 def test_deviation_alone_reads_as_such(tmp_path: Path) -> None:
-    code = main(["explore", "--impl", "paxos.bugs:repromising", "--ballots", "1", "--crashes", "0", "--quiet",
-                 "--report", "--out", str(tmp_path)])
-    assert code == 1
-    md = (tmp_path / "report.md").read_text()
+    flags = ["explore", "--impl", "paxos.bugs:repromising", "--ballots", "1", "--crashes", "0", "--quiet", "--report"]
+    assert main([*flags, "--out", str(tmp_path / "warn")]) == 0
+    md = (tmp_path / "warn" / "report.md").read_text()
+    assert "held (exhaustive)" in md.splitlines()[0]
+    assert "refines_spec is a warning: the node deviates from Paxos.tla at step 7" in md
+    assert "A deviation is a step that is no step of Lamport's Paxos.tla" in md  # deviation vs danger, explained
+    assert "| refines_spec | step | ⚠️ DEVIATES (HARMLESS) |" in md
+    assert main([*flags, "--deviation", "error", "--out", str(tmp_path / "error")]) == 1
+    md = (tmp_path / "error" / "report.md").read_text()
     assert "deviates from Paxos.tla (refines_spec)" in md.splitlines()[0]
-    assert "VIOLATED: refines_spec only: the node deviates from Paxos.tla at step 7; no safety property failed" in md
+    assert "VIOLATED (--deviation error): refines_spec only: the node deviates from Paxos.tla at step 7" in md
     assert "| refines_spec | step | ❌ DEVIATES |" in md
 
 

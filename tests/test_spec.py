@@ -176,8 +176,9 @@ def test_dfs_counts_the_same_states() -> None:
 
 
 @pytest.mark.parametrize(("bug", "violated"), [
-    ("phase2a_ignores_1b", {"agreement", "inv_2a_safe"}),
-    ("phase2b_ignores_maxbal", {"agreement", "inv_1b_sound", "inv_2a_safe"}),
+    ("phase2a_ignores_1b", {"agreement", "inv_2a_safe", "inv_2a_shown_safe"}),
+    ("phase2b_ignores_maxbal", {"agreement", "inv_2b_le_maxvbal", "inv_1b_le_maxbal", "inv_1b_no_vote_between",
+                                "inv_2a_safe", "inv_2a_shown_safe"}),
 ])
 def test_planted_bugs_break_agreement_with_pinned_shortest_paths(bug: str, violated: set[str]) -> None:
     assert bug in BUGS

@@ -20,6 +20,9 @@ from properties.invariants import PROPERTIES
 EX = "examples.my_properties"
 FX = "user_property_fixtures"
 OWN_VALUE = ["--impl", "paxos.bugs:own_value", "--crashes", "0", "--no-refinement"]
+#: A configuration small enough to exhaust: --stop-on-first would end at inv_2a_safe (the wrong Accept, step
+#: 7), before the user's property fails (a chosen value replaced, step 8).
+OWN_VALUE_SMALL = [*OWN_VALUE, "--acceptors", "1", "--ballots", "1"]
 
 
 def summary(out: Path) -> dict[str, dict[str, object]]:
@@ -30,11 +33,11 @@ def summary(out: Path) -> dict[str, dict[str, object]]:
 def test_explore_finds_a_user_invariant_on_a_catalog_bug_and_replay_reproduces_it(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "run"
-    code = main(["explore", *OWN_VALUE, "--property", f"{EX}:chosen_value_is_kept", "--stop-on-first",
+    code = main(["explore", *OWN_VALUE_SMALL, "--property", f"{EX}:chosen_value_is_kept",
                  "--out", str(out), "--quiet"])
     assert code == 1
     text = capsys.readouterr().out
-    assert "chosen_value_is_kept      always     violated  counterexample: 13 steps" in text
+    assert "chosen_value_is_kept      always     violated  counterexample: 8 steps" in text
     props = summary(out)
     assert props["chosen_value_is_kept"]["status"] == "violated"
     assert props["chosen_value_is_kept"]["kind"] == "always"
@@ -43,7 +46,7 @@ def test_explore_finds_a_user_invariant_on_a_catalog_bug_and_replay_reproduces_i
     trace = out / "traces" / "chosen_value_is_kept.csv"
     assert main(["replay", str(trace)]) == 1
     replayed = capsys.readouterr().out
-    assert "VIOLATION reproduced: chosen_value_is_kept fails at step 13: 'v1' is chosen at ballot 0@1" in replayed
+    assert "VIOLATION reproduced: chosen_value_is_kept fails at step 8: 'v1' is chosen at ballot 0@1" in replayed
 
 
 def test_every_kind_held_on_the_correct_node_and_a_never_witnessed_sometimes_is_vacuous(
@@ -87,18 +90,18 @@ def test_the_example_witness_is_never_seen_without_a_retry(tmp_path: Path) -> No
 def test_simulate_and_fuzz_check_user_properties(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     prop = ["--property", f"{EX}:chosen_value_is_kept"]
     sim = tmp_path / "sim"
-    assert main(["simulate", *OWN_VALUE, *prop, "--seed", "1", "--walks", "300", "--stop-on-first",
+    assert main(["simulate", *OWN_VALUE_SMALL, *prop, "--seed", "1", "--walks", "300",
                  "--out", str(sim), "--quiet"]) == 1
     assert summary(sim)["chosen_value_is_kept"]["status"] == "violated"
-    # fuzz stops at its first failing step and names the first property failing there; the guided fuzzer
-    # reaches agreement and chosen_value_is_kept at the same step, so it is given a property that fails first
+    # fuzz stops at its first failing step and names the first property failing there; the wrong Accept
+    # breaks inv_2a_safe before any value is chosen twice, so it is given a property that fails before that
     fuzz = tmp_path / "fuzz"
-    assert main(["fuzz", *OWN_VALUE, "--property", f"{FX}:one_value_accepted", "--seed", "1", "--examples", "300",
+    assert main(["fuzz", *OWN_VALUE, "--property", f"{FX}:one_value_proposed", "--seed", "1", "--examples", "300",
                  "--out", str(fuzz), "--quiet"]) == 1
-    assert "VIOLATED: one_value_accepted: values v1, v2 were accepted" in capsys.readouterr().out
+    assert "VIOLATED: one_value_proposed: values v1, v2 were proposed" in capsys.readouterr().out
     props = summary(fuzz)
-    assert props["one_value_accepted"]["status"] == "violated"
-    assert main(["replay", str(fuzz / "traces" / "one_value_accepted.csv")]) == 1  # the trace names the property
+    assert props["one_value_proposed"]["status"] == "violated"
+    assert main(["replay", str(fuzz / "traces" / "one_value_proposed.csv")]) == 1  # the trace names the property
 
 
 def test_a_fuzz_witness_of_a_user_sometimes_property(tmp_path: Path) -> None:
@@ -177,7 +180,7 @@ def test_run_properties_keep_the_builtins_and_put_the_witness_last() -> None:
                                       "--seed", "2"]])
 def test_dfs_and_the_swarm_check_user_properties_too(command: list[str], tmp_path: Path) -> None:
     out = tmp_path / "run"
-    assert main([*command, *OWN_VALUE, "--property", f"{EX}:chosen_value_is_kept", "--stop-on-first",
+    assert main([*command, *OWN_VALUE_SMALL, "--property", f"{EX}:chosen_value_is_kept",
                  "--out", str(out), "--quiet"]) == 1
     assert summary(out)["chosen_value_is_kept"]["status"] == "violated"
 
@@ -197,7 +200,7 @@ def test_a_learner_property_found_through_learners_apart_replays(tmp_path: Path)
 
 def test_the_report_names_a_user_property(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    assert main(["explore", *OWN_VALUE, "--ballots", "1", "--property", f"{EX}:chosen_value_is_kept",
-                 "--stop-on-first", "--out", str(out), "--quiet", "--report"]) == 1
+    assert main(["explore", *OWN_VALUE_SMALL, "--property", f"{EX}:chosen_value_is_kept",
+                 "--out", str(out), "--quiet", "--report"]) == 1
     text = (out / "report.md").read_text()
     assert "chosen_value_is_kept" in text and "Counterexample: chosen_value_is_kept" in text

@@ -93,3 +93,10 @@ def changes_directory(view: WorldView) -> None:
 def slow_at_once(view: WorldView) -> None:
     """Sleeps a minute on every call, the first (on the initial state) included."""
     time.sleep(60)
+
+
+def one_value_proposed(view: WorldView) -> str | None:
+    """Fails as soon as a second value is proposed (before any Accept of it)."""
+    if len(view.proposed) > 1:
+        return f"values {', '.join(sorted(map(str, view.proposed)))} were proposed"
+    return None

@@ -13,9 +13,10 @@ from typing import Any
 
 from checker.config import DEFAULT_IMPL, IMPL_HELP
 from checker.inputs import absolute, input_files, positive_float, positive_int
-from checker.runs.build import DEFAULT_GRAPH_LIMIT, DEFAULT_MEMORY_SHARE, DEFAULT_OUT
+from checker.runs.build import DEFAULT_GRAPH_LIMIT, DEFAULT_MEMORY_SHARE, DEFAULT_OUT, DEVIATION_MODES
 from checker.runs.request import Cluster, RunRequest
 from checker.runs.scale import DEFAULT_CHECKPOINT_EVERY
+from checker.runs.summarize import DEVIATION_VS_DANGER
 
 #: The exit codes of explore and simulate, for their --help (README "Exit codes" says the same).
 EXIT_CODES_HELP = (
@@ -107,11 +108,10 @@ def add_output_arguments(p: argparse.ArgumentParser) -> None:
                    help=f"stop (bounded, results written) when the search uses this much memory "
                         f"(default {DEFAULT_MEMORY_SHARE * 100:.0f}%% of physical memory or of a container limit)")
     g.add_argument("--stop-on-first", action="store_true", help="stop at the first violation")
-    g.add_argument("--deviation", choices=("fail", "warn"), default="fail",
-                   help="refines_spec (a step that is no step of Paxos.tla) is a deviation, stricter than safety: "
-                        "'fail' (default) reports it as violated, exit 1; 'warn' reports it and writes its trace, "
-                        "but it neither ends --stop-on-first nor sets the exit code, so the search goes on "
-                        "looking for safety violations (agreement, validity, ...) past it")
+    g.add_argument("--deviation", choices=tuple(DEVIATION_MODES), default=None,
+                   help=DEVIATION_VS_DANGER.replace("%", "%%") + " 'warn' (default) is that; 'error' makes a "
+                        "deviation a violation too (exit 1, ends --stop-on-first), for strict conformance to "
+                        "Paxos.tla ('fail' is the old word for 'error'). Implementation model with refines_spec only")
     g.add_argument("--seed", type=int, default=None, help="random seed (simulate only; default 0)")
     g.add_argument("--workers", type=positive_int, default=1, metavar="N", help="processes (bfs, swarm)")
     g.add_argument("--engine", choices=("compiled", "python"), default="compiled",

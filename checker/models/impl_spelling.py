@@ -45,18 +45,32 @@ class Spelling:
         the same. The result is replayed on the unreduced model, so every state is real.
         """
         full: list[Step] = []
-        inert: set[int] = set()
+        inert: set[int] = set()  # inert deliveries, and the restart of a prompt crash (left out when unneeded)
+        restarts: set[int] = set()
         prev = initial
         for action, state in steps:
             real = self.real_steps(prev, action, state)
+            if action[0] == CRASH and action[2] == CRASH_RESTART:
+                restarts.add(len(full) + 1)
             inert.update(range(len(full) + 1, len(full) + len(real)))
             full.extend(real)
             prev = state
         full.extend(self.completion(prev, prop))
+        # a restart left out makes a later step to that node impossible: then keep the restarts
+        for droppable in (inert, inert - restarts):
+            try:
+                return self._up_to_first_showing(self._unreduced_path(initial, self._kept(initial, full, droppable)),
+                                                 prop)
+            except LookupError:
+                continue
+        return full  # not expected; the full spelling is real too
+
+    def _kept(self, initial: ImplState, full: list[Step], droppable: set[int]) -> list[Action]:
+        """The actions of `full` less each droppable step whose new envelopes no later delivery needs."""
         at_net, needed, keep = self.unreduced.t.layout.net, 0, []
         for n in range(len(full) - 1, -1, -1):
             action, state = full[n]
-            if n in inert:
+            if n in droppable:
                 before = full[n - 1][1] if n else initial
                 if not state[at_net] & ~before[at_net] & needed:
                     continue
@@ -64,10 +78,7 @@ class Spelling:
             if action[0] == DELIVER:
                 needed |= 1 << action[2]
         keep.reverse()
-        try:
-            return self._up_to_first_showing(self._unreduced_path(initial, keep), prop)
-        except LookupError:  # not expected; the full spelling is real too
-            return full
+        return keep
 
     def completion(self, state: ImplState, prop: str | None) -> list[Step]:
         """The apart learners' own steps that make `prop` fail (or, for `sometimes`, hold) after `state`."""

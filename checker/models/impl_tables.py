@@ -117,6 +117,9 @@ class ImplTables:
         self.envs: list[tuple[int, int]] = []  # (dst node index, msg id)
         self.env_id: dict[tuple[int, int], int] = {}
         self.accepted_mask = 0  # msg ids of Accepted messages
+        #: the message kinds an always property judged over views reads (None: every kind; set by Verdicts)
+        self.view_kinds: frozenset[str] | None = None
+        self.view_mask = 0  # msg ids of those kinds (the key of the cached always verdicts)
         self.inert_mask = 0  # msg ids of inert kinds
         self.dst_mask: list[int] = [0] * self.k  # per node index: the envelope ids addressed to it
         self.env_ids = Members()  # envelope bit set -> its envelope ids
@@ -156,6 +159,8 @@ class ImplTables:
             self.z_msg.append(key_sent(msg))
             if isinstance(msg, Accepted):
                 self.accepted_mask |= 1 << mid
+            if self.view_kinds is None or type(msg).__name__ in self.view_kinds:
+                self.view_mask |= 1 << mid
             if type(msg).__name__ in self.inert_names:
                 self.inert_mask |= 1 << mid
             if self.orbit is not None:

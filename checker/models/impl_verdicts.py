@@ -14,13 +14,15 @@ from typing import Any
 from checker.model import PropertyInfo
 from checker.models.impl_apart import LearnersApart
 from checker.models.impl_encoding import ImplState
+from checker.models.impl_inductive import NAMES as INDUCTIVE_NAMES
+from checker.models.impl_inductive import InductiveIndex
 from checker.models.impl_layout import PROPOSED, SENT
 from checker.models.impl_refinement import RefinementIndex
 from checker.models.impl_tables import ImplTables
 from checker.models.impl_views import Views
 from paxos import NODE_ERROR, NODE_ERROR_DESCRIPTION
 from properties.invariants import PROPERTIES, Property, WorldView, failing
-from properties.refinement import Refinement
+from properties.refinement import Refinement, SpecImage
 
 
 def picker(positions: Sequence[int]) -> Callable[[ImplState], tuple[Any, ...]]:
@@ -62,18 +64,33 @@ class Verdicts:
         self._always_cache: dict[tuple[Any, ...], tuple[str, ...]] = {}
         self._sometimes_cache: dict[tuple[int, int], tuple[str, ...]] = {}
         self._view_cache: dict[tuple[Any, ...], WorldView] = {}
+        # the built-in conjuncts of the inductive invariant are judged by InductiveIndex, the others over views
+        fast = frozenset(p.name for p in self.props if p in PROPERTIES and p.name in INDUCTIVE_NAMES)
+        self.view_props = tuple(p for p in self.props if p.name not in fast)
+        reads = [p.reads for p in self.view_props if p.kind != "sometimes"]
+        tables.view_kinds = None if None in reads else frozenset(k for r in reads if r is not None for k in r)
+        tables.view_mask = 0
+        for mid, msg in enumerate(tables.msgs):  # messages interned before the kinds were known
+            if tables.view_kinds is None or type(msg).__name__ in tables.view_kinds:
+                tables.view_mask |= 1 << mid
+        image = SpecImage(tables.cc)
+        q2 = tuple(frozenset(image.acc_index[a] for a in q) for q in tables.cc.quorums.phase2_quorums())
+        self.inductive = InductiveIndex(image, q2, tables.msgs, tables.acceptor_idx, tables.acceptor_of, fast)
 
     def violated(self, state: ImplState) -> Sequence[str]:
-        sent_acc = state[SENT] & self.t.accepted_mask
-        key: tuple[Any, ...] = (self.acceptors_of(state), self.learners_of(state), sent_acc, state[PROPOSED])
+        sent_read = state[SENT] & self.t.view_mask  # the messages an always property judged over views reads
+        key: tuple[Any, ...] = (self.acceptors_of(state), self.learners_of(state), sent_read, state[PROPOSED])
         if self.apart.apart:
             key += self.apart.key(state)
         hit = self._always_cache.get(key)
         if hit is None:
             names: set[str] = set()
             for view in self.views_of(state):
-                names.update(name for name, _ in failing(view, "always", self.props))
+                names.update(name for name, _ in failing(view, "always", self.view_props))
             hit = self._always_cache[key] = tuple(p.name for p in self.props if p.name in names)
+        inv = self.inductive.failing(self.acceptors_of(state), state[SENT])
+        if inv:
+            return tuple(p.name for p in self.props if p.name in hit or p.name in inv)
         return hit
 
     def witnessed(self, state: ImplState) -> Sequence[str]:
@@ -124,7 +141,7 @@ class Verdicts:
             broken[:] = sorted(merged.items())
 
     def _cached_view(self, state: ImplState) -> WorldView:
-        key = (self.acceptors_of(state), self.learners_of(state), state[SENT] & self.t.accepted_mask, state[PROPOSED])
+        key = (self.acceptors_of(state), self.learners_of(state), state[SENT] & self.t.view_mask, state[PROPOSED])
         hit = self._view_cache.get(key)
         if hit is None:
             hit = self._view_cache[key] = self.views.view(state)

@@ -83,8 +83,9 @@ class Views:
             learned[t.ids[i]] = node.learned()
         if apart_learned:
             learned.update(apart_learned)
-        history = frozenset(m for m in self.sent_messages(state) if isinstance(m, Accepted))
-        return WorldView(t.cc, self.acceptor_states(state), learned, history, self.proposed(state))
+        sent = self.sent_messages(state)
+        history = frozenset(m for m in sent if isinstance(m, Accepted))
+        return WorldView(t.cc, self.acceptor_states(state), learned, history, self.proposed(state), sent)
 
     def world(self, state: ImplState) -> Hashable:
         """The state as `paxos.Cluster.snapshot()` would give it (same shape, same fingerprint)."""

@@ -77,6 +77,24 @@ by the contract check before exploring).
    along the two paths. The crash budget is spent by the same crashes. Learners apart keep
    their own crashes and restarts in `LearnerReach`, unchanged.
 
+5. What Paxos.tla's inductive invariant reads (the `inv_*` conjuncts of properties/inductive.py).
+   The conjuncts read the Spec image of every sent Prepare, Promise, Accept and Accepted, and each
+   declares it honestly in `Property.reads`. In a run with `refines_spec` (the default, majority
+   quorums) nothing changes: `Refinement.READS` is these four kinds already, so the inert kinds are
+   the same (Nack) and the default check explores the same 1,055,691 states as before (measured,
+   bench/results_deviation.md). Without a refinement (`--no-refinement`, or flexible quorums, where the
+   Paxos.tla mapping does not apply) the four kinds become non-inert and saturation covers Nacks
+   only: argument 1 then holds as it stands. We did not declare less, although part of the invariant
+   would allow it: most conjuncts are anti-monotone in the messages they read (more Promises or
+   Accepts can only make them fail, never hold), so a violation in t persists in a related u with
+   extra messages, and u is reachable by (a). But `inv_2b_has_2a` reads Accepts positively (an extra
+   Accept can make it hold: a vote without its Accept could hide in u), and `spell_out` leaves out
+   inert deliveries whose messages no later step receives, which would drop the very Promise a
+   violation of `inv_1b_*` is about, so a trace would not reproduce it. An honest `reads` keeps both
+   facts true; its cost is measured in bench/results_deviation.md. The conjuncts' verdicts are cached
+   per part (checker/models/impl_inductive.py), not per view, so the default check's extra time is
+   the conjuncts' own.
+
 Counterexamples stay real: `ImplModel.spell_out` expands each reduced step into the
 action and the inert deliveries saturation took, one row each, and appends the
 learner's own deliveries and crashes for a learner property; `replay` on `paxos.Cluster`

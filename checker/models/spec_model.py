@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from checker.fingerprint import FpArray, fingerprint_int, fingerprints_of_ints
 from checker.model import PropertyInfo, StepRow
+from properties.inductive import ACCEPTOR_PART, BY_NAME, CONJUNCTS, MESSAGE_PART, SAFE_PART, Universe
 from properties.spec import Msg1a, Msg1b, Msg2a, Msg2b, SpecConfig, SpecState
 
 if TYPE_CHECKING:
@@ -31,15 +32,14 @@ BUGS: dict[str, str] = {
     "phase2b_ignores_maxbal": "Phase2b votes on any 2a message, even below the promise maxBal",
 }
 
+#: agreement and validity, Paxos.tla's inductive invariant (the conjuncts of properties/inductive.py, the
+#: same predicates the implementation model and `prove spec` use), Voting's ShowsSafeAt, the witness.
 PROPERTIES: tuple[PropertyInfo, ...] = (
     PropertyInfo("agreement", "always", "At most one value is chosen."),
     PropertyInfo("validity", "always", "A chosen value was proposed in some 2a message."),
-    PropertyInfo("inv_accepted_below_promise", "always", "maxVBal[a] <= maxBal[a] for every acceptor."),
-    PropertyInfo("inv_vote_recorded", "always", "An acceptor's last vote <<maxVBal, maxVal>> has its 2b (Inv2)."),
-    PropertyInfo("inv_1b_sound", "always", "A 1b's ballot is <= its sender's maxBal and its vote was cast (Inv3)."),
-    PropertyInfo("inv_2a_unique", "always", "At most one 2a message per ballot (Inv4)."),
-    PropertyInfo("inv_2a_safe", "always", "Every 2a value is shown safe at its ballot by some quorum (Inv4)."),
-    PropertyInfo("inv_2b_has_2a", "always", "Every 2b vote follows a 2a message of its ballot and value."),
+    *(PropertyInfo(c.name, "always", f"{c.description} ({c.part} of Paxos.tla's Inv).") for c in CONJUNCTS),
+    PropertyInfo("inv_2a_shown_safe", "always", "Every 2a value is shown safe at its ballot by the 1b messages "
+                 "of some quorum (Voting's ShowsSafeAt, with maxBal and votes read from the state)."),
     PropertyInfo("sometimes_chosen", "sometimes", "Some value can be chosen at all."),
 )
 
@@ -86,9 +86,14 @@ class SpecModel:
             m = (self.lm << (a * lw)) | (((1 << (B * V)) - 1) << self.bit_2b(a, 0, 0))
             for b in range(B):
                 m |= ((1 << nv) - 1) << self.bit_1b(b, a, 0)
-            checks.append((m, {}, lambda s, a=a: self._acceptor_invariants(s, a)))  # type: ignore[misc]
-        checks.append((mask_2b | mask_2a, {}, self._message_invariants))
-        checks.append((locals_mask | mask_2b | mask_2a, {}, self._inv_safe))
+            checks.append((m, {}, lambda s, m=m: self._conjuncts(s & m, ACCEPTOR_PART)))  # type: ignore[misc]
+        mask_1a = ((1 << B) - 1) << self.off_1a
+        checks.append((mask_2b | mask_2a | mask_1a, {},
+                       lambda s: [*self._message_invariants(s), *self._conjuncts(s & (mask_2b | mask_2a | mask_1a),
+                                                                                 MESSAGE_PART)]))
+        safe_mask = locals_mask | mask_2b | mask_2a
+        checks.append((safe_mask, {}, lambda s: [*self._inv_safe(s), *self._conjuncts(s & safe_mask, SAFE_PART)]))
+        self._universe = Universe(tuple(frozenset(q) for q in cfg.quorum_list), tuple(cfg.value_names))
         self._checks = checks
         self._chosen_cache: dict[int, frozenset[int]] = {}
         self._group: list[tuple[tuple[int, ...], tuple[int, ...]]] | None = None
@@ -344,26 +349,15 @@ class SpecModel:
         return sorted(set(bad), key=order.index)
 
     def _inv_safe(self, s: int) -> list[str]:
-        return [] if self._votes_shown_safe(s) else ["inv_2a_safe"]
+        return [] if self._votes_shown_safe(s) else ["inv_2a_shown_safe"]
+
+    def _conjuncts(self, s: int, names: Sequence[str]) -> list[str]:
+        """The conjuncts among `names` false in `s` (a state cut down to their group: properties/inductive.py)."""
+        state = self.decode(s)
+        return [n for n in names if BY_NAME[n].check(state, self._universe) is not None]
 
     def _voted(self, s: int, a: int, b: int, v: int) -> bool:
         return bool(s >> self.bit_2b(a, b, v) & 1)
-
-    def _acceptor_invariants(self, s: int, a: int) -> list[str]:
-        bad = []
-        mb, vote = self.local(s, a)
-        vb, v = self.vote_of(vote)
-        if vb > mb:
-            bad.append("inv_accepted_below_promise")
-        if v is not None and not self._voted(s, a, vb, v):
-            bad.append("inv_vote_recorded")
-        for b in range(self.B):
-            for code in range(self.nv):
-                if s >> self.bit_1b(b, a, code) & 1:
-                    cb, cv = self.vote_of(code)
-                    if mb < b or (cv is not None and not self._voted(s, a, cb, cv)):
-                        bad.append("inv_1b_sound")
-        return sorted(set(bad))
 
     def _proposed(self, s: int) -> dict[int, list[int]]:
         return {b: [v for v in range(self.V) if s >> self.bit_2a(b, v) & 1] for b in range(self.B)}
@@ -376,13 +370,6 @@ class SpecModel:
             bad.append("agreement")
         if any(all(v not in vs for vs in proposed.values()) for v in chosen):
             bad.append("validity")
-        if any(len(vs) > 1 for vs in proposed.values()):
-            bad.append("inv_2a_unique")
-        for a in range(self.A):
-            for b in range(self.B):
-                for v in range(self.V):
-                    if self._voted(s, a, b, v) and v not in proposed[b] and "inv_2b_has_2a" not in bad:
-                        bad.append("inv_2b_has_2a")
         return bad
 
     def _shows_safe(self, s: int, q: list[int], b: int, v: int) -> bool:

@@ -44,7 +44,9 @@ IMPL_ONLY_FLAGS = (("--impl", "impl"), ("--proposers", "proposers"), ("--learner
                    ("--no-saturation", "no_saturation"), ("--no-crash-reduction", "no_crash_reduction"),
                    ("--no-learners-apart", "no_learners_apart"), ("--no-prompt-restart", "no_prompt_restart"),
                    ("--no-reductions", "no_reductions"),
-                   ("--max-round", "max_round"), ("--property", "properties"))
+                   ("--max-round", "max_round"), ("--property", "properties"), ("--deviation", "deviation"))
+#: --deviation's words: `warn` (default) and `error`; `fail` is the old word for `error`.
+DEVIATION_MODES = {"warn": "warn", "error": "error", "fail": "error"}
 
 
 def check_config(cluster: Cluster) -> CheckConfig:
@@ -106,14 +108,21 @@ def build_model(request: RunRequest) -> Model:
             raise UsageError(str(exc)) from None
     if request.spec_bug:
         raise UsageError("--spec-bug applies to --model spec only")
+    if request.deviation is not None and cluster.no_refinement:
+        raise UsageError("--deviation judges refines_spec, which --no-refinement turns off; drop one of them")
     from checker.models.impl_model import ImplModel
 
     config = check_config(cluster)
     try:
         return cast(Model, ImplModel(config, refinement=not cluster.no_refinement, reductions=reductions(request),
-                                     deviation_stops=request.deviation != "warn"))
+                                     deviation_stops=deviation_mode(request) == "error"))
     except ConfigurationError as exc:  # the factory refused this configuration: bad input, not a finding
         raise UsageError(f"--impl {config.impl}: {exc}") from None
+
+
+def deviation_mode(request: RunRequest) -> str:
+    """`warn` or `error`: what --deviation says (its old word `fail` is `error`); `warn` if not given."""
+    return DEVIATION_MODES[request.deviation or "warn"]
 
 
 def limits(request: RunRequest) -> Limits:

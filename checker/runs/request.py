@@ -54,7 +54,7 @@ class RunRequest:
     time_limit: float | None = None
     max_memory: float | None = None
     stop_on_first: bool = False
-    deviation: str = "fail"  # fail | warn
+    deviation: str | None = None  # warn (None: the default) | error | fail (the old word for error)
     seed: int | None = None
     workers: int = 1
     engine: str = "compiled"  # bfs of --model spec: compiled | python

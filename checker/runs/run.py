@@ -25,7 +25,7 @@ from checker.runs.build import DEFAULT_GRAPH_LIMIT, build_model, check_against_m
 from checker.runs.request import RunRequest
 from checker.runs.summarize import chosen_text, stopped_in_handler_summary, summarize, trace_of, write_summary
 from checker.runs.verdicts import announce, exit_code, print_verdicts
-from checker.search.common import Limits, Progress, SearchResult, state_key_fn
+from checker.search.common import Limits, Progress, SearchResult, judge_last_steps, state_key_fn
 from checker.search.strategies import strategy_function
 from checker.signals import ctrl_c_stops_search, handler_watchdog
 from checker.user_properties import check_user_properties
@@ -97,7 +97,7 @@ def _search(request: RunRequest, model: Model, out: FsPath, bounds: Limits, last
     )
     announce(model, request.strategy)
     with ctrl_c_stops_search():  # Ctrl-C: the search stops and what it found is written, whole
-        result = strategy_function(request.strategy)(model, options)
+        result = judge_last_steps(model, strategy_function(request.strategy)(model, options))
         if show is not None:
             sys.stderr.write("\n")
         checks.after_search()

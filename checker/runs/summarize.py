@@ -16,7 +16,7 @@ from checker.errors import UsageError
 from checker.fingerprint import fp_hex
 from checker.model import Model, capabilities
 from checker.models.reductions import Reductions
-from checker.runs.build import check_config
+from checker.runs.build import check_config, deviation_mode
 from checker.runs.request import RunRequest
 from checker.search.common import Limits, Path, Progress, SearchResult, peak_rss_mb
 from checker.traces.replay import explain_marked
@@ -27,6 +27,13 @@ from paxos._summary import RunSummary, missing_fields, summary_text
 
 #: The property whose failure is a deviation from Paxos.tla rather than by itself a safety violation.
 DEVIATION = "refines_spec"
+#: Deviation versus danger in two sentences; the report says the same (reports/_content.py, whose import
+#: pulls in matplotlib, so the text is not imported from there: tests/test_deviation.py keeps them equal).
+DEVIATION_VS_DANGER = (
+    "A deviation is a step that is no step of Lamport's Paxos.tla (refines_spec fails) but keeps every conjunct "
+    "of Paxos.tla's inductive invariant, the argument that makes Paxos safe: it is reported with its trace and "
+    "reason, and by default it neither stops --stop-on-first nor sets the exit code. A state that breaks a "
+    "conjunct (inv_*) or a safety property (agreement, validity, ...) is a violation, exit 1.")
 #: What a random mode (simulate, fuzz) says of a property it checked and never saw fail.
 NOT_VIOLATED = "not_violated"
 
@@ -124,7 +131,7 @@ def summarize(model: Model, result: SearchResult, out: FsPath, request: RunReque
     summary["coverage"] = coverage
     summary.update(properties=props, proofs=None, graph=None, bytes_per_state=result.bytes_per_state,
                    collision_probability=result.collision_probability)
-    summary["deviation"] = deviation_of(summary, request.deviation)
+    summary["deviation"] = deviation_of(summary, deviation_mode(request))
     return summary
 
 
@@ -156,8 +163,9 @@ def write_summary(summary: Mapping[str, Any], out: FsPath | None, json_path: str
 
 def deviation_of(summary: dict[str, Any], mode: str) -> dict[str, Any] | None:
     """The summary's `deviation` (docs/formats.md): null unless refines_spec failed; else whether it is the
-    only failure (the node deviates from Paxos.tla, but no safety property failed in the states explored),
-    the step, the mode (`fail`, or `warn`: not counted in the exit code) and one plain sentence."""
+    only failure (a harmless deviation: every conjunct of the inductive invariant and every safety property
+    held in the states explored, at the deviating step too), the step, its reason, the mode (`warn`: not
+    counted in the exit code; `error`) and one plain sentence."""
     ref = next((p for p in summary["properties"] if p["name"] == DEVIATION and p["status"] == "violated"), None)
     if ref is None:
         return None
@@ -165,8 +173,11 @@ def deviation_of(summary: dict[str, Any], mode: str) -> dict[str, Any] | None:
               if p["status"] == "violated" and p["kind"] != "sometimes" and p["name"] != DEVIATION]
     step = ref.get("length")
     where = f" at step {step}" if step else ""
+    reason = ref.get("detail") or ""
+    why = f" ({reason})" if reason else ""
     if unsafe:
-        text = f"the node deviates from Paxos.tla{where}, and safety fails too ({', '.join(unsafe)})"
+        text = (f"the node deviates from Paxos.tla{where}{why}, and it is dangerous: "
+                f"{', '.join(unsafe)} fail{'s' if len(unsafe) == 1 else ''}")
     else:
         stopped = summary.get("stopped_by")
         scope = f"in the {summary['states']:,} states explored"
@@ -174,10 +185,12 @@ def deviation_of(summary: dict[str, Any], mode: str) -> dict[str, Any] | None:
             scope += " before --stop-on-first ended the search there"
         elif stopped is not None:
             scope += f" before the search stopped ({stopped})"
-        text = f"the node deviates from Paxos.tla{where}; no safety property failed {scope}"
+        text = (f"the node deviates from Paxos.tla{where}{why}; the safety argument still holds: every conjunct "
+                f"of Paxos.tla's inductive invariant and every safety property held {scope}, the deviating step "
+                "included")
         if stopped == "violation" and mode != "warn":
-            text += "; add --deviation warn to keep searching for safety violations past the deviation"
-    return {"property": DEVIATION, "only": not unsafe, "step": step, "mode": mode, "text": text}
+            text += "; drop --deviation error to keep searching for safety violations past the deviation"
+    return {"property": DEVIATION, "only": not unsafe, "step": step, "mode": mode, "reason": reason, "text": text}
 
 
 def stopped_in_handler_summary(request: RunRequest, model: Model | None, out: FsPath, bounds: Limits,

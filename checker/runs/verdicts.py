@@ -20,7 +20,8 @@ from checker.runs.summarize import DEVIATION, NOT_VIOLATED, reduction_names
 
 def exit_code(summary: dict[str, Any]) -> int:
     """1 a violation; 3 stopped early (bounded) with none; 0 otherwise (explore: exhaustive; simulate: every walk
-    ran and nothing failed, which is not a proof). Under `--deviation warn` refines_spec does not count."""
+    ran and nothing failed, which is not a proof). Under `--deviation warn` (the default) refines_spec does not
+    count."""
     warn = (summary.get("deviation") or {}).get("mode") == "warn"
     if any(p["status"] == "violated" and not (warn and p["name"] == DEVIATION) for p in summary["properties"]):
         return EXIT_VIOLATED
@@ -49,7 +50,11 @@ def print_verdicts(summary: Mapping[str, Any], out: FsPath, walks: int | None = 
             evidence = f"{summary['states']:,} states in {walks:,} walks" if walks else f"{summary['states']:,} states"
         else:
             evidence = f"{summary['states']:,} states" if p["status"] == "held" else "-"
-        rows.append((p["name"], p["kind"], p["status"].replace("_", " "), evidence))
+        verdict = p["status"].replace("_", " ")
+        warned = (summary.get("deviation") or {}).get("mode") == "warn"
+        if p["name"] == DEVIATION and p["status"] == "violated" and warned:
+            verdict = "deviates"  # a warning (docs/formats.md): not counted in the exit code
+        rows.append((p["name"], p["kind"], verdict, evidence))
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     for r in rows:
         print(f"  {r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:<{widths[2]}}  {r[3]}")
@@ -65,10 +70,11 @@ def print_verdicts(summary: Mapping[str, Any], out: FsPath, walks: int | None = 
         if p["status"] == "violated" and p.get("detail"):
             print(f"  {p['name']}: {p['detail']}")
     if warn and deviation is not None:
-        print(f"WARNING (--deviation warn): {deviation['text']}; replay it with: paxos-check replay "
-              f"{out / 'traces' / (DEVIATION + '.csv')}")
+        kind = "harmless deviation" if deviation["only"] else "dangerous deviation"
+        print(f"WARNING ({kind}, not counted in the exit code): {deviation['text']}; replay it with: "
+              f"paxos-check replay {out / 'traces' / (DEVIATION + '.csv')}")
     if violated and deviation is not None and deviation["only"] and not warn:
-        print(f"VIOLATED: {DEVIATION} only: {deviation['text']}. {stats}. "
+        print(f"VIOLATED (--deviation error): {DEVIATION} only: {deviation['text']}. {stats}. "
               f"Replay with: paxos-check replay {out / 'traces' / (DEVIATION + '.csv')}")
     elif violated:
         print(f"VIOLATED: {', '.join(violated)}. {stats}. "
@@ -81,6 +87,7 @@ def print_verdicts(summary: Mapping[str, Any], out: FsPath, walks: int | None = 
         print(f"NOT VIOLATED{runs} of a random search ({summary['strategy']}): not a proof and not a verification; "
               f"exit 0 means only that no walk broke a property. {stats}.")
     else:
-        held = "every safety property holds" if warn else "every property holds"
+        held = ("every safety property and every conjunct of the inductive invariant holds (refines_spec is a "
+                "deviation, above)") if warn else "every property holds"
         print(f"HELD: {held} in every reachable state within the stated bounds (exhaustive). {stats}.")
     print(f"Run directory: {out}{os.sep} (summary.json)")

@@ -14,7 +14,7 @@ import resource
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from checker.model import Action, Model, PropertyInfo, State, capabilities
@@ -426,3 +426,30 @@ def aggregate_coverage(model: Model, per_action: dict[Action, int]) -> dict[str,
             bucket[key] = bucket.get(key, 0) + n
     return counts
 
+
+
+def judge_last_steps(model: Model, result: SearchResult) -> SearchResult:
+    """`result` with every `always` and `step` property judged at the last step of each counterexample.
+
+    A search that stops (at a step property under `stop_on_first_violation`, or at a limit) may not
+    have judged the state a violating step reached, nor the other step properties of that step; a
+    property found broken there is recorded as violated with that same path, so a verdict lists
+    everything broken at the step where the search stopped. An exhaustive search judged every state
+    and step already and is returned as it is.
+    """
+    if result.exhaustive:
+        return result
+    found = {p.name: p for p in result.properties}
+    for p in result.properties:
+        if p.status != "violated" or p.kind == "sometimes" or p.path is None:
+            continue
+        path = p.path
+        broken = set(model.violated(path.last))
+        if path.steps:
+            prev = path.steps[-2][1] if len(path.steps) > 1 else path.initial
+            broken.update(model.step_violated(prev, path.steps[-1][0], path.last))
+        for name in broken:
+            q = found.get(name)
+            if q is not None and q.kind != "sometimes" and q.path is None:
+                found[name] = PropertyResult(name, q.kind, "violated", path)
+    return replace(result, properties=[found[p.name] for p in result.properties])

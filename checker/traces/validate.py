@@ -291,6 +291,9 @@ class _Execution:
         self._view: tuple[int, WorldView] | None = None
 
     def view(self) -> WorldView:
+        # `sent` is left out (None): the inductive invariant's conjuncts that read every sent message would
+        # make each step cost the size of the log. Every step is checked against Paxos.tla itself
+        # (`explains`), and a log whose every step is a Spec step keeps the whole invariant (prove spec).
         if self._view is None or self._view[0] != self.version:
             self._view = (self.version, WorldView(self.config, dict(self.acc), dict(self.learned),
                                                   self.history, frozenset(self.proposed)))
