@@ -105,7 +105,7 @@ class NodeChecks:
         status = self.hash.status(bool(summary.get("exhaustive")) and result.stopped_by is None and not self.resumed)
         if status == "unknown" and summary.get("command") == "simulate" and result.stopped_by is None \
                 and self.hash.error is None:
-            status = "not_violated"  # a random mode's word for "checked, never failed" (run.py's NOT_VIOLATED)
+            status = "not_violated"  # a random mode's word for "checked, never failed" (summarize.py's NOT_VIOLATED)
         # every transition this run used was compared (exhaustive or not): its result depends on the seed or not
         known = self.hash.error is None and (self.hash.findings or not self.resumed)
         summary["result_depends_on_hash_seed"] = bool(self.hash.findings) if known else None
