@@ -144,11 +144,11 @@ def check_output_paths(dirs: Iterable[tuple[str, str | os.PathLike[str] | None]]
                                  "choose another output path")
 
 
-def input_files(args: argparse.Namespace) -> list[str]:
+def input_files(impl: str | None, properties: Iterable[str] = ()) -> list[str]:
     """The files a run reads: an `--impl` or `--property` module given as a file path, or by a module name
     whose file is under the current directory (found without importing it). Outputs must not replace them."""
     found = []
-    for spec in [getattr(args, "impl", None), *(getattr(args, "property", None) or [])]:
+    for spec in [impl, *properties]:
         module = (spec or "").partition(":")[0]
         if module.endswith(".py"):
             found.append(module)

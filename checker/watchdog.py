@@ -11,10 +11,6 @@ node method it re-arms: the search itself stops at its deadline. Main thread, PO
 
 from __future__ import annotations
 
-import signal
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from types import FrameType
 
 import properties.user
@@ -58,26 +54,3 @@ def node_call_on_stack(frame: FrameType | None) -> tuple[object, str, str] | Non
             found = (local["self"].node_id, code.co_name, f"{code.co_name}({args})")
         frame = frame.f_back
     return found
-
-
-@contextmanager
-def handler_watchdog(seconds: float | None, grace: float = GRACE_SECONDS) -> Iterator[None]:
-    """Within this block, a node method still running at `seconds + grace` raises `HandlerHung`."""
-    if seconds is None or threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
-        yield
-        return
-
-    def fire(signum: int, frame: FrameType | None) -> None:
-        call = node_call_on_stack(frame)
-        signal.setitimer(signal.ITIMER_REAL, grace)  # again: the next hung call is stopped too
-        if call is None:
-            return  # in our own code: the search stops by itself
-        raise HandlerHung(*call)
-
-    previous = signal.signal(signal.SIGALRM, fire)
-    signal.setitimer(signal.ITIMER_REAL, seconds + grace)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)

@@ -26,6 +26,11 @@ COMMON_COLUMNS: tuple[str, ...] = (
 #: The event log adds `round` after `step`.
 LOG_COLUMNS: tuple[str, ...] = (*COMMON_COLUMNS[:2], "round", *COMMON_COLUMNS[2:])
 TRACE_COLUMNS: tuple[str, ...] = COMMON_COLUMNS
+#: The columns that describe one step (`event` .. `state_change`): checker.model.StepRow's fields, in order.
+STEP_COLUMNS: tuple[str, ...] = COMMON_COLUMNS[2:11]
+#: The `event` of a trace's step rows: implementation model, Spec model.
+IMPL_EVENTS: tuple[str, ...] = ("propose", "deliver", "drop", "duplicate", "crash", "restart", "timeout")
+SPEC_EVENTS: tuple[str, ...] = ("phase1a", "phase1b", "phase2a", "phase2b")
 
 
 def text(value: object) -> str:

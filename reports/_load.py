@@ -15,20 +15,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from paxos import _summary
+from paxos._csvlog import IMPL_EVENTS as _IMPL_EVENTS
+from paxos._csvlog import SPEC_EVENTS as _SPEC_EVENTS
+from paxos._csvlog import TRACE_COLUMNS, TRACE_FORMAT
 from reports._errors import MAX_FILE_BYTES, ReportInputError
 from reports._graphml import StateGraph, load_graphml
 
-TRACE_FORMAT = "paxos-trace/1"
-TRACE_COLUMNS: tuple[str, ...] = (
-    "format", "step", "event", "node", "peer", "msg_type", "bal", "value",
-    "max_vbal", "max_val", "state_change", "fingerprint", "property", "detail",
-)
-IMPL_EVENTS = frozenset({"propose", "deliver", "drop", "duplicate", "crash", "restart", "timeout"})
-SPEC_EVENTS = frozenset({"phase1a", "phase1b", "phase2a", "phase2b"})
+IMPL_EVENTS = frozenset(_IMPL_EVENTS)
+SPEC_EVENTS = frozenset(_SPEC_EVENTS)
 FAULT_EVENTS: tuple[str, ...] = ("drop", "duplicate", "crash", "restart")
-STATUSES = frozenset({"held", "violated", "not_violated", "unknown"})
-KINDS = frozenset({"always", "sometimes", "step"})
-STOPPED_BY = frozenset({"max_states", "max_depth", "time_limit", "max_memory", "interrupted", "violation"})
+STATUSES = frozenset(_summary.STATUSES)  # the summary's schema is paxos/_summary.py's
+KINDS = frozenset(_summary.KINDS)
+STOPPED_BY = frozenset(_summary.STOPPED_BY)
 _FINGERPRINT = re.compile(r"[0-9a-f]{16}")
 
 

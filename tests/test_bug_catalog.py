@@ -15,7 +15,7 @@ from checker.cli.main import main
 from checker.config import CheckConfig
 from checker.models.impl_model import ImplModel
 from checker.models.reductions import Reductions
-from checker.runs.run import trace_of
+from checker.runs.summarize import trace_of
 from checker.search.bfs import bfs
 from checker.search.common import Limits, SearchOptions
 from checker.traces.replay import ImplReplayer

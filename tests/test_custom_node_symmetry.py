@@ -24,7 +24,7 @@ from checker.errors import UsageError
 from checker.model import Model
 from checker.models.impl_model import ImplModel
 from checker.models.reductions import Reductions
-from checker.runs.run import trace_of
+from checker.runs.summarize import trace_of
 from checker.search.common import SearchOptions, SearchResult
 from checker.search.strategies import search
 from checker.traces.replay import ImplReplayer

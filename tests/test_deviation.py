@@ -124,7 +124,7 @@ def test_dangerous_deviations_break_a_conjunct_at_the_deviating_step(name: str, 
 
 
 def test_deviation_vs_danger_reads_the_same_in_help_and_report(capsys: pytest.CaptureFixture[str]) -> None:
-    from checker.runs.run import DEVIATION_VS_DANGER
+    from checker.runs.summarize import DEVIATION_VS_DANGER
     from reports._content import DEVIATION_VS_DANGER as in_report
 
     assert DEVIATION_VS_DANGER == in_report

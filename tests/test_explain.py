@@ -13,7 +13,7 @@ import pytest
 
 from checker.config import CheckConfig
 from checker.models.impl_model import ImplModel
-from checker.runs.run import trace_of
+from checker.runs.summarize import trace_of
 from checker.search.dfs import dfs
 from checker.traces.replay import ImplReplayer
 from paxos import BOTTOM, Accept, Accepted, AcceptorDurable, Ballot, ClusterConfig, Prepare, Promise

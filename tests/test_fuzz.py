@@ -266,9 +266,9 @@ class _SwallowedCtrlC(PaxosNode):
     landed in a garbage-collector callback and Python dropped it."""
 
     def on_message(self, msg: Any) -> Any:
-        import checker.runs.fuzz as fuzz
+        import checker.signals as signals
 
-        fuzz._INTERRUPTED[0] = True
+        signals._INTERRUPTED[0] = True
         return super().on_message(msg)
 
 

@@ -28,7 +28,7 @@ from checker.models.impl_symmetry import (
     symmetry_of,
 )
 from checker.models.reductions import Reductions
-from checker.runs.run import trace_of
+from checker.runs.summarize import trace_of
 from checker.search.common import SearchOptions, SearchResult
 from checker.search.strategies import search
 from checker.traces.replay import ImplReplayer

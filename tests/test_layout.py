@@ -3,7 +3,7 @@
 Reads every import of our four packages with `ast` (module level, inside functions and under
 `if TYPE_CHECKING:` alike, relative forms resolved), so a lazy or type-only import is an arrow
 too. Fails naming the arrow by file:line. Imports by string (`importlib.import_module`) are not
-seen; the CLI's subcommand table and run.py's strategy table are the only ones, and both point down.
+seen; the CLI's subcommand table and search/strategies.py's registry are the only ones, and both point down.
 """
 
 from __future__ import annotations

@@ -180,13 +180,12 @@ def test_tie_by_round_is_found_by_simulate_under_every_hash_seed(tmp_path: Path,
 
 
 def test_samples_are_checked_during_a_search() -> None:
-    import argparse
-
     from checker.runs.node_checks import NodeChecks
+    from checker.runs.request import RunRequest
     from checker.search.common import Progress
 
     model = ImplModel(CheckConfig(acceptors=2, ballots=(1, 2), crashes=0))
-    checks = NodeChecks(argparse.Namespace(workers=1), model)  # type: ignore[arg-type]
+    checks = NodeChecks(RunRequest(command="explore", strategy="bfs", out="unused"), model)
     seen: list[Progress] = []
     hook = checks.sampling(seen.append)
     _explore(model)

@@ -34,7 +34,7 @@ from checker.models.impl_encoding import CRASH
 from checker.models.impl_model import ImplModel
 from checker.models.impl_steps import find_action, step_cluster
 from checker.models.reductions import LearnersNotApart, Reductions
-from checker.runs.run import trace_of
+from checker.runs.summarize import trace_of
 from checker.search.bfs import bfs
 from checker.search.common import Limits, SearchOptions, SearchResult
 from checker.traces.replay import replayer_for

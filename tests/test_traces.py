@@ -20,7 +20,7 @@ from checker.config import CheckConfig
 from checker.errors import UsageError
 from checker.model import Model, StepRow
 from checker.models.impl_model import ImplModel
-from checker.runs.run import trace_of
+from checker.runs.summarize import trace_of
 from checker.search.bfs import bfs
 from checker.traces.trace_csv import IMPL_EVENTS, Trace, TraceStep, read_trace, write_trace
 from paxos import TRACE_COLUMNS, TRACE_FORMAT

@@ -7,8 +7,16 @@ from __future__ import annotations
 
 import argparse
 
-from checker.runs.run import EXIT_CODES_HELP, add_model_arguments, add_output_arguments, execute
-from checker.runs.scale import add_scale_arguments, check_scale_arguments, scale_options, write_run_file
+from checker.cli.flags import (
+    EXIT_CODES_HELP,
+    add_model_arguments,
+    add_output_arguments,
+    add_scale_arguments,
+    recorded_flags,
+    run_request,
+)
+from checker.runs.run import execute
+from checker.runs.scale import check_scale_arguments, scale_options, write_run_file
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,7 +36,8 @@ def run(args: argparse.Namespace) -> int:
               "proposer 2 (it may time out and retry once), 1 crash, "
               "set network: every message may be lost, duplicated or reordered). "
               "See 'paxos-check explore --help' for the bounds.")
-    check_scale_arguments(args)
-    if args.checkpoint is not None:
-        write_run_file(args)
-    return execute(args, args.strategy, "explore", **scale_options(args))
+    request = run_request(args, "explore", args.strategy)
+    check_scale_arguments(request)
+    if request.checkpoint is not None:
+        write_run_file(request.checkpoint, recorded_flags(args))
+    return execute(request, **scale_options(request))

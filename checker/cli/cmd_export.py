@@ -11,8 +11,10 @@ import argparse
 import os
 from pathlib import Path
 
+from checker.cli.flags import named_inputs
 from checker.config import IMPL_HELP, add_trust_argument, check_named_files, load_factory
-from checker.inputs import check_output_paths, input_files
+from checker.exit_codes import EXIT_OK
+from checker.inputs import check_output_paths
 from checker.traces.itf import spec_run, to_itf, write_itf
 from checker.traces.pytest_export import ENV_IMPL, pytest_source
 from checker.traces.trace_csv import read_trace
@@ -45,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     default = (source.with_name(source.stem + ".itf.json") if args.format == "itf"
                else source.with_name("test_" + source.stem.replace("-", "_") + ".py"))
     output = Path(os.path.abspath(args.output or default))  # resolved once: the node may change directory
-    check_output_paths(files=[("-o", output)], inputs=[source, *input_files(args)])
+    check_output_paths(files=[("-o", output)], inputs=[source, *named_inputs(args)])
     if args.impl is not None:
         load_factory(args.impl)  # a name that does not load is refused here, whatever the format
     trace = read_trace(source)
@@ -57,8 +59,8 @@ def run(args: argparse.Namespace) -> int:
         note = f"; no Spec step explains step {wrong[0]}" if wrong else ""
         print(f"wrote {output}: {len(spec.states)} states (the initial one and {len(spec.states) - 1} steps) of "
               f"Paxos.tla's maxBal, maxVBal, maxVal, msgs{note}")
-        return 0
+        return EXIT_OK
     atomic_write_text(output, pytest_source(trace, str(source), args.impl))
     print(f"wrote {output}: a pytest test replaying {len(trace.steps)} steps against {args.impl or trace.impl}; "
           f"it fails until {trace.property or 'every property'} holds on this schedule. Run: pytest {output}")
-    return 0
+    return EXIT_OK

@@ -12,31 +12,34 @@ import os
 import random
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from checker.cli.flags import add_cluster_arguments, cluster_of, named_inputs
 from checker.config import CheckConfig, bounds_text, load_factory
-from checker.inputs import absolute, check_output_paths, input_files, positive_float, positive_int
+from checker.exit_codes import EXIT_INCOMPLETE, EXIT_OK, EXIT_VIOLATED
+from checker.inputs import absolute, check_output_paths, positive_float, positive_int
 from checker.models.contract import check_node_contract
+from checker.runs.build import DEFAULT_OUT, check_config
 from checker.runs.fuzz import (
     PROFILES,
     FuzzResult,
     FuzzStats,
-    TimeUp,
-    deadline,
     format_trace,
     profile_settings,
     run_fuzz,
     trace_of_actions,
 )
-from checker.runs.run import DEFAULT_OUT, NOT_VIOLATED, add_cluster_arguments, check_config, write_summary
+from checker.runs.summarize import NOT_VIOLATED, write_summary
 from checker.search.common import peak_rss_mb
+from checker.signals import TimeUp, deadline
 from checker.traces.trace_csv import write_trace
 from checker.user_properties import check_user_properties, run_properties
 from paxos import NODE_ERROR
+from paxos._summary import PropertyEntry, RunSummary
 from properties.refinement import Refinement
 
-EXIT_OK, EXIT_VIOLATED, EXIT_INCOMPLETE = 0, 1, 3
 EXIT_CODES_HELP = (
     "Exit codes: 0 every test case ran and no property failed (verdict 'not violated': a bounded random "
     "search, not a proof); 1 a property failed (node_error included: a node that raised or returned "
@@ -74,8 +77,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     out = Path(os.path.abspath(args.out or DEFAULT_OUT))  # resolved once: a node or property may chdir
     args.json = absolute(args.json)
-    check_output_paths(dirs=[("--out", out)], files=[("--json", args.json)], inputs=input_files(args))
-    config = check_config(args)
+    check_output_paths(dirs=[("--out", out)], files=[("--json", args.json)], inputs=named_inputs(args))
+    config = check_config(cluster_of(args))
     started = time.monotonic()
     time_up: str | None = None
     try:
@@ -134,9 +137,9 @@ def _progress_printer() -> Any:
 
 
 def _summary(config: CheckConfig, result: FuzzResult, out: Path, seed: int | None, args: argparse.Namespace,
-             examples: int, steps: int) -> dict[str, Any]:
+             examples: int, steps: int) -> RunSummary:
     stats, failure = result.stats, result.failure
-    props: list[dict[str, Any]] = []
+    props: list[PropertyEntry] = []
     kinds = [(p.name, p.kind) for p in run_properties(config)]
     refinement = Refinement(config.cluster_config(), config.value_names(), config.max_ballots)
     if not args.no_refinement and refinement.applicable:
@@ -146,14 +149,14 @@ def _summary(config: CheckConfig, result: FuzzResult, out: Path, seed: int | Non
     done = failure is None and result.error is None and not result.interrupted and result.time_up is None
     for name, kind in kinds:
         status = NOT_VIOLATED if done and kind != "sometimes" else "unknown"
-        entry: dict[str, Any] = {"name": name, "kind": kind, "status": status, "trace": None}
+        entry: PropertyEntry = {"name": name, "kind": kind, "status": status, "trace": None}
         if failure is not None and failure.property == name:
-            entry.update(status="violated", trace=f"traces/{name}.csv", length=len(failure.trace.steps))
+            entry.update({"status": "violated", "trace": f"traces/{name}.csv", "length": len(failure.trace.steps)})
         elif kind == "sometimes" and stats.witnesses.get(name) is not None:
             witness = trace_of_actions(config, load_factory(config.impl), stats.witnesses[name], None,
                                        f"witness of {name}")
             write_trace(out / "traces" / f"{name}.csv", witness)
-            entry.update(status="held", trace=f"traces/{name}.csv", witness_length=len(witness.steps))
+            entry.update({"status": "held", "trace": f"traces/{name}.csv", "witness_length": len(witness.steps)})
         props.append(entry)
     faults = {k: stats.actions[k] for k in ("crash", "restart", "drop", "duplicate", "timeout") if stats.actions[k]}
     cfg = dict(config.to_json())
@@ -178,7 +181,7 @@ def _summary(config: CheckConfig, result: FuzzResult, out: Path, seed: int | Non
     }
 
 
-def _verdict(result: FuzzResult, summary: dict[str, Any], out: Path, seed: int | None) -> int:
+def _verdict(result: FuzzResult, summary: Mapping[str, Any], out: Path, seed: int | None) -> int:
     stats = result.stats
     what = (f"{stats.cases:,} cases, {stats.steps:,} steps, {len(stats.distinct):,} distinct states, "
             f"depth {stats.depth}, {result.seconds:.1f}s")

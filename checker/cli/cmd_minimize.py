@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import argparse
 
+from checker.cli.flags import named_inputs
 from checker.config import IMPL_HELP, add_trust_argument, check_named_files
-from checker.inputs import absolute, check_output_paths, input_files
+from checker.exit_codes import EXIT_OK
+from checker.inputs import absolute, check_output_paths
 from checker.traces.minimize import minimize_trace
 from checker.traces.text import format_steps
 from checker.traces.trace_csv import read_trace, write_trace
@@ -26,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     args.output = absolute(args.output)  # resolved once: the node or a --property may change directory
-    check_output_paths(files=[("-o", args.output)], inputs=[args.trace, *input_files(args)])
+    check_output_paths(files=[("-o", args.output)], inputs=[args.trace, *named_inputs(args)])
     trace = read_trace(args.trace)
     check_named_files(args.trace, None if args.impl else trace.impl, trace.config.get("properties") or ())
     short = minimize_trace(trace, args.property, args.impl)
@@ -35,4 +37,4 @@ def run(args: argparse.Namespace) -> int:
           f"{short.property} still fails; wrote {args.output}")
     print(format_steps(short))
     print(f"replay with: paxos-check replay {args.output}")
-    return 0
+    return EXIT_OK

@@ -14,16 +14,16 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from checker.errors import UsageError
+from checker.exit_codes import EXIT_INCOMPLETE, EXIT_OK, EXIT_VIOLATED
 from checker.inputs import check_output_paths, positive_int
-from paxos._atomic import atomic_write_text
+from checker.runs.summarize import write_summary
+from paxos._summary import PropertyEntry, RunSummary
 from properties import z3_quorums, z3_spec
 from properties.cti_reach import reachability
 from properties.proof import FAILED, PROVED, UNKNOWN, ProofResult, format_table, overall_status
 
-EXIT_OK, EXIT_FAILED, EXIT_UNKNOWN = 0, 1, 3
 GOALS = ("all", "quorums", "spec")
 
 
@@ -192,9 +192,9 @@ def _describe_counterexample(result: ProofResult) -> str:
     return f"counterexample ({result.action}, {result.conjunct}): {json.dumps(model)}"
 
 
-def _properties(results: Sequence[ProofResult]) -> list[dict[str, Any]]:
+def _properties(results: Sequence[ProofResult]) -> list[PropertyEntry]:
     """The summary's `properties`: what the proof says about named safety properties."""
-    props: list[dict[str, Any]] = []
+    props: list[PropertyEntry] = []
     quorum = [r for r in results if r.goal == z3_quorums.GOAL_CONCRETE]
     if quorum:
         status = {PROVED: "held", FAILED: "violated", UNKNOWN: "unknown"}[overall_status(quorum)]
@@ -233,7 +233,7 @@ def _effective_acceptors(args: argparse.Namespace) -> int | None:
 
 
 def build_summary(args: argparse.Namespace, results: Sequence[ProofResult],
-                  seconds: float) -> dict[str, Any]:
+                  seconds: float) -> RunSummary:
     """The JSON summary of docs/formats.md for a prove run."""
     config = {
         "goal": args.goal, "acceptors": _effective_acceptors(args), "q1": args.q1, "q2": args.q2,
@@ -301,14 +301,7 @@ def run(args: argparse.Namespace) -> int:
         if result.status == UNKNOWN:
             print(f"unknown: {result.action} / {result.conjunct}: {result.reason}")
     summary = build_summary(args, results, seconds)
-    text = json.dumps(summary, indent=2) + "\n"
-    for target in ([Path(args.out) / "summary.json"] if args.out is not None else []) + (
-            [Path(args.json)] if args.json is not None else []):
-        try:
-            atomic_write_text(target, text)
-        except OSError as exc:
-            raise UsageError(f"cannot write the summary to {target}: {exc.strerror or exc}; "
-                             "choose another --json/--out path") from None
+    write_summary(summary, None if args.out is None else Path(args.out), args.json, run_dir=False)
     if args.report:
         if args.out is None:
             raise UsageError("--report renders into the run directory: give --out DIR")
@@ -327,7 +320,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"FAILED: {len(failed)} of {len(results)} obligations failed "
               f"({', '.join(failed[:6])}{', ...' if len(failed) > 6 else ''}); "
               f"{proved} proved ({seconds:.2f} s)")
-        return EXIT_FAILED
+        return EXIT_VIOLATED
     print(f"INCOMPLETE: z3 could not decide {len(results) - proved} of {len(results)} "
           f"obligations; nothing failed, nothing more is claimed ({seconds:.2f} s)")
-    return EXIT_UNKNOWN
+    return EXIT_INCOMPLETE

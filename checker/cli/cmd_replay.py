@@ -12,6 +12,7 @@ from typing import Any
 
 from checker.config import IMPL_HELP, add_trust_argument, check_named_files
 from checker.errors import UsageError
+from checker.exit_codes import EXIT_OK, EXIT_VIOLATED
 from checker.hashseed import run_under_seed
 from checker.traces.replay import ImplReplayer, ImpossibleStep, Replayer, replayer_for
 from checker.traces.seed_replay import fingerprints_under
@@ -55,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         if args.impl is not None and args.impl != trace.impl:
             print(f"replaying {args.trace} against {args.impl}: the run diverges at step {exc.index + 1} ({exc}); "
                   f"the recorded violation of {trace.property or 'nothing'} does NOT reproduce")
-            return 0
+            return EXIT_OK
         raise UsageError(f"{args.trace}:{exc.index + 3}: step {exc.index + 1} is impossible in the recorded "
                          f"configuration: {exc}") from None
     impl = args.impl or trace.impl or "Paxos.tla"
@@ -78,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
         if prop == NODE_ERROR and expected not in (None, NODE_ERROR) and not args.all:
             print(f"VIOLATION: {prop} fails at step {at}: {reason} (a node fault ends the replay there, so the "
                   f"recorded violation of {expected} cannot be reached with {impl})")
-            return 1
+            return EXIT_VIOLATED
         if expected is None or prop == expected or args.all:
             print(f"VIOLATION reproduced: {prop} fails at step {at}" + (f": {reason}" if reason else ""))
             if not args.all:
@@ -89,18 +90,18 @@ def run(args: argparse.Namespace) -> int:
                     print("  (a deviation from Paxos.tla, harmless here: every conjunct of its inductive invariant "
                           "and every safety property held on this trace; explore reports it as a warning and "
                           "searches on, unless --deviation error)")
-                return 1
+                return EXIT_VIOLATED
     if args.all and outcome.violations:
-        return 1
+        return EXIT_VIOLATED
     if expected:
         failed = ", ".join(f"{p} at step {n}" for n, p, _ in outcome.violations)
         print(f"the recorded violation of {expected} does NOT reproduce with {impl}"
               + (f" (other properties failed: {failed})" if failed else ": every property held"))
-        return 1 if outcome.violations else 0
+        return EXIT_VIOLATED if outcome.violations else EXIT_OK
     else:
         print("every property held at every step"
               + (f" (the trace is a witness of {witness}, not a counterexample)" if witness else ""))
-    return 0
+    return EXIT_OK
 
 
 def _hash_order(args: argparse.Namespace, trace: Trace, steps: list[TraceStep]) -> int:
@@ -109,23 +110,23 @@ def _hash_order(args: argparse.Namespace, trace: Trace, steps: list[TraceStep]) 
     here = [s.fingerprint for s in steps]
     if trace.other_seed is None:
         print("the trace records no other hash seed to compare with; replayed under this one only")
-        return 0
+        return EXIT_OK
     there = fingerprints_under(trace.other_seed, args.trace, args.impl)
     seeds = f"PYTHONHASHSEED={trace.hash_seed} and PYTHONHASHSEED={trace.other_seed}"
     if isinstance(there, tuple):
         print(f"VIOLATION reproduced: hash_order at step {there[0]}: under PYTHONHASHSEED={trace.other_seed} that step "
               f"is not possible ({there[1]}): the run depends on the hash seed")
-        return 1
+        return EXIT_VIOLATED
     differ = next((n for n, (a, b) in enumerate(zip(here, there, strict=False), start=1) if a != b), None)
     if differ is None:
         print(f"the recorded violation of hash_order does NOT reproduce: every step reaches one state under {seeds}")
-        return 0
+        return EXIT_OK
     print(f"VIOLATION reproduced: hash_order at step {differ}: it reaches state {here[differ - 1]} under "
           f"PYTHONHASHSEED={trace.hash_seed} but {there[differ - 1]} under PYTHONHASHSEED={trace.other_seed}")
     detail = steps[-1].detail or next((s.detail for s in trace.steps if s.property == HASH_ORDER), "")
     if detail:
         print(f"  {detail}")
-    return 1
+    return EXIT_VIOLATED
 
 
 def _collector(replayer: Replayer, seen: list[Any]) -> Callable[[Any], None]:

@@ -13,6 +13,7 @@ from typing import Any
 
 from checker.config import IMPL_HELP, add_trust_argument, check_named_files
 from checker.errors import UsageError
+from checker.exit_codes import EXIT_OK
 from checker.inputs import check_output_paths
 from checker.traces.states import write_run_states
 from reports import ReportInputError, compare_runs, render_report
@@ -45,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     for path in written:
         print(f"wrote {path}")
-    return 0
+    return EXIT_OK
 
 
 def _run_config(run_dir: str) -> dict[str, Any]:

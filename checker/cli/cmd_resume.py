@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from checker.cli import cmd_explore
+from checker.cli.flags import EXIT_CODES_HELP, run_request
 from checker.config import IMPL_HELP, add_trust_argument, check_named_files
 from checker.errors import UsageError
-from checker.runs.run import EXIT_CODES_HELP, execute
+from checker.runs.run import execute
 from checker.runs.scale import (
     RUN_FILE,
     check_resumable,
@@ -91,7 +92,8 @@ def run(args: argparse.Namespace) -> int:
     saved.command = "explore"
     saved.checkpoint = directory
     check_named_files(f"{directory}/{RUN_FILE}", saved.impl, saved.property or ())
-    check_scale_arguments(saved, resume=True)
+    request = run_request(saved, "explore", saved.strategy)
+    check_scale_arguments(request, resume=True)
     has_checkpoint = check_resumable(directory, flags)
     for path in shared_writable(directory)[:1]:
         print(f"paxos-check resume: warning: {path} is writable by other users, who can change this run's "
@@ -103,5 +105,4 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"paxos-check resume: {directory} holds no checkpoint yet (the run was stopped before its first); "
               f"starting the run again from {RUN_FILE}{where}", flush=True)
-    saved.default_announce = False
-    return execute(saved, saved.strategy, "explore", **scale_options(saved, resume=has_checkpoint))
+    return execute(request, **scale_options(request, resume=has_checkpoint))

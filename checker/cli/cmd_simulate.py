@@ -13,10 +13,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from checker.cli.flags import EXIT_CODES_HELP, add_cluster_flag, add_model_arguments, add_output_arguments, run_request
 from checker.inputs import positive_int
 from checker.model import Model
-from checker.runs.run import EXIT_CODES_HELP, add_model_arguments, add_output_arguments, execute
-from checker.runs.scale import add_cluster_flag, check_cluster_flag, scale_options
+from checker.runs.run import AfterSearch, execute
+from checker.runs.scale import check_cluster_flag, scale_options
 from checker.search.common import SearchResult
 
 STRATEGIES = ("guided", "random", "pct", "swarm")
@@ -64,18 +65,16 @@ def run(args: argparse.Namespace) -> int:
     if args.cluster is not None and args.strategy != "swarm":
         raise UsageError("--cluster runs the walks of --strategy swarm on Ray; add --strategy swarm or drop --cluster")
     check_cluster_flag(args.cluster)
-    args.minimize = not args.no_minimize
+    request = run_request(args, "simulate", args.strategy, minimize=not args.no_minimize)
     texts: list[str] = []
-    if args.coverage:
-        args.after_search = _coverage_hook(args, texts)
-    code = execute(args, args.strategy, "simulate", walks=args.walks, walk_depth=args.walk_depth,
-                   **scale_options(args))
+    after = _coverage_hook(args, texts) if args.coverage else None
+    code = execute(request, after, walks=args.walks, walk_depth=args.walk_depth, **scale_options(request))
     for text in texts:
         print(text)
     return code
 
 
-def _coverage_hook(args: argparse.Namespace, texts: list[str]) -> Any:
+def _coverage_hook(args: argparse.Namespace, texts: list[str]) -> AfterSearch:
     from checker.runs.coverage import (
         DEFAULT_COVERAGE_STATES,
         NoGroundTruth,
@@ -85,11 +84,12 @@ def _coverage_hook(args: argparse.Namespace, texts: list[str]) -> Any:
     )
 
     limit = args.coverage_states or DEFAULT_COVERAGE_STATES
+    time_limit = args.time_limit
 
     def after(model: Model, result: SearchResult, summary: dict[str, Any], out: Path) -> None:
         started = time.monotonic()
         # --time-limit bounds the whole run: the ground truth gets what the walks left of it; Ctrl-C stops it too
-        left = None if args.time_limit is None else max(0.0, args.time_limit - float(summary.get("seconds", 0.0)))
+        left = None if time_limit is None else max(0.0, time_limit - float(summary.get("seconds", 0.0)))
         truth = ground_truth(model, limit, None if left is None else started + left)
         report = coverage_report(result, truth, limit)
         summary["walk_coverage"] = report

@@ -7,17 +7,16 @@ execution is a Spec step (or a stutter) and every property held, 1 a step breaks
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
+from checker.cli.flags import named_inputs
 from checker.errors import UsageError
-from checker.inputs import absolute, check_output_paths, input_files
+from checker.exit_codes import EXIT_OK, EXIT_VIOLATED
+from checker.inputs import absolute, check_output_paths
+from checker.runs.summarize import write_summary
 from checker.traces.validate import RoundResult, validate_log
-from paxos import atomic_write_text
 from properties.invariants import PROPERTIES, Property
 from properties.user import PropertyError, load_properties, with_builtins
-
-EXIT_OK, EXIT_VIOLATED = 0, 1
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -44,7 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     args.json = absolute(args.json)  # resolved once: a --property may change the working directory
-    check_output_paths(files=[("--json", args.json)], inputs=[args.log, *input_files(args)])
+    check_output_paths(files=[("--json", args.json)], inputs=[args.log, *named_inputs(args)])
     props: tuple[Property, ...] = PROPERTIES
     if args.property:
         try:
@@ -65,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.log}: no round has a Paxos step (no Prepare, Promise, Accept, Accepted or learn), "
                          "so there is nothing to judge; give the PaxosLogger log of a run")
     if args.json:
-        atomic_write_text(args.json, json.dumps(_summary(args.log, results, props), indent=2) + "\n")
+        write_summary(_summary(args.log, results, props), None, args.json, run_dir=False)
     bad = [r for r in results if not r.ok]
     checked = [r for r in results if not r.skipped]
     steps = sum(r.steps for r in checked)

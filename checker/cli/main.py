@@ -9,19 +9,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import signal
 import sys
 from collections.abc import Sequence
 
 from checker.errors import UsageError
+from checker.exit_codes import EXIT_INCOMPLETE, EXIT_USAGE
 from checker.hashseed import fix_seed_at_startup
+from checker.signals import ctrl_c_raises
 from paxos import command_line_trust
-from paxos._guard import raise_interrupted
-
-EXIT_OK = 0
-EXIT_VIOLATED = 1
-EXIT_USAGE = 2
-EXIT_INCOMPLETE = 3
 
 COMMANDS: dict[str, str] = {
     "explore": "Exhaustively explore every interleaving and fault within bounds (BFS or DFS).",
@@ -99,5 +94,5 @@ def main_entry() -> None:
     (which install their own handler), with the partial results written, instead of being lost.
     """
     fix_seed_at_startup()  # a known PYTHONHASHSEED: every run reproducible (checker/hashseed.py)
-    signal.signal(signal.SIGINT, raise_interrupted)  # a KeyboardInterrupt marked as Ctrl-C (paxos.Interrupted)
+    ctrl_c_raises()  # checker/signals.py
     sys.exit(main())

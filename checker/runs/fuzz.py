@@ -17,17 +17,13 @@ chosen with `HYPOTHESIS_PROFILE` or `profile=`; a failure is written to
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import inspect
 import os
-import signal
-import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 from typing import Any, ClassVar
 
 from hypothesis import HealthCheck, Phase, Verbosity, settings
@@ -47,13 +43,13 @@ from checker.config import CheckConfig, load_factory
 from checker.errors import UsageError
 from checker.models.impl_steps import EVENT_OF, action_row, step_cluster, world_fingerprint
 from checker.runs.fuzz_guidance import Guide, Memory, delays
+from checker.signals import TimeUp, ctrl_c_sticks, deadline, interrupt_requested
 from checker.traces.replay import explain_marked
 from checker.traces.text import format_steps
 from checker.traces.trace_csv import Trace, TraceStep, write_trace
 from checker.user_properties import run_properties
-from checker.watchdog import GRACE_SECONDS, PROPERTY, node_call_on_stack
 from paxos import NODE_ERROR, Action, Crash, Deliver, Envelope, NodeFactory, NodeFault, PaxosNode, Propose, Restart
-from paxos._guard import CheckerStop, Interrupted, checked_snapshot
+from paxos._guard import Interrupted, checked_snapshot
 from properties.invariants import failing, failing_steps, view_of_cluster
 from properties.refinement import Refinement
 
@@ -339,7 +335,7 @@ def paxos_state_machine(
 
         @invariant()
         def properties_hold(self) -> None:
-            if _INTERRUPTED[0]:  # a Ctrl-C whose KeyboardInterrupt something swallowed: raise it again
+            if interrupt_requested():  # a Ctrl-C whose KeyboardInterrupt something swallowed: raise it again
                 raise Interrupted
             if self.checked_at == len(self.actions) > 0:
                 return  # nothing happened since the last check (a step with nothing enabled)
@@ -473,71 +469,3 @@ def run_fuzz(
     except Exception as exc:  # the implementation itself raised: a bug, but no property names it
         error = exc
     return FuzzResult(failure, stats, chosen, time.monotonic() - started, error, interrupted, time_up)
-
-
-class TimeUp(KeyboardInterrupt, CheckerStop):
-    """`--time-limit` reached during fuzzing; `where` names a node method that was still running.
-
-    A KeyboardInterrupt, because Hypothesis lets only that (and SystemExit) through at once:
-    any other exception inside a test case is taken for a failure and replayed."""
-
-    def __init__(self, where: str) -> None:
-        self.where = where
-        super().__init__(where or "time limit reached")
-
-
-#: Set by Ctrl-C during a fuzz run; every step checks it (see `ctrl_c_sticks`).
-_INTERRUPTED = [False]
-
-
-@contextlib.contextmanager
-def ctrl_c_sticks() -> Iterator[None]:
-    """Within this block Ctrl-C raises KeyboardInterrupt *and* stays requested until the run ends.
-
-    A KeyboardInterrupt raised while Python runs a garbage-collector callback (Hypothesis installs
-    one) is printed as "Exception ignored" and dropped, so the run went on for good; with the flag
-    set, the next step of the state machine raises it again.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def on_sigint(signum: int, frame: FrameType | None) -> None:
-        _INTERRUPTED[0] = True
-        raise Interrupted
-
-    previous = signal.signal(signal.SIGINT, on_sigint)
-    _INTERRUPTED[0] = False
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        _INTERRUPTED[0] = False
-
-
-@contextlib.contextmanager
-def deadline(seconds: float | None) -> Iterator[None]:
-    """Within this block a SIGALRM at `seconds` raises TimeUp wherever the run is, a stuck handler
-    included (a BaseException passes paxos's guard, which turns only a node's Exception into a finding)."""
-    if seconds is None or threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
-        yield
-        return
-
-    late = [False]
-
-    def fire(signum: int, frame: FrameType | None) -> None:
-        call = node_call_on_stack(frame)
-        if call is not None and not late[0]:  # a node is mid-step: give it the watchdog's grace to return
-            late[0] = True
-            signal.setitimer(signal.ITIMER_REAL, GRACE_SECONDS)
-            return
-        who = "" if call is None else f"property {call[1]}" if call[0] == PROPERTY else f"node {call[0]} {call[2]}"
-        raise TimeUp(f"{who} did not return within the time limit" if who else "")
-
-    previous = signal.signal(signal.SIGALRM, fire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)

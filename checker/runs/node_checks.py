@@ -1,15 +1,12 @@
 """The node checks of an implementation run, on by default: hash-order independence of every node transition
 (checker/models/hash_order.py; also on samples during a long search) and snapshot fidelity along the explored
-graph (checker/models/fidelity.py). Owns their flags, when they run, and what they add to the summary (the
-`hash_order` property and its trace, `hash_seed`, `node_checks`). Does not search the state space itself
-except for the shortest trace to a hash-order finding.
+graph (checker/models/fidelity.py). Owns when they run (their flags are checker/cli/flags.py's) and what
+they add to the summary (the `hash_order` property and its trace, `hash_seed`, `node_checks`).
+Does not search the state space itself except for the shortest trace to a hash-order finding.
 """
 
 from __future__ import annotations
 
-import argparse
-import signal
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path as FsPath
@@ -17,7 +14,9 @@ from typing import Any
 
 from checker.hashseed import current_hash_seed
 from checker.model import Model
+from checker.runs.request import RunRequest
 from checker.search.common import Limits, Path, Progress, SearchOptions, SearchResult
+from checker.signals import cancel_alarm
 from checker.traces.trace_csv import Trace, write_trace
 
 #: During a search: every this many seconds, compare up to SAMPLE_SIZE new transitions (a long search that
@@ -28,33 +27,24 @@ SAMPLE_SIZE = 20_000
 TRACE_SECONDS = 60.0
 
 
-def add_arguments(g: argparse._ActionsContainer) -> None:
-    g.add_argument("--no-hash-order-check", action="store_true",
-                   help="do not re-run the explored node transitions under other PYTHONHASHSEED values "
-                        "(the hash_order property: a node whose steps depend on set or dict iteration order)")
-    g.add_argument("--no-fidelity-check", action="store_true",
-                   help="do not re-run every explored node transition on live nodes that are never restored "
-                        "(a snapshot() that loses state refuses the node, exit 2)")
-
-
 class NodeChecks:
     """The checks one run does; `model` is any model (only an implementation model in one process is checked)."""
 
-    def __init__(self, args: argparse.Namespace, model: Model, resumed: bool = False) -> None:
+    def __init__(self, request: RunRequest, model: Model, resumed: bool = False) -> None:
         """`resumed`: the search continues a checkpoint, so this process saw only the transitions after it."""
         self.model: Any = model
         self.resumed = resumed
-        in_process = hasattr(model, "node_transitions") and getattr(args, "workers", 1) == 1
+        in_process = hasattr(model, "node_transitions") and request.workers == 1
         self.why_not = None if in_process else (
             "not checked: the search ran in other processes (--workers > 1)" if hasattr(model, "node_transitions")
             else None)
         self.applies = hasattr(model, "node_transitions")
         self.hash = None
-        if in_process and not getattr(args, "no_hash_order_check", False):
+        if in_process and not request.no_hash_order_check:
             from checker.models.hash_order import HashOrderCheck
 
             self.hash = HashOrderCheck()
-        self.fidelity_on = in_process and not getattr(args, "no_fidelity_check", False)
+        self.fidelity_on = in_process and not request.no_fidelity_check
         self.fidelity: dict[str, Any] | None = None
         self.seconds = 0.0
         self._next_sample = time.monotonic() + SAMPLE_EVERY
@@ -76,10 +66,10 @@ class NodeChecks:
     def after_search(self) -> None:
         """Fidelity first (a lossy snapshot refuses the node: UsageError, exit 2), then the hash seeds."""
         started = time.monotonic()
-        if self.fidelity_on and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
-            # --time-limit's watchdog (checker/watchdog.py) watched the search: these re-runs of transitions that
+        if self.fidelity_on:
+            # --time-limit's watchdog (checker/signals.py) watched the search: these re-runs of transitions that
             # returned once come after the limit by design, so it must not take them for a hung handler
-            signal.setitimer(signal.ITIMER_REAL, 0)
+            cancel_alarm()
         if self.fidelity_on:
             from checker.models.fidelity import check_fidelity
 
@@ -115,7 +105,7 @@ class NodeChecks:
         status = self.hash.status(bool(summary.get("exhaustive")) and result.stopped_by is None and not self.resumed)
         if status == "unknown" and summary.get("command") == "simulate" and result.stopped_by is None \
                 and self.hash.error is None:
-            status = "not_violated"  # a random mode's word for "checked, never failed" (run.py's NOT_VIOLATED)
+            status = "not_violated"  # a random mode's word for "checked, never failed" (summarize.py's NOT_VIOLATED)
         # every transition this run used was compared (exhaustive or not): its result depends on the seed or not
         known = self.hash.error is None and (self.hash.findings or not self.resumed)
         summary["result_depends_on_hash_seed"] = bool(self.hash.findings) if known else None

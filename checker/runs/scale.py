@@ -1,19 +1,17 @@
-"""Flags that take a BFS beyond one process and one run: `--cluster`, `--checkpoint`, `--checkpoint-every`,
+"""What takes a BFS beyond one process and one run: `--cluster`, `--checkpoint`, `--checkpoint-every`,
 and `paxos-check resume DIR`.
 
-Owns checking those flags before any work (one line, exit 2), the run file that lets `resume`
-rebuild the run from its flags (`DIR/run.json`), and the search options they turn into. The
-search itself (partitions, checkpoints, Ray actors) is checker/search/'s; this module only
-hands it options.
+Owns checking those fields of a RunRequest before any work (one line, exit 2; the flags themselves are
+checker/cli/flags.py's), the run file that lets `resume` rebuild the run from its flags (`DIR/run.json`),
+and the search options they turn into. The search itself (partitions, checkpoints, Ray actors) is
+checker/search/'s; this module only hands it options.
 """
 
 from __future__ import annotations
 
-import argparse
 import functools
 import importlib.util
 import json
-import math
 import os
 import re
 import stat
@@ -22,31 +20,14 @@ from typing import Any
 
 from checker.errors import UsageError
 from checker.inputs import check_output_paths
-from checker.runs.run import DEFAULT_OUT, build_model
+from checker.runs.build import DEFAULT_OUT, build_model
+from checker.runs.request import RunRequest
 from checker.search.checkpoint import has_checkpoint, read_checkpoint
 from paxos import atomic_write_text
 
 RUN_FILE = "run.json"
 DEFAULT_CHECKPOINT_EVERY = 60.0
 _RAY_ADDRESS = re.compile(r"^ray://[A-Za-z0-9_.\-\[\]:]+:\d{1,5}$")
-
-
-def seconds_or_zero(text: str) -> float:
-    """A finite number of seconds >= 0 (0: at every level boundary)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds (0 or more), got {text!r}") from None
-    if math.isnan(value) or math.isinf(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds (0 or more), got {text!r}")
-    return value
-
-
-def add_cluster_flag(g: argparse._ActionsContainer, what: str) -> None:
-    """`--cluster auto|ray://HOST:PORT`: run `what` on Ray."""
-    g.add_argument("--cluster", default=None, metavar="auto|ray://HOST:PORT",
-                   help=f"run {what} on Ray: 'auto' starts a local Ray, ray://HOST:PORT joins a running cluster "
-                        "(its Ray client port, 10001 by default); needs pip install -e '.[cluster]'")
 
 
 def check_cluster_flag(cluster: str | None) -> None:
@@ -80,30 +61,19 @@ def ray_token_configured() -> bool:
         return False
 
 
-def add_scale_arguments(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("scale (bfs): Ray, checkpoints")
-    add_cluster_flag(g, "the BFS partitions (--workers N of them) as actors")
-    g.add_argument("--checkpoint", default=None, metavar="DIR",
-                   help="write a checkpoint of the search to DIR at level boundaries; continue a killed run "
-                        "with 'paxos-check resume DIR'")
-    g.add_argument("--checkpoint-every", type=seconds_or_zero, default=None, metavar="SECONDS",
-                   help=f"with --checkpoint: at most one checkpoint per SECONDS (default {DEFAULT_CHECKPOINT_EVERY:g}; "
-                        "0: at every level)")
-
-
-def check_scale_arguments(args: argparse.Namespace, resume: bool = False) -> None:
+def check_scale_arguments(request: RunRequest, resume: bool = False) -> None:
     """Refuse bad --cluster/--checkpoint flags before any work (`resume`: flags read back from run.json,
     whose --checkpoint DIR may hold a checkpoint)."""
-    cluster = getattr(args, "cluster", None)
-    checkpoint = getattr(args, "checkpoint", None)
-    if args.checkpoint_every is not None and checkpoint is None:
+    cluster = request.ray
+    checkpoint = request.checkpoint
+    if request.checkpoint_every is not None and checkpoint is None:
         raise UsageError("--checkpoint-every applies with --checkpoint DIR only; add --checkpoint or drop it")
     if cluster is None and checkpoint is None:
         return
     flag = "--cluster" if cluster is not None else "--checkpoint"
-    if args.strategy != "bfs":
+    if request.strategy != "bfs":
         raise UsageError(f"{flag} is for --strategy bfs; drop it or use bfs")
-    if args.graph:
+    if request.graph:
         raise UsageError(f"--graph keeps the state graph in this process; it does not go with {flag}")
     check_cluster_flag(cluster)
     if checkpoint is not None:
@@ -113,33 +83,28 @@ def check_scale_arguments(args: argparse.Namespace, resume: bool = False) -> Non
                              f"'paxos-check resume {checkpoint}', or give another directory")
 
 
-def scale_options(args: argparse.Namespace, resume: bool = False) -> dict[str, Any]:
+def scale_options(request: RunRequest, resume: bool = False) -> dict[str, Any]:
     """The SearchOptions fields of these flags (for run.execute's `extra`)."""
     out: dict[str, Any] = {}
-    if getattr(args, "checkpoint", None) is not None:
-        every = args.checkpoint_every
-        out.update(checkpoint=str(args.checkpoint), resume=resume,
+    if request.checkpoint is not None:
+        every = request.checkpoint_every
+        out.update(checkpoint=str(request.checkpoint), resume=resume,
                    checkpoint_every=DEFAULT_CHECKPOINT_EVERY if every is None else every)
-    if getattr(args, "cluster", None) is not None:
-        out.update(cluster=args.cluster, model_factory=functools.partial(build_model, _plain(args)))
+    if request.ray is not None:  # the request is plain frozen data: it pickles to Ray workers as it is
+        out.update(cluster=request.ray, model_factory=functools.partial(build_model, request))
     return out
 
 
-def _plain(args: argparse.Namespace) -> argparse.Namespace:
-    """The flags only (no callbacks), for pickling to Ray workers."""
-    return argparse.Namespace(**{k: v for k, v in vars(args).items() if not callable(v)})
-
-
-def write_run_file(args: argparse.Namespace) -> None:
+def write_run_file(checkpoint: str, flags: dict[str, Any]) -> None:
     """Record the flags in DIR/run.json so that `resume DIR` can rebuild this run."""
-    flags = {k: v for k, v in vars(args).items() if not callable(v)}
+    flags = dict(flags)
     for key in ("out", "json", "checkpoint"):  # resume may run from another directory
         if flags.get(key) is not None:
             flags[key] = os.path.abspath(flags[key])
     if flags.get("out") is None:
         flags["out"] = os.path.abspath(DEFAULT_OUT)
-    os.makedirs(args.checkpoint, exist_ok=True)
-    atomic_write_text(Path(args.checkpoint) / RUN_FILE, json.dumps({"version": 1, "args": flags}, indent=1) + "\n")
+    os.makedirs(checkpoint, exist_ok=True)
+    atomic_write_text(Path(checkpoint) / RUN_FILE, json.dumps({"version": 1, "args": flags}, indent=1) + "\n")
 
 
 _MAX_RUN_FILE = 1 << 20  # bytes of run.json read at most

@@ -26,7 +26,7 @@ from checker.watchdog import HandlerHung
 
 def shorten(model: Model, path: Path, prop: str, trace: Trace, retrace: Callable[[Path], Trace]) -> tuple[Trace, int]:
     """(the shortened trace, the length of `trace`, the walk's own). `retrace` writes a path of
-    `model` as a trace of real steps (checker.runs.run.trace_of). A candidate that does not
+    `model` as a trace of real steps (checker.runs.summarize.trace_of). A candidate that does not
     reproduce on replay (a node that behaves differently when rebuilt) is dropped."""
     found = len(trace.steps)
     if found <= 1 or not trace.property:

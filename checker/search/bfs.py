@@ -13,7 +13,6 @@ of partitions.
 from __future__ import annotations
 
 import multiprocessing as mp
-import signal
 import time
 from collections.abc import Callable, Mapping, Sequence
 from multiprocessing.connection import Connection
@@ -42,6 +41,7 @@ from checker.search.common import (
 from checker.search.partition import Batch, Event, LevelIn, LevelOut, Partition, serve
 from checker.search.remote import RemoteCluster, clean_options
 from checker.search.visited import collision_probability
+from checker.signals import ignore_ctrl_c
 
 
 class Cluster(Protocol):
@@ -105,7 +105,7 @@ class LocalCluster:
 
 def _worker(conn: Connection, model: Model, options: SearchOptions, index: int, parts: int,
             directory: str | None) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
+    ignore_ctrl_c()  # the parent handles Ctrl-C and stops us
     part = Partition(model, options, index, parts, directory)
     try:
         while True:

@@ -8,19 +8,17 @@ name. It must not import any of them (they import this).
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import os
 import resource
-import signal
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from checker.model import Action, Model, PropertyInfo, State, capabilities
+from checker.signals import stop_requested
 
 StopReason = Literal["max_states", "max_depth", "time_limit", "max_memory", "interrupted", "violation"]
 Status = Literal["held", "violated", "unknown"]
@@ -239,7 +237,7 @@ def physical_memory_mb() -> float | None:
 
 def limit_reached(deadline: float | None, max_memory_mb: float | None) -> StopReason | None:
     """Why a search must stop now: Ctrl-C, its time limit or its memory limit (None: go on)."""
-    if _STOP[0]:
+    if stop_requested():
         return "interrupted"
     if deadline is not None and time.monotonic() >= deadline:
         return "time_limit"
@@ -291,39 +289,6 @@ class Verdicts:
                 status = "violated" if path is not None else ("held" if exhaustive else "unknown")
             out.append(PropertyResult(p.name, p.kind, status, path))
         return out
-
-
-_STOP = [False]  # set by the Ctrl-C handler of `ctrl_c_stops_search`; read by `limit_reached`
-
-
-@contextlib.contextmanager
-def ctrl_c_stops_search() -> Iterator[None]:
-    """Within this block Ctrl-C is a stop request, not an exception.
-
-    The first SIGINT sets a flag that every strategy polls where it checks its time limit
-    (every 1024 states or so), so the search ends at a consistent point and returns its
-    partial results (`stopped_by: "interrupted"`); further SIGINTs are ignored (also after
-    the block: the process is then only finishing), so a second Ctrl-C cannot interrupt
-    the writing of those results. An exception raised mid-update could leave a model's
-    caches half-written; a flag cannot.
-    Outside the main thread signals cannot be handled: the block does nothing there.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def request_stop(signum: int, frame: object) -> None:
-        _STOP[0] = True
-
-    previous = signal.signal(signal.SIGINT, request_stop)
-    _STOP[0] = False
-    try:
-        yield
-    finally:
-        # After a stop request the run is only finishing (verdicts, exit code): later presses
-        # of an impatient Ctrl-C stay ignored rather than killing it on its way out.
-        signal.signal(signal.SIGINT, signal.SIG_IGN if _STOP[0] else previous)
-        _STOP[0] = False
 
 
 class Clock:

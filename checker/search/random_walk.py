@@ -319,7 +319,3 @@ def uniform_run(model: Model, options: SearchOptions) -> tuple[SearchResult, Wal
         return lambda w, i: w.walk(random.Random(walk_seed(options.seed, i)), policy)
 
     return run_walks("random", model, options, one_walk)
-
-
-#: The same strategy under the module's name (what `checker.runs.run.STRATEGY_FUNCS` imports).
-random_walk = random_walks

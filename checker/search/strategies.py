@@ -1,4 +1,4 @@
-"""The strategies by name: `search(model, "bfs" | "dfs" | "random" | "guided" | "pct" | "swarm", options)`.
+"""The strategies by name: the one registry of search strategies, and `search(model, name, options)`.
 
 Owns only the dispatch; each strategy lives in its own module and none of them imports
 this one (they share `common.py`). A strategy is imported when it is asked for.
@@ -6,37 +6,34 @@ this one (they share `common.py`). A strategy is imported when it is asked for.
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
+
 from checker.model import Model
 from checker.search.common import SearchOptions, SearchResult
 
-STRATEGIES = ("bfs", "dfs", "random", "swarm", "guided", "pct")
+Strategy = Callable[[Model, SearchOptions], SearchResult]
+#: name -> (module, function): the one table of strategies (explore, simulate and the API read it).
+REGISTRY: dict[str, tuple[str, str]] = {
+    "bfs": ("checker.search.bfs", "bfs"),
+    "dfs": ("checker.search.dfs", "dfs"),
+    "random": ("checker.search.random_walk", "random_walks"),
+    "swarm": ("checker.search.swarm", "swarm"),
+    "guided": ("checker.search.guided", "guided"),
+    "pct": ("checker.search.pct", "pct"),
+}
+STRATEGIES = tuple(REGISTRY)
+
+
+def strategy_function(name: str) -> Strategy:
+    """The search function of strategy `name` (imported now); ValueError for an unknown name."""
+    if name not in REGISTRY:
+        raise ValueError(f"unknown strategy {name!r}; choose one of {', '.join(STRATEGIES)}")
+    module, attr = REGISTRY[name]
+    fn: Strategy = getattr(importlib.import_module(module), attr)
+    return fn
 
 
 def search(model: Model, strategy: str = "bfs", options: SearchOptions | None = None) -> SearchResult:
     """Run one strategy by name: 'bfs', 'dfs', 'random', 'swarm', 'guided' or 'pct'."""
-    opts = options or SearchOptions()
-    if strategy == "bfs":
-        from checker.search.bfs import bfs
-
-        return bfs(model, opts)
-    if strategy == "dfs":
-        from checker.search.dfs import dfs
-
-        return dfs(model, opts)
-    if strategy == "random":
-        from checker.search.random_walk import random_walks
-
-        return random_walks(model, opts)
-    if strategy == "swarm":
-        from checker.search.swarm import swarm
-
-        return swarm(model, opts)
-    if strategy == "guided":
-        from checker.search.guided import guided
-
-        return guided(model, opts)
-    if strategy == "pct":
-        from checker.search.pct import pct
-
-        return pct(model, opts)
-    raise ValueError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
+    return strategy_function(strategy)(model, options or SearchOptions())

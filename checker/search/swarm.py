@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import random
-import signal
 from dataclasses import replace
 from typing import Any
 
@@ -27,6 +26,7 @@ from checker.search.common import (
     replay_fingerprints,
 )
 from checker.search.random_walk import Mixed, Walker, finish, walk_seed
+from checker.signals import ignore_ctrl_c
 
 _CHUNK = 25  # walks per task: small enough to stop promptly, big enough to amortise IPC
 
@@ -36,7 +36,7 @@ _options: SearchOptions | None = None
 
 def _init(model: Model, options: SearchOptions) -> None:
     global _model, _options
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    ignore_ctrl_c()
     _model, _options = model, options
 
 

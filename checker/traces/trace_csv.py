@@ -21,14 +21,13 @@ from checker.hashseed import current_hash_seed
 from checker.inputs import read_text_file
 from checker.model import StepRow
 from paxos import TRACE_COLUMNS, TRACE_FORMAT, atomic_write_text, render_csv
+from paxos._csvlog import IMPL_EVENTS, SPEC_EVENTS, STEP_COLUMNS
 
 #: 2: a Nack row records the phase it answers in `value` (1 or 2, empty: unsaid). Version 1 traces
 #: (Nack rows without it) still read and replay (`legacy` in checker/models/impl_steps.py).
 TRACE_VERSION = 2
 READABLE_VERSIONS = (1, 2)
-STEP_FIELDS = ("event", "node", "peer", "msg_type", "bal", "value", "max_vbal", "max_val", "state_change")
-IMPL_EVENTS = ("propose", "deliver", "drop", "duplicate", "crash", "restart", "timeout")
-SPEC_EVENTS = ("phase1a", "phase1b", "phase2a", "phase2b")
+STEP_FIELDS = STEP_COLUMNS  # the one declaration of the trace-row schema is paxos/_csvlog.py
 _EXTRA = "\0extra"  # DictReader's key for cells beyond the header
 
 
