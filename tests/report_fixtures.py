@@ -185,7 +185,7 @@ def build_run(directory: Path, *, kind: str = "violated", graph_states: int | No
         raise ValueError(kind)
     graph_block = None
     if graph_states is not None:
-        recorder = GraphRecorder()
+        recorder = GraphRecorder(max(graph_states, 1))  # the whole synthetic graph (as --graph-limit N would keep)
         per_depth = synthetic_graph(recorder, graph_states, seed=seed)
         graph_block = recorder.write(directory, exhaustive=exhaustive)
     else:

@@ -125,14 +125,14 @@ def _deep_bug(name: str, symmetry: bool, tmp_path: Path) -> None:
     assert correct.stopped_by == "max_depth" and not correct.violated
 
 
-@pytest.mark.slow
+@pytest.mark.deep
 def test_highest_promised_value_needs_one_retry(tmp_path: Path) -> None:
     """Proposer 1 retries (ballots 2,1): its second ballot hears of v1 and v2 and takes the value of
     the highest promised ballot; refinement catches the wrong Phase2a at 17 steps (~2M states)."""
     _deep_bug("highest_promised_value", False, tmp_path)
 
 
-@pytest.mark.slow
+@pytest.mark.deep
 def test_volatile_ballot_needs_a_crash_and_a_second_ballot(tmp_path: Path) -> None:
     """Proposer 2 (ballots 1,2) crashes and reuses ballot 0@2; refinement catches its second Accept at 17.
 
@@ -143,7 +143,7 @@ def test_volatile_ballot_needs_a_crash_and_a_second_ballot(tmp_path: Path) -> No
     _deep_bug("volatile_ballot", True, tmp_path)
 
 
-@pytest.mark.slow
+@pytest.mark.deep
 def test_volatile_ballot_deep_needs_four_ballots_and_a_crash(tmp_path: Path) -> None:
     """Proposer 1 (volatile round counter) adopts v2 at 1@1, crashes, times out twice back to 1@1 and
     sends v1 there: refinement catches the second Accept at 19 steps, found by BFS with the default
@@ -155,7 +155,9 @@ def test_volatile_ballot_deep_needs_four_ballots_and_a_crash(tmp_path: Path) -> 
                  "--symmetry", "--stop-on-first", "--quiet", "--out", str(out)]) == 1
     summary = json.loads((out / "summary.json").read_text())
     violated = {p["name"]: p["trace"] for p in summary["properties"] if p["status"] == "violated"}
-    assert set(violated) == {"refines_spec"}
+    # refines_spec is a deviation now (it does not stop the search): the search stops at the first
+    # conjunct or safety property the reused ballot breaks, and refines_spec's trace is the shortest
+    assert "refines_spec" in violated and set(violated) - {"refines_spec"}
     trace = read_trace(out / violated["refines_spec"])
     assert len(trace.steps) == info.bfs_length == 19
     assert main(["replay", str(out / violated["refines_spec"])]) == 1
