@@ -43,13 +43,23 @@ def _text(value: object) -> str:
     return repr(value)[:160]
 
 
-def _difference(a: object, b: object) -> str:
-    """The first differing field of two snapshots (named, for named tuples), else both whole."""
+def first_differing_field(a: object, b: object) -> tuple[str, object, object] | None:
+    """The first field in which two snapshot tuples of one length differ (its name for a named tuple,
+    else `[i]`) and the two values; None when they are not such tuples or do not differ field-wise."""
     if isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b):
         names = getattr(a, "_fields", None) or [f"[{i}]" for i in range(len(a))]
         for name, x, y in zip(names, a, b, strict=True):
             if x != y:
-                return f"field {name} is {_text(x)} live but {_text(y)} rebuilt"
+                return name, x, y
+    return None
+
+
+def _difference(a: object, b: object) -> str:
+    """The first differing field of two snapshots (named, for named tuples), else both whole."""
+    found = first_differing_field(a, b)
+    if found is not None:
+        name, x, y = found
+        return f"field {name} is {_text(x)} live but {_text(y)} rebuilt"
     return f"{_text(a)} live but {_text(b)} rebuilt"
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from checker.hashseed import current_hash_seed, other_seeds, seed_text
 from checker.model import PropertyInfo
+from checker.models.contract import first_differing_field
 from checker.models.impl_encoding import DELIVER, PROPOSE, TIMEOUT
 from checker.models.impl_model import ImplModel
 from checker.models.reductions import Reductions
@@ -56,11 +57,10 @@ def outcome_difference(a: Outcome, b: Outcome, here: str, there: str) -> str:
         only_b = _only(b, a)
         return f"{here} it sent {', '.join(only_a) or 'nothing more'}, {there} {', '.join(only_b) or 'nothing more'}"
     sa, sb = a[0], b[0]
-    if isinstance(sa, tuple) and isinstance(sb, tuple) and len(sa) == len(sb):
-        names = getattr(sa, "_fields", None) or [f"[{i}]" for i in range(len(sa))]
-        for name, x, y in zip(names, sa, sb, strict=True):
-            if x != y:
-                return f"the snapshot's {name} is {_short(x)} {here} but {_short(y)} {there}"
+    found = first_differing_field(sa, sb)
+    if found is not None:
+        name, x, y = found
+        return f"the snapshot's {name} is {_short(x)} {here} but {_short(y)} {there}"
     return f"the snapshot is {_short(sa)} {here} but {_short(sb)} {there}"
 
 
