@@ -77,7 +77,7 @@ def given_bounds(request: RunRequest) -> list[str]:
     given = []
     for flag, name in BOUND_FLAGS:
         value = getattr(request.cluster, name) if hasattr(request.cluster, name) else getattr(request, name)
-        if value not in (None, False):
+        if value is not None and value is not False:  # (0 is a bound: --crashes 0)
             given.append(flag)
     return given
 
