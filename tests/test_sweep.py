@@ -77,7 +77,9 @@ def test_the_sweep_starts_at_the_default_bounds_and_reaches_the_deep_bug_third()
 
 @pytest.mark.parametrize("flag", [f for f, _ in BOUND_FLAGS])
 def test_any_bound_flag_means_exactly_those_bounds(flag: str) -> None:
-    value = {"--network": ["set"], "--colocated": [], "--unsafe-quorums": [], "--ballots": ["1,2"]}.get(flag, ["0" if flag in ("--crashes", "--learners", "--drops", "--max-round") else "1"])
+    zero = ("--crashes", "--learners", "--drops", "--max-round")  # 0 is a bound too
+    value = {"--network": ["set"], "--colocated": [], "--unsafe-quorums": [],
+             "--ballots": ["1,2"]}.get(flag, ["0" if flag in zero else "1"])
     assert sweep_applies(_request("--quiet")) and sweep_applies(_request("--impl", "paxos.bugs:own_value"))
     assert not sweep_applies(_request(flag, *value))
     with pytest.raises(UsageError, match=f"--budget grows the bounds when no bound flag is given, and {flag}"):
@@ -147,7 +149,8 @@ def test_a_bug_of_the_lower_proposers_retry_is_found_by_the_second_configuration
 
 def test_the_default_bounds_unfinished_is_exit_3(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Through the CLI: the default bounds take several seconds, not one."""
-    assert main(["explore", "--budget", "1", "--quiet", "--out", str(tmp_path), "--json", str(tmp_path / "s.json")]) == 3
+    json_path = str(tmp_path / "s.json")
+    assert main(["explore", "--budget", "1", "--quiet", "--out", str(tmp_path), "--json", json_path]) == 3
     summary = _load_summary(tmp_path)
     assert json.loads((tmp_path / "s.json").read_text()) == summary
     assert _statuses(summary) == ["bounded"] and summary["sweep"]["stopped_by"] == "budget"
