@@ -133,7 +133,7 @@ def test_a_bug_of_the_lower_proposers_retry_is_found_by_the_second_configuration
                                                                                    capsys: pytest.CaptureFixture[str]
                                                                                    ) -> None:
     steps = [Step((1, 1), 0), Step((2, 1), 0), Step((3, 1), 0)]
-    assert execute_sweep(_small(LOW_STALE, tmp_path, 60.0), scale_options, steps) == 1
+    assert execute_sweep(_small(LOW_STALE, tmp_path, 60.0, report=True), scale_options, steps) == 1
     summary = _load_summary(tmp_path)
     assert _statuses(summary) == ["held", "violated"]
     assert summary["sweep"]["reported"] == 2 and summary["sweep"]["stopped_by"] == "violation"
@@ -143,6 +143,9 @@ def test_a_bug_of_the_lower_proposers_retry_is_found_by_the_second_configuration
     assert violated and all(p["trace"].startswith("traces/") for p in violated)
     out = capsys.readouterr().out
     assert "held for ballots 1,1 with 0 crashes (exhaustive); ballots 2,1 with 0 crashes: VIOLATED" in out
+    report = (tmp_path / "report.md").read_text(encoding="utf-8")  # the report shows the sweep
+    assert "#1 ballots 1,1, 0 crash(es): held, exhaustive" in report and "#2 ballots 2,1" in report
+    assert "VIOLATED, 334 states (this report)" in report
     for p in violated:  # the trace carries its configuration: it replays as it is
         assert main(["replay", str(tmp_path / p["trace"])]) == 1, p["name"]
 
