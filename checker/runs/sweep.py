@@ -61,8 +61,8 @@ class Step:
 #: The sequence (docs/sweep.md says why). The default bounds first (proposer 2 may retry once). Then more
 #: ballots for one proposer, proposer 1 first: its ballots lose every tie of rounds to proposer 2's, so a retry
 #: bug of the lower proposer needs more of its own ballots than the same bug of the higher one
-#: (paxos.bugs:volatile_ballot_deep needs 4,1 with 1 crash). A proposer's ballots double (2 then 4): 3,1 is
-#: contained in 4,1, whose BFS covers every path of 3,1 up to the depth it reaches, and 3,1 alone is already
+#: (paxos.bugs:volatile_ballot_deep needs 4,1 with 1 crash). A proposer's ballots double (2 then 4): every path
+#: of 3,1 is one of 4,1, whose BFS finds each violation of 3,1 at the same depth, and 3,1 alone is already
 #: out of a minute's reach (1.08 M orbit states at depth 20 after 150 s, bench/results_budget.md), so running
 #: it would only spend the budget that 4,1 needs. Then proposer 2 (1,4), a retry for each (2,2: 18.3 M orbit
 #: states), and a second crash.
@@ -230,6 +230,8 @@ def sweep_sentence(sweep: dict[str, Any], steps: Sequence[Step], out: FsPath) ->
     if missing and sweep["stopped_by"] != "violation":
         first = Step(tuple(missing[0]["ballots"]), missing[0]["crashes"]).text()
         parts.append(f"not reached: {first}" + (f" and {len(missing) - 1} more" if len(missing) > 1 else ""))
+    if sweep["stopped_by"] is None:
+        parts.append("every configuration of the sweep was exhausted")
     head = f"SWEEP within --budget {sweep['budget']:g} s ({sweep['seconds']:.1f} s used): "
     text = head + "; ".join(parts) + "."
     if entries[0]["status"] == "bounded":
