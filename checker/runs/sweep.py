@@ -25,7 +25,7 @@ from checker.exit_codes import EXIT_INCOMPLETE, EXIT_OK, EXIT_VIOLATED
 from checker.runs.build import check_request
 from checker.runs.request import RunRequest
 from checker.runs.run import Outcome, finish, render, run_once
-from checker.runs.summarize import DEVIATION, write_summary
+from checker.runs.summarize import DEVIATION, deviation_of, write_summary
 from checker.runs.verdicts import exit_code
 from checker.signals import ctrl_c_stops_sweep, stop_requested
 from paxos import atomic_write_bytes
@@ -140,6 +140,8 @@ def execute_sweep(request: RunRequest, extra_of: Callable[[RunRequest], dict[str
             summary = outcome.summary
             if summary["stopped_by"] == "time_limit" and budget_binds and not outcome.hung:
                 summary["stopped_by"] = "budget"
+                if summary.get("deviation") is not None:  # its sentence names the stop reason
+                    summary["deviation"] = deviation_of(summary, summary["deviation"]["mode"])
                 write_summary(summary, outcome.out, None)
             summaries[index] = outcome
             entry = _entry(index, step, symmetry, summary)
@@ -152,8 +154,8 @@ def execute_sweep(request: RunRequest, extra_of: Callable[[RunRequest], dict[str
             if entry["status"] == "bounded":
                 stopped_by = summary["stopped_by"]
                 break
-    if stopped_by is None and stop_requested():
-        stopped_by = "interrupted"
+        if stopped_by is None and stop_requested():  # Ctrl-C after the last configuration's search
+            stopped_by = "interrupted"
     deciding = next((e["index"] for e in entries if e["status"] == "violated"), 1)
     outcome = summaries[deciding]
     summary = dict(outcome.summary)
