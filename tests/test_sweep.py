@@ -178,7 +178,7 @@ def test_a_node_without_acceptor_symmetry_is_swept_without_it(tmp_path: Path,
                          cluster=Cluster(impl="tests.test_impl_symmetry:first_acceptor_deaf", acceptors=3, learners=0))
     code = execute_sweep(request, scale_options, [Step((1, 1), 0)])
     out = capsys.readouterr().out
-    assert "the sweep goes on without acceptor symmetry: --symmetry" in out
+    assert "so the sweep goes on without it (the refusal: --symmetry" in out
     summary = _load_summary(tmp_path)
     assert summary["sweep"]["configurations"][0]["symmetry"] is False and summary["config"]["symmetry"] is False
     assert code == 0 and summary["sweep"]["configurations"][0]["status"] == "held"

@@ -134,7 +134,8 @@ def execute_sweep(request: RunRequest, extra_of: Callable[[RunRequest], dict[str
             except UsageError as exc:
                 if not (auto_symmetry and symmetry and str(exc).startswith("--symmetry")):
                     raise
-                print(f"paxos-check: the sweep goes on without acceptor symmetry: {exc}", flush=True)
+                print(f"paxos-check: acceptor symmetry does not apply to this node, so the sweep goes on without it "
+                      f"(the refusal: {exc})", flush=True)
                 symmetry = False
                 outcome = _run_step(request, step, index, cap - (time.monotonic() - started), symmetry, extra_of)
             summary = outcome.summary
