@@ -28,6 +28,7 @@ from checker.runs.build import check_config
 from checker.runs.request import Cluster, RunRequest
 from checker.runs.scale import scale_options
 from checker.runs.sweep import BOUND_FLAGS, SWEEP, Step, execute_sweep, sweep_applies
+from checker.signals import ctrl_c_stops_search, ctrl_c_stops_sweep, stop_requested
 from paxos._summary import STOPPED_BY, SWEEP_STATUSES, SweepConfiguration, SweepSummary
 from paxos.bugs import CATALOG
 from reports import _load
@@ -220,6 +221,23 @@ def test_ctrl_c_writes_the_configurations_done_and_the_interrupted_one(tmp_path:
     assert summary["sweep"]["stopped_by"] == "interrupted"
     assert summary["sweep"]["not_reached"] == [{"ballots": [6, 6], "crashes": 2}]
     assert "bounded at" in rest and "(interrupted)" in rest
+
+
+def test_ctrl_c_between_two_searches_of_a_sweep_is_not_lost() -> None:
+    """A press while no search runs (a model being built, node checks) stops the next search as it starts."""
+    before = signal.getsignal(signal.SIGINT)
+    try:
+        with ctrl_c_stops_sweep():
+            assert not stop_requested()
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.01)
+            assert stop_requested()
+            with ctrl_c_stops_search():  # the next configuration's search: it stops at its first check
+                assert stop_requested()
+            assert stop_requested()
+        assert not stop_requested() and signal.getsignal(signal.SIGINT) == signal.SIG_IGN  # results being written
+    finally:
+        signal.signal(signal.SIGINT, before)
 
 
 # -- end to end through the default sequence (slow: the default bounds take seconds each) --------------------
