@@ -30,6 +30,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 RAW = ROOT / "bench" / "results_deviation.json"
 TABLE = ROOT / "bench" / "results_deviation.md"
+#: The default bounds, stated: with no bound flag explore would sweep larger ones (docs/sweep.md).
+DEFAULT_BOUNDS = ("--ballots", "1,2", "--crashes", "1")
 
 
 def run_bug(name: str, time_limit: float) -> dict[str, Any]:
@@ -39,7 +41,7 @@ def run_bug(name: str, time_limit: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         summary_path = Path(tmp) / "s.json"
         cmd = [sys.executable, "-m", "checker.cli", "explore", "--impl", bug.factory, "--stop-on-first",
-               "--quiet", "--time-limit", str(time_limit), "--json", str(summary_path),
+               *DEFAULT_BOUNDS, "--quiet", "--time-limit", str(time_limit), "--json", str(summary_path),
                "--out", str(Path(tmp) / "run")]
         started = time.monotonic()
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)

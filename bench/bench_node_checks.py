@@ -34,6 +34,7 @@ OFF = ("--no-hash-order-check", "--no-fidelity-check")
 def run_once(extra: list[str], checks: bool) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         out, js = Path(tmp) / "run", Path(tmp) / "s.json"
+        extra = extra or ["--ballots", "1,2", "--crashes", "1"]  # the default bounds, stated: no sweep
         cmd = [sys.executable, "-m", "checker.cli", "explore", *extra, *([] if checks else OFF), "--quiet",
                "--json", str(js), "--out", str(out)]
         before = resource.getrusage(resource.RUSAGE_CHILDREN)

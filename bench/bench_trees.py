@@ -33,7 +33,8 @@ def run_once(tree: Path, extra: list[str]) -> tuple[int, int, float, float]:
         out = Path(tmp) / "summary.json"
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "checker.cli", "explore", "--quiet", "--json", str(out), *extra],
+        subprocess.run([sys.executable, "-m", "checker.cli", "explore", "--quiet", "--json", str(out),
+                        *(extra or ["--ballots", "1,2", "--crashes", "1"])],  # the default bounds stated: no sweep
                        cwd=tmp, env={**os.environ, "PYTHONPATH": str(tree)}, check=False,
                        stdout=subprocess.DEVNULL)
         wall = time.perf_counter() - start

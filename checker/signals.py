@@ -46,6 +46,8 @@ def cancel_alarm() -> None:
 # -- Ctrl-C during a search: a stop request ------------------------------------------------------------
 
 _STOP = [False]  # set by the Ctrl-C handler of `ctrl_c_stops_search`; read by `limit_reached`
+#: [a sweep is running, Ctrl-C was pressed during it]: `ctrl_c_stops_sweep`; a search's own block does not reset it
+_SWEEP = [False, False]
 
 
 @contextmanager
@@ -66,6 +68,8 @@ def ctrl_c_stops_search() -> Iterator[None]:
 
     def request_stop(signum: int, frame: object) -> None:
         _STOP[0] = True
+        if _SWEEP[0]:
+            _SWEEP[1] = True
 
     previous = signal.signal(signal.SIGINT, request_stop)
     _STOP[0] = False
@@ -79,8 +83,33 @@ def ctrl_c_stops_search() -> Iterator[None]:
 
 
 def stop_requested() -> bool:
-    """True once Ctrl-C was pressed inside `ctrl_c_stops_search` (the search stops at its next check)."""
-    return _STOP[0]
+    """True once Ctrl-C was pressed inside `ctrl_c_stops_search` (the search stops at its next check), or
+    anywhere inside `ctrl_c_stops_sweep` (the search running stops, and the next one as soon as it starts)."""
+    return _STOP[0] or _SWEEP[1]
+
+
+@contextmanager
+def ctrl_c_stops_sweep() -> Iterator[None]:
+    """Within this block Ctrl-C ends a sweep of several searches (checker/runs/sweep.py) with its results written.
+
+    A press during a search stops it as `ctrl_c_stops_search` does; a press between two searches (a model
+    being built, node checks) is remembered, so `stop_requested()` stays true and the next search stops as it
+    starts. Later presses are ignored, as in `ctrl_c_stops_search`, while the results are written.
+    """
+    if not _main_thread():
+        yield
+        return
+
+    def request_stop(signum: int, frame: object) -> None:
+        _SWEEP[1] = True
+
+    previous = signal.signal(signal.SIGINT, request_stop)
+    _SWEEP[:] = [True, False]
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN if _SWEEP[1] else previous)
+        _SWEEP[:] = [False, False]
 
 
 # -- the --time-limit alarm of explore and simulate --------------------------------------------------------

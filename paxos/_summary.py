@@ -15,7 +15,12 @@ SUMMARY_VERSION = 1
 #: A property's `status`, `kind`, and the run's `stopped_by` (null: it ran to the end).
 STATUSES: tuple[str, ...] = ("held", "violated", "not_violated", "unknown")
 KINDS: tuple[str, ...] = ("always", "sometimes", "step")
-STOPPED_BY: tuple[str, ...] = ("max_states", "max_depth", "time_limit", "max_memory", "interrupted", "violation")
+#: `budget`: a configuration of a sweep of bounds (`explore` with no bound flag) that `--budget` cut short.
+STOPPED_BY: tuple[str, ...] = ("max_states", "max_depth", "time_limit", "max_memory", "interrupted", "violation",
+                               "budget")
+#: A configuration's `status` in a sweep of bounds (`sweep.configurations`): exhausted with nothing violated,
+#: a violation found, or stopped early with nothing violated.
+SWEEP_STATUSES: tuple[str, ...] = ("held", "violated", "bounded")
 
 
 class _PropertyRequired(TypedDict):
@@ -58,6 +63,35 @@ class _RunSummaryRequired(TypedDict):
     graph: dict[str, Any] | None
 
 
+class SweepConfiguration(TypedDict):
+    """One configuration of a sweep of bounds, in the order run (docs/formats.md, `sweep`)."""
+
+    index: int
+    bounds: dict[str, Any]
+    symmetry: bool
+    status: str
+    exhaustive: bool
+    stopped_by: str | None
+    states: int
+    transitions: int
+    depth: int
+    seconds: float
+    violated: list[str]
+    deviation: bool
+    run_dir: str
+
+
+class SweepSummary(TypedDict):
+    """`sweep`: explore with no bound flag grew its bounds within `budget` seconds (docs/formats.md)."""
+
+    budget: float
+    seconds: float
+    reported: int
+    stopped_by: str | None
+    configurations: list[SweepConfiguration]
+    not_reached: list[dict[str, Any]]
+
+
 class RunSummary(_RunSummaryRequired, total=False):
     """A run summary of explore, simulate, fuzz and prove: the keys above always; these when
     they apply (docs/formats.md)."""
@@ -69,6 +103,7 @@ class RunSummary(_RunSummaryRequired, total=False):
     hash_seed: str | None
     result_depends_on_hash_seed: bool | None
     node_checks: dict[str, Any]
+    sweep: SweepSummary | None
 
 
 #: The keys every run summary has (RunSummary's required keys).

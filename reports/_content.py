@@ -307,7 +307,33 @@ def _run_rows(s: Summary, impl: Any) -> list[tuple[str, str]]:
         ("peak memory", f"{s.peak_rss_mb:,.1f} MB" if s.peak_rss_mb is not None else "none"),
         ("symmetry reduction", fmt(s.symmetry_reduction)),
     ]
+    sweep = sweep_text(s.raw.get("sweep"))
+    if sweep:
+        rows.append(("bounds swept (explore with no bound flag)", sweep))
     return rows
+
+
+def sweep_text(sweep: Any) -> str:
+    """The summary's `sweep` (docs/sweep.md) in one cell: each configuration's bounds and outcome, and which
+    one this report is of; "" when the run swept nothing (or the field is not what docs/formats.md says)."""
+    if not isinstance(sweep, dict) or not isinstance(sweep.get("configurations"), list):
+        return ""
+    parts = []
+    for c in sweep["configurations"]:
+        if not isinstance(c, dict) or not isinstance(c.get("bounds"), dict):
+            return ""
+        ballots = c["bounds"].get("ballots")
+        bounds = f"ballots {','.join(map(str, ballots)) if isinstance(ballots, list) else ballots}, " \
+                 f"{c['bounds'].get('crashes')} crash(es)"
+        outcome = {"held": "held, exhaustive", "violated": "VIOLATED"}.get(str(c.get("status")),
+                                                                            f"bounded ({c.get('stopped_by')})")
+        mark = " (this report)" if c.get("index") == sweep.get("reported") else ""
+        parts.append(f"#{c.get('index')} {bounds}: {outcome}, {fmt(c.get('states'))} states{mark}")
+    missing = sweep.get("not_reached")
+    if isinstance(missing, list) and missing:
+        parts.append(f"{len(missing)} more not reached")
+    budget = sweep.get("budget")
+    return f"within {fmt(budget)} s: " + "; ".join(parts)
 
 
 def _coverage_rows(s: Summary, run: Run) -> list[tuple[str, str]]:

@@ -69,3 +69,4 @@ class RunRequest:
     ray: str | None = None  # --cluster auto|ray://HOST:PORT
     checkpoint: str | None = None
     checkpoint_every: float | None = None
+    budget: float | None = None  # explore --budget SECONDS: the sweep of bounds (checker/runs/sweep.py)

@@ -15,7 +15,6 @@ from pathlib import Path as FsPath
 from typing import Any
 
 from checker.errors import UsageError
-from checker.exit_codes import EXIT_INCOMPLETE
 from checker.model import Model
 from checker.models.contract import check_node_contract
 from checker.models.reductions import LearnersNotApart
@@ -42,6 +41,25 @@ def execute(request: RunRequest, after_search: AfterSearch | None = None, **extr
     so a bad input costs no search. A node handler still running at `--time-limit` ends the
     run as bounded (`_stopped_in_handler`). `extra`: more SearchOptions fields (walks, scale).
     """
+    outcome = run_once(request, after_search, **extra)
+    if request.report and not outcome.hung:
+        render(outcome.out)
+    return finish(outcome.summary, outcome.out, extra.get("walks"))
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """One run's result as written to its run directory: the summary, the directory, and whether a node
+    handler still running at the time limit ended it (`hung`: no report is rendered of such a run)."""
+
+    summary: dict[str, Any]
+    out: FsPath
+    hung: bool = False
+
+
+def run_once(request: RunRequest, after_search: AfterSearch | None = None, **extra: Any) -> Outcome:
+    """The run of `execute` up to its files: checks, model, search, summary.json and traces written; no
+    verdict printed, no report rendered (checker/runs/sweep.py runs several of these)."""
     out = FsPath(request.out)  # absolute, resolved once: a node or property may chdir
     bounds = check_request(request)
     started = time.monotonic()
@@ -57,19 +75,38 @@ def execute(request: RunRequest, after_search: AfterSearch | None = None, **extr
                                      "--property need not do; drop --symmetry or the --property")
             model = build_model(request)
             try:
-                return _search(request, model, out, bounds, last, started, after_search, extra)
+                return Outcome(_search(request, model, out, bounds, last, started, after_search, extra), out)
             except LearnersNotApart as why:  # the reduction does not apply to this node: search without it
                 print(f"paxos-check: {why}, so learners-apart does not apply; searching again without it",
                       flush=True)
                 request = dataclasses.replace(request, no_learners_apart=True)
                 model = build_model(request)
-                return _search(request, model, out, bounds, last, time.monotonic(), after_search, extra)
+                summary = _search(request, model, out, bounds, last, time.monotonic(), after_search, extra)
+                return Outcome(summary, out)
         except HandlerHung as hung:
-            return _stopped_in_handler(request, model, out, bounds, hung, last, started)
+            return Outcome(_stopped_in_handler(request, model, out, bounds, hung, last, started), out, hung=True)
+
+
+def render(out: FsPath) -> None:
+    """report.md and report.html of the run directory `out` (--report)."""
+    from checker.traces.states import write_run_states
+    from reports import render_report
+
+    write_run_states(out)  # the full state at every step, for the report's state view
+    render_report(out)
+
+
+def finish(summary: dict[str, Any], out: FsPath, walks: int | None = None) -> int:
+    """The verdicts of a written run, printed, and its exit code."""
+    print_verdicts(summary, out, walks)
+    note = crash_amnesia_note(summary, out)  # the first violation is a crash wiping unpersisted state?
+    if note:
+        print(note)
+    return exit_code(summary)
 
 
 def _search(request: RunRequest, model: Model, out: FsPath, bounds: Limits, last: list[Progress], started: float,
-            after_search: AfterSearch | None, extra: dict[str, Any]) -> int:
+            after_search: AfterSearch | None, extra: dict[str, Any]) -> dict[str, Any]:
     from checker.search.common import SearchOptions
 
     check_against_model(request, model)
@@ -113,28 +150,17 @@ def _search(request: RunRequest, model: Model, out: FsPath, bounds: Limits, last
         if after_search is not None:  # simulate --coverage: the coverage report
             after_search(model, result, summary, out)
         write_summary(summary, out, request.json)
-    if request.report:
-        from checker.traces.states import write_run_states
-        from reports import render_report
-
-        write_run_states(out)  # the full state at every step, for the report's state view
-        render_report(out)
-    print_verdicts(summary, out, extra.get("walks"))
-    note = crash_amnesia_note(summary, out)  # the first violation is a crash wiping unpersisted state?
-    if note:
-        print(note)
-    return exit_code(summary)
+    return summary
 
 
 def _stopped_in_handler(request: RunRequest, model: Model | None, out: FsPath, bounds: Limits, hung: HandlerHung,
-                        last: list[Progress], started: float) -> int:
+                        last: list[Progress], started: float) -> dict[str, Any]:
     """A node method was still running at the time limit: a bounded run; write what is known of it."""
     summary = stopped_in_handler_summary(request, model, out, bounds, hung, last[0] if last else None, started)
     write_summary(summary, out, request.json)
     print(f"STOPPED: {hung}, {GRACE_SECONDS:g} s after --time-limit {request.time_limit:g}: that code may loop "
           "forever on this input (or be slow); the run is bounded, not a verification")
-    print_verdicts(summary, out)
-    return EXIT_INCOMPLETE
+    return dict(summary)
 
 
 def _progress_printer(enabled: bool) -> Callable[[Progress], None] | None:
