@@ -7,30 +7,36 @@ on several small configurations, the planted bugs and the search limits; and the
 from __future__ import annotations
 
 import json
+from collections.abc import Hashable, Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from checker.cli.main import main
+from checker.model import PropertyInfo
+from checker.models import spec_core
 from checker.models.spec_core import CORE_ALWAYS, SpecCore
 from checker.models.spec_model import SpecModel
 from checker.search import flat_bfs
 from checker.search.bfs import bfs
 from checker.search.common import Limits, SearchOptions, SearchResult
+from properties import inductive
 from properties.spec import SpecConfig
 
 CONFIGS = [(3, 2, 2), (2, 3, 2), (3, 2, 3), (4, 2, 2), (1, 3, 2)]
-#: A known gap (issue 23): the compiled core judges the Spec's properties as they were (CORE_ALWAYS), not
-#: the eleven conjuncts of Paxos.tla's inductive invariant the Spec model judges now, so `SpecCore.fits`
-#: refuses every model and both engines are the Python one. These comparisons come back when it does.
-CORE_BEHIND = pytest.mark.skip(reason="the compiled Spec core does not judge the inductive invariant's conjuncts "
-                                      "yet (issue 23): --engine compiled runs the Python engine")
 BUGS = [None, "phase2a_ignores_1b", "phase2b_ignores_maxbal"]
+#: Quorum systems other than majorities (SpecConfig's explicit quorums: both phases read the same list, and
+#: inv_2a_safe reads it as the phase-2 quorums of properties/inductive.py's Universe).
+LOPSIDED = (frozenset({0, 1}), frozenset({0, 2}))
+FOUR_UNEVEN = (frozenset({0, 1}), frozenset({0, 2, 3}), frozenset({1, 2, 3}))
 
 
-def _run(cfg: tuple[int, int, int], engine: str, bug: str | None = None, **options: object) -> SearchResult:
-    model = SpecModel(SpecConfig(*cfg), bug=bug)
+def _run(cfg: tuple[int, int, int] | SpecConfig, engine: str, bug: str | None = None, fallback: bool = False,
+         **options: object) -> SearchResult:
+    model = SpecModel(cfg if isinstance(cfg, SpecConfig) else SpecConfig(*cfg), bug=bug)
+    if engine == "compiled" and not fallback:  # the compiled engine really runs, not the Python one
+        assert flat_bfs.refusal(model, SearchOptions(**options)) is None  # type: ignore[arg-type]
     return bfs(model, SearchOptions(engine=engine, coverage=True, **options))  # type: ignore[arg-type]
 
 
@@ -44,13 +50,11 @@ def _same(a: SearchResult, b: SearchResult) -> None:
         assert p.path == q.path, p.name  # the same states and actions, step by step
 
 
-@CORE_BEHIND
 @pytest.mark.parametrize("cfg", CONFIGS)
 def test_engines_agree_on_correct_spec(cfg: tuple[int, int, int]) -> None:
     _same(_run(cfg, "compiled"), _run(cfg, "python"))
 
 
-@CORE_BEHIND
 @pytest.mark.parametrize("bug", BUGS[1:])
 def test_engines_agree_on_planted_bugs_and_their_counterexamples(bug: str) -> None:
     compiled, python = _run((3, 2, 2), "compiled", bug), _run((3, 2, 2), "python", bug)
@@ -69,21 +73,73 @@ def test_pinned_tlc_counts_on_both_engines() -> None:
     assert (three.states, three.depth) == (185_369, 25)
 
 
-def test_a_core_that_judges_fewer_properties_is_never_used() -> None:
-    """The compiled core judges CORE_ALWAYS only; the Spec model judges the inductive invariant's conjuncts
-    too. A core that judged fewer would call a violating state fine, so it is refused, and `--engine
-    compiled` finds what the Python engine finds: the planted bug breaks a conjunct (inv_2a_safe)."""
-    model = SpecModel(SpecConfig(3, 2, 2), bug="phase2a_ignores_1b")
-    names = tuple(p.name for p in model.properties() if p.kind == "always")
-    assert names != CORE_ALWAYS and not SpecCore.fits(model) and model.flat_core() is None
-    assert not flat_bfs.applies(model, SearchOptions(engine="compiled"))
-    compiled = _run((3, 2, 2), "compiled", "phase2a_ignores_1b")
-    python = _run((3, 2, 2), "python", "phase2a_ignores_1b")
+class _OneMoreProperty(SpecModel):
+    """The Spec with a property of its own (as a user's would be): the core does not judge it."""
+
+    def properties(self) -> Sequence[PropertyInfo]:
+        return (*super().properties(), PropertyInfo("no_ballot_3", "always", "No 1a message for ballot 3."))
+
+    def violated(self, state: Hashable) -> Sequence[str]:
+        s: int = state  # type: ignore[assignment]
+        extra = ["no_ballot_3"] if self.B > 3 and s >> self.bit_1a(3) & 1 else []
+        return [*super().violated(state), *extra]
+
+
+class _OwnVerdicts(SpecModel):
+    """The Spec with the same property names but verdicts of its own: the core would not follow them."""
+
+    def violated(self, state: Hashable) -> Sequence[str]:
+        return ["agreement"] if state else []
+
+
+def test_the_core_judges_exactly_the_models_properties() -> None:
+    """The core judges every property the Spec model has, in its order: agreement, validity, the eleven
+    conjuncts of properties/inductive.py and ShowsSafeAt (and the witness), so the compiled engine runs."""
+    model = SpecModel(SpecConfig(3, 2, 2))
+    assert tuple(p.name for p in model.properties() if p.kind == "always") == CORE_ALWAYS
+    assert set(inductive.BY_NAME) <= set(CORE_ALWAYS)
+    assert SpecCore.fits(model) and model.flat_core_refusal() is None
+    assert flat_bfs.applies(model, SearchOptions(engine="compiled"))
+
+
+def test_a_core_that_judges_fewer_or_other_properties_is_never_used(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """A core that judged fewer properties than the model would call a violating state fine, so it is refused:
+    a model with one property more, a model whose verdicts are its own, a core missing a conjunct. The
+    Python engine runs instead, finds what it finds, and a run says so."""
+    more = _OneMoreProperty(SpecConfig(2, 4, 1))
+    why = flat_bfs.refusal(more, SearchOptions())
+    assert why is not None and "no_ballot_3" in why and more.flat_core() is None
+    compiled, python = bfs(more, SearchOptions()), bfs(more, SearchOptions(engine="python"))
     _same(compiled, python)
-    assert "inv_2a_safe" in {p.name for p in compiled.properties if p.status == "violated"}
+    assert compiled.prop("no_ballot_3").status == "violated"
+    own = _OwnVerdicts(SpecConfig(2, 1, 1))
+    why = flat_bfs.refusal(own, SearchOptions())
+    assert why is not None and "violated" in why
+    assert bfs(own, SearchOptions()).prop("agreement").status == "violated"
+    model = SpecModel(SpecConfig(3, 2, 2), bug="phase2a_ignores_1b")
+    monkeypatch.setattr(spec_core, "CORE_ALWAYS", tuple(n for n in CORE_ALWAYS if n != "inv_2a_safe"))
+    why = flat_bfs.refusal(model, SearchOptions())
+    assert why is not None and "inv_2a_safe" in why and not SpecCore.fits(model) and model.flat_core() is None
+    _same(bfs(model, SearchOptions(engine="compiled", coverage=True)), _run((3, 2, 2), "python", "phase2a_ignores_1b"))
+    assert main(["explore", "--model", "spec", "--spec-bug", "phase2a_ignores_1b", "--out", str(tmp_path / "run")]) == 1
+    out = capsys.readouterr().out
+    assert "the Python engine runs this search; the compiled engine does not apply" in out and "inv_2a_safe" in out
 
 
-@CORE_BEHIND
+def test_a_run_says_when_the_compiled_engine_does_not_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    said = "the Python engine runs this search; the compiled engine does not apply"
+    for flags, reason in ((["--symmetry"], "--symmetry"), (["--workers", "2"], "--workers 2"), ([], None),
+                          (["--engine", "python"], None)):
+        assert main(["explore", "--model", "spec", "--acceptors", "2", "--ballots", "1", "--values", "1",
+                     "--out", str(tmp_path / "run"), *flags]) == 0
+        out = capsys.readouterr().out
+        if reason is None:
+            assert said not in out
+        else:
+            assert f"{said}: {reason}" in out
+
+
 @pytest.mark.parametrize("options", [
     {"limits": Limits(max_states=1_000)},
     {"limits": Limits(max_depth=9)},
@@ -95,20 +151,19 @@ def test_engines_agree_under_limits(options: dict[str, object]) -> None:
         _same(_run((3, 2, 2), "compiled", bug, **options), _run((3, 2, 2), "python", bug, **options))
 
 
-@CORE_BEHIND
 def test_compiled_engine_defers_to_partitions_where_it_does_not_apply() -> None:
     """--workers, --symmetry and checkpoints run on bfs.py's partitions, with the same results."""
     model = SpecModel(SpecConfig(3, 2, 2))
     assert flat_bfs.applies(model, SearchOptions())
     for opts in (SearchOptions(workers=2), SearchOptions(symmetry=True), SearchOptions(engine="python")):
         assert not flat_bfs.applies(model, opts)
-    _same(_run((3, 2, 2), "compiled", workers=2), _run((3, 2, 2), "python"))
-    sym_c, sym_p = _run((3, 2, 2), "compiled", symmetry=True), _run((3, 2, 2), "python", symmetry=True)
+    _same(_run((3, 2, 2), "compiled", fallback=True, workers=2), _run((3, 2, 2), "python"))
+    sym_c = _run((3, 2, 2), "compiled", fallback=True, symmetry=True)
+    sym_p = _run((3, 2, 2), "python", symmetry=True)
     _same(sym_c, sym_p)
     assert sym_c.states < 3_921
 
 
-@CORE_BEHIND
 def test_core_matches_the_model_state_by_state() -> None:
     """Successors, fingerprints and invariant verdicts of every reachable state of 3/2/2 (and of the
     smaller bug; the other is compared through whole runs above)."""
@@ -133,7 +188,6 @@ def test_core_matches_the_model_state_by_state() -> None:
             seen.update(states)
 
 
-@CORE_BEHIND
 def test_cli_engines_write_the_same_summary_and_traces(tmp_path: Path) -> None:
     runs = {}
     for engine in ("compiled", "python"):

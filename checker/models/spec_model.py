@@ -468,11 +468,12 @@ class SpecModel:
         as is a property, planted bug or size the core does not handle (`SpecCore.refusal`)."""
         from checker.models.spec_core import SpecCore
 
+        why = SpecCore.refusal(self)
         changed = [name for name in CORE_TWINS if getattr(type(self), name) is not getattr(SpecModel, name)]
-        if changed:
-            return (f"{type(self).__name__} changes {', '.join(changed)}, which the compiled Spec core "
-                    "computes its own way")
-        return SpecCore.refusal(self)
+        if why is None and changed:
+            why = (f"{type(self).__name__} changes {', '.join(changed)}, which the compiled Spec core computes "
+                   "its own way")
+        return why
 
     # -- symmetry ------------------------------------------------------------------------
     def symmetry_group(self) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
