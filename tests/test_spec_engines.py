@@ -6,7 +6,13 @@ on several small configurations, the planted bugs and the search limits; and the
 
 from __future__ import annotations
 
+import collections
+import dataclasses
+import functools
+import itertools
 import json
+import operator
+import random
 from collections.abc import Hashable, Sequence
 from pathlib import Path
 
@@ -17,7 +23,8 @@ from checker.cli.main import main
 from checker.model import PropertyInfo
 from checker.models import spec_core
 from checker.models.spec_core import CORE_ALWAYS, SpecCore
-from checker.models.spec_model import SpecModel
+from checker.models.spec_model import BUGS as SPEC_BUGS
+from checker.models.spec_model import MUTANTS, SpecModel
 from checker.search import flat_bfs
 from checker.search.bfs import bfs
 from checker.search.common import Limits, SearchOptions, SearchResult
@@ -209,3 +216,144 @@ def test_engine_flag_is_checked() -> None:
     with pytest.raises(SystemExit) as exc:
         main(["explore", "--model", "spec", "--engine", "fortran", "--quiet"])
     assert exc.value.code == 2
+
+
+# -- every conjunct, seen failing on both engines ---------------------------------------------------------
+
+#: (property, planted bug or mutant, configuration) where the Python engine reports the property violated:
+#: the compiled engine must report the same, with the same shortest counterexample. Between them every
+#: `always` property of the Spec fails somewhere, but inv_types and inv_maxval_none_iff, which no bit-set
+#: state can break (test_the_encoding_cannot_break_two_conjuncts).
+CONJUNCT_CASES = [
+    ("agreement", "phase2b_any_value", (1, 2, 2)),
+    ("agreement", "phase2a_ignores_1b", SpecConfig(3, 2, 2, quorums=LOPSIDED)),
+    ("validity", "phase2b_any_value", (1, 2, 2)),
+    ("inv_maxvbal_le_maxbal", "phase2b_keeps_maxbal", (3, 2, 1)),
+    ("inv_maxvbal_voted", "phase2b_silent", (2, 2, 2)),
+    ("inv_2b_le_maxvbal", "phase2b_ignores_maxbal", (1, 2, 2)),
+    ("inv_1b_le_maxbal", "phase2b_ignores_maxbal", (1, 2, 2)),
+    ("inv_1b_sound", "phase2b_silent", (2, 2, 2)),  # reports a vote it never cast
+    ("inv_1b_sound", "phase2b_keeps_maxbal", (3, 2, 1)),  # reports a vote above the promised ballot
+    ("inv_1b_no_vote_between", "phase2b_ignores_maxbal", (1, 2, 2)),
+    ("inv_2a_unique", "phase2a_twice", (1, 2, 2)),
+    ("inv_2a_safe", "phase2a_ignores_1b", (1, 2, 2)),
+    ("inv_2a_safe", "phase2a_ignores_1b", SpecConfig(3, 2, 2, quorums=LOPSIDED)),
+    ("inv_2a_safe", "phase2a_ignores_1b", SpecConfig(4, 2, 2, quorums=FOUR_UNEVEN)),
+    ("inv_2a_safe", "phase2a_ignores_1b", SpecConfig(3, 2, 2, quorums=(frozenset({0}),))),
+    ("inv_2a_safe", "phase2a_twice", (1, 2, 2)),
+    ("inv_2a_safe", "phase2b_any_value", (1, 2, 2)),
+    ("inv_2b_has_2a", "phase2b_any_value", (1, 2, 2)),
+    ("inv_2a_shown_safe", "phase2a_ignores_1b", (1, 2, 2)),
+    ("inv_2a_shown_safe", "phase2b_ignores_maxbal", (2, 2, 1)),
+]
+UNBREAKABLE = ("inv_types", "inv_maxval_none_iff")
+
+
+@pytest.mark.parametrize(("name", "bug", "cfg"), CONJUNCT_CASES,
+                         ids=[f"{n}-{b}-{i}" for i, (n, b, _) in enumerate(CONJUNCT_CASES)])
+def test_both_engines_see_each_conjunct_fail(name: str, bug: str, cfg: tuple[int, int, int] | SpecConfig) -> None:
+    python = _run(cfg, "python", bug)
+    assert python.status(name) == "violated"
+    path = python.prop(name).path
+    assert path is not None
+    model = SpecModel(cfg if isinstance(cfg, SpecConfig) else SpecConfig(*cfg), bug=bug)
+    if name in inductive.BY_NAME:  # the predicate of properties/inductive.py itself says so
+        assert inductive.BY_NAME[name].check(model.decode(path.last), model.universe) is not None
+    _same(_run(cfg, "compiled", bug), python)
+
+
+def test_the_conjunct_cases_cover_every_property_the_encoding_can_break() -> None:
+    assert set(CORE_ALWAYS) - {name for name, _, _ in CONJUNCT_CASES} == set(UNBREAKABLE)
+    assert set(MUTANTS) | set(SPEC_BUGS) == {bug for _, bug, _ in CONJUNCT_CASES}
+
+
+def test_the_encoding_cannot_break_two_conjuncts() -> None:
+    """inv_types (every message has a ballot, a 2a a value) and inv_maxval_none_iff (a vote has both a ballot and a
+    value or neither) are conjunctions of clauses about one acceptor or one message; every local code an acceptor
+    can hold (all 2**lw of them) and every message bit alone decodes to a state that keeps both, so no bit-set
+    state breaks them and no mutant can show them failing. The core never sets their bits."""
+    model = SpecModel(SpecConfig(3, 3, 2))
+    singles = [code << (a * model.lw) for a in range(model.A) for code in range(1 << model.lw)]
+    singles += [1 << bit for bit in range(model.off_2b, model.nbits)]
+    for s in singles:
+        for name in UNBREAKABLE:
+            assert inductive.BY_NAME[name].check(model.decode(s), model.universe) is None, (name, s)
+    bad, _ = SpecCore(model).check(SpecCore(model).rows(singles))
+    assert not any(int(b) >> CORE_ALWAYS.index(n) & 1 for b in bad for n in UNBREAKABLE)
+
+
+def _flexible(cfg: SpecConfig, quorums2: tuple[frozenset[int], ...]) -> SpecModel:
+    """The Spec whose conjuncts read other phase-2 quorums than its own (Flexible Paxos's q2 for inv_2a_safe)."""
+    model = SpecModel(cfg)
+    model.universe = dataclasses.replace(model.universe, quorums2=quorums2)
+    return model
+
+
+PAIRS_OF_4 = tuple(frozenset(q) for q in itertools.combinations(range(4), 2))
+RANDOM_MODELS = {
+    "3/2/2": lambda: SpecModel(SpecConfig(3, 2, 2)),
+    "2/3/2": lambda: SpecModel(SpecConfig(2, 3, 2)),
+    "3/3/3": lambda: SpecModel(SpecConfig(3, 3, 3)),
+    "1/4/2": lambda: SpecModel(SpecConfig(1, 4, 2)),
+    "3/3/2 lopsided": lambda: SpecModel(SpecConfig(3, 3, 2, quorums=LOPSIDED)),
+    "4/2/2 uneven": lambda: SpecModel(SpecConfig(4, 2, 2, quorums=FOUR_UNEVEN)),
+    "4/3/2 q1=3 q2=2": lambda: _flexible(SpecConfig(4, 3, 2), PAIRS_OF_4),
+}
+
+
+@pytest.mark.parametrize("which", list(RANDOM_MODELS))
+def test_core_verdicts_equal_the_models_on_random_bit_sets(which: str) -> None:
+    """Every verdict on random bit sets (reachable or not, of every density): a core that computed one conjunct
+    wrong disagrees here on some row. Each breakable property fails on some row and holds on another."""
+    model = RANDOM_MODELS[which]()
+    core = SpecCore(model)
+    rng = random.Random(which)
+    states = [functools.reduce(operator.and_, (rng.getrandbits(model.nbits) for _ in range(k)))
+              for k in (1, 2, 3, 4) for _ in range(150)]
+    bad, chosen = core.check(core.rows(states))
+    failed: collections.Counter[str] = collections.Counter()
+    for s, b, c in zip(states, bad, chosen, strict=True):
+        names = [n for j, n in enumerate(core.always) if int(b) >> j & 1]
+        assert names == list(model.violated(s)), model.describe_state(s)
+        assert bool(c) == bool(model.witnessed(s))
+        failed.update(names)
+    breakable = set(CORE_ALWAYS) - set(UNBREAKABLE)
+    if model.A > 1:
+        assert set(failed) == breakable
+    assert all(failed[n] < len(states) for n in failed)
+
+
+#: Configurations both engines exhaust in about a second together, majority and other quorum systems.
+SMALL_GRID = [*((a, b, v) for a in (1, 2) for b in (1, 2, 3) for v in (1, 2, 3)),
+              *((3, b, v) for b in (1, 2) for v in (1, 2, 3)), *((4, 1, v) for v in (1, 2, 3)),
+              SpecConfig(3, 2, 2, quorums=LOPSIDED), SpecConfig(3, 2, 1, quorums=(frozenset({0}),)),
+              SpecConfig(4, 2, 1, quorums=FOUR_UNEVEN)]
+#: Larger ones (seconds to a minute on the Python engine): `-m slow`.
+LARGE_GRID = [(4, 2, 1), (4, 2, 2), (4, 2, 3), (3, 3, 1), (3, 3, 2), (5, 1, 2), (5, 2, 1),
+              SpecConfig(3, 3, 2, quorums=LOPSIDED), SpecConfig(4, 2, 2, quorums=FOUR_UNEVEN)]
+
+
+def _label(cfg: tuple[int, int, int] | SpecConfig) -> str:
+    if isinstance(cfg, tuple):
+        return "/".join(map(str, cfg))
+    return f"{cfg.acceptors}/{cfg.ballots}/{cfg.values} q={[sorted(q) for q in cfg.quorum_list]}"
+
+
+def test_engines_agree_on_every_small_configuration() -> None:
+    for cfg in SMALL_GRID:
+        compiled, python = _run(cfg, "compiled"), _run(cfg, "python")
+        _same(compiled, python)
+        assert compiled.exhaustive and not compiled.violated, _label(cfg)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cfg", LARGE_GRID, ids=_label)
+def test_engines_agree_on_larger_configurations(cfg: tuple[int, int, int] | SpecConfig) -> None:
+    _same(_run(cfg, "compiled"), _run(cfg, "python"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("bug", [*SPEC_BUGS, *MUTANTS])
+def test_engines_agree_on_every_planted_bug_over_a_grid(bug: str) -> None:
+    for cfg in [(1, 3, 2), (2, 2, 2), (2, 3, 1), (3, 2, 1), (3, 2, 2), SpecConfig(3, 2, 2, quorums=LOPSIDED)]:
+        _same(_run(cfg, "compiled", bug), _run(cfg, "python", bug))
