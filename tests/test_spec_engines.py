@@ -357,3 +357,29 @@ def test_engines_agree_on_larger_configurations(cfg: tuple[int, int, int] | Spec
 def test_engines_agree_on_every_planted_bug_over_a_grid(bug: str) -> None:
     for cfg in [(1, 3, 2), (2, 2, 2), (2, 3, 1), (3, 2, 1), (3, 2, 2), SpecConfig(3, 2, 2, quorums=LOPSIDED)]:
         _same(_run(cfg, "compiled", bug), _run(cfg, "python", bug))
+
+
+def test_core_matches_the_model_on_walks_where_fields_straddle_two_limbs() -> None:
+    """22 acceptors with 3-bit local states: acceptor 21's field is bits 63..65, across the first two limbs
+    (two quorums that meet in 10 and 11: the majorities of 22 are millions)."""
+    model = SpecModel(SpecConfig(22, 1, 2, quorums=(frozenset(range(12)), frozenset(range(10, 22)))))
+    core = SpecCore(model)
+    assert model.lw == 3 and 21 * model.lw == 63 and core.words >= 2
+    rng = random.Random(22)
+    straddled = 0  # states whose acceptor 21 left its initial local state
+    for _ in range(20):
+        s = 0
+        for _ in range(60):
+            rows = core.rows([s])
+            out, fps, _ = core.expand(rows, np.arange(1), np.zeros(4, dtype=np.int64))
+            succ = [core.state(r) for r in out]
+            assert sorted(succ) == sorted(model.successor_states(s))
+            assert fps.tolist() == [model.fingerprint(t) for t in succ]
+            bad, chosen = core.check(rows)
+            assert [n for j, n in enumerate(core.always) if int(bad[0]) >> j & 1] == list(model.violated(s))
+            assert bool(chosen[0]) == bool(model.witnessed(s))
+            if not succ:
+                break
+            s = rng.choice(succ)
+            straddled += model.local(s, 21) != (-1, 0)
+    assert straddled

@@ -54,13 +54,15 @@ def _emit(s: Any, out: Any, fps: Any, parents: Any, kinds: Any, m: int, i: int, 
     message bit `msg_bit` set (none if negative); a stutter (t == s) is dropped. Returns the next free row."""
     row = out[m]
     row[:] = s
-    for j in range(width):
-        k = off + j
-        bit = ONE << np.uint64(k & 63)
-        if (value >> j) & 1:
-            row[k >> 6] |= bit
-        else:
-            row[k >> 6] &= ~bit
+    if width:
+        w = off >> 6
+        sh = np.uint64(off & 63)
+        field = np.uint64((1 << width) - 1)
+        val = np.uint64(value)
+        row[w] = (row[w] & ~(field << sh)) | (val << sh)
+        if (off & 63) + width > 64:  # the field goes on in the next limb
+            rest = np.uint64(64 - (off & 63))
+            row[w + 1] = (row[w + 1] & ~(field >> rest)) | (val >> rest)
     if msg_bit >= 0:
         row[msg_bit >> 6] |= ONE << np.uint64(msg_bit & 63)
     for w in range(s.shape[0]):
@@ -160,148 +162,153 @@ def expand_rows(frontier: Any, order: Any, p: Any, quorums: Any, out: Any, fps: 
 
 
 @njit
-def _acceptor_flags(s: Any, a: int, mb: int, vote: int, mine: int, p: Any) -> int:
-    """The conjuncts about acceptor `a` alone (ACCEPTOR_PART of properties/inductive.py) it breaks: `mb`
-    its maxBal, `vote` its vote code, `mine` its 2b messages (bit b*V + v). inv_maxval_none_iff holds by
-    the encoding (a vote code is none or a ballot with a value), as do the "ballot and value both or
-    neither" clause of inv_1b_sound and inv_types (every encoded message has a ballot and 2a a value)."""
-    B, V, nv, off_1b, A = p[1], p[2], p[3], p[6], p[0]
-    flags = 0
-    vb = -1
-    if vote:
-        vb = (vote - 1) // V
-        if vb > mb:
-            flags |= F_VBAL_LE_BAL
-        if not (mine >> (vote - 1)) & 1:  # 2b(a, vb, v) is bit vb*V + v = vote - 1
-            flags |= F_VBAL_VOTED
-    if mine >> ((vb + 1) * V):  # a 2b above its current vote
-        flags |= F_2B_LE_VBAL
-    for b in range(B):
-        codes = _bits(s, off_1b + (b * A + a) * nv, nv)  # bit c: 1b(a, b) reporting vote code c
-        if codes == 0:
-            continue
-        if b > mb:
-            flags |= F_1B_LE_BAL
-        below = mine & ((1 << (b * V)) - 1)  # a's votes below b
-        c = 0
-        while codes:
-            if codes & 1:
-                cb = -1
-                if c:
-                    cb = (c - 1) // V
-                    if cb > b or not (mine >> (c - 1)) & 1:
-                        flags |= F_1B_SOUND
-                if below >> ((cb + 1) * V):  # a vote at a ballot strictly between cb and b
-                    flags |= F_1B_NO_VOTE_BETWEEN
-            codes >>= 1
-            c += 1
-    return flags
-
-
-@njit
-def _unsafe_below(votes: int, mbs: Any, p: Any, quorums2: Any) -> int:
-    """Bit c*V + w set when a phase-2 quorum can still choose w at ballot c (each member voted w at c or
-    has maxBal <= c): properties/inductive.py's `unsafe_below`, for every c < B - 1 and w at once."""
-    A, B, V = p[0], p[1], p[2]
-    unsafe = 0
-    for c in range(B - 1):
-        low = 0
-        for x in range(A):
-            if mbs[x] <= c:
-                low |= 1 << x
-        for w in range(V):
-            can = low
-            for x in range(A):
-                if (votes >> ((x * B + c) * V + w)) & 1:
-                    can |= 1 << x
-            for qi in range(quorums2.shape[0]):
-                if can & quorums2[qi] == quorums2[qi]:
-                    unsafe |= 1 << (c * V + w)
-                    break
-    return unsafe
-
-
-@njit
-def _shown_safe(votes: int, mbs: Any, p: Any, quorums: Any, qcol: Any, qball: Any, b: int, v: int) -> bool:
-    """Voting's ShowsSafeAt(Q, b, v) for some quorum Q (spec_model.py's `_shows_safe`)."""
-    A = p[0]
-    for qi in range(quorums.shape[0]):
-        qm = quorums[qi]
-        promised = True
-        for a in range(A):
-            if (qm >> a) & 1 and mbs[a] < b:
-                promised = False
-        if not promised:
-            continue
-        for c in range(-1, b):
-            if c != -1 and not votes & qcol[qi, c, v]:
-                continue
-            later = 0
-            for d in range(c + 1, b):
-                later |= qball[qi, d]
-            if not votes & later:
-                return True
-    return False
-
-
-@njit
-def check_rows(rows: Any, p: Any, quorums: Any, quorums2: Any, qcol: Any, qball: Any, allcol: Any, bad: Any,
-               chosen_any: Any) -> None:
+def check_rows(rows: Any, p: Any, quorums: Any, quorums2: Any, qcol: Any, qlater: Any, allcol: Any, samev: Any,
+               bad: Any, chosen_any: Any) -> None:
     """Per row: `bad[i]` the bit set of violated properties (bit j = CORE_ALWAYS[j], the model's order),
-    `chosen_any[i]` whether some value is chosen (`sometimes_chosen`). The 2b bits are read as one
-    int: `qcol[q, b, v]` has the bits of 2b(a, b, v) for a in quorum q, `qball[q, d]` those of every
-    2b(a, d, *) for a in q, `allcol[b, v]` those of 2b(*, b, v). `quorums` (the model's) choose values
-    and show 2a safe; `quorums2` (the conjuncts' phase-2 quorums) judge inv_2a_safe."""
+    `chosen_any[i]` whether some value is chosen (`sometimes_chosen`).
+
+    The 2b bits are read as one int `votes` (bit (a*B + b)*V + v), and acceptor a's as `mine` (bit b*V + v,
+    the layout of 1b vote codes less one). `qcol[q, b, v]` has the bits of 2b(a, b, v) for a in quorum q,
+    `qlater[q, lo, hi]` those of every 2b(a, d, *) for a in q and lo <= d < hi, `allcol[b, v]` those of
+    2b(*, b, v), `samev[v]` the bits b*V + v of every b. `quorums` (the model's) choose values and show a 2a
+    safe (ShowsSafeAt); `quorums2` (the conjuncts' phase-2 quorums, properties/inductive.py) judge inv_2a_safe.
+    inv_types and inv_maxval_none_iff hold by the encoding (every encoded message has a ballot and a 2a a
+    value; a vote code is none or a ballot with a value), as does inv_1b_sound's "both or neither" clause."""
     A, B, V, nv, lw = p[0], p[1], p[2], p[3], p[4]
-    off_2b, off_2a = p[5], p[8]
+    off_2b, off_1b, off_2a = p[5], p[6], p[8]
     BV = B * V
+    bvmask = (1 << BV) - 1
     vmask = (1 << V) - 1
+    nvmask = (1 << nv) - 1
+    lmask = (1 << lw) - 1
     nq = quorums.shape[0]
+    nq2 = quorums2.shape[0]
+    one_read_1b = A * nv <= 62  # the 1b codes of every acceptor at one ballot read as one int
+    one_read_locals = A * lw <= 62
     mbs = np.empty(A, dtype=np.int64)
+    mines = np.empty(A, dtype=np.int64)
+    atleast = np.empty(B, dtype=np.int64)  # bit a: maxBal of a >= b
     for i in range(rows.shape[0]):
         s = rows[i]
         votes = _bits(s, off_2b, A * BV)
         s2a = _bits(s, off_2a, BV)
         flags = 0
+        # -- each acceptor's own state (ACCEPTOR_PART of properties/inductive.py) --
+        atleast[:] = 0
+        locals_ = _bits(s, 0, A * lw) if one_read_locals else 0
         for a in range(A):
-            local = _bits(s, a * lw, lw)
-            mbs[a] = local // nv - 1
-            flags |= _acceptor_flags(s, a, mbs[a], local % nv, (votes >> (a * BV)) & ((1 << BV) - 1), p)
-        chosen = 0
+            local = (locals_ >> (a * lw)) & lmask if one_read_locals else _bits(s, a * lw, lw)
+            mb = local // nv - 1
+            mbs[a] = mb
+            vote = local % nv
+            mine = (votes >> (a * BV)) & bvmask
+            mines[a] = mine
+            for b in range(min(mb, B - 1) + 1):
+                atleast[b] |= 1 << a
+            vb = -1
+            if vote:
+                vb = (vote - 1) // V
+                if vb > mb:
+                    flags |= F_VBAL_LE_BAL
+                if not (mine >> (vote - 1)) & 1:  # 2b(a, vb, v) is bit vb*V + v = vote - 1 of mine
+                    flags |= F_VBAL_VOTED
+            if mine >> ((vb + 1) * V):  # a 2b above its current vote
+                flags |= F_2B_LE_VBAL
+        # -- each 1b message against its acceptor --
         for b in range(B):
-            for v in range(V):
-                for qi in range(nq):
-                    m = qcol[qi, b, v]
-                    if votes & m == m:
-                        chosen |= 1 << v
-                        break
+            if one_read_1b:
+                all_codes = _bits(s, off_1b + b * A * nv, A * nv)
+                if all_codes == 0:
+                    continue
+            for a in range(A):
+                if one_read_1b:
+                    codes = (all_codes >> (a * nv)) & nvmask  # bit c: 1b(a, b) reporting vote code c
+                else:
+                    codes = _bits(s, off_1b + (b * A + a) * nv, nv)
+                if codes == 0:
+                    continue
+                if b > mbs[a]:
+                    flags |= F_1B_LE_BAL
+                mine = mines[a]
+                c1 = codes >> 1  # the votes reported, in mine's layout
+                if c1 & ~mine or c1 >> ((b + 1) * V):  # a vote never cast, or above b
+                    flags |= F_1B_SOUND
+                below = mine & ((1 << (b * V)) - 1)  # a's votes below b
+                if below:
+                    if codes & 1:  # reports no vote, yet a voted below b
+                        flags |= F_1B_NO_VOTE_BETWEEN
+                    else:
+                        for d in range(B):  # the lowest ballot reported leaves the widest gap up to b
+                            if (c1 >> (d * V)) & vmask:
+                                if below >> ((d + 1) * V):
+                                    flags |= F_1B_NO_VOTE_BETWEEN
+                                break
+        # -- chosen values, and the 2a messages --
+        chosen = 0
+        if votes:
+            for b in range(B):
+                for v in range(V):
+                    if (chosen >> v) & 1:
+                        continue
+                    for qi in range(nq):
+                        m = qcol[qi, b, v]
+                        if votes & m == m:
+                            chosen |= 1 << v
+                            break
         if chosen & (chosen - 1):
             flags |= F_AGREEMENT
         proposed_values = 0
         proposed = 0  # the 2b bits of every (b, v) with a 2a message
+        unsafe = -1  # bit c*V + w: a phase-2 quorum can still choose w at c (computed when first needed)
         for b in range(B):
             at = (s2a >> (b * V)) & vmask
+            if at == 0:
+                continue
             proposed_values |= at
             if at & (at - 1):
                 flags |= F_2A_UNIQUE
             for v in range(V):
-                if (at >> v) & 1:
-                    proposed |= allcol[b, v]
+                if not (at >> v) & 1:
+                    continue
+                proposed |= allcol[b, v]
+                safe = False
+                for qi in range(nq):  # ShowsSafeAt(Q, b, v) for some quorum Q (spec_model.py's _shows_safe)
+                    if quorums[qi] & ~atleast[b]:
+                        continue  # a member has not promised b
+                    for c in range(-1, b):
+                        if c != -1 and not votes & qcol[qi, c, v]:
+                            continue
+                        if not votes & qlater[qi, c + 1, b]:
+                            safe = True
+                            break
+                    if safe:
+                        break
+                if not safe:
+                    flags |= F_SHOWN_SAFE
+                if b == 0:
+                    continue
+                if unsafe == -1:  # properties/inductive.py's unsafe_below, every c < B - 1 and w at once
+                    unsafe = 0
+                    for c in range(B - 1):
+                        low = 0  # acceptors with maxBal <= c
+                        for x in range(A):
+                            if mbs[x] <= c:
+                                low |= 1 << x
+                        for w in range(V):
+                            can = low
+                            for x in range(A):
+                                if (mines[x] >> (c * V + w)) & 1:
+                                    can |= 1 << x
+                            for qi in range(nq2):
+                                if can & quorums2[qi] == quorums2[qi]:
+                                    unsafe |= 1 << (c * V + w)
+                                    break
+                if unsafe & ((1 << (b * V)) - 1) & ~samev[v]:  # some w != v can be chosen below b
+                    flags |= F_2A_SAFE
         if chosen & ~proposed_values:
             flags |= F_VALIDITY
         if votes & ~proposed:
             flags |= F_2B_HAS_2A
-        unsafe = _unsafe_below(votes, mbs, p, quorums2) if s2a >> V else 0
-        for b in range(B):
-            at = (s2a >> (b * V)) & vmask
-            for v in range(V):
-                if not (at >> v) & 1:
-                    continue
-                if not _shown_safe(votes, mbs, p, quorums, qcol, qball, b, v):
-                    flags |= F_SHOWN_SAFE
-                for c in range(b):
-                    if (unsafe >> (c * V)) & vmask & ~(1 << v):  # some w != v can be chosen at c < b
-                        flags |= F_2A_SAFE
         bad[i] = flags
         chosen_any[i] = chosen != 0
 
@@ -329,7 +336,7 @@ class SpecCore:
         self.quorums2 = np.array([sum(1 << a for a in q) for q in model.universe.quorums2], dtype=np.int64)
         nq = len(self.quorums)
         self.qcol = np.zeros((nq, B, V), dtype=np.int64)
-        self.qball = np.zeros((nq, B), dtype=np.int64)
+        qball = np.zeros((nq, B), dtype=np.int64)
         self.allcol = np.zeros((B, V), dtype=np.int64)
         for qi, q in enumerate(model.quorums):
             for a in q:
@@ -337,11 +344,16 @@ class SpecCore:
                     for v in range(V):
                         bit = 1 << ((a * B + b) * V + v)
                         self.qcol[qi, b, v] |= bit
-                        self.qball[qi, b] |= bit
+                        qball[qi, b] |= bit
         for b in range(B):
             for v in range(V):
                 for a in range(A):
                     self.allcol[b, v] |= 1 << ((a * B + b) * V + v)
+        self.qlater = np.zeros((nq, B + 1, B + 1), dtype=np.int64)
+        for lo in range(B + 1):
+            for hi in range(lo + 1, B + 1):
+                self.qlater[:, lo, hi] = self.qlater[:, lo, hi - 1] | qball[:, hi - 1]
+        self.samev = np.array([sum(1 << (b * V + v) for b in range(B)) for v in range(V)], dtype=np.int64)
         self.max_successors = model.B * (1 + model.V) + model.A * model.B * (1 + model.V)
         self.always = list(CORE_ALWAYS)
         self.sometimes = list(CORE_SOMETIMES)
@@ -406,5 +418,6 @@ class SpecCore:
         """(violated bit set per row, by `always` index; whether the `sometimes` property is witnessed)."""
         bad = np.empty(len(rows), dtype=np.int64)
         seen = np.empty(len(rows), dtype=np.bool_)
-        check_rows(rows, self.params, self.quorums, self.quorums2, self.qcol, self.qball, self.allcol, bad, seen)
+        check_rows(rows, self.params, self.quorums, self.quorums2, self.qcol, self.qlater, self.allcol, self.samev,
+                   bad, seen)
         return bad, seen
