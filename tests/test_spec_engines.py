@@ -15,6 +15,7 @@ import operator
 import random
 from collections.abc import Hashable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -153,7 +154,7 @@ def test_a_run_says_when_the_compiled_engine_does_not_run(tmp_path: Path, capsys
     {"limits": Limits(max_depth=17)},  # the last level: nothing beyond it, so exhaustive
     {"stop_on_first_violation": True},
 ])
-def test_engines_agree_under_limits(options: dict[str, object]) -> None:
+def test_engines_agree_under_limits(options: dict[str, Any]) -> None:
     for bug in (None, "phase2a_ignores_1b"):
         _same(_run((3, 2, 2), "compiled", bug, **options), _run((3, 2, 2), "python", bug, **options))
 
@@ -171,28 +172,31 @@ def test_compiled_engine_defers_to_partitions_where_it_does_not_apply() -> None:
     assert sym_c.states < 3_921
 
 
-def test_core_matches_the_model_state_by_state() -> None:
-    """Successors, fingerprints and invariant verdicts of every reachable state of 3/2/2 (and of the
-    smaller bug; the other is compared through whole runs above)."""
-    for bug in BUGS[:2]:
-        model = SpecModel(SpecConfig(3, 2, 2), bug=bug)
-        core = SpecCore(model)
-        states = [0]
-        seen = {0}
-        while states:
-            rows = core.rows(states)
-            out, fps, parents = core.expand(rows, np.arange(len(rows)), np.zeros(4, dtype=np.int64))
-            bad, chosen = core.check(rows)
-            for i, s in enumerate(states):
-                mine = sorted(core.state(out[j]) for j in np.flatnonzero(parents == i))
-                assert mine == sorted(model.successor_states(s))
-                names = [n for j, n in enumerate(core.always) if bad[i] >> j & 1]
-                assert names == list(model.violated(s))
-                assert bool(chosen[i]) == bool(model.witnessed(s))
-            assert fps.tolist() == [model.fingerprint(core.state(r)) for r in out]
-            states = [t for t in (core.state(r) for r in out) if t not in seen]
-            states = list(dict.fromkeys(states))
-            seen.update(states)
+STATEWISE = [(None, (3, 2, 2)), ("phase2a_ignores_1b", (3, 2, 2)), ("phase2b_ignores_maxbal", (2, 2, 2)),
+             *((m, (2, 2, 2)) for m in MUTANTS), ("phase2b_keeps_maxbal", (3, 2, 1))]
+
+
+@pytest.mark.parametrize(("bug", "cfg"), STATEWISE)
+def test_core_matches_the_model_state_by_state(bug: str | None, cfg: tuple[int, int, int]) -> None:
+    """Successors, fingerprints and verdicts of every reachable state, the Spec's and each planted bug's."""
+    model = SpecModel(SpecConfig(*cfg), bug=bug)
+    core = SpecCore(model)
+    states = [0]
+    seen = {0}
+    while states:
+        rows = core.rows(states)
+        out, fps, parents = core.expand(rows, np.arange(len(rows)), np.zeros(4, dtype=np.int64))
+        bad, chosen = core.check(rows)
+        for i, s in enumerate(states):
+            mine = sorted(core.state(out[j]) for j in np.flatnonzero(parents == i))
+            assert mine == sorted(model.successor_states(s))
+            names = [n for j, n in enumerate(core.always) if bad[i] >> j & 1]
+            assert names == list(model.violated(s))
+            assert bool(chosen[i]) == bool(model.witnessed(s))
+        assert fps.tolist() == [model.fingerprint(core.state(r)) for r in out]
+        states = [t for t in (core.state(r) for r in out) if t not in seen]
+        states = list(dict.fromkeys(states))
+        seen.update(states)
 
 
 def test_cli_engines_write_the_same_summary_and_traces(tmp_path: Path) -> None:
@@ -324,12 +328,12 @@ def test_core_verdicts_equal_the_models_on_random_bit_sets(which: str) -> None:
 
 
 #: Configurations both engines exhaust in about a second together, majority and other quorum systems.
-SMALL_GRID = [*((a, b, v) for a in (1, 2) for b in (1, 2, 3) for v in (1, 2, 3)),
+SMALL_GRID: list[tuple[int, int, int] | SpecConfig] = [*((a, b, v) for a in (1, 2) for b in (1, 2, 3) for v in (1, 2, 3)),
               *((3, b, v) for b in (1, 2) for v in (1, 2, 3)), *((4, 1, v) for v in (1, 2, 3)),
               SpecConfig(3, 2, 2, quorums=LOPSIDED), SpecConfig(3, 2, 1, quorums=(frozenset({0}),)),
               SpecConfig(4, 2, 1, quorums=FOUR_UNEVEN)]
 #: Larger ones (seconds to a minute on the Python engine): `-m slow`.
-LARGE_GRID = [(4, 2, 1), (4, 2, 2), (4, 2, 3), (3, 3, 1), (3, 3, 2), (5, 1, 2), (5, 2, 1),
+LARGE_GRID: list[tuple[int, int, int] | SpecConfig] = [(4, 2, 1), (4, 2, 2), (4, 2, 3), (3, 3, 1), (3, 3, 2), (5, 1, 2), (5, 2, 1),
               SpecConfig(3, 3, 2, quorums=LOPSIDED), SpecConfig(4, 2, 2, quorums=FOUR_UNEVEN)]
 
 
@@ -355,7 +359,9 @@ def test_engines_agree_on_larger_configurations(cfg: tuple[int, int, int] | Spec
 @pytest.mark.slow
 @pytest.mark.parametrize("bug", [*SPEC_BUGS, *MUTANTS])
 def test_engines_agree_on_every_planted_bug_over_a_grid(bug: str) -> None:
-    for cfg in [(1, 3, 2), (2, 2, 2), (2, 3, 1), (3, 2, 1), (3, 2, 2), SpecConfig(3, 2, 2, quorums=LOPSIDED)]:
+    grid: list[tuple[int, int, int] | SpecConfig] = [(1, 3, 2), (2, 2, 2), (2, 3, 1), (3, 2, 1), (3, 2, 2),
+                                                     SpecConfig(3, 2, 2, quorums=LOPSIDED)]
+    for cfg in grid:
         _same(_run(cfg, "compiled", bug), _run(cfg, "python", bug))
 
 
