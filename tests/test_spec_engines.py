@@ -328,12 +328,13 @@ def test_core_verdicts_equal_the_models_on_random_bit_sets(which: str) -> None:
 
 
 #: Configurations both engines exhaust in about a second together, majority and other quorum systems.
-SMALL_GRID: list[tuple[int, int, int] | SpecConfig] = [*((a, b, v) for a in (1, 2) for b in (1, 2, 3) for v in (1, 2, 3)),
+Config = tuple[int, int, int] | SpecConfig
+SMALL_GRID: list[Config] = [*((a, b, v) for a in (1, 2) for b in (1, 2, 3) for v in (1, 2, 3)),
               *((3, b, v) for b in (1, 2) for v in (1, 2, 3)), *((4, 1, v) for v in (1, 2, 3)),
               SpecConfig(3, 2, 2, quorums=LOPSIDED), SpecConfig(3, 2, 1, quorums=(frozenset({0}),)),
               SpecConfig(4, 2, 1, quorums=FOUR_UNEVEN)]
 #: Larger ones (seconds to a minute on the Python engine): `-m slow`.
-LARGE_GRID: list[tuple[int, int, int] | SpecConfig] = [(4, 2, 1), (4, 2, 2), (4, 2, 3), (3, 3, 1), (3, 3, 2), (5, 1, 2), (5, 2, 1),
+LARGE_GRID: list[Config] = [(4, 2, 1), (4, 2, 2), (4, 2, 3), (3, 3, 1), (3, 3, 2), (5, 1, 2), (5, 2, 1),
               SpecConfig(3, 3, 2, quorums=LOPSIDED), SpecConfig(4, 2, 2, quorums=FOUR_UNEVEN)]
 
 
