@@ -20,12 +20,21 @@ ONE = np.uint64(1)
 K1A, K1B, K2A, K2B = 0, 1, 2, 3
 
 
+#: The `always` properties `check_rows` judges, bit j of its result = CORE_ALWAYS[j]: agreement, validity,
+#: the eleven conjuncts of Paxos.tla's inductive invariant (properties/inductive.py, in its order) and
+#: Voting's ShowsSafeAt. Written out, not read from the model: `SpecCore.refusal` compares it with the
+#: model's list, so a property added to the model and not here makes the core refuse the model.
+CORE_ALWAYS = ("agreement", "validity", "inv_types", "inv_maxval_none_iff", "inv_maxvbal_le_maxbal",
+               "inv_maxvbal_voted", "inv_2b_le_maxvbal", "inv_1b_le_maxbal", "inv_1b_sound",
+               "inv_1b_no_vote_between", "inv_2a_unique", "inv_2a_safe", "inv_2b_has_2a", "inv_2a_shown_safe")
+CORE_SOMETIMES = ("sometimes_chosen",)
+#: The planted bugs and mutants of spec_model.py that `expand_rows` follows, by switch p[9]...p[14].
+CORE_BUGS = ("phase2a_ignores_1b", "phase2b_ignores_maxbal", "phase2a_twice", "phase2b_any_value",
+             "phase2b_keeps_maxbal", "phase2b_silent")
+F_AGREEMENT, F_VALIDITY, F_TYPES, F_NONE_IFF, F_VBAL_LE_BAL, F_VBAL_VOTED, F_2B_LE_VBAL, F_1B_LE_BAL, \
+    F_1B_SOUND, F_1B_NO_VOTE_BETWEEN, F_2A_UNIQUE, F_2A_SAFE, F_2B_HAS_2A, F_SHOWN_SAFE = (
+        1 << j for j in range(len(CORE_ALWAYS)))
 
-#: The `always` properties `check_rows` judges, bit j of its result = CORE_ALWAYS[j]. The Spec model
-#: now also judges the eleven conjuncts of Paxos.tla's inductive invariant (properties/inductive.py),
-#: which this core does not compute yet, so `fits` refuses it and the Python engine runs (issue 23).
-CORE_ALWAYS = ("agreement", "validity", "inv_accepted_below_promise", "inv_vote_recorded", "inv_1b_sound",
-               "inv_2a_unique", "inv_2a_safe", "inv_2b_has_2a")
 
 @njit
 def _bits(s: Any, off: int, width: int) -> int:
@@ -42,17 +51,20 @@ def _bits(s: Any, off: int, width: int) -> int:
 def _emit(s: Any, out: Any, fps: Any, parents: Any, kinds: Any, m: int, i: int, kind: int,
           off: int, width: int, value: int, msg_bit: int) -> int:
     """Write successor m: `s` with the `width` bits at `off` set to `value` (width 0: none) and
-    message bit `msg_bit` set; a stutter (t == s) is dropped. Returns the next free row."""
+    message bit `msg_bit` set (none if negative); a stutter (t == s) is dropped. Returns the next free row."""
     row = out[m]
     row[:] = s
-    for j in range(width):
-        k = off + j
-        bit = ONE << np.uint64(k & 63)
-        if (value >> j) & 1:
-            row[k >> 6] |= bit
-        else:
-            row[k >> 6] &= ~bit
-    row[msg_bit >> 6] |= ONE << np.uint64(msg_bit & 63)
+    if width:
+        w = off >> 6
+        sh = np.uint64(off & 63)
+        field = np.uint64((1 << width) - 1)
+        val = np.uint64(value)
+        row[w] = (row[w] & ~(field << sh)) | (val << sh)
+        if (off & 63) + width > 64:  # the field goes on in the next limb
+            rest = np.uint64(64 - (off & 63))
+            row[w + 1] = (row[w + 1] & ~(field >> rest)) | (val >> rest)
+    if msg_bit >= 0:
+        row[msg_bit >> 6] |= ONE << np.uint64(msg_bit & 63)
     for w in range(s.shape[0]):
         if row[w] != s[w]:
             fps[m] = fingerprint_row(row, LIMB_KEYS, LIMB_ZERO)
@@ -80,10 +92,10 @@ def expand_rows(frontier: Any, order: Any, p: Any, quorums: Any, out: Any, fps: 
                 kinds: Any) -> int:
     """Every successor of the rows `frontier[order]` into `out` (rows), `fps` and `parents` (index
     into `order`); `kinds` counts them per action kind. `p` holds A, B, V, nv, lw, off_2b, off_1b,
-    off_1a, off_2a and the two bug switches. Returns how many successors were written."""
+    off_1a, off_2a and the switches of CORE_BUGS. Returns how many successors were written."""
     A, B, V, nv, lw = p[0], p[1], p[2], p[3], p[4]
     off_2b, off_1b, off_1a, off_2a = p[5], p[6], p[7], p[8]
-    bug_2a, bug_2b = p[9], p[10]
+    bug_2a, bug_2b, twice, any_value, keeps, silent = p[9], p[10], p[11], p[12], p[13], p[14]
     vmask = (1 << V) - 1
     codes = np.empty(A, dtype=np.int64)
     m = 0
@@ -95,7 +107,7 @@ def expand_rows(frontier: Any, order: Any, p: Any, quorums: Any, out: Any, fps: 
             if not (s1a >> b) & 1:
                 m = _emit(s, out, fps, parents, kinds, m, i, K1A, 0, 0, 0, off_1a + b)
         for b in range(B):  # Phase2a(b, v)
-            if (s2a >> (b * V)) & vmask:
+            if (s2a >> (b * V)) & vmask and not twice:
                 continue
             for a in range(A):
                 codes[a] = _bits(s, off_1b + (b * A + a) * nv, nv)
@@ -124,7 +136,7 @@ def expand_rows(frontier: Any, order: Any, p: Any, quorums: Any, out: Any, fps: 
                 else:
                     allowed |= topvals
             for v in range(V):
-                if (allowed >> v) & 1:
+                if (allowed >> v) & 1 and not (s2a >> (b * V + v)) & 1:
                     m = _emit(s, out, fps, parents, kinds, m, i, K2A, 0, 0, 0, off_2a + b * V + v)
         for a in range(A):
             local = _bits(s, a * lw, lw)
@@ -137,110 +149,166 @@ def expand_rows(frontier: Any, order: Any, p: Any, quorums: Any, out: Any, fps: 
             for b in range(B):  # Phase2b(a, b, v)
                 if not (b >= mb or bug_2b):
                     continue
+                at_b = (s2a >> (b * V)) & vmask
                 for v in range(V):
-                    if not (s2a >> (b * V + v)) & 1:
+                    if not (at_b if any_value else (at_b >> v) & 1):
                         continue
-                    new = (b + 1) * nv + 1 + b * V + v
+                    new = ((mb + 1) if keeps else (b + 1)) * nv + 1 + b * V + v
                     if new == local:
                         continue
                     m = _emit(s, out, fps, parents, kinds, m, i, K2B, a * lw, lw, new,
-                              off_2b + (a * B + b) * V + v)
+                              -1 if silent else off_2b + (a * B + b) * V + v)
     return m
 
 
 @njit
-def check_rows(rows: Any, p: Any, quorums: Any, qcol: Any, qball: Any, allcol: Any, bad: Any,
-               chosen_any: Any) -> None:
-    """Per row: `bad[i]` the bit set of violated properties (bit j = PROPERTIES[j] of spec_model.py),
-    `chosen_any[i]` whether some value is chosen (`sometimes_chosen`). The 2b bits are read as one
-    int: `qcol[q, b, v]` has the bits of 2b(a, b, v) for a in quorum q, `qball[q, d]` those of every
-    2b(a, d, *) for a in q, `allcol[b, v]` those of 2b(*, b, v)."""
+def check_rows(rows: Any, p: Any, quorums: Any, quorums2: Any, qcol: Any, qlater: Any, allcol: Any, samev: Any,
+               bad: Any, chosen_any: Any) -> None:
+    """Per row: `bad[i]` the bit set of violated properties (bit j = CORE_ALWAYS[j], the model's order),
+    `chosen_any[i]` whether some value is chosen (`sometimes_chosen`).
+
+    The 2b bits are read as one int `votes` (bit (a*B + b)*V + v), and acceptor a's as `mine` (bit b*V + v,
+    the layout of 1b vote codes less one). `qcol[q, b, v]` has the bits of 2b(a, b, v) for a in quorum q,
+    `qlater[q, lo, hi]` those of every 2b(a, d, *) for a in q and lo <= d < hi, `allcol[b, v]` those of
+    2b(*, b, v), `samev[v]` the bits b*V + v of every b. `quorums` (the model's) choose values and show a 2a
+    safe (ShowsSafeAt); `quorums2` (the conjuncts' phase-2 quorums, properties/inductive.py) judge inv_2a_safe.
+    inv_types and inv_maxval_none_iff hold by the encoding (every encoded message has a ballot and a 2a a
+    value; a vote code is none or a ballot with a value), as does inv_1b_sound's "both or neither" clause."""
     A, B, V, nv, lw = p[0], p[1], p[2], p[3], p[4]
     off_2b, off_1b, off_2a = p[5], p[6], p[8]
+    BV = B * V
+    bvmask = (1 << BV) - 1
+    vmask = (1 << V) - 1
+    nvmask = (1 << nv) - 1
+    lmask = (1 << lw) - 1
     nq = quorums.shape[0]
+    nq2 = quorums2.shape[0]
+    one_read_1b = A * nv <= 62  # the 1b codes of every acceptor at one ballot read as one int
+    one_read_locals = A * lw <= 62
     mbs = np.empty(A, dtype=np.int64)
+    mines = np.empty(A, dtype=np.int64)
+    atleast = np.empty(B, dtype=np.int64)  # bit a: maxBal of a >= b
     for i in range(rows.shape[0]):
         s = rows[i]
-        votes = _bits(s, off_2b, A * B * V)
-        s2a = _bits(s, off_2a, B * V)
+        votes = _bits(s, off_2b, A * BV)
+        s2a = _bits(s, off_2a, BV)
         flags = 0
+        # -- each acceptor's own state (ACCEPTOR_PART of properties/inductive.py) --
+        atleast[:] = 0
+        locals_ = _bits(s, 0, A * lw) if one_read_locals else 0
         for a in range(A):
-            local = _bits(s, a * lw, lw)
+            local = (locals_ >> (a * lw)) & lmask if one_read_locals else _bits(s, a * lw, lw)
             mb = local // nv - 1
             mbs[a] = mb
             vote = local % nv
+            mine = (votes >> (a * BV)) & bvmask
+            mines[a] = mine
+            for b in range(min(mb, B - 1) + 1):
+                atleast[b] |= 1 << a
+            vb = -1
             if vote:
                 vb = (vote - 1) // V
                 if vb > mb:
-                    flags |= 1 << 2  # inv_accepted_below_promise
-                if not (votes >> ((a * B + vb) * V + (vote - 1) % V)) & 1:
-                    flags |= 1 << 3  # inv_vote_recorded
-            for b in range(B):
-                codes = _bits(s, off_1b + (b * A + a) * nv, nv)
+                    flags |= F_VBAL_LE_BAL
+                if not (mine >> (vote - 1)) & 1:  # 2b(a, vb, v) is bit vb*V + v = vote - 1 of mine
+                    flags |= F_VBAL_VOTED
+            if mine >> ((vb + 1) * V):  # a 2b above its current vote
+                flags |= F_2B_LE_VBAL
+        # -- each 1b message against its acceptor --
+        for b in range(B):
+            if one_read_1b:
+                all_codes = _bits(s, off_1b + b * A * nv, A * nv)
+                if all_codes == 0:
+                    continue
+            for a in range(A):
+                if one_read_1b:
+                    codes = (all_codes >> (a * nv)) & nvmask  # bit c: 1b(a, b) reporting vote code c
+                else:
+                    codes = _bits(s, off_1b + (b * A + a) * nv, nv)
                 if codes == 0:
                     continue
-                if mb < b:
-                    flags |= 1 << 4  # inv_1b_sound
-                    continue
-                c2 = codes >> 1
-                j = 0
-                while c2:
-                    if c2 & 1 and not (votes >> ((a * B + j // V) * V + j % V)) & 1:
-                        flags |= 1 << 4
-                    c2 >>= 1
-                    j += 1
+                if b > mbs[a]:
+                    flags |= F_1B_LE_BAL
+                mine = mines[a]
+                c1 = codes >> 1  # the votes reported, in mine's layout
+                if c1 & ~mine or c1 >> ((b + 1) * V):  # a vote never cast, or above b
+                    flags |= F_1B_SOUND
+                below = mine & ((1 << (b * V)) - 1)  # a's votes below b
+                if below:
+                    if codes & 1:  # reports no vote, yet a voted below b
+                        flags |= F_1B_NO_VOTE_BETWEEN
+                    else:
+                        for d in range(B):  # the lowest ballot reported leaves the widest gap up to b
+                            if (c1 >> (d * V)) & vmask:
+                                if below >> ((d + 1) * V):
+                                    flags |= F_1B_NO_VOTE_BETWEEN
+                                break
+        # -- chosen values, and the 2a messages --
         chosen = 0
-        for b in range(B):
-            for v in range(V):
-                for qi in range(nq):
-                    m = qcol[qi, b, v]
-                    if votes & m == m:
-                        chosen |= 1 << v
-                        break
-        nchosen = 0
-        for v in range(V):
-            if (chosen >> v) & 1:
-                nchosen += 1
-                proposed = False
-                for b in range(B):
-                    if (s2a >> (b * V + v)) & 1:
-                        proposed = True
-                if not proposed:
-                    flags |= 1 << 1  # validity
-        if nchosen > 1:
-            flags |= 1  # agreement
-        for b in range(B):
-            n2a = 0
-            for v in range(V):
-                if not (s2a >> (b * V + v)) & 1:
-                    if votes & allcol[b, v]:
-                        flags |= 1 << 7  # inv_2b_has_2a
-                    continue
-                n2a += 1
-                safe = False
-                for qi in range(nq):  # ShowsSafeAt(Q, b, v)
-                    qm = quorums[qi]
-                    promised = True
-                    for a in range(A):
-                        if (qm >> a) & 1 and mbs[a] < b:
-                            promised = False
-                    if not promised:
+        if votes:
+            for b in range(B):
+                for v in range(V):
+                    if (chosen >> v) & 1:
                         continue
+                    for qi in range(nq):
+                        m = qcol[qi, b, v]
+                        if votes & m == m:
+                            chosen |= 1 << v
+                            break
+        if chosen & (chosen - 1):
+            flags |= F_AGREEMENT
+        proposed_values = 0
+        proposed = 0  # the 2b bits of every (b, v) with a 2a message
+        unsafe = -1  # bit c*V + w: a phase-2 quorum can still choose w at c (computed when first needed)
+        for b in range(B):
+            at = (s2a >> (b * V)) & vmask
+            if at == 0:
+                continue
+            proposed_values |= at
+            if at & (at - 1):
+                flags |= F_2A_UNIQUE
+            for v in range(V):
+                if not (at >> v) & 1:
+                    continue
+                proposed |= allcol[b, v]
+                safe = False
+                for qi in range(nq):  # ShowsSafeAt(Q, b, v) for some quorum Q (spec_model.py's _shows_safe)
+                    if quorums[qi] & ~atleast[b]:
+                        continue  # a member has not promised b
                     for c in range(-1, b):
                         if c != -1 and not votes & qcol[qi, c, v]:
                             continue
-                        later = 0
-                        for d in range(c + 1, b):
-                            later |= qball[qi, d]
-                        if not votes & later:
+                        if not votes & qlater[qi, c + 1, b]:
                             safe = True
                             break
                     if safe:
                         break
                 if not safe:
-                    flags |= 1 << 6  # inv_2a_safe
-            if n2a > 1:
-                flags |= 1 << 5  # inv_2a_unique
+                    flags |= F_SHOWN_SAFE
+                if b == 0:
+                    continue
+                if unsafe == -1:  # properties/inductive.py's unsafe_below, every c < B - 1 and w at once
+                    unsafe = 0
+                    for c in range(B - 1):
+                        low = 0  # acceptors with maxBal <= c
+                        for x in range(A):
+                            if mbs[x] <= c:
+                                low |= 1 << x
+                        for w in range(V):
+                            can = low
+                            for x in range(A):
+                                if (mines[x] >> (c * V + w)) & 1:
+                                    can |= 1 << x
+                            for qi in range(nq2):
+                                if can & quorums2[qi] == quorums2[qi]:
+                                    unsafe |= 1 << (c * V + w)
+                                    break
+                if unsafe & ((1 << (b * V)) - 1) & ~samev[v]:  # some w != v can be chosen below b
+                    flags |= F_2A_SAFE
+        if chosen & ~proposed_values:
+            flags |= F_VALIDITY
+        if votes & ~proposed:
+            flags |= F_2B_HAS_2A
         bad[i] = flags
         chosen_any[i] = chosen != 0
 
@@ -261,13 +329,14 @@ class SpecCore:
         self.model = model
         self.words = (model.nbits + 63) // 64
         self.params = np.array([model.A, model.B, model.V, model.nv, model.lw, model.off_2b, model.off_1b,
-                                model.off_1a, model.off_2a, model.bug == "phase2a_ignores_1b",
-                                model.bug == "phase2b_ignores_maxbal"], dtype=np.int64)
+                                model.off_1a, model.off_2a, *(model.bug == bug for bug in CORE_BUGS)],
+                               dtype=np.int64)
         A, B, V = model.A, model.B, model.V
         self.quorums = np.array([sum(1 << a for a in q) for q in model.quorums], dtype=np.int64)
+        self.quorums2 = np.array([sum(1 << a for a in q) for q in model.universe.quorums2], dtype=np.int64)
         nq = len(self.quorums)
         self.qcol = np.zeros((nq, B, V), dtype=np.int64)
-        self.qball = np.zeros((nq, B), dtype=np.int64)
+        qball = np.zeros((nq, B), dtype=np.int64)
         self.allcol = np.zeros((B, V), dtype=np.int64)
         for qi, q in enumerate(model.quorums):
             for a in q:
@@ -275,14 +344,19 @@ class SpecCore:
                     for v in range(V):
                         bit = 1 << ((a * B + b) * V + v)
                         self.qcol[qi, b, v] |= bit
-                        self.qball[qi, b] |= bit
+                        qball[qi, b] |= bit
         for b in range(B):
             for v in range(V):
                 for a in range(A):
                     self.allcol[b, v] |= 1 << ((a * B + b) * V + v)
+        self.qlater = np.zeros((nq, B + 1, B + 1), dtype=np.int64)
+        for lo in range(B + 1):
+            for hi in range(lo + 1, B + 1):
+                self.qlater[:, lo, hi] = self.qlater[:, lo, hi - 1] | qball[:, hi - 1]
+        self.samev = np.array([sum(1 << (b * V + v) for b in range(B)) for v in range(V)], dtype=np.int64)
         self.max_successors = model.B * (1 + model.V) + model.A * model.B * (1 + model.V)
         self.always = list(CORE_ALWAYS)
-        self.sometimes = [p.name for p in model.properties() if p.kind == "sometimes"]
+        self.sometimes = list(CORE_SOMETIMES)
         self._out = np.empty((0, self.words), dtype=np.uint64)  # successor buffers, reused per batch
         self._fps = np.empty(0, dtype=np.uint64)
         self._parents = np.empty(0, dtype=np.int64)
@@ -301,13 +375,32 @@ class SpecCore:
         return fps
 
     @staticmethod
+    def refusal(model: Any) -> str | None:
+        """Why this core cannot stand in for `model`, or None when it can: it must judge exactly the model's
+        properties (CORE_ALWAYS and CORE_SOMETIMES, names, kinds and order: a core that judged fewer would
+        call a violating state fine), follow its planted bug, read the conjuncts' values and quorums as
+        the model does, and fit its sizes (each field it reads at once under 63 bits)."""
+        props = [(p.name, p.kind) for p in model.properties()]
+        expected = [*((n, "always") for n in CORE_ALWAYS), *((n, "sometimes") for n in CORE_SOMETIMES)]
+        if props != expected:
+            extra = [f"{n} ({k})" for n, k in props if (n, k) not in expected]
+            missing = [n for n, _ in expected if (n, _) not in props]
+            what = "; ".join(x for x in (f"it does not judge {', '.join(extra)}" if extra else "",
+                                         f"the model lacks {', '.join(missing)}" if missing else "") if x)
+            return f"the compiled Spec core judges other properties than this model ({what or 'another order'})"
+        if model.bug is not None and model.bug not in CORE_BUGS:
+            return f"the compiled Spec core does not follow the planted bug {model.bug}"
+        if tuple(model.universe.values) != tuple(model.cfg.value_names):
+            return "the compiled Spec core quantifies inv_2a_safe over every value of the model, not these"
+        if max(model.A * model.B * model.V, model.B * model.V, model.nv, model.lw, model.A) >= 63:
+            return (f"the compiled Spec core reads a field of {model.A}/{model.B}/{model.V} as one 64-bit int "
+                    "(needs acceptors x ballots x values < 63)")
+        return None
+
+    @staticmethod
     def fits(model: Any) -> bool:
-        """Whether this core judges the model's `always` properties (exactly `CORE_ALWAYS`: a core that
-        judged fewer would call a violating state fine) and handles its sizes (each field it reads at
-        once is under 63 bits)."""
-        always = tuple(p.name for p in model.properties() if p.kind == "always")
-        return always == CORE_ALWAYS and bool(
-            max(model.A * model.B * model.V, model.B * model.V, model.nv, model.lw, model.A) < 63)
+        """Whether this core can stand in for `model` (`refusal(model)` is None)."""
+        return SpecCore.refusal(model) is None
 
     def expand(self, frontier: np.ndarray, order: np.ndarray, kinds: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -325,5 +418,6 @@ class SpecCore:
         """(violated bit set per row, by `always` index; whether the `sometimes` property is witnessed)."""
         bad = np.empty(len(rows), dtype=np.int64)
         seen = np.empty(len(rows), dtype=np.bool_)
-        check_rows(rows, self.params, self.quorums, self.qcol, self.qball, self.allcol, bad, seen)
+        check_rows(rows, self.params, self.quorums, self.quorums2, self.qcol, self.qlater, self.allcol, self.samev,
+                   bad, seen)
         return bad, seen

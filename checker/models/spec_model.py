@@ -31,6 +31,15 @@ BUGS: dict[str, str] = {
     "phase2a_ignores_1b": "Phase2a may send any value once a quorum has promised, ignoring their votes",
     "phase2b_ignores_maxbal": "Phase2b votes on any 2a message, even below the promise maxBal",
 }
+#: Mutants of the Spec for testing the checker (not for teaching: some never break agreement): one slip
+#: each, so that between them and BUGS every conjunct of the inductive invariant the bit encoding can
+#: represent is seen failing (tests/test_spec_engines.py holds both engines to the same verdicts).
+MUTANTS: dict[str, str] = {
+    "phase2a_twice": "Phase2a may send a second value in a ballot that already has a 2a message",
+    "phase2b_any_value": "Phase2b votes for any value in a ballot that has some 2a message, not only its value",
+    "phase2b_keeps_maxbal": "Phase2b records the vote but leaves maxBal as it was",
+    "phase2b_silent": "Phase2b records the vote but sends no 2b message",
+}
 
 #: agreement and validity, Paxos.tla's inductive invariant (the conjuncts of properties/inductive.py, the
 #: same predicates the implementation model and `prove spec` use), Voting's ShowsSafeAt, the witness.
@@ -43,6 +52,10 @@ PROPERTIES: tuple[PropertyInfo, ...] = (
     PropertyInfo("sometimes_chosen", "sometimes", "Some value can be chosen at all."),
 )
 
+#: The methods of SpecModel that spec_core.py computes its own way (successors, verdicts, fingerprints).
+CORE_TWINS = ("successors", "_succ_xor", "_succ_general", "_global", "_phase2a_values", "_acceptor", "chosen",
+              "violated", "witnessed", "step_violated", "properties", "fingerprint", "fingerprints")
+
 
 class SpecModel:
     """Paxos.tla over `SpecConfig`, states encoded as ints; see `encode`/`decode`.
@@ -54,8 +67,9 @@ class SpecModel:
     kind = "spec"
 
     def __init__(self, cfg: SpecConfig, bug: str | None = None) -> None:
-        if bug is not None and bug not in BUGS:
-            raise ValueError(f"unknown planted bug {bug!r}; choose one of {', '.join(BUGS)}")
+        if bug is not None and bug not in BUGS and bug not in MUTANTS:
+            raise ValueError(f"unknown planted bug {bug!r}; choose one of {', '.join(BUGS)} (or a mutant for "
+                             f"testing the checker: {', '.join(MUTANTS)})")
         self.cfg = cfg
         self.bug = bug
         A, B, V = cfg.acceptors, cfg.ballots, len(cfg.value_names)
@@ -93,7 +107,8 @@ class SpecModel:
                                                                                  MESSAGE_PART)]))
         safe_mask = locals_mask | mask_2b | mask_2a
         checks.append((safe_mask, {}, lambda s: [*self._inv_safe(s), *self._conjuncts(s & safe_mask, SAFE_PART)]))
-        self._universe = Universe(tuple(frozenset(q) for q in cfg.quorum_list), tuple(cfg.value_names))
+        #: what the conjuncts quantify over: inv_2a_safe reads these phase-2 quorums (spec_core.py too)
+        self.universe = Universe(tuple(frozenset(q) for q in cfg.quorum_list), tuple(cfg.value_names))
         self._checks = checks
         self._chosen_cache: dict[int, frozenset[int]] = {}
         self._group: list[tuple[tuple[int, ...], tuple[int, ...]]] | None = None
@@ -245,11 +260,13 @@ class SpecModel:
         for b in range(self.B):
             if not s >> self.bit_1a(b) & 1:
                 acts.append((("phase1a", (b,)), 1 << self.bit_1a(b)))
+        twice = self.bug == "phase2a_twice"
         for b in range(self.B):
-            if any(s >> self.bit_2a(b, v) & 1 for v in range(self.V)):
+            if not twice and any(s >> self.bit_2a(b, v) & 1 for v in range(self.V)):
                 continue
             for v in self._phase2a_values(s, b):
-                acts.append((("phase2a", (b, v)), 1 << self.bit_2a(b, v)))
+                if not s >> self.bit_2a(b, v) & 1:  # (phase2a_twice: a 2a sent again is a stutter)
+                    acts.append((("phase2a", (b, v)), 1 << self.bit_2a(b, v)))
         entry = ([y for _, y in acts], acts)
         if len(self._gcache) >= CACHE_ENTRIES:
             self._gcache.clear()
@@ -298,15 +315,19 @@ class SpecModel:
             if top >> b & 1 and b > mb:
                 new = (b + 1) * self.nv + vote
                 acts.append((("phase1b", (a, b)), (local ^ new) << shift, 1 << self.bit_1b(b, a, vote)))
+        bug = self.bug
+        vmask = (1 << self.V) - 1
         for b in range(self.B):
+            proposed_at_b = top >> (self.B + b * self.V) & vmask
             for v in range(self.V):
-                if not top >> (self.B + b * self.V + v) & 1:
+                if not (proposed_at_b if bug == "phase2b_any_value" else proposed_at_b >> v & 1):
                     continue
-                if b >= mb or self.bug == "phase2b_ignores_maxbal":
-                    new = (b + 1) * self.nv + 1 + b * self.V + v
+                if b >= mb or bug == "phase2b_ignores_maxbal":
+                    new = (mb1 if bug == "phase2b_keeps_maxbal" else b + 1) * self.nv + 1 + b * self.V + v
                     if new == local:
                         continue  # local (b, b, v) means 2b(a, b, v) was sent with it: a stutter
-                    acts.append((("phase2b", (a, b, v)), (local ^ new) << shift, 1 << self.bit_2b(a, b, v)))
+                    sent = 0 if bug == "phase2b_silent" else 1 << self.bit_2b(a, b, v)
+                    acts.append((("phase2b", (a, b, v)), (local ^ new) << shift, sent))
         entry = ([x | y for _, x, y in acts], acts)
         cache[key] = entry
         return entry
@@ -354,7 +375,7 @@ class SpecModel:
     def _conjuncts(self, s: int, names: Sequence[str]) -> list[str]:
         """The conjuncts among `names` false in `s` (a state cut down to their group: properties/inductive.py)."""
         state = self.decode(s)
-        return [n for n in names if BY_NAME[n].check(state, self._universe) is not None]
+        return [n for n in names if BY_NAME[n].check(state, self.universe) is not None]
 
     def _voted(self, s: int, a: int, b: int, v: int) -> bool:
         return bool(s >> self.bit_2b(a, b, v) & 1)
@@ -436,10 +457,23 @@ class SpecModel:
 
     def flat_core(self) -> SpecCore | None:
         """The compiled core of this model (checker/search/flat_bfs.py's `--engine compiled`); None
-        for sizes it does not handle (the Python engine runs those)."""
+        when `flat_core_refusal()` says why it cannot stand in for it (the Python engine runs then)."""
         from checker.models.spec_core import SpecCore
 
-        return SpecCore(self) if SpecCore.fits(self) else None
+        return SpecCore(self) if self.flat_core_refusal() is None else None
+
+    def flat_core_refusal(self) -> str | None:
+        """Why the compiled core cannot judge this model, or None: it replaces the methods CORE_TWINS
+        names, so a subclass that changes one of them (another successor, another verdict) is refused,
+        as is a property, planted bug or size the core does not handle (`SpecCore.refusal`)."""
+        from checker.models.spec_core import SpecCore
+
+        why = SpecCore.refusal(self)
+        changed = [name for name in CORE_TWINS if getattr(type(self), name) is not getattr(SpecModel, name)]
+        if why is None and changed:
+            why = (f"{type(self).__name__} changes {', '.join(changed)}, which the compiled Spec core computes "
+                   "its own way")
+        return why
 
     # -- symmetry ------------------------------------------------------------------------
     def symmetry_group(self) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:

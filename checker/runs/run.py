@@ -133,6 +133,13 @@ def _search(request: RunRequest, model: Model, out: FsPath, bounds: Limits, last
         coverage=True, seed=request.seed or 0, workers=request.workers, engine=request.engine, **extra,
     )
     announce(model, request.strategy)
+    if request.strategy == "bfs":
+        from checker.search.bfs import engine_refusal
+
+        why = engine_refusal(model, options)
+        if why is not None:  # the run says which engine judged it (docs/engines.md)
+            print(f"paxos-check: the Python engine runs this search; the compiled engine does not apply: {why}",
+                  flush=True)
     with ctrl_c_stops_search():  # Ctrl-C: the search stops and what it found is written, whole
         result = judge_last_steps(model, strategy_function(request.strategy)(model, options))
         if show is not None:

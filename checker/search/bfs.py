@@ -187,6 +187,16 @@ def make_cluster(model: Model, opts: SearchOptions) -> Cluster:
     return ProcessCluster(model, opts, opts.workers, directory)
 
 
+def engine_refusal(model: Model, options: SearchOptions) -> str | None:
+    """Why `--engine compiled` (the default) runs this BFS on the Python engine, for the run to say so;
+    None when it runs compiled, when `--engine python` was asked for, or for a model with no compiled core."""
+    if options.engine != "compiled" or getattr(model, "flat_core", None) is None:
+        return None
+    from checker.search import flat_bfs  # numba: imported only for a model with a compiled core
+
+    return flat_bfs.refusal(model, options)
+
+
 def bfs(model: Model, options: SearchOptions | None = None) -> SearchResult:
     """Exhaustive breadth-first search within `options.limits`; `options.workers` partitions.
 

@@ -35,12 +35,28 @@ from checker.search.visited import collision_probability
 _CHUNK = 8192  # frontier rows expanded per call of the core
 
 
+def refusal(model: Model, opts: SearchOptions) -> str | None:
+    """Why this engine cannot run the search `opts` asks for on `model` (bfs.py's partitions run it
+    then), or None when it can. The words follow "the compiled engine does not apply: "."""
+    if getattr(model, "flat_core", None) is None:
+        return "this model has no compiled core"
+    for refused, why in ((opts.engine != "compiled", "--engine python"),
+                         (opts.cluster is not None, "--cluster (the compiled engine runs in one process)"),
+                         (opts.workers != 1, f"--workers {opts.workers} (the compiled engine runs in one process)"),
+                         (opts.symmetry, "--symmetry"), (opts.checkpoint is not None or opts.resume, "--checkpoint"),
+                         (opts.on_transition is not None, "every transition is recorded (--graph)")):
+        if refused:
+            return why
+    hook = getattr(model, "flat_core_refusal", None)
+    why_not = hook() if hook is not None else None
+    if why_not is None and model.flat_core() is None:  # type: ignore[attr-defined]
+        why_not = "its compiled core refuses this model"
+    return why_not
+
+
 def applies(model: Model, opts: SearchOptions) -> bool:
     """Whether this engine can run the search `opts` asks for (else bfs.py's partitions run it)."""
-    hook = getattr(model, "flat_core", None)
-    return (hook is not None and opts.engine == "compiled" and opts.workers == 1 and not opts.symmetry
-            and opts.checkpoint is None and not opts.resume and opts.cluster is None
-            and opts.on_transition is None and hook() is not None)
+    return refusal(model, opts) is None
 
 
 @njit
