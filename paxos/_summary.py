@@ -35,6 +35,8 @@ class PropertyEntry(_PropertyRequired, total=False):
     found_length: int
     detail: str
     description: str
+    #: A violation without a trace (a `hash_order` finding no trace search reached): why, in one line.
+    no_trace: str
 
 
 class _RunSummaryRequired(TypedDict):

@@ -102,7 +102,7 @@ def _search(request: RunRequest, model: Model, out: FsPath, bounds: Limits, last
             sys.stderr.write("\n")
         checks.after_search()
         summary = summarize(model, result, out, request, options.limits)
-        checks.add_to(summary, out, result, trace_of)
+        checks.add_to(summary, out, result, trace_of, options)
         if recorder is not None:
             summary["graph"] = recorder.write(out, exhaustive=bool(summary.get("exhaustive")))
             if recorder.capped:
