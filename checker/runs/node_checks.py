@@ -35,12 +35,17 @@ class NodeChecks:
         """`resumed`: the search continues a checkpoint, so this process saw only the transitions after it."""
         self.model: Any = model
         self.resumed = resumed
-        in_process = hasattr(model, "node_transitions") and request.workers == 1
-        self.why_not = None if in_process else (
-            "not checked: the search ran in other processes (--workers > 1)" if hasattr(model, "node_transitions")
-            else None)
         self.applies = hasattr(model, "node_transitions")
         self.strategy = request.strategy
+        #: a BFS over worker processes: they send their node transitions to this process's model at the end
+        wanted = not (request.no_hash_order_check and request.no_fidelity_check)
+        self.gathers = (self.applies and wanted and request.workers > 1 and request.strategy == "bfs"
+                        and request.ray is None)
+        in_process = self.applies and request.ray is None and (request.workers == 1 or self.gathers)
+        self.why_not = None if in_process or not self.applies else (
+            "not checked: the search ran on Ray actors (--cluster), whose node steps stay there"
+            if request.ray is not None else
+            f"not checked: over --workers > 1 only a BFS brings its node steps back (this was {request.strategy})")
         self.hash = None
         if in_process and not request.no_hash_order_check:
             from checker.models.hash_order import HashOrderCheck
@@ -68,6 +73,10 @@ class NodeChecks:
     def after_search(self) -> None:
         """Fidelity first (a lossy snapshot refuses the node: UsageError, exit 2), then the hash seeds."""
         started = time.monotonic()
+        if self.gathers and not getattr(self.model, "gathered_from_workers", False):
+            # the workers' transitions never came back (Ctrl-C stops them unasked): the checks would see a part
+            self.why_not = "not checked: the search over --workers stopped before its workers sent their node steps"
+            self.hash, self.fidelity_on = None, False
         if self.fidelity_on:
             # --time-limit's watchdog (checker/signals.py) watched the search: these re-runs of transitions that
             # returned once come after the limit by design, so it must not take them for a hung handler
@@ -99,8 +108,8 @@ class NodeChecks:
             if self.why_not is not None:  # said, not silent: the verdict does not cover the node checks
                 summary["properties"].append({"name": HASH_ORDER, "kind": "step", "status": "unknown", "trace": None,
                                               "description": DESCRIPTION})
-                print(f"paxos-check: hash order and snapshot fidelity {self.why_not}; run with --workers 1 to "
-                      "check them", flush=True)
+                print(f"paxos-check: hash order and snapshot fidelity {self.why_not}; run with --workers 1 (or a "
+                      "BFS over --workers N) to check them", flush=True)
             return
         checks["hash_order"] = self.hash.summary()
         if self.resumed:

@@ -93,7 +93,8 @@ def _search(request: RunRequest, model: Model, out: FsPath, bounds: Limits, last
         on_transition=recorder.transition_hook(model, lambda s: chosen_text(model, s), model.initial_states(),
                                                graph_key)
         if recorder is not None else None,
-        coverage=True, seed=request.seed or 0, workers=request.workers, engine=request.engine, **extra,
+        coverage=True, seed=request.seed or 0, workers=request.workers, engine=request.engine,
+        node_transitions=checks.gathers, **extra,
     )
     announce(model, request.strategy)
     with ctrl_c_stops_search():  # Ctrl-C: the search stops and what it found is written, whole
