@@ -174,8 +174,8 @@ class MarkedModel:
         self.by_state = by_state
         index = {n: i for i, n in enumerate(self.model.ids)}
         self.bad = {(index[f.node], f.snapshot, f.input): f for f in findings}
-        self._wanted = sorted({(index[f.node], f.snapshot) for f in findings}, key=lambda p: p[0])
-        self._sids: dict[tuple[int, int], int] = {}  # (node index, wanted n) -> snapshot id, once interned
+        self._unresolved = {(index[f.node], f.snapshot) for f in findings}  # (node index, snapshot) not interned yet
+        self._sids: dict[int, set[int]] = {}  # node index -> the ids of its wanted snapshots, once interned
         self._stash: tuple[Any, Any, Any, Any] = (None, [], [], [])
 
     def __getattr__(self, name: str) -> Any:
@@ -203,17 +203,14 @@ class MarkedModel:
     def _may_take(self, state: Any, succ: Any) -> bool:
         """Can a reduced step from `state` to `succ` take a wanted transition inside it? Inert deliveries
         leave the receiver's snapshot as it is, so every node runs from its snapshot in `state` or `succ`."""
-        snap_id = self.model.tables.snap_id
-        for n, (i, snap) in enumerate(self._wanted):
-            sid = self._sids.get((i, n))
-            if sid is None:
+        if self._unresolved:  # a wanted snapshot this model had not met yet: look again (ids never change)
+            snap_id = self.model.tables.snap_id
+            for i, snap in list(self._unresolved):
                 sid = snap_id[i].get(snap)
-                if sid is None:
-                    continue
-                self._sids[(i, n)] = sid
-            if state[i] == sid or succ[i] == sid:
-                return True
-        return False
+                if sid is not None:
+                    self._sids.setdefault(i, set()).add(sid)
+                    self._unresolved.discard((i, snap))
+        return any(state[i] in sids or succ[i] in sids for i, sids in self._sids.items())
 
     def finding_in(self, state: Any, action: Any, succ: Any) -> tuple[int, HashOrderFinding] | None:
         """(n, finding): the n-th real step of this (possibly reduced) step takes `finding`'s transition."""
