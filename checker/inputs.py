@@ -9,11 +9,13 @@ It reads the file system but writes nothing.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from checker.errors import UsageError
 
@@ -168,19 +170,40 @@ def absolute(path: str | os.PathLike[str] | None) -> str | None:
 MAX_INPUT_BYTES = 256 * 1024 * 1024
 
 
+class TooLarge(ValueError):
+    """A file holds more than the most its reader reads (`read_at_most`)."""
+
+
+def read_at_most(path: str | os.PathLike[str], limit: int) -> bytes:
+    """The bytes of a file, never more than `limit` read: TooLarge (a ValueError) beyond; OSError as open
+    raises it. The callers turn both into their own one-line errors."""
+    with open(os.fspath(path), "rb") as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise TooLarge(f"larger than {limit} bytes")
+    return data
+
+
+def read_json_object(path: str | os.PathLike[str], limit: int) -> dict[str, Any]:
+    """A JSON object from a file of at most `limit` bytes (`read_at_most`): ValueError when it is larger,
+    not UTF-8, not JSON or not an object; OSError as open raises it (FileNotFoundError: missing)."""
+    value = json.loads(read_at_most(path, limit).decode("utf-8"))
+    if type(value) is not dict:
+        raise ValueError("not a JSON object")
+    return value
+
+
 def read_bounded(path: str | os.PathLike[str], what: str, limit: int = MAX_INPUT_BYTES) -> bytes:
     """The bytes of a file the user named, at most `limit` of them (a UsageError beyond: never read whole)."""
     name = os.fspath(path)
     try:
-        with open(name, "rb") as handle:
-            data = handle.read(limit + 1)
+        return read_at_most(name, limit)
     except OSError as exc:
         raise UsageError(f"{name}: cannot open the {what}: {exc.strerror}") from None
-    if len(data) > limit:
+    except TooLarge:
         size = f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{limit} bytes"
         raise UsageError(f"{name}: the {what} is larger than {size}, the most this command reads; give a smaller "
-                         "file (split a log by round)")
-    return data
+                         "file (split a log by round)") from None
 
 
 def read_text_file(path: str | os.PathLike[str], what: str, give: str) -> tuple[str, str]:

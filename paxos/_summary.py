@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, TypedDict
+from typing import Any, TypedDict, get_type_hints
 
 SUMMARY_VERSION = 1
 #: A property's `status`, `kind`, and the run's `stopped_by` (null: it ran to the end).
@@ -40,6 +40,8 @@ class PropertyEntry(_PropertyRequired, total=False):
     found_length: int
     detail: str
     description: str
+    #: A violation without a trace (a `hash_order` finding no trace search reached): why, in one line.
+    no_trace: str
 
 
 class _RunSummaryRequired(TypedDict):
@@ -108,6 +110,11 @@ class RunSummary(_RunSummaryRequired, total=False):
 
 #: The keys every run summary has (RunSummary's required keys).
 RUN_SUMMARY_FIELDS: tuple[str, ...] = tuple(_RunSummaryRequired.__annotations__)
+
+
+def required_field_types() -> dict[str, Any]:
+    """RunSummary's required keys and their types, in order: what the report reader (reports/_load.py) checks."""
+    return get_type_hints(_RunSummaryRequired)
 
 
 def missing_fields(summary: Mapping[str, Any]) -> list[str]:

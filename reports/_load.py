@@ -13,7 +13,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_origin
 
 from paxos import _summary
 from paxos._csvlog import IMPL_EVENTS as _IMPL_EVENTS
@@ -217,8 +217,35 @@ class _Fields:
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:\-]{0,199}$")
 
 
+#: How the reader names a JSON type in its one-line errors.
+_WORDS: dict[type, str] = {int: "an integer", float: "a number", str: "a string", bool: "true or false",
+                           list: "a list", dict: "an object"}
+#: What some fields must be, in words more precise than their type's.
+_EXPECTED: dict[str, str] = {"config": "an object with every bound", "properties": "a list of property results",
+                             "proofs": "a list of proof results", "graph": "a graph block",
+                             "stopped_by": "null or a stop reason", "states_per_depth": "a list of integers"}
+
+
+def _typed(f: _Fields, key: str, hint: Any) -> Any:
+    """Field `key` of a summary, checked against its type in the schema (paxos/_summary.py): present, and of
+    that type or null when the type allows None (`Any`: anything)."""
+    args = get_args(hint)
+    nullable = type(None) in args
+    base = next(a for a in args if a is not type(None)) if nullable and len(args) == 2 else hint
+    if base is Any:
+        if key not in f.obj:
+            raise ReportInputError(f"{f.path}: {f.where}field '{key}' is missing")
+        return f.obj[key]
+    kind = get_origin(base) or base
+    expected = _EXPECTED.get(key, _WORDS[kind])
+    if key not in f.obj:
+        return f.get(key, kind, expected)  # raises: "is missing"
+    return f.get(key, (int, float) if kind is float else kind, expected, optional=nullable)
+
+
 def load_summary(path: Path) -> Summary:
-    """Parse and validate summary.json (docs/formats.md, version 1)."""
+    """Parse and validate summary.json (docs/formats.md, version 1): every field the one schema
+    (paxos/_summary.py's RunSummary) requires, of its type; then what the report reads inside them."""
     text = _read_text(path)
     try:
         raw = json.loads(text)
@@ -229,21 +256,21 @@ def load_summary(path: Path) -> Summary:
     f = _Fields(path, raw)
     if raw.get("version") != 1:
         raise f.fail("version", "1 (the only summary version this report reads)")
-    stopped_by = f.get("stopped_by", str, "null or a stop reason", optional=True)
-    if stopped_by is not None and stopped_by not in STOPPED_BY:
+    values = {key: _typed(f, key, hint) for key, hint in _summary.required_field_types().items() if key != "version"}
+    if values["stopped_by"] is not None and values["stopped_by"] not in STOPPED_BY:
         raise f.fail("stopped_by", "null or one of " + ", ".join(sorted(STOPPED_BY)))
-    states_per_depth = f.get("states_per_depth", list, "a list of integers", optional=True) or []
+    states_per_depth = values["states_per_depth"] or []
     if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in states_per_depth):
         raise f.fail("states_per_depth", "a list of non-negative integers")
-    props_raw = f.get("properties", list, "a list of property results")
-    properties = [_property(path, i, p) for i, p in enumerate(props_raw)]
-    proofs_raw = f.get("proofs", list, "null or a list of proof results", optional=True)
-    proofs = None if proofs_raw is None else [_proof(path, i, p) for i, p in enumerate(proofs_raw)]
-    graph_raw = f.get("graph", dict, "null or a graph block", optional=True)
-    graph = None
+    values["states_per_depth"] = list(states_per_depth)
+    values["coverage"] = values["coverage"] or {}
+    values["properties"] = [_property(path, i, p) for i, p in enumerate(values["properties"])]
+    proofs_raw = values["proofs"]
+    values["proofs"] = None if proofs_raw is None else [_proof(path, i, p) for i, p in enumerate(proofs_raw)]
+    graph_raw = values["graph"]
     if graph_raw is not None:
         g = _Fields(path, graph_raw, "graph: ")
-        graph = GraphInfo(
+        values["graph"] = GraphInfo(
             graphml=g.get("graphml", str, "a path relative to the run directory"),
             dot=g.get("dot", str, "a path", optional=True),
             states=g.get("states", int, "an integer"),
@@ -254,33 +281,10 @@ def load_summary(path: Path) -> Summary:
             capped=bool(g.get("capped", bool, "true or false", optional=True)
                         if "capped" in graph_raw else g.get("complete", bool, "true or false", optional=True) is False),
         )
-    number = (int, float)
-    names = {key: f.get(key, str, what) for key, what in (("command", "a command name"), ("model", "'impl' or 'spec'"),
-                                                        ("strategy", "a strategy name"))}
-    for key, value in names.items():
-        if not _NAME.match(value):
+    for key in ("command", "model", "strategy"):
+        if not _NAME.match(values[key]):
             raise f.fail(key, "a name (letters, digits, _ . : -)")
-    return Summary(
-        path=path,
-        raw=raw,
-        command=names["command"],
-        config=f.get("config", dict, "an object with every bound"),
-        model=names["model"],
-        strategy=names["strategy"],
-        exhaustive=f.get("exhaustive", bool, "true or false"),
-        stopped_by=stopped_by,
-        states=f.get("states", int, "an integer", optional=True),
-        transitions=f.get("transitions", int, "an integer", optional=True),
-        depth=f.get("depth", int, "an integer", optional=True),
-        seconds=f.get("seconds", number, "a number", optional=True),
-        peak_rss_mb=f.get("peak_rss_mb", number, "a number", optional=True),
-        states_per_depth=list(states_per_depth),
-        coverage=f.get("coverage", dict, "an object", optional=True) or {},
-        symmetry_reduction=raw.get("symmetry_reduction"),
-        properties=properties,
-        proofs=proofs,
-        graph=graph,
-    )
+    return Summary(path=path, raw=raw, **values)
 
 
 def _property(path: Path, index: int, obj: Any) -> PropertyResult:

@@ -13,6 +13,7 @@ from checker.cli.main import main
 from checker.runs.summarize import write_summary
 from paxos._summary import KINDS, RUN_SUMMARY_FIELDS, STATUSES, STOPPED_BY
 from reports import _load
+from reports._errors import ReportInputError
 
 TINY = ("--acceptors", "2", "--proposers", "1", "--learners", "0", "--crashes", "0", "--quiet")
 
@@ -46,3 +47,37 @@ def test_write_summary_writes_both_files_and_other_shapes(tmp_path: Path) -> Non
     target = tmp_path / "v.json"
     write_summary(verdicts, None, str(target), run_dir=False)
     assert json.loads(target.read_text()) == verdicts
+
+
+def _written(tmp_path: Path) -> dict[str, object]:
+    assert main(["explore", *TINY, "--out", str(tmp_path / "run")]) == 0
+    raw: dict[str, object] = json.loads((tmp_path / "run" / "summary.json").read_text())
+    return raw
+
+
+def test_the_reader_requires_every_field_the_schema_requires(tmp_path: Path) -> None:
+    """The reader's field list is the schema's: drop any required field and it names that one."""
+    raw = _written(tmp_path)
+    target = tmp_path / "summary.json"
+    for key in RUN_SUMMARY_FIELDS:
+        target.write_text(json.dumps({k: v for k, v in raw.items() if k != key}))
+        with pytest.raises(ReportInputError) as info:
+            _load.load_summary(target)
+        assert f"field '{key}'" in str(info.value) and "\n" not in str(info.value), key
+
+
+@pytest.mark.parametrize("key, value, words", [
+    ("states", "many", "must be an integer"), ("seconds", None, "is missing"), ("seconds", "1", "a number"),
+    ("exhaustive", 1, "true or false"), ("coverage", [], "an object"), ("command", 7, "a string"),
+    ("states", None, ""), ("coverage", None, ""), ("symmetry_reduction", [1], ""),
+])
+def test_the_reader_checks_each_field_by_its_schema_type(tmp_path: Path, key: str, value: object, words: str) -> None:
+    """A type the schema allows reads (None where it says `| None`, anything for Any); another is refused."""
+    raw = dict(_written(tmp_path), **{key: value})
+    target = tmp_path / "summary.json"
+    target.write_text(json.dumps(raw))
+    if not words:
+        assert _load.load_summary(target).raw[key] == value
+        return
+    with pytest.raises(ReportInputError, match=f"field '{key}' {words}" if words == "is missing" else words):
+        _load.load_summary(target)

@@ -14,14 +14,15 @@ import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from checker.cli.flags import add_cluster_arguments, cluster_of, named_inputs
 from checker.config import CheckConfig, bounds_text, load_factory
+from checker.errors import UsageError
 from checker.exit_codes import EXIT_INCOMPLETE, EXIT_OK, EXIT_VIOLATED
 from checker.inputs import absolute, check_output_paths, positive_float, positive_int
 from checker.models.contract import check_node_contract
-from checker.runs.build import DEFAULT_OUT, check_config
+from checker.runs.build import DEFAULT_OUT, DEVIATION_MODES, check_config
 from checker.runs.fuzz import (
     PROFILES,
     FuzzResult,
@@ -31,7 +32,7 @@ from checker.runs.fuzz import (
     run_fuzz,
     trace_of_actions,
 )
-from checker.runs.summarize import NOT_VIOLATED, write_summary
+from checker.runs.summarize import DEVIATION_VS_DANGER, NOT_VIOLATED, deviation_of, write_summary
 from checker.search.common import peak_rss_mb
 from checker.signals import TimeUp, deadline
 from checker.traces.trace_csv import write_trace
@@ -63,6 +64,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     h.add_argument("--uniform", action="store_true",
                    help="choose uniformly among the enabled actions (default: guided, preferring actions "
                         "that lead to worlds no case reached yet and holding faults back to a drawn step)")
+    h.add_argument("--deviation", choices=tuple(DEVIATION_MODES), default=None,
+                   help=DEVIATION_VS_DANGER.replace("%", "%%") + " 'warn' (default): the shortest deviating case is "
+                        "reported with its trace and fuzzing goes on; 'error': a deviation is a failure (exit 1)")
     h.add_argument("--no-minimize", action="store_true",
                    help="keep the failing case as Hypothesis reported it (no delta debugging)")
     h.add_argument("--out", default=None, metavar="DIR",
@@ -79,6 +83,9 @@ def run(args: argparse.Namespace) -> int:
     args.json = absolute(args.json)
     check_output_paths(dirs=[("--out", out)], files=[("--json", args.json)], inputs=named_inputs(args))
     config = check_config(cluster_of(args))
+    if args.deviation is not None and args.no_refinement:
+        raise UsageError("--deviation judges refines_spec, which --no-refinement turns off; drop one of them")
+    mode = DEVIATION_MODES[args.deviation or "warn"]
     started = time.monotonic()
     time_up: str | None = None
     try:
@@ -107,10 +114,11 @@ def run(args: argparse.Namespace) -> int:
         left = None if args.time_limit is None else max(0.01, args.time_limit - (time.monotonic() - started))
         result = run_fuzz(config, profile=args.profile, examples=examples, steps=steps, seed=seed, out_dir=out,
                           refinement=not args.no_refinement, minimize=not args.no_minimize, stats=stats,
-                          time_limit=left, guidance=not args.uniform)
+                          time_limit=left, guidance=not args.uniform, deviation=mode)
     if stats.on_case is not None:
         sys.stderr.write("\n")
     summary = _summary(config, result, out, seed, args, examples, steps)
+    summary["deviation"] = deviation_of(cast(dict[str, Any], summary), mode)
     write_summary(summary, out, args.json)
     if args.report:
         from reports import render_report
@@ -150,8 +158,11 @@ def _summary(config: CheckConfig, result: FuzzResult, out: Path, seed: int | Non
     for name, kind in kinds:
         status = NOT_VIOLATED if done and kind != "sometimes" else "unknown"
         entry: PropertyEntry = {"name": name, "kind": kind, "status": status, "trace": None}
-        if failure is not None and failure.property == name:
-            entry.update({"status": "violated", "trace": f"traces/{name}.csv", "length": len(failure.trace.steps)})
+        found = failure if failure is not None and failure.property == name else (
+            result.deviation if result.deviation is not None and result.deviation.property == name else None)
+        if found is not None:
+            entry.update({"status": "violated", "trace": f"traces/{name}.csv", "length": len(found.trace.steps),
+                          "detail": found.reason})
         elif kind == "sometimes" and stats.witnesses.get(name) is not None:
             witness = trace_of_actions(config, load_factory(config.impl), stats.witnesses[name], None,
                                        f"witness of {name}")
@@ -187,6 +198,11 @@ def _verdict(result: FuzzResult, summary: Mapping[str, Any], out: Path, seed: in
             f"depth {stats.depth}, {result.seconds:.1f}s")
     again = f"--seed {seed}" if seed is not None else "the same profile (derandomized)"
     failure = result.failure
+    deviation = summary.get("deviation")
+    if deviation is not None and deviation["mode"] == "warn" and result.deviation is not None:
+        kind = "harmless deviation" if deviation["only"] else "dangerous deviation"
+        print(f"WARNING ({kind}, not counted in the exit code): {deviation['text']}; replay it with: "
+              f"paxos-check replay {result.deviation.path}")
     if failure is not None:
         print(f"VIOLATED: {failure.property}: {failure.reason}")
         print(f"counterexample: {len(failure.trace.steps)} steps (Hypothesis reported a case of "

@@ -22,13 +22,13 @@ from checker.config import IMPL_HELP, add_trust_argument, check_named_files
 from checker.errors import UsageError
 from checker.runs.run import execute
 from checker.runs.scale import (
-    RUN_FILE,
     check_resumable,
     check_scale_arguments,
     read_run_flags,
     scale_options,
     shared_writable,
 )
+from checker.search.checkpoint import RUN_FILE
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -151,58 +151,131 @@ def _node_input(model: ImplModel, kind: int, arg: int) -> tuple[str, Any]:
     return ("timeout" if kind == TIMEOUT else "crash", None)
 
 
+#: The marked model's `always` property for random walks: a step that takes a finding's transition is
+#: enabled here (a walk records it at every state it visits, not only on the step it happens to take).
+ENABLED = "hash_order_enabled"
+
+
 class MarkedModel:
     """An implementation model whose only property is `hash_order`, broken by every step that takes one of
     `findings`' transitions: a BFS of it gives the shortest trace to one, and every other hook is the
-    model's own, so the trace is written (and spelled out from reductions) as any other. `unreduced`: a
-    fresh copy of the model without reductions, where every node step is a step of its own (a transition
-    only taken inside a saturated step, or by a learner kept apart, is marked there)."""
+    model's own, so the trace is written (and spelled out from reductions) as any other. A reduced step
+    takes a transition when its action does or one of the inert deliveries saturation folded into it does
+    (`real_steps`). `unreduced`: a fresh copy of the model without reductions, where every node step is a
+    step of its own (a transition only taken by a learner kept apart is marked there). `by_state`: also
+    the `always` property ENABLED, for a re-run of random walks, which see every state's steps but take one."""
 
     kind = "impl"
 
-    def __init__(self, model: ImplModel, findings: Sequence[HashOrderFinding], unreduced: bool = False) -> None:
+    def __init__(self, model: ImplModel, findings: Sequence[HashOrderFinding], unreduced: bool = False,
+                 by_state: bool = False) -> None:
         self.model = (ImplModel(model.cfg, factory=model.factory, refinement=False, reductions=Reductions.none())
                       if unreduced else model)
+        self.by_state = by_state
         index = {n: i for i, n in enumerate(self.model.ids)}
         self.bad = {(index[f.node], f.snapshot, f.input): f for f in findings}
-        self._stash: tuple[Any, Any, Any] = (None, [], [])
+        self._unresolved = {(index[f.node], f.snapshot) for f in findings}  # (node index, snapshot) not interned yet
+        self._sids: dict[int, set[int]] = {}  # node index -> the ids of its wanted snapshots, once interned
+        self._stash: tuple[Any, Any, Any, Any] = (None, [], [], [])
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.model, name)
 
     def properties(self) -> Sequence[PropertyInfo]:
-        return (PropertyInfo(HASH_ORDER, "step", DESCRIPTION),)
+        own = (PropertyInfo(HASH_ORDER, "step", DESCRIPTION),)
+        return (*own, PropertyInfo(ENABLED, "always", "a step taking a transition found to differ is enabled")) \
+            if self.by_state else own
 
     def violated(self, state: Any) -> Sequence[str]:
-        return ()
+        return (ENABLED,) if self.by_state and self.marked_step(state) is not None else ()
 
     def witnessed(self, state: Any) -> Sequence[str]:
         return ()
 
     def finding_at(self, state: Any, action: Any) -> HashOrderFinding | None:
+        """The finding a real (unsaturated) step takes, if any."""
         key = self.model.transition_key(state, action)
         if key is None:
             return None
         i, sid, kind, arg = key
         return self.bad.get((i, self.model.snaps[i][sid], _node_input(self.model, kind, arg)))
 
+    def _may_take(self, state: Any, succ: Any) -> bool:
+        """Can a reduced step from `state` to `succ` take a wanted transition inside it? Inert deliveries
+        leave the receiver's snapshot as it is, so every node runs from its snapshot in `state` or `succ`."""
+        if self._unresolved:  # a wanted snapshot this model had not met yet: look again (ids never change)
+            snap_id = self.model.tables.snap_id
+            for i, snap in list(self._unresolved):
+                sid = snap_id[i].get(snap)
+                if sid is not None:
+                    self._sids.setdefault(i, set()).add(sid)
+                    self._unresolved.discard((i, snap))
+        return any(state[i] in sids or succ[i] in sids for i, sids in self._sids.items())
+
+    def finding_in(self, state: Any, action: Any, succ: Any) -> tuple[int, HashOrderFinding] | None:
+        """(n, finding): the n-th real step of this (possibly reduced) step takes `finding`'s transition."""
+        direct = self.finding_at(state, action)
+        if direct is not None:
+            return 0, direct
+        if not self.model.reductions.saturation or not self._may_take(state, succ):
+            return None
+        prev = state
+        for n, (real, cur) in enumerate(self.model.real_steps(state, action, succ)):
+            found = self.finding_at(prev, real)
+            if found is not None:
+                return n, found
+            prev = cur
+        return None
+
     def expand(self, state: Any) -> tuple[list[Any], list[Any], list[tuple[int, tuple[str, ...]]]]:
+        if self._stash[0] is state:
+            return self._stash[1], self._stash[2], self._stash[3]
         actions, states, _ = self.model.expand(state)
         broken: list[tuple[int, tuple[str, ...]]] = [
-            (j, (HASH_ORDER,)) for j, a in enumerate(actions) if self.finding_at(state, a) is not None]
-        self._stash = (state, actions, broken)
+            (j, (HASH_ORDER,)) for j, (a, t) in enumerate(zip(actions, states, strict=True))
+            if self.finding_in(state, a, t) is not None]
+        self._stash = (state, actions, states, broken)
         return actions, states, broken
+
+    def marked_step(self, state: Any) -> tuple[Any, Any] | None:
+        """A step from `state` that takes a finding's transition, if one is enabled."""
+        actions, states, broken = self.expand(state)
+        return (actions[broken[0][0]], states[broken[0][0]]) if broken else None
 
     def successors(self, state: Any) -> Iterator[tuple[Any, Any]]:
         actions, states, _ = self.expand(state)
         return zip(actions, states, strict=True)
 
     def step_violated(self, state: Any, action: Any, succ: Any) -> Sequence[str]:
-        return (HASH_ORDER,) if self.finding_at(state, action) is not None else ()
+        return (HASH_ORDER,) if self.finding_in(state, action, succ) is not None else ()
 
     def step_detail(self, state: Any, action: Any) -> str:
         found = self.finding_at(state, action)
         return found.text() if found is not None else ""
+
+    def spell_out(self, initial: Any, steps: Sequence[tuple[Any, Any]], prop: str | None) -> list[tuple[Any, Any]]:
+        """`steps` as real steps of the unreduced model, cut right after the first that takes a finding's
+        transition (the model's own spelling may leave out the very inert delivery that takes it)."""
+        real: list[tuple[Any, Any]] = []
+        prev = initial
+        for action, state in steps:
+            real.extend(self.model.real_steps(prev, action, state))
+            prev = state
+        prev = initial
+        for n, (action, state) in enumerate(real):
+            if self.finding_at(prev, action) is not None:
+                real = real[: n + 1]
+                break
+            prev = state
+        return self.model.spelling.unreduced_path(initial, [a for a, _ in real])
+
+    def last_finding(self, initial: Any, steps: Sequence[tuple[Any, Any]]) -> HashOrderFinding | None:
+        """The finding the last of `steps` takes (a path this model's search found)."""
+        if not steps:
+            return None
+        prev = steps[-2][1] if len(steps) > 1 else initial
+        found = self.finding_in(prev, *steps[-1])
+        return found[1] if found is not None else None
 
     def initial_states(self) -> Iterable[Any]:
         return self.model.initial_states()

@@ -66,6 +66,7 @@ class ImplModel:
         """`deviation_stops=False` (`--deviation warn`): a `refines_spec` violation is reported but does
         not end a search that stops on the first violation."""
         t = self.tables = ImplTables(cfg, factory)
+        self.gathered_from_workers = False  # gather_node_transitions was called: the node checks see every process's
         # the public names of the tables, as they always were
         self.cfg, self.cc, self.factory, self.ids, self.k, self.index = t.cfg, t.cc, t.factory, t.ids, t.k, t.index
         self.nodes, self.bag, self.p, self.values, self.proposal_of = t.nodes, t.bag, t.p, t.values, t.proposal_of
@@ -181,6 +182,12 @@ class ImplModel:
         """Every node transition computed so far, as values (`ImplTables.node_transitions`); read by
         checker/models/hash_order.py and fidelity.py."""
         return self.tables.node_transitions()
+
+    def gather_node_transitions(self, rows: Iterable[tuple[Any, ...]]) -> None:
+        """Take in the node transitions a BFS's worker processes computed (bfs.py, at the end of a search over
+        --workers), as values: `node_transitions` then yields them too, for the node checks."""
+        self.tables.gather(rows)
+        self.gathered_from_workers = True
 
     def transition_key(self, state: ImplState, action: Action) -> tuple[int, int, int, int] | None:
         """The node transition (`node_transitions`' key) that `action` takes in `state`, None for an action

@@ -59,7 +59,7 @@ class Spelling:
         # a restart left out makes a later step to that node impossible: then keep the restarts
         for droppable in (inert, inert - restarts):
             try:
-                return self._up_to_first_showing(self._unreduced_path(initial, self._kept(initial, full, droppable)),
+                return self._up_to_first_showing(self.unreduced_path(initial, self._kept(initial, full, droppable)),
                                                  prop)
             except LookupError:
                 continue
@@ -96,7 +96,8 @@ class Spelling:
                 return path[: n + 1]
         return path
 
-    def _unreduced_path(self, initial: ImplState, actions: Sequence[Action]) -> list[Step]:
+    def unreduced_path(self, initial: ImplState, actions: Sequence[Action]) -> list[Step]:
+        """`actions` (real actions) taken from `initial` in the unreduced model; LookupError if one is not enabled."""
         out, cur = [], initial
         for action in actions:
             acts, states, _ = self.unreduced.expand(cur)

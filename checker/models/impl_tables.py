@@ -8,7 +8,7 @@ acceptor step properties). Symmetry (impl_symmetry.py) and the wire format (impl
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from typing import Any
 
 from checker.bitsets import bit_ids
@@ -137,6 +137,8 @@ class ImplTables:
         # node steps
         self.node_cache: dict[tuple[int, int, int, int], NodeStep] = {}
         self.faults: dict[tuple[int, int, int, int], NodeFault] = {}  # node steps that broke node_error
+        #: node steps other processes computed (a BFS over --workers), by this process's key: `gather`
+        self.gathered: dict[tuple[int, int, int, int], NodeTransition] = {}
 
     # -- interning ------------------------------------------------------------------------------
 
@@ -275,6 +277,23 @@ class ImplTables:
                    frozenset(self.msgs[m] for m in bit_ids(msg_bits)),
                    frozenset((self.envs[e][0], self.msgs[self.envs[e][1]]) for e in bit_ids(env_bits)),
                    str(fault) if fault is not None else "")
+        yield from (row for key, row in list(self.gathered.items()) if key not in self.node_cache)
+
+    def gather(self, rows: Iterable[tuple[Any, ...]]) -> int:
+        """Take in node transitions another process computed (its `node_transitions` rows less their keys:
+        values only), keyed by this process's ids; `node_transitions` yields them too. They do not enter the
+        step cache: only the node checks read them. Returns how many were new here."""
+        codes = {"deliver": DELIVER, "propose": PROPOSE, "timeout": TIMEOUT, "crash": CRASH}
+        new = 0
+        for i, snap, what, after, msgs, envs, fault in rows:
+            kind = codes[what[0]]
+            arg = (self.intern_msg(what[1]) if kind == DELIVER else self.proposer_idx.index(i) if kind == PROPOSE
+                   else 0)
+            key = (i, self.intern_snap(i, snap), kind, arg)
+            if key not in self.node_cache and key not in self.gathered:
+                self.gathered[key] = (key, i, snap, what, after, msgs, envs, fault)
+                new += 1
+        return new
 
     def node_step(self, i: int, sid: int, kind: int, arg: int) -> NodeStep:
         """(new snapshot id, envelope bits sent, message bits sent, step properties broken)."""

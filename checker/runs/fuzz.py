@@ -43,6 +43,7 @@ from checker.config import CheckConfig, load_factory
 from checker.errors import UsageError
 from checker.models.impl_steps import EVENT_OF, action_row, step_cluster, world_fingerprint
 from checker.runs.fuzz_guidance import Guide, Memory, delays
+from checker.runs.summarize import DEVIATION
 from checker.signals import TimeUp, ctrl_c_sticks, deadline, interrupt_requested
 from checker.traces.replay import explain_marked
 from checker.traces.text import format_steps
@@ -127,6 +128,9 @@ class FuzzStats:
     max_ballot: Any = None
     witness: list[Action] | None = None  # shortest case prefix seen in which a value was chosen
     witnesses: dict[str, list[Action]] = field(default_factory=dict)  # per `sometimes` property: its shortest
+    #: Under `deviation="warn"`: the shortest case prefix whose last step deviated from Paxos.tla (refines_spec
+    #: failed) and the reason; a deviation is reported, not a failure, unless a conjunct or safety property breaks.
+    deviation: tuple[list[Action], str] | None = None
     on_case: Callable[[FuzzStats], None] | None = None
 
     def record(self, cluster: Any, action: Action, depth: int, sent: list[Any]) -> None:
@@ -214,6 +218,7 @@ def paxos_state_machine(
     minimize: bool = True,
     stats: FuzzStats | None = None,
     guidance: bool = True,
+    deviation: str = "warn",
 ) -> type[PaxosStateMachine]:
     """A Hypothesis state machine fuzzing `impl` (default `config.impl`) within `config`'s bounds.
 
@@ -223,7 +228,9 @@ def paxos_state_machine(
     each case draws its swarm (the optional action kinds it may use) and every enabled action is
     offered. After every
     step the `always` and `step` properties (and `refines_spec` unless `refinement=False`) are
-    checked. On the final, shrunk failure the case is written as a trace CSV to
+    checked; as in explore (docs/deviation.md), a `refines_spec` failure is a failure only with
+    `deviation="error"`: under `"warn"` (the default) the shortest deviating case is kept in
+    `stats.deviation` and the case goes on. On the final, shrunk failure the case is written as a trace CSV to
     `out_dir/traces/<property>.csv`, minimized, and shown in the AssertionError; the class
     attribute `failure` holds it. `Machine.TestCase` runs it under unittest/pytest.
     """
@@ -345,7 +352,7 @@ def paxos_state_machine(
             if ref is not None:
                 after_abs = ref.abstract(dict(view.acceptors), self.cluster.sent)
                 if self.prev_abs is not None and ref.explain(self.prev_abs, after_abs) is None:
-                    broken.append(("refines_spec", "this step is no step of the Spec (nor a stutter)"))
+                    self.deviated("this step is no step of the Spec (nor a stutter)", broken)
                 self.prev_abs = after_abs
             self.prev_view = view
             if stats is not None:
@@ -360,6 +367,14 @@ def paxos_state_machine(
                             stats.witnesses[p.name] = list(self.actions)
             if broken:
                 self.report(*broken[0])
+
+        def deviated(self, reason: str, broken: list[tuple[str, str]]) -> None:
+            """A step outside Paxos.tla: a failure under --deviation error; under warn kept (the shortest) and
+            reported by the run, while the case goes on to look for a conjunct or safety property that breaks."""
+            if deviation != "warn":
+                broken.append((DEVIATION, reason))
+            elif stats is not None and (stats.deviation is None or len(self.actions) < len(stats.deviation[0])):
+                stats.deviation = (list(self.actions), reason)
 
         def report(self, prop: str, reason: str) -> None:
             message = f"property {prop} violated: {reason}"
@@ -415,6 +430,8 @@ class FuzzResult:
     error: BaseException | None = None  # the implementation raised something other than a property failure
     interrupted: bool = False  # Ctrl-C: `stats` holds what ran before it
     time_up: str | None = None  # --time-limit reached: what was running then (a node method, or "")
+    #: --deviation warn: the shortest deviating case, as a (minimized, written) trace; not a failure by itself
+    deviation: FuzzFailure | None = None
 
 
 def run_fuzz(
@@ -431,6 +448,7 @@ def run_fuzz(
     stats: FuzzStats | None = None,
     time_limit: float | None = None,
     guidance: bool = True,
+    deviation: str = "warn",
 ) -> FuzzResult:
     """Fuzz outside pytest (the CLI, tests): returns a failure instead of raising it.
 
@@ -440,7 +458,7 @@ def run_fuzz(
 
     stats = stats if stats is not None else FuzzStats()
     machine = paxos_state_machine(config, impl, profile=profile, out_dir=out_dir, refinement=refinement,
-                                  minimize=minimize, stats=stats, guidance=guidance)
+                                  minimize=minimize, stats=stats, guidance=guidance, deviation=deviation)
     chosen = settings(profile_settings(profile), verbosity=Verbosity.quiet)
     if examples is not None:
         chosen = settings(chosen, max_examples=examples)
@@ -468,4 +486,10 @@ def run_fuzz(
         interrupted = True
     except Exception as exc:  # the implementation itself raised: a bug, but no property names it
         error = exc
-    return FuzzResult(failure, stats, chosen, time.monotonic() - started, error, interrupted, time_up)
+    deviated = None
+    if stats.deviation is not None and (failure is None or failure.property != DEVIATION):
+        factory, _ = resolve_impl(config, impl)
+        out = Path(out_dir if out_dir is not None else os.environ.get("PAXOS_FUZZ_OUT", DEFAULT_OUT))
+        actions, reason = stats.deviation
+        deviated = record_failure(machine.check_config, factory, actions, DEVIATION, reason, out, minimize)
+    return FuzzResult(failure, stats, chosen, time.monotonic() - started, error, interrupted, time_up, deviated)

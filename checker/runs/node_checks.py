@@ -7,6 +7,7 @@ Does not search the state space itself except for the shortest trace to a hash-o
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from pathlib import Path as FsPath
@@ -34,11 +35,17 @@ class NodeChecks:
         """`resumed`: the search continues a checkpoint, so this process saw only the transitions after it."""
         self.model: Any = model
         self.resumed = resumed
-        in_process = hasattr(model, "node_transitions") and request.workers == 1
-        self.why_not = None if in_process else (
-            "not checked: the search ran in other processes (--workers > 1)" if hasattr(model, "node_transitions")
-            else None)
         self.applies = hasattr(model, "node_transitions")
+        self.strategy = request.strategy
+        #: a BFS over worker processes: they send their node transitions to this process's model at the end
+        wanted = not (request.no_hash_order_check and request.no_fidelity_check)
+        self.gathers = (self.applies and wanted and request.workers > 1 and request.strategy == "bfs"
+                        and request.ray is None)
+        in_process = self.applies and request.ray is None and (request.workers == 1 or self.gathers)
+        self.why_not = None if in_process or not self.applies else (
+            "not checked: the search ran on Ray actors (--cluster), whose node steps stay there"
+            if request.ray is not None else
+            f"not checked: over --workers > 1 only a BFS brings its node steps back (this was {request.strategy})")
         self.hash = None
         if in_process and not request.no_hash_order_check:
             from checker.models.hash_order import HashOrderCheck
@@ -66,6 +73,10 @@ class NodeChecks:
     def after_search(self) -> None:
         """Fidelity first (a lossy snapshot refuses the node: UsageError, exit 2), then the hash seeds."""
         started = time.monotonic()
+        if self.gathers and not getattr(self.model, "gathered_from_workers", False):
+            # the workers' transitions never came back (Ctrl-C stops them unasked): the checks would see a part
+            self.why_not = "not checked: the search over --workers stopped before its workers sent their node steps"
+            self.hash, self.fidelity_on = None, False
         if self.fidelity_on:
             # --time-limit's watchdog (checker/signals.py) watched the search: these re-runs of transitions that
             # returned once come after the limit by design, so it must not take them for a hung handler
@@ -79,9 +90,10 @@ class NodeChecks:
         self.seconds += time.monotonic() - started
 
     def add_to(self, summary: dict[str, Any], out: FsPath, result: SearchResult,
-               trace_of: Callable[[Any, Path, str | None, str], Trace]) -> None:
+               trace_of: Callable[[Any, Path, str | None, str], Trace], options: SearchOptions | None = None) -> None:
         """The summary's `hash_seed`, `result_depends_on_hash_seed`, `node_checks` and the `hash_order` property
-        (with its trace when violated)."""
+        (with its trace when violated; else `no_trace`, one line saying why). `options`: the search's own,
+        so that a random search's walks can be re-run to find the trace."""
         summary["hash_seed"] = current_hash_seed()
         if not self.applies:
             return
@@ -96,8 +108,8 @@ class NodeChecks:
             if self.why_not is not None:  # said, not silent: the verdict does not cover the node checks
                 summary["properties"].append({"name": HASH_ORDER, "kind": "step", "status": "unknown", "trace": None,
                                               "description": DESCRIPTION})
-                print(f"paxos-check: hash order and snapshot fidelity {self.why_not}; run with --workers 1 to "
-                      "check them", flush=True)
+                print(f"paxos-check: hash order and snapshot fidelity {self.why_not}; run with --workers 1 (or a "
+                      "BFS over --workers N) to check them", flush=True)
             return
         checks["hash_order"] = self.hash.summary()
         if self.resumed:
@@ -113,33 +125,71 @@ class NodeChecks:
                                  "description": DESCRIPTION}
         if self.hash.findings:
             entry["detail"] = self.hash.findings[0].text()
-            found = self._trace(result, trace_of)
+            found, why = self._trace(result, trace_of, options)
             if found is not None:
                 rel = f"traces/{HASH_ORDER}.csv"
                 write_trace(out / rel, found)
                 entry.update(trace=rel, length=len(found.steps), detail=found.steps[-1].detail or entry["detail"])
+            else:
+                entry["no_trace"] = why
         summary["properties"].append(entry)
         summary["node_checks"] = checks
 
-    def _trace(self, result: SearchResult, trace_of: Callable[[Any, Path, str | None, str], Trace]) -> Trace | None:
-        """The shortest trace (unreduced model) to a step that takes a transition found to differ."""
-        from checker.models.hash_order import HASH_ORDER, MarkedModel
+    def _trace(self, result: SearchResult, trace_of: Callable[[Any, Path, str | None, str], Trace],
+               options: SearchOptions | None) -> tuple[Trace | None, str]:
+        """A trace to a step that takes a transition found to differ, else None and why, in one line.
+
+        A BFS of the model as searched (its caches are warm) gives the shortest; after a random search (whose
+        findings may lie deeper than a BFS gets in its time) the same walks are first re-run on the marked
+        model, with the same seed: they meet the same states again, and the path to the first that has such
+        a step enabled is then shortened. Last, a BFS of the unreduced model (a learner kept apart)."""
+        from checker.models.hash_order import ENABLED, HASH_ORDER, MarkedModel
         from checker.search.bfs import bfs
+        from checker.search.strategies import strategy_function
 
         assert self.hash is not None
-        limits = Limits(time_limit=max(TRACE_SECONDS, 2 * result.seconds))
+        seconds = max(TRACE_SECONDS, 2 * result.seconds)
+        limits = Limits(time_limit=seconds)
+        tried: list[str] = []
+        if self.strategy != "bfs" and options is not None and not options.resume:
+            marked = MarkedModel(self.model, self.hash.findings, by_state=True)
+            again = dataclasses.replace(
+                options, limits=dataclasses.replace(options.limits, time_limit=seconds), progress=None,
+                on_transition=None, coverage=False, stop_on_first_violation=True, workers=1, checkpoint=None)
+            found = strategy_function(self.strategy)(marked, again)
+            walked = found.prop(ENABLED).path
+            if walked is not None:
+                last = marked.marked_step(walked.last)
+                assert last is not None
+                from checker.search.shortcut import shortest
+
+                plain = MarkedModel(self.model, self.hash.findings)
+                path = shortest(plain, Path(walked.initial, (*walked.steps, last)), HASH_ORDER)
+                return self._written(plain, path, trace_of), ""
+            tried.append(f"the same {self.strategy} search again ({found.states:,} states"
+                         f"{', stopped by ' + str(found.stopped_by) if found.stopped_by else ''})")
         for unreduced in (False, True):  # the model as searched (fast: its caches are warm), else unreduced
             marked = MarkedModel(self.model, self.hash.findings, unreduced=unreduced)
             found = bfs(marked, SearchOptions(limits=limits, stop_on_first_violation=True))
-            path = found.prop(HASH_ORDER).path
-            if path is not None:
-                break
-        else:
-            return None
+            shortest_path = found.prop(HASH_ORDER).path
+            if shortest_path is not None:
+                return self._written(marked, shortest_path, trace_of), ""
+            tried.append(f"a BFS of the {'unreduced' if unreduced else 'searched'} model ({found.states:,} states, "
+                         + (f"stopped by {found.stopped_by}" if found.stopped_by else "exhaustive") + ")")
+        return None, ("no trace: no path to such a step was found by " + " nor ".join(tried)
+                      + f", each given {seconds:g} s; the step is reachable (the search computed it while expanding a "
+                      "reached state): an exhaustive explore of these bounds traces it")
+
+    @staticmethod
+    def _written(marked: Any, path: Path, trace_of: Callable[[Any, Path, str | None, str], Trace]) -> Trace:
+        """The trace of `path` (its last step takes a finding's transition), with that finding's words and seed."""
+        from checker.models.hash_order import HASH_ORDER
+
         trace = trace_of(marked, path, HASH_ORDER, "step")
-        last = path.steps[-1]
-        prev = path.steps[-2][1] if len(path.steps) > 1 else path.initial
-        finding = marked.finding_at(prev, last[0])
+        finding = marked.last_finding(path.initial, path.steps)
         if finding is not None:
             trace.other_seed = finding.seed_there
+            if trace.steps:
+                last = trace.steps[-1]
+                trace.steps[-1] = dataclasses.replace(last, detail=finding.text())
         return trace

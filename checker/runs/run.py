@@ -130,7 +130,8 @@ def _search(request: RunRequest, model: Model, out: FsPath, bounds: Limits, last
         on_transition=recorder.transition_hook(model, lambda s: chosen_text(model, s), model.initial_states(),
                                                graph_key)
         if recorder is not None else None,
-        coverage=True, seed=request.seed or 0, workers=request.workers, engine=request.engine, **extra,
+        coverage=True, seed=request.seed or 0, workers=request.workers, engine=request.engine,
+        node_transitions=checks.gathers, **extra,
     )
     announce(model, request.strategy)
     if request.strategy == "bfs":
@@ -146,7 +147,7 @@ def _search(request: RunRequest, model: Model, out: FsPath, bounds: Limits, last
             sys.stderr.write("\n")
         checks.after_search()
         summary = summarize(model, result, out, request, options.limits)
-        checks.add_to(summary, out, result, trace_of)
+        checks.add_to(summary, out, result, trace_of, options)
         if recorder is not None:
             summary["graph"] = recorder.write(out, exhaustive=bool(summary.get("exhaustive")))
             if recorder.capped:

@@ -19,13 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from checker.errors import UsageError
-from checker.inputs import check_output_paths
+from checker.inputs import check_output_paths, read_json_object
 from checker.runs.build import DEFAULT_OUT, build_model
 from checker.runs.request import RunRequest
-from checker.search.checkpoint import has_checkpoint, read_checkpoint
+from checker.search.checkpoint import RUN_FILE, has_checkpoint, read_checkpoint
 from paxos import atomic_write_text
 
-RUN_FILE = "run.json"
 DEFAULT_CHECKPOINT_EVERY = 60.0
 _RAY_ADDRESS = re.compile(r"^ray://[A-Za-z0-9_.\-\[\]:]+:\d{1,5}$")
 
@@ -117,19 +116,14 @@ def read_run_flags(directory: str) -> dict[str, Any]:
     if not Path(directory).is_dir():
         raise UsageError(f"{directory} is not a directory: give the --checkpoint DIR of the run to resume")
     try:
-        with open(path, "rb") as f:
-            raw = f.read(_MAX_RUN_FILE + 1)
+        saved = read_json_object(path, _MAX_RUN_FILE)
+        if type(saved.get("args")) is not dict:
+            raise ValueError("no 'args' object")
     except FileNotFoundError:
         raise UsageError(f"{directory} has no {RUN_FILE}: it is not the --checkpoint DIR of a run") from None
     except OSError as exc:
         raise UsageError(f"{path} cannot be read ({exc.strerror or exc})") from None
-    try:
-        if len(raw) > _MAX_RUN_FILE:
-            raise ValueError("larger than any run file")
-        saved = json.loads(raw.decode("utf-8"))
-        if type(saved) is not dict or type(saved.get("args")) is not dict:
-            raise ValueError("no 'args' object")
-    except (ValueError, UnicodeDecodeError) as exc:
+    except ValueError as exc:  # larger than any run file, not UTF-8, not JSON, not an object with 'args'
         raise UsageError(f"{path} is damaged ({str(exc)[:80]}): nothing can be resumed without the run's flags; "
                          "start the run again") from None
     if saved.get("version") != 1:

@@ -49,7 +49,7 @@ def print_verdicts(summary: Mapping[str, Any], out: FsPath, walks: int | None = 
         elif p["status"] == NOT_VIOLATED:
             evidence = f"{summary['states']:,} states in {walks:,} walks" if walks else f"{summary['states']:,} states"
         else:
-            evidence = f"{summary['states']:,} states" if p["status"] == "held" else "-"
+            evidence = f"{summary['states']:,} states" if p["status"] == "held" else p.get("no_trace") or "-"
         verdict = p["status"].replace("_", " ")
         warned = (summary.get("deviation") or {}).get("mode") == "warn"
         if p["name"] == DEVIATION and p["status"] == "violated" and warned:

@@ -310,6 +310,9 @@ def bfs(model: Model, options: SearchOptions | None = None) -> SearchResult:
         else:
             stored, nbytes, unreduced = cluster.stored()
             coverage = cluster.coverage() if opts.coverage else None
+            gather = getattr(model, "gather_node_transitions", None)
+            if opts.node_transitions and gather is not None and isinstance(cluster, ProcessCluster):
+                gather(cluster.node_transitions())  # the node checks (checker/runs/node_checks.py) read them
     finally:
         cluster.close()
     exhaustive = stopped is None

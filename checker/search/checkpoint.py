@@ -27,6 +27,7 @@ import re
 from typing import Any
 
 from checker.errors import UsageError
+from checker.inputs import read_json_object
 from checker.plaindata import PlainDataError, check_file
 from paxos import atomic_write_bytes, atomic_write_text
 
@@ -114,20 +115,13 @@ def read_checkpoint(root: str) -> dict[str, Any]:
     malformed or of another version."""
     path = os.path.join(root, CHECKPOINT_FILE)
     try:
-        with open(path, "rb") as f:
-            raw = f.read(_MAX_META + 1)
+        meta = read_json_object(path, _MAX_META)
     except FileNotFoundError:
         raise CheckpointError(f"{root} has no {CHECKPOINT_FILE}: the run was killed before its first checkpoint "
                               "(or this is not a --checkpoint directory); start it again") from None
     except OSError as exc:
         raise CheckpointError(f"{path} cannot be read ({exc.strerror or exc})") from None
-    try:
-        if len(raw) > _MAX_META:
-            raise ValueError("larger than any checkpoint")
-        meta = json.loads(raw.decode("utf-8"))
-        if type(meta) is not dict:
-            raise ValueError("not a JSON object")
-    except (ValueError, UnicodeDecodeError) as exc:
+    except ValueError as exc:  # larger than any checkpoint, not UTF-8, not JSON, not an object
         raise CheckpointError(f"{path} is damaged ({str(exc)[:80]}); {_RESTART}") from None
     version = meta.get("version")
     if version == 1:

@@ -104,6 +104,9 @@ class SearchOptions:
     #: BFS only: "compiled" runs a model with a compiled core (`flat_core()`, the Spec) on
     #: flat_bfs.py when it applies (one process, no symmetry or checkpoint); "python" never does.
     engine: str = "compiled"
+    #: BFS over worker processes: at the end, bring their node transitions to the model here
+    #: (`gather_node_transitions`), for the node checks of checker/runs/node_checks.py.
+    node_transitions: bool = False
 
 
 @dataclass(frozen=True)

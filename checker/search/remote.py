@@ -71,6 +71,11 @@ class RemoteCluster:
             self._pending.append(blobs)
         return merged
 
+    def node_transitions(self) -> list[Any]:
+        """Every node transition the partitions computed, as values (an implementation model's
+        `node_transitions` rows less their process-local keys), for the driver's node checks."""
+        return [row for rows in self._ask_all([("node_transitions", None)] * self.parts) for row in rows]
+
     def absorb(self, max_new: int | None, clock: Clock) -> LevelIn:
         requests = []
         for p, cap in enumerate(self._split_max(max_new)):
