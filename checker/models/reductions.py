@@ -118,22 +118,24 @@ class Reductions:
     crash: bool = True
     learners_apart: bool = True
     prompt_restart: bool = True
+    por: bool = True
 
     @classmethod
     def none(cls) -> Reductions:
-        return cls(False, False, False, False)
+        return cls(False, False, False, False, False)
 
     def names(self) -> list[str]:
         """The active reductions, as recorded in the summary and stated in the verdict."""
         return [n for n, on in (("saturation", self.saturation), ("crash", self.crash),
-                                ("learners_apart", self.learners_apart), ("prompt_restart", self.prompt_restart))
+                                ("learners_apart", self.learners_apart), ("prompt_restart", self.prompt_restart),
+                                ("por", self.por))
                 if on]
 
     def for_network(self, network: str) -> Reductions:
-        """What applies: saturation and learners apart need the set network's persistent messages."""
+        """What applies: saturation, learners apart and quiet blocks need the set network's persistent messages."""
         if network == "set":
             return self
-        return Reductions(False, self.crash, False, self.prompt_restart)
+        return Reductions(False, self.crash, False, self.prompt_restart, False)
 
 
 class LearnersNotApart(Exception):
