@@ -3,7 +3,8 @@
 Owns the switches (`Reductions`), the rule deciding which message kinds are inert
 (`inert_kinds`), and the arguments below. The reductions run inside
 `checker/models/impl_successors.py` and `impl_saturation.py` (saturation, null crashes and
-prompt restarts, on the hot path) and `impl_apart.py` with `learners.py` (learners apart); traces
+prompt restarts, on the hot path), `impl_apart.py` with `learners.py` (learners apart) and
+`impl_por.py` (quiet blocks, the partial-order reduction, wrapping the successor function); traces
 found under them are spelled out as real steps by `impl_spelling.py` (`ImplModel.spell_out`).
 Nothing here runs a search.
 
@@ -94,6 +95,66 @@ by the contract check before exploring).
    facts true; its cost is measured in bench/results_deviation.md. The conjuncts' verdicts are cached
    per part (checker/models/impl_inductive.py), not per view, so the default check's extra time is
    the conjuncts' own.
+
+6. Quiet blocks: a partial-order reduction (set network; `--no-por`).
+   *Invisible nodes*: a node whose snapshot no property reads. Properties see a `WorldView`
+   (acceptor states, learned values, the messages sent, the values proposed) and step verdicts
+   read the acting acceptor and the messages, so every pure proposer (neither acceptor nor learner;
+   `ImplModel.quiet_nodes`) is invisible, whatever the node's code; an acceptor or a learner never is.
+   A step of an invisible node P is *quiet* when it is a delivery whose node step sends nothing at
+   all, breaks no step property of its own (`node_error`) and changes P's snapshot. Whether a step
+   is quiet is a fact of P's cached transition (snapshot, message), not of the rest of the state.
+   The reduced model has, at a state s, every transition of the model of 1-5 except P's quiet ones,
+   plus, for each snapshot sigma that P reaches from s[P] by quiet deliveries of envelopes in s's
+   network (any number, any order: a search over P's snapshots, closed by a visited set, so a node
+   whose quiet steps return to an earlier snapshot ends), every non-quiet step of P from s with
+   P in sigma (a delivery that sends something, a proposal or timeout, a crash, a node_error). So
+   a quiet step is taken only as part of a *block*: P's quiet steps, then one loud step of P; the
+   states inside a block are not stored. Soundness, both ways:
+   (a) every reduced state is reachable: a block is a sequence of real steps (the network persists,
+       so the envelopes stay deliverable; P is up).
+   (b) nothing is missed. Take any path of the model of 1-5 (unsaturated: saturation is added on top
+       below). Move each quiet step q of P to the right, past steps of other nodes, until it is just
+       before P's next step, and delete the quiet steps after P's last non-quiet step. Each swap of q
+       with a step u of another node B keeps the path real and its end state equal: q changes only
+       P's snapshot and adds no message, so u is enabled with the same effect (B's step reads B's
+       snapshot, its message, budgets and crash flags; a crash of P is P's own step, so P stays up);
+       after u, q is still enabled (messages persist) and still quiet (the same snapshot and message).
+       The states in between differ from the old ones in P's snapshot only. Deleting trailing quiet
+       steps changes the later states in P's snapshot only, as no other step reads it. The result is
+       a reduced path: each run of P's quiet steps ends in P's next loud step, taken from the same
+       state as before (every earlier step done). Every `always` and `sometimes` verdict reads no
+       invisible snapshot, so each state of the old path has a state of the new one with the same
+       verdicts (a state inside a block: the block's first state); every step verdict of a loud step
+       is the same (same state before and after), other nodes' steps read no invisible snapshot, and a
+       quiet step breaks nothing (it adds no message: refines_spec sees a Spec stutter; node_error is
+       never quiet). So every violation and witness of the unreduced graph is found.
+   With saturation: quietness does not depend on the network, and a block's steps need only their
+   envelopes in the network, so argument 1 (b) holds for the blocked model as it stands (a
+   transition enabled in t is enabled in a related u, with related results); the inert deliveries
+   saturation takes are loud steps (they send something), so 1 (a) holds too. A reduced transition is
+   therefore (block, loud step, saturation), which is what `QuietBlocks.expand` computes.
+   Why no cycle proviso: nothing is chosen per state (no persistent or stubborn set leaves another
+   node's transition for later): every transition of every other node and every loud step of P are
+   kept at every state, and the argument is a rewriting of any path, cyclic graphs included, so no
+   transition can be ignored around a cycle. Why not a persistent set of one node's deliveries: in
+   the set network another node's step can send P a message whose delivery depends on P's current
+   ones (two Promises in either order), so {P's enabled deliveries} is not persistent; the
+   stubborn-set repair (add a necessary enabling set: the nodes that can still send to P) adds the
+   acceptors, which can always answer a Prepare again, and acceptor steps are visible (the `inv_*`
+   conjuncts read acceptor states and Promises/Accepteds at every state), so the set is the whole
+   set of enabled transitions at almost every state. Quiet blocks keep only what commutes with
+   everything else.
+   What it does not reduce: crashes of a proposer (its crash spends the shared budget, which other
+   crashes read) and loud steps. Measured (bench/results_reductions.md, section E): the default
+   check 1,055,691 -> 332,565 states; without a crash, 3 acceptors, 2 proposers, ballots 1: 5,041 ->
+   1,777, exactly the number of distinct (acceptor states, messages read, values proposed) among the
+   5,041, the least any reduction preserving every verdict here can store. A run whose `--impl`
+   node has no pure proposer (`--colocated`), or the bag network, records it off.
+   Traces: `Spelling.marked_steps` finds the block (a search of P's quiet steps from the state, shortest
+   first) whose loud step reaches the stored successor, and writes its steps as real rows. The
+   hash_order trace search (`transition_key`) does not use the reduced graph for a proposer's step
+   (its snapshot there may be one a block reached) but the unreduced one.
 
 Counterexamples stay real: `ImplModel.spell_out` expands each reduced step into the
 action and the inert deliveries saturation took, one row each, and appends the
