@@ -12,6 +12,7 @@ order of quiet steps only misses the order-dependent bug.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -156,3 +157,19 @@ def test_quiet_blocks_need_a_node_no_property_reads_and_the_set_network() -> Non
     assert "por" not in bag.reductions.names() and bag.por is None
     assert "por" not in ImplModel(_cfg(PAXOS, 2, 1, 1, 0, 0), reductions=NO_POR).reductions.names()
 
+
+
+def test_the_flag_switches_it_off_and_the_summary_says_so(tmp_path: Path) -> None:
+    """`--no-por` (next to the other reduction flags): the other four stay on; the summary records which ran."""
+    from checker.cli.main import main
+
+    small = ["explore", "--acceptors", "3", "--proposers", "1", "--learners", "1", "--ballots", "1", "--crashes", "0",
+             "--quiet"]
+    states = {}
+    for flags, name in (([], "on"), (["--no-por"], "off")):
+        assert main([*small, *flags, "--out", str(tmp_path / name)]) == 0
+        summary = json.loads((tmp_path / name / "summary.json").read_text(encoding="utf-8"))
+        assert summary["exhaustive"] and ("por" in summary["config"]["reductions"]) == (name == "on")
+        assert {"saturation", "crash", "learners_apart", "prompt_restart"} <= set(summary["config"]["reductions"])
+        states[name] = summary["states"]
+    assert (states["on"], states["off"]) == (41, 53)
