@@ -93,7 +93,8 @@ class ImplModel:
                                             null_crashes=red.crash, prompt_restart=red.prompt_restart,
                                             apart_mask=apart.mask)
         #: quiet blocks (reductions.py, 6) over the search's successors, or None
-        self.por = QuietBlocks(self.search_successors, self.mailboxes, t, self.quiet_nodes()) if red.por else None
+        self.por = (QuietBlocks(self.search_successors, self.mailboxes, t, self.quiet_nodes(),
+                                crashes=red.prompt_restart) if red.por else None)
         self._expand = self.por.expand if self.por is not None else self.search_successors.expand
         self.unsaturated_successors = Successors(t, self.mailboxes, self.verdicts, saturating=False,
                                                  null_crashes=red.crash, prompt_restart=False, apart_mask=apart.mask)

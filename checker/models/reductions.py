@@ -96,39 +96,47 @@ by the contract check before exploring).
    per part (checker/models/impl_inductive.py), not per view, so the default check's extra time is
    the conjuncts' own.
 
-6. Quiet blocks: a partial-order reduction (set network; `--no-por`).
-   *Invisible nodes*: a node whose snapshot no property reads. Properties see a `WorldView`
-   (acceptor states, learned values, the messages sent, the values proposed) and step verdicts
-   read the acting acceptor and the messages, so every pure proposer (neither acceptor nor learner;
+6. Quiet blocks: a partial-order reduction (set network; `--no-por`; `impl_por.py`).
+   *Invisible nodes*: a node whose snapshot no property reads. Properties see a `WorldView` (acceptor
+   states, learned values, the messages sent, the values proposed) and step verdicts read the acting
+   acceptor and the messages, so every pure proposer (neither acceptor nor learner;
    `ImplModel.quiet_nodes`) is invisible, whatever the node's code; an acceptor or a learner never is.
-   A step of an invisible node P is *quiet* when it is a delivery whose node step sends nothing at
-   all, breaks no step property of its own (`node_error`) and changes P's snapshot. Whether a step
-   is quiet is a fact of P's cached transition (snapshot, message), not of the rest of the state.
+   A step of an invisible node P is *quiet* when it sends nothing at all, breaks no step property of
+   its own (`node_error`) and changes P's snapshot, and it is a delivery (quietness is then a fact of
+   P's cached transition, snapshot and message) or, with prompt restarts (4), a crash within the
+   budget (a crash sends nothing; it changes P's snapshot and spends one crash of the budget).
    The reduced model has, at a state s, every transition of the model of 1-5 except P's quiet ones,
-   plus, for each snapshot sigma that P reaches from s[P] by quiet deliveries of envelopes in s's
-   network (any number, any order: a search over P's snapshots, closed by a visited set, so a node
-   whose quiet steps return to an earlier snapshot ends), every non-quiet step of P from s with
-   P in sigma (a delivery that sends something, a proposal or timeout, a crash, a node_error). So
-   a quiet step is taken only as part of a *block*: P's quiet steps, then one loud step of P; the
-   states inside a block are not stored. Soundness, both ways:
+   plus, for each state x that P's quiet steps reach from s (deliveries of envelopes in s's network
+   and crashes, any number, any order: a search over P's snapshot and the crashes used, closed by a
+   visited set, so a node whose quiet steps return to an earlier snapshot ends), every non-quiet step
+   of P from x (a delivery that sends something, a proposal or timeout, a crash that is not quiet, a
+   node_error). So a quiet step is taken only as part of a *block*: P's quiet steps, then one loud
+   step of P; the states inside a block are not stored. Soundness, both ways:
    (a) every reduced state is reachable: a block is a sequence of real steps (the network persists,
-       so the envelopes stay deliverable; P is up).
+       so its envelopes stay deliverable; P stays up; each crash is within the budget).
    (b) nothing is missed. Take any path of the model of 1-5 (unsaturated: saturation is added on top
        below). Move each quiet step q of P to the right, past steps of other nodes, until it is just
        before P's next step, and delete the quiet steps after P's last non-quiet step. Each swap of q
-       with a step u of another node B keeps the path real and its end state equal: q changes only
-       P's snapshot and adds no message, so u is enabled with the same effect (B's step reads B's
-       snapshot, its message, budgets and crash flags; a crash of P is P's own step, so P stays up);
-       after u, q is still enabled (messages persist) and still quiet (the same snapshot and message).
-       The states in between differ from the old ones in P's snapshot only. Deleting trailing quiet
-       steps changes the later states in P's snapshot only, as no other step reads it. The result is
-       a reduced path: each run of P's quiet steps ends in P's next loud step, taken from the same
-       state as before (every earlier step done). Every `always` and `sometimes` verdict reads no
-       invisible snapshot, so each state of the old path has a state of the new one with the same
-       verdicts (a state inside a block: the block's first state); every step verdict of a loud step
-       is the same (same state before and after), other nodes' steps read no invisible snapshot, and a
-       quiet step breaks nothing (it adds no message: refines_spec sees a Spec stutter; node_error is
-       never quiet). So every violation and witness of the unreduced graph is found.
+       with a step u of another node B keeps the path real and its end state equal: q adds no message
+       and changes only P's snapshot (and, for a crash, the crashes used), so u is enabled with the
+       same effect (B's step reads B's snapshot, its message, B's crash flag, and for a crash the
+       budget: if q is a crash, u a crash, then u was enabled with one crash more used, so it is with
+       one less); after u, q is still enabled (messages persist; P's snapshot is the same; a crash q
+       is moved to a point where the crashes used are at most those of its old point, less its own
+       one, so below the budget) and still quiet. Deleting trailing quiet steps changes the later
+       states in P's snapshot and crashes used only, and leaves every later step enabled (fewer
+       crashes used only enable more). The result is a reduced path: each run of P's quiet steps ends
+       in P's next loud step, taken from the same state as before. Verdicts: `always` and `sometimes`
+       properties read no invisible snapshot and no budget, but learners apart (3) judge every learner
+       outcome whose crashes fit in the remaining budget, and a state of the new path has at most the
+       crashes used of its old one, so at least the old outcomes: every violation and witness of the
+       old state shows in its new one (a state inside a block shows no more than the block's first
+       state, which has fewer or equal crashes used). Every step verdict of a loud step is the same
+       (same state before and after, crashes used aside, which no step property reads); other nodes'
+       steps read no invisible snapshot; a quiet step breaks nothing (no message: refines_spec sees a
+       Spec stutter; node_error is never quiet). So every violation and witness of the unreduced graph
+       is found. (Without prompt restarts a crash takes P down, its restart is P's own step, and
+       crashes are not quiet.)
    With saturation: quietness does not depend on the network, and a block's steps need only their
    envelopes in the network, so argument 1 (b) holds for the blocked model as it stands (a
    transition enabled in t is enabled in a related u, with related results); the inert deliveries
@@ -145,16 +153,16 @@ by the contract check before exploring).
    conjuncts read acceptor states and Promises/Accepteds at every state), so the set is the whole
    set of enabled transitions at almost every state. Quiet blocks keep only what commutes with
    everything else.
-   What it does not reduce: crashes of a proposer (its crash spends the shared budget, which other
-   crashes read) and loud steps. Measured (bench/results_reductions.md, sections E, F): the default
-   check 1,055,691 -> 332,565 states (58.5 -> 25.9 CPU s); `--crashes 0` 344,133 -> 84,006; 3 acceptors,
-   2 proposers, ballots 1, no crash: 5,041 -> 1,777, exactly the number of distinct (acceptor states, messages read, values proposed) among the
-   5,041, the least any reduction preserving every verdict here can store. A run whose `--impl`
-   node has no pure proposer (`--colocated`), or the bag network, records it off.
-   Traces: `Spelling.marked_steps` finds the block (a search of P's quiet steps from the state, shortest
-   first) whose loud step reaches the stored successor, and writes its steps as real rows. The
-   hash_order trace search (`transition_key`) does not use the reduced graph for a proposer's step
-   (its snapshot there may be one a block reached) but the unreduced one.
+   Measured (bench/results_reductions.md, sections E, F): see docs/reductions.md. With 3 acceptors,
+   2 proposers, ballots 1, with or without a crash: 5,041 or 11,129 -> 1,777 states, exactly the
+   number of distinct (acceptor states, messages read, values proposed) among them, the least any
+   reduction preserving every verdict here can store. A run whose `--impl` node has no pure proposer
+   (`--colocated`), or the bag network, records it off.
+   Traces: `Spelling.marked_steps` finds the block (a search of P's quiet steps from the state,
+   shortest first; a crash written as its crash and restart) whose loud step reaches the stored
+   successor, and writes its steps as real rows. The hash_order trace search does not use the
+   reduced graph for a proposer's step (`transition_key` is None: its snapshot there may be one a
+   block reached) but the unreduced one.
 
 Counterexamples stay real: `ImplModel.spell_out` expands each reduced step into the
 action and the inert deliveries saturation took, one row each, and appends the
