@@ -82,7 +82,7 @@ by the contract check before exploring).
    The conjuncts read the Spec image of every sent Prepare, Promise, Accept and Accepted, and each
    declares it honestly in `Property.reads`. In a run with `refines_spec` (the default, majority
    quorums) nothing changes: `Refinement.READS` is these four kinds already, so the inert kinds are
-   the same (Nack) and the default check explores the same 1,055,691 states as before (measured,
+   the same (Nack) and the default check explores the same 1,055,691 states as before (then, before 6;
    bench/results_deviation.md). Without a refinement (`--no-refinement`, or flexible quorums, where the
    Paxos.tla mapping does not apply) the four kinds become non-inert and saturation covers Nacks
    only: argument 1 then holds as it stands. We did not declare less, although part of the invariant
