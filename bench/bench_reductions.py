@@ -1,11 +1,14 @@
-"""Benchmark of the sound reductions of the implementation model (saturation, crash, learners_apart, prompt_restart).
+"""Benchmark of the sound reductions of the implementation model (saturation, crash, learners_apart, prompt_restart,
+por: quiet blocks).
 
 Each row runs `paxos-check explore ... --quiet --json PATH --out DIR` as a subprocess, so peak RSS
 is that run's own; CPU seconds are the user+sys time of the subprocess (getrusage(RUSAGE_CHILDREN)
 deltas). One table per configuration, written to bench/results_reductions.md after every row (an
 interrupted run keeps the rows done). Usage:
 
-    python bench/bench_reductions.py [--only A,B,C,D] [--time-limit S] [--out PATH]
+    python bench/bench_reductions.py [--only A,B,C,D,E,F] [--time-limit S] [--out PATH]
+
+E and F compare quiet blocks (the partial-order reduction, `--no-por`) on and off, the other four on.
 
 No assertions: figures are for people; tests pin counts (tests/test_reach.py), never timings.
 """
@@ -29,9 +32,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-REDUCTIONS = ("saturation", "crash", "learners_apart", "prompt_restart")
+REDUCTIONS = ("saturation", "crash", "learners_apart", "prompt_restart", "por")
 NO_FLAG = {"saturation": "--no-saturation", "crash": "--no-crash-reduction", "learners_apart": "--no-learners-apart",
-           "prompt_restart": "--no-prompt-restart"}
+           "prompt_restart": "--no-prompt-restart", "por": "--no-por"}
 
 
 @dataclass(frozen=True)
@@ -46,8 +49,10 @@ def _only(kind: str) -> Row:
 
 
 NONE = Row("no reductions", ("--no-reductions",), baseline=True)
-ALL = Row("all four", ())
+ALL = Row("all five", ())
 EACH = [NONE, *(_only(k) for k in REDUCTIONS), ALL]
+NO_POR = Row("all but quiet blocks", ("--no-por",), baseline=True)
+POR = [NO_POR, ALL]
 
 
 @dataclass(frozen=True)
@@ -66,19 +71,25 @@ CONFIGS = [
     Config("A", "A. `--ballots 1` (3 acceptors, 2 proposers, 1 learner, 1 crash; the former default)",
            ("--ballots", "1"), EACH),
     Config("B", "B. the current default (no flags: 3a/2p/1l, ballots 1,2, 1 crash)", (),
-           [*EACH, Row("all four + --symmetry", ("--symmetry",))],
-           notes="The last row adds acceptor symmetry to all four reductions; its factor column is vs the "
+           [*EACH, Row("all five + --symmetry", ("--symmetry",))],
+           notes="The last row adds acceptor symmetry to all five reductions; its factor column is vs the "
                  "no-reduction row, and the symmetry factor alone is stated below the table."),
     Config("C", "C. `--ballots 2 --crashes 1 --symmetry` (the issue's target: exhaustive in at most 10 minutes)",
            ("--ballots", "2", "--crashes", "1", "--symmetry"),
-           [NONE, ALL, Row("all four, 2 workers", ("--workers", "2"))],
+           [NONE, ALL, Row("all five, 2 workers", ("--workers", "2"))],
            time_limit=600.0, per_depth=True,
            notes="The last row is the issue's target as a user would run it on this 2-core machine: "
                  "`--workers 2` (hash-partitioned BFS over two processes; CPU s counts both)."),
     Config("D", "D. `--ballots 2 --crashes 0 --learners 0`", ("--ballots", "2", "--crashes", "0", "--learners", "0"),
            [NONE, ALL]),
+    Config("E", "E. quiet blocks on the default check (no flags: 3a/2p/1l, ballots 1,2, 1 crash)", (), POR,
+           notes="Here the baseline is the other four reductions without quiet blocks (`--no-por`): the factor "
+                 "column is what quiet blocks add."),
+    Config("F", "F. quiet blocks without crashes (`--crashes 0`: 3a/2p/1l, ballots 1,2)", ("--crashes", "0"), POR,
+           notes="The baseline is `--no-por` as in E. Without crashes every proposer-only interleaving is a "
+                 "quiet one."),
 ]
-RUN_ORDER = "ACDB"  # most informative first; tables are written in A..D order
+RUN_ORDER = "EFACDB"  # most informative first; tables are written in A..F order
 
 
 def paxos_check() -> list[str]:
@@ -168,7 +179,7 @@ def section(cfg: Config, done: dict[Row, dict[str, Any]], limit: float) -> str:
     if sym is not None and plain is not None and "--symmetry" not in cfg.args:
         ratio = int(plain["states"]) / max(int(sym["states"]), 1)
         exact = "" if plain["exhaustive"] and sym["exhaustive"] else " (a bounded row is involved: not exact)"
-        text += (f"\nSymmetry factor on top of all four reductions: {int(plain['states']):,} / "
+        text += (f"\nSymmetry factor on top of all five reductions: {int(plain['states']):,} / "
                  f"{int(sym['states']):,} = **{ratio:.2f}**{exact}")
         if sym.get("symmetry_reduction") is not None:
             text += (f"; the summary's `symmetry_reduction` (unreduced / representatives) says "
@@ -213,7 +224,7 @@ def render(selected: list[Config], done: dict[str, dict[Row, dict[str, Any]]], a
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--only", default="A,B,C,D", help="configurations to run, e.g. A,B (default all)")
+    parser.add_argument("--only", default="A,B,C,D,E,F", help="configurations to run, e.g. A,B (default all)")
     parser.add_argument("--time-limit", type=float, default=300.0,
                         help="per-row time limit in seconds (default 300; C always uses 600)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results_reductions.md"), help="Markdown file to write")
@@ -221,9 +232,9 @@ def main(argv: list[str] | None = None) -> int:
     keys = [k.strip().upper() for k in args.only.split(",") if k.strip()]
     unknown = [k for k in keys if k not in {c.key for c in CONFIGS}]
     if unknown:
-        parser.error(f"unknown configuration(s) {unknown}; choose from A,B,C,D")
+        parser.error(f"unknown configuration(s) {unknown}; choose from A,B,C,D,E,F")
     selected = [c for c in CONFIGS if c.key in keys]
-    command = "python bench/bench_reductions.py" + ("" if args.only == "A,B,C,D" else f" --only {args.only}") + (
+    command = "python bench/bench_reductions.py" + ("" if args.only == "A,B,C,D,E,F" else f" --only {args.only}") + (
         "" if args.time_limit == 300.0 else f" --time-limit {args.time_limit:g}")
     started = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     load0 = os.getloadavg()[0]

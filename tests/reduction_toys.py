@@ -8,12 +8,38 @@ every learner (decision gossip). A learner that sends messages influences other 
 promises and sends its Accept at once. Its bug shows only after a Nack is delivered (the acceptor's
 Nack-sending delivery is one saturation absorbs: its snapshot stays, it sends only a Nack).
 
+`first_value_wins`: a PaxosNode whose proposer keeps the value of the first Promise that carries one
+and forgets the values of later ones, so the value it proposes depends on the order in which the
+Promises arrived (a bug: not always the highest ballot's value). Its first Promises are quiet steps
+(a delivery that sends nothing), so quiet blocks (reductions.py, 6) must try every order of them.
+
+`nack_forgets_promises`: a PaxosNode whose proposer, on a Nack of its ballot in phase 1, forgets the
+Promises it collected and keeps collecting: its quiet steps go back to an earlier snapshot (a Promise
+adds one, the Nack takes it away), a cycle quiet blocks must close. Harmless: Promises stay deliverable.
+
+`two_step_accept`: a PaxosNode whose acceptor records an Accept above its promise silently and raises
+its promise (and sends Accepted) only when the Accept is delivered again: a silent step of a node the
+properties read, which breaks inv_accepted_le_promised in the state between. Quiet blocks applied to
+acceptors would skip that state.
+
 Module-level factories, so `--impl tests.reduction_toys:NAME` works.
 """
 
 from __future__ import annotations
 
-from paxos import Accept, Accepted, ClusterConfig, Nack, NodeRole, Outputs, PaxosNode, ProposerVolatile
+from paxos import (
+    BOTTOM,
+    Accept,
+    Accepted,
+    AcceptorDurable,
+    ClusterConfig,
+    Nack,
+    NodeRole,
+    Outputs,
+    PaxosNode,
+    Promise,
+    ProposerVolatile,
+)
 
 
 class BroadcastingLearner(PaxosNode):
@@ -44,3 +70,54 @@ class NackAsPromise(PaxosNode):
 
 def nack_as_promise(node_id: int, config: ClusterConfig) -> PaxosNode:
     return NackAsPromise(node_id, config=config)
+
+
+class FirstValueWins(PaxosNode):
+    """A proposer whose chosen value is that of the first Promise carrying one: later values are forgotten."""
+
+    def on_promise(self, msg: Promise) -> Outputs:
+        volatile = self.proposer_volatile
+        if (volatile.phase == 1 and msg.bal == volatile.bal and msg.max_vbal != BOTTOM
+                and any(p.max_vbal != BOTTOM for p in volatile.promises)):
+            msg = Promise(msg.src, msg.bal, BOTTOM, None)  # arrival order decides the value
+        return list(super().on_promise(msg))
+
+
+def first_value_wins(node_id: int, config: ClusterConfig) -> PaxosNode:
+    return FirstValueWins(node_id, config=config)
+
+
+class NackForgetsPromises(PaxosNode):
+    """A proposer that, on a Nack of its ballot in phase 1, forgets the Promises collected and keeps collecting."""
+
+    def on_nack(self, msg: Nack) -> Outputs:
+        volatile = self.proposer_volatile
+        if volatile.phase == 1 and msg.bal == volatile.bal:
+            self.proposer_volatile = ProposerVolatile(volatile.bal, 1, frozenset(), volatile.seen_round)
+            return []
+        return list(super().on_nack(msg))
+
+
+def nack_forgets_promises(node_id: int, config: ClusterConfig) -> PaxosNode:
+    return NackForgetsPromises(node_id, config=config)
+
+
+class TwoStepAccept(PaxosNode):
+    """An acceptor that takes an Accept above its promise in two deliveries: the first records the vote and
+    sends nothing (its promise still below: inv_accepted_le_promised is broken in between), the second
+    raises the promise and sends the Accepted. Its first step is silent but changes a node properties
+    read: quiet blocks must not be applied to an acceptor."""
+
+    def on_accept(self, msg: Accept) -> Outputs:
+        state = self.acceptor
+        if msg.bal > state.promised and state.accepted_bal != msg.bal:
+            self.acceptor = AcceptorDurable(state.promised, msg.bal, msg.val)
+            return []
+        if msg.bal > state.promised and state.accepted_bal == msg.bal:
+            self.acceptor = AcceptorDurable(msg.bal, msg.bal, msg.val)
+            return [(NodeRole.LEARNER, Accepted(self.node_id, msg.bal, msg.val))]
+        return list(super().on_accept(msg))
+
+
+def two_step_accept(node_id: int, config: ClusterConfig) -> PaxosNode:
+    return TwoStepAccept(node_id, config=config)

@@ -24,6 +24,7 @@ from checker.models.contract import check_node_contract
 from checker.models.fidelity import check_fidelity
 from checker.models.hash_order import HASH_ORDER, HashOrderCheck, HashOrderFinding, MarkedModel
 from checker.models.impl_model import ImplModel
+from checker.models.reductions import Reductions
 from checker.search.bfs import bfs
 from checker.search.common import SearchOptions
 from checker.traces.trace_csv import Trace, read_trace, write_trace
@@ -96,6 +97,23 @@ def test_lossy_node_passes_with_the_fidelity_check_off(tmp_path: Path) -> None:
     assert summary is not None and summary["node_checks"]["fidelity"] == "off"  # type: ignore[index]
 
 
+def test_quiet_blocks_leave_a_proposers_transition_to_the_unreduced_search() -> None:
+    """Under quiet blocks a proposer's step may start from a snapshot its quiet steps reached, so the
+    model names no transition for it (`transition_key` is None) and the reduced marked model finds no
+    path: the node checks then search the unreduced model, which finds it."""
+    model = ImplModel(CheckConfig(acceptors=2, ballots=(1, 2), crashes=0))
+    assert model.por is not None
+    _explore(model)
+    finding = _marked_finding(model)
+    reduced = MarkedModel(model, [finding])
+    assert bfs(cast(Model, reduced), SearchOptions(stop_on_first_violation=True)).prop(HASH_ORDER).path is None
+    unreduced = MarkedModel(model, [finding], unreduced=True)
+    path = bfs(cast(Model, unreduced), SearchOptions(stop_on_first_violation=True)).prop(HASH_ORDER).path
+    assert path is not None
+    prev = path.steps[-2][1] if len(path.steps) > 1 else path.initial
+    assert unreduced.finding_at(prev, path.steps[-1][0]) is finding
+
+
 def _marked_finding(model: ImplModel) -> HashOrderFinding:
     """A finding made up for one real Promise delivery of `model` (as if another seed sent nothing)."""
     t = next(t for t in model.node_transitions() if t[3][0] == "deliver" and type(t[3][1]).__name__ == "Promise"
@@ -106,7 +124,9 @@ def _marked_finding(model: ImplModel) -> HashOrderFinding:
 
 @pytest.mark.parametrize("unreduced", [False, True])
 def test_marked_model_finds_a_path_to_the_transition(unreduced: bool) -> None:
-    model = ImplModel(CheckConfig(acceptors=2, ballots=(1, 2), crashes=0))
+    # a proposer's Promise: with quiet blocks (reductions.py, 6) the reduced graph marks no proposer step
+    # (test below), so the model as searched is the one without them here
+    model = ImplModel(CheckConfig(acceptors=2, ballots=(1, 2), crashes=0), reductions=Reductions(por=False))
     _explore(model)
     finding = _marked_finding(model)
     marked = MarkedModel(model, [finding], unreduced=unreduced)

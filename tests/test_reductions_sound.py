@@ -292,7 +292,7 @@ def test_crashes_that_change_the_node_are_still_explored(impl: str, cfg_fields: 
     """A crash that loses acceptor state must be explored; skipping every crash (the unsound version:
     no crash at all) hides the bug."""
     cfg = CheckConfig(learners=0, crashes=1, ballots=1, impl=impl, **cfg_fields)
-    only_crash = Reductions(saturation=False, crash=True, learners_apart=False, prompt_restart=False)
+    only_crash = Reductions(saturation=False, crash=True, learners_apart=False, prompt_restart=False, por=False)
     unreduced, reduced = compare(cfg, tmp_path)
     assert reduced.violated
     crash_model = ImplModel(cfg, reductions=only_crash)
@@ -307,7 +307,7 @@ def test_crashes_that_change_nothing_are_skipped(tmp_path: Path) -> None:
     """crash_keeps_volatile's crash() does nothing: every crash is a delay, and the crash reduction alone
     gives exactly the states of the run without crashes, with the same verdicts as the full run."""
     cfg = _cfg("tests.mutants:crash_keeps_volatile", 2, 2, 1, 1, 0)
-    only_crash = Reductions(saturation=False, crash=True, learners_apart=False, prompt_restart=False)
+    only_crash = Reductions(saturation=False, crash=True, learners_apart=False, prompt_restart=False, por=False)
     full = bfs(ImplModel(cfg, reductions=Reductions.none()))
     reduced = bfs(ImplModel(cfg, reductions=only_crash))
     no_crash = bfs(ImplModel(replace(cfg, crashes=0), reductions=Reductions.none()))
@@ -356,7 +356,7 @@ def test_prompt_restarts_reach_exactly_the_states_with_every_node_up(cfg: CheckC
     flags cleared (no more: each reduced step is a real crash and restart; no fewer: a restart can move up
     to its crash), so every verdict is equal. An unsound version that skipped `crash()` at a prompt
     restart, or dropped crashes, would lose the states volatile_ballot and crash_loses_acceptor fail in."""
-    only = Reductions(saturation=False, crash=False, learners_apart=False, prompt_restart=True)
+    only = Reductions(saturation=False, crash=False, learners_apart=False, prompt_restart=True, por=False)
     full_model = ImplModel(cfg, reductions=Reductions.none())
     model = ImplModel(cfg, reductions=only)
     full, reduced = _reachable(full_model), _reachable(model)
@@ -399,7 +399,7 @@ def test_a_learner_that_sends_messages_is_not_set_apart(tmp_path: Path) -> None:
 def test_a_learner_that_sends_nothing_is_set_apart(tmp_path: Path) -> None:
     """The same configuration with PaxosNode: learners apart applies, fewer states, same verdicts."""
     cfg = _cfg(PAXOS, 2, 1, 1, 1, 2)
-    only_apart = Reductions(saturation=False, crash=False, learners_apart=True, prompt_restart=False)
+    only_apart = Reductions(saturation=False, crash=False, learners_apart=True, prompt_restart=False, por=False)
     unreduced = bfs(ImplModel(cfg, reductions=Reductions.none()))
     apart = bfs(ImplModel(cfg, reductions=only_apart))
     assert apart.states < unreduced.states and _verdicts(apart) == _verdicts(unreduced)
@@ -423,7 +423,7 @@ def test_the_run_searches_again_without_learners_apart(tmp_path: Path, capsys: p
     assert searched == _verdicts(bfs(ImplModel(cfg, reductions=Reductions.none())))
 
 
-@pytest.mark.parametrize("off", ["saturation", "crash", "learners_apart", "prompt_restart"])
+@pytest.mark.parametrize("off", ["saturation", "crash", "learners_apart", "prompt_restart", "por"])
 def test_each_reduction_switched_off_alone_keeps_verdicts_and_real_traces(off: str, tmp_path: Path) -> None:
     """The other three on, one off (as each --no-... flag does): same verdicts as no reduction, and every
     counterexample (through a crash here) spells out as real steps that replay. Found by hand: with

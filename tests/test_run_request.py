@@ -29,7 +29,7 @@ def test_flags_become_typed_fields() -> None:
     assert r.no_learners_apart and r.ray == "auto" and r.engine == "python"
     assert Path(r.json or "").is_absolute() and Path(r.out).is_absolute()
     assert check_config(r.cluster).ballots == (1, 2)
-    assert reductions(r).names() == ["saturation", "crash", "prompt_restart"]
+    assert reductions(r).names() == ["saturation", "crash", "prompt_restart", "por"]
 
 
 def test_the_request_is_frozen_and_pickles_for_ray_workers() -> None:

@@ -59,7 +59,11 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
     r.add_argument("--no-prompt-restart", action="store_true",
                    help="keep crashed nodes down until a separate restart step (default: a crash and its "
                         "restart are one step; a down node can do nothing a delay cannot)")
-    r.add_argument("--no-reductions", action="store_true", help="all four of the above")
+    r.add_argument("--no-por", action="store_true",
+                   help="also store the states a proposer reaches by steps that send nothing (default: such "
+                        "quiet steps are taken only together with the proposer's next step that sends "
+                        "something; no property reads a proposer: a partial-order reduction)")
+    r.add_argument("--no-reductions", action="store_true", help="all five of the above")
     c = p.add_argument_group("checks of the node along the explored graph (on by default)")
     c.add_argument("--no-hash-order-check", action="store_true",
                    help="do not re-run the explored node transitions under other PYTHONHASHSEED values "
@@ -165,7 +169,7 @@ def run_request(args: argparse.Namespace, command: str, strategy: str, **fields:
         cluster=cluster_of(args), model=args.model, symmetry=args.symmetry, spec_bug=args.spec_bug,
         no_saturation=args.no_saturation, no_crash_reduction=args.no_crash_reduction,
         no_learners_apart=args.no_learners_apart, no_prompt_restart=args.no_prompt_restart,
-        no_reductions=args.no_reductions, max_states=args.max_states, max_depth=args.max_depth,
+        no_por=args.no_por, no_reductions=args.no_reductions, max_states=args.max_states, max_depth=args.max_depth,
         time_limit=args.time_limit, max_memory=args.max_memory, stop_on_first=args.stop_on_first,
         deviation=args.deviation, seed=args.seed, workers=args.workers, engine=args.engine,
         no_hash_order_check=args.no_hash_order_check, no_fidelity_check=args.no_fidelity_check,

@@ -31,6 +31,7 @@ from checker.models.impl_encoding import (
 )
 from checker.models.impl_layout import FP
 from checker.models.impl_orbits import Orbits, least_image
+from checker.models.impl_por import QuietBlocks
 from checker.models.impl_saturation import Mailboxes
 from checker.models.impl_spelling import Spelling
 from checker.models.impl_successors import Action, Expansion, Successors
@@ -92,12 +93,16 @@ class ImplModel:
         self.search_successors = Successors(t, self.mailboxes, self.verdicts, saturating=red.saturation,
                                             null_crashes=red.crash, prompt_restart=red.prompt_restart,
                                             apart_mask=apart.mask)
+        #: quiet blocks (reductions.py, 6) over the search's successors, or None
+        self.por = (QuietBlocks(self.search_successors, self.mailboxes, t, self.quiet_nodes(),
+                                crashes=red.prompt_restart) if red.por else None)
+        self._expand = self.por.expand if self.por is not None else self.search_successors.expand
         self.unsaturated_successors = Successors(t, self.mailboxes, self.verdicts, saturating=False,
                                                  null_crashes=red.crash, prompt_restart=False, apart_mask=apart.mask)
         self.unreduced_successors = Successors(t, self.mailboxes, self.verdicts, saturating=False,
                                                null_crashes=False, prompt_restart=False, apart_mask=0)
         self.spelling = Spelling(red.saturation, self.unsaturated_successors, self.unreduced_successors,
-                                 self.mailboxes, apart, self.verdicts)
+                                 self.mailboxes, apart, self.verdicts, self.por)
         self.orbits = Orbits(t)
         self.wire = WireFace(t, self.verdicts.acceptors_of)
         self._last: tuple[ImplState, Expansion] | None = None  # the last state's expansion, by value
@@ -117,7 +122,15 @@ class ImplModel:
                           crash=wanted.crash,
                           prompt_restart=wanted.prompt_restart,
                           # a user's step property may read learners, whose steps are not explored then
-                          learners_apart=wanted.learners_apart and bool(pure) and not user_steps)
+                          learners_apart=wanted.learners_apart and bool(pure) and not user_steps,
+                          # quiet blocks need a node no property reads (a pure proposer)
+                          por=wanted.por and bool(self.quiet_nodes()))
+
+    def quiet_nodes(self) -> list[int]:
+        """The nodes whose snapshots no property reads (reductions.py, 6): proposers that are neither
+        acceptors nor learners (a `WorldView` has acceptor states and learned values, not proposers)."""
+        t = self.tables
+        return [i for i in t.proposer_idx if i not in t.acceptor_idx and i not in t.learner_idx]
 
     @property
     def accepted_mask(self) -> int:
@@ -138,7 +151,7 @@ class ImplModel:
     def successors(self, state: ImplState) -> Iterator[tuple[Action, ImplState]]:
         """`expand`, zipped; kept for `step_violated` on the same state (a search without `expand` asks
         it once per transition)."""
-        out = self.search_successors.expand(state)
+        out = self._expand(state)
         self._last = (state, out)
         return zip(out[0], out[1], strict=True)
 
@@ -148,15 +161,15 @@ class ImplModel:
         The search's fast path: one call per state, step verdicts included, so a strategy
         needs no per-transition call back into the model.
         """
-        return self.search_successors.expand(state)
+        return self._expand(state)
 
     def step_violated(self, state: ImplState, action: Action, succ: ImplState) -> Sequence[str]:
         last = self._last
         if last is None or (last[0] is not state and last[0] != state):  # `is` first: asked per transition
-            last = self._last = (state, self.search_successors.expand(state))
-        actions, _, broken = last[1]
-        for j, names in broken:
-            if actions[j] == action:
+            last = self._last = (state, self._expand(state))
+        actions, states, broken = last[1]
+        for j, names in broken:  # under quiet blocks one action can lead to several states: match both
+            if actions[j] == action and states[j] == succ:
                 return names
         return ()
 
@@ -194,6 +207,8 @@ class ImplModel:
         that runs no node code (restart, drop, duplicate). Under reductions a step may take more (inert
         deliveries): `real_steps` spells those out."""
         kind, i, arg = action
+        if self.por is not None and i in self.por.eligible:
+            return None  # quiet blocks: the step may start from a snapshot its quiet steps reached, not state[i]
         if kind == DELIVER:
             return (i, state[i], DELIVER, self.tables.envs[arg][1])
         if kind in (PROPOSE, TIMEOUT):

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from checker.models.impl_apart import LearnersApart
 from checker.models.impl_encoding import CRASH, CRASH_RESTART, DELIVER, RESTART, ImplState
+from checker.models.impl_por import QuietBlocks
 from checker.models.impl_saturation import Mailboxes
 from checker.models.impl_successors import Action, Successors
 from checker.models.impl_verdicts import Verdicts
@@ -27,8 +28,10 @@ class Spelling:
     """
 
     def __init__(self, saturating: bool, unsaturated: Successors, unreduced: Successors, mail: Mailboxes,
-                 apart: LearnersApart, verdicts: Verdicts) -> None:
+                 apart: LearnersApart, verdicts: Verdicts, por: QuietBlocks | None = None) -> None:
+        """`por`: the model's quiet blocks (reductions.py, 6), whose quiet steps a step may stand for."""
         self.saturating = saturating
+        self.por = por
         self.unsaturated = unsaturated
         self.unreduced = unreduced
         self.mail = mail
@@ -49,10 +52,11 @@ class Spelling:
         restarts: set[int] = set()
         prev = initial
         for action, state in steps:
-            real = self.real_steps(prev, action, state)
+            real, quiet = self.marked_steps(prev, action, state)
+            at = len(full) + quiet  # the action itself, after the quiet steps of its block
             if action[0] == CRASH and action[2] == CRASH_RESTART:
-                restarts.add(len(full) + 1)
-            inert.update(range(len(full) + 1, len(full) + len(real)))
+                restarts.add(at + 1)
+            inert.update(range(at + 1, len(full) + len(real)))
             full.extend(real)
             prev = state
         full.extend(self.completion(prev, prop))
@@ -108,13 +112,36 @@ class Spelling:
         return out
 
     def real_steps(self, state: ImplState, action: Action, succ: ImplState) -> list[Step]:
-        """The unreduced steps one reduced transition stands for: the action (a crash with a prompt
-        restart is two: the crash, then the restart), then each inert delivery."""
+        """The unreduced steps one reduced transition stands for: the quiet steps of its block (quiet
+        blocks), the action (a crash with a prompt restart is two: the crash, then the restart), then
+        each inert delivery."""
+        return self.marked_steps(state, action, succ)[0]
+
+    def marked_steps(self, state: ImplState, action: Action, succ: ImplState) -> tuple[list[Step], int]:
+        """`real_steps`, and how many of them are the quiet steps before the action."""
+        por = self.por
+        if por is None or action[1] not in por.eligible:
+            steps = self._direct(state, action, succ, verify=False)
+            assert steps is not None  # not verified: found or raised
+            return steps, 0
+        for quiet, inner in por.blocks(state, action[1]):  # the block: its quiet steps, shortest first
+            steps = self._direct(inner, action, succ, verify=True)
+            if steps is not None:
+                return [*quiet, *steps], len(quiet)
+        raise AssertionError(f"{action} cannot be spelled out from any block of quiet steps: a bug in the reduction")
+
+    def _direct(self, state: ImplState, action: Action, succ: ImplState, verify: bool) -> list[Step] | None:
+        """The action from `state` and the inert deliveries saturation took after it, reaching `succ`; None
+        (with `verify`) if it does not reach `succ` from `state`."""
         prompt = action[0] == CRASH and action[2] == CRASH_RESTART
-        if not self.saturating and not prompt:
+        if not self.saturating and not prompt and not verify:
             return [(action, succ)]
         real = (CRASH, action[1], 0) if prompt else action
         actions, states, _ = self.unsaturated.expand(state)
+        if real not in actions:
+            if verify:
+                return None
+            raise AssertionError(f"{real} is not enabled where the reduced path took it: a bug in a reduction")
         cur = states[actions.index(real)]
         steps = [(real, cur)]
         if prompt:
@@ -123,8 +150,10 @@ class Spelling:
             cur = states[actions.index(restart)]
             steps.append((restart, cur))
         while cur != succ:
-            nxt = self.mail.one_inert_delivery(cur, self.unsaturated.apart_mask)
+            nxt = self.mail.one_inert_delivery(cur, self.unsaturated.apart_mask) if self.saturating else None
             if nxt is None:
+                if verify:
+                    return None
                 raise AssertionError(f"saturation of {action} cannot be spelled out: a bug in the reduction")
             steps.append(nxt)
             cur = nxt[1]

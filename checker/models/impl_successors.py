@@ -57,8 +57,11 @@ class Successors:
         self.apart_mask = apart_mask
         self.ballot_limits = tables.cfg.ballot_limits()
 
-    def expand(self, state: ImplState) -> Expansion:
-        """Every transition of `state` at once: (actions, successor states, [(index, step properties broken)])."""
+    def expand(self, state: ImplState, actors: int = -1) -> Expansion:
+        """Every transition of `state` at once: (actions, successor states, [(index, step properties broken)]).
+
+        `actors`: a bit set of the nodes whose steps are wanted (all by default; the set network only:
+        quiet blocks, reductions.py 6, ask for one node's steps from a state it reached quietly)."""
         actions: list[Action] = []
         states: list[ImplState] = []
         broken: Broken = []
@@ -71,7 +74,7 @@ class Successors:
         zs, z, verdict = t.z_snap, t.z, self.verdicts.step
         saturated = self.mail.saturated
         for j, i in enumerate(t.proposer_idx):
-            if crashed >> i & 1:
+            if crashed >> i & 1 or not actors >> i & 1:
                 continue
             started = state[at_started + j]
             if started == 0:
@@ -108,10 +111,10 @@ class Successors:
         if t.bag:
             self._bag_network(state, actions, states, broken)
         else:
-            self._set_deliveries(state, actions, states, broken)
+            self._set_deliveries(state, actions, states, broken, actors)
         c_used = state[at_crashes]
         for i in range(t.k):
-            if self.apart_mask >> i & 1:
+            if self.apart_mask >> i & 1 or not actors >> i & 1:
                 continue  # learners apart: their crashes are in LearnerReach
             if crashed >> i & 1:
                 succ = list(state)
@@ -149,7 +152,7 @@ class Successors:
         return actions, states, broken
 
     def _set_deliveries(self, state: ImplState, actions: list[Action], states: list[ImplState],
-                        broken: Broken) -> None:
+                        broken: Broken, actors: int = -1) -> None:
         """Deliveries in the set network: per node, the effective ones are cached per (node state, its mail)."""
         t = self.t
         at_net, at_sent, at_fp = t.layout.net, SENT, FP  # locals: as fast as literal indexes in the loop
@@ -158,12 +161,13 @@ class Successors:
         masks, table = t.dst_mask, self.mail.deliveries
         z_add, z_msgs = t.z_add, t.z_msgs
         index, acceptor_pos = self.verdicts.refine_index, self.verdicts.acceptor_at
-        skip = crashed | self.apart_mask
+        skip = crashed | self.apart_mask  # nodes that take nothing (saturation's `down`)
+        idle = skip | ~actors
         saturating, saturated = self.saturating, self.mail.saturated
         not_net, not_sent = ~net, ~sent
         for i in range(t.k):
             bits = net & masks[i]
-            if not bits or skip >> i & 1:
+            if not bits or idle >> i & 1:
                 continue
             sid = state[i]
             pos = acceptor_pos[i]

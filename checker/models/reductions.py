@@ -3,7 +3,8 @@
 Owns the switches (`Reductions`), the rule deciding which message kinds are inert
 (`inert_kinds`), and the arguments below. The reductions run inside
 `checker/models/impl_successors.py` and `impl_saturation.py` (saturation, null crashes and
-prompt restarts, on the hot path) and `impl_apart.py` with `learners.py` (learners apart); traces
+prompt restarts, on the hot path), `impl_apart.py` with `learners.py` (learners apart) and
+`impl_por.py` (quiet blocks, the partial-order reduction, wrapping the successor function); traces
 found under them are spelled out as real steps by `impl_spelling.py` (`ImplModel.spell_out`).
 Nothing here runs a search.
 
@@ -81,7 +82,7 @@ by the contract check before exploring).
    The conjuncts read the Spec image of every sent Prepare, Promise, Accept and Accepted, and each
    declares it honestly in `Property.reads`. In a run with `refines_spec` (the default, majority
    quorums) nothing changes: `Refinement.READS` is these four kinds already, so the inert kinds are
-   the same (Nack) and the default check explores the same 1,055,691 states as before (measured,
+   the same (Nack) and the default check explores the same 1,055,691 states as before (then, before 6;
    bench/results_deviation.md). Without a refinement (`--no-refinement`, or flexible quorums, where the
    Paxos.tla mapping does not apply) the four kinds become non-inert and saturation covers Nacks
    only: argument 1 then holds as it stands. We did not declare less, although part of the invariant
@@ -94,6 +95,74 @@ by the contract check before exploring).
    facts true; its cost is measured in bench/results_deviation.md. The conjuncts' verdicts are cached
    per part (checker/models/impl_inductive.py), not per view, so the default check's extra time is
    the conjuncts' own.
+
+6. Quiet blocks: a partial-order reduction (set network; `--no-por`; `impl_por.py`).
+   *Invisible nodes*: a node whose snapshot no property reads. Properties see a `WorldView` (acceptor
+   states, learned values, the messages sent, the values proposed) and step verdicts read the acting
+   acceptor and the messages, so every pure proposer (neither acceptor nor learner;
+   `ImplModel.quiet_nodes`) is invisible, whatever the node's code; an acceptor or a learner never is.
+   A step of an invisible node P is *quiet* when it sends nothing at all, breaks no step property of
+   its own (`node_error`) and changes P's snapshot, and it is a delivery (quietness is then a fact of
+   P's cached transition, snapshot and message) or, with prompt restarts (4), a crash within the
+   budget (a crash sends nothing; it changes P's snapshot and spends one crash of the budget).
+   The reduced model has, at a state s, every transition of the model of 1-5 except P's quiet ones,
+   plus, for each state x that P's quiet steps reach from s (deliveries of envelopes in s's network
+   and crashes, any number, any order: a search over P's snapshot and the crashes used, closed by a
+   visited set, so a node whose quiet steps return to an earlier snapshot ends), every non-quiet step
+   of P from x (a delivery that sends something, a proposal or timeout, a crash that is not quiet, a
+   node_error). So a quiet step is taken only as part of a *block*: P's quiet steps, then one loud
+   step of P; the states inside a block are not stored. Soundness, both ways:
+   (a) every reduced state is reachable: a block is a sequence of real steps (the network persists,
+       so its envelopes stay deliverable; P stays up; each crash is within the budget).
+   (b) nothing is missed. Take any path of the model of 1-5 (unsaturated: saturation is added on top
+       below). Move each quiet step q of P to the right, past steps of other nodes, until it is just
+       before P's next step, and delete the quiet steps after P's last non-quiet step. Each swap of q
+       with a step u of another node B keeps the path real and its end state equal: q adds no message
+       and changes only P's snapshot (and, for a crash, the crashes used), so u is enabled with the
+       same effect (B's step reads B's snapshot, its message, B's crash flag, and for a crash the
+       budget: if q is a crash, u a crash, then u was enabled with one crash more used, so it is with
+       one less); after u, q is still enabled (messages persist; P's snapshot is the same; a crash q
+       is moved to a point where the crashes used are at most those of its old point, less its own
+       one, so below the budget) and still quiet. Deleting trailing quiet steps changes the later
+       states in P's snapshot and crashes used only, and leaves every later step enabled (fewer
+       crashes used only enable more). The result is a reduced path: each run of P's quiet steps ends
+       in P's next loud step, taken from the same state as before. Verdicts: `always` and `sometimes`
+       properties read no invisible snapshot and no budget, but learners apart (3) judge every learner
+       outcome whose crashes fit in the remaining budget, and a state of the new path has at most the
+       crashes used of its old one, so at least the old outcomes: every violation and witness of the
+       old state shows in its new one (a state inside a block shows no more than the block's first
+       state, which has fewer or equal crashes used). Every step verdict of a loud step is the same
+       (same state before and after, crashes used aside, which no step property reads); other nodes'
+       steps read no invisible snapshot; a quiet step breaks nothing (no message: refines_spec sees a
+       Spec stutter; node_error is never quiet). So every violation and witness of the unreduced graph
+       is found. (Without prompt restarts a crash takes P down, its restart is P's own step, and
+       crashes are not quiet.)
+   With saturation: quietness does not depend on the network, and a block's steps need only their
+   envelopes in the network, so argument 1 (b) holds for the blocked model as it stands (a
+   transition enabled in t is enabled in a related u, with related results); the inert deliveries
+   saturation takes are loud steps (they send something), so 1 (a) holds too. A reduced transition is
+   therefore (block, loud step, saturation), which is what `QuietBlocks.expand` computes.
+   Why no cycle proviso: nothing is chosen per state (no persistent or stubborn set leaves another
+   node's transition for later): every transition of every other node and every loud step of P are
+   kept at every state, and the argument is a rewriting of any path, cyclic graphs included, so no
+   transition can be ignored around a cycle. Why not a persistent set of one node's deliveries: in
+   the set network another node's step can send P a message whose delivery depends on P's current
+   ones (two Promises in either order), so {P's enabled deliveries} is not persistent; the
+   stubborn-set repair (add a necessary enabling set: the nodes that can still send to P) adds the
+   acceptors, which can always answer a Prepare again, and acceptor steps are visible (the `inv_*`
+   conjuncts read acceptor states and Promises/Accepteds at every state), so the set is the whole
+   set of enabled transitions at almost every state. Quiet blocks keep only what commutes with
+   everything else.
+   Measured (bench/results_reductions.md, sections E, F): see docs/reductions.md. With 3 acceptors,
+   2 proposers, ballots 1, with or without a crash: 5,041 or 11,129 -> 1,777 states, exactly the
+   number of distinct (acceptor states, messages read, values proposed) among them, the least any
+   reduction preserving every verdict here can store. A run whose `--impl` node has no pure proposer
+   (`--colocated`), or the bag network, records it off.
+   Traces: `Spelling.marked_steps` finds the block (a search of P's quiet steps from the state,
+   shortest first; a crash written as its crash and restart) whose loud step reaches the stored
+   successor, and writes its steps as real rows. The hash_order trace search does not use the
+   reduced graph for a proposer's step (`transition_key` is None: its snapshot there may be one a
+   block reached) but the unreduced one.
 
 Counterexamples stay real: `ImplModel.spell_out` expands each reduced step into the
 action and the inert deliveries saturation took, one row each, and appends the
@@ -118,22 +187,24 @@ class Reductions:
     crash: bool = True
     learners_apart: bool = True
     prompt_restart: bool = True
+    por: bool = True
 
     @classmethod
     def none(cls) -> Reductions:
-        return cls(False, False, False, False)
+        return cls(False, False, False, False, False)
 
     def names(self) -> list[str]:
         """The active reductions, as recorded in the summary and stated in the verdict."""
         return [n for n, on in (("saturation", self.saturation), ("crash", self.crash),
-                                ("learners_apart", self.learners_apart), ("prompt_restart", self.prompt_restart))
+                                ("learners_apart", self.learners_apart), ("prompt_restart", self.prompt_restart),
+                                ("por", self.por))
                 if on]
 
     def for_network(self, network: str) -> Reductions:
-        """What applies: saturation and learners apart need the set network's persistent messages."""
+        """What applies: saturation, learners apart and quiet blocks need the set network's persistent messages."""
         if network == "set":
             return self
-        return Reductions(False, self.crash, False, self.prompt_restart)
+        return Reductions(False, self.crash, False, self.prompt_restart, False)
 
 
 class LearnersNotApart(Exception):

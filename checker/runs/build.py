@@ -43,7 +43,7 @@ IMPL_ONLY_FLAGS = (("--impl", "impl"), ("--proposers", "proposers"), ("--learner
                    ("--unsafe-quorums", "unsafe_quorums"), ("--no-refinement", "no_refinement"),
                    ("--no-saturation", "no_saturation"), ("--no-crash-reduction", "no_crash_reduction"),
                    ("--no-learners-apart", "no_learners_apart"), ("--no-prompt-restart", "no_prompt_restart"),
-                   ("--no-reductions", "no_reductions"),
+                   ("--no-por", "no_por"), ("--no-reductions", "no_reductions"),
                    ("--max-round", "max_round"), ("--property", "properties"), ("--deviation", "deviation"))
 #: --deviation's words: `warn` (default) and `error`; `fail` is the old word for `error`.
 DEVIATION_MODES = {"warn": "warn", "error": "error", "fail": "error"}
@@ -75,7 +75,8 @@ def reductions(request: RunRequest) -> Reductions:
     if request.no_reductions:
         return Reductions.none()
     return Reductions(saturation=not request.no_saturation, crash=not request.no_crash_reduction,
-                      learners_apart=not request.no_learners_apart, prompt_restart=not request.no_prompt_restart)
+                      learners_apart=not request.no_learners_apart, prompt_restart=not request.no_prompt_restart,
+                      por=not request.no_por)
 
 
 def build_model(request: RunRequest) -> Model:

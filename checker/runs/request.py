@@ -48,6 +48,7 @@ class RunRequest:
     no_crash_reduction: bool = False
     no_learners_apart: bool = False
     no_prompt_restart: bool = False
+    no_por: bool = False
     no_reductions: bool = False
     max_states: int | None = None
     max_depth: int | None = None
