@@ -69,6 +69,7 @@ class RunSummary(_RunSummaryRequired, total=False):
     hash_seed: str | None
     result_depends_on_hash_seed: bool | None
     node_checks: dict[str, Any]
+    engine: str
 
 
 #: The keys every run summary has (RunSummary's required keys).

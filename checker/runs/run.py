@@ -96,6 +96,13 @@ def _search(request: RunRequest, model: Model, out: FsPath, bounds: Limits, last
         coverage=True, seed=request.seed or 0, workers=request.workers, engine=request.engine, **extra,
     )
     announce(model, request.strategy)
+    if request.strategy == "bfs" and request.engine == "compiled":
+        from checker.search.flat_bfs import refusal
+
+        why = refusal(model, options)
+        if why is not None and why != "this model has no compiled core":
+            print(f"paxos-check: the compiled engine does not handle {why}: the Python engine runs it "
+                  "(same results, slower)", flush=True)
     with ctrl_c_stops_search():  # Ctrl-C: the search stops and what it found is written, whole
         result = judge_last_steps(model, strategy_function(request.strategy)(model, options))
         if show is not None:
