@@ -109,7 +109,8 @@ def _cli_model(argv: list[str]) -> ImplModel:
 
 @pytest.mark.parametrize("argv", [
     ["--impl", "examples.custom_node.adapter:make_node", "--acceptors", "2", "--proposers", "2", "--crashes", "1"],
-    ["--impl", "examples/foreign_paxos/adapter.py:make_node", "--acceptors", "2", "--proposers", "2"],
+    ["--impl", "examples/foreign_paxos/adapter.py:make_node", "--acceptors", "2", "--crashes", "0", "--ballots", "1",
+     "--max-round", "1"],
     ["--acceptors", "3", "--proposers", "1", "--ballots", "2", "--no-reductions"],
     ["--acceptors", "2", "--proposers", "2", "--learners", "2", "--crashes", "1", "--no-refinement"],
 ])

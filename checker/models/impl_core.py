@@ -43,7 +43,8 @@ from checker.models.impl_core_kernel import (
 )
 from checker.models.impl_core_maps import WordMap
 from checker.models.impl_core_tables import MASK64, CoreTables, from_limbs
-from paxos import NODE_ERROR, Accept, Accepted, Prepare, Promise
+from checker.models.impl_layout import SENT
+from paxos import NODE_ERROR
 
 _OUT = 1 << 15  # successors per kernel call at most (more: the call returns and is called again)
 
@@ -86,6 +87,7 @@ class ImplCore:
         self.pending_sometimes: set[str] = set(self.sometimes)
         self.tables = CoreTables(model, self.step_names)
         self.verdicts = model.verdicts
+        self.inductive = model.verdicts.inductive
         succ = model.search_successors
         cfg = t.cfg
         limits = list(t.cfg.ballot_limits())
@@ -182,7 +184,24 @@ class ImplCore:
         `always` / `sometimes`. Misses ask the model (Verdicts.violated / witnessed), in row order."""
         rows = self.tables.widen(rows)
         self._maps_current()
-        bad = self._judge(rows, self.always_map, self._always_key(rows), self._violated_bits)
+        tb = self.tables
+        s, w = tb.scalars, tb.words
+        sent = rows[:, s + w:s + 2 * w]
+        sids = rows[:, self.acc_cols]
+        # Verdicts.violated: the view part, then the inductive invariant's three parts, each keyed as it keys its cache
+        bad = self._judge(rows, self.always_map, self._always_key(rows), self._view_bits)
+        if self.inductive.wanted:
+            own, msg, safe = self._ind_masks
+            for pos in range(len(self.acc_cols)):
+                key = np.concatenate([np.full((len(rows), 1), pos, dtype=np.uint64), sids[:, pos:pos + 1],
+                                      sent & own[pos]], axis=1)
+                bad |= self._judge(rows, self.acc_map, key, lambda st, pos=pos: self._names_bits(
+                    self.inductive.acceptor_part(pos, st[self.acc_cols[pos]], st[SENT])))
+            bad |= self._judge(rows, self.msg_map, sent & msg,
+                               lambda st: self._names_bits(self.inductive.message_part(st[SENT])))
+            bad |= self._judge(rows, self.safe_map, np.concatenate([sids, sent & safe], axis=1),
+                               lambda st: self._names_bits(self.inductive.safe_part(
+                                   [st[c] for c in self.acc_cols], st[SENT])))
         seen = np.zeros(len(rows), dtype=np.uint64)
         if self.pending_sometimes & set(self.sometimes):
             seen = self._judge(rows, self.sometimes_map, self._sometimes_key(rows), self._witnessed_bits)
@@ -208,8 +227,11 @@ class ImplCore:
                 self._after_tables_grew()
         return got.astype(np.uint64)
 
-    def _violated_bits(self, state: Any) -> int:
-        names = set(self.verdicts.violated(state))
+    def _view_bits(self, state: Any) -> int:
+        return self._names_bits(self.verdicts.view_violated(state))
+
+    def _names_bits(self, found: Any) -> int:
+        names = set(found)
         return sum(1 << j for j, n in enumerate(self.always) if n in names)
 
     def _witnessed_bits(self, state: Any) -> int:
@@ -217,12 +239,12 @@ class ImplCore:
         return sum(1 << j for j, n in enumerate(self.sometimes) if n in names)
 
     def _always_key(self, rows: np.ndarray) -> np.ndarray:
-        """What Verdicts.violated reads: acceptors, learners, sent messages of the kinds its caches read,
+        """What Verdicts.view_violated reads: acceptors, learners, sent messages of the kinds its views read,
         proposed values, and the apart learners' places."""
         tb = self.tables
         s, w = tb.scalars, tb.words
-        parts = [rows[:, self.acc_cols], rows[:, self.learner_cols], rows[:, s + w:s + 2 * w] & self._amask,
-                 rows[:, tb.s_proposed:tb.s_proposed + 1]]
+        viewed = rows[:, s + w:s + 2 * w] & tb.mask(self.t.view_mask)
+        parts = [rows[:, self.acc_cols], rows[:, self.learner_cols], viewed, rows[:, tb.s_proposed:tb.s_proposed + 1]]
         return np.ascontiguousarray(np.concatenate(parts + self._apart_parts(rows), axis=1))
 
     def _sometimes_key(self, rows: np.ndarray) -> np.ndarray:
@@ -288,7 +310,10 @@ class ImplCore:
         self.always_map = WordMap(len(self.acc_cols) + len(self.learner_cols) + w + 1 + self._apart_width(w))
         extra = len(self.acc_cols) + len(self.learner_cols) if self.user_sometimes else 0
         self.sometimes_map = WordMap(w + 1 + extra + self._apart_width(w))
-        self._amask_msgs = -1
+        self.acc_map = WordMap(2 + w)
+        self.msg_map = WordMap(w)
+        self.safe_map = WordMap(len(self.acc_cols) + w)
+        self._amask_msgs = self._amask_words = -1
         self._reads_msgs = -1
         self._bound = None
 
@@ -296,15 +321,13 @@ class ImplCore:
         return (len(self.apart) * (1 + w) + 1) if self.apart else 0
 
     def _maps_current(self) -> None:
-        """The message masks of the always key up to date with the interned messages."""
+        """The message masks of the inductive invariant's parts up to date with the interned messages."""
         t = self.t
-        if self._amask_msgs != len(t.msgs):
-            kinds = 0
-            for mid, m in enumerate(t.msgs):
-                if isinstance(m, (Prepare, Promise, Accept, Accepted)):
-                    kinds |= 1 << mid
-            self._amask = self.tables.mask(t.view_mask | kinds)
-            self._amask_msgs = len(t.msgs)
+        if self._amask_msgs != len(t.msgs) or self._amask_words != self.tables.words:
+            own, msg, safe = self.inductive.masks()
+            mask = self.tables.mask
+            self._ind_masks = ([mask(m) for m in own], mask(msg), mask(safe))
+            self._amask_msgs, self._amask_words = len(t.msgs), self.tables.words
 
     def _args(self) -> tuple[Any, ...]:
         tb = self.tables
@@ -323,16 +346,25 @@ class ImplCore:
         P[P_WORDS] = w
         P[P_MAX_OUT] = tb.p + len(tb.env_dst) + tb.k
         cap = max(_OUT, 4 * int(P[P_MAX_OUT]))
-        self._bufs = (np.empty((cap, tb.row_width), dtype=np.uint64), np.empty(cap, dtype=np.uint64),
-                      np.empty((cap, 3), dtype=np.int64), np.empty(cap, dtype=np.int64), np.empty(cap, dtype=np.int64),
-                      np.zeros(4, dtype=np.int64), np.empty((cap, 3 + 2 * w), dtype=np.uint64),
-                      np.empty(1 << 14, dtype=np.int64))
+        old = getattr(self, "_bufs", None)
+        if old is None or old[0].shape != (cap, tb.row_width) or old[6].shape[1] != 3 + 2 * w:
+            self._bufs = self._buffers(cap, w)
         self._bound = (P, tb.gsn, tb.omap, tb.dmap, tb.e_sid, tb.e_bits, tb.e_own, tb.e_flag, tb.env_dst, tb.env_mid,
                        tb.z_snap, tb.z_env, tb.z_msg, self.zsc, tb.dst_mask, self.prop, self.acc_pos, self._reads,
-                       self.rmap.keys, self.rmap.vals, *self._bufs)
+                       self.rmap.keys, self.rmap.vals, *self._bufs, tb.m_known, tb.m_eff, tb.m_iout)
         return self._bound
+
+    def _buffers(self, cap: int, w: int) -> tuple[np.ndarray, ...]:
+        """The kernel's output buffers, reused from call to call (fresh ones would cost their page faults
+        each time)."""
+        tb = self.tables
+        return (np.empty((cap, tb.row_width), dtype=np.uint64), np.empty(cap, dtype=np.uint64),
+                np.empty((cap, 3), dtype=np.int64), np.empty(cap, dtype=np.int64), np.empty(cap, dtype=np.int64),
+                np.zeros(4, dtype=np.int64), np.empty((cap, 3 + 2 * w), dtype=np.uint64),
+                np.empty(1 << 14, dtype=np.int64))
 
     @property
     def nbytes(self) -> int:
         """Bytes held by the verdict maps."""
-        return self.rmap.nbytes + self.always_map.nbytes + self.sometimes_map.nbytes
+        return sum(m.nbytes for m in (self.rmap, self.always_map, self.sometimes_map, self.acc_map, self.msg_map,
+                                       self.safe_map))

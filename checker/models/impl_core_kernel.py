@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from checker.jit import njit
+from checker.jit import njit, njit_inline
 from checker.models.impl_core_maps import ONE, ZERO, low_index, map_find, xor_bits
 
 PROPOSE, TIMEOUT, DELIVER, CRASH, RESTART = 0, 1, 2, 5, 6
@@ -28,36 +28,38 @@ DONE, NODE_MISS, FULL = 0, 1, 2
 N_PARAMS = 17
 
 
-@njit
-def _inert_of(i: Any, sid: Any, bits: Any, gsn: Any, dmap: Any, env_mid: Any, e_flag: Any, e_bits: Any, W: Any,
-              acc_e: Any, acc_m: Any, miss: Any) -> bool:
+@njit_inline
+def _inert_of(i: Any, sid: Any, bits: Any, gsn: Any, dmap: Any, env_mid: Any, m_known: Any, m_iout: Any, e_bits: Any,
+              W: Any, acc_e: Any, acc_m: Any, miss: Any) -> bool:
     """What node i in `sid` sends on the inert deliveries among `bits` (Mailboxes.inert_of) into acc_e/acc_m;
-    False (and `miss` set) if a node step is missing."""
+    False (and `miss` set: the lowest delivery not run yet, the first Python would run) if one is missing."""
     g = gsn[i, sid]
     for w in range(W):
         acc_e[w] = ZERO
         acc_m[w] = ZERO
     for w in range(W):
-        x = bits[w]
+        u = bits[w] & ~m_known[g, w]
+        if u != ZERO:
+            eid = w * 64 + low_index(u)
+            miss[0], miss[1], miss[2], miss[3] = i, sid, DELIVER, env_mid[eid]
+            return False
+    for w in range(W):
+        x = bits[w] & m_iout[g, w]
         while x != ZERO:
             eid = w * 64 + low_index(x)
             x &= x - ONE
             e = dmap[g, env_mid[eid]]
-            if e < 0:
-                miss[0], miss[1], miss[2], miss[3] = i, sid, DELIVER, env_mid[eid]
-                return False
-            if e_flag[e] & INERT:
-                for v in range(W):
-                    acc_e[v] |= e_bits[e, v]
-                    acc_m[v] |= e_bits[e, W + v]
+            for v in range(W):
+                acc_e[v] |= e_bits[e, v]
+                acc_m[v] |= e_bits[e, W + v]
     return True
 
 
-@njit
+@njit_inline
 def _saturate(sids: Any, down: Any, actor: Any, actor_sid: Any, net: Any, sent: Any, fp: Any, fresh: Any,
               acc_e: Any, acc_m: Any, have_inert: bool, gsn: Any, dmap: Any, env_dst: Any, env_mid: Any, e_flag: Any,
               e_bits: Any, dst_mask: Any, z_env: Any, z_msg: Any, W: Any, tmp: Any, tmp2: Any,
-              miss: Any) -> tuple[bool, Any]:
+              miss: Any, m_known: Any, m_iout: Any) -> tuple[bool, Any]:
     """Mailboxes.saturated: net/sent updated in place; (complete, new fingerprint)."""
     if (down >> actor) & 1:
         for w in range(W):
@@ -66,7 +68,7 @@ def _saturate(sids: Any, down: Any, actor: Any, actor_sid: Any, net: Any, sent: 
     elif not have_inert:
         for w in range(W):
             tmp[w] = net[w] & dst_mask[actor, w]
-        if not _inert_of(actor, actor_sid, tmp, gsn, dmap, env_mid, e_flag, e_bits, W, acc_e, acc_m, miss):
+        if not _inert_of(actor, actor_sid, tmp, gsn, dmap, env_mid, m_known, m_iout, e_bits, W, acc_e, acc_m, miss):
             return False, fp
     for w in range(W):
         tmp[w] = fresh[w]
@@ -111,7 +113,7 @@ def _saturate(sids: Any, down: Any, actor: Any, actor_sid: Any, net: Any, sent: 
         first = False
 
 
-@njit
+@njit_inline
 def _step_bits(P: Any, i: Any, before: Any, after: Any, sent: Any, new_sent: Any, own: Any, acc_pos: Any,
                reads_of: Any, rkeys: Any, rvals: Any, key: Any) -> Any:
     """Verdicts.step: the step's own properties plus refines_spec; -1 if the refinement verdict is missing
@@ -149,7 +151,7 @@ def _step_bits(P: Any, i: Any, before: Any, after: Any, sent: Any, new_sent: Any
     return np.int64(own | (ONE << np.uint64(P[P_REFINES_BIT])))
 
 
-@njit
+@njit_inline
 def _emit(out_rows: Any, out_bits: Any, out_act: Any, out_parent: Any, out_j: Any, nout: Any, start: Any, row: Any,
           S: Any, W: Any, i: Any, new_sid: Any, net: Any, sent: Any, fp: Any, bits: Any, kind: Any, arg: Any,
           r: Any) -> None:
@@ -173,8 +175,8 @@ def _emit(out_rows: Any, out_bits: Any, out_act: Any, out_parent: Any, out_j: An
 def expand_rows(rows: Any, order: Any, P: Any, gsn: Any, omap: Any, dmap: Any, e_sid: Any, e_bits: Any, e_own: Any,
                 e_flag: Any, env_dst: Any, env_mid: Any, z_snap: Any, z_env: Any, z_msg: Any, zsc: Any, dst_mask: Any,
                 prop: Any, acc_pos: Any, reads_of: Any, rkeys: Any, rvals: Any, out_rows: Any, out_bits: Any,
-                out_act: Any, out_parent: Any, out_j: Any, miss: Any, rmiss: Any, incomplete: Any
-                ) -> tuple[int, int, int, int, int]:
+                out_act: Any, out_parent: Any, out_j: Any, miss: Any, rmiss: Any, incomplete: Any, m_known: Any,
+                m_eff: Any, m_iout: Any) -> tuple[int, int, int, int, int]:
     """Successors of rows[order[0]], rows[order[1]], ... (Successors.expand, in its order) into the out arrays.
 
     Returns (position in `order` reached, successors written, refinement misses written to `rmiss`, rows
@@ -263,7 +265,7 @@ def expand_rows(rows: Any, order: Any, P: Any, gsn: Any, omap: Any, dmap: Any, e
             if saturating:
                 ok, nfp = _saturate(sids, crashed | apart, i, new_sid, nnet, nsent, nfp, fresh, acc_e, acc_m, False,
                                     gsn, dmap, env_dst, env_mid, e_flag, e_bits, dst_mask, z_env, z_msg, W, tmp,
-                                    tmp2, miss)
+                                    tmp2, miss, m_known, m_iout)
                 if not ok:
                     return pos, start, nrm, ninc, NODE_MISS
             bits = _step_bits(P, i, sid, new_sid, sent, vsent, own, acc_pos, reads_of, rkeys, rvals, key)
@@ -293,21 +295,20 @@ def expand_rows(rows: Any, order: Any, P: Any, gsn: Any, omap: Any, dmap: Any, e
             g = gsn[i, sid]
             nent = 0
             for w in range(W):
-                x = mail[w]
+                x = mail[w] & (m_eff[g, w] | ~m_known[g, w])  # effective or not run yet, lowest first
                 while x != ZERO:
-                    eid = w * 64 + low_index(x)
+                    b = low_index(x)
+                    eid = w * 64 + b
                     x &= x - ONE
-                    e = dmap[g, env_mid[eid]]
-                    if e < 0:
+                    if not (m_known[g, w] >> np.uint64(b)) & ONE:
                         miss[0], miss[1], miss[2], miss[3] = i, sid, DELIVER, env_mid[eid]
                         return pos, start, nrm, ninc, NODE_MISS
-                    if not e_flag[e] & EFFECTIVE:
-                        continue
+                    e = dmap[g, env_mid[eid]]
                     if saturating:
                         for v in range(W):
                             tmp2[v] = mail[v] | (e_bits[e, v] & dst_mask[i, v])
-                        if not _inert_of(i, e_sid[e], tmp2, gsn, dmap, env_mid, e_flag, e_bits, W, ent_ie[nent],
-                                         ent_im[nent], miss):
+                        if not _inert_of(i, e_sid[e], tmp2, gsn, dmap, env_mid, m_known, m_iout, e_bits, W,
+                                         ent_ie[nent], ent_im[nent], miss):
                             return pos, start, nrm, ninc, NODE_MISS
                     else:
                         for v in range(W):
@@ -340,7 +341,8 @@ def expand_rows(rows: Any, order: Any, P: Any, gsn: Any, omap: Any, dmap: Any, e
                         acc_e[w] = ent_ie[q, w]
                         acc_m[w] = ent_im[q, w]
                     ok, nfp = _saturate(sids, skip, i, new_sid, nnet, nsent, nfp, fresh, acc_e, acc_m, True, gsn, dmap,
-                                        env_dst, env_mid, e_flag, e_bits, dst_mask, z_env, z_msg, W, tmp, tmp2, miss)
+                                        env_dst, env_mid, e_flag, e_bits, dst_mask, z_env, z_msg, W, tmp, tmp2, miss,
+                                        m_known, m_iout)
                     if not ok:
                         return pos, start, nrm, ninc, NODE_MISS
                 bits = _step_bits(P, i, sid, new_sid, sent, vsent, own, acc_pos, reads_of, rkeys, rvals, key)
@@ -369,7 +371,7 @@ def expand_rows(rows: Any, order: Any, P: Any, gsn: Any, omap: Any, dmap: Any, e
                 if saturating:  # back up: its mail may hold inert deliveries it could not take
                     ok, nfp = _saturate(sids, up | apart, i, sid, nnet, nsent, nfp, fresh, acc_e, acc_m, False, gsn,
                                         dmap, env_dst, env_mid, e_flag, e_bits, dst_mask, z_env, z_msg, W, tmp, tmp2,
-                                        miss)
+                                        miss, m_known, m_iout)
                     if not ok:
                         return pos, start, nrm, ninc, NODE_MISS
                 _emit(out_rows, out_bits, out_act, out_parent, out_j, nout, start, row, S, W, i, sid, nnet, nsent, nfp,
@@ -397,7 +399,7 @@ def expand_rows(rows: Any, order: Any, P: Any, gsn: Any, omap: Any, dmap: Any, e
                     if saturating:
                         ok, nfp = _saturate(sids, crashed | apart, i, new_sid, nnet, nsent, nfp, fresh, acc_e, acc_m,
                                             False, gsn, dmap, env_dst, env_mid, e_flag, e_bits, dst_mask, z_env, z_msg,
-                                            W, tmp, tmp2, miss)
+                                            W, tmp, tmp2, miss, m_known, m_iout)
                         if not ok:
                             return pos, start, nrm, ninc, NODE_MISS
                     arg = 1

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from checker.jit import mix64_jit, njit
+from checker.jit import mix64_jit, njit, njit_inline
 
 _DEBRUIJN = 0x03F79D71B4CB0A89
 #: LOW_INDEX[(low * DEBRUIJN) >> 58] is the position of the single set bit `low` (de Bruijn bit scan)
@@ -26,14 +26,14 @@ ONE = np.uint64(1)
 ZERO = np.uint64(0)
 
 
-@njit
+@njit_inline
 def low_index(x: Any) -> Any:
     """The position of the lowest set bit of a nonzero uint64."""
     low = x & (~x + ONE)
     return LOW_INDEX[np.int64((low * DEBRUIJN) >> S58)]
 
 
-@njit
+@njit_inline
 def xor_bits(bits: Any, keys: Any) -> Any:
     """The XOR of `keys[b]` over the members b of the bit set whose 64-bit limbs are `bits`."""
     out = ZERO
@@ -46,7 +46,7 @@ def xor_bits(bits: Any, keys: Any) -> Any:
     return out
 
 
-@njit
+@njit_inline
 def key_hash(key: Any) -> Any:
     h = np.uint64(0x9E3779B97F4A7C15)
     for w in range(key.shape[0]):
@@ -54,7 +54,7 @@ def key_hash(key: Any) -> Any:
     return h
 
 
-@njit
+@njit_inline
 def map_find(keys: Any, vals: Any, key: Any) -> Any:
     """The value stored under `key`, or -1."""
     mask = np.uint64(keys.shape[0] - 1)

@@ -94,6 +94,12 @@ class CoreTables:
         self.e_ints: list[tuple[int, int]] = []  # per entry: (envelope bits, message bits) as ints
         self.e_bits = np.zeros((16, 2), dtype=np.uint64)
         self.dst_mask = np.zeros((self.k, 1), dtype=np.uint64)
+        #: per global snapshot g, over envelope ids addressed to its node: deliveries run (`known`), effective
+        #: (`eff`), inert with outputs (`iout`): the kernels read a mailbox through these, not entry by entry
+        self.g_node = np.zeros(16, dtype=np.int32)
+        self.m_known = np.zeros((16, 1), dtype=np.uint64)
+        self.m_eff = np.zeros((16, 1), dtype=np.uint64)
+        self.m_iout = np.zeros((16, 1), dtype=np.uint64)
         self.changed = True  # arrays replaced since the core last bound them
         self.widened = False  # rows grew wider since the core last looked
         self.sync()
@@ -176,6 +182,7 @@ class CoreTables:
         g = self.gsn[i, sid]
         if kind == DELIVER:
             self.dmap[g, arg] = e
+            self._mask_entry(g, i, arg, e)
         else:
             self.omap[g, OTHER_KINDS[kind]] = e
         if NODE_ERROR in own and NODE_ERROR not in self.step_names:  # pragma: no cover - added above
@@ -198,9 +205,14 @@ class CoreTables:
                     self.z_snap = _grown(self.z_snap, need)
                     self.omap = _grown(self.omap, need, -1)
                     self.dmap = _grown(self.dmap, need, -1)
+                    self.g_node = _grown(self.g_node, need)
+                    self.m_known = _grown(self.m_known, need)
+                    self.m_eff = _grown(self.m_eff, need)
+                    self.m_iout = _grown(self.m_iout, need)
                     self.changed = True
                 for sid in range(self.nsnap[i], have):
                     self.gsn[i, sid] = self.ngsn
+                    self.g_node[self.ngsn] = i
                     self.z_snap[self.ngsn] = t.z_snap[i][sid] & MASK64
                     self.ngsn += 1
                 self.nsnap[i] = have
@@ -241,7 +253,25 @@ class CoreTables:
         for eid in range(self.nenv):
             dst = int(self.env_dst[eid])
             self.dst_mask[dst, eid >> 6] |= np.uint64(1 << (eid & 63))
+        rows = max(len(self.g_node), 16)
+        self.m_known = np.zeros((rows, words), dtype=np.uint64)
+        self.m_eff = np.zeros((rows, words), dtype=np.uint64)
+        self.m_iout = np.zeros((rows, words), dtype=np.uint64)
+        for g, mid in zip(*np.nonzero(self.dmap[: self.ngsn] >= 0), strict=True):
+            self._mask_entry(int(g), int(self.g_node[g]), int(mid), int(self.dmap[g, mid]))
         self.changed = self.widened = True
+
+    def _mask_entry(self, g: int, i: int, mid: int, e: int) -> None:
+        eid = self.t.env_id.get((i, mid))
+        if eid is None or eid >= 64 * self.words:
+            return  # no envelope (yet): the kernels never ask; a wider table enters it when widened
+        w, bit = eid >> 6, np.uint64(1 << (eid & 63))
+        self.m_known[g, w] |= bit
+        if self.e_flag[e] & EFFECTIVE:
+            self.m_eff[g, w] |= bit
+        env, msg = self.e_ints[e]
+        if self.e_flag[e] & INERT and (env or msg):
+            self.m_iout[g, w] |= bit
 
     def mask(self, bits: int) -> np.ndarray:
         """A bit set over message or envelope ids as `words` limbs."""
