@@ -101,8 +101,8 @@ class SearchOptions:
     #: `model_factory`: a picklable recipe that builds the model there (else the model is pickled).
     cluster: str | None = None
     model_factory: Callable[[], Model] | None = None
-    #: BFS only: "compiled" runs a model with a compiled core (`flat_core()`, the Spec) on
-    #: flat_bfs.py when it applies (one process, no symmetry or checkpoint); "python" never does.
+    #: BFS only: "compiled" runs a model with a compiled core (`flat_core()`: the Spec, the implementation
+    #: model) on flat_bfs.py when it applies (one process, no symmetry or checkpoint); "python" never does.
     engine: str = "compiled"
 
 
