@@ -210,18 +210,18 @@ class ImplCore:
     # -- misses ---------------------------------------------------------------------------------
 
     def _judge(self, rows: np.ndarray, table: WordMap, keys: np.ndarray, ask: Any) -> np.ndarray:
+        """The value of each row's key in `table`; a key missing asks `ask(state)` once, for its first row,
+        in row order (the order the Python engine meets them: verdicts may run node steps)."""
         got, missing = table.find_many(keys)
         if missing:
             where = np.flatnonzero(got < 0)
-            done: dict[bytes, int] = {}
-            for r in where.tolist():
-                kb = keys[r].tobytes()
-                if kb not in done:
-                    done[kb] = ask(self.tables.state(rows[r]))
-                got[r] = done[kb]
-            first = {kb: r for r in where.tolist() for kb in (keys[r].tobytes(),)}
-            idx = np.array(list(first.values()), dtype=np.int64)
-            table.put_many(keys[idx], got[idx].astype(np.uint64))
+            flat = np.ascontiguousarray(keys[where]).view(np.dtype((np.void, 8 * keys.shape[1]))).ravel()
+            _, first, inverse = np.unique(flat, return_index=True, return_inverse=True)
+            vals = np.empty(len(first), dtype=np.int64)
+            for u in np.argsort(first, kind="stable").tolist():  # each new key once, by its first row
+                vals[u] = ask(self.tables.state(rows[where[first[u]]]))
+            got[where] = vals[inverse.ravel()]
+            table.put_many(keys[where[first]], vals.astype(np.uint64))
             self.tables.sync()  # a verdict may have run node steps (learners apart): new ids
             if self.tables.changed:
                 self._after_tables_grew()

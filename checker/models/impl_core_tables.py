@@ -193,7 +193,7 @@ class CoreTables:
         t = self.t
         words = max(1, -(-len(t.envs) // 64), -(-len(t.msgs) // 64))
         if words > self.words:
-            self._widen_to(words + (words + 3) // 4)
+            self._widen_to(words)
         for i in range(self.k):
             have = len(t.snaps[i])
             if have > self.nsnap[i]:
