@@ -131,6 +131,17 @@ def test_what_the_core_does_not_run_falls_back_and_says_so(options: dict[str, An
     assert bag.engine == "python (the bag network)"
 
 
+def test_a_model_wrapping_the_implementation_model_runs_on_the_python_engine() -> None:
+    """hash_order's MarkedModel hands every other hook to the model it wraps (flat_core too): the compiled
+    core would judge the wrapped model's properties, not the wrapper's, so the Python engine runs it."""
+    from checker.models.hash_order import MarkedModel
+
+    marked = MarkedModel(ImplModel(CheckConfig(acceptors=2, proposers=1, learners=0, crashes=0)), [])
+    result = bfs(marked, SearchOptions(engine="compiled"))  # type: ignore[arg-type]
+    assert result.engine == "python (a model wrapping another)"
+    assert [p.name for p in result.properties] == ["hash_order"]
+
+
 def test_the_cli_says_which_engine_ran(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     small = ["--acceptors", "2", "--proposers", "1", "--crashes", "0", "--quiet"]
     assert main(["explore", *small, "--out", str(tmp_path / "a"), "--json", str(tmp_path / "a.json")]) == 0

@@ -44,8 +44,11 @@ _CHUNK = 8192  # frontier rows expanded per call of the core
 def refusal(model: Model, opts: SearchOptions) -> str | None:
     """Why this engine does not run the search `opts` asks for (bfs.py's partitions run it), or None.
     Cheap: builds no core."""
-    if getattr(model, "flat_core", None) is None:
+    hook = getattr(model, "flat_core", None)
+    if hook is None:
         return "this model has no compiled core"
+    if getattr(hook, "__self__", model) is not model:  # e.g. hash_order.MarkedModel: its own properties, expand
+        return "a model wrapping another"
     for asked, flag in ((opts.workers != 1, "--workers"), (opts.symmetry, "--symmetry"),
                         (opts.checkpoint is not None or opts.resume, "--checkpoint/resume"),
                         (opts.cluster is not None, "--cluster"), (opts.on_transition is not None, "--graph")):
