@@ -22,7 +22,7 @@ from checker.models.reductions import Reductions
 from checker.search.bfs import bfs
 from checker.search.common import Limits, SearchOptions, SearchResult
 from paxos.bugs import CATALOG
-from tests.test_reductions_sound import FAST, _catalog_cfg
+from tests.test_reductions_sound import FAST, _catalog_cfg, _grid_cases
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -70,6 +70,24 @@ def test_engines_agree_on_the_bug_catalog(name: str, variant: bool) -> None:
         assert {p.name for p in compiled.violated} >= set(CATALOG[name].breaks) - {"refines_spec"}
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(CATALOG))
+@pytest.mark.parametrize("variant", [False, True])
+def test_engines_agree_on_the_whole_catalog(name: str, variant: bool) -> None:
+    cfg = _catalog_cfg(name, variant)
+    probe = _run(cfg, "python", limits=Limits(max_states=400_000))
+    if not probe.exhaustive:
+        pytest.skip(f"{name}: more than 400,000 states")
+    _both(cfg)
+    _both(cfg, stop_on_first_violation=True)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cfg", _grid_cases())
+def test_engines_agree_on_the_whole_soundness_grid(cfg: CheckConfig) -> None:
+    _both(cfg)
+
+
 @pytest.mark.parametrize("name", FAST_BUGS[:5])
 def test_engines_agree_on_the_first_violation(name: str) -> None:
     """--stop-on-first: the same first violation and trace, the same counts up to it."""
@@ -111,7 +129,7 @@ def _cli_model(argv: list[str]) -> ImplModel:
     ["--impl", "examples.custom_node.adapter:make_node", "--acceptors", "2", "--proposers", "2", "--crashes", "1"],
     ["--impl", "examples/foreign_paxos/adapter.py:make_node", "--acceptors", "2", "--crashes", "0", "--ballots", "1",
      "--max-round", "1"],
-    ["--acceptors", "3", "--proposers", "1", "--ballots", "2", "--no-reductions"],
+    pytest.param(["--acceptors", "3", "--proposers", "1", "--ballots", "2", "--no-reductions"], marks=pytest.mark.slow),
     ["--acceptors", "2", "--proposers", "2", "--learners", "2", "--crashes", "1", "--no-refinement"],
 ])
 def test_engines_agree_on_custom_nodes_and_switches(argv: list[str]) -> None:
@@ -137,7 +155,7 @@ def test_a_model_wrapping_the_implementation_model_runs_on_the_python_engine() -
     from checker.models.hash_order import MarkedModel
 
     marked = MarkedModel(ImplModel(CheckConfig(acceptors=2, proposers=1, learners=0, crashes=0)), [])
-    result = bfs(marked, SearchOptions(engine="compiled"))  # type: ignore[arg-type]
+    result = bfs(marked, SearchOptions(engine="compiled"))
     assert result.engine == "python (a model wrapping another)"
     assert [p.name for p in result.properties] == ["hash_order"]
 
