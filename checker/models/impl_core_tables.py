@@ -18,7 +18,6 @@ import numpy as np
 
 from checker.models.impl_encoding import CRASH, DELIVER, PROPOSE, TIMEOUT, ImplState
 from checker.models.impl_layout import FP, PROPOSED, SENT
-from paxos import NODE_ERROR
 
 MASK64 = (1 << 64) - 1
 #: the columns of omap: a node's step on these inputs (a delivery's is dmap's, per message)
@@ -185,8 +184,6 @@ class CoreTables:
             self._mask_entry(g, i, arg, e)
         else:
             self.omap[g, OTHER_KINDS[kind]] = e
-        if NODE_ERROR in own and NODE_ERROR not in self.step_names:  # pragma: no cover - added above
-            self.step_names.append(NODE_ERROR)
 
     def sync(self) -> None:
         """Enter the snapshots, messages and envelopes interned since the last call; widen if needed."""
