@@ -33,6 +33,14 @@ def njit(fn: F) -> F:
     return cast(F, _njit(cache=True, nogil=True)(fn))
 
 
+def njit_inline(fn: F) -> F:
+    """`njit` for a small helper of a kernel, inlined into its callers at numba's IR level: no call, and
+    no reference counting of its array arguments per call (which costs more than the helper itself)."""
+    if _njit is None:  # pragma: no cover
+        return fn
+    return cast(F, _njit(cache=True, nogil=True, inline="always")(fn))
+
+
 M1 = np.uint64(_M1)
 M2 = np.uint64(_M2)
 SEED = np.uint64(_SEED)

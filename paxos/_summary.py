@@ -106,6 +106,7 @@ class RunSummary(_RunSummaryRequired, total=False):
     result_depends_on_hash_seed: bool | None
     node_checks: dict[str, Any]
     sweep: SweepSummary | None
+    engine: str
 
 
 #: The keys every run summary has (RunSummary's required keys).

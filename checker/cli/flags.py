@@ -119,8 +119,9 @@ def add_output_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--seed", type=int, default=None, help="random seed (simulate only; default 0)")
     g.add_argument("--workers", type=positive_int, default=1, metavar="N", help="processes (bfs, swarm)")
     g.add_argument("--engine", choices=("compiled", "python"), default="compiled",
-                   help="bfs of --model spec: compiled (default: numba, one process without --symmetry; "
-                        "otherwise the Python engine runs) or python (the pure-Python reference)")
+                   help="bfs: compiled (default: numba, one process without --symmetry or --workers, the set "
+                        "network; otherwise the Python engine runs and the run says so) or python (the "
+                        "pure-Python reference)")
     g.add_argument("--json", default=None, metavar="PATH", help="also write the run summary here")
     g.add_argument("--out", default=None, metavar="DIR",
                    help=f"run directory for summary.json and traces (default ./{DEFAULT_OUT})")

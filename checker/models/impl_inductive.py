@@ -90,31 +90,54 @@ class InductiveIndex:
     def failing(self, sids: Sequence[int], sent: int) -> tuple[str, ...]:
         """The conjuncts false in the state with acceptor snapshot ids `sids` (acceptor order) and sent
         messages `sent` (a bit mask of interned ids), in CONJUNCTS order."""
+        bad: set[str] = set()
+        for pos, sid in enumerate(sids):
+            bad.update(self.acceptor_part(pos, sid, sent))
+        bad.update(self.message_part(sent))
+        bad.update(self.safe_part(sids, sent))
+        return tuple(n for n in self.order if n in bad) if bad else ()
+
+    def masks(self) -> tuple[list[int], int, int]:
+        """(per acceptor position: its Promise/Accepted ids, Prepare/Accept/Accepted ids, Accept/Accepted ids):
+        what each part reads of the sent messages, over every message interned so far."""
         if len(self.spec_of) < len(self.msgs):
             self._extend()
-        bad: set[str] = set()
-        init: tuple[int, int, Hashable] = (-1, -1, None)
-        for pos, sid in enumerate(sids):
-            key = (pos, sid, sent & self.own_mask[pos])
-            hit = self.acc_cache.get(key)
-            if hit is None:
-                accs = [init] * self.n
-                accs[pos] = self._acc(pos, sid)
-                hit = self._put(self.acc_cache, key, self._judge(ACCEPTOR_PART, self._state(accs, key[2])))
-            bad.update(hit)
+        return self.own_mask, self.msg_mask, self.safe_mask
+
+    def acceptor_part(self, pos: int, sid: int, sent: int) -> tuple[str, ...]:
+        """The ACCEPTOR_PART conjuncts false for the acceptor at `pos` in `sid` with its messages among `sent`."""
+        if len(self.spec_of) < len(self.msgs):
+            self._extend()
+        key = (pos, sid, sent & self.own_mask[pos])
+        hit = self.acc_cache.get(key)
+        if hit is None:
+            accs: list[tuple[int, int, Hashable]] = [(-1, -1, None)] * self.n
+            accs[pos] = self._acc(pos, sid)
+            hit = self._put(self.acc_cache, key, self._judge(ACCEPTOR_PART, self._state(accs, key[2])))
+        return hit
+
+    def message_part(self, sent: int) -> tuple[str, ...]:
+        """The MESSAGE_PART conjuncts false with these sent messages."""
+        if len(self.spec_of) < len(self.msgs):
+            self._extend()
         mkey = sent & self.msg_mask
         hit = self.msg_cache.get(mkey)
         if hit is None:
-            hit = self._put(self.msg_cache, mkey, self._judge(MESSAGE_PART, self._state([init] * self.n, mkey)))
-        bad.update(hit)
+            hit = self._put(self.msg_cache, mkey,
+                            self._judge(MESSAGE_PART, self._state([(-1, -1, None)] * self.n, mkey)))
+        return hit
+
+    def safe_part(self, sids: Sequence[int], sent: int) -> tuple[str, ...]:
+        """The SAFE_PART conjuncts false with the acceptors in `sids` and these sent messages."""
+        if len(self.spec_of) < len(self.msgs):
+            self._extend()
         bals = tuple(self._acc(pos, sid)[0] for pos, sid in enumerate(sids))
         skey = (bals, sent & self.safe_mask)
         hit = self.safe_cache.get(skey)
         if hit is None:
             accs = [(b, -1, None) for b in bals]
             hit = self._put(self.safe_cache, skey, self._judge(SAFE_PART, self._state(accs, skey[1])))
-        bad.update(hit)
-        return tuple(n for n in self.order if n in bad) if bad else ()
+        return hit
 
     @staticmethod
     def _put(cache: dict[Any, tuple[str, ...]], key: Any, value: tuple[str, ...]) -> tuple[str, ...]:

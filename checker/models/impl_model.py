@@ -163,6 +163,19 @@ class ImplModel:
         """
         return self._expand(state)
 
+    def flat_core(self) -> Any:
+        """The compiled core (checker/models/impl_core.py) of checker/search/flat_bfs.py's `--engine compiled`;
+        None when it cannot explore this model exactly (`flat_core_refusal` says why; the Python engine runs it)."""
+        from checker.models.impl_core import ImplCore, refusal
+
+        return None if refusal(self) is not None else ImplCore(self)
+
+    def flat_core_refusal(self) -> str | None:
+        """Why the compiled core cannot explore this model exactly, or None."""
+        from checker.models.impl_core import refusal
+
+        return refusal(self)
+
     def step_violated(self, state: ImplState, action: Action, succ: ImplState) -> Sequence[str]:
         last = self._last
         if last is None or (last[0] is not state and last[0] != state):  # `is` first: asked per transition

@@ -94,6 +94,13 @@ class RefinementIndex:
             hit = self.cache[key] = self._decide(pos, before, after, new, sent_before)
         return hit
 
+    def reads_of(self, mid: int) -> int:
+        """The sent messages a step sending message `mid` (alone) depends on: `_reads` of it, with every
+        message interned so far known (the compiled core keys its copy of this cache with these)."""
+        if len(self.spec_of) < len(self.msgs):
+            self._extend()
+        return self._reads(1 << mid)
+
     def _reads(self, new: int) -> int:
         """The sent messages a step sending `new` depends on: those with the same Spec image as a new
         one (then it is not new to the Spec) and those its enabling condition reads."""

@@ -78,6 +78,15 @@ class Verdicts:
         self.inductive = InductiveIndex(image, q2, tables.msgs, tables.acceptor_idx, tables.acceptor_of, fast)
 
     def violated(self, state: ImplState) -> Sequence[str]:
+        hit = self.view_violated(state)
+        inv = self.inductive.failing(self.acceptors_of(state), state[SENT])
+        if inv:
+            return tuple(p.name for p in self.props if p.name in hit or p.name in inv)
+        return hit
+
+    def view_violated(self, state: ImplState) -> tuple[str, ...]:
+        """The `always` properties judged over views (all but the inductive invariant's conjuncts) that
+        `state` breaks, cached by what they read."""
         sent_read = state[SENT] & self.t.view_mask  # the messages an always property judged over views reads
         key: tuple[Any, ...] = (self.acceptors_of(state), self.learners_of(state), sent_read, state[PROPOSED])
         if self.apart.apart:
@@ -88,9 +97,6 @@ class Verdicts:
             for view in self.views_of(state):
                 names.update(name for name, _ in failing(view, "always", self.view_props))
             hit = self._always_cache[key] = tuple(p.name for p in self.props if p.name in names)
-        inv = self.inductive.failing(self.acceptors_of(state), state[SENT])
-        if inv:
-            return tuple(p.name for p in self.props if p.name in hit or p.name in inv)
         return hit
 
     def witnessed(self, state: ImplState) -> Sequence[str]:

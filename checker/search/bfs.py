@@ -29,14 +29,13 @@ from checker.search.checkpoint import (
 )
 from checker.search.common import (
     Clock,
-    Path,
     SearchOptions,
     SearchResult,
     StopReason,
     Verdicts,
+    extend_step,
     peak_rss_mb,
     replay_fingerprints,
-    state_key_fn,
 )
 from checker.search.partition import Batch, Event, LevelIn, LevelOut, Partition, serve
 from checker.search.remote import RemoteCluster, clean_options
@@ -207,11 +206,14 @@ def bfs(model: Model, options: SearchOptions | None = None) -> SearchResult:
     opts = options or SearchOptions()
     if opts.workers < 1:
         raise ValueError(f"workers must be at least 1, got {opts.workers}")
+    engine = "python"
     if opts.engine == "compiled" and getattr(model, "flat_core", None) is not None:
         from checker.search import flat_bfs  # numba: imported only for a model with a compiled core
 
-        if flat_bfs.applies(model, opts):
-            return flat_bfs.flat_bfs(model, opts)
+        core, why = flat_bfs.core_for(model, opts)
+        if core is not None:
+            return flat_bfs.flat_bfs(model, opts, core)
+        engine = f"python ({why})"
     saved: dict[str, Any] | None = None
     if opts.resume:
         if not opts.checkpoint:
@@ -333,6 +335,7 @@ def bfs(model: Model, options: SearchOptions | None = None) -> SearchResult:
         unreduced_states=unreduced if opts.symmetry and unreduced else None,
         peak_rss_mb=peak_rss_mb(),
         workers=opts.workers,
+        engine=engine,
     )
     return result
 
@@ -362,14 +365,5 @@ def _settle(
             continue
         path = replay_fingerprints(model, cluster.chain(ev.fp), opts.symmetry)
         if kinds.get(ev.name) == "step" and ev.target is not None:
-            path = _extend_step(model, opts, path, ev)
+            path = extend_step(model, path, ev.name, ev.target, opts.symmetry)
         verdicts.record(ev.name, path)
-
-
-def _extend_step(model: Model, opts: SearchOptions, path: Path, ev: Event) -> Path:
-    key = state_key_fn(model, opts.symmetry)
-    last = path.last
-    for action, t in model.successors(last):
-        if key(t) == ev.target and ev.name in model.step_violated(last, action, t):
-            return Path(path.initial, (*path.steps, (action, t)))
-    raise RuntimeError(f"could not re-derive the step violating {ev.name}")

@@ -101,8 +101,8 @@ class SearchOptions:
     #: `model_factory`: a picklable recipe that builds the model there (else the model is pickled).
     cluster: str | None = None
     model_factory: Callable[[], Model] | None = None
-    #: BFS only: "compiled" runs a model with a compiled core (`flat_core()`, the Spec) on
-    #: flat_bfs.py when it applies (one process, no symmetry or checkpoint); "python" never does.
+    #: BFS only: "compiled" runs a model with a compiled core (`flat_core()`: the Spec, the implementation
+    #: model) on flat_bfs.py when it applies (one process, no symmetry or checkpoint); "python" never does.
     engine: str = "compiled"
     #: BFS over worker processes: at the end, bring their node transitions to the model here
     #: (`gather_node_transitions`), for the node checks of checker/runs/node_checks.py.
@@ -160,6 +160,8 @@ class SearchResult:
     unreduced_states: int | None = None
     peak_rss_mb: float = 0.0
     workers: int = 1
+    #: The BFS engine that ran: "compiled", or "python" (with why when the compiled one was asked for)
+    engine: str | None = None
     #: Random modes only: what the walks saw (`checker.search.random_walk.WalkStats`: visited
     #: fingerprints, growth of distinct states over time, first hit of each property).
     walk_stats: Any = None
@@ -198,6 +200,7 @@ class SearchResult:
             "states_per_depth": list(self.states_per_depth),
             "coverage": self.coverage,
             "symmetry_reduction": self.symmetry_reduction,
+            **({"engine": self.engine} if self.engine is not None else {}),
         }
 
 
@@ -381,6 +384,17 @@ def replay_fingerprints(model: Model, fps: Sequence[int], symmetry: bool = False
         else:
             raise RuntimeError(f"no successor matches fingerprint {target:016x} (non-deterministic model?)")
     return Path(initial, tuple(steps))
+
+
+def extend_step(model: Model, path: Path, name: str, target: int, symmetry: bool = False) -> Path:
+    """`path` and the step after its last state that reaches the state stored as `target` and breaks the
+    step property `name` (the first such in the model's order)."""
+    key = state_key_fn(model, symmetry)
+    last = path.last
+    for action, t in model.successors(last):
+        if key(t) == target and name in model.step_violated(last, action, t):
+            return Path(path.initial, (*path.steps, (action, t)))
+    raise RuntimeError(f"could not re-derive the step violating {name}")
 
 
 def _first_state(model: Model, fp: int, key: Callable[[State], int]) -> State:

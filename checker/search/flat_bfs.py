@@ -1,12 +1,16 @@
 """The compiled breadth-first search: one process, states as rows of 64-bit limbs, a jitted visited set.
 
 Owns the level loop of `--engine compiled` for a model with a `flat_core()` hook (the Spec model:
-checker/models/spec_core.py gives successors, fingerprints and invariant bits of a batch of rows)
+checker/models/spec_core.py gives successors, fingerprints and invariant bits of a batch of rows; the
+implementation model: checker/models/impl_core.py, which also reports step properties, may widen its
+rows as the run goes, and wants each level expanded and checked in fingerprint order)
 and the open-addressing visited table (uint32 ids into per-state fingerprint and parent arrays:
 about 20 bytes per state). It gives the same results as bfs.py's partitions: each state's parent is
 its largest-fingerprint parent, each level is checked in fingerprint order, and the first
 violation of a property is the smallest fingerprint of the shallowest level, so paths (rebuilt by
-replaying fingerprints) are identical. It must not choose the engine (bfs.py does) nor know a model.
+replaying fingerprints) are identical; a step property's first violation is the first in that order (least
+parent fingerprint, then the parent's first such transition), as a partition reports it. It must not
+choose the engine (bfs.py does) nor know a model.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from checker.search.common import (
     SearchResult,
     StopReason,
     Verdicts,
+    aggregate_coverage,
+    extend_step,
     limit_reached,
     peak_rss_mb,
     replay_fingerprints,
@@ -37,9 +43,13 @@ _CHUNK = 8192  # frontier rows expanded per call of the core
 
 def refusal(model: Model, opts: SearchOptions) -> str | None:
     """Why this engine cannot run the search `opts` asks for on `model` (bfs.py's partitions run it
-    then), or None when it can. The words follow "the compiled engine does not apply: "."""
-    if getattr(model, "flat_core", None) is None:
+    then), or None when it can. Cheap: builds no core. The words follow "the compiled engine does not
+    apply: "."""
+    hook = getattr(model, "flat_core", None)
+    if hook is None:
         return "this model has no compiled core"
+    if getattr(hook, "__self__", model) is not model:  # e.g. hash_order.MarkedModel: its own properties, expand
+        return "a model wrapping another"
     for refused, why in ((opts.engine != "compiled", "--engine python"),
                          (opts.cluster is not None, "--cluster (the compiled engine runs in one process)"),
                          (opts.workers != 1, f"--workers {opts.workers} (the compiled engine runs in one process)"),
@@ -47,16 +57,24 @@ def refusal(model: Model, opts: SearchOptions) -> str | None:
                          (opts.on_transition is not None, "every transition is recorded (--graph)")):
         if refused:
             return why
-    hook = getattr(model, "flat_core_refusal", None)
-    why_not = hook() if hook is not None else None
-    if why_not is None and model.flat_core() is None:  # type: ignore[attr-defined]
-        why_not = "its compiled core refuses this model"
-    return why_not
+    why_not = getattr(model, "flat_core_refusal", None)
+    return why_not() if why_not is not None else None
+
+
+def core_for(model: Model, opts: SearchOptions) -> tuple[Any, str | None]:
+    """(the model's compiled core, None) if this engine runs the search, else (None, why not)."""
+    why = refusal(model, opts)
+    if why is not None:
+        return None, why
+    core = model.flat_core()  # type: ignore[attr-defined]
+    if core is None:
+        return None, "its compiled core refuses this model"
+    return core, None
 
 
 def applies(model: Model, opts: SearchOptions) -> bool:
     """Whether this engine can run the search `opts` asks for (else bfs.py's partitions run it)."""
-    return refusal(model, opts) is None
+    return core_for(model, opts)[0] is not None
 
 
 @njit
@@ -156,6 +174,13 @@ class _Store:
         self.count = _insert(self.table, self.fps, self.parents, self.count, level_start, fps, parents, rows,
                              self.nxt)
 
+    def widen(self, level_start: int, words: int, widen: Any) -> None:
+        """Rows of the level being stored made `words` wide by `widen` (the core's rows grew)."""
+        n = self.count - level_start
+        nxt = np.empty((max(_LEVEL_ROWS, len(self.nxt)), words), dtype=np.uint64)
+        nxt[:n] = widen(self.nxt[:n])
+        self.nxt, self.words = nxt, words
+
     def take(self, level_start: int) -> np.ndarray:
         """The rows stored since `level_start` (ids level_start..count-1); their parents are final now
         and go to the file; the next level's rows go to a fresh reservation."""
@@ -201,17 +226,17 @@ def _fixed_mmap_threshold() -> None:
         pass
 
 
-def flat_bfs(model: Model, opts: SearchOptions) -> SearchResult:
-    """`bfs(model, opts)` on the model's compiled core; see the module docstring."""
+def flat_bfs(model: Model, opts: SearchOptions, core: Any = None) -> SearchResult:
+    """`bfs(model, opts)` on the model's compiled core (`core`, else made here); see the module docstring."""
     _fixed_mmap_threshold()
-    core = model.flat_core()  # type: ignore[attr-defined]
+    core = core if core is not None else model.flat_core()  # type: ignore[attr-defined]
     if core is None:
         raise ValueError("this model has no compiled core for these sizes; check applies() first")
     clock = Clock(opts)
     verdicts = Verdicts(model.properties())
     limits = opts.limits
     store = _Store(core.words)
-    kinds = np.zeros(len(core.KINDS), dtype=np.int64)
+    kinds = np.zeros(len(getattr(core, "KINDS", ())), dtype=np.int64)
     initial = list(model.initial_states())
     per_depth: list[int] = []
     transitions = 0
@@ -236,7 +261,11 @@ def flat_bfs(model: Model, opts: SearchOptions) -> SearchResult:
                 rows, fps, local = core.expand(frontier, order, kinds)
                 transitions += len(fps)
                 parents = order[local] + ids if isinstance(ids, int) else ids[order[local]]
+                if rows.shape[1] != store.words:  # the core's rows grew wider
+                    store.widen(level_start, rows.shape[1], core.widen)
                 store.insert(level_start, fps, parents, rows)
+            if _settle_steps(model, core, store, ids, verdicts) and opts.stop_on_first_violation and stopped is None:
+                stopped = "violation" if verdicts.any_violation() else None
             if stopped is not None:
                 break
             if at_bound:
@@ -256,7 +285,9 @@ def flat_bfs(model: Model, opts: SearchOptions) -> SearchResult:
     stored = sum(per_depth)
     exhaustive = stopped is None
     coverage = None
-    if opts.coverage:
+    if opts.coverage and hasattr(core, "per_action"):
+        coverage = aggregate_coverage(model, dict(core.per_action))
+    elif opts.coverage:
         coverage = {"actions": {k: int(n) for k, n in zip(core.KINDS, kinds, strict=True) if n}}
     return SearchResult(
         strategy="bfs", states=stored, transitions=transitions, depth=len(per_depth) if stored else 0,
@@ -264,7 +295,7 @@ def flat_bfs(model: Model, opts: SearchOptions) -> SearchResult:
         properties=verdicts.results(exhaustive), states_per_depth=per_depth, coverage=coverage,
         bytes_per_state=(store.nbytes / stored) if stored else None,
         collision_probability=collision_probability(stored, transitions + len(initial)),
-        peak_rss_mb=peak_rss_mb(), workers=1,
+        peak_rss_mb=peak_rss_mb(), workers=1, engine="compiled",
     )
 
 
@@ -279,16 +310,21 @@ def _take_level(model: Model, core: Any, store: _Store, level_start: int, max_ne
     ids: np.ndarray | int = level_start  # the id of frontier row i: level_start + i, or ids[i]
     n = len(frontier)
     truncated = max_new is not None and n > max_new
-    if truncated:
+    if truncated or (getattr(core, "ordered", False) and n > 1):  # in fingerprint order
         order = np.argsort(store.fps[level_start : store.count], kind="stable")[:max_new]
         frontier, ids, n = frontier[order], level_start + order, len(order)
     if not n:
         return frontier, ids, None
     per_depth.append(n)
+    if hasattr(core, "pending_sometimes"):
+        core.pending_sometimes = verdicts.pending_sometimes()
     bad, seen = core.check(frontier)
     flagged = np.flatnonzero(bad)  # few rows, if any: no per-property pass over the level
     hits = [(name, flagged[(bad[flagged] >> j) & 1 == 1]) for j, name in enumerate(core.always)]
-    hits += [(name, np.flatnonzero(seen)) for name in core.sometimes]
+    if getattr(core, "seen_bits", False):
+        hits += [(name, np.flatnonzero((seen >> np.uint64(j)) & np.uint64(1))) for j, name in enumerate(core.sometimes)]
+    else:
+        hits += [(name, np.flatnonzero(seen)) for name in core.sometimes]
     for name, where in hits:
         if name not in verdicts.paths and len(where):
             sids = where + ids if isinstance(ids, int) else ids[where]
@@ -301,3 +337,17 @@ def _take_level(model: Model, core: Any, store: _Store, level_start: int, max_ne
     if truncated:
         return frontier, ids, "max_states"
     return frontier, ids, None
+
+
+def _settle_steps(model: Model, core: Any, store: _Store, ids: np.ndarray | int, verdicts: Verdicts) -> bool:
+    """Record the first violation of each step property in the level just expanded (the core's
+    `take_step_events`, if it has any); True if one was recorded."""
+    take = getattr(core, "take_step_events", None)
+    found = False
+    for name, index, target in take() if take is not None else ():
+        if name in verdicts.paths:
+            continue
+        sid = index + ids if isinstance(ids, int) else int(ids[index])
+        path = extend_step(model, replay_fingerprints(model, store.chain(sid)), name, target)
+        found = verdicts.record(name, path) or found
+    return found

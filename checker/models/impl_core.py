@@ -1,0 +1,372 @@
+"""The compiled core of the implementation model: `ImplModel.flat_core()` for checker/search/flat_bfs.py.
+
+Owns the miss protocol between the kernels and the model's Python parts: a batch of frontier rows is
+expanded by impl_core_kernel.py until it needs a node step it lacks (Python runs it through
+ImplTables.node_step, impl_core_tables.py enters it, the batch goes on from that row) or a
+`refines_spec` verdict it lacks (the row is redone once RefinementIndex.allows has answered); new
+states are judged through compiled maps keyed as impl_verdicts.py keys its caches, a miss asking
+`Verdicts.violated` / `witnessed` of the decoded state. Results, caches and node checks are the
+Python engine's (docs/engines.md); what this core cannot do exactly, `refusal` names, and the
+Python engine runs it. It decides no search order (flat_bfs.py does).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import numpy as np
+
+from checker.jit import HAVE_NUMBA
+from checker.models.impl_core_kernel import (
+    DONE,
+    N_PARAMS,
+    NODE_MISS,
+    P_APART,
+    P_CRASHES,
+    P_ERROR_BIT,
+    P_K,
+    P_MAX_OUT,
+    P_NULL_CRASHES,
+    P_P,
+    P_PROMPT,
+    P_REFINE,
+    P_REFINES_BIT,
+    P_SATURATING,
+    P_SCALARS,
+    P_WORDS,
+    P_Z_CRASHED,
+    P_Z_CRASHES,
+    P_Z_PROPOSED,
+    P_Z_STRIDE,
+    expand_rows,
+)
+from checker.models.impl_core_maps import WordMap
+from checker.models.impl_core_tables import MASK64, CoreTables, from_limbs
+from checker.models.impl_layout import SENT
+from paxos import NODE_ERROR
+
+_OUT = 1 << 15  # successors per kernel call at most (more: the call returns and is called again)
+
+
+def refusal(model: Any) -> str | None:
+    """Why this core cannot explore `model` exactly (the Python engine runs it then), or None."""
+    if not HAVE_NUMBA:
+        return "numba is not installed"
+    t = getattr(model, "tables", None)
+    if t is None or getattr(model, "kind", None) != "impl":
+        return "not the implementation model"
+    if t.bag:
+        return "the bag network"
+    if model.verdicts.user_steps:
+        return "a user's step property"
+    if t.orbit is not None:
+        return "symmetry"
+    if getattr(model, "por", None) is not None:
+        return "quiet blocks (reductions.py, 6; --no-por runs the compiled engine)"
+    props = model.properties()
+    if sum(p.kind == "always" for p in props) > 63 or sum(p.kind == "sometimes" for p in props) > 63 or t.k > 60:
+        return "more than 63 properties of one kind or 60 nodes"
+    return None
+
+
+class ImplCore:
+    """Successors, fingerprints and verdicts of batches of implementation-model states as rows of uint64."""
+
+    ordered = True  # expand and check a level in fingerprint order (nodes then run in the Python engine's order)
+    seen_bits = True  # `check` gives a bit per sometimes property
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        t = self.t = model.tables
+        props = model.properties()
+        self.always = [p.name for p in props if p.kind == "always"]
+        self.sometimes = [p.name for p in props if p.kind == "sometimes"]
+        self.step_names = [p.name for p in props if p.kind == "step"]
+        for name in (NODE_ERROR, "refines_spec"):
+            if name not in self.step_names:
+                self.step_names.append(name)
+        self.pending_sometimes: set[str] = set(self.sometimes)
+        self.tables = CoreTables(model, self.step_names)
+        self.verdicts = model.verdicts
+        self.inductive = model.verdicts.inductive
+        succ = model.search_successors
+        cfg = t.cfg
+        limits = list(t.cfg.ballot_limits())
+        stride = max(limits) + 2
+        zsc = [t.z[("started", j, c)] for j in range(t.p) for c in range(stride)]
+        zc0 = len(zsc)
+        zsc += [t.z[("crashes", c)] for c in range(cfg.crashes + 2)]
+        zk0 = len(zsc)
+        zsc += [t.z[("crashed", t.ids[i])] for i in range(t.k)]
+        zp0 = len(zsc)
+        zsc += [t.z[("proposed", v)] for v in t.values]
+        self.zsc = np.array([z & MASK64 for z in zsc], dtype=np.uint64)
+        self.prop = np.array([[t.proposer_idx[j], limits[j], t.values.index(t.proposal_of[j])] for j in range(t.p)],
+                             dtype=np.int64).reshape(t.p, 3)
+        self.acc_pos = np.array(model.verdicts.acceptor_at, dtype=np.int64)
+        P = self.P = np.zeros(N_PARAMS, dtype=np.int64)
+        P[P_K], P[P_P], P[P_SCALARS] = t.k, t.p, self.tables.scalars
+        P[P_SATURATING], P[P_NULL_CRASHES], P[P_PROMPT] = succ.saturating, succ.null_crashes, succ.prompt_restart
+        P[P_APART], P[P_CRASHES] = succ.apart_mask, cfg.crashes
+        self.refine = model.verdicts.refine_index
+        P[P_REFINE] = self.refine is not None
+        P[P_ERROR_BIT], P[P_REFINES_BIT] = self.step_names.index(NODE_ERROR), self.step_names.index("refines_spec")
+        P[P_Z_CRASHES], P[P_Z_CRASHED], P[P_Z_PROPOSED], P[P_Z_STRIDE] = zc0, zk0, zp0, stride
+        self.apart = list(model.apart)
+        self.user_sometimes = model.verdicts.user_sometimes
+        self.acc_cols = list(t.acceptor_idx)
+        self.learner_cols = list(t.learner_idx)
+        self.per_action: Counter[tuple[int, int, int]] = Counter()
+        self.step_best: dict[int, tuple[int, int, int, int]] = {}  # bit -> (parent fp, j, frontier index, target)
+        self._maps_words = 0
+        self._reads_msgs = -1
+        self._reads = np.zeros((1, 1), dtype=np.uint64)  # per message: the sent messages its steps' verdicts read
+        self._bound: tuple[Any, ...] | None = None
+        self._new_maps()
+
+    # -- the face flat_bfs.py sees ----------------------------------------------------------------
+
+    @property
+    def words(self) -> int:
+        """Row width (uint64 columns); grows when envelopes or messages outgrow the limbs."""
+        return self.tables.row_width
+
+    def rows(self, states: list[Any]) -> np.ndarray:
+        return self.tables.rows(states)
+
+    def state(self, row: np.ndarray) -> Any:
+        return self.tables.state(row)
+
+    def widen(self, rows: np.ndarray) -> np.ndarray:
+        return self.tables.widen(rows)
+
+    def fingerprints(self, rows: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(rows[:, self.tables.s_fp])
+
+    def take_step_events(self) -> list[tuple[str, int, int]]:
+        """(property, frontier index of the parent, fingerprint of the successor) of each step property's first
+        violation in the level just expanded (least parent fingerprint, then first transition), as bfs.py's
+        partitions report them; forgets them."""
+        out = [(self.step_names[b], idx, target) for b, (_, _, idx, target) in sorted(self.step_best.items())]
+        self.step_best = {}
+        return out
+
+    def expand(self, frontier: np.ndarray, order: np.ndarray, kinds: Any = None
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(successor rows, their fingerprints, parent index into `order`) of the rows frontier[order]."""
+        tb = self.tables
+        rows = tb.widen(np.ascontiguousarray(frontier[order]))
+        pending = np.arange(len(rows), dtype=np.int64)
+        pieces: list[tuple[np.ndarray, np.ndarray]] = []
+        while len(pending):
+            args = self._args()
+            out_rows, out_bits, out_act, out_parent, out_j, miss, rmiss, incomplete = self._bufs
+            pos, nout, nrm, ninc, status = expand_rows(rows, pending, *args)
+            if nout:
+                pieces.append((out_rows[:nout].copy(), out_parent[:nout].copy()))
+                self._account(rows, out_bits[:nout], out_act[:nout], out_parent[:nout], out_j[:nout],
+                              out_rows[:nout, tb.s_fp], order)
+            if nrm:
+                self._resolve_refinement(rmiss[:nrm])
+            if status == NODE_MISS:
+                tb.resolve(int(miss[0]), int(miss[1]), int(miss[2]), int(miss[3]))
+                self._after_tables_grew()
+                if tb.widened:
+                    rows = tb.widen(rows)
+            pending = np.concatenate([incomplete[:ninc], pending[pos:]]) if ninc or status != DONE else pending[pos:]
+        if not pieces:
+            return np.zeros((0, tb.row_width), dtype=np.uint64), np.zeros(0, dtype=np.uint64), np.zeros(0, np.int64)
+        out = np.concatenate([tb.widen(p[0]) for p in pieces]) if len(pieces) > 1 else tb.widen(pieces[0][0])
+        parents = np.concatenate([p[1] for p in pieces])
+        return out, np.ascontiguousarray(out[:, tb.s_fp]), parents
+
+    def check(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(always properties violated, sometimes properties witnessed) per row, as bit sets by index into
+        `always` / `sometimes`. Misses ask the model (Verdicts.violated / witnessed), in row order."""
+        rows = self.tables.widen(rows)
+        self._maps_current()
+        tb = self.tables
+        s, w = tb.scalars, tb.words
+        sent = rows[:, s + w:s + 2 * w]
+        sids = rows[:, self.acc_cols]
+        # Verdicts.violated: the view part, then the inductive invariant's three parts, each keyed as it keys its cache
+        bad = self._judge(rows, self.always_map, self._always_key(rows), self._view_bits)
+        if self.inductive.wanted:
+            own, msg, safe = self._ind_masks
+            for pos in range(len(self.acc_cols)):
+                key = np.concatenate([np.full((len(rows), 1), pos, dtype=np.uint64), sids[:, pos:pos + 1],
+                                      sent & own[pos]], axis=1)
+                bad |= self._judge(rows, self.acc_map, key, lambda st, pos=pos: self._names_bits(
+                    self.inductive.acceptor_part(pos, st[self.acc_cols[pos]], st[SENT])))
+            bad |= self._judge(rows, self.msg_map, sent & msg,
+                               lambda st: self._names_bits(self.inductive.message_part(st[SENT])))
+            bad |= self._judge(rows, self.safe_map, np.concatenate([sids, sent & safe], axis=1),
+                               lambda st: self._names_bits(self.inductive.safe_part(
+                                   [st[c] for c in self.acc_cols], st[SENT])))
+        seen = np.zeros(len(rows), dtype=np.uint64)
+        if self.pending_sometimes & set(self.sometimes):
+            seen = self._judge(rows, self.sometimes_map, self._sometimes_key(rows), self._witnessed_bits)
+        return bad, seen
+
+    # -- misses ---------------------------------------------------------------------------------
+
+    def _judge(self, rows: np.ndarray, table: WordMap, keys: np.ndarray, ask: Any) -> np.ndarray:
+        """The value of each row's key in `table`; a key missing asks `ask(state)` once, for its first row,
+        in row order (the order the Python engine meets them: verdicts may run node steps)."""
+        got, missing = table.find_many(keys)
+        if missing:
+            where = np.flatnonzero(got < 0)
+            flat = np.ascontiguousarray(keys[where]).view(np.dtype((np.void, 8 * keys.shape[1]))).ravel()
+            _, first, inverse = np.unique(flat, return_index=True, return_inverse=True)
+            vals = np.empty(len(first), dtype=np.int64)
+            for u in np.argsort(first, kind="stable").tolist():  # each new key once, by its first row
+                vals[u] = ask(self.tables.state(rows[where[first[u]]]))
+            got[where] = vals[inverse.ravel()]
+            table.put_many(keys[where[first]], vals.astype(np.uint64))
+            self.tables.sync()  # a verdict may have run node steps (learners apart): new ids
+            if self.tables.changed:
+                self._after_tables_grew()
+        return got.astype(np.uint64)
+
+    def _view_bits(self, state: Any) -> int:
+        return self._names_bits(self.verdicts.view_violated(state))
+
+    def _names_bits(self, found: Any) -> int:
+        names = set(found)
+        return sum(1 << j for j, n in enumerate(self.always) if n in names)
+
+    def _witnessed_bits(self, state: Any) -> int:
+        names = set(self.verdicts.witnessed(state))
+        return sum(1 << j for j, n in enumerate(self.sometimes) if n in names)
+
+    def _always_key(self, rows: np.ndarray) -> np.ndarray:
+        """What Verdicts.view_violated reads: acceptors, learners, sent messages of the kinds its views read,
+        proposed values, and the apart learners' places."""
+        tb = self.tables
+        s, w = tb.scalars, tb.words
+        viewed = rows[:, s + w:s + 2 * w] & tb.mask(self.t.view_mask)
+        parts = [rows[:, self.acc_cols], rows[:, self.learner_cols], viewed, rows[:, tb.s_proposed:tb.s_proposed + 1]]
+        return np.ascontiguousarray(np.concatenate(parts + self._apart_parts(rows), axis=1))
+
+    def _sometimes_key(self, rows: np.ndarray) -> np.ndarray:
+        tb = self.tables
+        s, w = tb.scalars, tb.words
+        parts = [rows[:, s + w:s + 2 * w] & tb.mask(self.t.accepted_mask), rows[:, tb.s_proposed:tb.s_proposed + 1]]
+        if self.user_sometimes:
+            parts += [rows[:, self.acc_cols], rows[:, self.learner_cols]]
+        return np.ascontiguousarray(np.concatenate(parts + self._apart_parts(rows), axis=1))
+
+    def _apart_parts(self, rows: np.ndarray) -> list[np.ndarray]:
+        if not self.apart:
+            return []
+        tb = self.tables
+        s, w = tb.scalars, tb.words
+        parts = []
+        for i in self.apart:
+            parts += [rows[:, i:i + 1], rows[:, s:s + w] & tb.dst_mask[i]]
+        parts.append(np.uint64(self.t.cfg.crashes) - rows[:, tb.s_crashes:tb.s_crashes + 1])
+        return parts
+
+    def _resolve_refinement(self, keys: np.ndarray) -> None:
+        assert self.refine is not None
+        w = self.tables.words
+        vals = np.empty(len(keys), dtype=np.uint64)
+        for r, key in enumerate(keys):
+            new, sent = from_limbs(key[3:3 + w]), from_limbs(key[3 + w:3 + 2 * w])
+            vals[r] = 1 if self.refine.allows(int(key[0]) - 1, int(key[1]), int(key[2]), sent, sent | new) else 2
+        self.rmap.put_many(keys, vals)
+        self._bound = None
+
+    def _account(self, rows: np.ndarray, bits: np.ndarray, act: np.ndarray, parent: np.ndarray, j: np.ndarray,
+                 targets: np.ndarray, order: np.ndarray) -> None:
+        """Coverage counts, and the first violation of each step property among these transitions."""
+        codes, counts = np.unique((act[:, 0] << 48) | (act[:, 1] << 40) | act[:, 2], return_counts=True)
+        for code, n in zip(codes.tolist(), counts.tolist(), strict=True):
+            self.per_action[(code >> 48, (code >> 40) & 0xFF, code & ((1 << 40) - 1))] += n
+        flagged = np.flatnonzero(bits)
+        if not len(flagged):
+            return
+        pfps = rows[parent[flagged], self.tables.s_fp]
+        for b in range(len(self.step_names)):
+            has = flagged[(bits[flagged] >> np.uint64(b)) & np.uint64(1) == 1]
+            if not len(has):
+                continue
+            sub = pfps[(bits[flagged] >> np.uint64(b)) & np.uint64(1) == 1]
+            first = int(np.lexsort((j[has], sub))[0])
+            best = (int(sub[first]), int(j[has[first]]), int(order[parent[has[first]]]), int(targets[has[first]]))
+            old = self.step_best.get(b)
+            if old is None or best[:2] < old[:2]:
+                self.step_best[b] = best
+
+    # -- keeping the arrays bound -----------------------------------------------------------------
+
+    def _after_tables_grew(self) -> None:
+        self._bound = None
+        if self.tables.words != self._maps_words:
+            self._new_maps()
+
+    def _new_maps(self) -> None:
+        w = self._maps_words = self.tables.words
+        self.rmap = WordMap(3 + 2 * w)
+        self.always_map = WordMap(len(self.acc_cols) + len(self.learner_cols) + w + 1 + self._apart_width(w))
+        extra = len(self.acc_cols) + len(self.learner_cols) if self.user_sometimes else 0
+        self.sometimes_map = WordMap(w + 1 + extra + self._apart_width(w))
+        self.acc_map = WordMap(2 + w)
+        self.msg_map = WordMap(w)
+        self.safe_map = WordMap(len(self.acc_cols) + w)
+        self._amask_msgs = self._amask_words = -1
+        self._reads_msgs = -1
+        self._bound = None
+
+    def _apart_width(self, w: int) -> int:
+        return (len(self.apart) * (1 + w) + 1) if self.apart else 0
+
+    def _maps_current(self) -> None:
+        """The message masks of the inductive invariant's parts up to date with the interned messages."""
+        t = self.t
+        if self._amask_msgs != len(t.msgs) or self._amask_words != self.tables.words:
+            own, msg, safe = self.inductive.masks()
+            mask = self.tables.mask
+            self._ind_masks = ([mask(m) for m in own], mask(msg), mask(safe))
+            self._amask_msgs, self._amask_words = len(t.msgs), self.tables.words
+
+    def _args(self) -> tuple[Any, ...]:
+        tb = self.tables
+        if self._bound is not None and not tb.changed and self._reads_msgs == tb.nmsg:
+            return self._bound
+        tb.changed = False
+        tb.widened = False
+        w = tb.words
+        if self._reads_msgs != tb.nmsg or self._reads.shape[1] != w or len(self._reads) < tb.nmsg:
+            self._reads = np.zeros((max(len(tb.z_msg), 1), w), dtype=np.uint64)
+            if self.refine is not None:
+                for mid in range(tb.nmsg):
+                    self._reads[mid] = tb.mask(self.refine.reads_of(mid))
+            self._reads_msgs = tb.nmsg
+        P = self.P
+        P[P_WORDS] = w
+        P[P_MAX_OUT] = tb.p + len(tb.env_dst) + tb.k
+        cap = max(_OUT, 4 * int(P[P_MAX_OUT]))
+        old = getattr(self, "_bufs", None)
+        if old is None or old[0].shape != (cap, tb.row_width) or old[6].shape[1] != 3 + 2 * w:
+            self._bufs = self._buffers(cap, w)
+        self._bound = (P, tb.gsn, tb.omap, tb.dmap, tb.e_sid, tb.e_bits, tb.e_own, tb.e_flag, tb.env_dst, tb.env_mid,
+                       tb.z_snap, tb.z_env, tb.z_msg, self.zsc, tb.dst_mask, self.prop, self.acc_pos, self._reads,
+                       self.rmap.keys, self.rmap.vals, *self._bufs, tb.m_known, tb.m_eff, tb.m_iout)
+        return self._bound
+
+    def _buffers(self, cap: int, w: int) -> tuple[np.ndarray, ...]:
+        """The kernel's output buffers, reused from call to call (fresh ones would cost their page faults
+        each time)."""
+        tb = self.tables
+        return (np.empty((cap, tb.row_width), dtype=np.uint64), np.empty(cap, dtype=np.uint64),
+                np.empty((cap, 3), dtype=np.int64), np.empty(cap, dtype=np.int64), np.empty(cap, dtype=np.int64),
+                np.zeros(4, dtype=np.int64), np.empty((cap, 3 + 2 * w), dtype=np.uint64),
+                np.empty(1 << 14, dtype=np.int64))
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the verdict maps."""
+        return sum(m.nbytes for m in (self.rmap, self.always_map, self.sometimes_map, self.acc_map, self.msg_map,
+                                       self.safe_map))

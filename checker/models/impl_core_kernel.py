@@ -1,0 +1,425 @@
+"""The compiled successor function of the implementation model: `Successors.expand` over rows.
+
+Owns `expand_rows`, which expands frontier rows (impl_core_tables.py's layout) exactly as
+impl_successors.py's `Successors.expand` does under the search's reductions in the set network
+(saturation fixpoint, null crashes, prompt restarts, learners apart), attaching step verdicts
+(the node's own, and `refines_spec` from a cache keyed as `RefinementIndex.allows` keys its own).
+Every table lookup it needs and lacks is a miss: a node step stops the batch (Python runs it, then
+the batch goes on from that row, so nodes run in the Python engine's order); a refinement verdict
+marks the row incomplete. A row's successors are kept only when it is complete. It runs no Python.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from checker.jit import njit, njit_inline
+from checker.models.impl_core_maps import ONE, ZERO, low_index, map_find, xor_bits
+
+PROPOSE, TIMEOUT, DELIVER, CRASH, RESTART = 0, 1, 2, 5, 6
+EFFECTIVE, INERT = np.uint8(1), np.uint8(2)
+#: what `expand_rows` stopped on
+DONE, NODE_MISS, FULL = 0, 1, 2
+#: P, the kernel's parameters (an int64 array)
+(P_K, P_P, P_SCALARS, P_WORDS, P_SATURATING, P_NULL_CRASHES, P_PROMPT, P_APART, P_CRASHES, P_REFINE, P_ERROR_BIT,
+ P_REFINES_BIT, P_Z_CRASHES, P_Z_CRASHED, P_Z_PROPOSED, P_Z_STRIDE, P_MAX_OUT) = range(17)
+N_PARAMS = 17
+
+
+@njit_inline
+def _inert_of(i: Any, sid: Any, bits: Any, gsn: Any, dmap: Any, env_mid: Any, m_known: Any, m_iout: Any, e_bits: Any,
+              W: Any, acc_e: Any, acc_m: Any, miss: Any) -> bool:
+    """What node i in `sid` sends on the inert deliveries among `bits` (Mailboxes.inert_of) into acc_e/acc_m;
+    False (and `miss` set: the lowest delivery not run yet, the first Python would run) if one is missing."""
+    g = gsn[i, sid]
+    for w in range(W):
+        acc_e[w] = ZERO
+        acc_m[w] = ZERO
+    for w in range(W):
+        u = bits[w] & ~m_known[g, w]
+        if u != ZERO:
+            eid = w * 64 + low_index(u)
+            miss[0], miss[1], miss[2], miss[3] = i, sid, DELIVER, env_mid[eid]
+            return False
+    for w in range(W):
+        x = bits[w] & m_iout[g, w]
+        while x != ZERO:
+            eid = w * 64 + low_index(x)
+            x &= x - ONE
+            e = dmap[g, env_mid[eid]]
+            for v in range(W):
+                acc_e[v] |= e_bits[e, v]
+                acc_m[v] |= e_bits[e, W + v]
+    return True
+
+
+@njit_inline
+def _saturate(sids: Any, down: Any, actor: Any, actor_sid: Any, net: Any, sent: Any, fp: Any, fresh: Any,
+              acc_e: Any, acc_m: Any, have_inert: bool, gsn: Any, dmap: Any, env_dst: Any, env_mid: Any, e_flag: Any,
+              e_bits: Any, dst_mask: Any, z_env: Any, z_msg: Any, W: Any, tmp: Any, tmp2: Any,
+              miss: Any, m_known: Any, m_iout: Any) -> tuple[bool, Any]:
+    """Mailboxes.saturated: net/sent updated in place; (complete, new fingerprint)."""
+    if (down >> actor) & 1:
+        for w in range(W):
+            acc_e[w] = ZERO
+            acc_m[w] = ZERO
+    elif not have_inert:
+        for w in range(W):
+            tmp[w] = net[w] & dst_mask[actor, w]
+        if not _inert_of(actor, actor_sid, tmp, gsn, dmap, env_mid, m_known, m_iout, e_bits, W, acc_e, acc_m, miss):
+            return False, fp
+    for w in range(W):
+        tmp[w] = fresh[w]
+    first = True
+    while True:
+        for w in range(W):
+            x = tmp[w]
+            while x != ZERO:
+                eid = w * 64 + low_index(x)
+                x &= x - ONE
+                dst = env_dst[eid]
+                if (down >> dst) & 1:
+                    continue
+                if dst == actor:
+                    if first:
+                        continue
+                    sid = actor_sid
+                else:
+                    sid = sids[dst]
+                e = dmap[gsn[dst, sid], env_mid[eid]]
+                if e < 0:
+                    miss[0], miss[1], miss[2], miss[3] = dst, sid, DELIVER, env_mid[eid]
+                    return False, fp
+                if e_flag[e] & INERT:
+                    for v in range(W):
+                        acc_e[v] |= e_bits[e, v]
+                        acc_m[v] |= e_bits[e, W + v]
+        grew = False
+        for w in range(W):
+            tmp[w] = acc_e[w] & ~net[w]
+            tmp2[w] = acc_m[w] & ~sent[w]
+            if tmp[w] != ZERO or tmp2[w] != ZERO:
+                grew = True
+        if not grew:
+            return True, fp
+        for w in range(W):
+            net[w] |= tmp[w]
+            sent[w] |= tmp2[w]
+            acc_e[w] = ZERO
+            acc_m[w] = ZERO
+        fp ^= xor_bits(tmp, z_env) ^ xor_bits(tmp2, z_msg)
+        first = False
+
+
+@njit_inline
+def _step_bits(P: Any, i: Any, before: Any, after: Any, sent: Any, new_sent: Any, own: Any, acc_pos: Any,
+               reads_of: Any, rkeys: Any, rvals: Any, key: Any) -> Any:
+    """Verdicts.step: the step's own properties plus refines_spec; -1 if the refinement verdict is missing
+    (its key is left in `key`)."""
+    if P[P_REFINE] == 0 or (own >> np.uint64(P[P_ERROR_BIT])) & ONE:
+        return np.int64(own)
+    W = P[P_WORDS]
+    pos = acc_pos[i]
+    same = True
+    for w in range(W):
+        if sent[w] != new_sent[w]:
+            same = False
+    if same and (before == after or pos < 0):
+        return np.int64(own)
+    key[0] = np.uint64(pos + 1)
+    key[1] = np.uint64(before)
+    key[2] = np.uint64(after)
+    for w in range(W):
+        key[3 + w] = new_sent[w] & ~sent[w]
+        key[3 + W + w] = ZERO
+    for w in range(W):
+        x = key[3 + w]
+        while x != ZERO:
+            mid = w * 64 + low_index(x)
+            x &= x - ONE
+            for v in range(W):
+                key[3 + W + v] |= reads_of[mid, v]
+    for v in range(W):
+        key[3 + W + v] &= sent[v]
+    found = map_find(rkeys, rvals, key)
+    if found < 0:
+        return np.int64(-1)
+    if found == 1:
+        return np.int64(own)
+    return np.int64(own | (ONE << np.uint64(P[P_REFINES_BIT])))
+
+
+@njit_inline
+def _emit(out_rows: Any, out_bits: Any, out_act: Any, out_parent: Any, out_j: Any, nout: Any, start: Any, row: Any,
+          S: Any, W: Any, i: Any, new_sid: Any, net: Any, sent: Any, fp: Any, bits: Any, kind: Any, arg: Any,
+          r: Any) -> None:
+    """Successor `nout` of row `r`: a copy of the row with node i in `new_sid`, this network, history and fp."""
+    for c in range(S + 2 * W):
+        out_rows[nout, c] = row[c]
+    out_rows[nout, i] = new_sid
+    for w in range(W):
+        out_rows[nout, S + w] = net[w]
+        out_rows[nout, S + W + w] = sent[w]
+    out_rows[nout, S - 1] = fp
+    out_bits[nout] = np.uint64(bits)
+    out_act[nout, 0] = kind
+    out_act[nout, 1] = i
+    out_act[nout, 2] = arg
+    out_parent[nout] = r
+    out_j[nout] = nout - start
+
+
+@njit
+def expand_rows(rows: Any, order: Any, P: Any, gsn: Any, omap: Any, dmap: Any, e_sid: Any, e_bits: Any, e_own: Any,
+                e_flag: Any, env_dst: Any, env_mid: Any, z_snap: Any, z_env: Any, z_msg: Any, zsc: Any, dst_mask: Any,
+                prop: Any, acc_pos: Any, reads_of: Any, rkeys: Any, rvals: Any, out_rows: Any, out_bits: Any,
+                out_act: Any, out_parent: Any, out_j: Any, miss: Any, rmiss: Any, incomplete: Any, m_known: Any,
+                m_eff: Any, m_iout: Any) -> tuple[int, int, int, int, int]:
+    """Successors of rows[order[0]], rows[order[1]], ... (Successors.expand, in its order) into the out arrays.
+
+    Returns (position in `order` reached, successors written, refinement misses written to `rmiss`, rows
+    left incomplete for want of a refinement verdict (in `incomplete`), DONE | NODE_MISS (the node step in
+    `miss` is missing: the row at the position reached has no successor written) | FULL (out of room)).
+    """
+    k, p, S, W = P[P_K], P[P_P], P[P_SCALARS], P[P_WORDS]
+    saturating, apart, crashes = P[P_SATURATING] != 0, P[P_APART], P[P_CRASHES]
+    zc0, zk0, zp0, stride = P[P_Z_CRASHES], P[P_Z_CRASHED], P[P_Z_PROPOSED], P[P_Z_STRIDE]
+    error_bit = np.uint64(P[P_ERROR_BIT])
+    c_crashed, c_crashes, c_started, c_proposed = k, k + 1, k + 4, k + 4 + p
+    nout = nrm = ninc = 0
+    sids = np.empty(k, dtype=np.int64)
+    net = np.empty(W, dtype=np.uint64)
+    sent = np.empty(W, dtype=np.uint64)
+    nnet = np.empty(W, dtype=np.uint64)
+    nsent = np.empty(W, dtype=np.uint64)
+    vsent = np.empty(W, dtype=np.uint64)
+    fresh = np.empty(W, dtype=np.uint64)
+    nmsg = np.empty(W, dtype=np.uint64)
+    mail = np.empty(W, dtype=np.uint64)
+    acc_e = np.empty(W, dtype=np.uint64)
+    acc_m = np.empty(W, dtype=np.uint64)
+    tmp = np.empty(W, dtype=np.uint64)
+    tmp2 = np.empty(W, dtype=np.uint64)
+    key = np.empty(3 + 2 * W, dtype=np.uint64)
+    cap = env_dst.shape[0]
+    ent_eid = np.empty(cap, dtype=np.int64)
+    ent_e = np.empty(cap, dtype=np.int64)
+    ent_ie = np.empty((cap, W), dtype=np.uint64)
+    ent_im = np.empty((cap, W), dtype=np.uint64)
+    for pos in range(order.shape[0]):
+        if nout + P[P_MAX_OUT] > out_rows.shape[0] or nrm + P[P_MAX_OUT] > rmiss.shape[0]:
+            return pos, nout, nrm, ninc, FULL
+        r = order[pos]
+        row = rows[r]
+        start = nout
+        whole = True
+        for i in range(k):
+            sids[i] = row[i]
+        for w in range(W):
+            net[w] = row[S + w]
+            sent[w] = row[S + W + w]
+        crashed = np.int64(row[c_crashed])
+        fp = row[S - 1]
+        # proposals and timeouts
+        for jj in range(p):
+            i = prop[jj, 0]
+            if (crashed >> i) & 1:
+                continue
+            started = np.int64(row[c_started + jj])
+            if started == 0:
+                kind, arg, col = PROPOSE, jj, 0
+            elif started < prop[jj, 1]:
+                kind, arg, col = TIMEOUT, 0, 1
+            else:
+                continue
+            sid = sids[i]
+            g = gsn[i, sid]
+            e = omap[g, col]
+            if e < 0:
+                miss[0], miss[1], miss[2], miss[3] = i, sid, kind, arg
+                return pos, start, nrm, ninc, NODE_MISS
+            own = e_own[e]
+            if (own >> error_bit) & ONE:  # the handler failed: nothing changes, the step is the finding
+                _emit(out_rows, out_bits, out_act, out_parent, out_j, nout, start, row, S, W, i, sid, net, sent, fp,
+                      own, kind, arg, r)
+                nout += 1
+                continue
+            new_sid = e_sid[e]
+            for w in range(W):
+                fresh[w] = e_bits[e, w] & ~net[w]
+                nnet[w] = net[w] | e_bits[e, w]
+                nmsg[w] = e_bits[e, W + w] & ~sent[w]
+                nsent[w] = sent[w] | e_bits[e, W + w]
+                vsent[w] = nsent[w]
+            dfp = xor_bits(fresh, z_env) ^ xor_bits(nmsg, z_msg) ^ z_snap[g] ^ z_snap[gsn[i, new_sid]]
+            dfp ^= zsc[jj * stride + started] ^ zsc[jj * stride + started + 1]
+            proposed = np.int64(row[c_proposed])
+            if kind == PROPOSE:
+                b = prop[jj, 2]
+                if not (proposed >> b) & 1:
+                    proposed |= np.int64(1) << b
+                    dfp ^= zsc[zp0 + b]
+            nfp = fp ^ dfp
+            if saturating:
+                ok, nfp = _saturate(sids, crashed | apart, i, new_sid, nnet, nsent, nfp, fresh, acc_e, acc_m, False,
+                                    gsn, dmap, env_dst, env_mid, e_flag, e_bits, dst_mask, z_env, z_msg, W, tmp,
+                                    tmp2, miss, m_known, m_iout)
+                if not ok:
+                    return pos, start, nrm, ninc, NODE_MISS
+            bits = _step_bits(P, i, sid, new_sid, sent, vsent, own, acc_pos, reads_of, rkeys, rvals, key)
+            if bits < 0:
+                rmiss[nrm, :] = key
+                nrm += 1
+                whole = False
+                bits = 0
+            _emit(out_rows, out_bits, out_act, out_parent, out_j, nout, start, row, S, W, i, new_sid, nnet, nsent,
+                  nfp, bits, kind, arg, r)
+            out_rows[nout, c_started + jj] = started + 1
+            out_rows[nout, c_proposed] = proposed
+            nout += 1
+        # deliveries in the set network: per node, its effective ones first (Mailboxes.delivery_entries)
+        skip = crashed | apart
+        for i in range(k):
+            if (skip >> i) & 1:
+                continue
+            empty = True
+            for w in range(W):
+                mail[w] = net[w] & dst_mask[i, w]
+                if mail[w] != ZERO:
+                    empty = False
+            if empty:
+                continue
+            sid = sids[i]
+            g = gsn[i, sid]
+            nent = 0
+            for w in range(W):
+                x = mail[w] & (m_eff[g, w] | ~m_known[g, w])  # effective or not run yet, lowest first
+                while x != ZERO:
+                    b = low_index(x)
+                    eid = w * 64 + b
+                    x &= x - ONE
+                    if not (m_known[g, w] >> np.uint64(b)) & ONE:
+                        miss[0], miss[1], miss[2], miss[3] = i, sid, DELIVER, env_mid[eid]
+                        return pos, start, nrm, ninc, NODE_MISS
+                    e = dmap[g, env_mid[eid]]
+                    if saturating:
+                        for v in range(W):
+                            tmp2[v] = mail[v] | (e_bits[e, v] & dst_mask[i, v])
+                        if not _inert_of(i, e_sid[e], tmp2, gsn, dmap, env_mid, m_known, m_iout, e_bits, W,
+                                         ent_ie[nent], ent_im[nent], miss):
+                            return pos, start, nrm, ninc, NODE_MISS
+                    else:
+                        for v in range(W):
+                            ent_ie[nent, v] = ZERO
+                            ent_im[nent, v] = ZERO
+                    ent_eid[nent] = eid
+                    ent_e[nent] = e
+                    nent += 1
+            for q in range(nent):
+                e = ent_e[q]
+                new_sid = e_sid[e]
+                own = e_own[e]
+                anything = new_sid != sid or own != ZERO
+                inert_new = False
+                for w in range(W):
+                    fresh[w] = e_bits[e, w] & ~net[w]
+                    nmsg[w] = e_bits[e, W + w] & ~sent[w]
+                    nnet[w] = net[w] | e_bits[e, w]
+                    nsent[w] = sent[w] | e_bits[e, W + w]
+                    vsent[w] = nsent[w]
+                    if fresh[w] != ZERO or nmsg[w] != ZERO:
+                        anything = True
+                    if fresh[w] != ZERO or (ent_ie[q, w] & ~net[w]) != ZERO or (ent_im[q, w] & ~sent[w]) != ZERO:
+                        inert_new = True
+                if not anything:
+                    continue  # a stutter
+                nfp = fp ^ z_snap[g] ^ z_snap[gsn[i, new_sid]] ^ xor_bits(fresh, z_env) ^ xor_bits(nmsg, z_msg)
+                if saturating and inert_new:
+                    for w in range(W):
+                        acc_e[w] = ent_ie[q, w]
+                        acc_m[w] = ent_im[q, w]
+                    ok, nfp = _saturate(sids, skip, i, new_sid, nnet, nsent, nfp, fresh, acc_e, acc_m, True, gsn, dmap,
+                                        env_dst, env_mid, e_flag, e_bits, dst_mask, z_env, z_msg, W, tmp, tmp2, miss,
+                                        m_known, m_iout)
+                    if not ok:
+                        return pos, start, nrm, ninc, NODE_MISS
+                bits = _step_bits(P, i, sid, new_sid, sent, vsent, own, acc_pos, reads_of, rkeys, rvals, key)
+                if bits < 0:
+                    rmiss[nrm, :] = key
+                    nrm += 1
+                    whole = False
+                    bits = 0
+                _emit(out_rows, out_bits, out_act, out_parent, out_j, nout, start, row, S, W, i, new_sid, nnet, nsent,
+                      nfp, bits, DELIVER, ent_eid[q], r)
+                nout += 1
+        # restarts and crashes
+        c_used = np.int64(row[c_crashes])
+        for i in range(k):
+            if (apart >> i) & 1:
+                continue
+            sid = sids[i]
+            g = gsn[i, sid]
+            for w in range(W):
+                nnet[w] = net[w]
+                nsent[w] = sent[w]
+                fresh[w] = ZERO
+            if (crashed >> i) & 1:
+                up = crashed & ~(np.int64(1) << i)
+                nfp = fp ^ zsc[zk0 + i]
+                if saturating:  # back up: its mail may hold inert deliveries it could not take
+                    ok, nfp = _saturate(sids, up | apart, i, sid, nnet, nsent, nfp, fresh, acc_e, acc_m, False, gsn,
+                                        dmap, env_dst, env_mid, e_flag, e_bits, dst_mask, z_env, z_msg, W, tmp, tmp2,
+                                        miss, m_known, m_iout)
+                    if not ok:
+                        return pos, start, nrm, ninc, NODE_MISS
+                _emit(out_rows, out_bits, out_act, out_parent, out_j, nout, start, row, S, W, i, sid, nnet, nsent, nfp,
+                      ZERO, RESTART, 0, r)
+                out_rows[nout, c_crashed] = up
+                nout += 1
+            elif c_used < crashes:
+                e = omap[g, 2]
+                if e < 0:
+                    miss[0], miss[1], miss[2], miss[3] = i, sid, CRASH, 0
+                    return pos, start, nrm, ninc, NODE_MISS
+                own = e_own[e]
+                if (own >> error_bit) & ONE:
+                    _emit(out_rows, out_bits, out_act, out_parent, out_j, nout, start, row, S, W, i, sid, net, sent,
+                          fp, own, CRASH, 0, r)
+                    nout += 1
+                    continue
+                new_sid = e_sid[e]
+                if P[P_NULL_CRASHES] != 0 and new_sid == sid and own == ZERO:
+                    continue  # a crash that changes nothing is a delay (reductions.py, 2)
+                dfp = z_snap[g] ^ z_snap[gsn[i, new_sid]] ^ zsc[zc0 + c_used] ^ zsc[zc0 + c_used + 1]
+                down = crashed
+                if P[P_PROMPT] != 0:  # the node restarts at once (reductions.py, 4)
+                    nfp = fp ^ dfp
+                    if saturating:
+                        ok, nfp = _saturate(sids, crashed | apart, i, new_sid, nnet, nsent, nfp, fresh, acc_e, acc_m,
+                                            False, gsn, dmap, env_dst, env_mid, e_flag, e_bits, dst_mask, z_env, z_msg,
+                                            W, tmp, tmp2, miss, m_known, m_iout)
+                        if not ok:
+                            return pos, start, nrm, ninc, NODE_MISS
+                    arg = 1
+                else:
+                    down = crashed | (np.int64(1) << i)
+                    nfp = fp ^ dfp ^ zsc[zk0 + i]
+                    arg = 0
+                bits = _step_bits(P, i, sid, new_sid, sent, sent, own, acc_pos, reads_of, rkeys, rvals, key)
+                if bits < 0:
+                    rmiss[nrm, :] = key
+                    nrm += 1
+                    whole = False
+                    bits = 0
+                _emit(out_rows, out_bits, out_act, out_parent, out_j, nout, start, row, S, W, i, new_sid, nnet, nsent,
+                      nfp, bits, CRASH, arg, r)
+                out_rows[nout, c_crashes] = c_used + 1
+                out_rows[nout, c_crashed] = down
+                nout += 1
+        if not whole:
+            nout = start
+            incomplete[ninc] = r
+            ninc += 1
+    return order.shape[0], nout, nrm, ninc, DONE
