@@ -192,9 +192,9 @@ class MarkedModel:
     def witnessed(self, state: Any) -> Sequence[str]:
         return ()
 
-    def finding_at(self, state: Any, action: Any) -> HashOrderFinding | None:
-        """The finding a real (unsaturated) step takes, if any."""
-        key = self.model.transition_key(state, action)
+    def finding_at(self, state: Any, action: Any, real: bool = False) -> HashOrderFinding | None:
+        """The finding a step takes by itself, if any (`real`: a real step that `real_steps` spelled out)."""
+        key = self.model.transition_key(state, action, real)
         if key is None:
             return None
         i, sid, kind, arg = key
@@ -217,11 +217,13 @@ class MarkedModel:
         direct = self.finding_at(state, action)
         if direct is not None:
             return 0, direct
-        if not self.model.reductions.saturation or not self._may_take(state, succ):
+        por = self.model.por
+        blocked = por is not None and action[1] in por.eligible  # a quiet block may run before the step
+        if not blocked and (not self.model.reductions.saturation or not self._may_take(state, succ)):
             return None
         prev = state
         for n, (real, cur) in enumerate(self.model.real_steps(state, action, succ)):
-            found = self.finding_at(prev, real)
+            found = self.finding_at(prev, real, real=True)
             if found is not None:
                 return n, found
             prev = cur

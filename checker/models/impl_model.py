@@ -215,12 +215,13 @@ class ImplModel:
         self.tables.gather(rows)
         self.gathered_from_workers = True
 
-    def transition_key(self, state: ImplState, action: Action) -> tuple[int, int, int, int] | None:
+    def transition_key(self, state: ImplState, action: Action, real: bool = False) -> tuple[int, int, int, int] | None:
         """The node transition (`node_transitions`' key) that `action` takes in `state`, None for an action
         that runs no node code (restart, drop, duplicate). Under reductions a step may take more (inert
-        deliveries): `real_steps` spells those out."""
+        deliveries, a quiet block): `real_steps` spells those out, and `real=True` says `action` is one of
+        those real steps (then it runs from `state[i]` even for a node whose steps quiet blocks merge)."""
         kind, i, arg = action
-        if self.por is not None and i in self.por.eligible:
+        if not real and self.por is not None and i in self.por.eligible:
             return None  # quiet blocks: the step may start from a snapshot its quiet steps reached, not state[i]
         if kind == DELIVER:
             return (i, state[i], DELIVER, self.tables.envs[arg][1])

@@ -160,9 +160,9 @@ by the contract check before exploring).
    (`--colocated`), or the bag network, records it off.
    Traces: `Spelling.marked_steps` finds the block (a search of P's quiet steps from the state,
    shortest first; a crash written as its crash and restart) whose loud step reaches the stored
-   successor, and writes its steps as real rows. The hash_order trace search does not use the
-   reduced graph for a proposer's step (`transition_key` is None: its snapshot there may be one a
-   block reached) but the unreduced one.
+   successor, and writes its steps as real rows. The hash_order trace search looks for a proposer's
+   transition in those real rows (`transition_key(..., real=True)`), since the step's own snapshot may
+   be one a block reached rather than the state's.
 
 Counterexamples stay real: `ImplModel.spell_out` expands each reduced step into the
 action and the inert deliveries saturation took, one row each, and appends the
