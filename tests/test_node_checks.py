@@ -97,16 +97,21 @@ def test_lossy_node_passes_with_the_fidelity_check_off(tmp_path: Path) -> None:
     assert summary is not None and summary["node_checks"]["fidelity"] == "off"  # type: ignore[index]
 
 
-def test_quiet_blocks_leave_a_proposers_transition_to_the_unreduced_search() -> None:
+def test_quiet_blocks_find_a_proposers_transition_in_the_real_steps() -> None:
     """Under quiet blocks a proposer's step may start from a snapshot its quiet steps reached, so the
-    model names no transition for it (`transition_key` is None) and the reduced marked model finds no
-    path: the node checks then search the unreduced model, which finds it."""
+    model names no transition for the reduced step itself (`transition_key` is None); the marked model
+    looks in the real steps the reduced step stands for, finds the path in the reduced graph, and the
+    spelled-out trace ends in a real step that takes the transition (as the unreduced search's does)."""
     model = ImplModel(CheckConfig(acceptors=2, ballots=(1, 2), crashes=0))
     assert model.por is not None
     _explore(model)
     finding = _marked_finding(model)
     reduced = MarkedModel(model, [finding])
-    assert bfs(cast(Model, reduced), SearchOptions(stop_on_first_violation=True)).prop(HASH_ORDER).path is None
+    found = bfs(cast(Model, reduced), SearchOptions(stop_on_first_violation=True)).prop(HASH_ORDER).path
+    assert found is not None
+    real = reduced.spell_out(found.initial, found.steps, HASH_ORDER)
+    assert any(model.transition_key(a, b[0], real=True) is not None and reduced.finding_at(a, b[0], real=True)
+               is finding for a, b in zip([found.initial, *(s for _, s in real)], real, strict=False))
     unreduced = MarkedModel(model, [finding], unreduced=True)
     path = bfs(cast(Model, unreduced), SearchOptions(stop_on_first_violation=True)).prop(HASH_ORDER).path
     assert path is not None
