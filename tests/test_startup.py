@@ -35,11 +35,12 @@ def test_a_subcommand_help_imports_only_its_own_module() -> None:
     assert "checker.cli.cmd_explore" not in loaded and "checker.cli.cmd_fuzz" not in loaded
 
 
-def test_an_implementation_run_does_not_import_numba() -> None:
-    """The compiled engine is the Spec's: an implementation BFS must not pay for numba's import."""
+def test_a_python_engine_run_does_not_import_numba() -> None:
+    """`--engine python` (the reference) must not pay for numba's import."""
     code = ("import sys\nfrom checker.config import CheckConfig\nfrom checker.models.impl_model import ImplModel\n"
             "from checker.search.bfs import bfs\nfrom checker.search.common import Limits, SearchOptions\n"
-            "bfs(ImplModel(CheckConfig(ballots=1, crashes=0)), SearchOptions(limits=Limits(max_states=50)))\n"
+            "bfs(ImplModel(CheckConfig(ballots=1, crashes=0)), SearchOptions(limits=Limits(max_states=50), "
+            "engine='python'))\n"
             "print('numba' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split()[-1] == "False"
