@@ -22,6 +22,7 @@ from checker.models.reductions import Reductions
 from checker.search.bfs import bfs
 from checker.search.common import Limits, SearchOptions, SearchResult
 from paxos.bugs import CATALOG
+from tests.engine_results import same_results
 from tests.test_reductions_sound import FAST, _catalog_cfg, _grid_cases
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -37,21 +38,13 @@ def _run(cfg: CheckConfig, engine: str, **options: Any) -> SearchResult:
     return bfs(model, SearchOptions(engine=engine, coverage=True, **options))
 
 
-def _same(a: SearchResult, b: SearchResult) -> None:
-    assert (a.states, a.transitions, a.depth, a.exhaustive, a.stopped_by) == (
-        b.states, b.transitions, b.depth, b.exhaustive, b.stopped_by)
-    assert a.states_per_depth == b.states_per_depth
-    assert a.coverage == b.coverage
-    assert [(p.name, p.status) for p in a.properties] == [(p.name, p.status) for p in b.properties]
-    for p, q in zip(a.properties, b.properties, strict=True):
-        assert p.path == q.path, p.name  # the same states and actions, step by step
 
 
 def _both(cfg: CheckConfig, **options: Any) -> tuple[SearchResult, SearchResult]:
     compiled, python = _run(cfg, "compiled", **dict(options)), _run(cfg, "python", **dict(options))
     assert compiled.engine == "compiled", compiled.engine  # the compiled engine ran, not the fallback
     assert python.engine == "python"
-    _same(compiled, python)
+    same_results(compiled, python)
     return compiled, python
 
 
@@ -146,7 +139,7 @@ def test_engines_agree_on_custom_nodes_and_switches(argv: list[str]) -> None:
     compiled = bfs(_cli_model(argv), SearchOptions(engine="compiled", coverage=True))
     python = bfs(_cli_model(argv), SearchOptions(engine="python", coverage=True))
     assert compiled.engine == "compiled"
-    _same(compiled, python)
+    same_results(compiled, python)
 
 
 @pytest.mark.parametrize("options, why", [({"symmetry": True}, "--symmetry"), ({"workers": 2}, "--workers")])

@@ -31,6 +31,7 @@ from checker.search.bfs import bfs
 from checker.search.common import Limits, SearchOptions, SearchResult
 from properties import inductive
 from properties.spec import SpecConfig
+from tests.engine_results import same_results
 
 CONFIGS = [(3, 2, 2), (2, 3, 2), (3, 2, 3), (4, 2, 2), (1, 3, 2)]
 BUGS = [None, "phase2a_ignores_1b", "phase2b_ignores_maxbal"]
@@ -48,25 +49,17 @@ def _run(cfg: tuple[int, int, int] | SpecConfig, engine: str, bug: str | None = 
     return bfs(model, SearchOptions(engine=engine, coverage=True, **options))  # type: ignore[arg-type]
 
 
-def _same(a: SearchResult, b: SearchResult) -> None:
-    assert (a.states, a.transitions, a.depth, a.exhaustive, a.stopped_by) == (
-        b.states, b.transitions, b.depth, b.exhaustive, b.stopped_by)
-    assert a.states_per_depth == b.states_per_depth
-    assert a.coverage == b.coverage
-    assert [(p.name, p.status) for p in a.properties] == [(p.name, p.status) for p in b.properties]
-    for p, q in zip(a.properties, b.properties, strict=True):
-        assert p.path == q.path, p.name  # the same states and actions, step by step
 
 
 @pytest.mark.parametrize("cfg", CONFIGS)
 def test_engines_agree_on_correct_spec(cfg: tuple[int, int, int]) -> None:
-    _same(_run(cfg, "compiled"), _run(cfg, "python"))
+    same_results(_run(cfg, "compiled"), _run(cfg, "python"))
 
 
 @pytest.mark.parametrize("bug", BUGS[1:])
 def test_engines_agree_on_planted_bugs_and_their_counterexamples(bug: str) -> None:
     compiled, python = _run((3, 2, 2), "compiled", bug), _run((3, 2, 2), "python", bug)
-    _same(compiled, python)
+    same_results(compiled, python)
     assert compiled.violated  # the bug is found, with the same shortest paths
     assert python.bytes_per_state == 16.0 and compiled.bytes_per_state is not None
     assert compiled.bytes_per_state < 24.0  # 8-byte fingerprints, 4-byte ids in a table kept under 70% full
@@ -119,7 +112,7 @@ def test_a_core_that_judges_fewer_or_other_properties_is_never_used(monkeypatch:
     why = flat_bfs.refusal(more, SearchOptions())
     assert why is not None and "no_ballot_3" in why and more.flat_core() is None
     compiled, python = bfs(more, SearchOptions()), bfs(more, SearchOptions(engine="python"))
-    _same(compiled, python)
+    same_results(compiled, python)
     assert compiled.prop("no_ballot_3").status == "violated"
     own = _OwnVerdicts(SpecConfig(2, 1, 1))
     why = flat_bfs.refusal(own, SearchOptions())
@@ -129,7 +122,8 @@ def test_a_core_that_judges_fewer_or_other_properties_is_never_used(monkeypatch:
     monkeypatch.setattr(spec_core, "CORE_ALWAYS", tuple(n for n in CORE_ALWAYS if n != "inv_2a_safe"))
     why = flat_bfs.refusal(model, SearchOptions())
     assert why is not None and "inv_2a_safe" in why and not SpecCore.fits(model) and model.flat_core() is None
-    _same(bfs(model, SearchOptions(engine="compiled", coverage=True)), _run((3, 2, 2), "python", "phase2a_ignores_1b"))
+    same_results(bfs(model, SearchOptions(engine="compiled", coverage=True)),
+                 _run((3, 2, 2), "python", "phase2a_ignores_1b"))
     assert main(["explore", "--model", "spec", "--spec-bug", "phase2a_ignores_1b", "--out", str(tmp_path / "run")]) == 1
     out = capsys.readouterr().out
     assert "the Python engine runs this search; the compiled engine does not apply" in out and "inv_2a_safe" in out
@@ -156,7 +150,7 @@ def test_a_run_says_when_the_compiled_engine_does_not_run(tmp_path: Path, capsys
 ])
 def test_engines_agree_under_limits(options: dict[str, Any]) -> None:
     for bug in (None, "phase2a_ignores_1b"):
-        _same(_run((3, 2, 2), "compiled", bug, **options), _run((3, 2, 2), "python", bug, **options))
+        same_results(_run((3, 2, 2), "compiled", bug, **options), _run((3, 2, 2), "python", bug, **options))
 
 
 def test_compiled_engine_defers_to_partitions_where_it_does_not_apply() -> None:
@@ -165,10 +159,10 @@ def test_compiled_engine_defers_to_partitions_where_it_does_not_apply() -> None:
     assert flat_bfs.applies(model, SearchOptions())
     for opts in (SearchOptions(workers=2), SearchOptions(symmetry=True), SearchOptions(engine="python")):
         assert not flat_bfs.applies(model, opts)
-    _same(_run((3, 2, 2), "compiled", fallback=True, workers=2), _run((3, 2, 2), "python"))
+    same_results(_run((3, 2, 2), "compiled", fallback=True, workers=2), _run((3, 2, 2), "python"))
     sym_c = _run((3, 2, 2), "compiled", fallback=True, symmetry=True)
     sym_p = _run((3, 2, 2), "python", symmetry=True)
-    _same(sym_c, sym_p)
+    same_results(sym_c, sym_p)
     assert sym_c.states < 3_921
 
 
@@ -263,7 +257,7 @@ def test_both_engines_see_each_conjunct_fail(name: str, bug: str, cfg: tuple[int
     model = SpecModel(cfg if isinstance(cfg, SpecConfig) else SpecConfig(*cfg), bug=bug)
     if name in inductive.BY_NAME:  # the predicate of properties/inductive.py itself says so
         assert inductive.BY_NAME[name].check(model.decode(path.last), model.universe) is not None
-    _same(_run(cfg, "compiled", bug), python)
+    same_results(_run(cfg, "compiled", bug), python)
 
 
 def test_the_conjunct_cases_cover_every_property_the_encoding_can_break() -> None:
@@ -347,14 +341,14 @@ def _label(cfg: tuple[int, int, int] | SpecConfig) -> str:
 def test_engines_agree_on_every_small_configuration() -> None:
     for cfg in SMALL_GRID:
         compiled, python = _run(cfg, "compiled"), _run(cfg, "python")
-        _same(compiled, python)
+        same_results(compiled, python)
         assert compiled.exhaustive and not compiled.violated, _label(cfg)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("cfg", LARGE_GRID, ids=_label)
 def test_engines_agree_on_larger_configurations(cfg: tuple[int, int, int] | SpecConfig) -> None:
-    _same(_run(cfg, "compiled"), _run(cfg, "python"))
+    same_results(_run(cfg, "compiled"), _run(cfg, "python"))
 
 
 @pytest.mark.slow
@@ -363,7 +357,7 @@ def test_engines_agree_on_every_planted_bug_over_a_grid(bug: str) -> None:
     grid: list[tuple[int, int, int] | SpecConfig] = [(1, 3, 2), (2, 2, 2), (2, 3, 1), (3, 2, 1), (3, 2, 2),
                                                      SpecConfig(3, 2, 2, quorums=LOPSIDED)]
     for cfg in grid:
-        _same(_run(cfg, "compiled", bug), _run(cfg, "python", bug))
+        same_results(_run(cfg, "compiled", bug), _run(cfg, "python", bug))
 
 
 def test_core_matches_the_model_on_walks_where_fields_straddle_two_limbs() -> None:
