@@ -197,13 +197,13 @@ BEYOND_DEFAULT_BOUNDS = {"volatile_ballot_deep"}
 WITHIN_DEFAULT_BOUNDS = sorted(set(CATALOG) - BEYOND_DEFAULT_BOUNDS)
 
 
-@pytest.mark.deep
+@pytest.mark.slow
 def test_default_check_finds_the_deep_volatile_ballot(tmp_path: Path) -> None:
     """`explore --impl paxos.bugs:volatile_ballot_deep` with no bound flag: the default bounds and ballots 2,1
-    hold, the sweep's third configuration (ballots 4,1, 1 crash) breaks. The Python engine needs a budget of
-    most of an hour for that (bench/results_budget.md); the default 60 s is the compiled engine's target."""
+    hold, the sweep's third configuration (ballots 4,1, 1 crash) breaks. With quiet blocks and symmetry that
+    took about 60 s on a loaded machine (bench/results_budget.md); the budget here leaves room for a slow one."""
     out = tmp_path / "deep"
-    assert main(["explore", "--impl", "paxos.bugs:volatile_ballot_deep", "--stop-on-first", "--budget", "7200",
+    assert main(["explore", "--impl", "paxos.bugs:volatile_ballot_deep", "--stop-on-first", "--budget", "900",
                  "--quiet", "--out", str(out)]) == 1
     summary = json.loads((out / "summary.json").read_text())
     assert [c["status"] for c in summary["sweep"]["configurations"]] == ["held", "held", "violated"]
