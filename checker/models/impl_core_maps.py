@@ -55,47 +55,41 @@ def key_hash(key: Any) -> Any:
 
 
 @njit_inline
-def map_find(keys: Any, vals: Any, key: Any) -> Any:
-    """The value stored under `key`, or -1."""
+def _probe(keys: Any, vals: Any, key: Any) -> Any:
+    """The slot that holds `key`, or the empty slot where it would go (linear probing from its hash)."""
     mask = np.uint64(keys.shape[0] - 1)
     slot = np.int64(key_hash(key) & mask)
     width = key.shape[0]
     while True:
-        v = vals[slot]
-        if v == ZERO:
-            return np.int64(-1)
+        if vals[slot] == ZERO:
+            return slot
         same = True
         for w in range(width):
             if keys[slot, w] != key[w]:
                 same = False
                 break
         if same:
-            return np.int64(v - ONE)
+            return slot
         slot = np.int64((np.uint64(slot) + ONE) & mask)
+
+
+@njit_inline
+def map_find(keys: Any, vals: Any, key: Any) -> Any:
+    """The value stored under `key`, or -1."""
+    v = vals[_probe(keys, vals, key)]
+    return np.int64(-1) if v == ZERO else np.int64(v - ONE)
 
 
 @njit
 def map_put(keys: Any, vals: Any, key: Any, value: Any) -> bool:
     """Store `value` under `key` (replacing); True if the key is new. The table must have room."""
-    mask = np.uint64(keys.shape[0] - 1)
-    slot = np.int64(key_hash(key) & mask)
-    width = key.shape[0]
-    while True:
-        v = vals[slot]
-        if v == ZERO:
-            for w in range(width):
-                keys[slot, w] = key[w]
-            vals[slot] = np.uint64(value) + ONE
-            return True
-        same = True
-        for w in range(width):
-            if keys[slot, w] != key[w]:
-                same = False
-                break
-        if same:
-            vals[slot] = np.uint64(value) + ONE
-            return False
-        slot = np.int64((np.uint64(slot) + ONE) & mask)
+    slot = _probe(keys, vals, key)
+    new: bool = vals[slot] == ZERO
+    if new:
+        for w in range(key.shape[0]):
+            keys[slot, w] = key[w]
+    vals[slot] = np.uint64(value) + ONE
+    return new
 
 
 @njit
