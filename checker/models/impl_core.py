@@ -20,6 +20,7 @@ import numpy as np
 from checker.jit import HAVE_NUMBA
 from checker.models.impl_core_kernel import (
     DONE,
+    FULL,
     N_PARAMS,
     NODE_MISS,
     P_APART,
@@ -30,6 +31,8 @@ from checker.models.impl_core_kernel import (
     P_NULL_CRASHES,
     P_P,
     P_PROMPT,
+    P_QUIET,
+    P_QUIET_CRASH,
     P_REFINE,
     P_REFINES_BIT,
     P_SATURATING,
@@ -44,6 +47,7 @@ from checker.models.impl_core_kernel import (
 from checker.models.impl_core_maps import WordMap
 from checker.models.impl_core_tables import MASK64, CoreTables, from_limbs
 from checker.models.impl_layout import SENT
+from checker.models.impl_por import QuietBlocks
 from paxos import NODE_ERROR
 
 _OUT = 1 << 15  # successors per kernel call at most (more: the call returns and is called again)
@@ -62,11 +66,35 @@ def refusal(model: Any) -> str | None:
         return "a user's step property"
     if t.orbit is not None:
         return "symmetry"
-    if getattr(model, "por", None) is not None:
-        return "quiet blocks (reductions.py, 6; --no-por runs the compiled engine)"
+    why = _quiet_blocks_refusal(model)
+    if why is not None:
+        return why
     props = model.properties()
     if sum(p.kind == "always" for p in props) > 63 or sum(p.kind == "sometimes" for p in props) > 63 or t.k > 60:
         return "more than 63 properties of one kind or 60 nodes"
+    return None
+
+
+#: what the kernel computes its own way in QuietBlocks (a class or instance that replaces one is refused)
+QUIET_TWINS = ("expand", "follow", "moves", "quiet_moves", "moved")
+
+
+def _quiet_blocks_refusal(model: Any) -> str | None:
+    """Why the kernel's quiet blocks (impl_core_kernel.py) are not exactly `model.por`'s, or None: its
+    QuietBlocks must be the class itself with the methods the kernel mirrors as defined there, over the
+    model's own successors, mailboxes and tables."""
+    por = getattr(model, "por", None)
+    if por is None:
+        return None
+    if type(por) is not QuietBlocks:
+        return f"quiet blocks of another kind ({type(por).__name__}; --no-por runs the compiled engine)"
+    for name in QUIET_TWINS:
+        fn = getattr(QuietBlocks, name, None)
+        if (name in vars(por) or getattr(fn, "__module__", None) != QuietBlocks.__module__
+                or getattr(fn, "__qualname__", None) != f"QuietBlocks.{name}"):
+            return f"quiet blocks with QuietBlocks.{name} replaced (--no-por runs the compiled engine)"
+    if por.base is not model.search_successors or por.mail is not model.mailboxes or por.t is not model.tables:
+        return "quiet blocks over other successors than the search's (--no-por runs the compiled engine)"
     return None
 
 
@@ -113,6 +141,10 @@ class ImplCore:
         P[P_REFINE] = self.refine is not None
         P[P_ERROR_BIT], P[P_REFINES_BIT] = self.step_names.index(NODE_ERROR), self.step_names.index("refines_spec")
         P[P_Z_CRASHES], P[P_Z_CRASHED], P[P_Z_PROPOSED], P[P_Z_STRIDE] = zc0, zk0, zp0, stride
+        por = model.por  # quiet blocks (reductions.py, 6): the kernel runs QuietBlocks.expand
+        self.quiet_nodes = np.array(por.eligible if por is not None else (), dtype=np.int64)
+        P[P_QUIET] = sum(1 << i for i in self.quiet_nodes.tolist())
+        P[P_QUIET_CRASH] = por is not None and por.crashes
         self.apart = list(model.apart)
         self.user_sometimes = model.verdicts.user_sometimes
         self.acc_cols = list(t.acceptor_idx)
@@ -123,6 +155,7 @@ class ImplCore:
         self._reads_msgs = -1
         self._reads = np.zeros((1, 1), dtype=np.uint64)  # per message: the sent messages its steps' verdicts read
         self._bound: tuple[Any, ...] | None = None
+        self._cap = _OUT  # rows of the kernel's output buffers
         self._new_maps()
 
     # -- the face flat_bfs.py sees ----------------------------------------------------------------
@@ -169,6 +202,9 @@ class ImplCore:
                               out_rows[:nout, tb.s_fp], order)
             if nrm:
                 self._resolve_refinement(rmiss[:nrm])
+            if status == FULL and not pos and not nout:
+                self._cap *= 2  # one row's successors (its quiet blocks') outgrew the buffers
+                self._bound = None
             if status == NODE_MISS:
                 tb.resolve(int(miss[0]), int(miss[1]), int(miss[2]), int(miss[3]))
                 self._after_tables_grew()
@@ -347,13 +383,13 @@ class ImplCore:
         P = self.P
         P[P_WORDS] = w
         P[P_MAX_OUT] = tb.p + len(tb.env_dst) + tb.k
-        cap = max(_OUT, 4 * int(P[P_MAX_OUT]))
+        cap = max(self._cap, 4 * int(P[P_MAX_OUT]))
         old = getattr(self, "_bufs", None)
         if old is None or old[0].shape != (cap, tb.row_width) or old[6].shape[1] != 3 + 2 * w:
             self._bufs = self._buffers(cap, w)
         self._bound = (P, tb.gsn, tb.omap, tb.dmap, tb.e_sid, tb.e_bits, tb.e_own, tb.e_flag, tb.env_dst, tb.env_mid,
-                       tb.z_snap, tb.z_env, tb.z_msg, self.zsc, tb.dst_mask, self.prop, self.acc_pos, self._reads,
-                       self.rmap.keys, self.rmap.vals, *self._bufs, tb.m_known, tb.m_eff, tb.m_iout)
+                       tb.z_snap, tb.z_env, tb.z_msg, self.zsc, tb.dst_mask, self.prop, self.quiet_nodes, self.acc_pos,
+                       self._reads, self.rmap.keys, self.rmap.vals, *self._bufs, tb.m_known, tb.m_eff, tb.m_iout)
         return self._bound
 
     def _buffers(self, cap: int, w: int) -> tuple[np.ndarray, ...]:
