@@ -383,7 +383,7 @@ class ImplCore:
         P = self.P
         P[P_WORDS] = w
         P[P_MAX_OUT] = tb.p + len(tb.env_dst) + tb.k
-        cap = max(self._cap, 4 * int(P[P_MAX_OUT]))
+        cap = max(self._cap, int(P[P_MAX_OUT]) + 1)  # room for the successors of one state at least
         old = getattr(self, "_bufs", None)
         if old is None or old[0].shape != (cap, tb.row_width) or old[6].shape[1] != 3 + 2 * w:
             self._bufs = self._buffers(cap, w)
