@@ -275,7 +275,7 @@ def test_the_cli_says_which_engine_ran(tmp_path: Path, capsys: pytest.CaptureFix
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("red", "pinned"), [(NO_POR, (1_055_691, 5_804_688, 30)), (ALL, (166_235, 0, 25))],
+@pytest.mark.parametrize(("red", "pinned"), [(NO_POR, (1_055_691, 5_804_688, 30)), (ALL, (166_235, 457_564, 25))],
                          ids=["no-por", "por"])
 def test_the_default_check_has_its_pinned_counts_on_both_engines(red: Reductions, pinned: tuple[int, ...]) -> None:
     cfg = _cli_model([]).cfg
