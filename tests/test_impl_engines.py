@@ -60,14 +60,19 @@ def test_engines_agree_on_the_soundness_grid(cfg: CheckConfig, red: Reductions) 
     _both(cfg, reductions=red)
 
 
-#: toys whose proposers' quiet steps cycle (nack_forgets_promises: blocks close the cycle) or whose value depends
-#: on the order its Promises arrive in (first_value_wins: every order inside a block counts)
+#: toys whose proposers' quiet steps cycle (nack_forgets_promises: blocks close the cycle), whose value depends
+#: on the order its Promises arrive in (first_value_wins: every order inside a block counts), or whose quiet crash
+#: goes back to a snapshot of the block with one more crash spent (crash_keeps_ballot: a state of its own)
 TOYS = [CheckConfig(acceptors=2, proposers=2, ballots=1, crashes=0, learners=1,
                     impl="tests.reduction_toys:nack_forgets_promises"),
         CheckConfig(acceptors=3, proposers=1, ballots=2, crashes=1, learners=0,
                     impl="tests.reduction_toys:nack_forgets_promises"),
         CheckConfig(acceptors=3, proposers=2, ballots=1, crashes=1, learners=1,
-                    impl="tests.reduction_toys:first_value_wins")]
+                    impl="tests.reduction_toys:first_value_wins"),
+        CheckConfig(acceptors=3, proposers=1, ballots=1, crashes=1, learners=1,
+                    impl="tests.reduction_toys:crash_keeps_ballot"),
+        CheckConfig(acceptors=2, proposers=2, ballots=2, crashes=2, learners=0,
+                    impl="tests.reduction_toys:crash_keeps_ballot")]
 
 
 @pytest.mark.parametrize("cfg", TOYS, ids=_id)
