@@ -172,6 +172,13 @@ def test_time_limit_caps_the_whole_sweep(tmp_path: Path) -> None:
     assert summary["sweep"]["budget"] == 100
 
 
+def test_a_budget_beyond_the_alarm_clock_is_no_limit(tmp_path: Path) -> None:
+    """--budget 1e17 (finite, so accepted) is each configuration's time limit: a limit never reached, not an
+    OverflowError from the timer that watches for a hung node handler."""
+    assert execute_sweep(_small("paxos:PaxosNode", tmp_path, 1e17), scale_options, [Step((1, 1), 0)]) == 0
+    assert _statuses(_load_summary(tmp_path)) == ["held"]
+
+
 def test_a_node_without_acceptor_symmetry_is_swept_without_it(tmp_path: Path,
                                                                capsys: pytest.CaptureFixture[str]) -> None:
     """Symmetry is on in a sweep only while the node treats acceptors alike: its refusal is no error there."""
