@@ -384,6 +384,15 @@ def test_a_time_limit_beyond_the_alarm_clock_is_no_limit(command: tuple[str, ...
     assert result.code == 0, result.output
 
 
+@pytest.mark.parametrize("command", ["simulate", "fuzz"])
+def test_budget_outside_explore_says_where_it_belongs(command: str, tmp_path: Path) -> None:
+    """--budget grows explore's bounds (docs/sweep.md); elsewhere it has no meaning: one line naming explore and
+    what stops this command instead, not argparse's bare 'unrecognized arguments'."""
+    assert_refused((command, "--budget", "60", "--out", tmp_path / "o"), f"paxos-check {command}: error: --budget",
+                   "explore", "--time-limit")
+    assert not (tmp_path / "o").exists()
+
+
 # -- 8. Ctrl-C keeps partial results -----------------------------------------------------------------------
 
 
