@@ -103,6 +103,22 @@ def test_budget_with_a_bound_flag_is_refused_in_one_line(tmp_path: Path, capsys:
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.parametrize("flags", [["--impl", "nosuch:make"], ["--impl", "tests.bad_nodes:RaisingSnapshotAtOnce"],
+                                   ["--property", "nosuch.py:prop"]], ids=["no-module", "bad-node", "no-property"])
+def test_a_bad_node_or_property_is_refused_in_one_line_before_the_sweep(flags: list[str], tmp_path: Path,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """As in a single run: the node and the properties are checked before any work, so the refusal is the only
+    line (no sweep announced first) and an earlier sweep's configuration directories are still there."""
+    earlier = tmp_path / "sweep" / "1"
+    earlier.mkdir(parents=True)
+    (earlier / "summary.json").write_text("{}", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["explore", *flags, "--budget", "5", "--quiet", "--out", str(tmp_path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1, captured
+    assert (earlier / "summary.json").is_file()
+
+
 # -- exit codes and the summary ------------------------------------------------------------------------
 
 
