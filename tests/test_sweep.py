@@ -27,7 +27,7 @@ from checker.errors import UsageError
 from checker.runs.build import check_config
 from checker.runs.request import Cluster, RunRequest
 from checker.runs.scale import scale_options
-from checker.runs.sweep import BOUND_FLAGS, SWEEP, Step, execute_sweep, sweep_applies
+from checker.runs.sweep import BOUND_FLAGS, SWEEP, Step, execute_sweep, sweep_applies, sweep_sentence
 from checker.signals import ctrl_c_stops_search, ctrl_c_stops_sweep, stop_requested
 from paxos._summary import STOPPED_BY, SWEEP_STATUSES, SweepConfiguration, SweepSummary
 from paxos.bugs import CATALOG
@@ -244,6 +244,21 @@ def test_ctrl_c_writes_the_configurations_done_and_the_interrupted_one(tmp_path:
     assert summary["sweep"]["stopped_by"] == "interrupted"
     assert summary["sweep"]["not_reached"] == [{"ballots": [6, 6], "crashes": 2}]
     assert "bounded at" in rest and "(interrupted)" in rest
+
+
+def test_a_sweep_stopped_by_ctrl_c_in_its_first_configuration_says_so(tmp_path: Path) -> None:
+    """Not 'give a larger --budget' when the budget was not what stopped it."""
+    entry = {"index": 1, "bounds": {"ballots": [1, 2], "crashes": 1}, "symmetry": True, "status": "bounded",
+             "exhaustive": False, "stopped_by": "interrupted", "states": 30147, "transitions": 84650, "depth": 22,
+             "seconds": 8.2, "violated": [], "deviation": False, "run_dir": "sweep/1"}
+    sweep = {"budget": 60.0, "seconds": 8.2, "reported": 1, "stopped_by": "interrupted", "configurations": [entry],
+             "not_reached": [s.bounds() for s in SWEEP[1:]]}
+    text = sweep_sentence(sweep, SWEEP, tmp_path)
+    assert "bounded at 8.2 s (interrupted)" in text and "not a verification" in text and "HELD" not in text
+    assert "Ctrl-C" in text and "larger --budget" not in text
+    budget = sweep_sentence({**sweep, "stopped_by": "budget",
+                             "configurations": [{**entry, "stopped_by": "budget"}]}, SWEEP, tmp_path)
+    assert "larger --budget" in budget
 
 
 def test_ctrl_c_between_two_searches_of_a_sweep_is_not_lost() -> None:

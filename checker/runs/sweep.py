@@ -250,8 +250,13 @@ def sweep_sentence(sweep: dict[str, Any], steps: Sequence[Step], out: FsPath) ->
     head = f"SWEEP within --budget {sweep['budget']:g} s ({sweep['seconds']:.1f} s used): "
     text = head + "; ".join(parts) + "."
     if entries[0]["status"] == "bounded":
-        text += (" Not even the default bounds were exhausted: give a larger --budget, or state bounds with the "
-                 "bound flags.")
+        why = entries[0]["stopped_by"]
+        text += (" Not even the default bounds were exhausted: " + (
+            "Ctrl-C stopped the sweep first." if why == "interrupted" else
+            "give a larger --budget, or state bounds with the bound flags." if why == "budget" else
+            "give a larger --time-limit (it caps the sweep), or state bounds with the bound flags." if why ==
+            "time_limit" else
+            f"their search stopped by {why}."))
     elif entries[0]["status"] == "held" and not any(e["status"] == "violated" for e in entries):
         text += " Exit 0: the default bounds were exhausted and held; the later configurations add to that."
     for t, e in zip(texts[1:], entries[1:], strict=True):
