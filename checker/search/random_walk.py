@@ -179,19 +179,38 @@ class Walker:
         fingerprint = self.model.fingerprint
         fps = [fingerprint(t) for t in states]
         order = sorted(range(len(fps)), key=fps.__getitem__)
-        if len(set(fps)) < len(fps):
-            describe, step_violated = self.model.describe, self.model.step_violated
-
-            def names(j: int) -> tuple[str, ...]:
-                got = broken.get(j) if self._expand is not None else step_violated(s, actions[j], states[j])
-                return tuple(sorted(got or ()))
-
-            order.sort(key=lambda j: (fps[j], astuple(describe(s, actions[j], states[j])), names(j)))
+        n = len(order)
+        if len(set(fps)) < n:  # steps to one state: equal ones (the same action and verdicts) stay as they are
+            k = 0
+            while k < n:
+                end = k + 1
+                while end < n and fps[order[end]] == fps[order[k]]:
+                    end += 1
+                if end - k > 1:
+                    order[k:end] = self._ties(s, expansion, order[k:end])
+                k = end
         if all(k == j for k, j in enumerate(order)):
             return expansion
         where = {j: k for k, j in enumerate(order)}
         return ([actions[j] for j in order], [states[j] for j in order],
                 {where[j]: v for j, v in broken.items()})
+
+    def _ties(self, s: State, expansion: Expansion, group: list[int]) -> list[int]:
+        """Steps of `group` (indexes into `expansion`, all to one state) in a stable order if they differ in
+        action or verdicts: by the model's `stable_action` (else the trace row), then the step verdicts."""
+        actions, states, broken = expansion
+
+        def names(j: int) -> tuple[str, ...]:
+            got = broken.get(j) if self._expand is not None else self.model.step_violated(s, actions[j], states[j])
+            return tuple(sorted(got or ()))
+
+        if len({(actions[j], names(j)) for j in group}) == 1:
+            return group
+        stable = capabilities(self.model).stable_action
+        if stable is not None:
+            return sorted(group, key=lambda j: (stable(actions[j]), names(j)))
+        describe = self.model.describe
+        return sorted(group, key=lambda j: (astuple(describe(s, actions[j], states[j])), names(j)))
 
     def walk(self, rng: random.Random, policy: Policy, start: Path | None = None) -> bool:
         """One walk of at most `length` states (from `start`'s last state if given, its steps kept
