@@ -8,6 +8,7 @@ exhaustion takes seconds, so the end-to-end runs through it are tiny budgets or 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -193,6 +194,15 @@ def test_a_budget_beyond_the_alarm_clock_is_no_limit(tmp_path: Path) -> None:
     OverflowError from the timer that watches for a hung node handler."""
     assert execute_sweep(_small("paxos:PaxosNode", tmp_path, 1e17), scale_options, [Step((1, 1), 0)]) == 0
     assert _statuses(_load_summary(tmp_path)) == ["held"]
+
+
+def test_a_time_limit_longer_than_the_default_budget_is_named(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """`explore --time-limit 300` sweeps for the default --budget (60 s), not 300 s: the announcement says so."""
+    request = dataclasses.replace(_small("paxos:PaxosNode", tmp_path, 1.0), budget=None, time_limit=300.0)
+    assert execute_sweep(request, scale_options, [Step((1, 1), 0)]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert "--budget 60 s" in first and "--time-limit 300 s" in first and "--budget 300" in first
 
 
 def test_a_node_without_acceptor_symmetry_is_swept_without_it(tmp_path: Path,

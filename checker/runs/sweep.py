@@ -124,7 +124,10 @@ def execute_sweep(request: RunRequest, extra_of: Callable[[RunRequest], dict[str
         announced[0] = True
         _clear_old_sweep(out, keep="1" if ran else None)
         print(f"paxos-check: no bound flag given, so the bounds grow within --budget {budget:g} s of wall-clock time"
-              + (f" (--time-limit {request.time_limit:g} s caps it)" if not budget_binds else "")
+              + (f" (--time-limit {request.time_limit:g} s caps it)" if not budget_binds else
+                 f" (the default --budget ends it before --time-limit {request.time_limit:g} s: give --budget "
+                 f"{request.time_limit:g} for a longer sweep)" if request.time_limit is not None and
+                 request.budget is None and budget < request.time_limit else "")
               + f": {len(steps)} configurations from {steps[0].text()} up to {steps[-1].text()}, each exhausted "
               "before the next, the first violation ending the sweep" + (", with acceptor symmetry" if symmetry else "")
               + ". Any bound flag means exactly those bounds.", flush=True)
