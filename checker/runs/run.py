@@ -80,6 +80,9 @@ def run_once(request: RunRequest, after_search: AfterSearch | None = None, check
                       flush=True)
                 request = dataclasses.replace(request, no_learners_apart=True)
                 model = build_model(request)
+                if bounds.time_limit is not None:  # the run's limit: this search gets what the first one left
+                    left = bounds.time_limit - (time.monotonic() - started)
+                    bounds = dataclasses.replace(bounds, time_limit=max(left, 0.001))
                 summary = _search(request, model, out, bounds, last, time.monotonic(), after_search, extra)
                 return Outcome(summary, out)
         except HandlerHung as hung:
