@@ -168,7 +168,7 @@ class Walker:
 
     def _stable_order(self, s: State, expansion: Expansion) -> Expansion:
         """`expansion` in an order that is the same in every process: by successor fingerprint, then (for
-        different steps to the same state) by trace row and step verdicts.
+        different steps to the same state) by the model's `stable_action` and the step verdicts.
 
         A model whose states hold ids it interns per process (the implementation model's envelopes)
         lists successors in the order of those ids, i.e. in the order this process first met them; a
