@@ -349,7 +349,10 @@ class ImplCore:
         flagged = np.flatnonzero(bits)
         if not len(flagged):
             return
-        pfps = rows[parent[flagged], self.tables.s_fp]
+        tb = self.tables
+        pfps = rows[parent[flagged], tb.s_fp]
+        if self.orbit is not None:  # as stored: the parents' orbit fingerprints
+            pfps = orbit_fingerprints(rows[parent[flagged]], tb.s_fp, tb.scalars + 2 * tb.words)
         for b in range(len(self.step_names)):
             has = flagged[(bits[flagged] >> np.uint64(b)) & np.uint64(1) == 1]
             if not len(has):
