@@ -59,6 +59,7 @@ from checker.models.impl_layout import SENT
 from paxos import NODE_ERROR
 
 _OUT = 1 << 15  # successors per kernel call at most (more: the call returns and is called again)
+_CHECKED = 8192  # rows judged at a time under symmetry (partition.py's chunk)
 
 
 def refusal(model: Any) -> str | None:
@@ -241,10 +242,18 @@ class ImplCore:
 
     def check(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(always properties violated, sometimes properties witnessed) per row, as bit sets by index into
-        `always` / `sometimes`. Misses ask the model (Verdicts.violated / witnessed), in row order."""
+        `always` / `sometimes`. Misses ask the model (Verdicts.violated / witnessed), in row order. Under
+        symmetry in chunks of _CHECKED rows, each after the node transitions run so far are checked against
+        their renamed images (where partition.py's `_check` asks impl_orbits.lanes for orbit sizes)."""
+        if self.orbit is None or len(rows) <= _CHECKED:
+            return self._check(rows)
+        parts = [self._check(rows[at:at + _CHECKED]) for at in range(0, len(rows), _CHECKED)]
+        return np.concatenate([b for b, _ in parts]), np.concatenate([w for _, w in parts])
+
+    def _check(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         rows = self.tables.widen(rows)
         if self.orbit is not None:
-            self.orbit.check_transitions()  # what the verdicts' node steps ran, as impl_orbits.lanes does
+            self.orbit.check_transitions()
         self._maps_current()
         tb = self.tables
         s, w = tb.scalars, tb.words
