@@ -14,6 +14,7 @@ import pytest
 
 from checker.config import CheckConfig
 from checker.errors import UsageError
+from checker.models.impl_encoding import DELIVER
 from checker.models.impl_model import ImplModel
 from checker.models.reductions import Reductions
 from checker.search import flat_bfs
@@ -32,16 +33,27 @@ GRID = [*FAST, _cfg(PAXOS, 3, 2, 1, 1, 1), _cfg(PAXOS, 3, 1, 2, 1, 1), _cfg(PAXO
 
 
 def _run(cfg: CheckConfig, engine: str, factory: Any = None, **options: Any) -> SearchResult:
+    return _search(cfg, engine, factory, **options)[0]
+
+
+def _search(cfg: CheckConfig, engine: str, factory: Any = None, **options: Any) -> tuple[SearchResult, ImplModel]:
     model = ImplModel(cfg, factory=factory, reductions=options.pop("reductions", CORE_REDUCTIONS))
-    return bfs(model, SearchOptions(engine=engine, coverage=True, symmetry=True, **options))
+    return bfs(model, SearchOptions(engine=engine, coverage=True, symmetry=True, **options)), model
 
 
-def _outcome(cfg: CheckConfig, engine: str, **options: Any) -> SearchResult | str:
-    """The search's result, or the one line of its UsageError (a node --symmetry cannot rename)."""
+def _outcome(cfg: CheckConfig, engine: str, **options: Any) -> tuple[SearchResult, ImplModel] | str:
+    """The search's result and model, or the one line of its UsageError (a node --symmetry cannot rename)."""
     try:
-        return _run(cfg, engine, **options)
+        return _search(cfg, engine, **options)
     except UsageError as exc:
         return str(exc)
+
+
+def _node_calls(model: ImplModel) -> list[tuple[int, Any, int, Any]]:
+    """The node steps a search ran, in the order it first ran them (ImplTables.node_cache), as values: which
+    states were expanded, in which order (the member of each orbit), and the equivariance checks' images."""
+    t = model.tables
+    return [(i, t.snaps[i][sid], kind, t.msgs[arg] if kind == DELIVER else arg) for i, sid, kind, arg in t.node_cache]
 
 
 def _both(cfg: CheckConfig, **options: Any) -> tuple[SearchResult, SearchResult]:
@@ -49,13 +61,14 @@ def _both(cfg: CheckConfig, **options: Any) -> tuple[SearchResult, SearchResult]
     if isinstance(python, str):  # refused: by both engines, in the same words
         assert compiled == python
         pytest.skip(f"--symmetry refused: {python}")
-    assert isinstance(compiled, SearchResult), compiled
-    assert compiled.engine == "compiled", compiled.engine  # the compiled engine ran, not the fallback
-    assert python.engine == "python"
-    same_results(compiled, python)
-    assert (compiled.symmetry_reduction, compiled.unreduced_states) == (
-        python.symmetry_reduction, python.unreduced_states)
-    return compiled, python
+    assert not isinstance(compiled, str), compiled
+    (a, compiled_model), (b, python_model) = compiled, python
+    assert a.engine == "compiled", a.engine  # the compiled engine ran, not the fallback
+    assert b.engine == "python"
+    same_results(a, b)
+    assert (a.symmetry_reduction, a.unreduced_states) == (b.symmetry_reduction, b.unreduced_states)
+    assert _node_calls(compiled_model) == _node_calls(python_model)
+    return a, b
 
 
 @pytest.mark.parametrize("cfg", GRID, ids=lambda c: f"{c.impl.split(':')[1]}-{c.acceptors}a{c.proposers}p"
@@ -63,6 +76,32 @@ def _both(cfg: CheckConfig, **options: Any) -> tuple[SearchResult, SearchResult]
                          f"{'-coloc' if c.colocated else ''}")
 def test_engines_agree_under_symmetry_on_the_soundness_grid(cfg: CheckConfig) -> None:
     _both(cfg)
+
+
+@pytest.mark.parametrize("reductions", [Reductions.none(), Reductions(prompt_restart=False, por=False)],
+                         ids=["none", "no-prompt-restart"])
+@pytest.mark.parametrize("cfg", [_cfg(PAXOS, 3, 1, 1, 1, 1), _cfg(PAXOS, 2, 2, 1, 1, 1),
+                                 _cfg("tests.mutants:crash_keeps_volatile", 3, 1, 1, 1, 1)],
+                         ids=lambda c: f"{c.impl.split(':')[1]}-{c.acceptors}a{c.proposers}p")
+def test_engines_agree_under_symmetry_without_reductions(cfg: CheckConfig, reductions: Reductions) -> None:
+    """Crashed acceptors stay down (no prompt restarts): the crashed set's lanes; unsaturated deliveries."""
+    _both(cfg, reductions=reductions)
+
+
+@pytest.mark.parametrize("cfg", [_cfg(PAXOS, 3, 2, 1, 1, 1), _cfg(PAXOS, 2, 1, 2, 1, 1),
+                                 _cfg("tests.mutants:learner_counts_duplicates", 3, 1, 1, 1, 1)],
+                         ids=lambda c: f"{c.impl.split(':')[1]}-{c.acceptors}a{c.proposers}p-b{c.ballots}")
+def test_engines_keep_the_same_member_of_each_orbit_over_many_chunks(cfg: CheckConfig,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Levels of many chunks (16 states each, not 8,192): a later chunk's member of an orbit replaces an
+    earlier one's in both engines, and the nodes run on the same states in the same order."""
+    from checker.models import impl_core
+    from checker.search import partition
+
+    for module, name in ((partition, "_CHUNK"), (flat_bfs, "_CHUNK"), (impl_core, "_CHECKED")):
+        monkeypatch.setattr(module, name, 16)
+    _both(cfg)
+    _both(cfg, reductions=Reductions.none())
 
 
 @pytest.mark.parametrize("name", FAST_BUGS)
