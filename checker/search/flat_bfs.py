@@ -84,10 +84,15 @@ def applies(model: Model, opts: SearchOptions) -> bool:
     return core_for(model, opts)[0] is not None
 
 
+_FIBONACCI = np.uint64(0x9E3779B97F4A7C15)  # 2**64 / golden ratio, odd
+
+
 @njit
 def _slot(fp: Any, size: Any) -> Any:
-    """The home slot of a fingerprint in a table of `size` (< 2**32) slots: its top 32 bits scaled."""
-    return np.int64(((fp >> np.uint64(32)) * size) >> np.uint64(32))
+    """The home slot of a fingerprint in a table of `size` (< 2**32) slots: the top 32 bits of its Fibonacci
+    hash, scaled. (Not the fingerprint's own top bits: an orbit fingerprint is the least of several, so its
+    top bits crowd towards 0, and linear probing would crawl.)"""
+    return np.int64((((fp * _FIBONACCI) >> np.uint64(32)) * size) >> np.uint64(32))
 
 
 @njit
