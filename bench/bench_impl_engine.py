@@ -35,7 +35,11 @@ if str(ROOT) not in sys.path:
 from paxos._atomic import atomic_write_text  # noqa: E402
 
 ROWS = {"default": ("the default check", []),
-        "b2": ("--ballots 2 --crashes 1", ["--ballots", "2", "--crashes", "1"])}
+        "b2": ("--ballots 2 --crashes 1", ["--ballots", "2", "--crashes", "1"]),
+        "sym": ("--ballots 1,2 --crashes 1 --symmetry --no-por", ["--ballots", "1,2", "--crashes", "1", "--symmetry",
+                                                                   "--no-por"]),
+        "b2sym": ("--ballots 2 --crashes 1 --symmetry --no-por", ["--ballots", "2", "--crashes", "1", "--symmetry",
+                                                                 "--no-por"])}
 QUIET = ["--quiet", "--no-hash-order-check", "--no-fidelity-check"]
 NOTES = """Where the compiled run's CPU goes on the default check (one process, measured in-process on a loaded
 machine): the successor kernel about 4.4 s (about 0.75 us per transition: `Successors.expand` with the

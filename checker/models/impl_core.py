@@ -7,7 +7,10 @@ ImplTables.node_step, impl_core_tables.py enters it, the batch goes on from that
 states are judged through compiled maps keyed as impl_verdicts.py keys its caches, a miss asking
 `Verdicts.violated` / `witnessed` of the decoded state. Results, caches and node checks are the
 Python engine's (docs/engines.md); what this core cannot do exactly, `refusal` names, and the
-Python engine runs it. It decides no search order (flat_bfs.py does).
+Python engine runs it. Under `--symmetry` (orbit keys on: impl_symmetry.py) rows carry orbit lanes
+(impl_core_orbits.py), successors come with their orbit fingerprints in the Python engine's order, and
+every node transition the batch ran is checked against its renamed images before they are returned.
+It decides no search order and picks no member of an orbit (flat_bfs.py does).
 """
 
 from __future__ import annotations
@@ -45,12 +48,22 @@ from checker.models.impl_core_kernel import (
     expand_rows,
 )
 from checker.models.impl_core_maps import WordMap
+from checker.models.impl_core_orbits import (
+    MAX_GROUP,
+    N_Q,
+    Q_LANES,
+    Q_WORDS,
+    OrbitLanes,
+    orbit_fingerprints,
+    orbit_sizes,
+)
 from checker.models.impl_core_tables import MASK64, CoreTables, from_limbs
 from checker.models.impl_layout import SENT
 from checker.models.impl_por import QuietBlocks
 from paxos import NODE_ERROR
 
 _OUT = 1 << 15  # successors per kernel call at most (more: the call returns and is called again)
+_CHECKED = 8192  # rows judged at a time under symmetry (partition.py's chunk)
 
 
 def refusal(model: Any) -> str | None:
@@ -64,8 +77,8 @@ def refusal(model: Any) -> str | None:
         return "the bag network"
     if model.verdicts.user_steps:
         return "a user's step property"
-    if t.orbit is not None:
-        return "symmetry"
+    if t.orbit is not None and t.orbit.size > MAX_GROUP:
+        return f"--symmetry with more than {MAX_GROUP} acceptor renamings"
     why = _quiet_blocks_refusal(model)
     if why is not None:
         return why
@@ -130,6 +143,12 @@ class ImplCore:
         zp0 = len(zsc)
         zsc += [t.z[("proposed", v)] for v in t.values]
         self.zsc = np.array([z & MASK64 for z in zsc], dtype=np.uint64)
+        self.orbit = t.orbit  # the ImplSymmetry when keys carry orbit changes (--symmetry), else None
+        self.lanes: OrbitLanes | None = None
+        self.unreduced = 0  # the states of the orbits checked (`check`), under symmetry
+        if self.orbit is not None and self.orbit.size > 1:
+            self.tables.lanes = self.orbit.size - 1
+            self.lanes = OrbitLanes(self.tables, zsc, self.orbit.size - 1)
         self.prop = np.array([[t.proposer_idx[j], limits[j], t.values.index(t.proposal_of[j])] for j in range(t.p)],
                              dtype=np.int64).reshape(t.p, 3)
         self.acc_pos = np.array(model.verdicts.acceptor_at, dtype=np.int64)
@@ -145,6 +164,9 @@ class ImplCore:
         self.quiet_nodes = np.array(por.eligible if por is not None else (), dtype=np.int64)
         P[P_QUIET] = sum(1 << i for i in self.quiet_nodes.tolist())
         P[P_QUIET_CRASH] = por is not None and por.crashes
+        self.Q = np.zeros(N_Q, dtype=np.int64)  # impl_core_orbits.lanes_of's parameters: P's first ones
+        self.Q[:Q_LANES], self.Q[Q_LANES + 1:] = P[:Q_LANES], (zc0, zk0, zp0, stride)
+        self.Q[Q_LANES] = self.tables.lanes
         self.apart = list(model.apart)
         self.user_sometimes = model.verdicts.user_sometimes
         self.acc_cols = list(t.acceptor_idx)
@@ -174,8 +196,27 @@ class ImplCore:
     def widen(self, rows: np.ndarray) -> np.ndarray:
         return self.tables.widen(rows)
 
+    @property
+    def symmetric(self) -> bool:
+        """Whether fingerprints are orbit fingerprints (the model's keys carry orbit changes)."""
+        return self.orbit is not None
+
     def fingerprints(self, rows: np.ndarray) -> np.ndarray:
+        """The fingerprints a search stores: each row's own, or under symmetry its orbit's (the least image's)."""
+        tb = self.tables
+        if self.orbit is not None:
+            self.orbit.check_transitions()
+            return orbit_fingerprints(rows, tb.s_fp, tb.scalars + 2 * tb.words)
+        return np.ascontiguousarray(rows[:, tb.s_fp])
+
+    def own_fingerprints(self, rows: np.ndarray) -> np.ndarray:
+        """Each row's own fingerprint (under symmetry it tells members of one orbit apart)."""
         return np.ascontiguousarray(rows[:, self.tables.s_fp])
+
+    def orbit_sizes(self, rows: np.ndarray) -> np.ndarray:
+        """How many distinct states each row's orbit has (1 each without symmetry)."""
+        tb = self.tables
+        return orbit_sizes(tb.widen(rows), tb.s_fp, tb.scalars + 2 * tb.words)
 
     def take_step_events(self) -> list[tuple[str, int, int]]:
         """(property, frontier index of the parent, fingerprint of the successor) of each step property's first
@@ -187,19 +228,27 @@ class ImplCore:
 
     def expand(self, frontier: np.ndarray, order: np.ndarray, kinds: Any = None
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(successor rows, their fingerprints, parent index into `order`) of the rows frontier[order]."""
+        """(successor rows, their fingerprints, parent index into `order`) of the rows frontier[order].
+
+        Under symmetry the fingerprints are orbit fingerprints, the successors come in the Python engine's
+        order (by parent, then as Successors.expand makes them), and every node transition run is checked
+        against its renamed images first (impl_symmetry.check_transitions: an asymmetric node is refused)."""
         tb = self.tables
         rows = tb.widen(np.ascontiguousarray(frontier[order]))
         pending = np.arange(len(rows), dtype=np.int64)
-        pieces: list[tuple[np.ndarray, np.ndarray]] = []
+        pieces: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
         while len(pending):
             args = self._args()
             out_rows, out_bits, out_act, out_parent, out_j, miss, rmiss, incomplete = self._bufs
             pos, nout, nrm, ninc, status = expand_rows(rows, pending, *args)
             if nout:
-                pieces.append((out_rows[:nout].copy(), out_parent[:nout].copy()))
-                self._account(rows, out_bits[:nout], out_act[:nout], out_parent[:nout], out_j[:nout],
-                              out_rows[:nout, tb.s_fp], order)
+                if self.lanes is not None:  # the orbit lanes, before the tables may widen
+                    self.Q[Q_WORDS] = tb.words
+                    fps = self.lanes.post(rows, out_rows[:nout], out_parent[:nout], self.Q)
+                else:
+                    fps = out_rows[:nout, tb.s_fp].copy()
+                pieces.append((out_rows[:nout].copy(), out_parent[:nout].copy(), fps, out_j[:nout].copy()))
+                self._account(rows, out_bits[:nout], out_act[:nout], out_parent[:nout], out_j[:nout], fps, order)
             if nrm:
                 self._resolve_refinement(rmiss[:nrm])
             if status == FULL and not pos and not nout:
@@ -211,16 +260,36 @@ class ImplCore:
                 if tb.widened:
                     rows = tb.widen(rows)
             pending = np.concatenate([incomplete[:ninc], pending[pos:]]) if ninc or status != DONE else pending[pos:]
+        if self.orbit is not None:  # as the Python engine does after each chunk (impl_orbits.lanes)
+            self.orbit.check_transitions()
+            tb.sync()
+            if tb.changed:
+                self._after_tables_grew()
         if not pieces:
             return np.zeros((0, tb.row_width), dtype=np.uint64), np.zeros(0, dtype=np.uint64), np.zeros(0, np.int64)
         out = np.concatenate([tb.widen(p[0]) for p in pieces]) if len(pieces) > 1 else tb.widen(pieces[0][0])
         parents = np.concatenate([p[1] for p in pieces])
-        return out, np.ascontiguousarray(out[:, tb.s_fp]), parents
+        fps = np.concatenate([p[2] for p in pieces])
+        if self.orbit is not None and len(pieces) > 1:  # rows redone after a refinement miss come last
+            js = np.concatenate([p[3] for p in pieces])
+            again = np.lexsort((js, parents))
+            out, parents, fps = out[again], parents[again], fps[again]
+        return out, fps, parents
 
     def check(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(always properties violated, sometimes properties witnessed) per row, as bit sets by index into
-        `always` / `sometimes`. Misses ask the model (Verdicts.violated / witnessed), in row order."""
+        `always` / `sometimes`. Misses ask the model (Verdicts.violated / witnessed), in row order. Under
+        symmetry in chunks of _CHECKED rows, each after the node transitions run so far are checked against
+        their renamed images (where partition.py's `_check` asks impl_orbits.lanes for orbit sizes)."""
+        if self.orbit is None or len(rows) <= _CHECKED:
+            return self._check(rows)
+        parts = [self._check(rows[at:at + _CHECKED]) for at in range(0, len(rows), _CHECKED)]
+        return np.concatenate([b for b, _ in parts]), np.concatenate([w for _, w in parts])
+
+    def _check(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         rows = self.tables.widen(rows)
+        if self.orbit is not None:
+            self.orbit.check_transitions()
         self._maps_current()
         tb = self.tables
         s, w = tb.scalars, tb.words
@@ -241,6 +310,8 @@ class ImplCore:
                                lambda st: self._names_bits(self.inductive.safe_part(
                                    [st[c] for c in self.acc_cols], st[SENT])))
         seen = np.zeros(len(rows), dtype=np.uint64)
+        if self.orbit is not None:
+            self.unreduced += int(self.orbit_sizes(rows).sum())
         if self.pending_sometimes & set(self.sometimes):
             seen = self._judge(rows, self.sometimes_map, self._sometimes_key(rows), self._witnessed_bits)
         return bad, seen
@@ -323,7 +394,10 @@ class ImplCore:
         flagged = np.flatnonzero(bits)
         if not len(flagged):
             return
-        pfps = rows[parent[flagged], self.tables.s_fp]
+        tb = self.tables
+        pfps = rows[parent[flagged], tb.s_fp]
+        if self.orbit is not None:  # as stored: the parents' orbit fingerprints
+            pfps = orbit_fingerprints(rows[parent[flagged]], tb.s_fp, tb.scalars + 2 * tb.words)
         for b in range(len(self.step_names)):
             has = flagged[(bits[flagged] >> np.uint64(b)) & np.uint64(1) == 1]
             if not len(has):

@@ -9,7 +9,9 @@ about 20 bytes per state). It gives the same results as bfs.py's partitions: eac
 its largest-fingerprint parent, each level is checked in fingerprint order, and the first
 violation of a property is the smallest fingerprint of the shallowest level, so paths (rebuilt by
 replaying fingerprints) are identical; a step property's first violation is the first in that order (least
-parent fingerprint, then the parent's first such transition), as a partition reports it. It must not
+parent fingerprint, then the parent's first such transition), as a partition reports it. Under
+`--symmetry` (a model with orbit fingerprints, whose core gives them) it stores orbit fingerprints and
+keeps, of each orbit, the member a partition keeps (`_one_per_orbit`). It must not
 choose the engine (bfs.py does) nor know a model.
 """
 
@@ -23,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from checker.jit import njit
-from checker.model import Model
+from checker.model import Model, capabilities
 from checker.search.common import (
     Clock,
     SearchOptions,
@@ -33,6 +35,7 @@ from checker.search.common import (
     aggregate_coverage,
     extend_step,
     limit_reached,
+    orbit_fingerprints,
     peak_rss_mb,
     replay_fingerprints,
 )
@@ -53,10 +56,12 @@ def refusal(model: Model, opts: SearchOptions) -> str | None:
     for refused, why in ((opts.engine != "compiled", "--engine python"),
                          (opts.cluster is not None, "--cluster (the compiled engine runs in one process)"),
                          (opts.workers != 1, f"--workers {opts.workers} (the compiled engine runs in one process)"),
-                         (opts.symmetry, "--symmetry"), (opts.checkpoint is not None or opts.resume, "--checkpoint"),
+                         (opts.symmetry and capabilities(model).orbit_keyed is None, "--symmetry"),
+                         (opts.checkpoint is not None or opts.resume, "--checkpoint"),
                          (opts.on_transition is not None, "every transition is recorded (--graph)")):
         if refused:
             return why
+    orbit_fingerprints(model, opts.symmetry)  # under symmetry: keys carry orbit changes before a core is made
     why_not = getattr(model, "flat_core_refusal", None)
     return why_not() if why_not is not None else None
 
@@ -69,6 +74,8 @@ def core_for(model: Model, opts: SearchOptions) -> tuple[Any, str | None]:
     core = model.flat_core()  # type: ignore[attr-defined]
     if core is None:
         return None, "its compiled core refuses this model"
+    if bool(getattr(core, "symmetric", False)) != opts.symmetry:
+        return None, "orbit keys on without --symmetry" if opts.symmetry is False else "--symmetry"
     return core, None
 
 
@@ -77,18 +84,23 @@ def applies(model: Model, opts: SearchOptions) -> bool:
     return core_for(model, opts)[0] is not None
 
 
+_FIBONACCI = np.uint64(0x9E3779B97F4A7C15)  # 2**64 / golden ratio, odd
+
+
 @njit
 def _slot(fp: Any, size: Any) -> Any:
-    """The home slot of a fingerprint in a table of `size` (< 2**32) slots: its top 32 bits scaled."""
-    return np.int64(((fp >> np.uint64(32)) * size) >> np.uint64(32))
+    """The home slot of a fingerprint in a table of `size` (< 2**32) slots: the top 32 bits of its Fibonacci
+    hash, scaled. (Not the fingerprint's own top bits: an orbit fingerprint is the least of several, so its
+    top bits crowd towards 0, and linear probing would crawl.)"""
+    return np.int64((((fp * _FIBONACCI) >> np.uint64(32)) * size) >> np.uint64(32))
 
 
 @njit
 def _insert(table: Any, fps_of: Any, parent_of: Any, count: int, level_start: int, cand_fps: Any,
-            cand_parents: Any, cand_rows: Any, nxt: Any) -> int:
+            cand_parents: Any, cand_rows: Any, nxt: Any, members: bool) -> int:
     """Store each candidate not seen before (id = count; its parent and row at id - level_start of
     `parent_of` and `nxt`); a candidate already new in this level keeps its largest-fingerprint
-    parent. Returns the new count."""
+    parent (and with `members`, an orbit the row that came with it). Returns the new count."""
     size = np.int64(table.shape[0])
     usize = np.uint64(size)
     for j in range(cand_fps.shape[0]):
@@ -108,6 +120,8 @@ def _insert(table: Any, fps_of: Any, parent_of: Any, count: int, level_start: in
             if fps_of[sid] == fp:
                 if sid >= level_start and fps_of[pid] > fps_of[parent_of[sid - level_start]]:
                     parent_of[sid - level_start] = pid
+                    if members:
+                        nxt[sid - level_start, :] = cand_rows[j]
                 break
             slot += 1
             if slot == size:
@@ -169,10 +183,11 @@ class _Store:
                 new[: self.count - level_start] = old[: self.count - level_start]
                 setattr(self, name, new)
 
-    def insert(self, level_start: int, fps: np.ndarray, parents: np.ndarray, rows: np.ndarray) -> None:
+    def insert(self, level_start: int, fps: np.ndarray, parents: np.ndarray, rows: np.ndarray,
+               members: bool = False) -> None:
         self.reserve(level_start, len(fps))
         self.count = _insert(self.table, self.fps, self.parents, self.count, level_start, fps, parents, rows,
-                             self.nxt)
+                             self.nxt, members)
 
     def widen(self, level_start: int, words: int, widen: Any) -> None:
         """Rows of the level being stored made `words` wide by `widen` (the core's rows grew)."""
@@ -260,11 +275,15 @@ def flat_bfs(model: Model, opts: SearchOptions, core: Any = None) -> SearchResul
                 order = np.arange(start, min(start + _CHUNK, len(frontier)), dtype=np.int64)
                 rows, fps, local = core.expand(frontier, order, kinds)
                 transitions += len(fps)
+                if opts.symmetry:
+                    keep, local = _one_per_orbit(core.own_fingerprints(rows), fps, local)
+                    rows, fps = rows[keep], fps[keep]
                 parents = order[local] + ids if isinstance(ids, int) else ids[order[local]]
                 if rows.shape[1] != store.words:  # the core's rows grew wider
                     store.widen(level_start, rows.shape[1], core.widen)
-                store.insert(level_start, fps, parents, rows)
-            if _settle_steps(model, core, store, ids, verdicts) and opts.stop_on_first_violation and stopped is None:
+                store.insert(level_start, fps, parents, rows, opts.symmetry)
+            settled = _settle_steps(model, core, store, ids, verdicts, opts.symmetry)
+            if settled and opts.stop_on_first_violation and stopped is None:
                 stopped = "violation" if verdicts.any_violation() else None
             if stopped is not None:
                 break
@@ -283,6 +302,7 @@ def flat_bfs(model: Model, opts: SearchOptions, core: Any = None) -> SearchResul
     finally:
         store.close()
     stored = sum(per_depth)
+    unreduced = int(getattr(core, "unreduced", 0))  # the states of the orbits it checked (under symmetry)
     exhaustive = stopped is None
     coverage = None
     if opts.coverage and hasattr(core, "per_action"):
@@ -296,6 +316,8 @@ def flat_bfs(model: Model, opts: SearchOptions, core: Any = None) -> SearchResul
         bytes_per_state=(store.nbytes / stored) if stored else None,
         collision_probability=collision_probability(stored, transitions + len(initial)),
         peak_rss_mb=peak_rss_mb(), workers=1, engine="compiled",
+        symmetry_reduction=(unreduced / stored) if opts.symmetry and stored and unreduced else None,
+        unreduced_states=unreduced if opts.symmetry and unreduced else None,
     )
 
 
@@ -329,7 +351,7 @@ def _take_level(model: Model, core: Any, store: _Store, level_start: int, max_ne
         if name not in verdicts.paths and len(where):
             sids = where + ids if isinstance(ids, int) else ids[where]
             sid = int(sids[np.argmin(store.fps[sids])])
-            verdicts.record(name, replay_fingerprints(model, store.chain(sid)))
+            verdicts.record(name, replay_fingerprints(model, store.chain(sid), opts.symmetry))
     if limit_reached(None, None) is not None:
         return frontier, ids, "interrupted"
     if opts.stop_on_first_violation and verdicts.any_violation():
@@ -339,7 +361,8 @@ def _take_level(model: Model, core: Any, store: _Store, level_start: int, max_ne
     return frontier, ids, None
 
 
-def _settle_steps(model: Model, core: Any, store: _Store, ids: np.ndarray | int, verdicts: Verdicts) -> bool:
+def _settle_steps(model: Model, core: Any, store: _Store, ids: np.ndarray | int, verdicts: Verdicts,
+                  symmetry: bool = False) -> bool:
     """Record the first violation of each step property in the level just expanded (the core's
     `take_step_events`, if it has any); True if one was recorded."""
     take = getattr(core, "take_step_events", None)
@@ -348,6 +371,33 @@ def _settle_steps(model: Model, core: Any, store: _Store, ids: np.ndarray | int,
         if name in verdicts.paths:
             continue
         sid = index + ids if isinstance(ids, int) else int(ids[index])
-        path = extend_step(model, replay_fingerprints(model, store.chain(sid)), name, target)
+        path = extend_step(model, replay_fingerprints(model, store.chain(sid), symmetry), name, target, symmetry)
         found = verdicts.record(name, path) or found
     return found
+
+
+def _one_per_orbit(own: np.ndarray, fps: np.ndarray, parents: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Of one chunk's successors (own fingerprints, orbit fingerprints, parents, in the order the Python
+    engine makes them), the positions of the members a partition keeps, one per orbit, and their parents.
+
+    A partition (partition.py) keeps a chunk's successors in a dict, state -> its last parent, in the
+    order each was first reached, and of the states of one orbit keeps the one with the largest parent,
+    then the last in that dict; parents come in fingerprint order, so a later chunk's member replaces an
+    earlier one (`_insert` with `members`)."""
+    n = len(own)
+    if not n:
+        return np.zeros(0, dtype=np.int64), parents
+    by_state = np.lexsort((np.arange(n), own))
+    sorted_own = own[by_state]
+    starts = np.ones(n, dtype=bool)
+    starts[1:] = sorted_own[1:] != sorted_own[:-1]
+    ends = np.ones(n, dtype=bool)
+    ends[:-1] = starts[1:]
+    first, last = by_state[starts], by_state[ends]  # per distinct state: where first reached, its last parent
+    best = np.lexsort((first, parents[last], fps[first]))
+    sorted_fps = fps[first][best]
+    top = np.ones(len(best), dtype=bool)
+    top[:-1] = sorted_fps[1:] != sorted_fps[:-1]
+    chosen = best[top]
+    return first[chosen], parents[last[chosen]]
+
