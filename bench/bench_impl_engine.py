@@ -9,7 +9,7 @@ run back to back per row and must report the same states, transitions and depth.
 CPU seconds and the python/compiled ratio are the figures to read; the load average is recorded.
 Writes bench/results_impl_engine.md.
 
-Usage: python bench/bench_impl_engine.py [--rows default,...] [--out PATH]
+Usage: python bench/bench_impl_engine.py [--rows default-no-por,default,...] [--out PATH]
 No assertions: figures are for people; tests pin counts and results, never timings.
 """
 
@@ -34,8 +34,15 @@ if str(ROOT) not in sys.path:
 
 from paxos._atomic import atomic_write_text  # noqa: E402
 
-ROWS = {"default": ("the default check", []),
-        "b2": ("--ballots 2 --crashes 1", ["--ballots", "2", "--crashes", "1"])}
+DEFAULT = ["--ballots", "1,2", "--crashes", "1"]  # the default bounds, explicitly (no flags: the default sweep)
+DEEP = ["--impl", "paxos.bugs:volatile_ballot_deep", "--ballots", "4,1", "--crashes", "1", "--stop-on-first"]
+#: key -> (name, flags, whether the Python engine runs it too: False for runs it would take an hour or more on)
+ROWS = {"default-no-por": ("the default check, --no-por", [*DEFAULT, "--no-por"], True),
+        "default": ("the default check (quiet blocks)", DEFAULT, True),
+        "deep": ("volatile_ballot_deep --ballots 4,1 --crashes 1 --stop-on-first (quiet blocks)", DEEP, True),
+        "b2": ("--ballots 2 --crashes 1 (quiet blocks)", ["--ballots", "2", "--crashes", "1"], False),
+        "b2-limited": ("--ballots 2 --crashes 1 (quiet blocks) --max-states 1000000",
+                       ["--ballots", "2", "--crashes", "1", "--max-states", "1000000"], True)}
 QUIET = ["--quiet", "--no-hash-order-check", "--no-fidelity-check"]
 NOTES = """Where the compiled run's CPU goes on the default check (one process, measured in-process on a loaded
 machine): the successor kernel about 4.4 s (about 0.75 us per transition: `Successors.expand` with the
@@ -72,7 +79,7 @@ def explore(flags: list[str], engine: str, tmp: Path) -> dict[str, Any]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rows", default="default", help=f"comma-separated: {', '.join(ROWS)}")
+    ap.add_argument("--rows", default="default-no-por,default,deep", help=f"comma-separated: {', '.join(ROWS)}")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results_impl_engine.md"))
     args = ap.parse_args()
     lines = ["# The implementation model: --engine compiled against --engine python", "",
@@ -81,18 +88,22 @@ def main() -> None:
              "CPU seconds are the whole `paxos-check explore` process (start-up and numba's cached code included), "
              "node checks off.", "",
              "| run | states | transitions | depth | python CPU s | compiled CPU s | states/s ratio | "
-             "python B/state | compiled B/state | engine | load |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
+             "python wall s | compiled wall s | python B/state | compiled B/state | engine | load |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
     with tempfile.TemporaryDirectory() as tmp:
         for key in args.rows.split(","):
-            name, flags = ROWS[key]
-            py = explore(flags, "python", Path(tmp))
+            name, flags, both = ROWS[key]
             co = explore(flags, "compiled", Path(tmp))
-            if (py["states"], py["transitions"], py["depth"]) != (co["states"], co["transitions"], co["depth"]):
-                raise SystemExit(f"{name}: the engines disagree: {py} vs {co}")
             n = co["states"]
-            lines.append(f"| {name} | {n:,} | {co['transitions']:,} | {co['depth']} | {py['cpu']:.1f} | "
-                         f"{co['cpu']:.1f} | {py['cpu'] / co['cpu']:.1f}x | {py['rss'] * 2**20 / n:.0f} | "
+            if both:
+                py = explore(flags, "python", Path(tmp))
+                if (py["states"], py["transitions"], py["depth"]) != (co["states"], co["transitions"], co["depth"]):
+                    raise SystemExit(f"{name}: the engines disagree: {py} vs {co}")
+                python = (f"{py['cpu']:.1f} | {co['cpu']:.1f} | {py['cpu'] / co['cpu']:.1f}x | {py['wall']:.1f} | "
+                          f"{co['wall']:.1f} | {py['rss'] * 2**20 / n:.0f}")
+            else:
+                python = f"(not run) | {co['cpu']:.1f} | | (not run) | {co['wall']:.1f} | "
+            lines.append(f"| {name} | {n:,} | {co['transitions']:,} | {co['depth']} | {python} | "
                          f"{co['rss'] * 2**20 / n:.0f} | {co['engine']} | {load()} |")
             print(lines[-1], flush=True)
     atomic_write_text(Path(args.out), "\n".join([*lines, "", NOTES]) + "\n")
