@@ -19,7 +19,6 @@ import numpy as np
 
 from checker.jit import HAVE_NUMBA
 from checker.models.impl_core_kernel import (
-    DONE,
     FULL,
     N_PARAMS,
     NODE_MISS,
@@ -210,7 +209,8 @@ class ImplCore:
                 self._after_tables_grew()
                 if tb.widened:
                     rows = tb.widen(rows)
-            pending = np.concatenate([incomplete[:ninc], pending[pos:]]) if ninc or status != DONE else pending[pos:]
+            # the rows left (a view: a miss costs no copy of them), after those to redo
+            pending = np.concatenate([incomplete[:ninc], pending[pos:]]) if ninc else pending[pos:]
         if not pieces:
             return np.zeros((0, tb.row_width), dtype=np.uint64), np.zeros(0, dtype=np.uint64), np.zeros(0, np.int64)
         out = np.concatenate([tb.widen(p[0]) for p in pieces]) if len(pieces) > 1 else tb.widen(pieces[0][0])
