@@ -22,7 +22,6 @@ import numpy as np
 
 from checker.jit import HAVE_NUMBA
 from checker.models.impl_core_kernel import (
-    DONE,
     FULL,
     N_PARAMS,
     NODE_MISS,
@@ -259,7 +258,8 @@ class ImplCore:
                 self._after_tables_grew()
                 if tb.widened:
                     rows = tb.widen(rows)
-            pending = np.concatenate([incomplete[:ninc], pending[pos:]]) if ninc or status != DONE else pending[pos:]
+            # the rows left (a view: a miss costs no copy of them), after those to redo
+            pending = np.concatenate([incomplete[:ninc], pending[pos:]]) if ninc else pending[pos:]
         if self.orbit is not None:  # as the Python engine does after each chunk (impl_orbits.lanes)
             self.orbit.check_transitions()
             tb.sync()
