@@ -22,12 +22,14 @@ from checker.search.bfs import bfs
 from checker.search.common import Limits, SearchOptions, SearchResult
 from paxos.bugs import CATALOG
 from tests.engine_results import same_results
-from tests.test_impl_engines import CORE_REDUCTIONS, FAST_BUGS, _cli_model
+from tests.test_impl_engines import FAST_BUGS, _cli_model
 from tests.test_impl_symmetry import SMALL, drifting, first_acceptor_deaf
 from tests.test_reductions_sound import FAST, PAXOS, _catalog_cfg, _cfg
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
+#: every reduction but quiet blocks (`--no-por`; with them: test_engines_agree_under_symmetry_with_quiet_blocks)
+CORE_REDUCTIONS = Reductions(por=False)
 #: the fast slice of the grid, and three acceptors (six renamings: five lanes per row) on top
 GRID = [*FAST, _cfg(PAXOS, 3, 2, 1, 1, 1), _cfg(PAXOS, 3, 1, 2, 1, 1), _cfg(PAXOS, 3, 1, 1, 1, 2)]
 
