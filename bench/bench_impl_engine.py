@@ -45,7 +45,11 @@ ROWS = {"default-no-por": ("the default check, --no-por", [*DEFAULT, "--no-por"]
                        ["--ballots", "2", "--crashes", "1", "--max-states", "1000000"], True),
         "sym": ("--ballots 1,2 --crashes 1 --symmetry --no-por", [*DEFAULT, "--symmetry", "--no-por"], True),
         "b2sym": ("--ballots 2 --crashes 1 --symmetry --no-por",
-                  ["--ballots", "2", "--crashes", "1", "--symmetry", "--no-por"], True)}
+                  ["--ballots", "2", "--crashes", "1", "--symmetry", "--no-por"], False),
+        "b2sym1m": ("--ballots 2 --crashes 1 --symmetry --no-por --max-states 1000000 (bounded)",
+                    ["--ballots", "2", "--crashes", "1", "--symmetry", "--no-por", "--max-states", "1000000"], True),
+        "b2symq": ("--ballots 2 --crashes 1 --symmetry (quiet blocks)",
+                   ["--ballots", "2", "--crashes", "1", "--symmetry"], True)}
 QUIET = ["--quiet", "--no-hash-order-check", "--no-fidelity-check"]
 NOTES = """Where the compiled run's CPU goes (one process, measured in-process with the kernel calls timed apart, on a
 loaded machine). Without quiet blocks, on the default check: the successor kernel about 4.4-6 s (about 0.75-1.1 us

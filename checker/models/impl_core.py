@@ -270,7 +270,8 @@ class ImplCore:
         out = np.concatenate([tb.widen(p[0]) for p in pieces]) if len(pieces) > 1 else tb.widen(pieces[0][0])
         parents = np.concatenate([p[1] for p in pieces])
         fps = np.concatenate([p[2] for p in pieces])
-        if self.orbit is not None and len(pieces) > 1:  # rows redone after a refinement miss come last
+        if self.orbit is not None and len(pieces) > 1 and bool(np.any(parents[1:] < parents[:-1])):
+            # rows redone after a refinement miss came last: back to the order of their parents
             js = np.concatenate([p[3] for p in pieces])
             again = np.lexsort((js, parents))
             out, parents, fps = out[again], parents[again], fps[again]
