@@ -47,6 +47,7 @@ from checker.models.impl_layout import SENT
 from paxos import NODE_ERROR
 
 _OUT = 1 << 15  # successors per kernel call at most (more: the call returns and is called again)
+_CHECK_CHUNK = 1 << 15  # rows of a level whose verdict keys are built at once
 
 
 def refusal(model: Any) -> str | None:
@@ -118,7 +119,7 @@ class ImplCore:
         self.acc_cols = list(t.acceptor_idx)
         self.learner_cols = list(t.learner_idx)
         self.per_action: Counter[tuple[int, int, int]] = Counter()
-        self.step_best: dict[int, tuple[int, int, int, int]] = {}  # bit -> (parent fp, j, frontier index, target)
+        self.step_best: dict[int, tuple[int, int, int]] = {}  # bit -> (parent fp, j, target)
         self._maps_words = 0
         self._reads_msgs = -1
         self._reads = np.zeros((1, 1), dtype=np.uint64)  # per message: the sent messages its steps' verdicts read
@@ -144,29 +145,47 @@ class ImplCore:
     def fingerprints(self, rows: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(rows[:, self.tables.s_fp])
 
+    @property
+    def fp_column(self) -> int:
+        """The row column holding the state's fingerprint (flat_bfs.py's store keeps it apart)."""
+        return int(self.tables.s_fp)
+
     def take_step_events(self) -> list[tuple[str, int, int]]:
-        """(property, frontier index of the parent, fingerprint of the successor) of each step property's first
+        """(property, fingerprint of the parent, fingerprint of the successor) of each step property's first
         violation in the level just expanded (least parent fingerprint, then first transition), as bfs.py's
         partitions report them; forgets them."""
-        out = [(self.step_names[b], idx, target) for b, (_, _, idx, target) in sorted(self.step_best.items())]
+        out = [(self.step_names[b], pfp, target) for b, (pfp, _, target) in sorted(self.step_best.items())]
         self.step_best = {}
         return out
 
-    def expand(self, frontier: np.ndarray, order: np.ndarray, kinds: Any = None
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(successor rows, their fingerprints, parent index into `order`) of the rows frontier[order]."""
+    emits = True  # `expand` hands its successors to `emit` batch by batch
+
+    def expand(self, frontier: np.ndarray, order: np.ndarray, kinds: Any = None, emit: Any = None) -> Any:
+        """The successors of the rows frontier[order]: each batch the kernel writes goes to `emit(rows, their
+        fingerprints, parent index into order)` at once (the arrays are reused after it returns), in
+        Successors.expand's order; returns the sum of what `emit` returned. Without `emit`: (successor rows,
+        their fingerprints, parent index into `order`), concatenated."""
+        if emit is None:
+            pieces: list[tuple[np.ndarray, np.ndarray]] = []
+            self.expand(frontier, order, kinds, emit=lambda r, f, p: pieces.append((r.copy(), p.copy())))
+            tb = self.tables
+            if not pieces:
+                return (np.zeros((0, tb.row_width), dtype=np.uint64), np.zeros(0, dtype=np.uint64),
+                        np.zeros(0, np.int64))
+            out = np.concatenate([tb.widen(p[0]) for p in pieces])
+            return out, np.ascontiguousarray(out[:, tb.s_fp]), np.concatenate([p[1] for p in pieces])
         tb = self.tables
         rows = tb.widen(np.ascontiguousarray(frontier[order]))
         pending = np.arange(len(rows), dtype=np.int64)
-        pieces: list[tuple[np.ndarray, np.ndarray]] = []
+        total = 0
         while len(pending):
             args = self._args()
             out_rows, out_bits, out_act, out_parent, out_j, miss, rmiss, incomplete = self._bufs
             pos, nout, nrm, ninc, status = expand_rows(rows, pending, *args)
             if nout:
-                pieces.append((out_rows[:nout].copy(), out_parent[:nout].copy()))
-                self._account(rows, out_bits[:nout], out_act[:nout], out_parent[:nout], out_j[:nout],
-                              out_rows[:nout, tb.s_fp], order)
+                fps = np.ascontiguousarray(out_rows[:nout, tb.s_fp])
+                self._account(rows, out_bits[:nout], out_act[:nout], out_parent[:nout], out_j[:nout], fps)
+                total += emit(out_rows[:nout], fps, out_parent[:nout])
             if nrm:
                 self._resolve_refinement(rmiss[:nrm])
             if status == NODE_MISS:
@@ -175,59 +194,93 @@ class ImplCore:
                 if tb.widened:
                     rows = tb.widen(rows)
             pending = np.concatenate([incomplete[:ninc], pending[pos:]]) if ninc or status != DONE else pending[pos:]
-        if not pieces:
-            return np.zeros((0, tb.row_width), dtype=np.uint64), np.zeros(0, dtype=np.uint64), np.zeros(0, np.int64)
-        out = np.concatenate([tb.widen(p[0]) for p in pieces]) if len(pieces) > 1 else tb.widen(pieces[0][0])
-        parents = np.concatenate([p[1] for p in pieces])
-        return out, np.ascontiguousarray(out[:, tb.s_fp]), parents
+        return total
 
     def check(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(always properties violated, sometimes properties witnessed) per row, as bit sets by index into
-        `always` / `sometimes`. Misses ask the model (Verdicts.violated / witnessed), in row order."""
-        rows = self.tables.widen(rows)
-        self._maps_current()
-        tb = self.tables
-        s, w = tb.scalars, tb.words
-        sent = rows[:, s + w:s + 2 * w]
-        sids = rows[:, self.acc_cols]
-        # Verdicts.violated: the view part, then the inductive invariant's three parts, each keyed as it keys its cache
-        bad = self._judge(rows, self.always_map, self._always_key(rows), self._view_bits)
-        if self.inductive.wanted:
-            own, msg, safe = self._ind_masks
-            for pos in range(len(self.acc_cols)):
-                key = np.concatenate([np.full((len(rows), 1), pos, dtype=np.uint64), sids[:, pos:pos + 1],
-                                      sent & own[pos]], axis=1)
-                bad |= self._judge(rows, self.acc_map, key, lambda st, pos=pos: self._names_bits(
-                    self.inductive.acceptor_part(pos, st[self.acc_cols[pos]], st[SENT])))
-            bad |= self._judge(rows, self.msg_map, sent & msg,
-                               lambda st: self._names_bits(self.inductive.message_part(st[SENT])))
-            bad |= self._judge(rows, self.safe_map, np.concatenate([sids, sent & safe], axis=1),
-                               lambda st: self._names_bits(self.inductive.safe_part(
-                                   [st[c] for c in self.acc_cols], st[SENT])))
-        seen = np.zeros(len(rows), dtype=np.uint64)
-        if self.pending_sometimes & set(self.sometimes):
-            seen = self._judge(rows, self.sometimes_map, self._sometimes_key(rows), self._witnessed_bits)
+        `always` / `sometimes`: `check_level` of these rows."""
+        return self.check_level(len(rows), lambda start, end: rows[start:end])
+
+    def check_level(self, n: int, rows_of: Any) -> tuple[np.ndarray, np.ndarray]:
+        """`check` of the n rows `rows_of(start, end)` gives, read in chunks (no copy of them all). Misses ask
+        the model (Verdicts.violated / witnessed) map by map (the view part, then the inductive invariant's
+        three parts, each keyed as it keys its cache, then the sometimes properties), each new key once, for
+        its first row, in row order."""
+        bad = np.zeros(n, dtype=np.uint64)
+        seen = np.zeros(n, dtype=np.uint64)
+        judges = self._judges(bad, seen)
+        done = 0
+        while done < len(judges):
+            todo = judges[done:]
+            words = self.tables.words
+            misses: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in todo]
+            for start in range(0, n, _CHECK_CHUNK):
+                rows = self.tables.widen(rows_of(start, min(n, start + _CHECK_CHUNK)))
+                self._maps_current()
+                for q, (table, key, _, out) in enumerate(todo):
+                    keys = key(rows)
+                    got, missing = table().find_many(keys)
+                    hit = np.flatnonzero(got >= 0)
+                    out[start + hit] |= got[hit].astype(np.uint64)
+                    if missing:
+                        where = np.flatnonzero(got < 0)
+                        misses[q].append((start + where, keys[where]))
+            for q, (table, _, ask, out) in enumerate(todo):
+                done += 1
+                if misses[q]:
+                    self._ask(table(), misses[q], ask, out, rows_of)
+                    if self.tables.words != words:  # new maps, keys of another width: the rest again
+                        break
         return bad, seen
+
+    _Judge = tuple[Any, Any, Any, np.ndarray]
+
+    def _judges(self, bad: np.ndarray, seen: np.ndarray) -> list[_Judge]:
+        """(the map (a callable: maps are replaced when rows widen), its key of rows, the question a miss asks
+        of a state, the bit sets its values go to) per verdict map, in the order check_level asks them."""
+        judges: list[ImplCore._Judge] = [(lambda: self.always_map, self._always_key, self._view_bits, bad)]
+        if self.inductive.wanted:
+            for pos in range(len(self.acc_cols)):
+                judges.append((lambda: self.acc_map, lambda rows, pos=pos: self._acc_key(rows, pos),
+                               lambda st, pos=pos: self._names_bits(
+                                   self.inductive.acceptor_part(pos, st[self.acc_cols[pos]], st[SENT])), bad))
+            judges.append((lambda: self.msg_map, lambda rows: self._sent(rows) & self._ind_masks[1],
+                           lambda st: self._names_bits(self.inductive.message_part(st[SENT])), bad))
+            judges.append((lambda: self.safe_map, lambda rows: np.concatenate(
+                [rows[:, self.acc_cols], self._sent(rows) & self._ind_masks[2]], axis=1),
+                lambda st: self._names_bits(self.inductive.safe_part([st[c] for c in self.acc_cols], st[SENT])),
+                bad))
+        if self.pending_sometimes & set(self.sometimes):
+            judges.append((lambda: self.sometimes_map, self._sometimes_key, self._witnessed_bits, seen))
+        return judges
+
+    def _sent(self, rows: np.ndarray) -> np.ndarray:
+        s, w = self.tables.scalars, self.tables.words
+        return rows[:, s + w:s + 2 * w]
+
+    def _acc_key(self, rows: np.ndarray, pos: int) -> np.ndarray:
+        return np.concatenate([np.full((len(rows), 1), pos, dtype=np.uint64), rows[:, self.acc_cols[pos]:
+                               self.acc_cols[pos] + 1], self._sent(rows) & self._ind_masks[0][pos]], axis=1)
 
     # -- misses ---------------------------------------------------------------------------------
 
-    def _judge(self, rows: np.ndarray, table: WordMap, keys: np.ndarray, ask: Any) -> np.ndarray:
-        """The value of each row's key in `table`; a key missing asks `ask(state)` once, for its first row,
-        in row order (the order the Python engine meets them: verdicts may run node steps)."""
-        got, missing = table.find_many(keys)
-        if missing:
-            where = np.flatnonzero(got < 0)
-            flat = np.ascontiguousarray(keys[where]).view(np.dtype((np.void, 8 * keys.shape[1]))).ravel()
-            _, first, inverse = np.unique(flat, return_index=True, return_inverse=True)
-            vals = np.empty(len(first), dtype=np.int64)
-            for u in np.argsort(first, kind="stable").tolist():  # each new key once, by its first row
-                vals[u] = ask(self.tables.state(rows[where[first[u]]]))
-            got[where] = vals[inverse.ravel()]
-            table.put_many(keys[where[first]], vals.astype(np.uint64))
-            self.tables.sync()  # a verdict may have run node steps (learners apart): new ids
-            if self.tables.changed:
-                self._after_tables_grew()
-        return got.astype(np.uint64)
+    def _ask(self, table: WordMap, misses: list[tuple[np.ndarray, np.ndarray]], ask: Any, out: np.ndarray,
+             rows_of: Any) -> None:
+        """Each new key among the missed rows asks `ask(state)` once, for its first row, in row order (the order
+        the Python engine meets them: verdicts may run node steps); its rows get the answer."""
+        where = np.concatenate([m[0] for m in misses])
+        keys = np.concatenate([m[1] for m in misses])
+        flat = np.ascontiguousarray(keys).view(np.dtype((np.void, 8 * keys.shape[1]))).ravel()
+        _, first, inverse = np.unique(flat, return_index=True, return_inverse=True)
+        vals = np.empty(len(first), dtype=np.int64)
+        for u in np.argsort(first, kind="stable").tolist():  # each new key once, by its first row
+            r = int(where[first[u]])
+            vals[u] = ask(self.tables.state(self.tables.widen(rows_of(r, r + 1))[0]))
+        out[where] |= vals[inverse.ravel()].astype(np.uint64)
+        table.put_many(keys[first], vals.astype(np.uint64))
+        self.tables.sync()  # a verdict may have run node steps (learners apart): new ids
+        if self.tables.changed:
+            self._after_tables_grew()
 
     def _view_bits(self, state: Any) -> int:
         return self._names_bits(self.verdicts.view_violated(state))
@@ -279,7 +332,7 @@ class ImplCore:
         self._bound = None
 
     def _account(self, rows: np.ndarray, bits: np.ndarray, act: np.ndarray, parent: np.ndarray, j: np.ndarray,
-                 targets: np.ndarray, order: np.ndarray) -> None:
+                 targets: np.ndarray) -> None:
         """Coverage counts, and the first violation of each step property among these transitions."""
         codes, counts = np.unique((act[:, 0] << 48) | (act[:, 1] << 40) | act[:, 2], return_counts=True)
         for code, n in zip(codes.tolist(), counts.tolist(), strict=True):
@@ -294,7 +347,7 @@ class ImplCore:
                 continue
             sub = pfps[(bits[flagged] >> np.uint64(b)) & np.uint64(1) == 1]
             first = int(np.lexsort((j[has], sub))[0])
-            best = (int(sub[first]), int(j[has[first]]), int(order[parent[has[first]]]), int(targets[has[first]]))
+            best = (int(sub[first]), int(j[has[first]]), int(targets[has[first]]))
             old = self.step_best.get(b)
             if old is None or best[:2] < old[:2]:
                 self.step_best[b] = best

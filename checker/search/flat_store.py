@@ -1,0 +1,364 @@
+"""The compiled BFS's store: visited states, and the rows of one level packed column by column.
+
+Owns the open-addressing visited table (uint32 ids by fingerprint: about 6 bytes per state), the
+fingerprint of each id (8 bytes), the parents (of the level being stored in memory, of the levels
+before in an anonymous temporary file), and a level's rows packed: each uint64 column in the fewest
+bytes (0, 1, 2, 4 or 8) that hold every value it has had so far, the core's fingerprint column not
+at all (the fingerprint of each id is kept anyway). A value that outgrows its column repacks the
+rows stored so far, once per column and size. It knows no model: rows are uint64 columns to it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from checker.jit import njit
+
+#: The visited table grows when this full, to this load: 4 / 0.6..0.7 bytes per state, short probes.
+_MAX_LOAD, _GROWN_LOAD = 0.7, 0.6
+#: Rows reserved for one level (virtual memory: np.empty pages cost memory only once written).
+_LEVEL_ROWS = 1 << 24
+#: Rows decoded or repacked at once
+_CHUNK = 1 << 16
+#: Bytes a column can take; the packed arrays by size, and their dtypes
+SIZES = (1, 2, 4, 8)
+_DTYPES = (np.uint8, np.uint16, np.uint32, np.uint64)
+FP = -1  # the size of the core's fingerprint column: not stored
+
+
+@njit
+def _slot(fp: Any, size: Any) -> Any:
+    """The home slot of a fingerprint in a table of `size` (< 2**32) slots: its top 32 bits scaled."""
+    return np.int64(((fp >> np.uint64(32)) * size) >> np.uint64(32))
+
+
+@njit
+def _size_of(v: Any) -> Any:
+    """The bytes a uint64 value needs: 0 (zero), 1, 2, 4 or 8."""
+    if v == np.uint64(0):
+        return 0
+    if v < np.uint64(1 << 8):
+        return 1
+    if v < np.uint64(1 << 16):
+        return 2
+    if v < np.uint64(1 << 32):
+        return 4
+    return 8
+
+
+@njit
+def _fits(row: Any, size: Any) -> bool:
+    for c in range(row.shape[0]):
+        if size[c] != FP and _size_of(row[c]) > size[c]:
+            return False
+    return True
+
+
+@njit
+def _pack(row: Any, r: Any, size: Any, at: Any, a1: Any, a2: Any, a4: Any, a8: Any) -> None:
+    for c in range(row.shape[0]):
+        s = size[c]
+        if s == 1:
+            a1[r, at[c]] = np.uint8(row[c])
+        elif s == 2:
+            a2[r, at[c]] = np.uint16(row[c])
+        elif s == 4:
+            a4[r, at[c]] = np.uint32(row[c])
+        elif s == 8:
+            a8[r, at[c]] = row[c]
+
+
+@njit
+def _unpack(sel: Any, size: Any, at: Any, a1: Any, a2: Any, a4: Any, a8: Any, fps_of: Any, base: Any,
+            out: Any) -> None:
+    """out[r] = the row packed at position sel[r] (its fingerprint column from fps_of[base + sel[r]])."""
+    for r in range(sel.shape[0]):
+        p = sel[r]
+        for c in range(size.shape[0]):
+            s = size[c]
+            if s == 0:
+                out[r, c] = np.uint64(0)
+            elif s == 1:
+                out[r, c] = np.uint64(a1[p, at[c]])
+            elif s == 2:
+                out[r, c] = np.uint64(a2[p, at[c]])
+            elif s == 4:
+                out[r, c] = np.uint64(a4[p, at[c]])
+            elif s == 8:
+                out[r, c] = a8[p, at[c]]
+            else:
+                out[r, c] = fps_of[base + p]
+
+
+@njit
+def _pack_rows(rows: Any, first: Any, size: Any, at: Any, a1: Any, a2: Any, a4: Any, a8: Any) -> None:
+    for j in range(rows.shape[0]):
+        _pack(rows[j], first + j, size, at, a1, a2, a4, a8)
+
+
+@njit
+def _column_sizes(rows: Any, size: Any) -> None:
+    """size[c] = max(size[c], bytes of column c of any row) (the fingerprint column stays FP)."""
+    for j in range(rows.shape[0]):
+        for c in range(rows.shape[1]):
+            if size[c] != FP:
+                size[c] = max(size[c], _size_of(rows[j, c]))
+
+
+@njit
+def _insert(table: Any, fps_of: Any, parent_of: Any, count: int, level_start: int, cand_fps: Any,
+            cand_parents: Any, cand_rows: Any, first: int, size: Any, at: Any, a1: Any, a2: Any, a4: Any,
+            a8: Any) -> tuple[int, int]:
+    """Store each candidate from `first` on not seen before (id = count; its parent and packed row at
+    id - level_start); a candidate already new in this level keeps its largest-fingerprint parent.
+    Returns (the new count, the candidate reached: len(cand_fps), or a new one whose row does not fit
+    the packing, not stored)."""
+    tsize = np.int64(table.shape[0])
+    usize = np.uint64(tsize)
+    for j in range(first, cand_fps.shape[0]):
+        fp = cand_fps[j]
+        pid = cand_parents[j]
+        slot = _slot(fp, usize)
+        while True:
+            e = table[slot]
+            if e == 0:
+                if not _fits(cand_rows[j], size):
+                    return count, j
+                table[slot] = np.uint32(count + 1)
+                fps_of[count] = fp
+                parent_of[count - level_start] = pid
+                _pack(cand_rows[j], count - level_start, size, at, a1, a2, a4, a8)
+                count += 1
+                break
+            sid = np.int64(e) - 1
+            if fps_of[sid] == fp:
+                if sid >= level_start and fps_of[pid] > fps_of[parent_of[sid - level_start]]:
+                    parent_of[sid - level_start] = pid
+                break
+            slot += 1
+            if slot == tsize:
+                slot = 0
+    return count, cand_fps.shape[0]
+
+
+@njit
+def _find(table: Any, fps_of: Any, fp: Any) -> Any:
+    """The id of the stored state with fingerprint `fp`, or -1."""
+    tsize = np.int64(table.shape[0])
+    slot = _slot(fp, np.uint64(tsize))
+    while True:
+        e = table[slot]
+        if e == 0:
+            return -1
+        if fps_of[np.int64(e) - 1] == fp:
+            return np.int64(e) - 1
+        slot += 1
+        if slot == tsize:
+            slot = 0
+
+
+@njit
+def _rehash(table: Any, fps_of: Any, count: int) -> None:
+    size = np.int64(table.shape[0])
+    usize = np.uint64(size)
+    for sid in range(count):
+        slot = _slot(fps_of[sid], usize)
+        while table[slot] != 0:
+            slot += 1
+            if slot == size:
+                slot = 0
+        table[slot] = np.uint32(sid + 1)
+
+
+class Packed:
+    """Rows packed by column: `size[c]` bytes of column c (0: always zero; FP: the fingerprint column,
+    read from the store's fingerprints), at index `at[c]` of the array of that size."""
+
+    def __init__(self, size: np.ndarray, rows: int = _LEVEL_ROWS) -> None:
+        self.size = size.astype(np.int64)
+        self.at = np.zeros(len(size), dtype=np.int64)
+        counts = [0, 0, 0, 0]
+        for c, s in enumerate(self.size.tolist()):
+            if s in SIZES:
+                k = SIZES.index(s)
+                self.at[c] = counts[k]
+                counts[k] += 1
+        self.arrays = [np.empty((rows, n), dtype=dt) for n, dt in zip(counts, _DTYPES, strict=True)]
+
+    @property
+    def width(self) -> int:
+        return len(self.size)
+
+    @property
+    def capacity(self) -> int:
+        return int(self.arrays[0].shape[0])
+
+    def grown(self, rows: int, keep: int) -> Packed:
+        """The same packing with room for `rows` rows, the first `keep` copied."""
+        new = Packed(self.size, rows)
+        for a, b in zip(new.arrays, self.arrays, strict=True):
+            a[:keep] = b[:keep]
+        return new
+
+    def view(self, n: int) -> Packed:
+        """The first n rows (no copy)."""
+        new = Packed.__new__(Packed)
+        new.size, new.at, new.arrays = self.size, self.at, [a[:n] for a in self.arrays]
+        return new
+
+    def unpack(self, sel: np.ndarray, fps_of: np.ndarray, base: int) -> np.ndarray:
+        """The rows at positions `sel` as uint64 (the fingerprint column from fps_of[base + position])."""
+        out = np.empty((len(sel), self.width), dtype=np.uint64)
+        a1, a2, a4, a8 = self.arrays
+        _unpack(np.ascontiguousarray(sel, dtype=np.int64), self.size, self.at, a1, a2, a4, a8, fps_of, base, out)
+        return out
+
+    @property
+    def row_bytes(self) -> int:
+        return sum(a.shape[1] * a.itemsize for a in self.arrays)
+
+
+class Level:
+    """The packed rows of one stored level (ids base..base+n-1); `sel`: the positions in the order the
+    search takes them (None: position order)."""
+
+    def __init__(self, packed: Packed, base: int, n: int, store: Store) -> None:
+        self.packed, self.base, self.n, self.store = packed, base, n, store
+        self.sel: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return self.n if self.sel is None else len(self.sel)
+
+    def positions(self, start: int, end: int) -> np.ndarray:
+        return np.arange(start, end, dtype=np.int64) if self.sel is None else self.sel[start:end]
+
+    def rows(self, start: int, end: int) -> np.ndarray:
+        """Rows start..end-1 (in the search's order) as uint64."""
+        return self.packed.unpack(self.positions(start, end), self.store.fps, self.base)
+
+    def ids(self, where: np.ndarray) -> np.ndarray:
+        """The state ids of the rows at these indices (in the search's order)."""
+        return self.base + (where if self.sel is None else self.sel[where])
+
+
+class Store:
+    """Visited states: fingerprint per state id in memory, a table of ids by fingerprint, parent ids
+    in an anonymous temporary file (raw uint32, one level appended at a time; only the level being
+    stored keeps them in memory), and the packed rows of the level being stored."""
+
+    def __init__(self, words: int, fp_col: int | None = None) -> None:
+        self.words = words
+        self.fp_col = fp_col
+        self.count = 0
+        self.table = np.zeros(1 << 10, dtype=np.uint32)  # id + 1 per slot, 0 = empty
+        self.fps = np.empty(1 << 24, dtype=np.uint64)  # reserved, written as states come
+        self.parents = np.empty(1 << 16, dtype=np.uint32)  # of ids level_start.. (the level being stored)
+        self.nxt = Packed(self._sizes(np.zeros(words, dtype=np.int64)))
+        self.file = tempfile.TemporaryFile(prefix="paxos-check-parents-", buffering=0)
+        self.on_disk = 0  # ids whose parents are in the file
+        self.repacks = 0
+
+    def _sizes(self, size: np.ndarray) -> np.ndarray:
+        size = size.astype(np.int64)
+        if self.fp_col is not None:
+            size[self.fp_col] = FP
+        return size
+
+    def reserve(self, level_start: int, more: int) -> None:
+        """Room for `more` candidates."""
+        need = self.count + more
+        if need > len(self.fps):
+            fps = np.empty(max(need, 2 * len(self.fps)), dtype=np.uint64)
+            fps[: self.count] = self.fps[: self.count]
+            self.fps = fps
+        if need > _MAX_LOAD * len(self.table):
+            size = int(need / _GROWN_LOAD) + 1
+            self.table = np.zeros(0, dtype=np.uint32)  # free the old table before the new one is made
+            self.table = np.zeros(size, dtype=np.uint32)
+            _rehash(self.table, self.fps, self.count)
+        rows = need - level_start
+        if rows > len(self.parents):
+            parents = np.empty(max(rows, 2 * len(self.parents)), dtype=np.uint32)
+            parents[: self.count - level_start] = self.parents[: self.count - level_start]
+            self.parents = parents
+        if rows > self.nxt.capacity:
+            self.nxt = self.nxt.grown(max(rows, 2 * self.nxt.capacity), self.count - level_start)
+
+    def insert(self, level_start: int, fps: np.ndarray, parents: np.ndarray, rows: np.ndarray) -> None:
+        self.reserve(level_start, len(fps))
+        fps = np.ascontiguousarray(fps, dtype=np.uint64)
+        parents = np.ascontiguousarray(parents, dtype=np.int64)
+        j = 0
+        while True:
+            p = self.nxt
+            self.count, j = _insert(self.table, self.fps, self.parents, self.count, level_start, fps, parents, rows,
+                                    j, p.size, p.at, *p.arrays)
+            if j == len(fps):
+                return
+            size = p.size.copy()  # rows[j] outgrew its packing: wider columns for the level stored so far
+            _column_sizes(rows[j:j + 1], size)
+            self._repack(level_start, size, lambda r: r)
+
+    def widen(self, level_start: int, words: int, widen: Callable[[np.ndarray], np.ndarray]) -> None:
+        """Rows of the level being stored made `words` wide by `widen` (the core's rows grew)."""
+        n = self.count - level_start
+        size = np.zeros(words, dtype=np.int64)
+        for start in range(0, n, _CHUNK):  # the sizes the widened rows need
+            _column_sizes(widen(self._unpacked(level_start, start, min(n, start + _CHUNK))), size)
+        self.words = words
+        self._repack(level_start, size, widen)
+
+    def _unpacked(self, level_start: int, start: int, end: int) -> np.ndarray:
+        return self.nxt.unpack(np.arange(start, end, dtype=np.int64), self.fps, level_start)
+
+    def _repack(self, level_start: int, size: np.ndarray, convert: Callable[[np.ndarray], np.ndarray]) -> None:
+        """The level's rows so far repacked with column sizes `size` (after `convert`)."""
+        n = self.count - level_start
+        new = Packed(self._sizes(size), max(_LEVEL_ROWS, self.nxt.capacity))
+        for start in range(0, n, _CHUNK):
+            rows = convert(self._unpacked(level_start, start, min(n, start + _CHUNK)))
+            _pack_rows(rows, start, new.size, new.at, *new.arrays)
+        self.nxt = new
+        self.repacks += 1
+
+    def take(self, level_start: int) -> Level:
+        """The level stored since `level_start` (ids level_start..count-1); their parents are final now
+        and go to the file; the next level is packed as this one ends, in a fresh reservation."""
+        n = self.count - level_start
+        self.file.write(self.parents[:n].astype("<u4").tobytes())
+        self.on_disk = self.count
+        level = Level(self.nxt.view(n), level_start, n, self)
+        self.nxt = Packed(self.nxt.size)
+        return level
+
+    def find(self, fp: int) -> int:
+        """The id of the stored state with this fingerprint (it must be stored)."""
+        sid = int(_find(self.table, self.fps, np.uint64(fp)))
+        if sid < 0:
+            raise ValueError(f"no stored state has fingerprint {fp:#x}")
+        return sid
+
+    def parent(self, sid: int) -> int:
+        if sid >= self.on_disk:
+            raise ValueError(f"state {sid} has not been stored yet")
+        raw = os.pread(self.file.fileno(), 4, 4 * sid)
+        return int(np.frombuffer(raw, dtype="<u4")[0])
+
+    def chain(self, sid: int) -> list[int]:
+        ids = [sid]
+        while self.parent(ids[-1]) != ids[-1]:
+            ids.append(self.parent(ids[-1]))
+        return [int(self.fps[i]) for i in reversed(ids)]
+
+    def close(self) -> None:
+        self.file.close()
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes per stored state in memory (the table and fingerprints; parents are on disk)."""
+        return int(self.table.nbytes) + 8 * self.count
