@@ -199,10 +199,10 @@ class ImplCore:
     def check(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(always properties violated, sometimes properties witnessed) per row, as bit sets by index into
         `always` / `sometimes`: `check_level` of these rows."""
-        return self.check_level(len(rows), lambda start, end: rows[start:end])
+        return self.check_level(len(rows), lambda where: rows[where])
 
     def check_level(self, n: int, rows_of: Any) -> tuple[np.ndarray, np.ndarray]:
-        """`check` of the n rows `rows_of(start, end)` gives, read in chunks (no copy of them all). Misses ask
+        """`check` of the n rows `rows_of(indices)` gives, read in chunks (no copy of them all). Misses ask
         the model (Verdicts.violated / witnessed) map by map (the view part, then the inductive invariant's
         three parts, each keyed as it keys its cache, then the sometimes properties), each new key once, for
         its first row, in row order."""
@@ -215,7 +215,7 @@ class ImplCore:
             words = self.tables.words
             misses: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in todo]
             for start in range(0, n, _CHECK_CHUNK):
-                rows = self.tables.widen(rows_of(start, min(n, start + _CHECK_CHUNK)))
+                rows = self.tables.widen(rows_of(np.arange(start, min(n, start + _CHECK_CHUNK), dtype=np.int64)))
                 self._maps_current()
                 for q, (table, key, _, out) in enumerate(todo):
                     keys = key(rows)
@@ -273,9 +273,10 @@ class ImplCore:
         flat = np.ascontiguousarray(keys).view(np.dtype((np.void, 8 * keys.shape[1]))).ravel()
         _, first, inverse = np.unique(flat, return_index=True, return_inverse=True)
         vals = np.empty(len(first), dtype=np.int64)
-        for u in np.argsort(first, kind="stable").tolist():  # each new key once, by its first row
-            r = int(where[first[u]])
-            vals[u] = ask(self.tables.state(self.tables.widen(rows_of(r, r + 1))[0]))
+        firsts = np.argsort(first, kind="stable")
+        rows = rows_of(where[first[firsts]])
+        for u, row in zip(firsts.tolist(), rows, strict=True):  # each new key once, by its first row
+            vals[u] = ask(self.tables.state(self.tables.widen(row[None])[0]))  # (an answer may widen rows)
         out[where] |= vals[inverse.ravel()].astype(np.uint64)
         table.put_many(keys[first], vals.astype(np.uint64))
         self.tables.sync()  # a verdict may have run node steps (learners apart): new ids

@@ -4,8 +4,8 @@ Owns the level loop of `--engine compiled` for a model with a `flat_core()` hook
 checker/models/spec_core.py gives successors, fingerprints and invariant bits of a batch of rows; the
 implementation model: checker/models/impl_core.py, which also reports step properties, may widen its
 rows as the run goes, and wants each level expanded and checked in fingerprint order)
-and the open-addressing visited table (uint32 ids into per-state fingerprint and parent arrays:
-about 20 bytes per state). It gives the same results as bfs.py's partitions: each state's parent is
+over flat_store.py's store (the visited table and the packed rows of a level; a level is expanded and
+checked a chunk at a time). It gives the same results as bfs.py's partitions: each state's parent is
 its largest-fingerprint parent, each level is checked in fingerprint order, and the first
 violation of a property is the smallest fingerprint of the shallowest level, so paths (rebuilt by
 replaying fingerprints) are identical; a step property's first violation is the first in that order (least
@@ -119,9 +119,8 @@ def flat_bfs(model: Model, opts: SearchOptions, core: Any = None) -> SearchResul
                 if stopped is not None:
                     break
                 clock.tick(level_start, len(level) - start, len(per_depth))
-                end = min(start + _CHUNK, len(level))
-                transitions += _expand(core, store, level_start, level.rows(start, end),
-                                       level.ids(np.arange(start, end, dtype=np.int64)), kinds)
+                where = np.arange(start, min(start + _CHUNK, len(level)), dtype=np.int64)
+                transitions += _expand(core, store, level_start, level.rows(where), level.ids(where), kinds)
             if _settle_steps(model, core, store, verdicts) and opts.stop_on_first_violation and stopped is None:
                 stopped = "violation" if verdicts.any_violation() else None
             if stopped is not None:
@@ -190,7 +189,8 @@ def _take_level(model: Model, core: Any, store: Store, level_start: int, max_new
     if hasattr(core, "check_level"):
         bad, seen = core.check_level(n, level.rows)
     else:  # a check of each row on its own: in chunks, not one copy of the level
-        parts = [core.check(level.rows(start, min(n, start + _CHUNK))) for start in range(0, n, _CHUNK)]
+        parts = [core.check(level.rows(np.arange(start, min(n, start + _CHUNK), dtype=np.int64)))
+                 for start in range(0, n, _CHUNK)]
         bad, seen = (np.concatenate([p[i] for p in parts]) for i in (0, 1))
     flagged = np.flatnonzero(bad)  # few rows, if any: no per-property pass over the level
     hits = [(name, flagged[(bad[flagged] >> j) & 1 == 1]) for j, name in enumerate(core.always)]

@@ -52,53 +52,51 @@ def _size_of(v: Any) -> Any:
 
 
 @njit
-def _fits(row: Any, size: Any) -> bool:
+def _fits(row: Any, limit: Any) -> bool:
     for c in range(row.shape[0]):
-        if size[c] != FP and _size_of(row[c]) > size[c]:
+        if row[c] > limit[c]:
             return False
     return True
 
 
 @njit
-def _pack(row: Any, r: Any, size: Any, at: Any, a1: Any, a2: Any, a4: Any, a8: Any) -> None:
-    for c in range(row.shape[0]):
-        s = size[c]
-        if s == 1:
-            a1[r, at[c]] = np.uint8(row[c])
-        elif s == 2:
-            a2[r, at[c]] = np.uint16(row[c])
-        elif s == 4:
-            a4[r, at[c]] = np.uint32(row[c])
-        elif s == 8:
-            a8[r, at[c]] = row[c]
+def _pack(row: Any, r: Any, cols: Any, a1: Any, a2: Any, a4: Any, a8: Any) -> None:
+    """Row `row` into row r of the arrays of 1, 2, 4 and 8 bytes (cols[k]: the columns of size SIZES[k])."""
+    c1, c2, c4, c8 = cols
+    for i in range(c1.shape[0]):
+        a1[r, i] = np.uint8(row[c1[i]])
+    for i in range(c2.shape[0]):
+        a2[r, i] = np.uint16(row[c2[i]])
+    for i in range(c4.shape[0]):
+        a4[r, i] = np.uint32(row[c4[i]])
+    for i in range(c8.shape[0]):
+        a8[r, i] = row[c8[i]]
 
 
 @njit
-def _unpack(sel: Any, size: Any, at: Any, a1: Any, a2: Any, a4: Any, a8: Any, fps_of: Any, base: Any,
+def _unpack(sel: Any, cols: Any, fp_col: Any, a1: Any, a2: Any, a4: Any, a8: Any, fps_of: Any, base: Any,
             out: Any) -> None:
-    """out[r] = the row packed at position sel[r] (its fingerprint column from fps_of[base + sel[r]])."""
+    """out[r] = the row packed at position sel[r] (its fingerprint column, if fp_col >= 0, from
+    fps_of[base + sel[r]]); `out` is zero where no column is stored."""
+    c1, c2, c4, c8 = cols
     for r in range(sel.shape[0]):
         p = sel[r]
-        for c in range(size.shape[0]):
-            s = size[c]
-            if s == 0:
-                out[r, c] = np.uint64(0)
-            elif s == 1:
-                out[r, c] = np.uint64(a1[p, at[c]])
-            elif s == 2:
-                out[r, c] = np.uint64(a2[p, at[c]])
-            elif s == 4:
-                out[r, c] = np.uint64(a4[p, at[c]])
-            elif s == 8:
-                out[r, c] = a8[p, at[c]]
-            else:
-                out[r, c] = fps_of[base + p]
+        for i in range(c1.shape[0]):
+            out[r, c1[i]] = np.uint64(a1[p, i])
+        for i in range(c2.shape[0]):
+            out[r, c2[i]] = np.uint64(a2[p, i])
+        for i in range(c4.shape[0]):
+            out[r, c4[i]] = np.uint64(a4[p, i])
+        for i in range(c8.shape[0]):
+            out[r, c8[i]] = a8[p, i]
+        if fp_col >= 0:
+            out[r, fp_col] = fps_of[base + p]
 
 
 @njit
-def _pack_rows(rows: Any, first: Any, size: Any, at: Any, a1: Any, a2: Any, a4: Any, a8: Any) -> None:
+def _pack_rows(rows: Any, first: Any, cols: Any, a1: Any, a2: Any, a4: Any, a8: Any) -> None:
     for j in range(rows.shape[0]):
-        _pack(rows[j], first + j, size, at, a1, a2, a4, a8)
+        _pack(rows[j], first + j, cols, a1, a2, a4, a8)
 
 
 @njit
@@ -112,7 +110,7 @@ def _column_sizes(rows: Any, size: Any) -> None:
 
 @njit
 def _insert(table: Any, fps_of: Any, parent_of: Any, count: int, level_start: int, cand_fps: Any,
-            cand_parents: Any, cand_rows: Any, first: int, size: Any, at: Any, a1: Any, a2: Any, a4: Any,
+            cand_parents: Any, cand_rows: Any, first: int, limit: Any, cols: Any, a1: Any, a2: Any, a4: Any,
             a8: Any) -> tuple[int, int]:
     """Store each candidate from `first` on not seen before (id = count; its parent and packed row at
     id - level_start); a candidate already new in this level keeps its largest-fingerprint parent.
@@ -127,12 +125,12 @@ def _insert(table: Any, fps_of: Any, parent_of: Any, count: int, level_start: in
         while True:
             e = table[slot]
             if e == 0:
-                if not _fits(cand_rows[j], size):
+                if not _fits(cand_rows[j], limit):
                     return count, j
                 table[slot] = np.uint32(count + 1)
                 fps_of[count] = fp
                 parent_of[count - level_start] = pid
-                _pack(cand_rows[j], count - level_start, size, at, a1, a2, a4, a8)
+                _pack(cand_rows[j], count - level_start, cols, a1, a2, a4, a8)
                 count += 1
                 break
             sid = np.int64(e) - 1
@@ -177,18 +175,18 @@ def _rehash(table: Any, fps_of: Any, count: int) -> None:
 
 class Packed:
     """Rows packed by column: `size[c]` bytes of column c (0: always zero; FP: the fingerprint column,
-    read from the store's fingerprints), at index `at[c]` of the array of that size."""
+    read from the store's fingerprints), in one array per size (`cols[k]`: the columns of size SIZES[k],
+    in that array's order)."""
 
     def __init__(self, size: np.ndarray, rows: int = _LEVEL_ROWS) -> None:
         self.size = size.astype(np.int64)
-        self.at = np.zeros(len(size), dtype=np.int64)
-        counts = [0, 0, 0, 0]
-        for c, s in enumerate(self.size.tolist()):
-            if s in SIZES:
-                k = SIZES.index(s)
-                self.at[c] = counts[k]
-                counts[k] += 1
-        self.arrays = [np.empty((rows, n), dtype=dt) for n, dt in zip(counts, _DTYPES, strict=True)]
+        self.cols = tuple(np.flatnonzero(self.size == s).astype(np.int64) for s in SIZES)
+        fp = np.flatnonzero(self.size == FP)
+        self.fp_col = int(fp[0]) if len(fp) else -1
+        #: the largest value each column holds (a fingerprint column: any)
+        self.limit = np.array([(1 << (8 * s)) - 1 if s >= 0 else (1 << 64) - 1 for s in self.size.tolist()],
+                              dtype=np.uint64)
+        self.arrays = [np.empty((rows, len(c)), dtype=dt) for c, dt in zip(self.cols, _DTYPES, strict=True)]
 
     @property
     def width(self) -> int:
@@ -208,15 +206,21 @@ class Packed:
     def view(self, n: int) -> Packed:
         """The first n rows (no copy)."""
         new = Packed.__new__(Packed)
-        new.size, new.at, new.arrays = self.size, self.at, [a[:n] for a in self.arrays]
+        new.size, new.cols, new.fp_col, new.limit = self.size, self.cols, self.fp_col, self.limit
+        new.arrays = [a[:n] for a in self.arrays]
         return new
 
     def unpack(self, sel: np.ndarray, fps_of: np.ndarray, base: int) -> np.ndarray:
         """The rows at positions `sel` as uint64 (the fingerprint column from fps_of[base + position])."""
-        out = np.empty((len(sel), self.width), dtype=np.uint64)
+        out = np.zeros((len(sel), self.width), dtype=np.uint64)
         a1, a2, a4, a8 = self.arrays
-        _unpack(np.ascontiguousarray(sel, dtype=np.int64), self.size, self.at, a1, a2, a4, a8, fps_of, base, out)
+        _unpack(np.ascontiguousarray(sel, dtype=np.int64), self.cols, self.fp_col, a1, a2, a4, a8, fps_of, base,
+                out)
         return out
+
+    def pack(self, rows: np.ndarray, first: int) -> None:
+        a1, a2, a4, a8 = self.arrays
+        _pack_rows(rows, first, self.cols, a1, a2, a4, a8)
 
     @property
     def row_bytes(self) -> int:
@@ -234,12 +238,9 @@ class Level:
     def __len__(self) -> int:
         return self.n if self.sel is None else len(self.sel)
 
-    def positions(self, start: int, end: int) -> np.ndarray:
-        return np.arange(start, end, dtype=np.int64) if self.sel is None else self.sel[start:end]
-
-    def rows(self, start: int, end: int) -> np.ndarray:
-        """Rows start..end-1 (in the search's order) as uint64."""
-        return self.packed.unpack(self.positions(start, end), self.store.fps, self.base)
+    def rows(self, where: np.ndarray) -> np.ndarray:
+        """The rows at these indices (in the search's order) as uint64."""
+        return self.packed.unpack(where if self.sel is None else self.sel[where], self.store.fps, self.base)
 
     def ids(self, where: np.ndarray) -> np.ndarray:
         """The state ids of the rows at these indices (in the search's order)."""
@@ -296,8 +297,9 @@ class Store:
         j = 0
         while True:
             p = self.nxt
+            a1, a2, a4, a8 = p.arrays
             self.count, j = _insert(self.table, self.fps, self.parents, self.count, level_start, fps, parents, rows,
-                                    j, p.size, p.at, *p.arrays)
+                                    j, p.limit, p.cols, a1, a2, a4, a8)
             if j == len(fps):
                 return
             size = p.size.copy()  # rows[j] outgrew its packing: wider columns for the level stored so far
@@ -322,7 +324,7 @@ class Store:
         new = Packed(self._sizes(size), max(_LEVEL_ROWS, self.nxt.capacity))
         for start in range(0, n, _CHUNK):
             rows = convert(self._unpacked(level_start, start, min(n, start + _CHUNK)))
-            _pack_rows(rows, start, new.size, new.at, *new.arrays)
+            new.pack(rows, start)
         self.nxt = new
         self.repacks += 1
 
