@@ -130,6 +130,7 @@ def flat_bfs(model: Model, opts: SearchOptions, core: Any = None) -> SearchResul
                     stopped = "max_depth"
                 break
             remaining = None if limits.max_states is None else limits.max_states - sum(per_depth)
+            del level  # the rows just expanded: freed before the next level is sorted and checked
             level, stopped = _take_level(model, core, store, level_start, remaining, verdicts, per_depth, opts)
             if stopped is None:
                 clock.tick(sum(per_depth), len(level), len(per_depth), force=True)
