@@ -34,9 +34,10 @@ def _level_rows(store: Store, level_start: int) -> np.ndarray:
     return level.rows(np.arange(len(level), dtype=np.int64))
 
 
-def test_rows_come_back_as_stored_while_their_columns_grow() -> None:
+@pytest.mark.parametrize("shared_from", [None, 4])
+def test_rows_come_back_as_stored_while_their_columns_grow(shared_from: int | None) -> None:
     rng = np.random.default_rng(7)
-    store = Store(6, fp_col=FP_COL)
+    store = Store(6, fp_col=FP_COL, shared_from=shared_from)
     roots, rfps = _rows(rng, 3, 6, 1)
     store.insert(0, rfps, np.arange(3), roots)
     assert (_level_rows(store, 0) == roots).all()
@@ -44,16 +45,20 @@ def test_rows_come_back_as_stored_while_their_columns_grow() -> None:
     for rows, fps in parts:
         store.insert(3, fps, np.zeros(len(fps), dtype=np.int64), rows)
     assert store.repacks >= 4
-    assert store.nxt.row_bytes == 8 * 4  # 8 bytes for each column but the zero one and the fingerprint
+    if shared_from is None:
+        assert store.nxt.row_bytes == 8 * 4  # 8 bytes for each column but the zero one and the fingerprint
+    else:  # columns 1 and 3, and the index of columns 4 and 5 in the level's dictionary (2,500 of them)
+        assert store.nxt.row_bytes == 8 * 2 + 2
     want = np.concatenate([r for r, _ in parts])
     assert (_level_rows(store, 3) == want).all()
     assert [store.parent(i) for i in (3, 2002)] == [0, 0]
     assert store.find(int(want[1234, FP_COL])) == 3 + 1234
 
 
-def test_duplicates_keep_the_parent_of_largest_fingerprint() -> None:
+@pytest.mark.parametrize("shared_from", [None, 3])
+def test_duplicates_keep_the_parent_of_largest_fingerprint(shared_from: int | None) -> None:
     rng = np.random.default_rng(3)
-    store = Store(4, fp_col=FP_COL)
+    store = Store(4, fp_col=FP_COL, shared_from=shared_from)
     roots, rfps = _rows(rng, 4, 4, 8)
     store.insert(0, rfps, np.arange(4), roots)
     store.take(0)
@@ -66,9 +71,10 @@ def test_duplicates_keep_the_parent_of_largest_fingerprint() -> None:
     assert store.parent(4) == best
 
 
-def test_rows_widened_mid_level_keep_their_values() -> None:
+@pytest.mark.parametrize("shared_from", [None, 3])
+def test_rows_widened_mid_level_keep_their_values(shared_from: int | None) -> None:
     rng = np.random.default_rng(5)
-    store = Store(5, fp_col=FP_COL)
+    store = Store(5, fp_col=FP_COL, shared_from=shared_from)
     rows, fps = _rows(rng, 300, 5, 20)
 
     def widen(r: np.ndarray) -> np.ndarray:  # two zero columns inserted after column 3
@@ -84,3 +90,16 @@ def test_rows_widened_mid_level_keep_their_values() -> None:
     assert got.shape == (150, 7)
     assert (got[:100] == widen(rows[:100])).all()
     assert (got[100:] == more).all()
+
+
+def test_a_level_keeps_each_shared_value_once() -> None:
+    """Rows that share their columns from `shared_from` on keep them once in the level's dictionary."""
+    rng = np.random.default_rng(11)
+    store = Store(8, fp_col=FP_COL, shared_from=4)
+    rows, fps = _rows(rng, 2000, 8, 40)
+    nets = _rows(rng, 7, 8, 64)[0][:, 4:]
+    rows[:, 4:] = nets[rng.integers(0, 7, size=2000)]
+    store.insert(0, fps, np.arange(2000), rows)
+    assert int(store.nxt.dcount[0]) == 7
+    assert store.nxt.row_bytes == 8 * 2 + 1  # columns 1 and 3 (40 bits), the index; not the four shared ones
+    assert (_level_rows(store, 0) == rows).all()

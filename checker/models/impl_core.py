@@ -150,6 +150,12 @@ class ImplCore:
         """The row column holding the state's fingerprint (flat_bfs.py's store keeps it apart)."""
         return int(self.tables.s_fp)
 
+    @property
+    def shared_from(self) -> int:
+        """The row columns from here on (the network and the sent messages) are shared by many states of a level:
+        flat_bfs.py's store keeps each distinct value of them once per level."""
+        return int(self.tables.scalars)
+
     def take_step_events(self) -> list[tuple[str, int, int]]:
         """(property, fingerprint of the parent, fingerprint of the successor) of each step property's first
         violation in the level just expanded (least parent fingerprint, then first transition), as bfs.py's

@@ -4,8 +4,11 @@ Owns the open-addressing visited table (uint32 ids by fingerprint: about 6 bytes
 fingerprint of each id (8 bytes), the parents (of the level being stored in memory, of the levels
 before in an anonymous temporary file), and a level's rows packed: each uint64 column in the fewest
 bytes (0, 1, 2, 4 or 8) that hold every value it has had so far, the core's fingerprint column not
-at all (the fingerprint of each id is kept anyway). A value that outgrows its column repacks the
-rows stored so far, once per column and size. It knows no model: rows are uint64 columns to it.
+at all (the fingerprint of each id is kept anyway), and the columns from `shared_from` on (the
+implementation model's network and sent messages, which many states of a level share) once per
+distinct value in a dictionary of the level, the row holding its index. A value that outgrows its
+column repacks the rows stored so far, once per column and size. It knows no model: rows are uint64
+columns to it.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from checker.jit import njit
+from checker.jit import mix64_jit, njit
 
 #: The visited table grows when this full, to this load: 4 / 0.6..0.7 bytes per state, short probes.
 _MAX_LOAD, _GROWN_LOAD = 0.7, 0.6
@@ -74,29 +77,85 @@ def _pack(row: Any, r: Any, cols: Any, a1: Any, a2: Any, a4: Any, a8: Any) -> No
 
 
 @njit
-def _unpack(sel: Any, cols: Any, fp_col: Any, a1: Any, a2: Any, a4: Any, a8: Any, fps_of: Any, base: Any,
-            out: Any) -> None:
-    """out[r] = the row packed at position sel[r] (its fingerprint column, if fp_col >= 0, from
-    fps_of[base + sel[r]]); `out` is zero where no column is stored."""
-    c1, c2, c4, c8 = cols
-    for r in range(sel.shape[0]):
-        p = sel[r]
-        for i in range(c1.shape[0]):
-            out[r, c1[i]] = np.uint64(a1[p, i])
-        for i in range(c2.shape[0]):
-            out[r, c2[i]] = np.uint64(a2[p, i])
-        for i in range(c4.shape[0]):
-            out[r, c4[i]] = np.uint64(a4[p, i])
-        for i in range(c8.shape[0]):
-            out[r, c8[i]] = a8[p, i]
-        if fp_col >= 0:
-            out[r, fp_col] = fps_of[base + p]
+def _tail_hash(row: Any, lo: Any) -> Any:
+    h = np.uint64(0x9E3779B97F4A7C15)
+    for c in range(lo, row.shape[0]):
+        h = mix64_jit(h ^ row[c]) + np.uint64(c - lo)
+    return h
 
 
 @njit
-def _pack_rows(rows: Any, first: Any, cols: Any, a1: Any, a2: Any, a4: Any, a8: Any) -> None:
-    for j in range(rows.shape[0]):
-        _pack(rows[j], first + j, cols, a1, a2, a4, a8)
+def _intern(row: Any, lo: Any, dkeys: Any, dtable: Any, dcount: Any) -> Any:
+    """The index of row[lo:] in the dictionary (dkeys: its values; dtable: index + 1 by hash, a power of
+    two in size; dcount[0]: how many), entered if new. The caller keeps room for it."""
+    mask = np.uint64(dtable.shape[0] - 1)
+    slot = np.int64(_tail_hash(row, lo) & mask)
+    width = row.shape[0] - lo
+    while True:
+        e = dtable[slot]
+        if e == 0:
+            d = dcount[0]
+            for c in range(width):
+                dkeys[d, c] = row[lo + c]
+            dtable[slot] = np.uint32(d + 1)
+            dcount[0] = d + 1
+            return np.uint64(d)
+        d = np.int64(e) - 1
+        same = True
+        for c in range(width):
+            if dkeys[d, c] != row[lo + c]:
+                same = False
+                break
+        if same:
+            return np.uint64(d)
+        slot = np.int64((np.uint64(slot) + np.uint64(1)) & mask)
+
+
+@njit
+def _rehash_dict(dkeys: Any, count: Any, dtable: Any) -> None:
+    mask = np.uint64(dtable.shape[0] - 1)
+    for d in range(count):
+        slot = np.int64(_tail_hash(dkeys[d], 0) & mask)
+        while dtable[slot] != 0:
+            slot = np.int64((np.uint64(slot) + np.uint64(1)) & mask)
+        dtable[slot] = np.uint32(d + 1)
+
+
+@njit
+def _virtual(row: Any, lo: Any, dkeys: Any, dtable: Any, dcount: Any, vrow: Any) -> None:
+    """vrow = row[:lo], then (if vrow has one more column) the dictionary index of row[lo:]."""
+    for c in range(lo):
+        vrow[c] = row[c]
+    if vrow.shape[0] > lo:
+        vrow[lo] = _intern(row, lo, dkeys, dtable, dcount)
+
+
+@njit
+def _unpack(sel: Any, lo: Any, cols: Any, fp_col: Any, a1: Any, a2: Any, a4: Any, a8: Any, dkeys: Any, vrow: Any,
+            fps_of: Any, base: Any, out: Any) -> None:
+    """out[r] = the row packed at position sel[r] (its fingerprint column, if fp_col >= 0, from
+    fps_of[base + sel[r]]; its columns from lo on from the dictionary, if lo < its width)."""
+    c1, c2, c4, c8 = cols
+    for r in range(sel.shape[0]):
+        p = sel[r]
+        for c in range(vrow.shape[0]):
+            vrow[c] = np.uint64(0)
+        for i in range(c1.shape[0]):
+            vrow[c1[i]] = np.uint64(a1[p, i])
+        for i in range(c2.shape[0]):
+            vrow[c2[i]] = np.uint64(a2[p, i])
+        for i in range(c4.shape[0]):
+            vrow[c4[i]] = np.uint64(a4[p, i])
+        for i in range(c8.shape[0]):
+            vrow[c8[i]] = a8[p, i]
+        if fp_col >= 0:
+            vrow[fp_col] = fps_of[base + p]
+        for c in range(lo):
+            out[r, c] = vrow[c]
+        if lo < out.shape[1]:
+            d = np.int64(vrow[lo])
+            for c in range(lo, out.shape[1]):
+                out[r, c] = dkeys[d, c - lo]
 
 
 @njit
@@ -109,9 +168,18 @@ def _column_sizes(rows: Any, size: Any) -> None:
 
 
 @njit
+def _pack_rows(rows: Any, first: Any, lo: Any, limit: Any, cols: Any, a1: Any, a2: Any, a4: Any, a8: Any, dkeys: Any,
+               dtable: Any, dcount: Any, vrow: Any) -> None:
+    """rows[j] packed at first + j (each must fit)."""
+    for j in range(rows.shape[0]):
+        _virtual(rows[j], lo, dkeys, dtable, dcount, vrow)
+        _pack(vrow, first + j, cols, a1, a2, a4, a8)
+
+
+@njit
 def _insert(table: Any, fps_of: Any, parent_of: Any, count: int, level_start: int, cand_fps: Any,
-            cand_parents: Any, cand_rows: Any, first: int, limit: Any, cols: Any, a1: Any, a2: Any, a4: Any,
-            a8: Any) -> tuple[int, int]:
+            cand_parents: Any, cand_rows: Any, first: int, lo: Any, limit: Any, cols: Any, a1: Any, a2: Any,
+            a4: Any, a8: Any, dkeys: Any, dtable: Any, dcount: Any, vrow: Any) -> tuple[int, int]:
     """Store each candidate from `first` on not seen before (id = count; its parent and packed row at
     id - level_start); a candidate already new in this level keeps its largest-fingerprint parent.
     Returns (the new count, the candidate reached: len(cand_fps), or a new one whose row does not fit
@@ -125,12 +193,13 @@ def _insert(table: Any, fps_of: Any, parent_of: Any, count: int, level_start: in
         while True:
             e = table[slot]
             if e == 0:
-                if not _fits(cand_rows[j], limit):
+                _virtual(cand_rows[j], lo, dkeys, dtable, dcount, vrow)
+                if not _fits(vrow, limit):
                     return count, j
                 table[slot] = np.uint32(count + 1)
                 fps_of[count] = fp
                 parent_of[count - level_start] = pid
-                _pack(cand_rows[j], count - level_start, cols, a1, a2, a4, a8)
+                _pack(vrow, count - level_start, cols, a1, a2, a4, a8)
                 count += 1
                 break
             sid = np.int64(e) - 1
@@ -174,12 +243,16 @@ def _rehash(table: Any, fps_of: Any, count: int) -> None:
 
 
 class Packed:
-    """Rows packed by column: `size[c]` bytes of column c (0: always zero; FP: the fingerprint column,
-    read from the store's fingerprints), in one array per size (`cols[k]`: the columns of size SIZES[k],
-    in that array's order)."""
+    """Rows of `width` columns packed: columns 0..lo-1, then (if lo < width) the index of columns
+    lo..width-1 in the dictionary `dkeys` (the virtual row); virtual column c takes `size[c]` bytes (0:
+    always zero; FP: the fingerprint column, read from the store's fingerprints), in one array per size
+    (`cols[k]`: the virtual columns of size SIZES[k], in that array's order)."""
 
-    def __init__(self, size: np.ndarray, rows: int = _LEVEL_ROWS) -> None:
+    def __init__(self, size: np.ndarray, width: int, lo: int, rows: int = _LEVEL_ROWS) -> None:
+        """`size`: of the virtual columns (`width` of them if lo == width, else lo + 1)."""
+        assert len(size) == (width if lo == width else lo + 1)
         self.size = size.astype(np.int64)
+        self.width, self.lo = width, lo
         self.cols = tuple(np.flatnonzero(self.size == s).astype(np.int64) for s in SIZES)
         fp = np.flatnonzero(self.size == FP)
         self.fp_col = int(fp[0]) if len(fp) else -1
@@ -187,18 +260,20 @@ class Packed:
         self.limit = np.array([(1 << (8 * s)) - 1 if s >= 0 else (1 << 64) - 1 for s in self.size.tolist()],
                               dtype=np.uint64)
         self.arrays = [np.empty((rows, len(c)), dtype=dt) for c, dt in zip(self.cols, _DTYPES, strict=True)]
-
-    @property
-    def width(self) -> int:
-        return len(self.size)
+        self.dkeys = np.empty((1 << 10 if self.lo < width else 0, width - self.lo), dtype=np.uint64)
+        self.dtable = np.zeros(1 << 11 if self.lo < width else 1, dtype=np.uint32)
+        self.dcount = np.zeros(1, dtype=np.int64)
+        self.vrow = np.zeros(len(size), dtype=np.uint64)  # scratch
 
     @property
     def capacity(self) -> int:
         return int(self.arrays[0].shape[0])
 
     def grown(self, rows: int, keep: int) -> Packed:
-        """The same packing with room for `rows` rows, the first `keep` copied."""
-        new = Packed(self.size, rows)
+        """The same packing with room for `rows` rows, the first `keep` copied (the dictionary shared)."""
+        new = Packed.__new__(Packed)
+        new.__dict__.update(self.__dict__)
+        new.arrays = [np.empty((rows, a.shape[1]), dtype=a.dtype) for a in self.arrays]
         for a, b in zip(new.arrays, self.arrays, strict=True):
             a[:keep] = b[:keep]
         return new
@@ -206,25 +281,57 @@ class Packed:
     def view(self, n: int) -> Packed:
         """The first n rows (no copy)."""
         new = Packed.__new__(Packed)
-        new.size, new.cols, new.fp_col, new.limit = self.size, self.cols, self.fp_col, self.limit
+        new.__dict__.update(self.__dict__)
         new.arrays = [a[:n] for a in self.arrays]
+        new.dkeys = self.dkeys[: int(self.dcount[0])]
+        new.vrow = self.vrow.copy()
         return new
+
+    def reserve(self, more: int) -> None:
+        """Room in the dictionary for `more` new entries."""
+        if self.lo == self.width:
+            return
+        need = int(self.dcount[0]) + more
+        if need > len(self.dkeys):
+            dkeys = np.empty((max(need, 2 * len(self.dkeys)), self.width - self.lo), dtype=np.uint64)
+            dkeys[: self.dcount[0]] = self.dkeys[: self.dcount[0]]
+            self.dkeys = dkeys
+        if 2 * need > len(self.dtable):
+            size = len(self.dtable)
+            while size < 2 * need:
+                size *= 2
+            self.dtable = np.zeros(size, dtype=np.uint32)
+            _rehash_dict(self.dkeys, int(self.dcount[0]), self.dtable)
 
     def unpack(self, sel: np.ndarray, fps_of: np.ndarray, base: int) -> np.ndarray:
         """The rows at positions `sel` as uint64 (the fingerprint column from fps_of[base + position])."""
-        out = np.zeros((len(sel), self.width), dtype=np.uint64)
+        out = np.empty((len(sel), self.width), dtype=np.uint64)
         a1, a2, a4, a8 = self.arrays
-        _unpack(np.ascontiguousarray(sel, dtype=np.int64), self.cols, self.fp_col, a1, a2, a4, a8, fps_of, base,
-                out)
+        _unpack(np.ascontiguousarray(sel, dtype=np.int64), self.lo, self.cols, self.fp_col, a1, a2, a4, a8, self.dkeys,
+                self.vrow, fps_of, base, out)
         return out
 
+    def virtual(self, row: np.ndarray) -> np.ndarray:
+        """The virtual row of `row` (its dictionary index entered if new)."""
+        self.reserve(1)
+        vrow = np.zeros(len(self.size), dtype=np.uint64)
+        _virtual(row, self.lo, self.dkeys, self.dtable, self.dcount, vrow)
+        return vrow
+
     def pack(self, rows: np.ndarray, first: int) -> None:
+        self.reserve(len(rows))
         a1, a2, a4, a8 = self.arrays
-        _pack_rows(rows, first, self.cols, a1, a2, a4, a8)
+        _pack_rows(rows, first, self.lo, self.limit, self.cols, a1, a2, a4, a8, self.dkeys, self.dtable, self.dcount,
+                   self.vrow)
 
     @property
     def row_bytes(self) -> int:
         return sum(a.shape[1] * a.itemsize for a in self.arrays)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the dictionary."""
+        return int(self.dkeys.nbytes + self.dtable.nbytes)
 
 
 class Level:
@@ -250,25 +357,31 @@ class Level:
 class Store:
     """Visited states: fingerprint per state id in memory, a table of ids by fingerprint, parent ids
     in an anonymous temporary file (raw uint32, one level appended at a time; only the level being
-    stored keeps them in memory), and the packed rows of the level being stored."""
+    stored keeps them in memory), and the packed rows of the level being stored (columns from
+    `shared_from` on in the level's dictionary; `fp_col`: the fingerprint column, not stored)."""
 
-    def __init__(self, words: int, fp_col: int | None = None) -> None:
+    def __init__(self, words: int, fp_col: int | None = None, shared_from: int | None = None) -> None:
         self.words = words
         self.fp_col = fp_col
+        self.shared_from = shared_from
         self.count = 0
         self.table = np.zeros(1 << 10, dtype=np.uint32)  # id + 1 per slot, 0 = empty
         self.fps = np.empty(1 << 24, dtype=np.uint64)  # reserved, written as states come
         self.parents = np.empty(1 << 16, dtype=np.uint32)  # of ids level_start.. (the level being stored)
-        self.nxt = Packed(self._sizes(np.zeros(words, dtype=np.int64)))
+        self.nxt = self._packed(np.zeros(self._lo(words) + (self._lo(words) < words), dtype=np.int64))
         self.file = tempfile.TemporaryFile(prefix="paxos-check-parents-", buffering=0)
         self.on_disk = 0  # ids whose parents are in the file
         self.repacks = 0
 
-    def _sizes(self, size: np.ndarray) -> np.ndarray:
+    def _lo(self, words: int) -> int:
+        return words if self.shared_from is None or self.shared_from >= words else self.shared_from
+
+    def _packed(self, size: np.ndarray, rows: int = _LEVEL_ROWS) -> Packed:
+        """An empty packing of rows of `self.words` columns with virtual column sizes `size`."""
         size = size.astype(np.int64)
         if self.fp_col is not None:
             size[self.fp_col] = FP
-        return size
+        return Packed(size, self.words, self._lo(self.words), rows)
 
     def reserve(self, level_start: int, more: int) -> None:
         """Room for `more` candidates."""
@@ -289,6 +402,7 @@ class Store:
             self.parents = parents
         if rows > self.nxt.capacity:
             self.nxt = self.nxt.grown(max(rows, 2 * self.nxt.capacity), self.count - level_start)
+        self.nxt.reserve(more)
 
     def insert(self, level_start: int, fps: np.ndarray, parents: np.ndarray, rows: np.ndarray) -> None:
         self.reserve(level_start, len(fps))
@@ -299,19 +413,21 @@ class Store:
             p = self.nxt
             a1, a2, a4, a8 = p.arrays
             self.count, j = _insert(self.table, self.fps, self.parents, self.count, level_start, fps, parents, rows,
-                                    j, p.limit, p.cols, a1, a2, a4, a8)
+                                    j, p.lo, p.limit, p.cols, a1, a2, a4, a8, p.dkeys, p.dtable, p.dcount, p.vrow)
             if j == len(fps):
                 return
             size = p.size.copy()  # rows[j] outgrew its packing: wider columns for the level stored so far
-            _column_sizes(rows[j:j + 1], size)
+            _column_sizes(p.virtual(rows[j])[None], size)
             self._repack(level_start, size, lambda r: r)
+            self.nxt.reserve(len(fps) - j)
 
     def widen(self, level_start: int, words: int, widen: Callable[[np.ndarray], np.ndarray]) -> None:
         """Rows of the level being stored made `words` wide by `widen` (the core's rows grew)."""
         n = self.count - level_start
-        size = np.zeros(words, dtype=np.int64)
-        for start in range(0, n, _CHUNK):  # the sizes the widened rows need
-            _column_sizes(widen(self._unpacked(level_start, start, min(n, start + _CHUNK))), size)
+        lo = self._lo(words)
+        size = np.zeros(lo + (lo < words), dtype=np.int64)
+        for start in range(0, n, _CHUNK):  # the sizes the widened rows need (a dictionary index: below n)
+            _column_sizes(widen(self._unpacked(level_start, start, min(n, start + _CHUNK)))[:, :lo], size[:lo])
         self.words = words
         self._repack(level_start, size, widen)
 
@@ -319,12 +435,14 @@ class Store:
         return self.nxt.unpack(np.arange(start, end, dtype=np.int64), self.fps, level_start)
 
     def _repack(self, level_start: int, size: np.ndarray, convert: Callable[[np.ndarray], np.ndarray]) -> None:
-        """The level's rows so far repacked with column sizes `size` (after `convert`)."""
+        """The level's rows so far repacked with virtual column sizes `size` (after `convert`), in a new
+        dictionary."""
         n = self.count - level_start
-        new = Packed(self._sizes(size), max(_LEVEL_ROWS, self.nxt.capacity))
+        if len(size) > self._lo(self.words):  # the dictionary index of a row: below n
+            size[-1] = max(size[-1], _size_of(np.uint64(n)))
+        new = self._packed(size, max(_LEVEL_ROWS, self.nxt.capacity))
         for start in range(0, n, _CHUNK):
-            rows = convert(self._unpacked(level_start, start, min(n, start + _CHUNK)))
-            new.pack(rows, start)
+            new.pack(convert(self._unpacked(level_start, start, min(n, start + _CHUNK))), start)
         self.nxt = new
         self.repacks += 1
 
@@ -335,7 +453,7 @@ class Store:
         self.file.write(self.parents[:n].astype("<u4").tobytes())
         self.on_disk = self.count
         level = Level(self.nxt.view(n), level_start, n, self)
-        self.nxt = Packed(self.nxt.size)
+        self.nxt = self._packed(self.nxt.size)
         return level
 
     def find(self, fp: int) -> int:
