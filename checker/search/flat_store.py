@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from checker.jit import mix64_jit, njit
+from checker.jit import mix64_jit, njit, njit_inline
 
 #: The visited table grows when this full, to this load: 4 / 0.6..0.7 bytes per state, short probes.
 _MAX_LOAD, _GROWN_LOAD = 0.7, 0.6
@@ -34,13 +34,13 @@ _DTYPES = (np.uint8, np.uint16, np.uint32, np.uint64)
 FP = -1  # the size of the core's fingerprint column: not stored
 
 
-@njit
+@njit_inline
 def _slot(fp: Any, size: Any) -> Any:
     """The home slot of a fingerprint in a table of `size` (< 2**32) slots: its top 32 bits scaled."""
     return np.int64(((fp >> np.uint64(32)) * size) >> np.uint64(32))
 
 
-@njit
+@njit_inline
 def _size_of(v: Any) -> Any:
     """The bytes a uint64 value needs: 0 (zero), 1, 2, 4 or 8."""
     if v == np.uint64(0):
@@ -54,56 +54,47 @@ def _size_of(v: Any) -> Any:
     return 8
 
 
-@njit
-def _fits(row: Any, limit: Any) -> bool:
-    for c in range(row.shape[0]):
-        if row[c] > limit[c]:
-            return False
-    return True
+@njit_inline
+def _put(a1: Any, a2: Any, a4: Any, a8: Any, r: Any, k: Any, i: Any, v: Any) -> None:
+    """Value v into row r, column i of the array of size SIZES[k] (k < 0: not stored)."""
+    if k == 3:
+        a8[r, i] = v
+    elif k == 0:
+        a1[r, i] = np.uint8(v)
+    elif k == 1:
+        a2[r, i] = np.uint16(v)
+    elif k == 2:
+        a4[r, i] = np.uint32(v)
 
 
-@njit
-def _pack(row: Any, r: Any, cols: Any, a1: Any, a2: Any, a4: Any, a8: Any) -> None:
-    """Row `row` into row r of the arrays of 1, 2, 4 and 8 bytes (cols[k]: the columns of size SIZES[k])."""
-    c1, c2, c4, c8 = cols
-    for i in range(c1.shape[0]):
-        a1[r, i] = np.uint8(row[c1[i]])
-    for i in range(c2.shape[0]):
-        a2[r, i] = np.uint16(row[c2[i]])
-    for i in range(c4.shape[0]):
-        a4[r, i] = np.uint32(row[c4[i]])
-    for i in range(c8.shape[0]):
-        a8[r, i] = row[c8[i]]
-
-
-@njit
-def _tail_hash(row: Any, lo: Any) -> Any:
+@njit_inline
+def _tail_hash(rows: Any, j: Any, lo: Any) -> Any:
     h = np.uint64(0x9E3779B97F4A7C15)
-    for c in range(lo, row.shape[0]):
-        h = mix64_jit(h ^ row[c]) + np.uint64(c - lo)
+    for c in range(lo, rows.shape[1]):
+        h = mix64_jit(h ^ rows[j, c]) + np.uint64(c - lo)
     return h
 
 
-@njit
-def _intern(row: Any, lo: Any, dkeys: Any, dtable: Any, dcount: Any) -> Any:
-    """The index of row[lo:] in the dictionary (dkeys: its values; dtable: index + 1 by hash, a power of
-    two in size; dcount[0]: how many), entered if new. The caller keeps room for it."""
+@njit_inline
+def _intern(rows: Any, j: Any, lo: Any, dkeys: Any, dtable: Any, dcount: Any) -> Any:
+    """The index of rows[j, lo:] in the dictionary (dkeys: its values; dtable: index + 1 by hash, a power
+    of two in size; dcount[0]: how many), entered if new. The caller keeps room for it."""
     mask = np.uint64(dtable.shape[0] - 1)
-    slot = np.int64(_tail_hash(row, lo) & mask)
-    width = row.shape[0] - lo
+    slot = np.int64(_tail_hash(rows, j, lo) & mask)
+    width = rows.shape[1] - lo
     while True:
         e = dtable[slot]
         if e == 0:
             d = dcount[0]
             for c in range(width):
-                dkeys[d, c] = row[lo + c]
+                dkeys[d, c] = rows[j, lo + c]
             dtable[slot] = np.uint32(d + 1)
             dcount[0] = d + 1
             return np.uint64(d)
         d = np.int64(e) - 1
         same = True
         for c in range(width):
-            if dkeys[d, c] != row[lo + c]:
+            if dkeys[d, c] != rows[j, lo + c]:
                 same = False
                 break
         if same:
@@ -115,45 +106,58 @@ def _intern(row: Any, lo: Any, dkeys: Any, dtable: Any, dcount: Any) -> Any:
 def _rehash_dict(dkeys: Any, count: Any, dtable: Any) -> None:
     mask = np.uint64(dtable.shape[0] - 1)
     for d in range(count):
-        slot = np.int64(_tail_hash(dkeys[d], 0) & mask)
+        slot = np.int64(_tail_hash(dkeys, d, 0) & mask)
         while dtable[slot] != 0:
             slot = np.int64((np.uint64(slot) + np.uint64(1)) & mask)
         dtable[slot] = np.uint32(d + 1)
 
 
 @njit
-def _virtual(row: Any, lo: Any, dkeys: Any, dtable: Any, dcount: Any, vrow: Any) -> None:
-    """vrow = row[:lo], then (if vrow has one more column) the dictionary index of row[lo:]."""
+def _pack(rows: Any, j: Any, r: Any, lo: Any, limit: Any, kind: Any, at: Any, a1: Any, a2: Any, a4: Any, a8: Any,
+          dkeys: Any, dtable: Any, dcount: Any) -> bool:
+    """rows[j] packed into row r, if it fits (else False, nothing written but its dictionary entry)."""
     for c in range(lo):
-        vrow[c] = row[c]
-    if vrow.shape[0] > lo:
-        vrow[lo] = _intern(row, lo, dkeys, dtable, dcount)
+        if rows[j, c] > limit[c]:
+            return False
+    d = np.uint64(0)
+    if kind.shape[0] > lo:
+        d = _intern(rows, j, lo, dkeys, dtable, dcount)
+        if d > limit[lo]:
+            return False
+    for c in range(lo):
+        _put(a1, a2, a4, a8, r, kind[c], at[c], rows[j, c])
+    if kind.shape[0] > lo:
+        _put(a1, a2, a4, a8, r, kind[lo], at[lo], d)
+    return True
 
 
 @njit
-def _unpack(sel: Any, lo: Any, cols: Any, fp_col: Any, a1: Any, a2: Any, a4: Any, a8: Any, dkeys: Any, vrow: Any,
+def _unpack(sel: Any, lo: Any, kind: Any, at: Any, fp_col: Any, a1: Any, a2: Any, a4: Any, a8: Any, dkeys: Any,
             fps_of: Any, base: Any, out: Any) -> None:
     """out[r] = the row packed at position sel[r] (its fingerprint column, if fp_col >= 0, from
     fps_of[base + sel[r]]; its columns from lo on from the dictionary, if lo < its width)."""
-    c1, c2, c4, c8 = cols
-    for r in range(sel.shape[0]):
+    d = np.int64(0)
+    for r in range(sel.shape[0]):  # (no helper taking the arrays: see _insert)
         p = sel[r]
-        for c in range(vrow.shape[0]):
-            vrow[c] = np.uint64(0)
-        for i in range(c1.shape[0]):
-            vrow[c1[i]] = np.uint64(a1[p, i])
-        for i in range(c2.shape[0]):
-            vrow[c2[i]] = np.uint64(a2[p, i])
-        for i in range(c4.shape[0]):
-            vrow[c4[i]] = np.uint64(a4[p, i])
-        for i in range(c8.shape[0]):
-            vrow[c8[i]] = a8[p, i]
+        for c in range(kind.shape[0]):
+            k = kind[c]
+            if k == 3:
+                v = a8[p, at[c]]
+            elif k == 0:
+                v = np.uint64(a1[p, at[c]])
+            elif k == 1:
+                v = np.uint64(a2[p, at[c]])
+            elif k == 2:
+                v = np.uint64(a4[p, at[c]])
+            else:
+                v = np.uint64(0)
+            if c < lo:
+                out[r, c] = v
+            else:
+                d = np.int64(v)
         if fp_col >= 0:
-            vrow[fp_col] = fps_of[base + p]
-        for c in range(lo):
-            out[r, c] = vrow[c]
+            out[r, fp_col] = fps_of[base + p]
         if lo < out.shape[1]:
-            d = np.int64(vrow[lo])
             for c in range(lo, out.shape[1]):
                 out[r, c] = dkeys[d, c - lo]
 
@@ -168,24 +172,27 @@ def _column_sizes(rows: Any, size: Any) -> None:
 
 
 @njit
-def _pack_rows(rows: Any, first: Any, lo: Any, limit: Any, cols: Any, a1: Any, a2: Any, a4: Any, a8: Any, dkeys: Any,
-               dtable: Any, dcount: Any, vrow: Any) -> None:
+def _pack_rows(rows: Any, first: Any, lo: Any, limit: Any, kind: Any, at: Any, a1: Any, a2: Any, a4: Any, a8: Any,
+               dkeys: Any, dtable: Any, dcount: Any) -> None:
     """rows[j] packed at first + j (each must fit)."""
     for j in range(rows.shape[0]):
-        _virtual(rows[j], lo, dkeys, dtable, dcount, vrow)
-        _pack(vrow, first + j, cols, a1, a2, a4, a8)
+        _pack(rows, j, first + j, lo, limit, kind, at, a1, a2, a4, a8, dkeys, dtable, dcount)
 
 
 @njit
 def _insert(table: Any, fps_of: Any, parent_of: Any, count: int, level_start: int, cand_fps: Any,
-            cand_parents: Any, cand_rows: Any, first: int, lo: Any, limit: Any, cols: Any, a1: Any, a2: Any,
-            a4: Any, a8: Any, dkeys: Any, dtable: Any, dcount: Any, vrow: Any) -> tuple[int, int]:
+            cand_parents: Any, cand_rows: Any, first: int, lo: Any, limit: Any, kind: Any, at: Any, a1: Any, a2: Any,
+            a4: Any, a8: Any, dkeys: Any, dtable: Any, dcount: Any) -> tuple[int, int]:
     """Store each candidate from `first` on not seen before (id = count; its parent and packed row at
     id - level_start); a candidate already new in this level keeps its largest-fingerprint parent.
     Returns (the new count, the candidate reached: len(cand_fps), or a new one whose row does not fit
-    the packing, not stored)."""
+    the packing, not stored). This is `_pack` and `_intern` spelled out: numba's inlined helpers with
+    array arguments cost reference counting per call here (measured: 300 ns a row against 30)."""
     tsize = np.int64(table.shape[0])
     usize = np.uint64(tsize)
+    shared = kind.shape[0] > lo
+    width = cand_rows.shape[1] - lo
+    dmask = np.uint64(dtable.shape[0] - 1)
     for j in range(first, cand_fps.shape[0]):
         fp = cand_fps[j]
         pid = cand_parents[j]
@@ -193,13 +200,53 @@ def _insert(table: Any, fps_of: Any, parent_of: Any, count: int, level_start: in
         while True:
             e = table[slot]
             if e == 0:
-                _virtual(cand_rows[j], lo, dkeys, dtable, dcount, vrow)
-                if not _fits(vrow, limit):
+                fits = True
+                for c in range(lo):
+                    if cand_rows[j, c] > limit[c]:
+                        fits = False
+                d = np.uint64(0)
+                if fits and shared:  # the index of cand_rows[j, lo:] in the dictionary, entered if new
+                    h = np.uint64(0x9E3779B97F4A7C15)
+                    for c in range(width):
+                        h = mix64_jit(h ^ cand_rows[j, lo + c]) + np.uint64(c)
+                    ds = np.int64(h & dmask)
+                    while True:
+                        de = dtable[ds]
+                        if de == 0:
+                            dn = dcount[0]
+                            for c in range(width):
+                                dkeys[dn, c] = cand_rows[j, lo + c]
+                            dtable[ds] = np.uint32(dn + 1)
+                            dcount[0] = dn + 1
+                            d = np.uint64(dn)
+                            break
+                        same = True
+                        for c in range(width):
+                            if dkeys[de - 1, c] != cand_rows[j, lo + c]:
+                                same = False
+                                break
+                        if same:
+                            d = np.uint64(de - 1)
+                            break
+                        ds = np.int64((np.uint64(ds) + np.uint64(1)) & dmask)
+                    fits = d <= limit[lo]
+                if not fits:
                     return count, j
+                r = count - level_start
+                for c in range(kind.shape[0]):
+                    k = kind[c]
+                    v = cand_rows[j, c] if c < lo else d
+                    if k == 3:
+                        a8[r, at[c]] = v
+                    elif k == 0:
+                        a1[r, at[c]] = np.uint8(v)
+                    elif k == 1:
+                        a2[r, at[c]] = np.uint16(v)
+                    elif k == 2:
+                        a4[r, at[c]] = np.uint32(v)
                 table[slot] = np.uint32(count + 1)
                 fps_of[count] = fp
-                parent_of[count - level_start] = pid
-                _pack(vrow, count - level_start, cols, a1, a2, a4, a8)
+                parent_of[r] = pid
                 count += 1
                 break
             sid = np.int64(e) - 1
@@ -246,24 +293,28 @@ class Packed:
     """Rows of `width` columns packed: columns 0..lo-1, then (if lo < width) the index of columns
     lo..width-1 in the dictionary `dkeys` (the virtual row); virtual column c takes `size[c]` bytes (0:
     always zero; FP: the fingerprint column, read from the store's fingerprints), in one array per size
-    (`cols[k]`: the virtual columns of size SIZES[k], in that array's order)."""
+    (`kind[c]`: which, an index into SIZES, -1 for none; `at[c]`: its column there)."""
 
     def __init__(self, size: np.ndarray, width: int, lo: int, rows: int = _LEVEL_ROWS) -> None:
         """`size`: of the virtual columns (`width` of them if lo == width, else lo + 1)."""
         assert len(size) == (width if lo == width else lo + 1)
         self.size = size.astype(np.int64)
         self.width, self.lo = width, lo
-        self.cols = tuple(np.flatnonzero(self.size == s).astype(np.int64) for s in SIZES)
+        #: per virtual column: the array it is in (index into SIZES; -1: none) and its column there
+        self.kind = np.array([SIZES.index(s) if s in SIZES else -1 for s in self.size.tolist()], dtype=np.int64)
+        self.at = np.zeros(len(size), dtype=np.int64)
+        for k in range(len(SIZES)):
+            where = np.flatnonzero(self.kind == k)
+            self.at[where] = np.arange(len(where))
         fp = np.flatnonzero(self.size == FP)
         self.fp_col = int(fp[0]) if len(fp) else -1
         #: the largest value each column holds (a fingerprint column: any)
         self.limit = np.array([(1 << (8 * s)) - 1 if s >= 0 else (1 << 64) - 1 for s in self.size.tolist()],
                               dtype=np.uint64)
-        self.arrays = [np.empty((rows, len(c)), dtype=dt) for c, dt in zip(self.cols, _DTYPES, strict=True)]
+        self.arrays = [np.empty((rows, int((self.kind == k).sum())), dtype=dt) for k, dt in enumerate(_DTYPES)]
         self.dkeys = np.empty((1 << 10 if self.lo < width else 0, width - self.lo), dtype=np.uint64)
         self.dtable = np.zeros(1 << 11 if self.lo < width else 1, dtype=np.uint32)
         self.dcount = np.zeros(1, dtype=np.int64)
-        self.vrow = np.zeros(len(size), dtype=np.uint64)  # scratch
 
     @property
     def capacity(self) -> int:
@@ -284,7 +335,6 @@ class Packed:
         new.__dict__.update(self.__dict__)
         new.arrays = [a[:n] for a in self.arrays]
         new.dkeys = self.dkeys[: int(self.dcount[0])]
-        new.vrow = self.vrow.copy()
         return new
 
     def reserve(self, more: int) -> None:
@@ -307,22 +357,24 @@ class Packed:
         """The rows at positions `sel` as uint64 (the fingerprint column from fps_of[base + position])."""
         out = np.empty((len(sel), self.width), dtype=np.uint64)
         a1, a2, a4, a8 = self.arrays
-        _unpack(np.ascontiguousarray(sel, dtype=np.int64), self.lo, self.cols, self.fp_col, a1, a2, a4, a8, self.dkeys,
-                self.vrow, fps_of, base, out)
+        _unpack(np.ascontiguousarray(sel, dtype=np.int64), self.lo, self.kind, self.at, self.fp_col, a1, a2, a4, a8,
+                self.dkeys, fps_of, base, out)
         return out
 
     def virtual(self, row: np.ndarray) -> np.ndarray:
-        """The virtual row of `row` (its dictionary index entered if new)."""
+        """The virtual row of `row`: its columns before lo, then (with a dictionary) its index there,
+        entered if new."""
+        if self.lo == self.width:
+            return np.array(row, dtype=np.uint64)
         self.reserve(1)
-        vrow = np.zeros(len(self.size), dtype=np.uint64)
-        _virtual(row, self.lo, self.dkeys, self.dtable, self.dcount, vrow)
-        return vrow
+        d = _intern(row[None], 0, self.lo, self.dkeys, self.dtable, self.dcount)
+        return np.concatenate([row[: self.lo], np.array([d], dtype=np.uint64)])
 
     def pack(self, rows: np.ndarray, first: int) -> None:
         self.reserve(len(rows))
         a1, a2, a4, a8 = self.arrays
-        _pack_rows(rows, first, self.lo, self.limit, self.cols, a1, a2, a4, a8, self.dkeys, self.dtable, self.dcount,
-                   self.vrow)
+        _pack_rows(rows, first, self.lo, self.limit, self.kind, self.at, a1, a2, a4, a8, self.dkeys, self.dtable,
+                   self.dcount)
 
     @property
     def row_bytes(self) -> int:
@@ -413,7 +465,7 @@ class Store:
             p = self.nxt
             a1, a2, a4, a8 = p.arrays
             self.count, j = _insert(self.table, self.fps, self.parents, self.count, level_start, fps, parents, rows,
-                                    j, p.lo, p.limit, p.cols, a1, a2, a4, a8, p.dkeys, p.dtable, p.dcount, p.vrow)
+                                    j, p.lo, p.limit, p.kind, p.at, a1, a2, a4, a8, p.dkeys, p.dtable, p.dcount)
             if j == len(fps):
                 return
             size = p.size.copy()  # rows[j] outgrew its packing: wider columns for the level stored so far
