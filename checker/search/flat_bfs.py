@@ -180,7 +180,7 @@ def _take_level(model: Model, core: Any, store: Store, level_start: int, max_new
     n = len(level)
     truncated = max_new is not None and n > max_new
     if truncated or (getattr(core, "ordered", False) and n > 1):  # in fingerprint order
-        level.sel = np.argsort(store.fps[level_start : store.count], kind="stable")[:max_new]
+        level.select(np.argsort(store.fps[level_start : store.count], kind="stable")[:max_new])
         n = len(level)
     if not n:
         return level, None

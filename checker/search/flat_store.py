@@ -133,7 +133,7 @@ def _pack(rows: Any, j: Any, r: Any, lo: Any, limit: Any, kind: Any, at: Any, a1
 
 @njit
 def _unpack(sel: Any, lo: Any, kind: Any, at: Any, fp_col: Any, a1: Any, a2: Any, a4: Any, a8: Any, dkeys: Any,
-            fps_of: Any, base: Any, out: Any) -> None:
+            fps_of: Any, ids: Any, out: Any) -> None:
     """out[r] = the row packed at position sel[r] (its fingerprint column, if fp_col >= 0, from
     fps_of[base + sel[r]]; its columns from lo on from the dictionary, if lo < its width)."""
     d = np.int64(0)
@@ -156,7 +156,7 @@ def _unpack(sel: Any, lo: Any, kind: Any, at: Any, fp_col: Any, a1: Any, a2: Any
             else:
                 d = np.int64(v)
         if fp_col >= 0:
-            out[r, fp_col] = fps_of[base + p]
+            out[r, fp_col] = fps_of[ids[r]]
         if lo < out.shape[1]:
             for c in range(lo, out.shape[1]):
                 out[r, c] = dkeys[d, c - lo]
@@ -353,13 +353,20 @@ class Packed:
             self.dtable = np.zeros(size, dtype=np.uint32)
             _rehash_dict(self.dkeys, int(self.dcount[0]), self.dtable)
 
-    def unpack(self, sel: np.ndarray, fps_of: np.ndarray, base: int) -> np.ndarray:
-        """The rows at positions `sel` as uint64 (the fingerprint column from fps_of[base + position])."""
-        out = np.empty((len(sel), self.width), dtype=np.uint64)
+    def unpack(self, pos: np.ndarray, fps_of: np.ndarray, ids: np.ndarray) -> np.ndarray:
+        """The rows at positions `pos` as uint64 (the fingerprint column from fps_of[ids])."""
+        out = np.empty((len(pos), self.width), dtype=np.uint64)
         a1, a2, a4, a8 = self.arrays
-        _unpack(np.ascontiguousarray(sel, dtype=np.int64), self.lo, self.kind, self.at, self.fp_col, a1, a2, a4, a8,
-                self.dkeys, fps_of, base, out)
+        _unpack(np.ascontiguousarray(pos, dtype=np.int64), self.lo, self.kind, self.at, self.fp_col, a1, a2, a4, a8,
+                self.dkeys, fps_of, np.ascontiguousarray(ids, dtype=np.int64), out)
         return out
+
+    def gathered(self, pos: np.ndarray) -> Packed:
+        """The rows at positions `pos`, in that order (a copy; the dictionary shared)."""
+        new = Packed.__new__(Packed)
+        new.__dict__.update(self.__dict__)
+        new.arrays = [a[pos] for a in self.arrays]
+        return new
 
     def virtual(self, row: np.ndarray) -> np.ndarray:
         """The virtual row of `row`: its columns before lo, then (with a dictionary) its index there,
@@ -387,8 +394,8 @@ class Packed:
 
 
 class Level:
-    """The packed rows of one stored level (ids base..base+n-1); `sel`: the positions in the order the
-    search takes them (None: position order)."""
+    """The packed rows of one stored level (ids base..base+n-1), in the order the search takes them:
+    position order, or `sel`'s (`select`)."""
 
     def __init__(self, packed: Packed, base: int, n: int, store: Store) -> None:
         self.packed, self.base, self.n, self.store = packed, base, n, store
@@ -397,9 +404,15 @@ class Level:
     def __len__(self) -> int:
         return self.n if self.sel is None else len(self.sel)
 
+    def select(self, sel: np.ndarray) -> None:
+        """Take the rows at positions `sel`, in that order (the packed rows are put in it: read in order
+        after, not at random)."""
+        self.packed = self.packed.gathered(sel)
+        self.sel = sel
+
     def rows(self, where: np.ndarray) -> np.ndarray:
         """The rows at these indices (in the search's order) as uint64."""
-        return self.packed.unpack(where if self.sel is None else self.sel[where], self.store.fps, self.base)
+        return self.packed.unpack(where, self.store.fps, self.ids(where))
 
     def ids(self, where: np.ndarray) -> np.ndarray:
         """The state ids of the rows at these indices (in the search's order)."""
@@ -484,7 +497,8 @@ class Store:
         self._repack(level_start, size, widen)
 
     def _unpacked(self, level_start: int, start: int, end: int) -> np.ndarray:
-        return self.nxt.unpack(np.arange(start, end, dtype=np.int64), self.fps, level_start)
+        pos = np.arange(start, end, dtype=np.int64)
+        return self.nxt.unpack(pos, self.fps, level_start + pos)
 
     def _repack(self, level_start: int, size: np.ndarray, convert: Callable[[np.ndarray], np.ndarray]) -> None:
         """The level's rows so far repacked with virtual column sizes `size` (after `convert`), in a new
