@@ -71,6 +71,25 @@ def refusal(model: Any) -> str | None:
     return None
 
 
+#: the rows of a chunk whose keys a map lacks: (their indices, the index of each one's key among the chunk's
+#: new keys, those keys (by first row), the index of each key's first row); not a key per row
+_Missed = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _flat(keys: np.ndarray) -> np.ndarray:
+    """Rows of uint64 as one opaque item each (for np.unique)."""
+    return np.ascontiguousarray(keys).view(np.dtype((np.void, 8 * keys.shape[1]))).ravel()
+
+
+def _missed(keys: np.ndarray, where: np.ndarray, start: int) -> _Missed:
+    """The misses of a chunk starting at row `start`: rows `where` of `keys`."""
+    _, first, group = np.unique(_flat(keys[where]), return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")  # the chunk's new keys by their first row
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return (start + where, rank[group.ravel()].astype(np.int32), keys[where[first[order]]], start + where[first[order]])
+
+
 class ImplCore:
     """Successors, fingerprints and verdicts of batches of implementation-model states as rows of uint64."""
 
@@ -219,7 +238,7 @@ class ImplCore:
         while done < len(judges):
             todo = judges[done:]
             words = self.tables.words
-            misses: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in todo]
+            misses: list[list[_Missed]] = [[] for _ in todo]
             for start in range(0, n, _CHECK_CHUNK):
                 rows = self.tables.widen(rows_of(np.arange(start, min(n, start + _CHECK_CHUNK), dtype=np.int64)))
                 self._maps_current()
@@ -229,8 +248,7 @@ class ImplCore:
                     hit = np.flatnonzero(got >= 0)
                     out[start + hit] |= got[hit].astype(np.uint64)
                     if missing:
-                        where = np.flatnonzero(got < 0)
-                        misses[q].append((start + where, keys[where]))
+                        misses[q].append(_missed(keys, np.flatnonzero(got < 0), start))
             for q, (table, _, ask, out) in enumerate(todo):
                 done += 1
                 if misses[q]:
@@ -270,20 +288,21 @@ class ImplCore:
 
     # -- misses ---------------------------------------------------------------------------------
 
-    def _ask(self, table: WordMap, misses: list[tuple[np.ndarray, np.ndarray]], ask: Any, out: np.ndarray,
-             rows_of: Any) -> None:
+    def _ask(self, table: WordMap, misses: list[_Missed], ask: Any, out: np.ndarray, rows_of: Any) -> None:
         """Each new key among the missed rows asks `ask(state)` once, for its first row, in row order (the order
         the Python engine meets them: verdicts may run node steps); its rows get the answer."""
-        where = np.concatenate([m[0] for m in misses])
-        keys = np.concatenate([m[1] for m in misses])
-        flat = np.ascontiguousarray(keys).view(np.dtype((np.void, 8 * keys.shape[1]))).ravel()
-        _, first, inverse = np.unique(flat, return_index=True, return_inverse=True)
+        keys = np.concatenate([m[2] for m in misses])  # each chunk's new keys, by their first row there
+        _, first, inverse = np.unique(_flat(keys), return_index=True, return_inverse=True)
+        firsts = np.argsort(first, kind="stable")  # chunks come in row order: a key's first row is its first
         vals = np.empty(len(first), dtype=np.int64)
-        firsts = np.argsort(first, kind="stable")
-        rows = rows_of(where[first[firsts]])
+        rows = rows_of(np.concatenate([m[3] for m in misses])[first[firsts]])
         for u, row in zip(firsts.tolist(), rows, strict=True):  # each new key once, by its first row
             vals[u] = ask(self.tables.state(self.tables.widen(row[None])[0]))  # (an answer may widen rows)
-        out[where] |= vals[inverse.ravel()].astype(np.uint64)
+        inverse = inverse.ravel()
+        at = 0
+        for where, group, chunk_keys, _ in misses:
+            out[where] |= vals[inverse[at + group]].astype(np.uint64)
+            at += len(chunk_keys)
         table.put_many(keys[first], vals.astype(np.uint64))
         self.tables.sync()  # a verdict may have run node steps (learners apart): new ids
         if self.tables.changed:
