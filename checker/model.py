@@ -208,6 +208,15 @@ class ActionKinds(Protocol):
 
 
 @runtime_checkable
+class StableActions(Protocol):
+    """`stable_action(action)`: the action named the same way in every process (hashable and ordered, e.g. a
+    tuple of ints and strings), for a model whose actions hold ids it interns per process: random walks order
+    a state's steps by it (checker/search/random_walk.py), so a walk does not depend on what ran before it."""
+
+    def stable_action(self, action: Action) -> Any: ...
+
+
+@runtime_checkable
 class ActionActors(Protocol):
     """`action_actor(action)`: who acts (PCT priority schedules); default: the second element of a
     tuple action if it is an int, else the action's kind."""
@@ -271,6 +280,7 @@ class Capabilities:
     partition_keys: Callable[[Sequence[State]], Any] | None
     coverage_keys: Callable[[Action], Sequence[tuple[str, str]]] | None
     action_kind: Callable[[Action], str] | None
+    stable_action: Callable[[Action], Any] | None
     action_actor: Callable[[Action], Hashable] | None
     swarm_mix: Callable[[Any], Mapping[str, float]] | None
     spell_out: SpellsOut | None
@@ -302,6 +312,7 @@ def capabilities(model: object) -> Capabilities:
         partition_keys=model.partition_keys if isinstance(model, BulkPartitioned) else None,
         coverage_keys=model.coverage_keys if isinstance(model, CoverageKeyed) else None,
         action_kind=model.action_kind if isinstance(model, ActionKinds) else None,
+        stable_action=model.stable_action if isinstance(model, StableActions) else None,
         action_actor=model.action_actor if isinstance(model, ActionActors) else None,
         swarm_mix=model.swarm_mix if isinstance(model, SwarmMixes) else None,
         spell_out=model if isinstance(model, SpellsOut) else None,

@@ -37,6 +37,16 @@ def ignore_ctrl_c() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+#: The longest alarm set (seconds, about 31 years): setitimer refuses what the platform's time_t cannot hold
+#: (1e17 s), and a --time-limit or --budget beyond this is one no run reaches.
+LONGEST_ALARM = 1e9
+
+
+def _arm(seconds: float) -> None:
+    """SIGALRM in `seconds` (at most LONGEST_ALARM)."""
+    signal.setitimer(signal.ITIMER_REAL, min(seconds, LONGEST_ALARM))
+
+
 def cancel_alarm() -> None:
     """Stop a pending `--time-limit` alarm (work after the search that must not be taken for a hung handler)."""
     if _alarms():
@@ -129,7 +139,7 @@ def handler_watchdog(seconds: float | None, grace: float = GRACE_SECONDS) -> Ite
         raise HandlerHung(*call)
 
     previous = signal.signal(signal.SIGALRM, fire)
-    signal.setitimer(signal.ITIMER_REAL, seconds + grace)
+    _arm(seconds + grace)
     try:
         yield
     finally:
@@ -199,7 +209,7 @@ def deadline(seconds: float | None) -> Iterator[None]:
         raise TimeUp(f"{who} did not return within the time limit" if who else "")
 
     previous = signal.signal(signal.SIGALRM, fire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    _arm(seconds)
     try:
         yield
     finally:

@@ -17,6 +17,11 @@ Promises arrived (a bug: not always the highest ballot's value). Its first Promi
 Promises it collected and keeps collecting: its quiet steps go back to an earlier snapshot (a Promise
 adds one, the Nack takes it away), a cycle quiet blocks must close. Harmless: Promises stay deliverable.
 
+`crash_keeps_ballot`: a PaxosNode whose proposer keeps its ballot and phase through a crash (it forgets the
+Promises collected): after a quiet Promise, its crash (a quiet step with prompt restarts) goes back to the
+snapshot the block started in with one crash more spent, a state of its own: a block's search must key
+what it has seen by snapshot and crashes spent, not by snapshot alone.
+
 `two_step_accept`: a PaxosNode whose acceptor records an Accept above its promise silently and raises
 its promise (and sends Accepted) only when the Accept is delivered again: a silent step of a node the
 properties read, which breaks inv_accepted_le_promised in the state between. Quiet blocks applied to
@@ -100,6 +105,19 @@ class NackForgetsPromises(PaxosNode):
 
 def nack_forgets_promises(node_id: int, config: ClusterConfig) -> PaxosNode:
     return NackForgetsPromises(node_id, config=config)
+
+
+class CrashKeepsBallot(PaxosNode):
+    """A proposer whose crash keeps its ballot and phase and forgets only the Promises it collected."""
+
+    def crash(self) -> None:
+        volatile = self.proposer_volatile
+        super().crash()
+        self.proposer_volatile = ProposerVolatile(volatile.bal, volatile.phase, frozenset(), volatile.seen_round)
+
+
+def crash_keeps_ballot(node_id: int, config: ClusterConfig) -> PaxosNode:
+    return CrashKeepsBallot(node_id, config=config)
 
 
 class TwoStepAccept(PaxosNode):

@@ -374,6 +374,25 @@ def test_numeric_flags_of_other_subcommands(command: str, flag: str, value: str)
     assert_refused((command, flag, value), flag)
 
 
+@pytest.mark.parametrize("command", [("explore", *TINY), ("simulate", *TINY, "--walks", "20"),
+                                     ("fuzz", *TINY, "--examples", "5")], ids=lambda c: c[0])
+def test_a_time_limit_beyond_the_alarm_clock_is_no_limit(command: tuple[str, ...], tmp_path: Path) -> None:
+    """A finite --time-limit longer than the platform's timer can count (1e17 s) is a limit never reached, not
+    an OverflowError from setitimer (explore's --budget: tests/test_sweep.py)."""
+    result = paxos_check(*command, "--time-limit", "1e17", "--out", tmp_path / "o", "--quiet", timeout=120)
+    assert_no_traceback(result)
+    assert result.code == 0, result.output
+
+
+@pytest.mark.parametrize("command", ["simulate", "fuzz"])
+def test_budget_outside_explore_says_where_it_belongs(command: str, tmp_path: Path) -> None:
+    """--budget grows explore's bounds (docs/sweep.md); elsewhere it has no meaning: one line naming explore and
+    what stops this command instead, not argparse's bare 'unrecognized arguments'."""
+    assert_refused((command, "--budget", "60", "--out", tmp_path / "o"), f"paxos-check {command}: error: --budget",
+                   "explore", "--time-limit")
+    assert not (tmp_path / "o").exists()
+
+
 # -- 8. Ctrl-C keeps partial results -----------------------------------------------------------------------
 
 

@@ -103,3 +103,45 @@ def test_a_level_keeps_each_shared_value_once() -> None:
     assert int(store.nxt.dcount[0]) == 7
     assert store.nxt.row_bytes == 8 * 2 + 1  # columns 1 and 3 (40 bits), the index; not the four shared ones
     assert (_level_rows(store, 0) == rows).all()
+
+
+@pytest.mark.parametrize("shared_from", [None, 3])
+def test_a_tail_of_own_columns_and_members_replacing_rows(shared_from: int | None) -> None:
+    """Rows with a `tail` (the orbit lanes under symmetry: each row's own, not in the dictionary) come back as
+    they went in, also across a widening; with `members` a duplicate reached from a larger-fingerprint parent
+    replaces the row stored (its packing grown if it must), one from a smaller parent does not."""
+    rng = np.random.default_rng(11)
+    store = Store(7, fp_col=None, shared_from=shared_from, tail=2)
+    roots, rfps = _rows(rng, 4, 7, 8)
+    store.insert(0, rfps, np.arange(4), roots)
+    assert (_level_rows(store, 0) == roots).all()
+    small, fps = _rows(rng, 300, 7, 6)
+    small[:, 3:5] = small[:10, 3:5][np.arange(300) % 10]  # shared columns: 10 distinct values
+    low = np.argmin(rfps)
+    high = np.argmax(rfps)
+    store.insert(4, fps, np.full(300, low), small)
+    if shared_from is not None:  # the two tail columns stored per row, the shared ones once per value
+        assert int(store.nxt.dcount[0]) == 10
+    big = small[:50].copy()
+    big[:, 5:] = np.uint64(1 << 40)  # another tail, wider than the packing so far
+    big[:, 0] = np.uint64(7)
+    store.insert(4, fps[:50], np.full(50, high), big, members=True)  # a larger parent: replaced
+    again = small[50:60].copy()
+    again[:, 5:] = np.uint64(3)
+    mid = next(i for i in range(4) if i not in (low, high))
+    store.insert(4, fps[50:60], np.full(10, mid), again, members=True)  # replaces only a smaller parent's
+    none = np.zeros((0, 9), dtype=np.uint64)  # an insert at the new width
+
+    def widen(rows: np.ndarray) -> np.ndarray:  # two more shared columns, zero, before the tail
+        out = np.zeros((len(rows), 9), dtype=np.uint64)
+        out[:, :5], out[:, 7:] = rows[:, :5], rows[:, 5:]
+        return out
+
+    store.widen(4, 9, widen)
+    store.insert(4, fps[:0], np.zeros(0, dtype=np.int64), none)
+    want = small.copy()
+    want[:50] = big
+    want[50:60] = again if rfps[mid] > rfps[low] else small[50:60]
+    got = _level_rows(store, 4)
+    assert (got == widen(want)).all()
+    assert [store.parent(4 + i) for i in (0, 55, 100)] == [high, mid if rfps[mid] > rfps[low] else low, low]

@@ -20,6 +20,7 @@ def test_the_implementation_model_has_its_hooks() -> None:
     assert caps.partition_key is not None and caps.partition_keys is not None
     assert caps.canonical is not None and caps.orbit_size is not None and caps.spell_out is model
     assert caps.step_detail is not None and caps.chosen_text is not None and caps.coverage_summary is not None
+    assert caps.stable_action is not None
     assert caps.successor_states is None and caps.action_kind is None and caps.swarm_mix is None
     (init,) = model.initial_states()
     assert caps.expand(init) == model.expand(init)

@@ -121,6 +121,13 @@ def test_a_proposer_back_in_an_earlier_snapshot(tmp_path: Path) -> None:
     compare(_cfg("tests.reduction_toys:nack_forgets_promises", 3, 1, 2, 0, 0), tmp_path / "retry")
 
 
+def test_a_quiet_crash_back_to_the_first_snapshot_of_its_block() -> None:
+    """crash_keeps_ballot: after a quiet Promise its crash goes back to the snapshot its block started in, with
+    one more crash spent: a state of its own (blocks key what they have seen by snapshot and crashes spent)."""
+    off, on = _both(_cfg("tests.reduction_toys:crash_keeps_ballot", 3, 1, 1, 1, 1))
+    assert on.states < off.states
+
+
 def test_quiet_blocks_apply_only_to_nodes_no_property_reads(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """two_step_accept's acceptor records a vote silently before raising its promise: the state between
     breaks inv_accepted_le_promised. Acceptors are read by the properties, so quiet blocks leave them

@@ -423,6 +423,33 @@ def test_the_run_searches_again_without_learners_apart(tmp_path: Path, capsys: p
     assert searched == _verdicts(bfs(ImplModel(cfg, reductions=Reductions.none())))
 
 
+def test_the_search_again_without_learners_apart_gets_only_the_time_left(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """--time-limit bounds the run, not each of its two searches: a node found late to break learners-apart
+    must not make a 60 s run take up to 120 s (nor a sweep's configuration overrun its share of --budget)."""
+    import time
+
+    import checker.runs.run as run_module
+    from checker.runs.request import Cluster, RunRequest
+
+    seen: list[float | None] = []
+    real = run_module._search
+
+    def search(request: Any, model: Any, out: Any, bounds: Limits, *rest: Any) -> dict[str, Any]:
+        seen.append(bounds.time_limit)
+        if len(seen) == 1:
+            time.sleep(1.0)  # the first search runs a while before the learner gives itself away
+            raise LearnersNotApart("learner 9 sent something")
+        return real(request, model, out, bounds, *rest)
+
+    monkeypatch.setattr(run_module, "_search", search)
+    request = RunRequest(command="explore", strategy="bfs", out=str(tmp_path), quiet=True, time_limit=30.0,
+                         cluster=Cluster(acceptors=1, learners=0, ballots="1", crashes=0))
+    outcome = run_module.run_once(request)
+    assert seen[0] == 30.0 and seen[1] is not None and seen[1] <= 29.0
+    assert outcome.summary["exhaustive"]
+
+
 @pytest.mark.parametrize("off", ["saturation", "crash", "learners_apart", "prompt_restart", "por"])
 def test_each_reduction_switched_off_alone_keeps_verdicts_and_real_traces(off: str, tmp_path: Path) -> None:
     """The other three on, one off (as each --no-... flag does): same verdicts as no reduction, and every

@@ -153,7 +153,8 @@ def test_minimize_shortens_a_long_random_walk(long_trace: Trace, tmp_path: Path,
 
 def test_minimize_command_on_a_simulated_counterexample(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     flags = ["--impl", "paxos.bugs:own_value", "--acceptors", "3", "--proposers", "2", "--learners", "1",
-             "--ballots", "2", "--crashes", "1", "--walks", "300", "--walk-depth", "80", "--seed", "1",
+             "--ballots", "2", "--crashes", "1", "--walks", "300", "--walk-depth", "80",
+             "--seed", "6",  # a counterexample of 18 steps that minimize shortens (seed 1 now walks straight to 15)
              "--no-refinement", "--quiet", "--no-minimize",  # simulate minimizes by default
              "--no-por"]  # the walks of the model this test was written against: a long counterexample
     assert main(["simulate", *flags, "--out", str(tmp_path)]) == 1

@@ -18,6 +18,7 @@ import pytest
 from checker.cli.main import main
 from checker.config import CheckConfig, config_flags
 from checker.models.impl_model import ImplModel
+from checker.models.reductions import Reductions
 from checker.runs.coverage import GroundTruth, NoGroundTruth, coverage_report, format_report, ground_truth
 from checker.search.bfs import bfs
 from checker.search.common import SearchOptions
@@ -26,6 +27,7 @@ from checker.search.pct import Priorities
 from checker.search.random_walk import uniform_run
 from checker.search.shortcut import shortest, shortest_within
 from checker.search.strategies import search
+from checker.search.swarm import walk_chunk
 from checker.traces.replay import ImplReplayer
 from checker.traces.trace_csv import read_trace
 from paxos.bugs import CATALOG
@@ -85,6 +87,22 @@ def test_every_walk_strategy_is_reproducible_and_finds_a_shallow_bug(strategy: s
     for action, state in path.steps:  # a real path of the model
         assert (action, state) in list(model.successors(current))
         current = state
+
+
+@pytest.mark.parametrize("por", [True, False], ids=["quiet-blocks", "no-por"])
+def test_a_walk_does_not_depend_on_the_walks_before_it_in_the_process(por: bool) -> None:
+    """The implementation model interns envelopes in the order a process first meets them, and its
+    successors come in that order; a walk must not follow it, or a swarm's chunk run by a fresh process
+    (a Ray task, a pool worker) walks elsewhere than the same chunk after earlier chunks (650 states
+    against 649 over Ray). Each chunk of walks, on a fresh model and on the model of the chunks before:
+    the same states and transitions."""
+    cfg = CheckConfig(learners=1, ballots=2, crashes=1)
+    options = SearchOptions(walks=100, seed=7)
+    warm = ImplModel(cfg, reductions=Reductions(por=por))
+    for first in range(0, 100, 25):
+        after = walk_chunk(warm, options, first, 25, None)
+        alone = walk_chunk(ImplModel(cfg, reductions=Reductions(por=por)), options, first, 25, None)
+        assert (alone["transitions"], alone["fps"].tolist()) == (after["transitions"], after["fps"].tolist()), first
 
 
 def test_pct_runs_the_top_actor_until_a_change_point() -> None:

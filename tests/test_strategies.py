@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pathlib
+from collections.abc import Hashable, Sequence
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ from checker.fingerprint import (
     fp_hex,
     mix64,
 )
-from checker.model import Model
+from checker.model import Model, PropertyInfo, StepRow
 from checker.search.common import Limits, Path, Progress, SearchOptions
 from checker.search.strategies import search
 from checker.search.visited import FingerprintSet, ParentStore, collision_probability
@@ -280,6 +281,53 @@ def test_swarm_over_processes_merges_findings() -> None:
     assert path is not None
     assert_real_path(model, path)
     assert result.workers == 2 and result.states > 20
+
+
+class TwoDoors:
+    """From 0 two steps lead to the same state 1: "door" (listed first) and "trapdoor", which breaks the step
+    property `no_trapdoor`; a swarm's path travels as fingerprints, which do not tell the two apart."""
+
+    kind = "toy"
+
+    def config(self) -> dict[str, object]:
+        return {}
+
+    def properties(self) -> Sequence[PropertyInfo]:
+        return (PropertyInfo("no_trapdoor", "step", "The trapdoor is never taken."),)
+
+    def initial_states(self) -> list[int]:
+        return [0]
+
+    def successors(self, state: Hashable) -> list[tuple[str, int]]:
+        return [("door", 1), ("trapdoor", 1)] if state == 0 else []
+
+    def fingerprint(self, state: Hashable) -> int:
+        return fingerprint_object(state)
+
+    def violated(self, state: Hashable) -> Sequence[str]:
+        return ()
+
+    def witnessed(self, state: Hashable) -> Sequence[str]:
+        return ()
+
+    def step_violated(self, state: Hashable, action: Hashable, succ: Hashable) -> Sequence[str]:
+        return ("no_trapdoor",) if action == "trapdoor" else ()
+
+    def describe(self, state: Hashable, action: Hashable, succ: Hashable) -> StepRow:
+        return StepRow(event=str(action))
+
+    def describe_state(self, state: Hashable) -> str:
+        return str(state)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_swarm_reports_the_step_that_broke_a_step_property(workers: int) -> None:
+    """The merged path of a step property ends with a step that breaks it, not the first step to the same state."""
+    model = TwoDoors()
+    result = search(model, "swarm", SearchOptions(walks=60, seed=1, workers=workers))
+    assert result.status("no_trapdoor") == "violated"
+    path = result.prop("no_trapdoor").path
+    assert path is not None and path.steps[-1][0] == "trapdoor"
 
 
 def test_limits_reject_nonsense() -> None:

@@ -8,6 +8,7 @@ exhaustion takes seconds, so the end-to-end runs through it are tiny budgets or 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -27,7 +28,7 @@ from checker.errors import UsageError
 from checker.runs.build import check_config
 from checker.runs.request import Cluster, RunRequest
 from checker.runs.scale import scale_options
-from checker.runs.sweep import BOUND_FLAGS, SWEEP, Step, execute_sweep, sweep_applies
+from checker.runs.sweep import BOUND_FLAGS, SWEEP, Step, execute_sweep, sweep_applies, sweep_sentence
 from checker.signals import ctrl_c_stops_search, ctrl_c_stops_sweep, stop_requested
 from paxos._summary import STOPPED_BY, SWEEP_STATUSES, SweepConfiguration, SweepSummary
 from paxos.bugs import CATALOG
@@ -103,6 +104,22 @@ def test_budget_with_a_bound_flag_is_refused_in_one_line(tmp_path: Path, capsys:
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.parametrize("flags", [["--impl", "nosuch:make"], ["--impl", "tests.bad_nodes:RaisingSnapshotAtOnce"],
+                                   ["--property", "nosuch.py:prop"]], ids=["no-module", "bad-node", "no-property"])
+def test_a_bad_node_or_property_is_refused_in_one_line_before_the_sweep(flags: list[str], tmp_path: Path,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """As in a single run: the node and the properties are checked before any work, so the refusal is the only
+    line (no sweep announced first) and an earlier sweep's configuration directories are still there."""
+    earlier = tmp_path / "sweep" / "1"
+    earlier.mkdir(parents=True)
+    (earlier / "summary.json").write_text("{}", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["explore", *flags, "--budget", "5", "--quiet", "--out", str(tmp_path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1, captured
+    assert (earlier / "summary.json").is_file()
+
+
 # -- exit codes and the summary ------------------------------------------------------------------------
 
 
@@ -172,6 +189,22 @@ def test_time_limit_caps_the_whole_sweep(tmp_path: Path) -> None:
     assert summary["sweep"]["budget"] == 100
 
 
+def test_a_budget_beyond_the_alarm_clock_is_no_limit(tmp_path: Path) -> None:
+    """--budget 1e17 (finite, so accepted) is each configuration's time limit: a limit never reached, not an
+    OverflowError from the timer that watches for a hung node handler."""
+    assert execute_sweep(_small("paxos:PaxosNode", tmp_path, 1e17), scale_options, [Step((1, 1), 0)]) == 0
+    assert _statuses(_load_summary(tmp_path)) == ["held"]
+
+
+def test_a_time_limit_longer_than_the_default_budget_is_named(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """`explore --time-limit 300` sweeps for the default --budget (60 s), not 300 s: the announcement says so."""
+    request = dataclasses.replace(_small("paxos:PaxosNode", tmp_path, 1.0), budget=None, time_limit=300.0)
+    assert execute_sweep(request, scale_options, [Step((1, 1), 0)]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert "--budget 60 s" in first and "--time-limit 300 s" in first and "--budget 300" in first
+
+
 def test_a_node_without_acceptor_symmetry_is_swept_without_it(tmp_path: Path,
                                                                capsys: pytest.CaptureFixture[str]) -> None:
     """Symmetry is on in a sweep only while the node treats acceptors alike: its refusal is no error there."""
@@ -221,6 +254,21 @@ def test_ctrl_c_writes_the_configurations_done_and_the_interrupted_one(tmp_path:
     assert summary["sweep"]["stopped_by"] == "interrupted"
     assert summary["sweep"]["not_reached"] == [{"ballots": [6, 6], "crashes": 2}]
     assert "bounded at" in rest and "(interrupted)" in rest
+
+
+def test_a_sweep_stopped_by_ctrl_c_in_its_first_configuration_says_so(tmp_path: Path) -> None:
+    """Not 'give a larger --budget' when the budget was not what stopped it."""
+    entry = {"index": 1, "bounds": {"ballots": [1, 2], "crashes": 1}, "symmetry": True, "status": "bounded",
+             "exhaustive": False, "stopped_by": "interrupted", "states": 30147, "transitions": 84650, "depth": 22,
+             "seconds": 8.2, "violated": [], "deviation": False, "run_dir": "sweep/1"}
+    sweep = {"budget": 60.0, "seconds": 8.2, "reported": 1, "stopped_by": "interrupted", "configurations": [entry],
+             "not_reached": [s.bounds() for s in SWEEP[1:]]}
+    text = sweep_sentence(sweep, SWEEP, tmp_path)
+    assert "bounded at 8.2 s (interrupted)" in text and "not a verification" in text and "HELD" not in text
+    assert "Ctrl-C" in text and "larger --budget" not in text
+    budget = sweep_sentence({**sweep, "stopped_by": "budget",
+                             "configurations": [{**entry, "stopped_by": "budget"}]}, SWEEP, tmp_path)
+    assert "larger --budget" in budget
 
 
 def test_ctrl_c_between_two_searches_of_a_sweep_is_not_lost() -> None:

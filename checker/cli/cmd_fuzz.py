@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, cast
 
-from checker.cli.flags import add_cluster_arguments, cluster_of, named_inputs
+from checker.cli.flags import add_cluster_arguments, cluster_of, named_inputs, refuse_budget
 from checker.config import CheckConfig, bounds_text, load_factory
 from checker.errors import UsageError
 from checker.exit_codes import EXIT_INCOMPLETE, EXIT_OK, EXIT_VIOLATED
@@ -75,6 +75,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     h.add_argument("--time-limit", type=positive_float, default=None, metavar="SECONDS",
                    help="stop after this long, as bounded (exit 3), even inside a node handler that never returns")
     h.add_argument("--quiet", action="store_true", help="no progress line")
+    refuse_budget(parser, "fuzzing ends after --examples cases or at --time-limit")
     h.add_argument("--report", action="store_true", help="render report.md and report.html into the run directory")
 
 

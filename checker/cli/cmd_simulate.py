@@ -13,7 +13,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from checker.cli.flags import EXIT_CODES_HELP, add_cluster_flag, add_model_arguments, add_output_arguments, run_request
+from checker.cli.flags import (
+    EXIT_CODES_HELP,
+    add_cluster_flag,
+    add_model_arguments,
+    add_output_arguments,
+    refuse_budget,
+    run_request,
+)
 from checker.inputs import positive_int
 from checker.model import Model
 from checker.runs.run import AfterSearch, execute
@@ -53,6 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_arguments(parser)
     add_output_arguments(parser)
     add_cluster_flag(parser, "the walks of --strategy swarm (--workers N at a time) as tasks")
+    refuse_budget(parser, "a simulation ends after --walks walks or at --time-limit")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -29,6 +29,24 @@ EXIT_CODES_HELP = (
 )
 
 
+class _ExploreOnly(argparse.Action):
+    """A flag of explore given to another command: refused in one line that says what stops this command."""
+
+    def __init__(self, option_strings: list[str], dest: str, instead: str = "", **kwargs: Any) -> None:
+        self.instead = instead
+        super().__init__(option_strings, dest, nargs="?", help=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        parser.error(f"{option_string} grows the bounds of explore (docs/sweep.md) and means nothing here; "
+                     f"{self.instead}")
+
+
+def refuse_budget(parser: argparse.ArgumentParser, instead: str) -> None:
+    """`--budget` (explore's sweep of bounds) refused by this command with a pointer to what it has instead."""
+    parser.add_argument("--budget", action=_ExploreOnly, instead=instead)
+
+
 def seconds_or_zero(text: str) -> float:
     """A finite number of seconds >= 0 (0: at every level boundary)."""
     try:

@@ -7,7 +7,10 @@ ImplTables.node_step, impl_core_tables.py enters it, the batch goes on from that
 states are judged through compiled maps keyed as impl_verdicts.py keys its caches, a miss asking
 `Verdicts.violated` / `witnessed` of the decoded state. Results, caches and node checks are the
 Python engine's (docs/engines.md); what this core cannot do exactly, `refusal` names, and the
-Python engine runs it. It decides no search order (flat_bfs.py does).
+Python engine runs it. Under `--symmetry` (orbit keys on: impl_symmetry.py) rows carry orbit lanes
+(impl_core_orbits.py), successors come with their orbit fingerprints in the Python engine's order, and
+every node transition the batch ran is checked against its renamed images before they are returned.
+It decides no search order and picks no member of an orbit (flat_bfs.py does).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import numpy as np
 
 from checker.jit import HAVE_NUMBA
 from checker.models.impl_core_kernel import (
-    DONE,
+    FULL,
     N_PARAMS,
     NODE_MISS,
     P_APART,
@@ -30,6 +33,8 @@ from checker.models.impl_core_kernel import (
     P_NULL_CRASHES,
     P_P,
     P_PROMPT,
+    P_QUIET,
+    P_QUIET_CRASH,
     P_REFINE,
     P_REFINES_BIT,
     P_SATURATING,
@@ -42,12 +47,23 @@ from checker.models.impl_core_kernel import (
     expand_rows,
 )
 from checker.models.impl_core_maps import WordMap
+from checker.models.impl_core_orbits import (
+    MAX_GROUP,
+    N_Q,
+    Q_LANES,
+    Q_WORDS,
+    OrbitLanes,
+    orbit_fingerprints,
+    orbit_sizes,
+)
 from checker.models.impl_core_tables import MASK64, CoreTables, from_limbs
 from checker.models.impl_layout import SENT
+from checker.models.impl_por import QuietBlocks
 from paxos import NODE_ERROR
 
 _OUT = 1 << 15  # successors per kernel call at most (more: the call returns and is called again)
 _CHECK_CHUNK = 1 << 15  # rows of a level whose verdict keys are built at once
+_CHECKED = 8192  # rows judged at a time under symmetry (partition.py's chunk)
 
 
 def refusal(model: Any) -> str | None:
@@ -61,13 +77,37 @@ def refusal(model: Any) -> str | None:
         return "the bag network"
     if model.verdicts.user_steps:
         return "a user's step property"
-    if t.orbit is not None:
-        return "symmetry"
-    if getattr(model, "por", None) is not None:
-        return "quiet blocks (reductions.py, 6; --no-por runs the compiled engine)"
+    if t.orbit is not None and t.orbit.size > MAX_GROUP:
+        return f"--symmetry with more than {MAX_GROUP} acceptor renamings"
+    why = _quiet_blocks_refusal(model)
+    if why is not None:
+        return why
     props = model.properties()
     if sum(p.kind == "always" for p in props) > 63 or sum(p.kind == "sometimes" for p in props) > 63 or t.k > 60:
         return "more than 63 properties of one kind or 60 nodes"
+    return None
+
+
+#: what the kernel computes its own way in QuietBlocks (a class or instance that replaces one is refused)
+QUIET_TWINS = ("expand", "follow", "moves", "quiet_moves", "moved")
+
+
+def _quiet_blocks_refusal(model: Any) -> str | None:
+    """Why the kernel's quiet blocks (impl_core_kernel.py) are not exactly `model.por`'s, or None: its
+    QuietBlocks must be the class itself with the methods the kernel mirrors as defined there, over the
+    model's own successors, mailboxes and tables."""
+    por = getattr(model, "por", None)
+    if por is None:
+        return None
+    if type(por) is not QuietBlocks:
+        return f"quiet blocks of another kind ({type(por).__name__}; --no-por runs the compiled engine)"
+    for name in QUIET_TWINS:
+        fn = getattr(QuietBlocks, name, None)
+        if (name in vars(por) or getattr(fn, "__module__", None) != QuietBlocks.__module__
+                or getattr(fn, "__qualname__", None) != f"QuietBlocks.{name}"):
+            return f"quiet blocks with QuietBlocks.{name} replaced (--no-por runs the compiled engine)"
+    if por.base is not model.search_successors or por.mail is not model.mailboxes or por.t is not model.tables:
+        return "quiet blocks over other successors than the search's (--no-por runs the compiled engine)"
     return None
 
 
@@ -122,6 +162,12 @@ class ImplCore:
         zp0 = len(zsc)
         zsc += [t.z[("proposed", v)] for v in t.values]
         self.zsc = np.array([z & MASK64 for z in zsc], dtype=np.uint64)
+        self.orbit = t.orbit  # the ImplSymmetry when keys carry orbit changes (--symmetry), else None
+        self.lanes: OrbitLanes | None = None
+        self.unreduced = 0  # the states of the orbits checked (`check`), under symmetry
+        if self.orbit is not None and self.orbit.size > 1:
+            self.tables.lanes = self.orbit.size - 1
+            self.lanes = OrbitLanes(self.tables, zsc, self.orbit.size - 1)
         self.prop = np.array([[t.proposer_idx[j], limits[j], t.values.index(t.proposal_of[j])] for j in range(t.p)],
                              dtype=np.int64).reshape(t.p, 3)
         self.acc_pos = np.array(model.verdicts.acceptor_at, dtype=np.int64)
@@ -133,6 +179,13 @@ class ImplCore:
         P[P_REFINE] = self.refine is not None
         P[P_ERROR_BIT], P[P_REFINES_BIT] = self.step_names.index(NODE_ERROR), self.step_names.index("refines_spec")
         P[P_Z_CRASHES], P[P_Z_CRASHED], P[P_Z_PROPOSED], P[P_Z_STRIDE] = zc0, zk0, zp0, stride
+        por = model.por  # quiet blocks (reductions.py, 6): the kernel runs QuietBlocks.expand
+        self.quiet_nodes = np.array(por.eligible if por is not None else (), dtype=np.int64)
+        P[P_QUIET] = sum(1 << i for i in self.quiet_nodes.tolist())
+        P[P_QUIET_CRASH] = por is not None and por.crashes
+        self.Q = np.zeros(N_Q, dtype=np.int64)  # impl_core_orbits.lanes_of's parameters: P's first ones
+        self.Q[:Q_LANES], self.Q[Q_LANES + 1:] = P[:Q_LANES], (zc0, zk0, zp0, stride)
+        self.Q[Q_LANES] = self.tables.lanes
         self.apart = list(model.apart)
         self.user_sometimes = model.verdicts.user_sometimes
         self.acc_cols = list(t.acceptor_idx)
@@ -143,6 +196,7 @@ class ImplCore:
         self._reads_msgs = -1
         self._reads = np.zeros((1, 1), dtype=np.uint64)  # per message: the sent messages its steps' verdicts read
         self._bound: tuple[Any, ...] | None = None
+        self._cap = _OUT  # rows of the kernel's output buffers
         self._new_maps()
 
     # -- the face flat_bfs.py sees ----------------------------------------------------------------
@@ -161,19 +215,44 @@ class ImplCore:
     def widen(self, rows: np.ndarray) -> np.ndarray:
         return self.tables.widen(rows)
 
+    @property
+    def symmetric(self) -> bool:
+        """Whether fingerprints are orbit fingerprints (the model's keys carry orbit changes)."""
+        return self.orbit is not None
+
     def fingerprints(self, rows: np.ndarray) -> np.ndarray:
+        """The fingerprints a search stores: each row's own, or under symmetry its orbit's (the least image's)."""
+        tb = self.tables
+        if self.orbit is not None:
+            self.orbit.check_transitions()
+            return orbit_fingerprints(rows, tb.s_fp, tb.scalars + 2 * tb.words)
+        return np.ascontiguousarray(rows[:, tb.s_fp])
+
+    def own_fingerprints(self, rows: np.ndarray) -> np.ndarray:
+        """Each row's own fingerprint (under symmetry it tells members of one orbit apart)."""
         return np.ascontiguousarray(rows[:, self.tables.s_fp])
 
     @property
-    def fp_column(self) -> int:
-        """The row column holding the state's fingerprint (flat_bfs.py's store keeps it apart)."""
-        return int(self.tables.s_fp)
+    def fp_column(self) -> int | None:
+        """The row column holding the state's fingerprint (flat_bfs.py's store keeps it apart), or None under
+        symmetry (the store keeps orbit fingerprints: the row's own is stored with it)."""
+        return None if self.orbit is not None else int(self.tables.s_fp)
 
     @property
     def shared_from(self) -> int:
         """The row columns from here on (the network and the sent messages) are shared by many states of a level:
         flat_bfs.py's store keeps each distinct value of them once per level."""
         return int(self.tables.scalars)
+
+    @property
+    def row_tail(self) -> int:
+        """The last row columns (the orbit lanes) are each row's own: not shared with other states."""
+        return int(self.tables.lanes)
+
+    def orbit_sizes(self, rows: np.ndarray) -> np.ndarray:
+        """How many distinct states each row's orbit has (1 each without symmetry)."""
+        tb = self.tables
+        return orbit_sizes(tb.widen(rows), tb.s_fp, tb.scalars + 2 * tb.words)
 
     def take_step_events(self) -> list[tuple[str, int, int]]:
         """(property, fingerprint of the parent, fingerprint of the successor) of each step property's first
@@ -183,22 +262,44 @@ class ImplCore:
         self.step_best = {}
         return out
 
-    emits = True  # `expand` hands its successors to `emit` batch by batch
+    emits = True  # `expand` hands its successors to `emit` batch by batch (under symmetry: all at once)
 
     def expand(self, frontier: np.ndarray, order: np.ndarray, kinds: Any = None, emit: Any = None) -> Any:
         """The successors of the rows frontier[order]: each batch the kernel writes goes to `emit(rows, their
         fingerprints, parent index into order)` at once (the arrays are reused after it returns), in
         Successors.expand's order; returns the sum of what `emit` returned. Without `emit`: (successor rows,
-        their fingerprints, parent index into `order`), concatenated."""
-        if emit is None:
-            pieces: list[tuple[np.ndarray, np.ndarray]] = []
-            self.expand(frontier, order, kinds, emit=lambda r, f, p: pieces.append((r.copy(), p.copy())))
-            tb = self.tables
-            if not pieces:
-                return (np.zeros((0, tb.row_width), dtype=np.uint64), np.zeros(0, dtype=np.uint64),
-                        np.zeros(0, np.int64))
-            out = np.concatenate([tb.widen(p[0]) for p in pieces])
-            return out, np.ascontiguousarray(out[:, tb.s_fp]), np.concatenate([p[1] for p in pieces])
+        their fingerprints, parent index into `order`), concatenated.
+
+        Under symmetry the fingerprints are orbit fingerprints, the successors come all at once (one `emit`) in
+        the Python engine's order (by parent, then as Successors.expand makes them), and every node transition
+        run is checked against its renamed images first (impl_symmetry.check_transitions: an asymmetric node
+        is refused)."""
+        if emit is not None and self.orbit is None:
+            return self._expand(frontier, order, lambda r, f, p, j: emit(r, f, p))
+        pieces: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+
+        def keep(r: np.ndarray, f: np.ndarray, p: np.ndarray, j: np.ndarray) -> int:
+            pieces.append((r.copy(), p.copy(), f.copy(), j.copy()))
+            return 0
+
+        self._expand(frontier, order, keep)
+        tb = self.tables
+        if not pieces:
+            out = np.zeros((0, tb.row_width), dtype=np.uint64)
+            fps, parents = np.zeros(0, dtype=np.uint64), np.zeros(0, np.int64)
+        else:
+            out = np.concatenate([tb.widen(p[0]) for p in pieces]) if len(pieces) > 1 else tb.widen(pieces[0][0])
+            parents = np.concatenate([p[1] for p in pieces])
+            fps = np.concatenate([p[2] for p in pieces])
+            if self.orbit is not None and len(pieces) > 1 and bool(np.any(parents[1:] < parents[:-1])):
+                # rows redone after a refinement miss came last: back to the order of their parents
+                js = np.concatenate([p[3] for p in pieces])
+                again = np.lexsort((js, parents))
+                out, parents, fps = out[again], parents[again], fps[again]
+        return (out, fps, parents) if emit is None else emit(out, fps, parents)
+
+    def _expand(self, frontier: np.ndarray, order: np.ndarray, emit: Any) -> int:
+        """`expand`'s kernel loop: each batch to `emit(rows, fingerprints, parent index, transition index)`."""
         tb = self.tables
         rows = tb.widen(np.ascontiguousarray(frontier[order]))
         pending = np.arange(len(rows), dtype=np.int64)
@@ -208,17 +309,30 @@ class ImplCore:
             out_rows, out_bits, out_act, out_parent, out_j, miss, rmiss, incomplete = self._bufs
             pos, nout, nrm, ninc, status = expand_rows(rows, pending, *args)
             if nout:
-                fps = np.ascontiguousarray(out_rows[:nout, tb.s_fp])
+                if self.lanes is not None:  # the orbit lanes, before the tables may widen
+                    self.Q[Q_WORDS] = tb.words
+                    fps = self.lanes.post(rows, out_rows[:nout], out_parent[:nout], self.Q)
+                else:
+                    fps = np.ascontiguousarray(out_rows[:nout, tb.s_fp])
                 self._account(rows, out_bits[:nout], out_act[:nout], out_parent[:nout], out_j[:nout], fps)
-                total += emit(out_rows[:nout], fps, out_parent[:nout])
+                total += emit(out_rows[:nout], fps, out_parent[:nout], out_j[:nout])
             if nrm:
                 self._resolve_refinement(rmiss[:nrm])
+            if status == FULL and not pos and not nout:
+                self._cap *= 2  # one row's successors (its quiet blocks') outgrew the buffers
+                self._bound = None
             if status == NODE_MISS:
                 tb.resolve(int(miss[0]), int(miss[1]), int(miss[2]), int(miss[3]))
                 self._after_tables_grew()
                 if tb.widened:
                     rows = tb.widen(rows)
-            pending = np.concatenate([incomplete[:ninc], pending[pos:]]) if ninc or status != DONE else pending[pos:]
+            # the rows left (a view: a miss costs no copy of them), after those to redo
+            pending = np.concatenate([incomplete[:ninc], pending[pos:]]) if ninc else pending[pos:]
+        if self.orbit is not None:  # as the Python engine does after each chunk (impl_orbits.lanes)
+            self.orbit.check_transitions()
+            tb.sync()
+            if tb.changed:
+                self._after_tables_grew()
         return total
 
     def check(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -230,11 +344,24 @@ class ImplCore:
         """`check` of the n rows `rows_of(indices)` gives, read in chunks (no copy of them all). Misses ask
         the model (Verdicts.violated / witnessed) map by map (the view part, then the inductive invariant's
         three parts, each keyed as it keys its cache, then the sometimes properties), each new key once, for
-        its first row, in row order."""
+        its first row, in row order. Under symmetry in spans of _CHECKED rows judged each on its own, each
+        after the node transitions run so far are checked against their renamed images (where partition.py's
+        `_check` asks impl_orbits.lanes for orbit sizes)."""
         bad = np.zeros(n, dtype=np.uint64)
         seen = np.zeros(n, dtype=np.uint64)
+        span = max(n, 1) if self.orbit is None else _CHECKED
+        for lo in range(0, n, span):
+            hi = min(n, lo + span)
+            if self.orbit is not None:
+                self.orbit.check_transitions()
+            self._check_span(hi - lo, lambda where, lo=lo: rows_of(lo + where), bad[lo:hi], seen[lo:hi])
+        return bad, seen
+
+    def _check_span(self, n: int, rows_of: Any, bad: np.ndarray, seen: np.ndarray) -> None:
+        """check_level's judging of n rows into `bad` and `seen`, keys built a chunk at a time."""
         judges = self._judges(bad, seen)
         done = 0
+        counted = self.orbit is None
         while done < len(judges):
             todo = judges[done:]
             words = self.tables.words
@@ -242,6 +369,9 @@ class ImplCore:
             for start in range(0, n, _CHECK_CHUNK):
                 rows = self.tables.widen(rows_of(np.arange(start, min(n, start + _CHECK_CHUNK), dtype=np.int64)))
                 self._maps_current()
+                if not counted:  # the states of the orbits checked
+                    tb = self.tables
+                    self.unreduced += int(orbit_sizes(rows, tb.s_fp, tb.scalars + 2 * tb.words).sum())
                 for q, (table, key, _, out) in enumerate(todo):
                     keys = key(rows)
                     got, missing = table().find_many(keys)
@@ -249,13 +379,13 @@ class ImplCore:
                     out[start + hit] |= got[hit].astype(np.uint64)
                     if missing:
                         misses[q].append(_missed(keys, np.flatnonzero(got < 0), start))
+            counted = True
             for q, (table, _, ask, out) in enumerate(todo):
                 done += 1
                 if misses[q]:
                     self._ask(table(), misses[q], ask, out, rows_of)
                     if self.tables.words != words:  # new maps, keys of another width: the rest again
                         break
-        return bad, seen
 
     _Judge = tuple[Any, Any, Any, np.ndarray]
 
@@ -366,7 +496,10 @@ class ImplCore:
         flagged = np.flatnonzero(bits)
         if not len(flagged):
             return
-        pfps = rows[parent[flagged], self.tables.s_fp]
+        tb = self.tables
+        pfps = rows[parent[flagged], tb.s_fp]
+        if self.orbit is not None:  # as stored: the parents' orbit fingerprints
+            pfps = orbit_fingerprints(rows[parent[flagged]], tb.s_fp, tb.scalars + 2 * tb.words)
         for b in range(len(self.step_names)):
             has = flagged[(bits[flagged] >> np.uint64(b)) & np.uint64(1) == 1]
             if not len(has):
@@ -426,13 +559,13 @@ class ImplCore:
         P = self.P
         P[P_WORDS] = w
         P[P_MAX_OUT] = tb.p + len(tb.env_dst) + tb.k
-        cap = max(_OUT, 4 * int(P[P_MAX_OUT]))
+        cap = max(self._cap, int(P[P_MAX_OUT]) + 1)  # room for the successors of one state at least
         old = getattr(self, "_bufs", None)
         if old is None or old[0].shape != (cap, tb.row_width) or old[6].shape[1] != 3 + 2 * w:
             self._bufs = self._buffers(cap, w)
         self._bound = (P, tb.gsn, tb.omap, tb.dmap, tb.e_sid, tb.e_bits, tb.e_own, tb.e_flag, tb.env_dst, tb.env_mid,
-                       tb.z_snap, tb.z_env, tb.z_msg, self.zsc, tb.dst_mask, self.prop, self.acc_pos, self._reads,
-                       self.rmap.keys, self.rmap.vals, *self._bufs, tb.m_known, tb.m_eff, tb.m_iout)
+                       tb.z_snap, tb.z_env, tb.z_msg, self.zsc, tb.dst_mask, self.prop, self.quiet_nodes, self.acc_pos,
+                       self._reads, self.rmap.keys, self.rmap.vals, *self._bufs, tb.m_known, tb.m_eff, tb.m_iout)
         return self._bound
 
     def _buffers(self, cap: int, w: int) -> tuple[np.ndarray, ...]:

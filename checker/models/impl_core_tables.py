@@ -1,7 +1,8 @@
 """The implementation model's tables as flat numpy arrays, for the compiled core (impl_core.py).
 
 Owns the mirror of ImplTables the kernels read: the row layout of a state (snapshot ids, scalars,
-fingerprint, then the network and the sent messages as `words` 64-bit limbs each), node-step results
+fingerprint, then the network and the sent messages as `words` 64-bit limbs each, then under symmetry
+the orbit lanes of impl_core_orbits.py), node-step results
 per (node snapshot, input) as entries, envelopes, Zobrist keys, masks; how a state becomes a row and
 back; and `resolve`, which runs a missing node step through `ImplTables.node_step` (so caches,
 node_error faults and the node checks see exactly what the Python engine makes them see) and
@@ -57,7 +58,8 @@ class CoreTables:
     """Flat arrays over one `ImplModel`'s tables (kept in step with them by `sync`).
 
     Row layout: `sid_0 .. sid_{k-1}, crashed, crashes, drops, duplicates, started_0 .. started_{p-1},
-    proposed, fp`, then `net` (words limbs), then `sent` (words limbs). Node snapshots get a global
+    proposed, fp`, then `net` (words limbs), then `sent` (words limbs), then `lanes` columns (under symmetry:
+    each image's fingerprint change, impl_core_orbits.py; 0 without). Node snapshots get a global
     index (`gsn[i, sid]`); `omap[g, c]` and `dmap[g, mid]` hold the entry of a node step (-1: not run yet).
     """
 
@@ -75,6 +77,7 @@ class CoreTables:
         self.s_fp = self.k + 5 + self.p
         self.scalars = self.k + 6 + self.p
         self.words = 1
+        self.lanes = 0  # orbit lanes per row (set by the core under symmetry, before any row is made)
         self.nsnap = [0] * self.k  # sids of node i with a global index
         self.ngsn = 0
         self.gsn = np.full((self.k, 16), -1, dtype=np.int32)
@@ -105,7 +108,7 @@ class CoreTables:
 
     @property
     def row_width(self) -> int:
-        return int(self.scalars + 2 * self.words)
+        return int(self.scalars + 2 * self.words + self.lanes)
 
     # -- rows <-> states --------------------------------------------------------------------------
 
@@ -124,7 +127,10 @@ class CoreTables:
             out[r, self.s_proposed] = s[PROPOSED]
             out[r, self.s_fp] = int(s[FP]) & MASK64
             out[r, self.scalars:self.scalars + w] = limbs(s[lay.net], w)
-            out[r, self.scalars + w:] = limbs(s[SENT], w)
+            out[r, self.scalars + w:self.scalars + 2 * w] = limbs(s[SENT], w)
+            slot = int(s[FP]) >> 64
+            for h in range(self.lanes):
+                out[r, self.scalars + 2 * w + h] = (slot >> (64 * h)) & MASK64
         return out
 
     def state(self, row: np.ndarray) -> ImplState:
@@ -133,12 +139,15 @@ class CoreTables:
         r = [int(x) for x in row[: self.scalars]]
         net = from_limbs(row[self.scalars:self.scalars + w])
         sent = from_limbs(row[self.scalars + w:self.scalars + 2 * w])
+        slot = r[self.s_fp]  # with lanes: each image's change above the low 64 bits, as ImplTables keeps it
+        for h, lane in enumerate(row[self.scalars + 2 * w:self.scalars + 2 * w + self.lanes].tolist()):
+            slot |= int(lane) << (64 * (h + 1))
         return (*r[:k], net, r[self.s_crashed], r[self.s_crashes], r[self.s_drops], r[self.s_dups],
-                *r[self.s_started:self.s_started + p], sent, r[self.s_proposed], r[self.s_fp])
+                *r[self.s_started:self.s_started + p], sent, r[self.s_proposed], slot)
 
     def widen(self, rows: np.ndarray) -> np.ndarray:
-        """Rows made with fewer limbs, in this layout (zero limbs added to `net` and `sent`)."""
-        old = (rows.shape[1] - self.scalars) // 2
+        """Rows made with fewer limbs, in this layout (zero limbs added to `net` and `sent`; lanes kept)."""
+        old = (rows.shape[1] - self.scalars - self.lanes) // 2
         if old == self.words:
             return rows
         out = np.zeros((len(rows), self.row_width), dtype=np.uint64)
@@ -146,6 +155,8 @@ class CoreTables:
         out[:, :s] = rows[:, :s]
         out[:, s:s + old] = rows[:, s:s + old]
         out[:, s + self.words:s + self.words + old] = rows[:, s + old:s + 2 * old]
+        if self.lanes:
+            out[:, s + 2 * self.words:] = rows[:, s + 2 * old:]
         return out
 
     # -- keeping up with ImplTables -----------------------------------------------------------------

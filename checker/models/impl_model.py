@@ -290,6 +290,10 @@ class ImplModel:
     def coverage_keys(self, action: Action) -> Sequence[tuple[str, str]]:
         return self.views.coverage_keys(action)
 
+    def stable_action(self, action: Action) -> tuple[int, int, str]:
+        """The action as every process names it (an envelope id spelled out as its message)."""
+        return self.views.stable_action(action)
+
     # -- the wire and partitions of a parallel search (impl_wire.py) ----------------------------------
 
     def to_wire(self, states: Sequence[ImplState], peer: Hashable = None) -> Wire:

@@ -51,6 +51,7 @@ class Views:
     def __init__(self, tables: ImplTables) -> None:
         self.t = tables
         self._coverage_cache: dict[tuple[int, int, int], Sequence[tuple[str, str]]] = {}
+        self._stable_cache: dict[tuple[int, int, int], tuple[int, int, str]] = {}
 
     def node_states(self, state: ImplState) -> tuple[Hashable, ...]:
         t = self.t
@@ -166,3 +167,12 @@ class Views:
         if kind in (DROP, DUPLICATE, CRASH, RESTART):
             keys.append(("faults", KIND_NAMES[kind]))
         return keys
+
+    def stable_action(self, action: tuple[int, int, int]) -> tuple[int, int, str]:
+        """(kind, node index, argument) with an envelope id spelled out as its message: the same in every process."""
+        hit = self._stable_cache.get(action)
+        if hit is None:
+            kind, i, arg = action
+            text = repr(self.t.msgs[self.t.envs[arg][1]]) if kind in (DELIVER, DROP, DUPLICATE) else str(arg)
+            hit = self._stable_cache[action] = (kind, i, text)
+        return hit

@@ -57,9 +57,11 @@ class Outcome:
     hung: bool = False
 
 
-def run_once(request: RunRequest, after_search: AfterSearch | None = None, **extra: Any) -> Outcome:
+def run_once(request: RunRequest, after_search: AfterSearch | None = None, checked: Callable[[], None] | None = None,
+             **extra: Any) -> Outcome:
     """The run of `execute` up to its files: checks, model, search, summary.json and traces written; no
-    verdict printed, no report rendered (checker/runs/sweep.py runs several of these)."""
+    verdict printed, no report rendered (checker/runs/sweep.py runs several of these). `checked` is called
+    once the user's node and properties passed their checks, before the model is built."""
     out = FsPath(request.out)  # absolute, resolved once: a node or property may chdir
     bounds = check_request(request)
     started = time.monotonic()
@@ -67,12 +69,9 @@ def run_once(request: RunRequest, after_search: AfterSearch | None = None, **ext
     model: Model | None = None
     with handler_watchdog(request.time_limit):
         try:
-            if request.model == "impl":
-                check_node_contract(check_config(request.cluster))
-                check_user_properties(check_config(request.cluster))
-                if request.symmetry and request.cluster.properties:
-                    raise UsageError("--symmetry assumes every property treats acceptors alike, which a user's "
-                                     "--property need not do; drop --symmetry or the --property")
+            check_inputs(request)
+            if checked is not None:
+                checked()
             model = build_model(request)
             try:
                 return Outcome(_search(request, model, out, bounds, last, started, after_search, extra), out)
@@ -81,10 +80,24 @@ def run_once(request: RunRequest, after_search: AfterSearch | None = None, **ext
                       flush=True)
                 request = dataclasses.replace(request, no_learners_apart=True)
                 model = build_model(request)
+                if bounds.time_limit is not None:  # the run's limit: this search gets what the first one left
+                    left = bounds.time_limit - (time.monotonic() - started)
+                    bounds = dataclasses.replace(bounds, time_limit=max(left, 0.001))
                 summary = _search(request, model, out, bounds, last, time.monotonic(), after_search, extra)
                 return Outcome(summary, out)
         except HandlerHung as hung:
             return Outcome(_stopped_in_handler(request, model, out, bounds, hung, last, started), out, hung=True)
+
+
+def check_inputs(request: RunRequest) -> None:
+    """The user's code, checked before any search: the node contract and the --property functions (a
+    UsageError, exit 2, if wrong). Runs node code: under the --time-limit watchdog (`handler_watchdog`)."""
+    if request.model == "impl":
+        check_node_contract(check_config(request.cluster))
+        check_user_properties(check_config(request.cluster))
+        if request.symmetry and request.cluster.properties:
+            raise UsageError("--symmetry assumes every property treats acceptors alike, which a user's "
+                             "--property need not do; drop --symmetry or the --property")
 
 
 def render(out: FsPath) -> None:

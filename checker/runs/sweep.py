@@ -113,12 +113,25 @@ def execute_sweep(request: RunRequest, extra_of: Callable[[RunRequest], dict[str
     budget_binds = request.time_limit is None or budget <= request.time_limit
     symmetry = request.symmetry or not request.cluster.properties  # a user's property may tell acceptors apart
     auto_symmetry = not request.symmetry and symmetry
-    _clear_old_sweep(out)
-    print(f"paxos-check: no bound flag given, so the bounds grow within --budget {budget:g} s of wall-clock time"
-          + (f" (--time-limit {request.time_limit:g} s caps it)" if not budget_binds else "")
-          + f": {len(steps)} configurations from {steps[0].text()} up to {steps[-1].text()}, each exhausted "
-          "before the next, the first violation ending the sweep" + (", with acceptor symmetry" if symmetry else "")
-          + ". Any bound flag means exactly those bounds.", flush=True)
+    announced = [False]
+
+    def announce(ran: bool = False) -> None:
+        """Once the first configuration's run has checked the node and the properties (so a refusal of either is
+        the only line, and an earlier sweep's directories are still there), or it ended without passing them
+        (`ran`: a node method that did not return; its run directory, sweep/1, is this sweep's)."""
+        if announced[0]:
+            return
+        announced[0] = True
+        _clear_old_sweep(out, keep="1" if ran else None)
+        print(f"paxos-check: no bound flag given, so the bounds grow within --budget {budget:g} s of wall-clock time"
+              + (f" (--time-limit {request.time_limit:g} s caps it)" if not budget_binds else
+                 f" (the default --budget ends it before --time-limit {request.time_limit:g} s: give --budget "
+                 f"{request.time_limit:g} for a longer sweep)" if request.time_limit is not None and
+                 request.budget is None and budget < request.time_limit else "")
+              + f": {len(steps)} configurations from {steps[0].text()} up to {steps[-1].text()}, each exhausted "
+              "before the next, the first violation ending the sweep" + (", with acceptor symmetry" if symmetry else "")
+              + ". Any bound flag means exactly those bounds.", flush=True)
+
     started = time.monotonic()
     entries: list[dict[str, Any]] = []
     summaries: dict[int, Outcome] = {}
@@ -130,14 +143,16 @@ def execute_sweep(request: RunRequest, extra_of: Callable[[RunRequest], dict[str
                 stopped_by = "interrupted" if stop_requested() else "budget" if budget_binds else "time_limit"
                 break
             try:
-                outcome = _run_step(request, step, index, left, symmetry, extra_of)
+                outcome = _run_step(request, step, index, left, symmetry, extra_of, announce)
             except UsageError as exc:
                 if not (auto_symmetry and symmetry and str(exc).startswith("--symmetry")):
                     raise
                 print(f"paxos-check: acceptor symmetry does not apply to this node, so the sweep goes on without it "
                       f"(the refusal: {exc})", flush=True)
                 symmetry = False
-                outcome = _run_step(request, step, index, cap - (time.monotonic() - started), symmetry, extra_of)
+                outcome = _run_step(request, step, index, cap - (time.monotonic() - started), symmetry, extra_of,
+                                    announce)
+            announce(ran=True)
             summary = outcome.summary
             if summary["stopped_by"] == "time_limit" and budget_binds and not outcome.hung:
                 summary["stopped_by"] = "budget"
@@ -181,14 +196,14 @@ def execute_sweep(request: RunRequest, extra_of: Callable[[RunRequest], dict[str
 
 
 def _run_step(request: RunRequest, step: Step, index: int, seconds: float, symmetry: bool,
-              extra_of: Callable[[RunRequest], dict[str, Any]]) -> Outcome:
+              extra_of: Callable[[RunRequest], dict[str, Any]], checked: Callable[[], None]) -> Outcome:
     """One configuration run as an ordinary run: its bounds, the time left as its time limit, its own run
-    directory DIR/sweep/N, no --json or report of its own."""
+    directory DIR/sweep/N, no --json or report of its own; `checked` once its node and properties passed."""
     cluster = dataclasses.replace(request.cluster, ballots=ballots_text(step.ballots), crashes=step.crashes)
     one = dataclasses.replace(request, cluster=cluster, symmetry=symmetry, time_limit=max(round(seconds, 3), 0.001),
                               out=str(FsPath(request.out) / "sweep" / str(index)), json=None, report=False,
                               budget=None)
-    return run_once(one, **extra_of(one))
+    return run_once(one, checked=checked, **extra_of(one))
 
 
 def _entry(index: int, step: Step, symmetry: bool, summary: dict[str, Any]) -> dict[str, Any]:
@@ -238,8 +253,13 @@ def sweep_sentence(sweep: dict[str, Any], steps: Sequence[Step], out: FsPath) ->
     head = f"SWEEP within --budget {sweep['budget']:g} s ({sweep['seconds']:.1f} s used): "
     text = head + "; ".join(parts) + "."
     if entries[0]["status"] == "bounded":
-        text += (" Not even the default bounds were exhausted: give a larger --budget, or state bounds with the "
-                 "bound flags.")
+        why = entries[0]["stopped_by"]
+        text += (" Not even the default bounds were exhausted: " + (
+            "Ctrl-C stopped the sweep first." if why == "interrupted" else
+            "give a larger --budget, or state bounds with the bound flags." if why == "budget" else
+            "give a larger --time-limit (it caps the sweep), or state bounds with the bound flags." if why ==
+            "time_limit" else
+            f"their search stopped by {why}."))
     elif entries[0]["status"] == "held" and not any(e["status"] == "violated" for e in entries):
         text += " Exit 0: the default bounds were exhausted and held; the later configurations add to that."
     for t, e in zip(texts[1:], entries[1:], strict=True):
@@ -252,14 +272,15 @@ def sweep_sentence(sweep: dict[str, Any], steps: Sequence[Step], out: FsPath) ->
 _SWEEP_DIR = re.compile(r"^[0-9]+$")
 
 
-def _clear_old_sweep(out: FsPath) -> None:
+def _clear_old_sweep(out: FsPath, keep: str | None = None) -> None:
     """Remove the configuration directories an earlier sweep left in DIR/sweep/ (each holds a summary.json), so
-    none of them passes for this run's."""
+    none of them passes for this run's; `keep`: the name of one this sweep wrote already."""
     folder = out / "sweep"
     if not folder.is_dir():
         return
     for child in folder.iterdir():
-        if _SWEEP_DIR.match(child.name) and child.is_dir() and (child / "summary.json").is_file():
+        if child.name != keep and _SWEEP_DIR.match(child.name) and child.is_dir() and \
+                (child / "summary.json").is_file():
             shutil.rmtree(child)
 
 

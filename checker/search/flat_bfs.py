@@ -9,7 +9,9 @@ checked a chunk at a time). It gives the same results as bfs.py's partitions: ea
 its largest-fingerprint parent, each level is checked in fingerprint order, and the first
 violation of a property is the smallest fingerprint of the shallowest level, so paths (rebuilt by
 replaying fingerprints) are identical; a step property's first violation is the first in that order (least
-parent fingerprint, then the parent's first such transition), as a partition reports it. It must not
+parent fingerprint, then the parent's first such transition), as a partition reports it. Under
+`--symmetry` (a model with orbit fingerprints, whose core gives them) it stores orbit fingerprints and
+keeps, of each orbit, the member a partition keeps (`_one_per_orbit`). It must not
 choose the engine (bfs.py does) nor know a model.
 """
 
@@ -20,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from checker.model import Model
+from checker.model import Model, capabilities
 from checker.search.common import (
     Clock,
     SearchOptions,
@@ -30,6 +32,7 @@ from checker.search.common import (
     aggregate_coverage,
     extend_step,
     limit_reached,
+    orbit_fingerprints,
     peak_rss_mb,
     replay_fingerprints,
 )
@@ -51,10 +54,12 @@ def refusal(model: Model, opts: SearchOptions) -> str | None:
     for refused, why in ((opts.engine != "compiled", "--engine python"),
                          (opts.cluster is not None, "--cluster (the compiled engine runs in one process)"),
                          (opts.workers != 1, f"--workers {opts.workers} (the compiled engine runs in one process)"),
-                         (opts.symmetry, "--symmetry"), (opts.checkpoint is not None or opts.resume, "--checkpoint"),
+                         (opts.symmetry and capabilities(model).orbit_keyed is None, "--symmetry"),
+                         (opts.checkpoint is not None or opts.resume, "--checkpoint"),
                          (opts.on_transition is not None, "every transition is recorded (--graph)")):
         if refused:
             return why
+    orbit_fingerprints(model, opts.symmetry)  # under symmetry: keys carry orbit changes before a core is made
     why_not = getattr(model, "flat_core_refusal", None)
     return why_not() if why_not is not None else None
 
@@ -67,6 +72,8 @@ def core_for(model: Model, opts: SearchOptions) -> tuple[Any, str | None]:
     core = model.flat_core()  # type: ignore[attr-defined]
     if core is None:
         return None, "its compiled core refuses this model"
+    if bool(getattr(core, "symmetric", False)) != opts.symmetry:
+        return None, "orbit keys on without --symmetry" if opts.symmetry is False else "--symmetry"
     return core, None
 
 
@@ -98,7 +105,8 @@ def flat_bfs(model: Model, opts: SearchOptions, core: Any = None) -> SearchResul
     clock = Clock(opts)
     verdicts = Verdicts(model.properties())
     limits = opts.limits
-    store = Store(core.words, getattr(core, "fp_column", None), getattr(core, "shared_from", None))
+    store = Store(core.words, getattr(core, "fp_column", None), getattr(core, "shared_from", None),
+                  getattr(core, "row_tail", 0))
     kinds = np.zeros(len(getattr(core, "KINDS", ())), dtype=np.int64)
     initial = list(model.initial_states())
     per_depth: list[int] = []
@@ -120,8 +128,10 @@ def flat_bfs(model: Model, opts: SearchOptions, core: Any = None) -> SearchResul
                     break
                 clock.tick(level_start, len(level) - start, len(per_depth))
                 where = np.arange(start, min(start + _CHUNK, len(level)), dtype=np.int64)
-                transitions += _expand(core, store, level_start, level.rows(where), level.ids(where), kinds)
-            if _settle_steps(model, core, store, verdicts) and opts.stop_on_first_violation and stopped is None:
+                transitions += _expand(core, store, level_start, level.rows(where), level.ids(where), kinds,
+                                       opts.symmetry)
+            settled = _settle_steps(model, core, store, verdicts, opts.symmetry)
+            if settled and opts.stop_on_first_violation and stopped is None:
                 stopped = "violation" if verdicts.any_violation() else None
             if stopped is not None:
                 break
@@ -140,6 +150,7 @@ def flat_bfs(model: Model, opts: SearchOptions, core: Any = None) -> SearchResul
     finally:
         store.close()
     stored = sum(per_depth)
+    unreduced = int(getattr(core, "unreduced", 0))  # the states of the orbits it checked (under symmetry)
     exhaustive = stopped is None
     coverage = None
     if opts.coverage and hasattr(core, "per_action"):
@@ -153,12 +164,17 @@ def flat_bfs(model: Model, opts: SearchOptions, core: Any = None) -> SearchResul
         bytes_per_state=(store.nbytes / stored) if stored else None,
         collision_probability=collision_probability(stored, transitions + len(initial)),
         peak_rss_mb=peak_rss_mb(), workers=1, engine="compiled",
+        symmetry_reduction=(unreduced / stored) if opts.symmetry and stored and unreduced else None,
+        unreduced_states=unreduced if opts.symmetry and unreduced else None,
     )
 
 
-def _expand(core: Any, store: Store, level_start: int, rows: np.ndarray, ids: np.ndarray, kinds: np.ndarray) -> int:
-    """Expand `rows` (the states `ids`) and store their successors; returns the transitions. A core that
-    `emits` hands each batch of successors to the store as its kernel writes them (no copies)."""
+def _expand(core: Any, store: Store, level_start: int, rows: np.ndarray, ids: np.ndarray, kinds: np.ndarray,
+            symmetry: bool = False) -> int:
+    """Expand `rows` (the states `ids`, one chunk of the level) and store their successors; returns the
+    transitions. A core that `emits` hands each batch of successors to the store as its kernel writes them
+    (no copies); under symmetry the chunk's successors come at once, and of each orbit the member a
+    partition keeps is stored (`_one_per_orbit`; a later chunk's member replaces it: `members`)."""
     def insert(out: np.ndarray, fps: np.ndarray, local: np.ndarray) -> int:
         if out.shape[1] != store.words:  # the core's rows grew wider
             store.widen(level_start, out.shape[1], core.widen)
@@ -166,6 +182,13 @@ def _expand(core: Any, store: Store, level_start: int, rows: np.ndarray, ids: np
         return len(fps)
 
     order = np.arange(len(rows), dtype=np.int64)
+    if symmetry:
+        out, fps, local = core.expand(rows, order, kinds)
+        keep, parents = _one_per_orbit(core.own_fingerprints(out), fps, local)
+        if out.shape[1] != store.words:
+            store.widen(level_start, out.shape[1], core.widen)
+        store.insert(level_start, fps[keep], ids[parents], out[keep], members=True)
+        return len(fps)
     if getattr(core, "emits", False):
         return int(core.expand(rows, order, kinds, emit=insert))
     return insert(*core.expand(rows, order, kinds))
@@ -203,7 +226,7 @@ def _take_level(model: Model, core: Any, store: Store, level_start: int, max_new
         if name not in verdicts.paths and len(where):
             sids = level.ids(where)
             sid = int(sids[np.argmin(store.fps[sids])])
-            verdicts.record(name, replay_fingerprints(model, store.chain(sid)))
+            verdicts.record(name, replay_fingerprints(model, store.chain(sid), opts.symmetry))
     if limit_reached(None, None) is not None:
         return level, "interrupted"
     if opts.stop_on_first_violation and verdicts.any_violation():
@@ -213,7 +236,7 @@ def _take_level(model: Model, core: Any, store: Store, level_start: int, max_new
     return level, None
 
 
-def _settle_steps(model: Model, core: Any, store: Store, verdicts: Verdicts) -> bool:
+def _settle_steps(model: Model, core: Any, store: Store, verdicts: Verdicts, symmetry: bool = False) -> bool:
     """Record the first violation of each step property in the level just expanded (the core's
     `take_step_events`, if it has any: the parent's and the successor's fingerprints); True if one was
     recorded."""
@@ -222,6 +245,34 @@ def _settle_steps(model: Model, core: Any, store: Store, verdicts: Verdicts) -> 
     for name, parent_fp, target in take() if take is not None else ():
         if name in verdicts.paths:
             continue
-        path = extend_step(model, replay_fingerprints(model, store.chain(store.find(parent_fp))), name, target)
+        chain = store.chain(store.find(parent_fp))
+        path = extend_step(model, replay_fingerprints(model, chain, symmetry), name, target, symmetry)
         found = verdicts.record(name, path) or found
     return found
+
+
+def _one_per_orbit(own: np.ndarray, fps: np.ndarray, parents: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Of one chunk's successors (own fingerprints, orbit fingerprints, parents, in the order the Python
+    engine makes them), the positions of the members a partition keeps, one per orbit, and their parents.
+
+    A partition (partition.py) keeps a chunk's successors in a dict, state -> its last parent, in the
+    order each was first reached, and of the states of one orbit keeps the one with the largest parent,
+    then the last in that dict; parents come in fingerprint order, so a later chunk's member replaces an
+    earlier one (`_insert` with `members`)."""
+    n = len(own)
+    if not n:
+        return np.zeros(0, dtype=np.int64), parents
+    by_state = np.lexsort((np.arange(n), own))
+    sorted_own = own[by_state]
+    starts = np.ones(n, dtype=bool)
+    starts[1:] = sorted_own[1:] != sorted_own[:-1]
+    ends = np.ones(n, dtype=bool)
+    ends[:-1] = starts[1:]
+    first, last = by_state[starts], by_state[ends]  # per distinct state: where first reached, its last parent
+    best = np.lexsort((first, parents[last], fps[first]))
+    sorted_fps = fps[first][best]
+    top = np.ones(len(best), dtype=bool)
+    top[:-1] = sorted_fps[1:] != sorted_fps[:-1]
+    chosen = best[top]
+    return first[chosen], parents[last[chosen]]
+

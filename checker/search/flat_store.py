@@ -6,7 +6,8 @@ before in an anonymous temporary file), and a level's rows packed: each uint64 c
 bytes (0, 1, 2, 4 or 8) that hold every value it has had so far, the core's fingerprint column not
 at all (the fingerprint of each id is kept anyway), and the columns from `shared_from` on (the
 implementation model's network and sent messages, which many states of a level share) once per
-distinct value in a dictionary of the level, the row holding its index. A value that outgrows its
+distinct value in a dictionary of the level, the row holding its index (but a `tail` of columns at
+the end, each row's own: the orbit lanes under symmetry, packed per row). A value that outgrows its
 column repacks the rows stored so far, once per column and size. It knows no model: rows are uint64
 columns to it.
 """
@@ -34,10 +35,15 @@ _DTYPES = (np.uint8, np.uint16, np.uint32, np.uint64)
 FP = -1  # the size of the core's fingerprint column: not stored
 
 
+_FIBONACCI = np.uint64(0x9E3779B97F4A7C15)  # 2**64 / golden ratio, odd
+
+
 @njit_inline
 def _slot(fp: Any, size: Any) -> Any:
-    """The home slot of a fingerprint in a table of `size` (< 2**32) slots: its top 32 bits scaled."""
-    return np.int64(((fp >> np.uint64(32)) * size) >> np.uint64(32))
+    """The home slot of a fingerprint in a table of `size` (< 2**32) slots: the top 32 bits of its Fibonacci
+    hash, scaled. (Not the fingerprint's own top bits: an orbit fingerprint is the least of several, so its
+    top bits crowd towards 0, and linear probing would crawl.)"""
+    return np.int64((((fp * _FIBONACCI) >> np.uint64(32)) * size) >> np.uint64(32))
 
 
 @njit_inline
@@ -182,10 +188,11 @@ def _pack_rows(rows: Any, first: Any, lo: Any, limit: Any, kind: Any, at: Any, a
 @njit
 def _insert(table: Any, fps_of: Any, parent_of: Any, count: int, level_start: int, cand_fps: Any,
             cand_parents: Any, cand_rows: Any, first: int, lo: Any, limit: Any, kind: Any, at: Any, a1: Any, a2: Any,
-            a4: Any, a8: Any, dkeys: Any, dtable: Any, dcount: Any) -> tuple[int, int]:
+            a4: Any, a8: Any, dkeys: Any, dtable: Any, dcount: Any, members: bool) -> tuple[int, int]:
     """Store each candidate from `first` on not seen before (id = count; its parent and packed row at
-    id - level_start); a candidate already new in this level keeps its largest-fingerprint parent.
-    Returns (the new count, the candidate reached: len(cand_fps), or a new one whose row does not fit
+    id - level_start); a candidate already new in this level keeps its largest-fingerprint parent (and
+    with `members`, an orbit, the row that came with that parent: packed over the one stored).
+    Returns (the new count, the candidate reached: len(cand_fps), or one whose row does not fit
     the packing, not stored). This is `_pack` and `_intern` spelled out: numba's inlined helpers with
     array arguments cost reference counting per call here (measured: 300 ns a row against 30)."""
     tsize = np.int64(table.shape[0])
@@ -197,66 +204,75 @@ def _insert(table: Any, fps_of: Any, parent_of: Any, count: int, level_start: in
         fp = cand_fps[j]
         pid = cand_parents[j]
         slot = _slot(fp, usize)
+        r = np.int64(-1)  # the row to write, if any
+        new = False
         while True:
             e = table[slot]
             if e == 0:
-                fits = True
-                for c in range(lo):
-                    if cand_rows[j, c] > limit[c]:
-                        fits = False
-                d = np.uint64(0)
-                if fits and shared:  # the index of cand_rows[j, lo:] in the dictionary, entered if new
-                    h = np.uint64(0x9E3779B97F4A7C15)
-                    for c in range(width):
-                        h = mix64_jit(h ^ cand_rows[j, lo + c]) + np.uint64(c)
-                    ds = np.int64(h & dmask)
-                    while True:
-                        de = dtable[ds]
-                        if de == 0:
-                            dn = dcount[0]
-                            for c in range(width):
-                                dkeys[dn, c] = cand_rows[j, lo + c]
-                            dtable[ds] = np.uint32(dn + 1)
-                            dcount[0] = dn + 1
-                            d = np.uint64(dn)
-                            break
-                        same = True
-                        for c in range(width):
-                            if dkeys[de - 1, c] != cand_rows[j, lo + c]:
-                                same = False
-                                break
-                        if same:
-                            d = np.uint64(de - 1)
-                            break
-                        ds = np.int64((np.uint64(ds) + np.uint64(1)) & dmask)
-                    fits = d <= limit[lo]
-                if not fits:
-                    return count, j
                 r = count - level_start
-                for c in range(kind.shape[0]):
-                    k = kind[c]
-                    v = cand_rows[j, c] if c < lo else d
-                    if k == 3:
-                        a8[r, at[c]] = v
-                    elif k == 0:
-                        a1[r, at[c]] = np.uint8(v)
-                    elif k == 1:
-                        a2[r, at[c]] = np.uint16(v)
-                    elif k == 2:
-                        a4[r, at[c]] = np.uint32(v)
-                table[slot] = np.uint32(count + 1)
-                fps_of[count] = fp
-                parent_of[r] = pid
-                count += 1
+                new = True
                 break
             sid = np.int64(e) - 1
             if fps_of[sid] == fp:
                 if sid >= level_start and fps_of[pid] > fps_of[parent_of[sid - level_start]]:
-                    parent_of[sid - level_start] = pid
+                    if members:
+                        r = sid - level_start  # its parent changes once the row is written
+                    else:
+                        parent_of[sid - level_start] = pid
                 break
             slot += 1
             if slot == tsize:
                 slot = 0
+        if r < 0:
+            continue
+        fits = True
+        for c in range(lo):
+            if cand_rows[j, c] > limit[c]:
+                fits = False
+        d = np.uint64(0)
+        if fits and shared:  # the index of cand_rows[j, lo:] in the dictionary, entered if new
+            h = np.uint64(0x9E3779B97F4A7C15)
+            for c in range(width):
+                h = mix64_jit(h ^ cand_rows[j, lo + c]) + np.uint64(c)
+            ds = np.int64(h & dmask)
+            while True:
+                de = dtable[ds]
+                if de == 0:
+                    dn = dcount[0]
+                    for c in range(width):
+                        dkeys[dn, c] = cand_rows[j, lo + c]
+                    dtable[ds] = np.uint32(dn + 1)
+                    dcount[0] = dn + 1
+                    d = np.uint64(dn)
+                    break
+                same = True
+                for c in range(width):
+                    if dkeys[de - 1, c] != cand_rows[j, lo + c]:
+                        same = False
+                        break
+                if same:
+                    d = np.uint64(de - 1)
+                    break
+                ds = np.int64((np.uint64(ds) + np.uint64(1)) & dmask)
+            fits = d <= limit[lo]
+        if not fits:
+            return count, j
+        for c in range(kind.shape[0]):
+            k = kind[c]
+            v = cand_rows[j, c] if c < lo else d
+            if k == 3:
+                a8[r, at[c]] = v
+            elif k == 0:
+                a1[r, at[c]] = np.uint8(v)
+            elif k == 1:
+                a2[r, at[c]] = np.uint16(v)
+            elif k == 2:
+                a4[r, at[c]] = np.uint32(v)
+        parent_of[r] = pid
+        if new:
+            table[slot] = np.uint32(count + 1)
+            fps_of[count] = fp
+            count += 1
     return count, cand_fps.shape[0]
 
 
@@ -412,7 +428,7 @@ class Level:
 
     def rows(self, where: np.ndarray) -> np.ndarray:
         """The rows at these indices (in the search's order) as uint64."""
-        return self.packed.unpack(where, self.store.fps, self.ids(where))
+        return self.store.outward(self.packed.unpack(where, self.store.fps, self.ids(where)))
 
     def ids(self, where: np.ndarray) -> np.ndarray:
         """The state ids of the rows at these indices (in the search's order)."""
@@ -423,12 +439,15 @@ class Store:
     """Visited states: fingerprint per state id in memory, a table of ids by fingerprint, parent ids
     in an anonymous temporary file (raw uint32, one level appended at a time; only the level being
     stored keeps them in memory), and the packed rows of the level being stored (columns from
-    `shared_from` on in the level's dictionary; `fp_col`: the fingerprint column, not stored)."""
+    `shared_from` on in the level's dictionary, but the last `tail` ones, each row's own (orbit lanes);
+    `fp_col`: the fingerprint column, not stored). Inside, a row's tail comes before its shared columns
+    (`inward`, `outward`)."""
 
-    def __init__(self, words: int, fp_col: int | None = None, shared_from: int | None = None) -> None:
+    def __init__(self, words: int, fp_col: int | None = None, shared_from: int | None = None, tail: int = 0) -> None:
         self.words = words
         self.fp_col = fp_col
         self.shared_from = shared_from
+        self.tail = tail
         self.count = 0
         self.table = np.zeros(1 << 10, dtype=np.uint32)  # id + 1 per slot, 0 = empty
         self.fps = np.empty(1 << 24, dtype=np.uint64)  # reserved, written as states come
@@ -438,8 +457,33 @@ class Store:
         self.on_disk = 0  # ids whose parents are in the file
         self.repacks = 0
 
+    def _shared(self, words: int) -> bool:
+        return self.shared_from is not None and self.shared_from < words - self.tail
+
     def _lo(self, words: int) -> int:
-        return words if self.shared_from is None or self.shared_from >= words else self.shared_from
+        """The columns of a row (inside) before its dictionary index."""
+        return self.shared_from + self.tail if self.shared_from is not None and self._shared(words) else words
+
+    def _perm(self, words: int) -> np.ndarray | None:
+        """Inside column i holds column perm[i] of the core's rows (None: the same)."""
+        if not self.tail or not self._shared(words):
+            return None
+        lo, end = int(self.shared_from or 0), words - self.tail
+        return np.concatenate([np.arange(lo), np.arange(end, words), np.arange(lo, end)])
+
+    def inward(self, rows: np.ndarray) -> np.ndarray:
+        """The core's rows in the store's column order."""
+        perm = self._perm(rows.shape[1])
+        return rows if perm is None else rows[:, perm]
+
+    def outward(self, rows: np.ndarray) -> np.ndarray:
+        """Rows in the store's column order back in the core's."""
+        perm = self._perm(rows.shape[1])
+        if perm is None:
+            return rows
+        out = np.empty_like(rows)
+        out[:, perm] = rows
+        return out
 
     def _packed(self, size: np.ndarray, rows: int = _LEVEL_ROWS) -> Packed:
         """An empty packing of rows of `self.words` columns with virtual column sizes `size`."""
@@ -469,16 +513,21 @@ class Store:
             self.nxt = self.nxt.grown(max(rows, 2 * self.nxt.capacity), self.count - level_start)
         self.nxt.reserve(more)
 
-    def insert(self, level_start: int, fps: np.ndarray, parents: np.ndarray, rows: np.ndarray) -> None:
+    def insert(self, level_start: int, fps: np.ndarray, parents: np.ndarray, rows: np.ndarray,
+               members: bool = False) -> None:
+        """Store the candidates not seen before; one already new in this level keeps its largest-fingerprint
+        parent, and with `members` (fingerprints of orbits) the row that came with that parent."""
         self.reserve(level_start, len(fps))
         fps = np.ascontiguousarray(fps, dtype=np.uint64)
         parents = np.ascontiguousarray(parents, dtype=np.int64)
+        rows = self.inward(rows)
         j = 0
         while True:
             p = self.nxt
             a1, a2, a4, a8 = p.arrays
             self.count, j = _insert(self.table, self.fps, self.parents, self.count, level_start, fps, parents, rows,
-                                    j, p.lo, p.limit, p.kind, p.at, a1, a2, a4, a8, p.dkeys, p.dtable, p.dcount)
+                                    j, p.lo, p.limit, p.kind, p.at, a1, a2, a4, a8, p.dkeys, p.dtable, p.dcount,
+                                    members)
             if j == len(fps):
                 return
             size = p.size.copy()  # rows[j] outgrew its packing: wider columns for the level stored so far
@@ -490,11 +539,15 @@ class Store:
         """Rows of the level being stored made `words` wide by `widen` (the core's rows grew)."""
         n = self.count - level_start
         lo = self._lo(words)
+
+        def convert(rows: np.ndarray) -> np.ndarray:  # inside, old width -> inside, new width
+            return self.inward(widen(self.outward(rows)))
+
         size = np.zeros(lo + (lo < words), dtype=np.int64)
         for start in range(0, n, _CHUNK):  # the sizes the widened rows need (a dictionary index: below n)
-            _column_sizes(widen(self._unpacked(level_start, start, min(n, start + _CHUNK)))[:, :lo], size[:lo])
+            _column_sizes(convert(self._unpacked(level_start, start, min(n, start + _CHUNK)))[:, :lo], size[:lo])
         self.words = words
-        self._repack(level_start, size, widen)
+        self._repack(level_start, size, convert)
 
     def _unpacked(self, level_start: int, start: int, end: int) -> np.ndarray:
         pos = np.arange(start, end, dtype=np.int64)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from typing import Protocol
 
 from checker.fingerprint import FpArray
@@ -133,6 +133,8 @@ class Walker:
         self._expand = capabilities(model).expand
         self._inits = list(model.initial_states())
         self._cache: dict[int, Expansion] = {}
+        #: states hold ids interned per process (the `Wired` hook): successors are put in a stable order
+        self._interned = capabilities(model).wired is not None
         lim = options.limits.max_depth
         self.length = lim if lim is not None else options.walk_depth
         #: The last walk's path and the index of its last state that was new when visited.
@@ -157,10 +159,58 @@ class Walker:
         else:
             pairs = list(self.model.successors(s))
             out = ([a for a, _ in pairs], [t for _, t in pairs], {})
+        if self._interned:
+            out = self._stable_order(s, out)
         if len(self._cache) >= EXPANSION_CACHE:
             self._cache.clear()
         self._cache[fp] = out
         return out
+
+    def _stable_order(self, s: State, expansion: Expansion) -> Expansion:
+        """`expansion` in an order that is the same in every process: by successor fingerprint, then (for
+        different steps to the same state) by the model's `stable_action` and the step verdicts.
+
+        A model whose states hold ids it interns per process (the implementation model's envelopes)
+        lists successors in the order of those ids, i.e. in the order this process first met them; a
+        walk that chose by that position would depend on the walks run before it in the process, so a
+        swarm's chunk would walk elsewhere in a fresh process (a Ray task, a pool worker) than after
+        other chunks, and a run's result would depend on which worker ran which chunk."""
+        actions, states, broken = expansion
+        fingerprint = self.model.fingerprint
+        fps = [fingerprint(t) for t in states]
+        order = sorted(range(len(fps)), key=fps.__getitem__)
+        n = len(order)
+        if len(set(fps)) < n:  # steps to one state: equal ones (the same action and verdicts) stay as they are
+            k = 0
+            while k < n:
+                end = k + 1
+                while end < n and fps[order[end]] == fps[order[k]]:
+                    end += 1
+                if end - k > 1:
+                    order[k:end] = self._ties(s, expansion, order[k:end])
+                k = end
+        if all(k == j for k, j in enumerate(order)):
+            return expansion
+        where = {j: k for k, j in enumerate(order)}
+        return ([actions[j] for j in order], [states[j] for j in order],
+                {where[j]: v for j, v in broken.items()})
+
+    def _ties(self, s: State, expansion: Expansion, group: list[int]) -> list[int]:
+        """Steps of `group` (indexes into `expansion`, all to one state) in a stable order if they differ in
+        action or verdicts: by the model's `stable_action` (else the trace row), then the step verdicts."""
+        actions, states, broken = expansion
+
+        def names(j: int) -> tuple[str, ...]:
+            got = broken.get(j) if self._expand is not None else self.model.step_violated(s, actions[j], states[j])
+            return tuple(sorted(got or ()))
+
+        if len({(actions[j], names(j)) for j in group}) == 1:
+            return group
+        stable = capabilities(self.model).stable_action
+        if stable is not None:
+            return sorted(group, key=lambda j: (stable(actions[j]), names(j)))
+        describe = self.model.describe
+        return sorted(group, key=lambda j: (astuple(describe(s, actions[j], states[j])), names(j)))
 
     def walk(self, rng: random.Random, policy: Policy, start: Path | None = None) -> bool:
         """One walk of at most `length` states (from `start`'s last state if given, its steps kept

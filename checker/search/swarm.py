@@ -22,6 +22,7 @@ from checker.search.common import (
     SearchResult,
     StopReason,
     aggregate_coverage,
+    extend_step,
     limit_reached,
     replay_fingerprints,
 )
@@ -87,11 +88,17 @@ def swarm(model: Model, options: SearchOptions | None = None) -> SearchResult:
 
     coverage: dict[str, dict[str, int]] = {}
 
+    steps = {p.name for p in model.properties() if p.kind == "step"}
+
     def merge(part: dict[str, Any]) -> StopReason | None:
         for name, path_fps in part["paths"].items():
             old = walker.verdicts.paths.get(name)
             if old is None or len(path_fps) - 1 < len(old):
-                walker.verdicts.record(name, replay_fingerprints(model, path_fps))
+                if name in steps and len(path_fps) > 1:  # its last step breaks it: not just any step to that state
+                    path = extend_step(model, replay_fingerprints(model, path_fps[:-1]), name, path_fps[-1])
+                else:
+                    path = replay_fingerprints(model, path_fps)
+                walker.verdicts.record(name, path)
         walker.transitions += part["transitions"]
         walker.max_depth = max(walker.max_depth, part["depth"])
         walker.walks_done += part["walks"]
