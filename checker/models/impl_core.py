@@ -62,6 +62,7 @@ from checker.models.impl_por import QuietBlocks
 from paxos import NODE_ERROR
 
 _OUT = 1 << 15  # successors per kernel call at most (more: the call returns and is called again)
+_CHECK_CHUNK = 1 << 15  # rows of a level whose verdict keys are built at once
 _CHECKED = 8192  # rows judged at a time under symmetry (partition.py's chunk)
 
 
@@ -108,6 +109,25 @@ def _quiet_blocks_refusal(model: Any) -> str | None:
     if por.base is not model.search_successors or por.mail is not model.mailboxes or por.t is not model.tables:
         return "quiet blocks over other successors than the search's (--no-por runs the compiled engine)"
     return None
+
+
+#: the rows of a chunk whose keys a map lacks: (their indices, the index of each one's key among the chunk's
+#: new keys, those keys (by first row), the index of each key's first row); not a key per row
+_Missed = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _flat(keys: np.ndarray) -> np.ndarray:
+    """Rows of uint64 as one opaque item each (for np.unique)."""
+    return np.ascontiguousarray(keys).view(np.dtype((np.void, 8 * keys.shape[1]))).ravel()
+
+
+def _missed(keys: np.ndarray, where: np.ndarray, start: int) -> _Missed:
+    """The misses of a chunk starting at row `start`: rows `where` of `keys`."""
+    _, first, group = np.unique(_flat(keys[where]), return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")  # the chunk's new keys by their first row
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return (start + where, rank[group.ravel()].astype(np.int32), keys[where[first[order]]], start + where[first[order]])
 
 
 class ImplCore:
@@ -171,7 +191,7 @@ class ImplCore:
         self.acc_cols = list(t.acceptor_idx)
         self.learner_cols = list(t.learner_idx)
         self.per_action: Counter[tuple[int, int, int]] = Counter()
-        self.step_best: dict[int, tuple[int, int, int, int]] = {}  # bit -> (parent fp, j, frontier index, target)
+        self.step_best: dict[int, tuple[int, int, int]] = {}  # bit -> (parent fp, j, target)
         self._maps_words = 0
         self._reads_msgs = -1
         self._reads = np.zeros((1, 1), dtype=np.uint64)  # per message: the sent messages its steps' verdicts read
@@ -212,30 +232,78 @@ class ImplCore:
         """Each row's own fingerprint (under symmetry it tells members of one orbit apart)."""
         return np.ascontiguousarray(rows[:, self.tables.s_fp])
 
+    @property
+    def fp_column(self) -> int | None:
+        """The row column holding the state's fingerprint (flat_bfs.py's store keeps it apart), or None under
+        symmetry (the store keeps orbit fingerprints: the row's own is stored with it)."""
+        return None if self.orbit is not None else int(self.tables.s_fp)
+
+    @property
+    def shared_from(self) -> int:
+        """The row columns from here on (the network and the sent messages) are shared by many states of a level:
+        flat_bfs.py's store keeps each distinct value of them once per level."""
+        return int(self.tables.scalars)
+
+    @property
+    def row_tail(self) -> int:
+        """The last row columns (the orbit lanes) are each row's own: not shared with other states."""
+        return int(self.tables.lanes)
+
     def orbit_sizes(self, rows: np.ndarray) -> np.ndarray:
         """How many distinct states each row's orbit has (1 each without symmetry)."""
         tb = self.tables
         return orbit_sizes(tb.widen(rows), tb.s_fp, tb.scalars + 2 * tb.words)
 
     def take_step_events(self) -> list[tuple[str, int, int]]:
-        """(property, frontier index of the parent, fingerprint of the successor) of each step property's first
+        """(property, fingerprint of the parent, fingerprint of the successor) of each step property's first
         violation in the level just expanded (least parent fingerprint, then first transition), as bfs.py's
         partitions report them; forgets them."""
-        out = [(self.step_names[b], idx, target) for b, (_, _, idx, target) in sorted(self.step_best.items())]
+        out = [(self.step_names[b], pfp, target) for b, (pfp, _, target) in sorted(self.step_best.items())]
         self.step_best = {}
         return out
 
-    def expand(self, frontier: np.ndarray, order: np.ndarray, kinds: Any = None
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(successor rows, their fingerprints, parent index into `order`) of the rows frontier[order].
+    emits = True  # `expand` hands its successors to `emit` batch by batch (under symmetry: all at once)
 
-        Under symmetry the fingerprints are orbit fingerprints, the successors come in the Python engine's
-        order (by parent, then as Successors.expand makes them), and every node transition run is checked
-        against its renamed images first (impl_symmetry.check_transitions: an asymmetric node is refused)."""
+    def expand(self, frontier: np.ndarray, order: np.ndarray, kinds: Any = None, emit: Any = None) -> Any:
+        """The successors of the rows frontier[order]: each batch the kernel writes goes to `emit(rows, their
+        fingerprints, parent index into order)` at once (the arrays are reused after it returns), in
+        Successors.expand's order; returns the sum of what `emit` returned. Without `emit`: (successor rows,
+        their fingerprints, parent index into `order`), concatenated.
+
+        Under symmetry the fingerprints are orbit fingerprints, the successors come all at once (one `emit`) in
+        the Python engine's order (by parent, then as Successors.expand makes them), and every node transition
+        run is checked against its renamed images first (impl_symmetry.check_transitions: an asymmetric node
+        is refused)."""
+        if emit is not None and self.orbit is None:
+            return self._expand(frontier, order, lambda r, f, p, j: emit(r, f, p))
+        pieces: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+
+        def keep(r: np.ndarray, f: np.ndarray, p: np.ndarray, j: np.ndarray) -> int:
+            pieces.append((r.copy(), p.copy(), f.copy(), j.copy()))
+            return 0
+
+        self._expand(frontier, order, keep)
+        tb = self.tables
+        if not pieces:
+            out = np.zeros((0, tb.row_width), dtype=np.uint64)
+            fps, parents = np.zeros(0, dtype=np.uint64), np.zeros(0, np.int64)
+        else:
+            out = np.concatenate([tb.widen(p[0]) for p in pieces]) if len(pieces) > 1 else tb.widen(pieces[0][0])
+            parents = np.concatenate([p[1] for p in pieces])
+            fps = np.concatenate([p[2] for p in pieces])
+            if self.orbit is not None and len(pieces) > 1 and bool(np.any(parents[1:] < parents[:-1])):
+                # rows redone after a refinement miss came last: back to the order of their parents
+                js = np.concatenate([p[3] for p in pieces])
+                again = np.lexsort((js, parents))
+                out, parents, fps = out[again], parents[again], fps[again]
+        return (out, fps, parents) if emit is None else emit(out, fps, parents)
+
+    def _expand(self, frontier: np.ndarray, order: np.ndarray, emit: Any) -> int:
+        """`expand`'s kernel loop: each batch to `emit(rows, fingerprints, parent index, transition index)`."""
         tb = self.tables
         rows = tb.widen(np.ascontiguousarray(frontier[order]))
         pending = np.arange(len(rows), dtype=np.int64)
-        pieces: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        total = 0
         while len(pending):
             args = self._args()
             out_rows, out_bits, out_act, out_parent, out_j, miss, rmiss, incomplete = self._bufs
@@ -245,9 +313,9 @@ class ImplCore:
                     self.Q[Q_WORDS] = tb.words
                     fps = self.lanes.post(rows, out_rows[:nout], out_parent[:nout], self.Q)
                 else:
-                    fps = out_rows[:nout, tb.s_fp].copy()
-                pieces.append((out_rows[:nout].copy(), out_parent[:nout].copy(), fps, out_j[:nout].copy()))
-                self._account(rows, out_bits[:nout], out_act[:nout], out_parent[:nout], out_j[:nout], fps, order)
+                    fps = np.ascontiguousarray(out_rows[:nout, tb.s_fp])
+                self._account(rows, out_bits[:nout], out_act[:nout], out_parent[:nout], out_j[:nout], fps)
+                total += emit(out_rows[:nout], fps, out_parent[:nout], out_j[:nout])
             if nrm:
                 self._resolve_refinement(rmiss[:nrm])
             if status == FULL and not pos and not nout:
@@ -265,77 +333,110 @@ class ImplCore:
             tb.sync()
             if tb.changed:
                 self._after_tables_grew()
-        if not pieces:
-            return np.zeros((0, tb.row_width), dtype=np.uint64), np.zeros(0, dtype=np.uint64), np.zeros(0, np.int64)
-        out = np.concatenate([tb.widen(p[0]) for p in pieces]) if len(pieces) > 1 else tb.widen(pieces[0][0])
-        parents = np.concatenate([p[1] for p in pieces])
-        fps = np.concatenate([p[2] for p in pieces])
-        if self.orbit is not None and len(pieces) > 1 and bool(np.any(parents[1:] < parents[:-1])):
-            # rows redone after a refinement miss came last: back to the order of their parents
-            js = np.concatenate([p[3] for p in pieces])
-            again = np.lexsort((js, parents))
-            out, parents, fps = out[again], parents[again], fps[again]
-        return out, fps, parents
+        return total
 
     def check(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(always properties violated, sometimes properties witnessed) per row, as bit sets by index into
-        `always` / `sometimes`. Misses ask the model (Verdicts.violated / witnessed), in row order. Under
-        symmetry in chunks of _CHECKED rows, each after the node transitions run so far are checked against
-        their renamed images (where partition.py's `_check` asks impl_orbits.lanes for orbit sizes)."""
-        if self.orbit is None or len(rows) <= _CHECKED:
-            return self._check(rows)
-        parts = [self._check(rows[at:at + _CHECKED]) for at in range(0, len(rows), _CHECKED)]
-        return np.concatenate([b for b, _ in parts]), np.concatenate([w for _, w in parts])
+        `always` / `sometimes`: `check_level` of these rows."""
+        return self.check_level(len(rows), lambda where: rows[where])
 
-    def _check(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        rows = self.tables.widen(rows)
-        if self.orbit is not None:
-            self.orbit.check_transitions()
-        self._maps_current()
-        tb = self.tables
-        s, w = tb.scalars, tb.words
-        sent = rows[:, s + w:s + 2 * w]
-        sids = rows[:, self.acc_cols]
-        # Verdicts.violated: the view part, then the inductive invariant's three parts, each keyed as it keys its cache
-        bad = self._judge(rows, self.always_map, self._always_key(rows), self._view_bits)
-        if self.inductive.wanted:
-            own, msg, safe = self._ind_masks
-            for pos in range(len(self.acc_cols)):
-                key = np.concatenate([np.full((len(rows), 1), pos, dtype=np.uint64), sids[:, pos:pos + 1],
-                                      sent & own[pos]], axis=1)
-                bad |= self._judge(rows, self.acc_map, key, lambda st, pos=pos: self._names_bits(
-                    self.inductive.acceptor_part(pos, st[self.acc_cols[pos]], st[SENT])))
-            bad |= self._judge(rows, self.msg_map, sent & msg,
-                               lambda st: self._names_bits(self.inductive.message_part(st[SENT])))
-            bad |= self._judge(rows, self.safe_map, np.concatenate([sids, sent & safe], axis=1),
-                               lambda st: self._names_bits(self.inductive.safe_part(
-                                   [st[c] for c in self.acc_cols], st[SENT])))
-        seen = np.zeros(len(rows), dtype=np.uint64)
-        if self.orbit is not None:
-            self.unreduced += int(self.orbit_sizes(rows).sum())
-        if self.pending_sometimes & set(self.sometimes):
-            seen = self._judge(rows, self.sometimes_map, self._sometimes_key(rows), self._witnessed_bits)
+    def check_level(self, n: int, rows_of: Any) -> tuple[np.ndarray, np.ndarray]:
+        """`check` of the n rows `rows_of(indices)` gives, read in chunks (no copy of them all). Misses ask
+        the model (Verdicts.violated / witnessed) map by map (the view part, then the inductive invariant's
+        three parts, each keyed as it keys its cache, then the sometimes properties), each new key once, for
+        its first row, in row order. Under symmetry in spans of _CHECKED rows judged each on its own, each
+        after the node transitions run so far are checked against their renamed images (where partition.py's
+        `_check` asks impl_orbits.lanes for orbit sizes)."""
+        bad = np.zeros(n, dtype=np.uint64)
+        seen = np.zeros(n, dtype=np.uint64)
+        span = max(n, 1) if self.orbit is None else _CHECKED
+        for lo in range(0, n, span):
+            hi = min(n, lo + span)
+            if self.orbit is not None:
+                self.orbit.check_transitions()
+            self._check_span(hi - lo, lambda where, lo=lo: rows_of(lo + where), bad[lo:hi], seen[lo:hi])
         return bad, seen
+
+    def _check_span(self, n: int, rows_of: Any, bad: np.ndarray, seen: np.ndarray) -> None:
+        """check_level's judging of n rows into `bad` and `seen`, keys built a chunk at a time."""
+        judges = self._judges(bad, seen)
+        done = 0
+        counted = self.orbit is None
+        while done < len(judges):
+            todo = judges[done:]
+            words = self.tables.words
+            misses: list[list[_Missed]] = [[] for _ in todo]
+            for start in range(0, n, _CHECK_CHUNK):
+                rows = self.tables.widen(rows_of(np.arange(start, min(n, start + _CHECK_CHUNK), dtype=np.int64)))
+                self._maps_current()
+                if not counted:  # the states of the orbits checked
+                    tb = self.tables
+                    self.unreduced += int(orbit_sizes(rows, tb.s_fp, tb.scalars + 2 * tb.words).sum())
+                for q, (table, key, _, out) in enumerate(todo):
+                    keys = key(rows)
+                    got, missing = table().find_many(keys)
+                    hit = np.flatnonzero(got >= 0)
+                    out[start + hit] |= got[hit].astype(np.uint64)
+                    if missing:
+                        misses[q].append(_missed(keys, np.flatnonzero(got < 0), start))
+            counted = True
+            for q, (table, _, ask, out) in enumerate(todo):
+                done += 1
+                if misses[q]:
+                    self._ask(table(), misses[q], ask, out, rows_of)
+                    if self.tables.words != words:  # new maps, keys of another width: the rest again
+                        break
+
+    _Judge = tuple[Any, Any, Any, np.ndarray]
+
+    def _judges(self, bad: np.ndarray, seen: np.ndarray) -> list[_Judge]:
+        """(the map (a callable: maps are replaced when rows widen), its key of rows, the question a miss asks
+        of a state, the bit sets its values go to) per verdict map, in the order check_level asks them."""
+        judges: list[ImplCore._Judge] = [(lambda: self.always_map, self._always_key, self._view_bits, bad)]
+        if self.inductive.wanted:
+            for pos in range(len(self.acc_cols)):
+                judges.append((lambda: self.acc_map, lambda rows, pos=pos: self._acc_key(rows, pos),
+                               lambda st, pos=pos: self._names_bits(
+                                   self.inductive.acceptor_part(pos, st[self.acc_cols[pos]], st[SENT])), bad))
+            judges.append((lambda: self.msg_map, lambda rows: self._sent(rows) & self._ind_masks[1],
+                           lambda st: self._names_bits(self.inductive.message_part(st[SENT])), bad))
+            judges.append((lambda: self.safe_map, lambda rows: np.concatenate(
+                [rows[:, self.acc_cols], self._sent(rows) & self._ind_masks[2]], axis=1),
+                lambda st: self._names_bits(self.inductive.safe_part([st[c] for c in self.acc_cols], st[SENT])),
+                bad))
+        if self.pending_sometimes & set(self.sometimes):
+            judges.append((lambda: self.sometimes_map, self._sometimes_key, self._witnessed_bits, seen))
+        return judges
+
+    def _sent(self, rows: np.ndarray) -> np.ndarray:
+        s, w = self.tables.scalars, self.tables.words
+        return rows[:, s + w:s + 2 * w]
+
+    def _acc_key(self, rows: np.ndarray, pos: int) -> np.ndarray:
+        return np.concatenate([np.full((len(rows), 1), pos, dtype=np.uint64), rows[:, self.acc_cols[pos]:
+                               self.acc_cols[pos] + 1], self._sent(rows) & self._ind_masks[0][pos]], axis=1)
 
     # -- misses ---------------------------------------------------------------------------------
 
-    def _judge(self, rows: np.ndarray, table: WordMap, keys: np.ndarray, ask: Any) -> np.ndarray:
-        """The value of each row's key in `table`; a key missing asks `ask(state)` once, for its first row,
-        in row order (the order the Python engine meets them: verdicts may run node steps)."""
-        got, missing = table.find_many(keys)
-        if missing:
-            where = np.flatnonzero(got < 0)
-            flat = np.ascontiguousarray(keys[where]).view(np.dtype((np.void, 8 * keys.shape[1]))).ravel()
-            _, first, inverse = np.unique(flat, return_index=True, return_inverse=True)
-            vals = np.empty(len(first), dtype=np.int64)
-            for u in np.argsort(first, kind="stable").tolist():  # each new key once, by its first row
-                vals[u] = ask(self.tables.state(rows[where[first[u]]]))
-            got[where] = vals[inverse.ravel()]
-            table.put_many(keys[where[first]], vals.astype(np.uint64))
-            self.tables.sync()  # a verdict may have run node steps (learners apart): new ids
-            if self.tables.changed:
-                self._after_tables_grew()
-        return got.astype(np.uint64)
+    def _ask(self, table: WordMap, misses: list[_Missed], ask: Any, out: np.ndarray, rows_of: Any) -> None:
+        """Each new key among the missed rows asks `ask(state)` once, for its first row, in row order (the order
+        the Python engine meets them: verdicts may run node steps); its rows get the answer."""
+        keys = np.concatenate([m[2] for m in misses])  # each chunk's new keys, by their first row there
+        _, first, inverse = np.unique(_flat(keys), return_index=True, return_inverse=True)
+        firsts = np.argsort(first, kind="stable")  # chunks come in row order: a key's first row is its first
+        vals = np.empty(len(first), dtype=np.int64)
+        rows = rows_of(np.concatenate([m[3] for m in misses])[first[firsts]])
+        for u, row in zip(firsts.tolist(), rows, strict=True):  # each new key once, by its first row
+            vals[u] = ask(self.tables.state(self.tables.widen(row[None])[0]))  # (an answer may widen rows)
+        inverse = inverse.ravel()
+        at = 0
+        for where, group, chunk_keys, _ in misses:
+            out[where] |= vals[inverse[at + group]].astype(np.uint64)
+            at += len(chunk_keys)
+        table.put_many(keys[first], vals.astype(np.uint64))
+        self.tables.sync()  # a verdict may have run node steps (learners apart): new ids
+        if self.tables.changed:
+            self._after_tables_grew()
 
     def _view_bits(self, state: Any) -> int:
         return self._names_bits(self.verdicts.view_violated(state))
@@ -387,7 +488,7 @@ class ImplCore:
         self._bound = None
 
     def _account(self, rows: np.ndarray, bits: np.ndarray, act: np.ndarray, parent: np.ndarray, j: np.ndarray,
-                 targets: np.ndarray, order: np.ndarray) -> None:
+                 targets: np.ndarray) -> None:
         """Coverage counts, and the first violation of each step property among these transitions."""
         codes, counts = np.unique((act[:, 0] << 48) | (act[:, 1] << 40) | act[:, 2], return_counts=True)
         for code, n in zip(codes.tolist(), counts.tolist(), strict=True):
@@ -405,7 +506,7 @@ class ImplCore:
                 continue
             sub = pfps[(bits[flagged] >> np.uint64(b)) & np.uint64(1) == 1]
             first = int(np.lexsort((j[has], sub))[0])
-            best = (int(sub[first]), int(j[has[first]]), int(order[parent[has[first]]]), int(targets[has[first]]))
+            best = (int(sub[first]), int(j[has[first]]), int(targets[has[first]]))
             old = self.step_best.get(b)
             if old is None or best[:2] < old[:2]:
                 self.step_best[b] = best
