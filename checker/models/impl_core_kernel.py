@@ -29,14 +29,14 @@ DONE, NODE_MISS, FULL = 0, 1, 2
 (P_K, P_P, P_SCALARS, P_WORDS, P_SATURATING, P_NULL_CRASHES, P_PROMPT, P_APART, P_CRASHES, P_REFINE, P_ERROR_BIT,
  P_REFINES_BIT, P_Z_CRASHES, P_Z_CRASHED, P_Z_PROPOSED, P_Z_STRIDE, P_MAX_OUT, P_QUIET, P_QUIET_CRASH) = range(19)
 N_PARAMS = 19
-# Compile time: `_inert_of`, `_saturate` and `_quiet_moves` are plain calls (compiled once each), not inlined at
-# their call sites: inlined, numba typed and optimized `expand_rows` with five copies of `_saturate`. `_emit_judged`
-# stays inlined: as a call it passes some twenty arrays per successor, and the search was measurably slower.
+# Compile time: `_saturate` and `_quiet_moves` are plain calls (compiled once each), not inlined at their call
+# sites: inlined, numba typed and optimized `expand_rows` with five copies of `_saturate`. `_emit_judged` and
+# `_inert_of` (per delivery entry) stay inlined: as calls (some twenty arrays each) the search was measurably slower.
 # Arguments of the called helpers are never literal constants (np.int64(0), k_deliver), or numba compiles a
 # version of a helper per literal it sees (bench/results_impl_engine.md, "First-run compile time").
 
 
-@njit
+@njit_inline
 def _inert_of(i: Any, sid: Any, bits: Any, gsn: Any, dmap: Any, env_mid: Any, m_known: Any, m_iout: Any, e_bits: Any,
               W: Any, acc_e: Any, acc_m: Any, miss: Any) -> bool:
     """What node i in `sid` sends on the inert deliveries among `bits` (Mailboxes.inert_of) into acc_e/acc_m;
