@@ -29,6 +29,11 @@ DONE, NODE_MISS, FULL = 0, 1, 2
 (P_K, P_P, P_SCALARS, P_WORDS, P_SATURATING, P_NULL_CRASHES, P_PROMPT, P_APART, P_CRASHES, P_REFINE, P_ERROR_BIT,
  P_REFINES_BIT, P_Z_CRASHES, P_Z_CRASHED, P_Z_PROPOSED, P_Z_STRIDE, P_MAX_OUT, P_QUIET, P_QUIET_CRASH) = range(19)
 N_PARAMS = 19
+# Compile time: `_saturate` and `_quiet_moves` are plain calls (compiled once each), not inlined at their call
+# sites: inlined, numba typed and optimized `expand_rows` with five copies of `_saturate`. `_emit_judged` and
+# `_inert_of` (per delivery entry) stay inlined: as calls (some twenty arrays each) the search was measurably slower.
+# Arguments of the called helpers are never literal constants (np.int64(0), k_deliver), or numba compiles a
+# version of a helper per literal it sees (bench/results_impl_engine.md, "First-run compile time").
 
 
 @njit_inline
@@ -58,7 +63,7 @@ def _inert_of(i: Any, sid: Any, bits: Any, gsn: Any, dmap: Any, env_mid: Any, m_
     return True
 
 
-@njit_inline
+@njit
 def _saturate(sids: Any, down: Any, actor: Any, actor_sid: Any, net: Any, sent: Any, fp: Any, fresh: Any,
               acc_e: Any, acc_m: Any, have_inert: bool, gsn: Any, dmap: Any, env_dst: Any, env_mid: Any, e_flag: Any,
               e_bits: Any, dst_mask: Any, z_env: Any, z_msg: Any, W: Any, tmp: Any, tmp2: Any,
@@ -194,7 +199,7 @@ def _emit_judged(P: Any, out_rows: Any, out_bits: Any, out_act: Any, out_parent:
     return nrm, whole
 
 
-@njit_inline
+@njit
 def _quiet_moves(i: Any, sid: Any, used: Any, mail: Any, W: Any, gsn: Any, dmap: Any, omap: Any, e_sid: Any,
                  e_bits: Any, e_own: Any, env_mid: Any, m_known: Any, m_eff: Any, crash: bool, crashes: Any,
                  q_sid: Any, q_used: Any, nq: Any, miss: Any) -> tuple[Any, bool]:
@@ -290,8 +295,9 @@ def expand_rows(rows: Any, order: Any, P: Any, gsn: Any, omap: Any, dmap: Any, e
     zc0, zk0, zp0, stride = P[P_Z_CRASHES], P[P_Z_CRASHED], P[P_Z_PROPOSED], P[P_Z_STRIDE]
     quiet, quiet_crash, max_out = P[P_QUIET], P[P_QUIET_CRASH] != 0, P[P_MAX_OUT]
     error_bit = np.uint64(P[P_ERROR_BIT])
+    k_deliver, k_crash = np.int64(DELIVER), np.int64(CRASH)
     c_crashed, c_crashes, c_started, c_proposed = k, k + 1, k + 4, k + 4 + p
-    nout = nrm = ninc = 0
+    nout = nrm = ninc = np.int64(0)  # not literal 0: one signature per called helper, not one per literal
     sids = np.empty(k, dtype=np.int64)
     net = np.empty(W, dtype=np.uint64)
     sent = np.empty(W, dtype=np.uint64)
@@ -334,7 +340,7 @@ def expand_rows(rows: Any, order: Any, P: Any, gsn: Any, omap: Any, dmap: Any, e
         used0 = np.int64(base[c_crashes])
         actors = np.int64(-1)  # the nodes whose steps are taken: all, or the block's node
         blk = -1  # the block: its place in quiet_nodes (-1: the row itself), its node, queue head and length, seen
-        bi = qh = nq = ns = 0
+        bi = qh = nq = ns = np.int64(0)
         sid0 = np.int64(0)
         while True:
             if nout + max_out > out_rows.shape[0] or nrm + max_out > rmiss.shape[0]:
@@ -369,7 +375,7 @@ def expand_rows(rows: Any, order: Any, P: Any, gsn: Any, omap: Any, dmap: Any, e
                           fp, own, kind, arg, r)
                     nout += 1
                     continue
-                new_sid = e_sid[e]
+                new_sid = np.int64(e_sid[e])
                 for w in range(W):
                     fresh[w] = e_bits[e, w] & ~net[w]
                     nnet[w] = net[w] | e_bits[e, w]
@@ -439,7 +445,7 @@ def expand_rows(rows: Any, order: Any, P: Any, gsn: Any, omap: Any, dmap: Any, e
                 quiet_i = (quiet >> i) & 1
                 for q in range(nent):
                     e = ent_e[q]
-                    new_sid = e_sid[e]
+                    new_sid = np.int64(e_sid[e])
                     own = e_own[e]
                     anything = new_sid != sid or own != ZERO
                     silent = True  # sends nothing at all (a quiet step if it moves an eligible node: QuietBlocks)
@@ -471,8 +477,8 @@ def expand_rows(rows: Any, order: Any, P: Any, gsn: Any, omap: Any, dmap: Any, e
                     if quiet_i and silent and new_sid != sid and own == ZERO and _same(nnet, net, nsent, sent, W):
                         continue  # a state inside a block: not a state of the reduced model
                     nrm, ok = _emit_judged(P, out_rows, out_bits, out_act, out_parent, out_j, nout, start, row, S, W,
-                                           i, sid, new_sid, sent, vsent, own, nnet, nsent, nfp, DELIVER, ent_eid[q], r,
-                                           acc_pos, reads_of, rkeys, rvals, key, rmiss, nrm)
+                                           i, sid, new_sid, sent, vsent, own, nnet, nsent, nfp, k_deliver, ent_eid[q],
+                                           r, acc_pos, reads_of, rkeys, rvals, key, rmiss, nrm)
                     whole = whole and ok
                     nout += 1
             # restarts and crashes
@@ -510,7 +516,7 @@ def expand_rows(rows: Any, order: Any, P: Any, gsn: Any, omap: Any, dmap: Any, e
                               sent, fp, own, CRASH, 0, r)
                         nout += 1
                         continue
-                    new_sid = e_sid[e]
+                    new_sid = np.int64(e_sid[e])
                     if P[P_NULL_CRASHES] != 0 and new_sid == sid and own == ZERO:
                         continue  # a crash that changes nothing is a delay (reductions.py, 2)
                     dfp = z_snap[g] ^ z_snap[gsn[i, new_sid]] ^ zsc[zc0 + c_used] ^ zsc[zc0 + c_used + 1]
@@ -532,7 +538,7 @@ def expand_rows(rows: Any, order: Any, P: Any, gsn: Any, omap: Any, dmap: Any, e
                         nfp = fp ^ dfp ^ zsc[zk0 + i]
                         arg = 0
                     nrm, ok = _emit_judged(P, out_rows, out_bits, out_act, out_parent, out_j, nout, start, row, S, W,
-                                           i, sid, new_sid, sent, sent, own, nnet, nsent, nfp, CRASH, arg, r, acc_pos,
+                                           i, sid, new_sid, sent, sent, own, nnet, nsent, nfp, k_crash, arg, r, acc_pos,
                                            reads_of, rkeys, rvals, key, rmiss, nrm)
                     whole = whole and ok
                     out_rows[nout, c_crashes] = c_used + 1
