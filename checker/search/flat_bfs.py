@@ -175,19 +175,17 @@ def _expand(core: Any, store: Store, level_start: int, rows: np.ndarray, ids: np
     transitions. A core that `emits` hands each batch of successors to the store as its kernel writes them
     (no copies); under symmetry the chunk's successors come at once, and of each orbit the member a
     partition keeps is stored (`_one_per_orbit`; a later chunk's member replaces it: `members`)."""
-    def insert(out: np.ndarray, fps: np.ndarray, local: np.ndarray) -> int:
+    def insert(out: np.ndarray, fps: np.ndarray, local: np.ndarray, members: bool = False) -> int:
         if out.shape[1] != store.words:  # the core's rows grew wider
             store.widen(level_start, out.shape[1], core.widen)
-        store.insert(level_start, fps, ids[local], out)
+        store.insert(level_start, fps, ids[local], out, members=members)
         return len(fps)
 
     order = np.arange(len(rows), dtype=np.int64)
     if symmetry:
         out, fps, local = core.expand(rows, order, kinds)
         keep, parents = _one_per_orbit(core.own_fingerprints(out), fps, local)
-        if out.shape[1] != store.words:
-            store.widen(level_start, out.shape[1], core.widen)
-        store.insert(level_start, fps[keep], ids[parents], out[keep], members=True)
+        insert(out[keep], fps[keep], parents, members=True)
         return len(fps)
     if getattr(core, "emits", False):
         return int(core.expand(rows, order, kinds, emit=insert))
