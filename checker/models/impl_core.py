@@ -57,6 +57,7 @@ from checker.models.impl_core_orbits import (
     orbit_sizes,
 )
 from checker.models.impl_core_tables import MASK64, CoreTables, from_limbs
+from checker.models.impl_core_threads import KernelThreads
 from checker.models.impl_layout import SENT
 from checker.models.impl_por import QuietBlocks
 from paxos import NODE_ERROR
@@ -64,6 +65,7 @@ from paxos import NODE_ERROR
 _OUT = 1 << 15  # successors per kernel call at most (more: the call returns and is called again)
 _CHECK_CHUNK = 1 << 15  # rows of a level whose verdict keys are built at once
 _CHECKED = 8192  # rows judged at a time under symmetry (partition.py's chunk)
+_KERNEL_BUFS = 21  # where the output buffers start among expand_rows' arguments after (rows, order)
 
 
 def refusal(model: Any) -> str | None:
@@ -197,9 +199,24 @@ class ImplCore:
         self._reads = np.zeros((1, 1), dtype=np.uint64)  # per message: the sent messages its steps' verdicts read
         self._bound: tuple[Any, ...] | None = None
         self._cap = _OUT  # rows of the kernel's output buffers
+        self.threads: KernelThreads | None = None  # --workers N: the kernel's threads (set_workers)
         self._new_maps()
 
     # -- the face flat_bfs.py sees ----------------------------------------------------------------
+
+    def set_workers(self, workers: int) -> None:
+        """Expand each chunk with `workers` threads (impl_core_threads.py); 1: in the calling thread alone. Every
+        node step still runs in this process, so the model holds every transition for the node checks."""
+        self.close()
+        if workers > 1:
+            self.threads = KernelThreads(workers)
+            self.model.gathered_from_workers = True
+
+    def close(self) -> None:
+        """End the kernel's threads, if any."""
+        if self.threads is not None:
+            self.threads.close()
+            self.threads = None
 
     @property
     def words(self) -> int:
@@ -299,23 +316,36 @@ class ImplCore:
         return (out, fps, parents) if emit is None else emit(out, fps, parents)
 
     def _expand(self, frontier: np.ndarray, order: np.ndarray, emit: Any) -> int:
-        """`expand`'s kernel loop: each batch to `emit(rows, fingerprints, parent index, transition index)`."""
+        """`expand`'s kernel loop: each batch to `emit(rows, fingerprints, parent index, transition index)`.
+        With threads (`--workers N`, impl_core_threads.py) the rows are first expanded by N threads at once,
+        those that miss put aside; those are then expanded here in row order, misses resolved as they come."""
         tb = self.tables
         rows = tb.widen(np.ascontiguousarray(frontier[order]))
         pending = np.arange(len(rows), dtype=np.int64)
+        total = 0
+        if self.threads is not None and self.threads.applies(len(rows)):
+            total, pending = self._parallel(rows, pending, emit)
+        total += self._serial(rows, pending, emit)
+        if self.orbit is not None:  # as the Python engine does after each chunk (impl_orbits.lanes)
+            self.orbit.check_transitions()
+            tb.sync()
+            if tb.changed:
+                self._after_tables_grew()
+        return total
+
+    def _serial(self, rows: np.ndarray, pending: np.ndarray, emit: Any) -> int:
+        """The one-worker loop over rows[pending], in order: a node-step miss stops the kernel at its row, is
+        resolved (the node runs), and the kernel goes on from that row; rows lacking a refinement verdict are
+        redone once it is known."""
+        tb = self.tables
         total = 0
         while len(pending):
             args = self._args()
             out_rows, out_bits, out_act, out_parent, out_j, miss, rmiss, incomplete = self._bufs
             pos, nout, nrm, ninc, status = expand_rows(rows, pending, *args)
             if nout:
-                if self.lanes is not None:  # the orbit lanes, before the tables may widen
-                    self.Q[Q_WORDS] = tb.words
-                    fps = self.lanes.post(rows, out_rows[:nout], out_parent[:nout], self.Q)
-                else:
-                    fps = np.ascontiguousarray(out_rows[:nout, tb.s_fp])
-                self._account(rows, out_bits[:nout], out_act[:nout], out_parent[:nout], out_j[:nout], fps)
-                total += emit(out_rows[:nout], fps, out_parent[:nout], out_j[:nout])
+                total += self._take(rows, out_rows[:nout], out_bits[:nout], out_act[:nout], out_parent[:nout],
+                                    out_j[:nout], emit)
             if nrm:
                 self._resolve_refinement(rmiss[:nrm])
             if status == FULL and not pos and not nout:
@@ -328,12 +358,39 @@ class ImplCore:
                     rows = tb.widen(rows)
             # the rows left (a view: a miss costs no copy of them), after those to redo
             pending = np.concatenate([incomplete[:ninc], pending[pos:]]) if ninc else pending[pos:]
-        if self.orbit is not None:  # as the Python engine does after each chunk (impl_orbits.lanes)
-            self.orbit.check_transitions()
-            tb.sync()
-            if tb.changed:
-                self._after_tables_grew()
         return total
+
+    def _parallel(self, rows: np.ndarray, pending: np.ndarray, emit: Any) -> tuple[int, np.ndarray]:
+        """The threads' pass over rows[pending] (impl_core_threads.py): their successors taken slice by slice,
+        the refinement verdicts they lacked resolved; (what `emit` returned, the rows to redo, in row order)."""
+        assert self.threads is not None
+        args = self._args()
+        head, tail = args[:_KERNEL_BUFS], args[_KERNEL_BUFS + 8:]
+        bufs = self.threads.buffers(lambda: self._buffers(len(self._bufs[0]), self.tables.words), self._bufs)
+        total = 0
+        keys: list[np.ndarray] = []
+        redo: list[np.ndarray] = []
+        for batches, missed, again in self.threads.run(rows, pending, head, tail, bufs):
+            for out_rows, out_bits, out_act, out_parent, out_j in batches:
+                total += self._take(rows, out_rows, out_bits, out_act, out_parent, out_j, emit)
+            keys += missed
+            redo += again
+        if keys:
+            self._resolve_refinement(np.concatenate(keys))
+        return total, np.sort(np.concatenate(redo)) if redo else pending[:0]
+
+    def _take(self, rows: np.ndarray, out_rows: np.ndarray, out_bits: np.ndarray, out_act: np.ndarray,
+              out_parent: np.ndarray, out_j: np.ndarray, emit: Any) -> int:
+        """One batch of the kernel's successors (of rows[out_parent]): their fingerprints (under symmetry their
+        orbit lanes first, before the tables may widen), coverage and step verdicts, then `emit`."""
+        tb = self.tables
+        if self.lanes is not None:
+            self.Q[Q_WORDS] = tb.words
+            fps = self.lanes.post(rows, out_rows, out_parent, self.Q)
+        else:
+            fps = np.ascontiguousarray(out_rows[:, tb.s_fp])
+        self._account(rows, out_bits, out_act, out_parent, out_j, fps)
+        return int(emit(out_rows, fps, out_parent, out_j))
 
     def check(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(always properties violated, sometimes properties witnessed) per row, as bit sets by index into

@@ -163,6 +163,9 @@ class ImplModel:
         """
         return self._expand(state)
 
+    #: its compiled core runs `--workers N` as N threads of this process (checker/models/impl_core_threads.py)
+    flat_core_workers = True
+
     def flat_core(self) -> Any:
         """The compiled core (checker/models/impl_core.py) of checker/search/flat_bfs.py's `--engine compiled`;
         None when it cannot explore this model exactly (`flat_core_refusal` says why; the Python engine runs it)."""

@@ -53,7 +53,8 @@ def refusal(model: Model, opts: SearchOptions) -> str | None:
         return "a model wrapping another"
     for refused, why in ((opts.engine != "compiled", "--engine python"),
                          (opts.cluster is not None, "--cluster (the compiled engine runs in one process)"),
-                         (opts.workers != 1, f"--workers {opts.workers} (the compiled engine runs in one process)"),
+                         (opts.workers != 1 and not getattr(model, "flat_core_workers", False),
+                          f"--workers {opts.workers} (this model's compiled core runs in one thread)"),
                          (opts.symmetry and capabilities(model).orbit_keyed is None, "--symmetry"),
                          (opts.checkpoint is not None or opts.resume, "--checkpoint"),
                          (opts.on_transition is not None, "every transition is recorded (--graph)")):
@@ -102,6 +103,8 @@ def flat_bfs(model: Model, opts: SearchOptions, core: Any = None) -> SearchResul
     core = core if core is not None else model.flat_core()  # type: ignore[attr-defined]
     if core is None:
         raise ValueError("this model has no compiled core for these sizes; check applies() first")
+    if opts.workers > 1:
+        core.set_workers(opts.workers)  # --workers N: the core's kernel in N threads of this process
     clock = Clock(opts)
     verdicts = Verdicts(model.properties())
     limits = opts.limits
@@ -149,6 +152,8 @@ def flat_bfs(model: Model, opts: SearchOptions, core: Any = None) -> SearchResul
         stopped = "interrupted"
     finally:
         store.close()
+        if hasattr(core, "close"):
+            core.close()  # the kernel's threads under --workers N
     stored = sum(per_depth)
     unreduced = int(getattr(core, "unreduced", 0))  # the states of the orbits it checked (under symmetry)
     exhaustive = stopped is None
@@ -163,7 +168,8 @@ def flat_bfs(model: Model, opts: SearchOptions, core: Any = None) -> SearchResul
         properties=verdicts.results(exhaustive), states_per_depth=per_depth, coverage=coverage,
         bytes_per_state=(store.nbytes / stored) if stored else None,
         collision_probability=collision_probability(stored, transitions + len(initial)),
-        peak_rss_mb=peak_rss_mb(), workers=1, engine="compiled",
+        peak_rss_mb=peak_rss_mb(), workers=opts.workers,
+        engine="compiled" if opts.workers == 1 else f"compiled ({opts.workers} threads)",
         symmetry_reduction=(unreduced / stored) if opts.symmetry and stored and unreduced else None,
         unreduced_states=unreduced if opts.symmetry and unreduced else None,
     )
