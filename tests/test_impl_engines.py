@@ -185,7 +185,8 @@ def test_engines_agree_on_custom_nodes_and_switches(argv: list[str], por: list[s
     same_results(compiled, python)
 
 
-@pytest.mark.parametrize("options, why", [({"workers": 2}, "--workers")])  # --symmetry: test_impl_engines_symmetry
+# --symmetry: test_impl_engines_symmetry; --workers runs compiled (threads): test_impl_engines_workers
+@pytest.mark.parametrize("options, why", [({"on_transition": lambda *_: None}, "--graph")])
 def test_what_the_core_does_not_run_falls_back_and_says_so(options: dict[str, Any], why: str) -> None:
     cfg = CheckConfig(acceptors=2, proposers=1, learners=0, crashes=0)
     result = bfs(ImplModel(cfg), SearchOptions(engine="compiled", **options))

@@ -1,7 +1,8 @@
 """Implementation-model states across processes (checker/models/impl_wire.py) and the BFS over worker
 processes that uses them: a state packed by one model and unpacked by another, which interned its
 snapshots and messages in another order, is the same state there (same fingerprint, same successors),
-and `--workers 2` finds exactly the states, transitions, levels, verdicts and shortest counterexamples
+and `--workers 2` processes (`--engine python`; the compiled engine's are threads: test_impl_engines_workers.py)
+find exactly the states, transitions, levels, verdicts and shortest counterexamples
 of one process."""
 
 from __future__ import annotations
@@ -99,7 +100,7 @@ def test_an_empty_batch_travels() -> None:
 
 def _explore(cfg: CheckConfig, workers: int, **options: Any) -> SearchResult:
     model: Model = ImplModel(cfg)  # type: ignore[assignment]
-    return search(model, "bfs", SearchOptions(workers=workers, **options))
+    return search(model, "bfs", SearchOptions(workers=workers, engine="python", **options))  # processes
 
 
 def _facts(r: SearchResult) -> tuple[Any, ...]:
@@ -136,7 +137,7 @@ def test_explore_with_workers_writes_the_same_shortest_counterexample(tmp_path: 
     for workers in (1, 2):
         out = tmp_path / f"w{workers}"
         code = main(["explore", "--impl", f"{bugs.__name__}:own_value", "--workers", str(workers), "--ballots", "1",
-                     "--crashes", "0", "--stop-on-first", "--out", str(out)])
+                     "--crashes", "0", "--engine", "python", "--stop-on-first", "--out", str(out)])
         assert code == 1
         summary = json.loads((out / "summary.json").read_text())
         assert summary["config"]["workers"] == workers

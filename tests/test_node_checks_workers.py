@@ -1,4 +1,6 @@
-"""The node checks of a BFS over `--workers N`: the workers send their node transitions back at the end.
+"""The node checks of a BFS over `--workers N` processes (`--engine python`; the compiled engine's workers are
+threads of one process, where every node step runs: tests/test_impl_engines_workers.py): the workers send their
+node transitions back at the end.
 
 Before, neither check ran there (`hash_order` unknown). The two nodes of tests/node_check_nodes.py show it:
 the lossy snapshot is refused and the frozenset tie is found hash-order dependent, as in one process.
@@ -38,7 +40,7 @@ def _values(model: ImplModel) -> set[tuple[Any, ...]]:
 def _searched(cfg: CheckConfig, workers: int, gather: bool = True) -> ImplModel:
     model = ImplModel(cfg)
     bfs(cast(Model, model), SearchOptions(workers=workers, symmetry=True, stop_on_first_violation=True,
-                                          node_transitions=gather))
+                                          node_transitions=gather, engine="python"))
     return model
 
 
@@ -64,8 +66,9 @@ def _cli(args: list[str], out: Path) -> tuple[int, str]:
     return done.returncode, done.stdout + done.stderr
 
 
-def test_the_lossy_snapshot_is_refused_under_workers_2(tmp_path: Path) -> None:
-    code, text = _cli([*LOSSY, "--workers", "2"], tmp_path / "run")
+@pytest.mark.parametrize("engine", ["python", "compiled"])
+def test_the_lossy_snapshot_is_refused_under_workers_2(tmp_path: Path, engine: str) -> None:
+    code, text = _cli([*LOSSY, "--workers", "2", "--engine", engine], tmp_path / "run")
     assert code == 2, text
     assert "restore(snapshot())" in text and "Traceback" not in text
     assert not (tmp_path / "run" / "summary.json").exists()
@@ -87,7 +90,7 @@ def test_the_tie_is_found_hash_order_dependent_under_workers_2(tmp_path: Path) -
     runs = {}
     for workers in (1, 2):
         out = tmp_path / f"w{workers}"
-        code, text = _cli([*TIE_FLAGS, "--workers", str(workers)], out)
+        code, text = _cli([*TIE_FLAGS, "--workers", str(workers), "--engine", "python"], out)
         assert code == 1, text
         runs[workers] = json.loads((out / "summary.json").read_text())
     summary = runs[2]
