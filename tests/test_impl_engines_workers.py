@@ -20,9 +20,11 @@ from checker.config import CheckConfig
 from checker.models import impl_core_threads
 from checker.models.impl_model import ImplModel
 from checker.models.reductions import Reductions
+from checker.models.spec_model import MUTANTS, SpecModel
 from checker.search import flat_bfs
 from checker.search.bfs import bfs
 from checker.search.common import Limits, SearchOptions, SearchResult
+from properties.spec import SpecConfig
 from tests.engine_results import same_results
 from tests.test_impl_engines import FAST_BUGS, TOYS
 from tests.test_impl_engines_symmetry import GRID, _node_calls
@@ -155,6 +157,34 @@ def test_the_cli_runs_workers_on_the_compiled_engine(tmp_path: Path, capsys: pyt
     assert (two["states"], two["transitions"], two["depth"]) == (one["states"], one["transitions"], one["depth"])
     verdicts = [[(p["name"], p["status"]) for p in run["properties"]] for run in (one, two)]
     assert verdicts[0] == verdicts[1]
+
+
+@pytest.mark.parametrize("bug", [None, "phase2a_ignores_1b", "phase2b_ignores_maxbal", *MUTANTS])
+def test_workers_agree_on_the_spec(monkeypatch: pytest.MonkeyPatch, bug: str | None) -> None:
+    """The Spec's core splits a batch into slices, one per thread (expanded and checked), results in slice
+    order: one worker's, and the Python engine's, planted bugs and mutants included."""
+    from checker.models import spec_core
+
+    calls: list[int] = []
+    real = spec_core.expand_rows
+
+    def counted(*args: Any) -> Any:
+        calls.append(len(args[1]))
+        return real(*args)
+
+    monkeypatch.setattr(spec_core, "_MIN_SPLIT", 2)
+    monkeypatch.setattr(spec_core, "expand_rows", counted)
+    runs = {}
+    for engine, workers in (("compiled", 2), ("compiled", 1), ("python", 1)):
+        model = SpecModel(SpecConfig(3, 2, 2), bug=bug)
+        runs[engine, workers] = bfs(model, SearchOptions(engine=engine, workers=workers, coverage=True))
+        if workers == 2:  # the levels of more than one state were split: a kernel call per slice
+            chunks = [min(flat_bfs._CHUNK, n - lo) for n in runs[engine, workers].states_per_depth
+                      for lo in range(0, n, flat_bfs._CHUNK)]
+            assert len(calls) == sum(2 if n >= 2 else 1 for n in chunks), calls
+    assert runs["compiled", 2].engine == "compiled (2 threads)" and runs["compiled", 1].engine == "compiled"
+    same_results(runs["compiled", 2], runs["compiled", 1])
+    same_results(runs["compiled", 2], runs["python", 1])
 
 
 @pytest.mark.parametrize("bad", ["0", "-1", "two", "1.5"])

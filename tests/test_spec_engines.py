@@ -154,10 +154,12 @@ def test_engines_agree_under_limits(options: dict[str, Any]) -> None:
 
 
 def test_compiled_engine_defers_to_partitions_where_it_does_not_apply() -> None:
-    """--workers, --symmetry and checkpoints run on bfs.py's partitions, with the same results."""
+    """--symmetry and checkpoints run on bfs.py's partitions, with the same results (--workers runs on the
+    compiled engine's threads: tests/test_impl_engines_workers.py)."""
     model = SpecModel(SpecConfig(3, 2, 2))
     assert flat_bfs.applies(model, SearchOptions())
-    for opts in (SearchOptions(workers=2), SearchOptions(symmetry=True), SearchOptions(engine="python")):
+    assert flat_bfs.applies(model, SearchOptions(workers=2))
+    for opts in (SearchOptions(symmetry=True), SearchOptions(engine="python")):
         assert not flat_bfs.applies(model, opts)
     same_results(_run((3, 2, 2), "compiled", fallback=True, workers=2), _run((3, 2, 2), "python"))
     sym_c = _run((3, 2, 2), "compiled", fallback=True, symmetry=True)

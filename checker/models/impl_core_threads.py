@@ -25,11 +25,11 @@ ImplCore.expand puts them back in the order of their parents, as after a refinem
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
+from checker.models.core_threads import SliceThreads
 from checker.models.impl_core_kernel import FULL, NODE_MISS, expand_rows
 
 #: below this many rows a chunk is expanded by one thread (a pass costs a thread hand-off per slice)
@@ -66,15 +66,12 @@ def run_slice(rows: np.ndarray, pending: np.ndarray, head: tuple[Any, ...], bufs
     return batches, keys, redo
 
 
-class KernelThreads:
+class KernelThreads(SliceThreads):
     """N threads for ImplCore.expand's kernel (the calling thread is the first of them), each with its own
-    output buffers; `close` ends them."""
+    output buffers."""
 
     def __init__(self, workers: int) -> None:
-        if workers < 2:
-            raise ValueError(f"KernelThreads is for 2 or more workers, got {workers}")
-        self.workers = workers
-        self.pool: ThreadPoolExecutor | None = ThreadPoolExecutor(workers - 1, thread_name_prefix="paxos-kernel")
+        super().__init__(workers)
         self._bufs: list[tuple[np.ndarray, ...]] = []
 
     def applies(self, n: int) -> bool:
@@ -90,14 +87,6 @@ class KernelThreads:
     def run(self, rows: np.ndarray, pending: np.ndarray, head: tuple[Any, ...], tail: tuple[Any, ...],
             bufs: list[tuple[np.ndarray, ...]]) -> list[SliceOut]:
         """`run_slice` of each of `workers` contiguous slices of `pending`, at once; their results in slice order."""
-        assert self.pool is not None
-        cuts = np.linspace(0, len(pending), self.workers + 1).astype(np.int64)
-        slices = [pending[cuts[s]:cuts[s + 1]] for s in range(self.workers)]
-        futures = [self.pool.submit(run_slice, rows, slices[s], head, bufs[s], tail) for s in range(1, self.workers)]
-        first = run_slice(rows, slices[0], head, bufs[0], tail)
-        return [first] + [f.result() for f in futures]
-
-    def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True)
-            self.pool = None
+        cuts = self.cuts(len(pending))
+        return self.map(run_slice, [(rows, pending[cuts[s]:cuts[s + 1]], head, bufs[s], tail)
+                                    for s in range(self.workers)])

@@ -4,7 +4,8 @@ Owns the jitted twins of `SpecModel`'s successor function (`successor_states`/`s
 planted bugs included) and of its `violated`/`witnessed`, over an (n, words) uint64 array: a row
 is the state's int cut into limbs, least significant first, so the fingerprints are the Python
 engine's. It must agree with spec_model.py state for state (tests/test_spec_engines.py) and holds
-no search logic: checker/search/flat_bfs.py drives it through `SpecCore`.
+no search logic: checker/search/flat_bfs.py drives it through `SpecCore`. Under `--workers N` a batch is cut
+into N slices, expanded and checked by N threads (core_threads.py), results in slice order: one call's.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from typing import Any
 import numpy as np
 
 from checker.jit import LIMB_KEYS, LIMB_ZERO, fingerprint_row, njit
+from checker.models.core_threads import SliceThreads
 
 ONE = np.uint64(1)
+_MIN_SPLIT = 256  # rows of a batch from which threads (--workers N) split it
 #: Action kinds in the order of `SpecCore.KINDS` (coverage counts).
 K1A, K1B, K2A, K2B = 0, 1, 2, 3
 
@@ -360,6 +363,8 @@ class SpecCore:
         self._out = np.empty((0, self.words), dtype=np.uint64)  # successor buffers, reused per batch
         self._fps = np.empty(0, dtype=np.uint64)
         self._parents = np.empty(0, dtype=np.int64)
+        self.threads: SliceThreads | None = None  # --workers N (set_workers)
+        self._slice_bufs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
     def rows(self, states: list[int]) -> np.ndarray:
         w = self.words * 8
@@ -402,10 +407,33 @@ class SpecCore:
         """Whether this core can stand in for `model` (`refusal(model)` is None)."""
         return SpecCore.refusal(model) is None
 
+    def set_workers(self, workers: int) -> None:
+        """Expand and check each batch with `workers` threads (`--workers N`: core_threads.py; the kernels have no
+        misses, so each slice is the same pure function of its rows as the whole batch); 1: one thread."""
+        self.close()
+        if workers > 1:
+            self.threads = SliceThreads(workers)
+            self._slice_bufs = [(self._out, self._fps, self._parents) for _ in range(workers)]
+
+    def close(self) -> None:
+        """End the threads, if any."""
+        if self.threads is not None:
+            self.threads.close()
+            self.threads = None
+
     def expand(self, frontier: np.ndarray, order: np.ndarray, kinds: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(successor rows, their fingerprints, parent index into `order`) of the rows
-        `frontier[order]`; `kinds` += per action kind."""
+        `frontier[order]`; `kinds` += per action kind. With threads, `order` in contiguous slices, one per
+        thread, their successors concatenated in slice order: what one call gives."""
+        if self.threads is not None and len(order) >= _MIN_SPLIT:
+            cuts = self.threads.cuts(len(order))
+            parts = self.threads.map(self._expand_slice, [(frontier, order, int(cuts[s]), int(cuts[s + 1]), s)
+                                                          for s in range(self.threads.workers)])
+            for _, _, _, k in parts:
+                kinds += k
+            return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
+                    np.concatenate([p[2] for p in parts]))
         cap = len(order) * self.max_successors
         if cap > len(self._fps):
             self._out = np.empty((cap, self.words), dtype=np.uint64)
@@ -414,10 +442,29 @@ class SpecCore:
         m = expand_rows(frontier, order, self.params, self.quorums, self._out, self._fps, self._parents, kinds)
         return self._out[:m], self._fps[:m], self._parents[:m]
 
+    def _expand_slice(self, frontier: np.ndarray, order: np.ndarray, lo: int, hi: int, s: int
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """`expand` of frontier[order[lo:hi]] into thread s's own buffers (parents as indices into the whole
+        `order`); (rows, fingerprints, parents, kinds counted), run in a thread."""
+        out, fps, parents = self._slice_bufs[s]
+        cap = (hi - lo) * self.max_successors
+        if cap > len(fps):
+            out, fps, parents = self._slice_bufs[s] = (np.empty((cap, self.words), dtype=np.uint64),
+                                                       np.empty(cap, dtype=np.uint64), np.empty(cap, dtype=np.int64))
+        kinds = np.zeros(len(self.KINDS), dtype=np.int64)
+        m = expand_rows(frontier, order[lo:hi], self.params, self.quorums, out, fps, parents, kinds)
+        return out[:m], fps[:m], parents[:m] + lo, kinds
+
     def check(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(violated bit set per row, by `always` index; whether the `sometimes` property is witnessed)."""
         bad = np.empty(len(rows), dtype=np.int64)
         seen = np.empty(len(rows), dtype=np.bool_)
-        check_rows(rows, self.params, self.quorums, self.quorums2, self.qcol, self.qlater, self.allcol, self.samev,
-                   bad, seen)
+        cuts = [0, len(rows)] if self.threads is None or len(rows) < _MIN_SPLIT else self.threads.cuts(len(rows))
+        args = [(rows[cuts[s]:cuts[s + 1]], self.params, self.quorums, self.quorums2, self.qcol, self.qlater,
+                 self.allcol, self.samev, bad[cuts[s]:cuts[s + 1]], seen[cuts[s]:cuts[s + 1]])
+                for s in range(len(cuts) - 1)]
+        if self.threads is None or len(args) == 1:
+            check_rows(*args[0])
+        else:  # each thread judges its slice into its part of `bad` and `seen`
+            self.threads.map(check_rows, args)
         return bad, seen

@@ -455,6 +455,9 @@ class SpecModel:
     def action_kind(self, action: Hashable) -> str:
         return str(action[0])  # type: ignore[index]
 
+    #: its compiled core runs `--workers N` as N threads of this process (SpecCore.set_workers)
+    flat_core_workers = True
+
     def flat_core(self) -> SpecCore | None:
         """The compiled core of this model (checker/search/flat_bfs.py's `--engine compiled`); None
         when `flat_core_refusal()` says why it cannot stand in for it (the Python engine runs then)."""
