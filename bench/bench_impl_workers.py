@@ -1,11 +1,11 @@
-"""Benchmark of `--workers N` on the compiled engine (checker/models/impl_core_threads.py: the implementation
-core's kernel in N threads of one process): each run once with `--workers 1` and once with `--workers N`, back to
+"""Benchmark of `--workers N` on the compiled engine (N threads of one process: checker/models/core_threads.py,
+impl_core_threads.py for the implementation model, SpecCore for the Spec): each run once with `--workers 1` and once with `--workers N`, back to
 back, as fresh `paxos-check explore ... --json` subprocesses (bench_impl_engine.explore: CPU seconds of the child,
 wall seconds, peak RSS; node checks off). Both must report the same states, transitions and depth. The machine is
 shared: the load average before each run is recorded, and wall seconds mean little on a loaded machine.
 Prints a Markdown table (its rows go in bench/results_impl_engine.md, "--workers").
 
-Usage: python bench/bench_impl_workers.py [--rows default,b2symq-1m,b2symq] [--workers 2]
+Usage: python bench/bench_impl_workers.py [--rows default,b2symq-1m,b2symq,spec332,spec342] [--workers 2]
 No assertions: figures are for people; tests pin results, never timings.
 """
 
@@ -29,7 +29,9 @@ ROWS = {"default": ("the default check (--ballots 1,2 --crashes 1, quiet blocks)
                     ["--ballots", "1,2", "--crashes", "1"]),
         "b2symq-1m": ("--ballots 2 --crashes 1 --symmetry --max-states 1000000 (bounded)",
                       [*SYM, "--max-states", "1000000"]),
-        "b2symq": ("--ballots 2 --crashes 1 --symmetry (quiet blocks, exhaustive)", SYM)}
+        "b2symq": ("--ballots 2 --crashes 1 --symmetry (quiet blocks, exhaustive)", SYM),
+        "spec332": ("Spec 3/3/2 (--model spec)", ["--model", "spec", "--acceptors", "3", "--ballots", "3"]),
+        "spec342": ("Spec 3/4/2 (--model spec)", ["--model", "spec", "--acceptors", "3", "--ballots", "4"])}
 
 
 def main() -> None:

@@ -136,13 +136,13 @@ def add_output_arguments(p: argparse.ArgumentParser) -> None:
                         "Paxos.tla ('fail' is the old word for 'error'). Implementation model with refines_spec only")
     g.add_argument("--seed", type=int, default=None, help="random seed (simulate only; default 0)")
     g.add_argument("--workers", type=positive_int, default=1, metavar="N",
-                   help="bfs of the implementation model on the compiled engine: N threads of one process run its "
-                        "kernel; any other bfs (--engine python, --model spec, --cluster, --checkpoint): N processes, "
-                        "one partition each; swarm: N processes. Results equal one worker's (docs/engines.md)")
+                   help="bfs on the compiled engine: N threads of one process run its kernels; a bfs on the Python "
+                        "engine (--engine python, --cluster, --checkpoint, ...): N processes, one partition each; "
+                        "swarm: N processes. Results equal one worker's (docs/engines.md)")
     g.add_argument("--engine", choices=("compiled", "python"), default="compiled",
                    help="bfs: compiled (default: numba, in one process, --workers as threads; the Spec without "
-                        "--symmetry or --workers; the set network; otherwise the Python engine runs and the run says "
-                        "so) or python (the pure-Python reference)")
+                        "--symmetry; the set network; otherwise the Python engine runs and the run says so) or "
+                        "python (the pure-Python reference)")
     g.add_argument("--json", default=None, metavar="PATH", help="also write the run summary here")
     g.add_argument("--out", default=None, metavar="DIR",
                    help=f"run directory for summary.json and traces (default ./{DEFAULT_OUT})")
