@@ -1,8 +1,9 @@
 """Benchmark of `--workers N` on the compiled engine (N threads of one process: checker/models/core_threads.py,
-impl_core_threads.py for the implementation model, SpecCore for the Spec): each run once with `--workers 1` and once with `--workers N`, back to
-back, as fresh `paxos-check explore ... --json` subprocesses (bench_impl_engine.explore: CPU seconds of the child,
-wall seconds, peak RSS; node checks off). Both must report the same states, transitions and depth. The machine is
-shared: the load average before each run is recorded, and wall seconds mean little on a loaded machine.
+impl_core_threads.py for the implementation model, SpecCore for the Spec): each run once with `--workers 1` and
+once with `--workers N`, back to back, as fresh `paxos-check explore ... --json` subprocesses
+(bench_impl_engine.explore: CPU seconds of the child, wall seconds, peak RSS; node checks off). Both must report
+the same states, transitions and depth. The machine is shared: the load average before each run is recorded,
+and wall seconds mean little on a loaded machine.
 Prints a Markdown table (its rows go in bench/results_impl_engine.md, "--workers").
 
 Usage: python bench/bench_impl_workers.py [--rows default,b2symq-1m,b2symq,spec332,spec342] [--workers 2]
