@@ -131,8 +131,8 @@ def test_a_core_that_judges_fewer_or_other_properties_is_never_used(monkeypatch:
 
 def test_a_run_says_when_the_compiled_engine_does_not_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     said = "the Python engine runs this search; the compiled engine does not apply"
-    for flags, reason in ((["--symmetry"], "--symmetry"), (["--workers", "2"], "--workers 2"), ([], None),
-                          (["--engine", "python"], None)):
+    for flags, reason in ((["--symmetry"], "--symmetry"), (["--workers", "2"], None), ([], None),
+                          (["--engine", "python"], None)):  # --workers 2: threads of the compiled engine
         assert main(["explore", "--model", "spec", "--acceptors", "2", "--ballots", "1", "--values", "1",
                      "--out", str(tmp_path / "run"), *flags]) == 0
         out = capsys.readouterr().out
