@@ -65,7 +65,6 @@ from paxos import NODE_ERROR
 _OUT = 1 << 15  # successors per kernel call at most (more: the call returns and is called again)
 _CHECK_CHUNK = 1 << 15  # rows of a level whose verdict keys are built at once
 _CHECKED = 8192  # rows judged at a time under symmetry (partition.py's chunk)
-_KERNEL_BUFS = 21  # where the output buffers start among expand_rows' arguments after (rows, order)
 
 
 def refusal(model: Any) -> str | None:
@@ -365,7 +364,8 @@ class ImplCore:
         the refinement verdicts they lacked resolved; (what `emit` returned, the rows to redo, in row order)."""
         assert self.threads is not None
         args = self._args()
-        head, tail = args[:_KERNEL_BUFS], args[_KERNEL_BUFS + 8:]
+        at = next(i for i, a in enumerate(args) if a is self._bufs[0])  # the output buffers among the arguments
+        head, tail = args[:at], args[at + len(self._bufs):]
         bufs = self.threads.buffers(lambda: self._buffers(len(self._bufs[0]), self.tables.words), self._bufs)
         total = 0
         keys: list[np.ndarray] = []
