@@ -117,6 +117,12 @@ def _quiet_blocks_refusal(model: Any) -> str | None:
 _Missed = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
+def _own(a: np.ndarray) -> np.ndarray:
+    """`a`, or a copy of it when it is a view (of the kernel's buffers, reused by its next call); the threads'
+    batches (impl_core_threads.run_slice) are copies already."""
+    return a if a.base is None else a.copy()
+
+
 def _flat(keys: np.ndarray) -> np.ndarray:
     """Rows of uint64 as one opaque item each (for np.unique)."""
     return np.ascontiguousarray(keys).view(np.dtype((np.void, 8 * keys.shape[1]))).ravel()
@@ -295,7 +301,7 @@ class ImplCore:
         pieces: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
 
         def keep(r: np.ndarray, f: np.ndarray, p: np.ndarray, j: np.ndarray) -> int:
-            pieces.append((r.copy(), p.copy(), f.copy(), j.copy()))
+            pieces.append((_own(r), _own(p), _own(f), _own(j)))
             return 0
 
         self._expand(frontier, order, keep)
