@@ -131,6 +131,22 @@ def test_workers_agree_within_limits(spy: Spy, limits: Limits) -> None:
     assert not result.exhaustive
 
 
+@pytest.mark.parametrize(("cfg", "symmetry"), [(FAST[0], False), (FAST[1], True)],
+                         ids=["grid-0", "grid-1-symmetry"])
+def test_both_engines_agree_under_workers(spy: Spy, cfg: CheckConfig, symmetry: bool) -> None:
+    """--workers 2 on each engine: the compiled engine's threads, the Python engine's processes (partitions; they
+    agree with one process on counts, verdicts and the length of each path, as tests/test_impl_wire.py pins)."""
+    compiled, _ = _search(cfg, "compiled", 2, ALL, symmetry=symmetry)
+    python, _ = _search(cfg, "python", 2, ALL, symmetry=symmetry)
+    assert compiled.engine == "compiled (2 threads)" and python.engine == "python" and python.workers == 2
+
+    def facts(r: SearchResult) -> tuple[Any, ...]:
+        return (r.states, r.transitions, r.depth, r.states_per_depth, r.exhaustive, r.coverage,
+                [(p.name, p.status, None if p.path is None else len(p.path)) for p in r.properties])
+
+    assert facts(compiled) == facts(python)
+
+
 def test_three_workers_agree(spy: Spy) -> None:
     _three(spy, CheckConfig(acceptors=3, proposers=2, ballots=1, crashes=1, learners=1), workers=3)
 
