@@ -133,7 +133,8 @@ def limits(request: RunRequest) -> Limits:
     most = WORKERS_PER_CORE * (os.cpu_count() or 1)
     if request.workers > most and request.ray is None:
         raise UsageError(f"--workers {request.workers}: this machine has {os.cpu_count()} cores, so at most {most} "
-                         "processes; use about one per core (or --cluster to spread them over machines)")
+                         "workers (threads or processes); use about one per core (or --cluster to spread them over "
+                         "machines)")
     memory = request.max_memory
     if memory is None:
         physical = physical_memory_mb()
