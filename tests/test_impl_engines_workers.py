@@ -203,6 +203,20 @@ def test_workers_agree_on_the_spec(monkeypatch: pytest.MonkeyPatch, bug: str | N
     same_results(runs["compiled", 2], runs["python", 1])
 
 
+def test_node_checks_turned_off_say_off_under_workers(tmp_path: Path) -> None:
+    """With the node checks off, --workers 2 writes the summary one worker writes: the checks "off", no hash_order
+    property of unknown status as if they had been asked for and could not run."""
+    small = ["--acceptors", "2", "--proposers", "1", "--crashes", "0", "--quiet", "--no-hash-order-check",
+             "--no-fidelity-check"]
+    runs = []
+    for w in ("1", "2"):
+        assert main(["explore", *small, "--workers", w, "--out", str(tmp_path / w),
+                     "--json", str(tmp_path / f"{w}.json")]) == 0
+        runs.append(json.loads((tmp_path / f"{w}.json").read_text()))
+    assert runs[1]["node_checks"] == runs[0]["node_checks"] == {"seconds": 0.0, "fidelity": "off", "hash_order": "off"}
+    assert [p["name"] for p in runs[1]["properties"]] == [p["name"] for p in runs[0]["properties"]]
+
+
 @pytest.mark.parametrize("bad", ["0", "-1", "two", "1.5"])
 def test_bad_workers_are_refused_in_one_line(bad: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:

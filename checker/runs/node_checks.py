@@ -41,7 +41,8 @@ class NodeChecks:
         wanted = not (request.no_hash_order_check and request.no_fidelity_check)
         self.gathers = (self.applies and wanted and request.workers > 1 and request.strategy == "bfs"
                         and request.ray is None)
-        in_process = self.applies and request.ray is None and (request.workers == 1 or self.gathers)
+        # checks turned off are "off" whatever ran the search (not "not checked", as if they had been asked for)
+        in_process = self.applies and request.ray is None and (request.workers == 1 or self.gathers or not wanted)
         self.why_not = None if in_process or not self.applies else (
             "not checked: the search ran on Ray actors (--cluster), whose node steps stay there"
             if request.ray is not None else
