@@ -77,6 +77,11 @@ class InductiveIndex:
             self.local[key] = hit
         return hit
 
+    def max_bal(self, pos: int, sid: int) -> int:
+        """The Spec maxBal of the acceptor at `pos` in snapshot `sid` (-1 without an acceptor state), as
+        safe_part reads it."""
+        return self._acc(pos, sid)[0]
+
     def _state(self, accs: Sequence[tuple[int, int, Hashable]], mask: int) -> SpecState:
         msgs = frozenset(x for x in (self.spec_of[mid] for mid in bit_ids(mask)) if x is not None)
         return SpecState(tuple(a[0] for a in accs), tuple(a[1] for a in accs), tuple(a[2] for a in accs),
