@@ -8,7 +8,8 @@ The conjuncts are judged in the three groups of `properties.inductive` (ACCEPTOR
 its state and the Promise/Accepted messages from it; MESSAGE_PART: Prepare/Accept/Accepted;
 SAFE_PART: every maxBal, Accept/Accepted), each cached under its own small key. A conjunct fails
 in a state iff it fails in one group's cut-down state (the argument is there);
-tests/test_inductive.py checks this against the whole-state evaluation on random states.
+tests/test_inductive.py checks this against the whole-state evaluation on random states. The compiled
+core judges SAFE_PART with its compiled twin (impl_core_safe.py, reading `max_bal` and `spec_of` here).
 """
 
 from __future__ import annotations
