@@ -109,10 +109,12 @@ def test_bugs_and_mutants_split_equals_whole(impl: str) -> None:
         assert mixed["inv_accepted_le_promised"]
 
 
-def test_flexible_quorums_and_one_acceptor_split_equals_whole() -> None:
+def test_flexible_quorums_one_acceptor_and_colocated_roles_split_equals_whole() -> None:
     _check(CheckConfig(acceptors=1, proposers=2, learners=1, values=2, ballots=2, crashes=1,
                        impl="paxos.bugs:own_value"))
     _check(CheckConfig(acceptors=3, proposers=2, learners=1, ballots=2, crashes=0, q1=3, q2=1))
+    _, mixed = _check(CheckConfig(acceptors=2, proposers=2, learners=2, ballots=2, crashes=1, colocated=True))
+    assert mixed["learner_integrity"] and mixed["inv_2a_safe"]
 
 
 @pytest.mark.parametrize("reductions", [Reductions(), APART_OFF], ids=["apart", "not-apart"])

@@ -151,6 +151,7 @@ class SafeTwin:
         """`out[r] |= bit` for each row r of `rows` (widened to `words` limbs of sent messages from column
         `sent_at`) where inv_2a_safe fails. `limbs(bits)` gives a bit set as `words` limbs."""
         self._extend()
+        rows = np.ascontiguousarray(rows)  # one compiled signature (C layout), whatever the caller's view
         need = np.zeros(len(rows), dtype=np.uint8)
         args = (self.acc_cols, np.int64(sent_at), np.int64(words), limbs(self.is2a), limbs(self.is2b), self.m_acc,
                 self.m_bal, self.m_val)
