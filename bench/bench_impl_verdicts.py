@@ -26,7 +26,7 @@ if str(ROOT) not in sys.path:
 
 DEFAULT = ["--ballots", "2", "--crashes", "1", "--symmetry", "--no-hash-order-check", "--no-fidelity-check",
            "--max-states", "1500000", "--quiet"]
-#: (module, class, method) timed; a class or method a tree lacks is skipped (to time an older tree too)
+#: (module, class, method) timed; one a tree lacks is skipped (copy this file into an older tree to time it)
 TIMED = [("checker.models.impl_core", "ImplCore", "expand"), ("checker.models.impl_core", "ImplCore", "check_level"),
          ("checker.models.impl_core", "ImplCore", "_ask"),
          ("checker.models.impl_verdicts", "Verdicts", "view_violated"),
