@@ -60,12 +60,17 @@ def _scrambled(model: ImplModel, states: list[Any], rng: random.Random, n: int) 
 def _compare(model: ImplModel, states: list[Any]) -> Counter[str]:
     """ImplCore.check's `always` bits of each state equal Verdicts' names; how many states break each."""
     core = ImplCore(model)
+    assert core.safe_twin is not None
     bad, _ = core.check(core.rows(states))
+    mapped = ImplCore(model)
+    mapped.safe_twin = None  # SAFE_PART through its map and InductiveIndex.safe_part, as without the twin
+    bad_mapped, _ = mapped.check(mapped.rows(states))
     broken: Counter[str] = Counter()
-    for state, bits in zip(states, bad.tolist(), strict=True):
+    for state, bits, bits_mapped in zip(states, bad.tolist(), bad_mapped.tolist(), strict=True):
         got = {name for j, name in enumerate(core.always) if bits >> j & 1}
         want = set(model.violated(state))
         assert got == want, (model.verdicts.views.describe_state(state), got, want)
+        assert bits_mapped == bits
         broken.update(want)
     return broken
 
