@@ -5,8 +5,8 @@ one but the inductive invariant's conjuncts) into parts by what each declares it
 (`Property.part`, properties/invariants.py), and the judging of each part on a cut-down view. The
 compiled core (impl_core.py) caches each part under its own small key; the Python engine keeps the
 whole-view verdict (Verdicts.view_violated), the reference this split is tested against
-(tests/test_view_parts.py). Must not define a property or decide what a part's key is made of beyond
-what is written here (impl_core.py builds the keys from rows).
+(tests/test_view_parts.py). Must not define a property; impl_core.py builds each part's key from rows,
+and a key must hold at least what the part reads here.
 
 Why the split gives the whole-view verdict. The whole view judges each property over every view of
 `Verdicts.views_of(state)`: the one view, or (learners apart) one per combination of values the apart
@@ -21,8 +21,8 @@ current value at 0 crashes (learners.LearnerReach.reach starts there), and the b
   left out. learner_integrity reads `view.learned` and `chosen(view)` only.
 - "acceptor" ("for every acceptor a in `acceptors`: P(a's state, the Accepted messages from a)"): fails
   iff it fails on the view holding one acceptor's state and its own Accepted messages, for some acceptor
-  whose `acceptor_state()` is not None (the whole view holds exactly those). Neither reads learned values,
-  so every view of a state gives the same verdict. inv_accepted_le_promised reads each acceptor's state
+  whose `acceptor_state()` is not None (the whole view holds exactly those). Such a property reads no
+  learned values, so every view of a state gives the same verdict. inv_accepted_le_promised reads each acceptor's state
   alone; inv_accepted_was_sent asks whether `Accepted(a, its ballot, its value)`, a message from a, is in
   the history.
 - anything else (a user's `--property`, any property declaring no part): the whole view, as before.
