@@ -44,6 +44,11 @@ class Property:
     verdict may depend on; None means every kind. Reductions of the state space treat a
     kind no property reads as inert (checker/models/reductions.py), so a property that
     reads more than it declares makes them unsound: declare generously.
+    `part` (of an `always` property): what of a view its verdict depends on, so that a model may judge it
+    on a cut-down view under a small key (checker/models/impl_view_parts.py has the argument): "history"
+    reads only `history` and `proposed`; "learners" only `learned` and `history`; "acceptor" is "for every
+    acceptor a in `acceptors`: P(a's state, the Accepted messages from a in `history`)". None (every user
+    property): the whole view. A wrong declaration makes verdicts wrong: declare only what the code shows.
     """
 
     name: str
@@ -51,6 +56,7 @@ class Property:
     description: str
     check: Callable[..., str | None]
     reads: frozenset[str] | None = None
+    part: Literal["history", "learners", "acceptor"] | None = None
 
 
 class History(frozenset[Accepted]):
@@ -239,15 +245,16 @@ NO_MESSAGES: frozenset[str] = frozenset()
 
 #: Every implementation property, in report order. Names are stable identifiers (DESIGN.md).
 PROPERTIES: tuple[Property, ...] = (
-    Property("agreement", "always", "at most one value is chosen", agreement, HISTORY),
-    Property("validity", "always", "only a proposed value can be chosen", validity, HISTORY),
-    Property("learner_integrity", "always", "a learner learns only a chosen value", learner_integrity, HISTORY),
+    Property("agreement", "always", "at most one value is chosen", agreement, HISTORY, part="history"),
+    Property("validity", "always", "only a proposed value can be chosen", validity, HISTORY, part="history"),
+    Property("learner_integrity", "always", "a learner learns only a chosen value", learner_integrity, HISTORY,
+             part="learners"),
     Property("inv_accepted_le_promised", "always", "no acceptor accepted above its promise",
-             inv_accepted_le_promised, HISTORY),
+             inv_accepted_le_promised, HISTORY, part="acceptor"),
     Property("inv_accepted_was_sent", "always", "an acceptor's accepted proposal was announced",
-             inv_accepted_was_sent, HISTORY),
+             inv_accepted_was_sent, HISTORY, part="acceptor"),
     Property("inv_one_value_per_ballot", "always", "all Accepted of one ballot carry one value",
-             inv_one_value_per_ballot, HISTORY),
+             inv_one_value_per_ballot, HISTORY, part="history"),
     *(_conjunct_property(c) for c in inductive.CONJUNCTS),
     Property("promise_monotonic", "step", "an acceptor's promise never decreases", promise_monotonic, NO_MESSAGES),
     Property("accepted_monotonic", "step", "an acceptor's accepted ballot never decreases", accepted_monotonic,

@@ -56,11 +56,14 @@ from checker.models.impl_core_orbits import (
     orbit_fingerprints,
     orbit_sizes,
 )
+from checker.models.impl_core_safe import SafeTwin
 from checker.models.impl_core_tables import MASK64, CoreTables, from_limbs
 from checker.models.impl_core_threads import KernelThreads
 from checker.models.impl_layout import SENT
 from checker.models.impl_por import QuietBlocks
+from checker.models.impl_view_parts import ViewParts
 from paxos import NODE_ERROR
+from properties.inductive import SAFE_PART
 
 _OUT = 1 << 15  # successors per kernel call at most (more: the call returns and is called again)
 _CHECK_CHUNK = 1 << 15  # rows of a level whose verdict keys are built at once
@@ -157,6 +160,11 @@ class ImplCore:
         self.tables = CoreTables(model, self.step_names)
         self.verdicts = model.verdicts
         self.inductive = model.verdicts.inductive
+        v = model.verdicts
+        self.parts = ViewParts(t, v.views, v.view_props, v.apart, v.views_of)
+        # SAFE_PART judged on every row by its compiled twin (impl_core_safe.py), when it is inv_2a_safe alone
+        self.safe_twin = (SafeTwin(self.inductive, list(t.acceptor_idx), 1 << self.always.index("inv_2a_safe"))
+                          if SAFE_PART == ("inv_2a_safe",) and "inv_2a_safe" in self.inductive.wanted else None)
         succ = model.search_successors
         cfg = t.cfg
         limits = list(t.cfg.ballot_limits())
@@ -424,17 +432,21 @@ class ImplCore:
         """check_level's judging of n rows into `bad` and `seen`, keys built a chunk at a time."""
         judges = self._judges(bad, seen)
         done = 0
-        counted = self.orbit is None
-        while done < len(judges):
+        counted = False
+        while not counted or done < len(judges):
             todo = judges[done:]
             words = self.tables.words
             misses: list[list[_Missed]] = [[] for _ in todo]
             for start in range(0, n, _CHECK_CHUNK):
                 rows = self.tables.widen(rows_of(np.arange(start, min(n, start + _CHECK_CHUNK), dtype=np.int64)))
                 self._maps_current()
-                if not counted:  # the states of the orbits checked
+                if not counted:  # the states of the orbits checked; inv_2a_safe of every row
                     tb = self.tables
-                    self.unreduced += int(orbit_sizes(rows, tb.s_fp, tb.scalars + 2 * tb.words).sum())
+                    if self.orbit is not None:
+                        self.unreduced += int(orbit_sizes(rows, tb.s_fp, tb.scalars + 2 * tb.words).sum())
+                    if self.safe_twin is not None:
+                        self.safe_twin.judge(rows, tb.scalars + tb.words, tb.words, tb.mask,
+                                             bad[start:start + len(rows)])
                 for q, (table, key, _, out) in enumerate(todo):
                     keys = key(rows)
                     got, missing = table().find_many(keys)
@@ -454,22 +466,41 @@ class ImplCore:
 
     def _judges(self, bad: np.ndarray, seen: np.ndarray) -> list[_Judge]:
         """(the map (a callable: maps are replaced when rows widen), its key of rows, the question a miss asks
-        of a state, the bit sets its values go to) per verdict map, in the order check_level asks them."""
-        judges: list[ImplCore._Judge] = [(lambda: self.always_map, self._always_key, self._view_bits, bad)]
-        if self.inductive.wanted:
+        of a state, the bit sets its values go to) per verdict map, in the order check_level asks them.
+
+        The view properties go by part (impl_view_parts.py): the "history" and "learners" ones under the
+        Accepted messages, proposed values and learners (first: with learners apart its misses run their node
+        steps, in the order Verdicts.view_violated would), the "acceptor" ones with the inductive invariant's
+        ACCEPTOR_PART per acceptor (one map: its key holds what both read), the rest under the whole view's key."""
+        vp, ind = self.parts, self.inductive
+        judges: list[ImplCore._Judge] = []
+        if vp.history or vp.learners or self.apart:
+            judges.append((lambda: self.light_map, self._light_key, lambda st: self._names_bits(vp.light(st)), bad))
+        if ind.wanted or vp.acceptor:
             for pos in range(len(self.acc_cols)):
                 judges.append((lambda: self.acc_map, lambda rows, pos=pos: self._acc_key(rows, pos),
-                               lambda st, pos=pos: self._names_bits(
-                                   self.inductive.acceptor_part(pos, st[self.acc_cols[pos]], st[SENT])), bad))
+                               lambda st, pos=pos: self._acceptor_bits(pos, st[self.acc_cols[pos]], st[SENT]), bad))
+        if ind.wanted:
             judges.append((lambda: self.msg_map, lambda rows: self._sent(rows) & self._ind_masks[1],
-                           lambda st: self._names_bits(self.inductive.message_part(st[SENT])), bad))
+                           lambda st: self._names_bits(ind.message_part(st[SENT])), bad))
+        if ind.wanted & set(SAFE_PART) and self.safe_twin is None:
             judges.append((lambda: self.safe_map, lambda rows: np.concatenate(
                 [rows[:, self.acc_cols], self._sent(rows) & self._ind_masks[2]], axis=1),
-                lambda st: self._names_bits(self.inductive.safe_part([st[c] for c in self.acc_cols], st[SENT])),
+                lambda st: self._names_bits(ind.safe_part([st[c] for c in self.acc_cols], st[SENT])),
                 bad))
+        if vp.whole:
+            judges.append((lambda: self.always_map, self._always_key,
+                           lambda st: self._names_bits(vp.whole_part(st)), bad))
         if self.pending_sometimes & set(self.sometimes):
             judges.append((lambda: self.sometimes_map, self._sometimes_key, self._witnessed_bits, seen))
         return judges
+
+    def _acceptor_bits(self, pos: int, sid: int, sent: int) -> int:
+        """The inductive invariant's ACCEPTOR_PART and the "acceptor" view properties of one acceptor."""
+        names = self.parts.acceptor_part(pos, sid, sent)
+        if self.inductive.wanted:
+            names += self.inductive.acceptor_part(pos, sid, sent)
+        return self._names_bits(names)
 
     def _sent(self, rows: np.ndarray) -> np.ndarray:
         s, w = self.tables.scalars, self.tables.words
@@ -501,9 +532,6 @@ class ImplCore:
         if self.tables.changed:
             self._after_tables_grew()
 
-    def _view_bits(self, state: Any) -> int:
-        return self._names_bits(self.verdicts.view_violated(state))
-
     def _names_bits(self, found: Any) -> int:
         names = set(found)
         return sum(1 << j for j, n in enumerate(self.always) if n in names)
@@ -519,6 +547,16 @@ class ImplCore:
         s, w = tb.scalars, tb.words
         viewed = rows[:, s + w:s + 2 * w] & tb.mask(self.t.view_mask)
         parts = [rows[:, self.acc_cols], rows[:, self.learner_cols], viewed, rows[:, tb.s_proposed:tb.s_proposed + 1]]
+        return np.ascontiguousarray(np.concatenate(parts + self._apart_parts(rows), axis=1))
+
+    def _light_key(self, rows: np.ndarray) -> np.ndarray:
+        """What ViewParts.light reads: the Accepted messages, proposed values, learners (when a "learners"
+        property is judged) and the apart learners' places."""
+        tb = self.tables
+        s, w = tb.scalars, tb.words
+        parts = [rows[:, s + w:s + 2 * w] & tb.mask(self.t.accepted_mask), rows[:, tb.s_proposed:tb.s_proposed + 1]]
+        if self.parts.learners:
+            parts.append(rows[:, self.learner_cols])
         return np.ascontiguousarray(np.concatenate(parts + self._apart_parts(rows), axis=1))
 
     def _sometimes_key(self, rows: np.ndarray) -> np.ndarray:
@@ -585,6 +623,7 @@ class ImplCore:
         w = self._maps_words = self.tables.words
         self.rmap = WordMap(3 + 2 * w)
         self.always_map = WordMap(len(self.acc_cols) + len(self.learner_cols) + w + 1 + self._apart_width(w))
+        self.light_map = WordMap(w + 1 + (len(self.learner_cols) if self.parts.learners else 0) + self._apart_width(w))
         extra = len(self.acc_cols) + len(self.learner_cols) if self.user_sometimes else 0
         self.sometimes_map = WordMap(w + 1 + extra + self._apart_width(w))
         self.acc_map = WordMap(2 + w)
@@ -643,5 +682,5 @@ class ImplCore:
     @property
     def nbytes(self) -> int:
         """Bytes held by the verdict maps."""
-        return sum(m.nbytes for m in (self.rmap, self.always_map, self.sometimes_map, self.acc_map, self.msg_map,
-                                       self.safe_map))
+        return sum(m.nbytes for m in (self.rmap, self.always_map, self.light_map, self.sometimes_map, self.acc_map,
+                                       self.msg_map, self.safe_map))

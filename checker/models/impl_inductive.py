@@ -8,7 +8,8 @@ The conjuncts are judged in the three groups of `properties.inductive` (ACCEPTOR
 its state and the Promise/Accepted messages from it; MESSAGE_PART: Prepare/Accept/Accepted;
 SAFE_PART: every maxBal, Accept/Accepted), each cached under its own small key. A conjunct fails
 in a state iff it fails in one group's cut-down state (the argument is there);
-tests/test_inductive.py checks this against the whole-state evaluation on random states.
+tests/test_inductive.py checks this against the whole-state evaluation on random states. The compiled
+core judges SAFE_PART with its compiled twin (impl_core_safe.py, reading `max_bal` and `spec_of` here).
 """
 
 from __future__ import annotations
@@ -76,6 +77,11 @@ class InductiveIndex:
                        None if state.accepted_bal.is_bottom else state.accepted_val)
             self.local[key] = hit
         return hit
+
+    def max_bal(self, pos: int, sid: int) -> int:
+        """The Spec maxBal of the acceptor at `pos` in snapshot `sid` (-1 without an acceptor state), as
+        safe_part reads it."""
+        return self._acc(pos, sid)[0]
 
     def _state(self, accs: Sequence[tuple[int, int, Hashable]], mask: int) -> SpecState:
         msgs = frozenset(x for x in (self.spec_of[mid] for mid in bit_ids(mask)) if x is not None)

@@ -86,7 +86,8 @@ class Verdicts:
 
     def view_violated(self, state: ImplState) -> tuple[str, ...]:
         """The `always` properties judged over views (all but the inductive invariant's conjuncts) that
-        `state` breaks, cached by what they read."""
+        `state` breaks, cached by what they read: the whole view, the Python engine's reference (the
+        compiled core judges them in the parts they declare, impl_view_parts.py, tested against this)."""
         sent_read = state[SENT] & self.t.view_mask  # the messages an always property judged over views reads
         key: tuple[Any, ...] = (self.acceptors_of(state), self.learners_of(state), sent_read, state[PROPOSED])
         if self.apart.apart:
