@@ -46,7 +46,7 @@ from checker.models.impl_core_kernel import (
     P_Z_STRIDE,
     expand_rows,
 )
-from checker.models.impl_core_maps import WordMap
+from checker.models.impl_core_maps import SlotMap, WordMap
 from checker.models.impl_core_orbits import (
     MAX_GROUP,
     N_Q,
@@ -520,7 +520,7 @@ class ImplCore:
 
     def _new_maps(self) -> None:
         w = self._maps_words = self.tables.words
-        self.rmap = WordMap(3 + 2 * w)
+        self.rmap = SlotMap(3 + 2 * w)
         self.always_map = WordMap(len(self.acc_cols) + len(self.learner_cols) + w + 1 + self._apart_width(w))
         extra = len(self.acc_cols) + len(self.learner_cols) if self.user_sometimes else 0
         self.sometimes_map = WordMap(w + 1 + extra + self._apart_width(w))
