@@ -180,9 +180,10 @@ def test_the_default_check_with_symmetry_has_its_pinned_counts_on_both_engines()
 @pytest.mark.parametrize("cfg", [_cfg(PAXOS, 3, 2, 1, 1, 1), _cfg(PAXOS, 3, 1, 2, 1, 1)],
                          ids=lambda c: f"{c.acceptors}a{c.proposers}p-b{c.ballots}")
 def test_lanes_derived_from_a_row_are_the_lanes_its_parent_gave_it(cfg: CheckConfig) -> None:
-    """flat_bfs.py's store keeps no orbit lanes: ImplCore.derive_tail writes them into rows read back, from the
-    first row made. On the successors of the first levels (lanes the post-pass computed from their parents'),
-    rows whose lanes were wiped get the same lanes back, also rows narrower than the core's rows now."""
+    """flat_bfs.py's store keeps no orbit lanes: ImplCore.derive_tail writes them into rows read back, from a
+    reference row (an initial state's). On the successors of the first levels (lanes the post-pass computed from
+    their parents'), rows whose lanes were wiped get the same lanes back, from any reference row, rows and
+    reference of different widths too."""
     import numpy as np
 
     model = ImplModel(cfg, reductions=Reductions())
@@ -207,7 +208,7 @@ def test_lanes_derived_from_a_row_are_the_lanes_its_parent_gave_it(cfg: CheckCon
 
     deep = made[4][np.flatnonzero(made[4][:, -lanes:].any(axis=1))[:1]]  # an asymmetric state: lanes not all 0
     assert len(deep) == 1
-    for ref in (core._ref, deep):  # the first row made (the initial state: symmetric, its lanes 0), or another
+    for ref in (None, deep, wider(deep)):  # the initial state's row (symmetric: lanes 0), another, a wider one
         core._ref = ref
         for rows in made:
             for read in (rows, wider(rows)):

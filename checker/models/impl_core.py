@@ -208,10 +208,7 @@ class ImplCore:
         return self.tables.row_width
 
     def rows(self, states: list[Any]) -> np.ndarray:
-        out = self.tables.rows(states)
-        if self._ref is None and len(out):
-            self._ref = out[:1].copy()  # `derive_tail`'s reference: a row whose lanes ImplTables computed
-        return out
+        return self.tables.rows(states)
 
     def state(self, row: np.ndarray) -> Any:
         return self.tables.state(row)
@@ -256,22 +253,15 @@ class ImplCore:
     def derive_tail(self, rows: np.ndarray) -> None:
         """Write the orbit lanes (`row_tail`) of rows read back from flat_bfs.py's store, which keeps none of
         them (40 of a row's 60-odd packed bytes with 3 acceptors): a row's lanes are those of a reference row
-        (the first one `rows` made) XOR the changes of every component the two rows differ in, as
+        (an initial state's, made by ImplTables) XOR the changes of every component the two rows differ in, as
         impl_core_orbits.lanes_of computes a successor's from its parent's (it reads nothing else)."""
         if self.lanes is None or not len(rows):
             return
         tb = self.tables
-        s, lanes, ref = tb.scalars, tb.lanes, self._ref
-        assert ref is not None, "derive_tail before any row was made"
-        w, w0 = (rows.shape[1] - s - lanes) // 2, (ref.shape[1] - s - lanes) // 2
-        if w != w0:  # the reference at the rows' width (it was made first: no wider)
-            assert w > w0, "rows narrower than the first row made"
-            old, ref = ref, np.zeros((1, rows.shape[1]), dtype=np.uint64)
-            ref[:, :s + w0] = old[:, :s + w0]  # the scalars and the network's limbs
-            ref[:, s + w:s + w + w0] = old[:, s + w0:s + 2 * w0]  # the sent messages' limbs
-            ref[:, s + 2 * w:] = old[:, s + 2 * w0:]  # the lanes
-        self.Q[Q_WORDS] = w
-        self.lanes.post(ref, rows, np.zeros(len(rows), dtype=np.int64), self.Q)
+        if self._ref is None:
+            self._ref = tb.rows([next(iter(self.model.initial_states()))])
+        self.Q[Q_WORDS] = tb.words_of(rows)
+        self.lanes.post(tb.at_width(self._ref, rows.shape[1]), rows, np.zeros(len(rows), dtype=np.int64), self.Q)
 
     def orbit_sizes(self, rows: np.ndarray) -> np.ndarray:
         """How many distinct states each row's orbit has (1 each without symmetry)."""
