@@ -180,10 +180,10 @@ def test_the_default_check_with_symmetry_has_its_pinned_counts_on_both_engines()
 @pytest.mark.parametrize("cfg", [_cfg(PAXOS, 3, 2, 1, 1, 1), _cfg(PAXOS, 3, 1, 2, 1, 1)],
                          ids=lambda c: f"{c.acceptors}a{c.proposers}p-b{c.ballots}")
 def test_lanes_derived_from_a_row_are_the_lanes_its_parent_gave_it(cfg: CheckConfig) -> None:
-    """flat_bfs.py's store keeps no orbit lanes: ImplCore.derive_tail writes them into rows read back, from a
-    reference row (an initial state's). On the successors of the first levels (lanes the post-pass computed from
-    their parents'), rows whose lanes were wiped get the same lanes back, from any reference row, rows and
-    reference of different widths too."""
+    """flat_bfs.py's store keeps no orbit lanes nor own fingerprints under symmetry: ImplCore.derive writes them
+    into rows read back, from a reference row (an initial state's). On the successors of the first levels (lanes
+    the post-pass and fingerprints the kernel computed from their parents'), rows whose lanes and fingerprint were
+    wiped get the same back, from any reference row, rows and reference of different widths too."""
     import numpy as np
 
     model = ImplModel(cfg, reductions=Reductions())
@@ -197,7 +197,7 @@ def test_lanes_derived_from_a_row_are_the_lanes_its_parent_gave_it(cfg: CheckCon
         rows = core.expand(rows, np.arange(len(rows), dtype=np.int64), kinds)[0][:2000]
         made.append(rows)
     lanes = core.row_tail
-    assert lanes == 5
+    assert lanes == 5 and core.derived_columns == (core.tables.s_fp,)
     s, w = core.tables.scalars, core.tables.words
 
     def wider(rows: np.ndarray) -> np.ndarray:  # one more zero limb of network and of sent messages
@@ -213,8 +213,8 @@ def test_lanes_derived_from_a_row_are_the_lanes_its_parent_gave_it(cfg: CheckCon
         for rows in made:
             for read in (rows, wider(rows)):
                 wiped = read.copy()
-                wiped[:, -lanes:] = 0
-                core.derive_tail(wiped)
+                wiped[:, -lanes:] = wiped[:, core.derived_columns] = 0
+                core.derive(wiped)
                 assert (wiped == read).all()
     assert rows.shape[1] == first_width == s + 2 * w + lanes
     assert len(rows) > 100 and rows[:, -lanes:].any()

@@ -53,6 +53,7 @@ from checker.models.impl_core_orbits import (
     Q_LANES,
     Q_WORDS,
     OrbitLanes,
+    lanes_of,
     orbit_fingerprints,
     orbit_sizes,
 )
@@ -164,7 +165,7 @@ class ImplCore:
         self.zsc = np.array([z & MASK64 for z in zsc], dtype=np.uint64)
         self.orbit = t.orbit  # the ImplSymmetry when keys carry orbit changes (--symmetry), else None
         self.lanes: OrbitLanes | None = None
-        self._ref: np.ndarray | None = None  # `derive_tail`'s reference row
+        self._ref: np.ndarray | None = None  # `derive`'s reference row
         self.unreduced = 0  # the states of the orbits checked (`check`), under symmetry
         if self.orbit is not None and self.orbit.size > 1:
             self.tables.lanes = self.orbit.size - 1
@@ -250,18 +251,36 @@ class ImplCore:
         """The last row columns (the orbit lanes) are each row's own: not shared with other states."""
         return int(self.tables.lanes)
 
-    def derive_tail(self, rows: np.ndarray) -> None:
-        """Write the orbit lanes (`row_tail`) of rows read back from flat_bfs.py's store, which keeps none of
-        them (40 of a row's 60-odd packed bytes with 3 acceptors): a row's lanes are those of a reference row
-        (an initial state's, made by ImplTables) XOR the changes of every component the two rows differ in, as
-        impl_core_orbits.lanes_of computes a successor's from its parent's (it reads nothing else)."""
+    @property
+    def derived_columns(self) -> tuple[int, ...]:
+        """Row columns (besides the lanes, `row_tail`) flat_bfs.py's store does not keep, `derive` writing them
+        into rows read back: under symmetry the row's own fingerprint (the store keeps its orbit's)."""
+        return (int(self.tables.s_fp),) if self.lanes is not None else ()
+
+    def derive(self, rows: np.ndarray) -> None:
+        """Write the orbit lanes (`row_tail`) and own fingerprint (`derived_columns`) of rows read back from
+        flat_bfs.py's store, which keeps neither (48 of a row's 60-odd packed bytes with 3 acceptors): each is
+        a reference row's (an initial state's, made by ImplTables) XOR the changes of every component the two
+        rows differ in, as impl_core_orbits.lanes_of computes a successor's lanes from its parent's (it reads
+        nothing else); the fingerprint as one more lane whose changes are the Zobrist keys themselves."""
         if self.lanes is None or not len(rows):
             return
         tb = self.tables
         if self._ref is None:
             self._ref = tb.rows([next(iter(self.model.initial_states()))])
-        self.Q[Q_WORDS] = tb.words_of(rows)
-        self.lanes.post(tb.at_width(self._ref, rows.shape[1]), rows, np.zeros(len(rows), dtype=np.int64), self.Q)
+        ref, w, n = tb.at_width(self._ref, rows.shape[1]), tb.words_of(rows), len(rows)
+        base, at = tb.scalars + 2 * w, np.zeros(n, dtype=np.int64)
+        own = np.empty((n, base + 1), dtype=np.uint64)  # the row, its fingerprint as the one lane
+        own[:, :base] = rows[:, :base]
+        one = np.empty((1, base + 1), dtype=np.uint64)
+        one[:, :base], one[0, base] = ref[:, :base], ref[0, tb.s_fp]
+        q = self.Q.copy()
+        q[Q_WORDS], q[Q_LANES] = w, 1
+        lanes_of(one, own, at, q, tb.gsn, tb.z_snap.reshape(-1, 1), tb.z_env.reshape(-1, 1), tb.z_msg.reshape(-1, 1),
+                 self.zsc.reshape(-1, 1), np.empty(n, dtype=np.uint64))
+        rows[:, tb.s_fp] = own[:, base]
+        self.Q[Q_WORDS] = w
+        self.lanes.post(ref, rows, at, self.Q)
 
     def orbit_sizes(self, rows: np.ndarray) -> np.ndarray:
         """How many distinct states each row's orbit has (1 each without symmetry)."""

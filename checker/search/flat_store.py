@@ -450,16 +450,19 @@ class Store:
     stored keeps them in memory), and the packed rows of the level being stored (columns from
     `shared_from` on in the level's dictionary, but the last `tail` ones, each row's own (orbit lanes);
     `fp_col`: the fingerprint column, not stored). Inside, a row's tail comes before its shared columns
-    (`inward`, `outward`). With `derive` (the core's: it writes a row's tail from its other columns, in
-    place, rows in the core's column order) the tail is not stored: a level's rows are read back through it."""
+    (`inward`, `outward`). With `derive` (the core's: it writes a row's tail, and its `derived` columns
+    (before `shared_from`), from its other columns, in place, rows in the core's column order) those are not
+    stored: a level's rows are read back through it."""
 
     def __init__(self, words: int, fp_col: int | None = None, shared_from: int | None = None, tail: int = 0,
-                 derive: Callable[[np.ndarray], None] | None = None) -> None:
+                 derive: Callable[[np.ndarray], None] | None = None, derived: tuple[int, ...] = ()) -> None:
         self.words = words
         self.fp_col = fp_col
         self.shared_from = shared_from
         self.tail = tail
-        self.derive = derive if tail else None
+        self.derive = derive if tail or derived else None
+        self.derived = tuple(derived) if derive is not None else ()
+        assert all(c < (shared_from if shared_from is not None else words - tail) for c in self.derived)
         self.count = 0
         self.table = np.zeros(1 << 10, dtype=np.uint32)  # id + 1 per slot, 0 = empty
         self.fps = np.empty(1 << 24, dtype=np.uint64)  # reserved, written as states come
@@ -505,6 +508,7 @@ class Store:
         if self.derive is not None:  # the tail, inside: after the columns before `shared_from`, or last
             first = self.shared_from if self._perm(self.words) is not None else self.words - self.tail
             size[int(first or 0):int(first or 0) + self.tail] = DERIVED
+            size[list(self.derived)] = DERIVED  # before `shared_from`: the same place inside
         return Packed(size, self.words, self._lo(self.words), rows)
 
     def reserve(self, level_start: int, more: int) -> None:
