@@ -222,15 +222,10 @@ def _dense_rehash(index: Any, keys: Any, count: int) -> None:
         index[slot] = np.uint32(r + 1)
 
 
-#: keys a WordMap reserves room for once it outgrows its first 1024 (np.empty: pages cost memory once written;
-#: a map doubled by copying held both copies at once)
-_RESERVED = 1 << 20
-
-
 class WordMap:
     """A map from keys of `width` 64-bit words to values (uint64): the keys and values once each, in the
-    order first put (in room reserved, grown by doubling: rows not yet written take no memory), and a
-    power-of-two table of uint32 row + 1 (0: empty) over them, kept at most half full."""
+    order first put (grown by doubling), and a power-of-two table of uint32 row + 1 (0: empty) over them,
+    kept at most half full."""
 
     def __init__(self, width: int, capacity: int = 1 << 10) -> None:
         self.width = width
@@ -242,7 +237,7 @@ class WordMap:
     def reserve(self, more: int) -> None:
         need = self.count + more
         if need > len(self.vals):
-            size = max(len(self.vals), _RESERVED)  # grown past its first 1024 keys: reserved (virtual memory)
+            size = len(self.vals)
             while size < need:
                 size *= 2
             keys = np.empty((size, self.width), dtype=np.uint64)

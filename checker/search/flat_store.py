@@ -27,9 +27,6 @@ from checker.jit import mix64_jit, njit, njit_inline
 _MAX_LOAD, _GROWN_LOAD = 0.7, 0.6
 #: Rows reserved for one level (virtual memory: np.empty pages cost memory only once written).
 _LEVEL_ROWS = 1 << 24
-#: Entries reserved for a level's dictionary once it outgrows its first 1024 (virtual memory, as rows: a
-#: dictionary doubled by copying held both copies at once, 16 MB of a level's 300 k values of 8 words)
-_DICT_ROWS = 1 << 20
 #: Rows decoded or repacked at once
 _CHUNK = 1 << 16
 #: Bytes a column can take; the packed arrays by size, and their dtypes
@@ -364,7 +361,7 @@ class Packed:
             return
         need = int(self.dcount[0]) + more
         if need > len(self.dkeys):
-            dkeys = np.empty((max(need, 2 * len(self.dkeys), _DICT_ROWS), self.width - self.lo), dtype=np.uint64)
+            dkeys = np.empty((max(need, 2 * len(self.dkeys)), self.width - self.lo), dtype=np.uint64)
             dkeys[: self.dcount[0]] = self.dkeys[: self.dcount[0]]
             self.dkeys = dkeys
         if 2 * need > len(self.dtable):
