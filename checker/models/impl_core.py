@@ -117,6 +117,15 @@ def _quiet_blocks_refusal(model: Any) -> str | None:
 _Missed = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
+def _with(keys: np.ndarray, changes: np.ndarray) -> np.ndarray:
+    """Zobrist keys as a first column before their lane changes (`ImplCore.derive`'s tables), as many rows as
+    both have."""
+    n = min(len(keys), len(changes))
+    out = np.empty((n, 1 + changes.shape[1]), dtype=np.uint64)
+    out[:, 0], out[:, 1:] = keys[:n], changes[:n]
+    return out
+
+
 def _flat(keys: np.ndarray) -> np.ndarray:
     """Rows of uint64 as one opaque item each (for np.unique)."""
     return np.ascontiguousarray(keys).view(np.dtype((np.void, 8 * keys.shape[1]))).ravel()
@@ -269,18 +278,20 @@ class ImplCore:
         if self._ref is None:
             self._ref = tb.rows([next(iter(self.model.initial_states()))])
         ref, w, n = tb.at_width(self._ref, rows.shape[1]), tb.words_of(rows), len(rows)
-        base, at = tb.scalars + 2 * w, np.zeros(n, dtype=np.int64)
-        own = np.empty((n, base + 1), dtype=np.uint64)  # the row, its fingerprint as the one lane
+        base, lanes = tb.scalars + 2 * w, tb.lanes
+        # one pass: the row with its fingerprint as lane 0 before the lanes, the Zobrist keys lane 0's changes
+        own = np.empty((n, base + 1 + lanes), dtype=np.uint64)
         own[:, :base] = rows[:, :base]
-        one = np.empty((1, base + 1), dtype=np.uint64)
-        one[:, :base], one[0, base] = ref[:, :base], ref[0, tb.s_fp]
+        one = np.empty((1, base + 1 + lanes), dtype=np.uint64)
+        one[:, :base], one[0, base], one[:, base + 1:] = ref[:, :base], ref[0, tb.s_fp], ref[:, base:]
+        self.lanes.sync()
+        ol = self.lanes
         q = self.Q.copy()
-        q[Q_WORDS], q[Q_LANES] = w, 1
-        lanes_of(one, own, at, q, tb.gsn, tb.z_snap.reshape(-1, 1), tb.z_env.reshape(-1, 1), tb.z_msg.reshape(-1, 1),
-                 self.zsc.reshape(-1, 1), np.empty(n, dtype=np.uint64))
+        q[Q_WORDS], q[Q_LANES] = w, 1 + lanes
+        lanes_of(one, own, np.zeros(n, dtype=np.int64), q, tb.gsn, _with(tb.z_snap, ol.snap), _with(tb.z_env, ol.env),
+                 _with(tb.z_msg, ol.msg), _with(self.zsc, ol.zsc), np.empty(n, dtype=np.uint64))
         rows[:, tb.s_fp] = own[:, base]
-        self.Q[Q_WORDS] = w
-        self.lanes.post(ref, rows, at, self.Q)
+        rows[:, base:] = own[:, base + 1:]
 
     def orbit_sizes(self, rows: np.ndarray) -> np.ndarray:
         """How many distinct states each row's orbit has (1 each without symmetry)."""
