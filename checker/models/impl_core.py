@@ -117,15 +117,6 @@ def _quiet_blocks_refusal(model: Any) -> str | None:
 _Missed = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
-def _with(keys: np.ndarray, changes: np.ndarray) -> np.ndarray:
-    """Zobrist keys as a first column before their lane changes (`ImplCore.derive`'s tables), as many rows as
-    both have."""
-    n = min(len(keys), len(changes))
-    out = np.empty((n, 1 + changes.shape[1]), dtype=np.uint64)
-    out[:, 0], out[:, 1:] = keys[:n], changes[:n]
-    return out
-
-
 def _flat(keys: np.ndarray) -> np.ndarray:
     """Rows of uint64 as one opaque item each (for np.unique)."""
     return np.ascontiguousarray(keys).view(np.dtype((np.void, 8 * keys.shape[1]))).ravel()
@@ -138,6 +129,15 @@ def _missed(keys: np.ndarray, where: np.ndarray, start: int) -> _Missed:
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order))
     return (start + where, rank[group.ravel()].astype(np.int32), keys[where[first[order]]], start + where[first[order]])
+
+
+def _with(keys: np.ndarray, changes: np.ndarray) -> np.ndarray:
+    """Zobrist keys as a first column before their lane changes (`ImplCore.derive`'s tables), as many rows as
+    both have."""
+    n = min(len(keys), len(changes))
+    out = np.empty((n, 1 + changes.shape[1]), dtype=np.uint64)
+    out[:, 0], out[:, 1:] = keys[:n], changes[:n]
+    return out
 
 
 class ImplCore:
