@@ -145,3 +145,44 @@ def test_a_tail_of_own_columns_and_members_replacing_rows(shared_from: int | Non
     got = _level_rows(store, 4)
     assert (got == widen(want)).all()
     assert [store.parent(4 + i) for i in (0, 55, 100)] == [high, mid if rfps[mid] > rfps[low] else low, low]
+
+
+@pytest.mark.parametrize("shared_from", [None, 3])
+def test_a_derived_tail_is_not_stored_and_is_written_back_when_rows_are_read(shared_from: int | None) -> None:
+    """With `derive` (the implementation core's: the orbit lanes and the own fingerprint follow from a row's other
+    columns) the tail and the `derived` columns are not packed at all, and rows read back get them from the hook:
+    the same rows as a store keeping them, in fewer bytes a row, also after a widening and a member replacing a
+    row."""
+    mix = np.uint64(0x9E3779B97F4A7C15)
+
+    def derive(rows: np.ndarray) -> None:  # column 1 and a tail of two columns: functions of columns 2 and 3
+        rows[:, 1] = rows[:, 2] ^ (rows[:, 3] * mix)
+        rows[:, -2] = rows[:, 1] * mix + rows[:, 3]
+        rows[:, -1] = rows[:, 1] ^ (rows[:, 3] * mix)
+
+    rng = np.random.default_rng(13)
+    stores = [Store(7, fp_col=None, shared_from=shared_from, tail=2, derive=d, derived=(1,)) for d in (None, derive)]
+    roots, rfps = _rows(rng, 4, 7, 8)
+    rows, fps = _rows(rng, 400, 7, 12)
+    derive(roots), derive(rows)
+    again = rows[:40].copy()
+    again[:, 3] += np.uint64(1)  # another member of the same orbits (fingerprints), from a larger parent
+    derive(again)
+
+    def widen(r: np.ndarray) -> np.ndarray:  # two more zero columns before the tail
+        out = np.zeros((len(r), 9), dtype=np.uint64)
+        out[:, :5], out[:, 7:] = r[:, :5], r[:, 5:]
+        return out
+
+    got = []
+    for store in stores:
+        store.insert(0, rfps, np.arange(4), roots)
+        assert (_level_rows(store, 0) == roots).all()
+        store.insert(4, fps, np.full(400, int(np.argmin(rfps))), rows)
+        store.insert(4, fps[:40], np.full(40, int(np.argmax(rfps))), again, members=True)
+        store.widen(4, 9, widen)
+        got.append((store.nxt.row_bytes, _level_rows(store, 4)))
+    want = rows.copy()
+    want[:40] = again
+    assert (got[0][1] == widen(want)).all() and (got[1][1] == widen(want)).all()
+    assert got[1][0] == got[0][0] - 3 * 8  # column 1 and the tail's two, 8 bytes each, are not stored

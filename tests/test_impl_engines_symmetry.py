@@ -175,3 +175,46 @@ def test_the_default_check_with_symmetry_has_its_pinned_counts_on_both_engines()
     cfg = _cli_model([]).cfg
     compiled, _ = _both(cfg)
     assert (compiled.states, compiled.transitions, compiled.depth) == (189_201, 1_037_722, 30)
+
+
+@pytest.mark.parametrize("cfg", [_cfg(PAXOS, 3, 2, 1, 1, 1), _cfg(PAXOS, 3, 1, 2, 1, 1)],
+                         ids=lambda c: f"{c.acceptors}a{c.proposers}p-b{c.ballots}")
+def test_lanes_derived_from_a_row_are_the_lanes_its_parent_gave_it(cfg: CheckConfig) -> None:
+    """flat_bfs.py's store keeps no orbit lanes nor own fingerprints under symmetry: ImplCore.derive writes them
+    into rows read back, from a reference row (an initial state's). On the successors of the first levels (lanes
+    the post-pass and fingerprints the kernel computed from their parents'), rows whose lanes and fingerprint were
+    wiped get the same back, from any reference row, rows and reference of different widths too."""
+    import numpy as np
+
+    model = ImplModel(cfg, reductions=Reductions())
+    assert flat_bfs.refusal(model, SearchOptions(engine="compiled", symmetry=True)) is None
+    core = model.flat_core()
+    rows = core.rows(list(model.initial_states()))
+    first_width = rows.shape[1]
+    made = [rows]
+    kinds = np.zeros(len(core.KINDS) if hasattr(core, "KINDS") else 0, dtype=np.int64)
+    for _ in range(8):
+        rows = core.expand(rows, np.arange(len(rows), dtype=np.int64), kinds)[0][:2000]
+        made.append(rows)
+    lanes = core.row_tail
+    assert lanes == 5 and core.derived_columns == (core.tables.s_fp,)
+    s, w = core.tables.scalars, core.tables.words
+
+    def wider(rows: np.ndarray) -> np.ndarray:  # one more zero limb of network and of sent messages
+        out = np.zeros((len(rows), rows.shape[1] + 2), dtype=np.uint64)
+        out[:, :s + w], out[:, s + w + 1:s + 2 * w + 1], out[:, s + 2 * w + 2:] = (
+            rows[:, :s + w], rows[:, s + w:s + 2 * w], rows[:, s + 2 * w:])
+        return out
+
+    deep = made[4][np.flatnonzero(made[4][:, -lanes:].any(axis=1))[:1]]  # an asymmetric state: lanes not all 0
+    assert len(deep) == 1
+    for ref in (None, deep, wider(deep)):  # the initial state's row (symmetric: lanes 0), another, a wider one
+        core._ref = ref
+        for rows in made:
+            for read in (rows, wider(rows)):
+                wiped = read.copy()
+                wiped[:, -lanes:] = wiped[:, core.derived_columns] = 0
+                core.derive(wiped)
+                assert (wiped == read).all()
+    assert rows.shape[1] == first_width == s + 2 * w + lanes
+    assert len(rows) > 100 and rows[:, -lanes:].any()

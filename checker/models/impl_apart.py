@@ -35,7 +35,8 @@ class LearnersApart:
         self.mask = mask
         self.reach = {i: LearnerReach(tables.ids[i], self._learner_step(i), self._learned_fn(i), tables.cfg.crashes)
                       for i in self.apart}
-        self._combo_cache: dict[tuple[Any, ...], list[dict[int, Value]]] = {}
+        #: per key, each combination as (node id, value) pairs: a dict per combination held ~700 bytes a key
+        self._combo_cache: dict[tuple[Any, ...], tuple[tuple[tuple[int, Value], ...], ...]] = {}
 
     def _learner_step(self, i: int) -> Callable[[int, str, int], NodeStep]:
         t = self.t
@@ -66,10 +67,10 @@ class LearnersApart:
             (places, budget) = key
             options = [sorted(self.reach[i].outcomes(sid, bits).items(), key=repr)
                        for i, (sid, bits) in zip(self.apart, places, strict=True)]
-            hit = [{self.t.ids[i]: v for i, (v, _) in zip(self.apart, combo, strict=True)}
-                   for combo in itertools.product(*options) if sum(c for _, c in combo) <= budget]
+            hit = tuple(tuple((self.t.ids[i], v) for i, (v, _) in zip(self.apart, combo, strict=True))
+                        for combo in itertools.product(*options) if sum(c for _, c in combo) <= budget)
             self._combo_cache[key] = hit
-        return hit
+        return [dict(combo) for combo in hit]
 
     def completion(self, state: ImplState, prop_info: Property | None) -> list[Step]:
         """The apart learners' own steps that make `prop_info` fail (or, for `sometimes`, hold) after `state`.

@@ -46,13 +46,14 @@ from checker.models.impl_core_kernel import (
     P_Z_STRIDE,
     expand_rows,
 )
-from checker.models.impl_core_maps import WordMap
+from checker.models.impl_core_maps import SlotMap, WordMap
 from checker.models.impl_core_orbits import (
     MAX_GROUP,
     N_Q,
     Q_LANES,
     Q_WORDS,
     OrbitLanes,
+    lanes_of,
     orbit_fingerprints,
     orbit_sizes,
 )
@@ -140,6 +141,15 @@ def _missed(keys: np.ndarray, where: np.ndarray, start: int) -> _Missed:
     return (start + where, rank[group.ravel()].astype(np.int32), keys[where[first[order]]], start + where[first[order]])
 
 
+def _with(keys: np.ndarray, changes: np.ndarray) -> np.ndarray:
+    """Zobrist keys as a first column before their lane changes (`ImplCore.derive`'s tables), as many rows as
+    both have."""
+    n = min(len(keys), len(changes))
+    out = np.empty((n, 1 + changes.shape[1]), dtype=np.uint64)
+    out[:, 0], out[:, 1:] = keys[:n], changes[:n]
+    return out
+
+
 class ImplCore:
     """Successors, fingerprints and verdicts of batches of implementation-model states as rows of uint64."""
 
@@ -179,6 +189,7 @@ class ImplCore:
         self.zsc = np.array([z & MASK64 for z in zsc], dtype=np.uint64)
         self.orbit = t.orbit  # the ImplSymmetry when keys carry orbit changes (--symmetry), else None
         self.lanes: OrbitLanes | None = None
+        self._ref: np.ndarray | None = None  # `derive`'s reference row
         self.unreduced = 0  # the states of the orbits checked (`check`), under symmetry
         if self.orbit is not None and self.orbit.size > 1:
             self.tables.lanes = self.orbit.size - 1
@@ -278,6 +289,39 @@ class ImplCore:
     def row_tail(self) -> int:
         """The last row columns (the orbit lanes) are each row's own: not shared with other states."""
         return int(self.tables.lanes)
+
+    @property
+    def derived_columns(self) -> tuple[int, ...]:
+        """Row columns (besides the lanes, `row_tail`) flat_bfs.py's store does not keep, `derive` writing them
+        into rows read back: under symmetry the row's own fingerprint (the store keeps its orbit's)."""
+        return (int(self.tables.s_fp),) if self.lanes is not None else ()
+
+    def derive(self, rows: np.ndarray) -> None:
+        """Write the orbit lanes (`row_tail`) and own fingerprint (`derived_columns`) of rows read back from
+        flat_bfs.py's store, which keeps neither (48 of a row's 60-odd packed bytes with 3 acceptors): each is
+        a reference row's (an initial state's, made by ImplTables) XOR the changes of every component the two
+        rows differ in, as impl_core_orbits.lanes_of computes a successor's lanes from its parent's (it reads
+        nothing else); the fingerprint as one more lane whose changes are the Zobrist keys themselves."""
+        if self.lanes is None or not len(rows):
+            return
+        tb = self.tables
+        if self._ref is None:
+            self._ref = tb.rows([next(iter(self.model.initial_states()))])
+        ref, w, n = tb.at_width(self._ref, rows.shape[1]), tb.words_of(rows), len(rows)
+        base, lanes = tb.scalars + 2 * w, tb.lanes
+        # one pass: the row with its fingerprint as lane 0 before the lanes, the Zobrist keys lane 0's changes
+        own = np.empty((n, base + 1 + lanes), dtype=np.uint64)
+        own[:, :base] = rows[:, :base]
+        one = np.empty((1, base + 1 + lanes), dtype=np.uint64)
+        one[:, :base], one[0, base], one[:, base + 1:] = ref[:, :base], ref[0, tb.s_fp], ref[:, base:]
+        self.lanes.sync()
+        ol = self.lanes
+        q = self.Q.copy()
+        q[Q_WORDS], q[Q_LANES] = w, 1 + lanes
+        lanes_of(one, own, np.zeros(n, dtype=np.int64), q, tb.gsn, _with(tb.z_snap, ol.snap), _with(tb.z_env, ol.env),
+                 _with(tb.z_msg, ol.msg), _with(self.zsc, ol.zsc), np.empty(n, dtype=np.uint64))
+        rows[:, tb.s_fp] = own[:, base]
+        rows[:, base:] = own[:, base + 1:]
 
     def orbit_sizes(self, rows: np.ndarray) -> np.ndarray:
         """How many distinct states each row's orbit has (1 each without symmetry)."""
@@ -621,7 +665,7 @@ class ImplCore:
 
     def _new_maps(self) -> None:
         w = self._maps_words = self.tables.words
-        self.rmap = WordMap(3 + 2 * w)
+        self.rmap = SlotMap(3 + 2 * w)
         self.always_map = WordMap(len(self.acc_cols) + len(self.learner_cols) + w + 1 + self._apart_width(w))
         self.light_map = WordMap(w + 1 + (len(self.learner_cols) if self.parts.learners else 0) + self._apart_width(w))
         extra = len(self.acc_cols) + len(self.learner_cols) if self.user_sometimes else 0

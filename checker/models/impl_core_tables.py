@@ -147,16 +147,25 @@ class CoreTables:
 
     def widen(self, rows: np.ndarray) -> np.ndarray:
         """Rows made with fewer limbs, in this layout (zero limbs added to `net` and `sent`; lanes kept)."""
-        old = (rows.shape[1] - self.scalars - self.lanes) // 2
-        if old == self.words:
+        return self.at_width(rows, self.row_width)
+
+    def words_of(self, rows: np.ndarray) -> int:
+        """The limbs of `net` (and of `sent`) in rows of this layout as wide as these."""
+        return int((rows.shape[1] - self.scalars - self.lanes) // 2)
+
+    def at_width(self, rows: np.ndarray, width: int) -> np.ndarray:
+        """Rows of this layout with the limbs of rows `width` wide (zero limbs added, or zero ones dropped)."""
+        old, new = self.words_of(rows), (width - self.scalars - self.lanes) // 2
+        if old == new:
             return rows
-        out = np.zeros((len(rows), self.row_width), dtype=np.uint64)
-        s = self.scalars
-        out[:, :s] = rows[:, :s]
-        out[:, s:s + old] = rows[:, s:s + old]
-        out[:, s + self.words:s + self.words + old] = rows[:, s + old:s + 2 * old]
+        s, keep = self.scalars, min(old, new)
+        if old > new and (rows[:, s + new:s + old].any() or rows[:, s + old + new:s + 2 * old].any()):
+            raise ValueError(f"rows with messages beyond {new} limbs cannot be {width} columns wide")
+        out = np.zeros((len(rows), width), dtype=np.uint64)
+        out[:, :s + keep] = rows[:, :s + keep]
+        out[:, s + new:s + new + keep] = rows[:, s + old:s + old + keep]
         if self.lanes:
-            out[:, s + 2 * self.words:] = rows[:, s + 2 * old:]
+            out[:, s + 2 * new:] = rows[:, s + 2 * old:]
         return out
 
     # -- keeping up with ImplTables -----------------------------------------------------------------

@@ -109,7 +109,7 @@ def flat_bfs(model: Model, opts: SearchOptions, core: Any = None) -> SearchResul
     verdicts = Verdicts(model.properties())
     limits = opts.limits
     store = Store(core.words, getattr(core, "fp_column", None), getattr(core, "shared_from", None),
-                  getattr(core, "row_tail", 0))
+                  getattr(core, "row_tail", 0), getattr(core, "derive", None), getattr(core, "derived_columns", ()))
     kinds = np.zeros(len(getattr(core, "KINDS", ())), dtype=np.int64)
     initial = list(model.initial_states())
     per_depth: list[int] = []

@@ -7,9 +7,9 @@ bytes (0, 1, 2, 4 or 8) that hold every value it has had so far, the core's fing
 at all (the fingerprint of each id is kept anyway), and the columns from `shared_from` on (the
 implementation model's network and sent messages, which many states of a level share) once per
 distinct value in a dictionary of the level, the row holding its index (but a `tail` of columns at
-the end, each row's own: the orbit lanes under symmetry, packed per row). A value that outgrows its
-column repacks the rows stored so far, once per column and size. It knows no model: rows are uint64
-columns to it.
+the end, each row's own: the orbit lanes under symmetry, packed per row, or with a `derive` hook not
+kept at all: the hook writes them into rows read back). A value that outgrows its column repacks the
+rows stored so far, once per column and size. It knows no model: rows are uint64 columns to it.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ _CHUNK = 1 << 16
 SIZES = (1, 2, 4, 8)
 _DTYPES = (np.uint8, np.uint16, np.uint32, np.uint64)
 FP = -1  # the size of the core's fingerprint column: not stored
+DERIVED = -2  # the size of a tail column the core's `derive` writes into rows read back: not stored
 
 
 _FIBONACCI = np.uint64(0x9E3779B97F4A7C15)  # 2**64 / golden ratio, odd
@@ -170,10 +171,10 @@ def _unpack(sel: Any, lo: Any, kind: Any, at: Any, fp_col: Any, a1: Any, a2: Any
 
 @njit
 def _column_sizes(rows: Any, size: Any) -> None:
-    """size[c] = max(size[c], bytes of column c of any row) (the fingerprint column stays FP)."""
+    """size[c] = max(size[c], bytes of column c of any row) (columns not stored stay FP or DERIVED)."""
     for j in range(rows.shape[0]):
         for c in range(rows.shape[1]):
-            if size[c] != FP:
+            if size[c] >= 0:
                 size[c] = max(size[c], _size_of(rows[j, c]))
 
 
@@ -308,7 +309,8 @@ def _rehash(table: Any, fps_of: Any, count: int) -> None:
 class Packed:
     """Rows of `width` columns packed: columns 0..lo-1, then (if lo < width) the index of columns
     lo..width-1 in the dictionary `dkeys` (the virtual row); virtual column c takes `size[c]` bytes (0:
-    always zero; FP: the fingerprint column, read from the store's fingerprints), in one array per size
+    always zero; FP: the fingerprint column, read from the store's fingerprints; DERIVED: zero, the store's
+    `derive` writes it), in one array per size
     (`kind[c]`: which, an index into SIZES, -1 for none; `at[c]`: its column there)."""
 
     def __init__(self, size: np.ndarray, width: int, lo: int, rows: int = _LEVEL_ROWS) -> None:
@@ -366,6 +368,7 @@ class Packed:
             size = len(self.dtable)
             while size < 2 * need:
                 size *= 2
+            self.dtable = np.zeros(0, dtype=np.uint32)  # the old table freed before the new one is made
             self.dtable = np.zeros(size, dtype=np.uint32)
             _rehash_dict(self.dkeys, int(self.dcount[0]), self.dtable)
 
@@ -428,7 +431,10 @@ class Level:
 
     def rows(self, where: np.ndarray) -> np.ndarray:
         """The rows at these indices (in the search's order) as uint64."""
-        return self.store.outward(self.packed.unpack(where, self.store.fps, self.ids(where)))
+        rows = self.store.outward(self.packed.unpack(where, self.store.fps, self.ids(where)))
+        if self.store.derive is not None:
+            self.store.derive(rows)
+        return rows
 
     def ids(self, where: np.ndarray) -> np.ndarray:
         """The state ids of the rows at these indices (in the search's order)."""
@@ -441,13 +447,19 @@ class Store:
     stored keeps them in memory), and the packed rows of the level being stored (columns from
     `shared_from` on in the level's dictionary, but the last `tail` ones, each row's own (orbit lanes);
     `fp_col`: the fingerprint column, not stored). Inside, a row's tail comes before its shared columns
-    (`inward`, `outward`)."""
+    (`inward`, `outward`). With `derive` (the core's: it writes a row's tail, and its `derived` columns
+    (before `shared_from`), from its other columns, in place, rows in the core's column order) those are not
+    stored: a level's rows are read back through it."""
 
-    def __init__(self, words: int, fp_col: int | None = None, shared_from: int | None = None, tail: int = 0) -> None:
+    def __init__(self, words: int, fp_col: int | None = None, shared_from: int | None = None, tail: int = 0,
+                 derive: Callable[[np.ndarray], None] | None = None, derived: tuple[int, ...] = ()) -> None:
         self.words = words
         self.fp_col = fp_col
         self.shared_from = shared_from
         self.tail = tail
+        self.derive = derive if tail or derived else None
+        self.derived = tuple(derived) if derive is not None else ()
+        assert all(c < (shared_from if shared_from is not None else words - tail) for c in self.derived)
         self.count = 0
         self.table = np.zeros(1 << 10, dtype=np.uint32)  # id + 1 per slot, 0 = empty
         self.fps = np.empty(1 << 24, dtype=np.uint64)  # reserved, written as states come
@@ -490,6 +502,10 @@ class Store:
         size = size.astype(np.int64)
         if self.fp_col is not None:
             size[self.fp_col] = FP
+        if self.derive is not None:  # the tail, inside: after the columns before `shared_from`, or last
+            first = self.shared_from if self._perm(self.words) is not None else self.words - self.tail
+            size[int(first or 0):int(first or 0) + self.tail] = DERIVED
+            size[list(self.derived)] = DERIVED  # before `shared_from`: the same place inside
         return Packed(size, self.words, self._lo(self.words), rows)
 
     def reserve(self, level_start: int, more: int) -> None:
