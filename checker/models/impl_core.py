@@ -207,6 +207,10 @@ class ImplCore:
         return self.tables.row_width
 
     def rows(self, states: list[Any]) -> np.ndarray:
+        """States as rows (after the tables caught up with ids interned since: e.g. a checkpoint's frontier)."""
+        self.tables.sync()
+        if self.tables.changed:
+            self._after_tables_grew()
         return self.tables.rows(states)
 
     def state(self, row: np.ndarray) -> Any:

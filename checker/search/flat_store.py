@@ -594,6 +594,27 @@ class Store:
             ids.append(self.parent(ids[-1]))
         return [int(self.fps[i]) for i in reversed(ids)]
 
+    def parent_ids(self, lo: int, hi: int) -> np.ndarray:
+        """The parent ids of states lo..hi-1 (stored levels: their parents are in the file)."""
+        if hi > self.on_disk:
+            raise ValueError(f"states up to {hi} have not all been stored yet")
+        raw = os.pread(self.file.fileno(), 4 * (hi - lo), 4 * lo)
+        return np.frombuffer(raw, dtype="<u4").astype(np.int64)
+
+    def restore(self, fps: np.ndarray, parents: np.ndarray) -> None:
+        """An empty store given whole levels back (a checkpoint's: flat_checkpoint.py): states 0..n-1 with these
+        fingerprints (distinct) and parent ids; the next level is stored from id n on."""
+        assert self.count == 0 and len(fps) == len(parents)
+        n = len(fps)
+        if n > len(self.fps):
+            self.fps = np.empty(n, dtype=np.uint64)
+        if n > _MAX_LOAD * len(self.table):
+            self.table = np.zeros(int(n / _GROWN_LOAD) + 1, dtype=np.uint32)
+        self.fps[:n] = fps
+        self.count = self.on_disk = len(fps)
+        _rehash(self.table, self.fps, self.count)
+        self.file.write(np.ascontiguousarray(parents, dtype="<u4").tobytes())
+
     def close(self) -> None:
         self.file.close()
 
