@@ -221,7 +221,7 @@ def bfs(model: Model, options: SearchOptions | None = None) -> SearchResult:
             return
         meta = {"parts": cluster.parts, "per_depth": per_depth, "transitions": transitions,
                 "events": [[e.name, e.fp, e.target] for e in log], "seconds": before + clock.elapsed(),
-                "partitions": cluster.save(opts.checkpoint, len(per_depth))}
+                "partitions": cluster.save(opts.checkpoint, len(per_depth)), "engine": "python"}
         write_checkpoint(opts.checkpoint, meta)
         last_save = time.monotonic()
 
