@@ -117,6 +117,19 @@ def test_a_stop_at_a_checkpointed_boundary_writes_nothing_more(tmp_path: Path,
     assert rest.states == cut.states
 
 
+@pytest.mark.parametrize("symmetry", [False, True], ids=["plain", "sym"])
+def test_a_resumed_run_stopped_again_resumes_to_the_whole_run(tmp_path: Path, symmetry: bool) -> None:
+    """Three sessions: the second writes checkpoints of its own (levels after the first's, counts since the
+    resume added to those before), the third resumes them."""
+    cfg = THREE
+    first = _run(cfg, POR, symmetry=symmetry, checkpoint=str(tmp_path), checkpoint_every=0, limits=Limits(max_depth=4))
+    second = _run(cfg, POR, symmetry=symmetry, checkpoint=str(tmp_path), checkpoint_every=0, resume=True,
+                  limits=Limits(max_depth=9))
+    assert first.states < second.states and second.stopped_by == "max_depth"
+    assert len(_meta(tmp_path)["per_depth"]) == 9
+    _resumed_equals_whole(cfg, POR, second, tmp_path, symmetry=symmetry)
+
+
 # -- violations found after the resume, nodes that raise ------------------------------------------------------------
 
 @pytest.mark.parametrize("stop", [False, True], ids=["all", "stop-on-first"])
@@ -193,10 +206,10 @@ def _summary(path: Path) -> tuple[Any, ...]:
             s["engine"])
 
 
-@pytest.mark.slow  # about 40 s: 322,433 states three times (the run must last long enough to be killed)
+@pytest.mark.slow  # about a minute: 322,433 states three times (the run must last long enough to be killed)
 def test_a_compiled_run_killed_with_sigkill_resumes_with_the_same_summary_and_traces(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    args = [*ARGS[:-5], "1,2", *ARGS[-4:], "--no-hash-order-check"]
+    args = [*ARGS[:-5], "1,2", *ARGS[-4:-2], "--quiet", "--no-hash-order-check"]  # quiet blocks on
     assert main([*args, "--out", str(tmp_path / "whole")]) == 1
     ck = tmp_path / "ck"
     _kill_mid_run([*args, "--out", str(tmp_path / "cut"), "--checkpoint", str(ck), "--checkpoint-every", "0"], ck,
@@ -312,3 +325,13 @@ def test_the_checkpoint_of_a_compiled_run_resumes_and_the_summary_says_compiled(
 def test_checkpoint_with_workers_is_not_the_compiled_engine_s() -> None:
     result = bfs(_model(TWO, POR), SearchOptions(workers=2, limits=Limits(max_depth=2)))
     assert result.engine is not None and result.engine.startswith("python")
+
+
+def test_columns_are_written_as_the_tuples_they_stand_for() -> None:
+    from checker.plaindata import Columns, dumps, loads
+
+    limbs = np.array([[5, 0], [2**64 - 1, 7], [0, 2**63]], dtype=np.uint64)
+    small = np.array([0, 300, 2**40], dtype=np.uint64)
+    as_tuples = [(int(a) | int(b) << 64, int(c)) for (a, b), c in zip(limbs, small, strict=True)]
+    got = loads(dumps("t", 1, {"s": Columns([limbs, small], 3)}), "t", 1, "x")["s"]
+    assert got == as_tuples == loads(dumps("t", 1, {"s": as_tuples}), "t", 1, "x")["s"]

@@ -216,6 +216,10 @@ class ImplCore:
     def state(self, row: np.ndarray) -> Any:
         return self.tables.state(row)
 
+    def state_columns(self, rows: np.ndarray) -> list[np.ndarray]:
+        """The slots of the rows' states as columns (a checkpoint's frontier: CoreTables.state_columns)."""
+        return self.tables.state_columns(rows)
+
     def widen(self, rows: np.ndarray) -> np.ndarray:
         return self.tables.widen(rows)
 

@@ -30,6 +30,7 @@ up, the frontier's states with the fingerprints it gives them): a defect is one 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import time
@@ -39,9 +40,12 @@ from typing import Any
 
 import numpy as np
 
-from checker.model import Model
+from checker.model import Model, capabilities, wire_codec
+from checker.plaindata import Columns, dumps
 from checker.search.checkpoint import (
     CHECKPOINT_FILE,
+    FRONTIER_KIND,
+    FRONTIER_VERSION,
     CheckpointError,
     level_name,
     levels_dir,
@@ -52,8 +56,8 @@ from checker.search.checkpoint import (
 )
 from checker.search.common import Clock, SearchOptions, StopReason, Verdicts, extend_step, replay_fingerprints
 from checker.search.flat_store import Level, Store
-from checker.search.frontier import Objects, Packed, packable
-from checker.search.partition import add_coverage, frontier_file, read_frontier_file
+from checker.search.frontier import packable
+from checker.search.partition import add_coverage, read_frontier_file
 from paxos import atomic_write_bytes
 
 _CHUNK = 1 << 15  # frontier rows decoded at once
@@ -149,21 +153,38 @@ class FlatCheckpoints:
         self.last_save = time.monotonic()
 
     def _frontier(self, level: Level) -> tuple[bytes, bool]:
-        """The level as a frontier file (states in fingerprint order), and whether its states are byte rows."""
+        """The level as a frontier file (states in fingerprint order), and whether its states are byte rows.
+
+        No state is made as a tuple: a core with `state_columns` (the implementation model's) gives the slots
+        of its states as columns, written with the model's wire tables (impl_wire.Wire, every entry from id 0)
+        as the list of tuples they stand for (plaindata.Columns); the Spec's rows are its bit sets already."""
         core, n = self.core, len(level)
         widen = getattr(core, "widen", None)
         ids = level.ids(np.arange(n, dtype=np.int64))
         fps = self.store.fps[ids]
         order = np.argsort(fps, kind="stable")
-        states: list[Any] = []
+        pieces = []
         for start in range(0, n, _CHUNK):
             rows = level.rows(order[start:start + _CHUNK])
-            if widen is not None:
-                rows = widen(rows)  # rows of a level stored before the core's grew
-            states.extend(core.state(row) for row in rows)
-        packed = packable(states, self.model)
-        block = Packed.of(states) if packed else Objects(states)
-        return frontier_file(self.model, block, fps[order]), packed
+            pieces.append(widen(rows) if widen is not None else rows)  # a level stored before rows grew
+        rows = np.concatenate(pieces) if len(pieces) != 1 else pieces[0]
+        del pieces
+        states: Any
+        wired = capabilities(self.model).wired
+        columns = getattr(core, "state_columns", None)
+        if wired is not None and columns is not None:
+            tables: Any = wired.to_wire([], None)  # impl_wire.Wire: every table entry from id 0
+            states = dataclasses.replace(tables, states=Columns(columns(rows), n))
+            packed = False
+        else:
+            listed = [core.state(row) for row in rows[:1]]
+            packed = packable(listed, self.model)
+            if packed:  # bit sets: the rows' limbs are their little-endian bytes
+                states = np.ascontiguousarray(rows, dtype="<u8").view(np.uint8).reshape(n, -1)
+            else:
+                states = wire_codec(self.model)[0]([core.state(row) for row in rows], None)
+        doc = {"packed": packed, "states": states, "fps": np.ascontiguousarray(fps[order], dtype="<u8")}
+        return dumps(FRONTIER_KIND, FRONTIER_VERSION, doc), packed  # partition.frontier_file's document
 
     # -- resuming ---------------------------------------------------------------------------------
 
@@ -205,7 +226,7 @@ class FlatCheckpoints:
         self.coverage_base = part["coverage"]
         if hasattr(self.core, "unreduced"):
             self.core.unreduced = part["unreduced"]
-        self.events = [list(e) for e in saved["events"]]
+        self.events[:] = [list(e) for e in saved["events"]]  # the list the search appends to
         settle_saved(self.root, saved["events"], self.kinds, lambda evs: self._settle(evs, verdicts))
         self.mark = _Mark(per_depth, saved["transitions"], len(self.events), {}, part["unreduced"])
         return level, per_depth, int(saved["transitions"])
