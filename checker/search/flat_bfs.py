@@ -11,7 +11,8 @@ violation of a property is the smallest fingerprint of the shallowest level, so 
 replaying fingerprints) are identical; a step property's first violation is the first in that order (least
 parent fingerprint, then the parent's first such transition), as a partition reports it. Under
 `--symmetry` (a model with orbit fingerprints, whose core gives them) it stores orbit fingerprints and
-keeps, of each orbit, the member a partition keeps (`_one_per_orbit`). It must not
+keeps, of each orbit, the member a partition keeps (`_one_per_orbit`). With `--checkpoint` it hands each
+level boundary, and a stop by Ctrl-C, time or memory, to flat_checkpoint.py, and resumes from it. It must not
 choose the engine (bfs.py does) nor know a model.
 """
 
