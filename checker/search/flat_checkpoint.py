@@ -198,28 +198,30 @@ class FlatCheckpoints:
             raise CheckpointError(f"{self.root}/{CHECKPOINT_FILE}: its levels do not add up to its states per level; "
                                   f"{_RESTART}")
         folder = levels_dir(self.root)
-        levels = [self._level_file(folder, k, n) for k, n in enumerate(per_depth)]
         top = len(per_depth) - 1
         base = sum(per_depth[:top])
-        fps_all = np.concatenate([f for f, _ in levels])
-        if len(np.unique(fps_all)) != len(fps_all):
-            raise CheckpointError(f"{folder} holds a fingerprint in two levels: the checkpoint was altered; {_RESTART}")
-        parents = np.empty(len(fps_all), dtype=np.int64)
+        fps_all = np.empty(max(sum(per_depth), 1 << 16), dtype=np.uint64)  # the store's, once restored
+        parents = np.empty(sum(per_depth), dtype=np.uint32)
         at = 0
-        for k, (fps, par) in enumerate(levels):
+        for k, n in enumerate(per_depth):  # each level read once; its parents found in the level before
+            fps, par = self._level_file(folder, k, n)
+            fps_all[at:at + n] = fps
             if k == 0:
                 if not np.array_equal(fps, par):
                     raise self._bad(k, "gives an initial state a parent")
-                parents[: len(fps)] = np.arange(len(fps))
+                parents[:n] = np.arange(n)
             else:
-                above, start = levels[k - 1][0], at - per_depth[k - 1]
+                start = at - per_depth[k - 1]
+                above = fps_all[start:at]
                 where = np.minimum(np.searchsorted(above, par), len(above) - 1)
                 if not np.array_equal(above[where], par):
                     raise self._bad(k, "gives states parents that are not in the level before")
-                parents[at:at + len(fps)] = start + where
-            at += len(fps)
-        self.store.restore(fps_all[:base], parents[:base])
-        level = self._frontier_level(part, levels[top][0], parents[base:], base)
+                parents[at:at + n] = start + where
+            at += n
+        top_fps = fps_all[base:at].copy()
+        if not self.store.restore(fps_all, base, parents[:base]):
+            raise CheckpointError(f"{folder} holds a fingerprint in two levels: the checkpoint was altered; {_RESTART}")
+        level = self._frontier_level(part, top_fps, parents[base:].astype(np.int64), base)
         self.files, self.digests = list(part["levels_files"]), list(part["digests"][1:])
         self.saved = len(per_depth)
         self.before = float(saved["seconds"])
