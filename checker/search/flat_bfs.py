@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from checker.model import Model, capabilities
-from checker.search.checkpoint import CheckpointError, open_checkpoint
+from checker.search.checkpoint import open_checkpoint
 from checker.search.common import (
     Clock,
     SearchOptions,
@@ -123,11 +123,7 @@ def flat_bfs(model: Model, opts: SearchOptions, core: Any = None) -> SearchResul
     raised = False
     try:
         if saved is not None and ck is not None:
-            try:
-                level, per_depth, transitions = ck.resume(saved, verdicts)
-            except CheckpointError:
-                store.close()
-                raise
+            level, per_depth, transitions = ck.resume(saved, verdicts)
         else:
             roots = core.rows(initial)
             rfps = core.fingerprints(roots)
@@ -168,6 +164,9 @@ def flat_bfs(model: Model, opts: SearchOptions, core: Any = None) -> SearchResul
                 stopped = clock.stop_reason()
     except KeyboardInterrupt:  # raised anywhere (outside ctrl_c_stops_search): no checkpoint of this moment
         stopped, raised = "interrupted", True
+    except BaseException:  # a refused checkpoint, a node refused or hung: nothing to write
+        store.close()
+        raise
     try:
         if ck is not None and not raised:
             ck.stopped(level, stopped)  # Ctrl-C, time or memory: a checkpoint of the last level boundary
