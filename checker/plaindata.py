@@ -33,6 +33,23 @@ class PlainDataError(ValueError):
 
 # -- values as tagged JSON ----------------------------------------------------------------------
 
+class Columns:
+    """A list of equal tuples of non-negative ints given by its columns, for a writer that has them as arrays
+    (no tuple made): each column a 1-D array of uint64, or a 2-D array of uint64 limbs (least significant
+    first: one int per row, of any size). Written as the list of tuples it stands for, and read back as one."""
+
+    def __init__(self, columns: Sequence[np.ndarray], n: int) -> None:
+        self.columns, self.n = list(columns), n
+
+
+def _uint_rows(a: np.ndarray) -> np.ndarray:
+    """Non-negative ints (1-D uint64, or rows of uint64 limbs) as rows of as few little-endian bytes as they need."""
+    limbs = np.ascontiguousarray(a.reshape(len(a), -1), dtype="<u8")
+    rows = limbs.view(np.uint8).reshape(len(a), -1)
+    used = np.flatnonzero(rows.any(axis=0))
+    return rows[:, : max(1, int(used[-1]) + 1 if len(used) else 1)]
+
+
 class _Writer:
     """Values as tagged JSON (`{"t": [...]}` a tuple, `{"c": "module:Class", "v": [...]}` an instance, ...),
     with the numpy arrays it refers to by index."""
@@ -64,6 +81,8 @@ class _Writer:
             return {"d": [[self.value(k), self.value(x)] for k, x in v.items()]}
         if t is bytes:
             return {"b": v.hex()}
+        if t is Columns:
+            return {"cols": [{"uint": self.array(_uint_rows(c))} for c in v.columns], "n": v.n}
         if t is np.ndarray and v.dtype.str in _DTYPES:
             return {"a": self.array(v)}
         if isinstance(v, enum.Enum):

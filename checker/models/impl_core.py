@@ -248,10 +248,18 @@ class ImplCore:
         return self.tables.row_width
 
     def rows(self, states: list[Any]) -> np.ndarray:
+        """States as rows (after the tables caught up with ids interned since: e.g. a checkpoint's frontier)."""
+        self.tables.sync()
+        if self.tables.changed:
+            self._after_tables_grew()
         return self.tables.rows(states)
 
     def state(self, row: np.ndarray) -> Any:
         return self.tables.state(row)
+
+    def state_columns(self, rows: np.ndarray) -> list[np.ndarray]:
+        """The slots of the rows' states as columns (a checkpoint's frontier: CoreTables.state_columns)."""
+        return self.tables.state_columns(rows)
 
     def widen(self, rows: np.ndarray) -> np.ndarray:
         return self.tables.widen(rows)

@@ -145,6 +145,16 @@ class CoreTables:
         return (*r[:k], net, r[self.s_crashed], r[self.s_crashes], r[self.s_drops], r[self.s_dups],
                 *r[self.s_started:self.s_started + p], sent, r[self.s_proposed], slot)
 
+    def state_columns(self, rows: np.ndarray) -> list[np.ndarray]:
+        """The slots of `state(row)` for every row, as columns (a slot holding a big int as its uint64 limbs):
+        what a checkpoint writes without making a tuple per state (plaindata.Columns)."""
+        k, p, w, s = self.k, self.p, self.words, self.scalars
+        one = [rows[:, c] for c in range(s)]
+        slot = rows[:, [self.s_fp, *range(s + 2 * w, s + 2 * w + self.lanes)]]
+        return [*one[:k], rows[:, s:s + w], one[self.s_crashed], one[self.s_crashes], one[self.s_drops],
+                one[self.s_dups], *one[self.s_started:self.s_started + p], rows[:, s + w:s + 2 * w],
+                one[self.s_proposed], slot]
+
     def widen(self, rows: np.ndarray) -> np.ndarray:
         """Rows made with fewer limbs, in this layout (zero limbs added to `net` and `sent`; lanes kept)."""
         return self.at_width(rows, self.row_width)

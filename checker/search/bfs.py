@@ -14,17 +14,16 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
 from checker.model import Model, State
 from checker.search.checkpoint import (
     CheckpointError,
-    has_checkpoint,
     levels_dir,
-    read_checkpoint,
-    verify_checkpoint,
+    open_checkpoint,
+    settle_saved,
     write_checkpoint,
 )
 from checker.search.common import (
@@ -157,23 +156,6 @@ class ProcessCluster(RemoteCluster):
                 proc.join()
 
 
-def _settle_saved(root: str, events: list[list[Any]], kinds: Mapping[str, str],
-                  settle: Callable[[list[Event]], None]) -> None:
-    """Settle the property events a checkpoint recorded; CheckpointError if they name properties this model
-    lacks or states the checkpoint does not hold (an altered checkpoint.json)."""
-    unknown = sorted({name for name, _, _ in events if name not in kinds})
-    if unknown:
-        raise CheckpointError(f"{root}/checkpoint.json names the property {unknown[0]!r}, which this run does not "
-                              "check: the checkpoint belongs to another run or was altered; nothing in it can be "
-                              "resumed: start the run again")
-    try:
-        settle([Event(name, fp, target) for name, fp, target in events])
-    except (KeyError, RuntimeError) as exc:  # a fingerprint with no stored ancestry
-        raise CheckpointError(f"{root}/checkpoint.json records a property event at a state it does not hold "
-                              f"({str(exc).strip(chr(39))}): the checkpoint was altered; nothing in it can be "
-                              "resumed: start the run again") from None
-
-
 def make_cluster(model: Model, opts: SearchOptions) -> Cluster:
     """Where the partitions run: this process, `opts.workers` processes, or Ray actors (`opts.cluster`)."""
     directory = levels_dir(opts.checkpoint) if opts.checkpoint else None
@@ -214,17 +196,7 @@ def bfs(model: Model, options: SearchOptions | None = None) -> SearchResult:
         if core is not None:
             return flat_bfs.flat_bfs(model, opts, core)
         engine = f"python ({why})"
-    saved: dict[str, Any] | None = None
-    if opts.resume:
-        if not opts.checkpoint:
-            raise ValueError("resume needs the checkpoint directory (options.checkpoint)")
-        saved = read_checkpoint(opts.checkpoint)
-        if saved["parts"] != opts.workers:
-            raise CheckpointError(f"the checkpoint in {opts.checkpoint} has {saved['parts']} partitions; "
-                                  f"resume it with workers={saved['parts']}, not {opts.workers}")
-        verify_checkpoint(opts.checkpoint, saved)  # every file whole and unaltered before any is used
-    elif opts.checkpoint and has_checkpoint(opts.checkpoint):
-        raise ValueError(f"{opts.checkpoint} already holds a checkpoint: resume it, or checkpoint elsewhere")
+    saved = open_checkpoint(opts.checkpoint, opts.resume, opts.workers)
     cluster = make_cluster(model, opts)
     clock = Clock(opts)
     verdicts = Verdicts(model.properties())
@@ -249,7 +221,7 @@ def bfs(model: Model, options: SearchOptions | None = None) -> SearchResult:
             return
         meta = {"parts": cluster.parts, "per_depth": per_depth, "transitions": transitions,
                 "events": [[e.name, e.fp, e.target] for e in log], "seconds": before + clock.elapsed(),
-                "partitions": cluster.save(opts.checkpoint, len(per_depth))}
+                "partitions": cluster.save(opts.checkpoint, len(per_depth)), "engine": "python"}
         write_checkpoint(opts.checkpoint, meta)
         last_save = time.monotonic()
 
@@ -262,7 +234,8 @@ def bfs(model: Model, options: SearchOptions | None = None) -> SearchResult:
                 transitions, before = saved["transitions"], saved["seconds"]
                 total = sum(per_depth)
                 new = per_depth[-1] if per_depth else 0
-                _settle_saved(opts.checkpoint, saved["events"], kinds, settle)
+                settle_saved(opts.checkpoint, saved["events"], kinds,
+                             lambda evs: settle([Event(name, fp, target) for name, fp, target in evs]))
             except CheckpointError:
                 cluster.close()
                 raise

@@ -24,6 +24,7 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from checker.errors import UsageError
@@ -60,6 +61,11 @@ def levels_dir(root: str) -> str:
 
 def frontier_name(index: int, parts: int, tag: int) -> str:
     return f"p{index}of{parts}-F{tag}.bin"
+
+
+def level_name(index: int, parts: int, level: int, ext: str) -> str:
+    """Partition `index` of `parts`, level `level`: its fingerprints (`ext` "fps") or parents ("par")."""
+    return f"p{index}of{parts}-L{level}.{ext}"
 
 
 def write_frontier(root: str, index: int, parts: int, tag: int, blob: bytes) -> str:
@@ -221,3 +227,36 @@ def verify_checkpoint(root: str, meta: dict[str, Any]) -> None:
             if got != digest:
                 raise CheckpointError(f"{path} does not match the checksum {CHECKPOINT_FILE} gives it: the file "
                                       f"was damaged or altered; {_RESTART}")
+
+
+def open_checkpoint(root: str | None, resume: bool, parts: int) -> dict[str, Any] | None:
+    """Before a BFS of `parts` partitions with `--checkpoint root` starts: the checkpoint to resume, every file
+    it names checked (`resume`), else None; CheckpointError (one line) for one that cannot be resumed, or
+    ValueError if `root` already holds a checkpoint a fresh run would write over. Either engine calls it."""
+    if resume:
+        if not root:
+            raise ValueError("resume needs the checkpoint directory (options.checkpoint)")
+        saved = read_checkpoint(root)
+        if saved["parts"] != parts:
+            raise CheckpointError(f"the checkpoint in {root} has {saved['parts']} partitions; "
+                                  f"resume it with workers={saved['parts']}, not {parts}")
+        verify_checkpoint(root, saved)  # every file whole and unaltered before any is used
+        return saved
+    if root and has_checkpoint(root):
+        raise ValueError(f"{root} already holds a checkpoint: resume it, or checkpoint elsewhere")
+    return None
+
+
+def settle_saved(root: str, events: list[list[Any]], kinds: Mapping[str, str],
+                 settle: Callable[[list[tuple[str, int, int | None]]], None]) -> None:
+    """Settle the property events a checkpoint recorded (`settle`: the engine's, into paths); CheckpointError if
+    they name properties this model lacks or states the checkpoint does not hold (an altered checkpoint.json)."""
+    unknown = sorted({name for name, _, _ in events if name not in kinds})
+    if unknown:
+        raise CheckpointError(f"{root}/{CHECKPOINT_FILE} names the property {unknown[0]!r}, which this run does not "
+                              f"check: the checkpoint belongs to another run or was altered; {_RESTART}")
+    try:
+        settle([(name, fp, target) for name, fp, target in events])
+    except (KeyError, RuntimeError, ValueError) as exc:  # a fingerprint with no stored ancestry
+        raise CheckpointError(f"{root}/{CHECKPOINT_FILE} records a property event at a state it does not hold "
+                              f"({str(exc).strip(chr(39))}): the checkpoint was altered; {_RESTART}") from None

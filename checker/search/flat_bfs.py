@@ -11,7 +11,8 @@ violation of a property is the smallest fingerprint of the shallowest level, so 
 replaying fingerprints) are identical; a step property's first violation is the first in that order (least
 parent fingerprint, then the parent's first such transition), as a partition reports it. Under
 `--symmetry` (a model with orbit fingerprints, whose core gives them) it stores orbit fingerprints and
-keeps, of each orbit, the member a partition keeps (`_one_per_orbit`). It must not
+keeps, of each orbit, the member a partition keeps (`_one_per_orbit`). With `--checkpoint` it hands each
+level boundary, and a stop by Ctrl-C, time or memory, to flat_checkpoint.py, and resumes from it. It must not
 choose the engine (bfs.py does) nor know a model.
 """
 
@@ -23,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from checker.model import Model, capabilities
+from checker.search.checkpoint import open_checkpoint
 from checker.search.common import (
     Clock,
     SearchOptions,
@@ -36,7 +38,9 @@ from checker.search.common import (
     peak_rss_mb,
     replay_fingerprints,
 )
+from checker.search.flat_checkpoint import FlatCheckpoints
 from checker.search.flat_store import Level, Store
+from checker.search.partition import add_coverage
 from checker.search.visited import collision_probability
 
 _CHUNK = 8192  # frontier rows expanded per call of the core
@@ -56,7 +60,7 @@ def refusal(model: Model, opts: SearchOptions) -> str | None:
                          (opts.workers != 1 and not getattr(model, "flat_core_workers", False),
                           f"--workers {opts.workers} (this model's compiled core runs in one thread)"),
                          (opts.symmetry and capabilities(model).orbit_keyed is None, "--symmetry"),
-                         (opts.checkpoint is not None or opts.resume, "--checkpoint"),
+                         (opts.checkpoint is not None and opts.workers != 1, "--checkpoint with --workers"),
                          (opts.on_transition is not None, "every transition is recorded (--graph)")):
         if refused:
             return why
@@ -103,6 +107,7 @@ def flat_bfs(model: Model, opts: SearchOptions, core: Any = None) -> SearchResul
     core = core if core is not None else model.flat_core()  # type: ignore[attr-defined]
     if core is None:
         raise ValueError("this model has no compiled core for these sizes; check applies() first")
+    saved = open_checkpoint(opts.checkpoint, opts.resume, 1)  # checked whole before any state is read
     if opts.workers > 1:
         core.set_workers(opts.workers)  # --workers N: the core's kernel in N threads of this process
     clock = Clock(opts)
@@ -111,17 +116,26 @@ def flat_bfs(model: Model, opts: SearchOptions, core: Any = None) -> SearchResul
     store = Store(core.words, getattr(core, "fp_column", None), getattr(core, "shared_from", None),
                   getattr(core, "row_tail", 0), getattr(core, "derive", None), getattr(core, "derived_columns", ()))
     kinds = np.zeros(len(getattr(core, "KINDS", ())), dtype=np.int64)
+    ck = FlatCheckpoints(model, core, store, opts, clock) if opts.checkpoint is not None else None
+    events = ck.events if ck is not None else None
     initial = list(model.initial_states())
     per_depth: list[int] = []
     transitions = 0
     stopped: StopReason | None = None
+    level: Level | None = None
+    raised = False
     try:
-        roots = core.rows(initial)
-        rfps = core.fingerprints(roots)
-        first = np.sort(np.unique(rfps, return_index=True)[1])  # one row per initial state
-        roots, rfps = roots[first], rfps[first]
-        store.insert(0, rfps, np.arange(len(rfps), dtype=np.int64), roots)  # a root is its own parent
-        level, stopped = _take_level(model, core, store, 0, limits.max_states, verdicts, per_depth, opts)
+        if saved is not None and ck is not None:
+            level, per_depth, transitions = ck.resume(saved, verdicts)
+        else:
+            roots = core.rows(initial)
+            rfps = core.fingerprints(roots)
+            first = np.sort(np.unique(rfps, return_index=True)[1])  # one row per initial state
+            roots, rfps = roots[first], rfps[first]
+            store.insert(0, rfps, np.arange(len(rfps), dtype=np.int64), roots)  # a root is its own parent
+            level, stopped = _take_level(model, core, store, 0, limits.max_states, verdicts, per_depth, opts, events)
+            if ck is not None:
+                ck.boundary(level, stopped, per_depth, transitions, lambda: _coverage(model, core, kinds))
         while len(level) and stopped is None:
             at_bound = limits.max_depth is not None and len(per_depth) >= limits.max_depth
             level_start = store.count
@@ -133,7 +147,7 @@ def flat_bfs(model: Model, opts: SearchOptions, core: Any = None) -> SearchResul
                 where = np.arange(start, min(start + _CHUNK, len(level)), dtype=np.int64)
                 transitions += _expand(core, store, level_start, level.rows(where), level.ids(where), kinds,
                                        opts.symmetry)
-            settled = _settle_steps(model, core, store, verdicts, opts.symmetry)
+            settled = _settle_steps(model, core, store, verdicts, opts.symmetry, events)
             if settled and opts.stop_on_first_violation and stopped is None:
                 stopped = "violation" if verdicts.any_violation() else None
             if stopped is not None:
@@ -143,13 +157,22 @@ def flat_bfs(model: Model, opts: SearchOptions, core: Any = None) -> SearchResul
                     stopped = "max_depth"
                 break
             remaining = None if limits.max_states is None else limits.max_states - sum(per_depth)
-            del level  # the rows just expanded: freed before the next level is sorted and checked
-            level, stopped = _take_level(model, core, store, level_start, remaining, verdicts, per_depth, opts)
+            level = None  # the rows just expanded: freed before the next level is sorted and checked
+            level, stopped = _take_level(model, core, store, level_start, remaining, verdicts, per_depth, opts,
+                                         events)
+            if ck is not None:
+                ck.boundary(level, stopped, per_depth, transitions, lambda: _coverage(model, core, kinds))
             if stopped is None:
                 clock.tick(sum(per_depth), len(level), len(per_depth), force=True)
                 stopped = clock.stop_reason()
-    except KeyboardInterrupt:
-        stopped = "interrupted"
+    except KeyboardInterrupt:  # raised anywhere (outside ctrl_c_stops_search): no checkpoint of this moment
+        stopped, raised = "interrupted", True
+    except BaseException:  # a refused checkpoint, a node refused or hung: nothing to write
+        store.close()
+        raise
+    try:
+        if ck is not None and not raised:
+            ck.stopped(level, stopped)  # Ctrl-C, time or memory: a checkpoint of the last level boundary
     finally:
         store.close()
         if hasattr(core, "close"):
@@ -158,13 +181,13 @@ def flat_bfs(model: Model, opts: SearchOptions, core: Any = None) -> SearchResul
     unreduced = int(getattr(core, "unreduced", 0))  # the states of the orbits it checked (under symmetry)
     exhaustive = stopped is None
     coverage = None
-    if opts.coverage and hasattr(core, "per_action"):
-        coverage = aggregate_coverage(model, dict(core.per_action))
-    elif opts.coverage:
-        coverage = {"actions": {k: int(n) for k, n in zip(core.KINDS, kinds, strict=True) if n}}
+    if opts.coverage:
+        coverage = _coverage(model, core, kinds)
+        if ck is not None and ck.coverage_base:  # the counts before a resume
+            coverage = add_coverage(ck.coverage_base, coverage)
     return SearchResult(
         strategy="bfs", states=stored, transitions=transitions, depth=len(per_depth) if stored else 0,
-        seconds=clock.elapsed(), exhaustive=exhaustive, stopped_by=stopped,
+        seconds=clock.elapsed() + (ck.before if ck is not None else 0.0), exhaustive=exhaustive, stopped_by=stopped,
         properties=verdicts.results(exhaustive), states_per_depth=per_depth, coverage=coverage,
         bytes_per_state=(store.nbytes / stored) if stored else None,
         collision_probability=collision_probability(stored, transitions + len(initial)),
@@ -173,6 +196,13 @@ def flat_bfs(model: Model, opts: SearchOptions, core: Any = None) -> SearchResul
         symmetry_reduction=(unreduced / stored) if opts.symmetry and stored and unreduced else None,
         unreduced_states=unreduced if opts.symmetry and unreduced else None,
     )
+
+
+def _coverage(model: Model, core: Any, kinds: np.ndarray) -> dict[str, dict[str, int]]:
+    """Transitions per coverage key so far (a core's own count per action, or per kind of its `KINDS`)."""
+    if hasattr(core, "per_action"):
+        return aggregate_coverage(model, dict(core.per_action))
+    return {"actions": {k: int(n) for k, n in zip(core.KINDS, kinds, strict=True) if n}}
 
 
 def _expand(core: Any, store: Store, level_start: int, rows: np.ndarray, ids: np.ndarray, kinds: np.ndarray,
@@ -199,10 +229,12 @@ def _expand(core: Any, store: Store, level_start: int, rows: np.ndarray, ids: np
 
 
 def _take_level(model: Model, core: Any, store: Store, level_start: int, max_new: int | None,
-                verdicts: Verdicts, per_depth: list[int], opts: SearchOptions) -> tuple[Level, StopReason | None]:
+                verdicts: Verdicts, per_depth: list[int], opts: SearchOptions,
+                events: list[list[Any]] | None = None) -> tuple[Level, StopReason | None]:
     """The states stored since `level_start` (only the `max_new` of least fingerprint if there are
     more), checked; (the level, in the order it is expanded, why the search stops now or None). A
-    property's first violation (witness) in a level is its state of least fingerprint, as in bfs.py."""
+    property's first violation (witness) in a level is its state of least fingerprint, as in bfs.py;
+    each one recorded goes to `events` too (a checkpoint's log)."""
     level = store.take(level_start)
     n = len(level)
     truncated = max_new is not None and n > max_new
@@ -231,6 +263,8 @@ def _take_level(model: Model, core: Any, store: Store, level_start: int, max_new
             sids = level.ids(where)
             sid = int(sids[np.argmin(store.fps[sids])])
             verdicts.record(name, replay_fingerprints(model, store.chain(sid), opts.symmetry))
+            if events is not None:
+                events.append([name, int(store.fps[sid]), None])
     if limit_reached(None, None) is not None:
         return level, "interrupted"
     if opts.stop_on_first_violation and verdicts.any_violation():
@@ -240,10 +274,11 @@ def _take_level(model: Model, core: Any, store: Store, level_start: int, max_new
     return level, None
 
 
-def _settle_steps(model: Model, core: Any, store: Store, verdicts: Verdicts, symmetry: bool = False) -> bool:
+def _settle_steps(model: Model, core: Any, store: Store, verdicts: Verdicts, symmetry: bool = False,
+                  events: list[list[Any]] | None = None) -> bool:
     """Record the first violation of each step property in the level just expanded (the core's
-    `take_step_events`, if it has any: the parent's and the successor's fingerprints); True if one was
-    recorded."""
+    `take_step_events`, if it has any: the parent's and the successor's fingerprints; to `events` too);
+    True if one was recorded."""
     take = getattr(core, "take_step_events", None)
     found = False
     for name, parent_fp, target in take() if take is not None else ():
@@ -252,6 +287,8 @@ def _settle_steps(model: Model, core: Any, store: Store, verdicts: Verdicts, sym
         chain = store.chain(store.find(parent_fp))
         path = extend_step(model, replay_fingerprints(model, chain, symmetry), name, target, symmetry)
         found = verdicts.record(name, path) or found
+        if events is not None:
+            events.append([name, int(parent_fp), int(target)])
     return found
 
 

@@ -294,6 +294,15 @@ def _find(table: Any, fps_of: Any, fp: Any) -> Any:
 
 
 @njit
+def _distinct(table: Any, fps_of: Any, count: int) -> bool:
+    """Whether each of ids 0..count-1 is the one the table finds by its fingerprint (no two share one)."""
+    for sid in range(count):
+        if _find(table, fps_of, fps_of[sid]) != sid:
+            return False
+    return True
+
+
+@njit
 def _rehash(table: Any, fps_of: Any, count: int) -> None:
     size = np.int64(table.shape[0])
     usize = np.uint64(size)
@@ -609,6 +618,26 @@ class Store:
         while self.parent(ids[-1]) != ids[-1]:
             ids.append(self.parent(ids[-1]))
         return [int(self.fps[i]) for i in reversed(ids)]
+
+    def parent_ids(self, lo: int, hi: int) -> np.ndarray:
+        """The parent ids of states lo..hi-1 (stored levels: their parents are in the file)."""
+        if hi > self.on_disk:
+            raise ValueError(f"states up to {hi} have not all been stored yet")
+        raw = os.pread(self.file.fileno(), 4 * (hi - lo), 4 * lo)
+        return np.frombuffer(raw, dtype="<u4").astype(np.int64)
+
+    def restore(self, fps: np.ndarray, n: int, parents: np.ndarray) -> bool:
+        """An empty store given whole levels back (a checkpoint's: flat_checkpoint.py): states 0..n-1 with the
+        fingerprints fps[:n] (the array is kept: room for more) and these parent ids; the next level is stored
+        from id n on. False if two of them have one fingerprint (nothing else is checked)."""
+        assert self.count == 0 and len(parents) == n <= len(fps)
+        self.fps = fps
+        if n > _MAX_LOAD * len(self.table):
+            self.table = np.zeros(int(n / _GROWN_LOAD) + 1, dtype=np.uint32)
+        self.count = self.on_disk = n
+        _rehash(self.table, self.fps, self.count)
+        self.file.write(np.ascontiguousarray(parents, dtype="<u4").tobytes())
+        return bool(_distinct(self.table, self.fps, n))
 
     def close(self) -> None:
         self.file.close()
