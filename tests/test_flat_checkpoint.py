@@ -322,9 +322,14 @@ def test_the_checkpoint_of_a_compiled_run_resumes_and_the_summary_says_compiled(
     assert "Python engine runs" not in capsys.readouterr().out
 
 
-def test_checkpoint_with_workers_is_not_the_compiled_engine_s() -> None:
-    result = bfs(_model(TWO, POR), SearchOptions(workers=2, limits=Limits(max_depth=2)))
+def test_checkpoint_with_workers_is_not_the_compiled_engine_s(tmp_path: Path) -> None:
+    """--workers N alone runs the compiled engine in threads; with --checkpoint it is N processes of the Python
+    engine (their checkpoint has N partitions)."""
+    threads = bfs(_model(TWO, POR), SearchOptions(workers=2, limits=Limits(max_depth=2)))
+    assert threads.engine == "compiled (2 threads)"
+    result = bfs(_model(TWO, POR), SearchOptions(workers=2, limits=Limits(max_depth=2), checkpoint=str(tmp_path)))
     assert result.engine is not None and result.engine.startswith("python")
+    assert result.states == threads.states
 
 
 def test_columns_are_written_as_the_tuples_they_stand_for() -> None:
