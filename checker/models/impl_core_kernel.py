@@ -419,6 +419,12 @@ def expand_rows(rows: Any, order: Any, P: Any, gsn: Any, omap: Any, dmap: Any, e
                 sid = sids[i]
                 g = gsn[i, sid]
                 nent = 0
+                unknown = np.int64(-1)  # the lowest envelope of its mail whose delivery has not run yet
+                for w in range(W):
+                    u = mail[w] & ~m_known[g, w]
+                    if u != ZERO:
+                        unknown = w * 64 + low_index(u)
+                        break
                 for w in range(W):
                     x = mail[w] & (m_eff[g, w] | ~m_known[g, w])  # effective or not run yet, lowest first
                     while x != ZERO:
@@ -429,6 +435,18 @@ def expand_rows(rows: Any, order: Any, P: Any, gsn: Any, omap: Any, dmap: Any, e
                             miss[0], miss[1], miss[2], miss[3] = i, sid, DELIVER, env_mid[eid]
                             return pos, start, nrm, ninc, NODE_MISS
                         e = dmap[g, env_mid[eid]]
+                        stutter = e_sid[e] == sid and e_own[e] == ZERO
+                        if stutter:
+                            for v in range(W):
+                                if (e_bits[e, v] & ~net[v]) != ZERO or (e_bits[e, W + v] & ~sent[v]) != ZERO:
+                                    stutter = False
+                        if stutter:
+                            # no entry: its inert outputs (_inert_of over the node's own mail) are not needed,
+                            # but their first missing node step is the one Python would run now
+                            if saturating and unknown >= 0:
+                                miss[0], miss[1], miss[2], miss[3] = i, sid, DELIVER, env_mid[unknown]
+                                return pos, start, nrm, ninc, NODE_MISS
+                            continue
                         if saturating:
                             for v in range(W):
                                 tmp2[v] = mail[v] | (e_bits[e, v] & dst_mask[i, v])
