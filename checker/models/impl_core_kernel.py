@@ -36,14 +36,15 @@ N_SCRATCH = 15
  P_ROOM) = range(20)
 N_PARAMS = 20
 BLOCK_ROOM = 16
-# Compile time: `_saturate` and `_quiet_moves` are plain calls (compiled once each), not inlined at their call
-# sites: inlined, numba typed and optimized `expand_rows` with five copies of `_saturate`. `_emit_judged` and
-# `_inert_of` (per delivery entry) stay inlined: as calls (some twenty arrays each) the search was measurably slower.
+# Compile time: `_saturate`, `_quiet_moves`, `_emit_judged` and `_inert_of` are plain calls (compiled once each),
+# not inlined at their call sites: inlined, numba typed and optimized the kernel with a copy of each per site.
+# Without numba's reference counting (njit_bare) such a call costs no more than the inlined copy did (measured:
+# the kernel's first compile 28.6 -> 16.0 CPU s, its search time within noise).
 # Arguments of the called helpers are never literal constants (np.int64(0), k_deliver), or numba compiles a
 # version of a helper per literal it sees (bench/results_impl_engine.md, "First-run compile time").
 
 
-@njit_inline
+@njit_bare
 def _inert_of(i: Any, sid: Any, bits: Any, gsn: Any, dmap: Any, env_mid: Any, m_known: Any, m_iout: Any, e_bits: Any,
               W: Any, acc_e: Any, acc_m: Any, miss: Any) -> bool:
     """What node i in `sid` sends on the inert deliveries among `bits` (Mailboxes.inert_of) into acc_e/acc_m;
@@ -186,7 +187,7 @@ def _emit(out_rows: Any, out_bits: Any, out_act: Any, out_parent: Any, out_j: An
     out_j[nout] = nout - start
 
 
-@njit_inline
+@njit_bare
 def _emit_judged(P: Any, out_rows: Any, out_bits: Any, out_act: Any, out_parent: Any, out_j: Any, nout: Any, start: Any,
                  row: Any, S: Any, W: Any, i: Any, sid: Any, new_sid: Any, sent: Any, vsent: Any, own: Any, nnet: Any,
                  nsent: Any, nfp: Any, kind: Any, arg: Any, r: Any, acc_pos: Any, reads_of: Any, rkeys: Any,
@@ -472,8 +473,8 @@ def _expand_core(rows: Any, order: Any, P: Any, gsn: Any, omap: Any, dmap: Any, 
                         if saturating:
                             for v in range(W):
                                 tmp2[v] = mail[v] | (e_bits[e, v] & dst_mask[i, v])
-                            if not _inert_of(i, e_sid[e], tmp2, gsn, dmap, env_mid, m_known, m_iout, e_bits, W,
-                                             ent_ie[nent], ent_im[nent], miss):
+                            if not _inert_of(i, np.int64(e_sid[e]), tmp2, gsn, dmap, env_mid, m_known, m_iout, e_bits,
+                                             W, ent_ie[nent], ent_im[nent], miss):
                                 return pos, start, nrm, ninc, NODE_MISS
                         else:
                             for v in range(W):
