@@ -41,6 +41,15 @@ def njit_inline(fn: F) -> F:
     return cast(F, _njit(cache=True, nogil=True, inline="always")(fn))
 
 
+def njit_bare(fn: F) -> F:
+    """`njit` without numba's reference counting of arrays (its NRT): for kernels whose loops take array
+    views or call helpers with array arguments, each of which would otherwise cost two atomic operations. Such
+    a function must allocate no array (numba refuses to compile it then) and return none."""
+    if _njit is None:  # pragma: no cover
+        return fn
+    return cast(F, _njit(cache=True, nogil=True, _nrt=False)(fn))
+
+
 M1 = np.uint64(_M1)
 M2 = np.uint64(_M2)
 SEED = np.uint64(_SEED)

@@ -339,3 +339,23 @@ def test_verdicts_of_rows_checked_in_small_chunks_are_the_same(name: str, monkey
     got = chunked.check(chunked.rows(states))
     assert (got[0] == want[0]).all() and (got[1] == want[1]).all()
     assert want[0].any() and want[1].any()  # verdicts that can differ: some rows violate, some witness
+
+
+
+def test_a_row_s_blocks_may_outgrow_the_kernel_s_scratch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kernel's scratch for a row's quiet blocks (their queue and seen set) starts at P_ROOM units: from the
+    least, rows' blocks outgrow it, such a row is expanded again with twice the room (GROW, counted in miss[4]),
+    and the results stay the Python engine's."""
+    from checker.models import impl_core, impl_core_kernel
+
+    made = impl_core.ImplCore.__init__
+    cores: list[Any] = []
+
+    def least_room(self: Any, model: Any) -> None:
+        made(self, model)
+        self.P[impl_core_kernel.P_ROOM] = 1
+        cores.append(self)
+
+    monkeypatch.setattr(impl_core.ImplCore, "__init__", least_room)
+    _both(CheckConfig(acceptors=3, proposers=2, ballots=1, crashes=1, learners=1), reductions=ALL)
+    assert cores and cores[0]._bufs[5][4] > 0  # rows were expanded again

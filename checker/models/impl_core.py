@@ -728,7 +728,7 @@ class ImplCore:
         tb = self.tables
         return (np.empty((cap, tb.row_width), dtype=np.uint64), np.empty(cap, dtype=np.uint64),
                 np.empty((cap, 3), dtype=np.int64), np.empty(cap, dtype=np.int64), np.empty(cap, dtype=np.int64),
-                np.zeros(4, dtype=np.int64), np.empty((cap, 3 + 2 * w), dtype=np.uint64),
+                np.zeros(5, dtype=np.int64), np.empty((cap, 3 + 2 * w), dtype=np.uint64),
                 np.empty(1 << 14, dtype=np.int64))
 
     @property

@@ -17,26 +17,34 @@ from typing import Any
 
 import numpy as np
 
-from checker.jit import njit, njit_inline
+from checker.jit import njit, njit_bare, njit_inline
 from checker.models.impl_core_maps import ONE, ZERO, low_index, map_find, xor_bits
 
 PROPOSE, TIMEOUT, DELIVER, CRASH, RESTART = 0, 1, 2, 5, 6
 EFFECTIVE, INERT = np.uint8(1), np.uint8(2)
-#: what `expand_rows` stopped on
-DONE, NODE_MISS, FULL = 0, 1, 2
+#: what `expand_rows` stopped on (GROW: `_expand_core` only)
+DONE, NODE_MISS, FULL, GROW = 0, 1, 2, 3
+#: the rows of `_expand_core`'s uint64 scratch `u`
+(U_NET, U_SENT, U_NNET, U_NSENT, U_VSENT, U_FRESH, U_NMSG, U_MAIL, U_ACC_E, U_ACC_M, U_TMP, U_TMP2, U_KEY, U_ROW,
+ U_BMAIL) = range(15)
+N_SCRATCH = 15
 #: P, the kernel's parameters (an int64 array); P_QUIET: the nodes quiet blocks reduce (QuietBlocks.eligible as a
-#: bit set, 0 without quiet blocks), P_QUIET_CRASH: whether a crash with its prompt restart is a quiet step
+#: bit set, 0 without quiet blocks), P_QUIET_CRASH: whether a crash with its prompt restart is a quiet step,
+#: P_ROOM: the room a row's quiet blocks get at first, in units of envelopes + 1 (0: BLOCK_ROOM; it doubles as needed)
 (P_K, P_P, P_SCALARS, P_WORDS, P_SATURATING, P_NULL_CRASHES, P_PROMPT, P_APART, P_CRASHES, P_REFINE, P_ERROR_BIT,
- P_REFINES_BIT, P_Z_CRASHES, P_Z_CRASHED, P_Z_PROPOSED, P_Z_STRIDE, P_MAX_OUT, P_QUIET, P_QUIET_CRASH) = range(19)
-N_PARAMS = 19
-# Compile time: `_saturate` and `_quiet_moves` are plain calls (compiled once each), not inlined at their call
-# sites: inlined, numba typed and optimized `expand_rows` with five copies of `_saturate`. `_emit_judged` and
-# `_inert_of` (per delivery entry) stay inlined: as calls (some twenty arrays each) the search was measurably slower.
+ P_REFINES_BIT, P_Z_CRASHES, P_Z_CRASHED, P_Z_PROPOSED, P_Z_STRIDE, P_MAX_OUT, P_QUIET, P_QUIET_CRASH,
+ P_ROOM) = range(20)
+N_PARAMS = 20
+BLOCK_ROOM = 16
+# Compile time: `_saturate`, `_quiet_moves`, `_emit_judged` and `_inert_of` are plain calls (compiled once each),
+# not inlined at their call sites: inlined, numba typed and optimized the kernel with a copy of each per site.
+# Without numba's reference counting (njit_bare) such a call costs no more than the inlined copy did (measured:
+# the kernel's first compile 28.6 -> 16.0 CPU s, its search time within noise).
 # Arguments of the called helpers are never literal constants (np.int64(0), k_deliver), or numba compiles a
 # version of a helper per literal it sees (bench/results_impl_engine.md, "First-run compile time").
 
 
-@njit_inline
+@njit_bare
 def _inert_of(i: Any, sid: Any, bits: Any, gsn: Any, dmap: Any, env_mid: Any, m_known: Any, m_iout: Any, e_bits: Any,
               W: Any, acc_e: Any, acc_m: Any, miss: Any) -> bool:
     """What node i in `sid` sends on the inert deliveries among `bits` (Mailboxes.inert_of) into acc_e/acc_m;
@@ -63,7 +71,7 @@ def _inert_of(i: Any, sid: Any, bits: Any, gsn: Any, dmap: Any, env_mid: Any, m_
     return True
 
 
-@njit
+@njit_bare
 def _saturate(sids: Any, down: Any, actor: Any, actor_sid: Any, net: Any, sent: Any, fp: Any, fresh: Any,
               acc_e: Any, acc_m: Any, have_inert: bool, gsn: Any, dmap: Any, env_dst: Any, env_mid: Any, e_flag: Any,
               e_bits: Any, dst_mask: Any, z_env: Any, z_msg: Any, W: Any, tmp: Any, tmp2: Any,
@@ -179,7 +187,7 @@ def _emit(out_rows: Any, out_bits: Any, out_act: Any, out_parent: Any, out_j: An
     out_j[nout] = nout - start
 
 
-@njit_inline
+@njit_bare
 def _emit_judged(P: Any, out_rows: Any, out_bits: Any, out_act: Any, out_parent: Any, out_j: Any, nout: Any, start: Any,
                  row: Any, S: Any, W: Any, i: Any, sid: Any, new_sid: Any, sent: Any, vsent: Any, own: Any, nnet: Any,
                  nsent: Any, nfp: Any, kind: Any, arg: Any, r: Any, acc_pos: Any, reads_of: Any, rkeys: Any,
@@ -199,7 +207,7 @@ def _emit_judged(P: Any, out_rows: Any, out_bits: Any, out_act: Any, out_parent:
     return nrm, whole
 
 
-@njit
+@njit_bare
 def _quiet_moves(i: Any, sid: Any, used: Any, mail: Any, W: Any, gsn: Any, dmap: Any, omap: Any, e_sid: Any,
                  e_bits: Any, e_own: Any, env_mid: Any, m_known: Any, m_eff: Any, crash: bool, crashes: Any,
                  q_sid: Any, q_used: Any, nq: Any, miss: Any) -> tuple[Any, bool]:
@@ -262,20 +270,49 @@ def _same(a: Any, b: Any, c: Any, d: Any, W: Any) -> bool:
     return True
 
 
-@njit_inline
-def _grown_ints(a: Any, n: Any) -> Any:
-    """`a` copied into an array of at least n (doubling)."""
-    out = np.empty(max(n, 2 * a.shape[0]), dtype=a.dtype)
-    out[:a.shape[0]] = a
-    return out
-
-
 @njit
 def expand_rows(rows: Any, order: Any, P: Any, gsn: Any, omap: Any, dmap: Any, e_sid: Any, e_bits: Any, e_own: Any,
                 e_flag: Any, env_dst: Any, env_mid: Any, z_snap: Any, z_env: Any, z_msg: Any, zsc: Any, dst_mask: Any,
                 prop: Any, quiet_nodes: Any, acc_pos: Any, reads_of: Any, rkeys: Any, rvals: Any, out_rows: Any,
                 out_bits: Any, out_act: Any, out_parent: Any, out_j: Any, miss: Any, rmiss: Any, incomplete: Any,
                 m_known: Any, m_eff: Any, m_iout: Any) -> tuple[int, int, int, int, int]:
+    """`_expand_core` with its scratch arrays made here (it makes none: it runs without reference counting),
+    their room for a row's quiet blocks grown as it asks (GROW: that row is expanded again)."""
+    S, W, cap = P[P_SCALARS], P[P_WORDS], env_dst.shape[0]
+    u = np.empty((N_SCRATCH, max(S + 2 * W, 3 + 2 * W)), dtype=np.uint64)
+    sids = np.empty(P[P_K], dtype=np.int64)
+    ent_eid = np.empty(cap, dtype=np.int64)
+    ent_e = np.empty(cap, dtype=np.int64)
+    ent_ie = np.empty((cap, W), dtype=np.uint64)
+    ent_im = np.empty((cap, W), dtype=np.uint64)
+    room = np.int64((cap + 1) * (P[P_ROOM] if P[P_ROOM] > 0 else BLOCK_ROOM))
+    pos = nout = nrm = ninc = np.int64(0)
+    while True:
+        q_sid = np.empty(room, dtype=np.int64)
+        q_used = np.empty(room, dtype=np.int64)
+        hkey = np.zeros(2 * room, dtype=np.int64)
+        hgen = np.zeros(2 * room, dtype=np.int64)
+        seen = np.empty(room, dtype=np.int64)
+        pos, nout, nrm, ninc, status = _expand_core(
+            rows, order, P, gsn, omap, dmap, e_sid, e_bits, e_own, e_flag, env_dst, env_mid, z_snap, z_env, z_msg,
+            zsc, dst_mask, prop, quiet_nodes, acc_pos, reads_of, rkeys, rvals, out_rows, out_bits, out_act,
+            out_parent, out_j, miss, rmiss, incomplete, m_known, m_eff, m_iout, u, sids, ent_eid, ent_e, ent_ie,
+            ent_im, q_sid, q_used, hkey, hgen, seen, pos, nout, nrm, ninc)
+        if status != GROW:
+            return pos, nout, nrm, ninc, status
+        room *= 2
+        if miss.shape[0] > 4:
+            miss[4] += 1  # (rows expanded again: for tests)
+
+
+@njit_bare
+def _expand_core(rows: Any, order: Any, P: Any, gsn: Any, omap: Any, dmap: Any, e_sid: Any, e_bits: Any, e_own: Any,
+                 e_flag: Any, env_dst: Any, env_mid: Any, z_snap: Any, z_env: Any, z_msg: Any, zsc: Any, dst_mask: Any,
+                 prop: Any, quiet_nodes: Any, acc_pos: Any, reads_of: Any, rkeys: Any, rvals: Any, out_rows: Any,
+                 out_bits: Any, out_act: Any, out_parent: Any, out_j: Any, miss: Any, rmiss: Any, incomplete: Any,
+                 m_known: Any, m_eff: Any, m_iout: Any, u: Any, sids: Any, ent_eid: Any, ent_e: Any, ent_ie: Any,
+                 ent_im: Any, q_sid: Any, q_used: Any, hkey: Any, hgen: Any, seen: Any, pos0: Any, nout0: Any,
+                 nrm0: Any, ninc0: Any) -> tuple[int, int, int, int, int]:
     """Successors of rows[order[0]], rows[order[1]], ... (Successors.expand, or QuietBlocks.expand with quiet blocks
     on, in its order) into the out arrays.
 
@@ -288,7 +325,13 @@ def expand_rows(rows: Any, order: Any, P: Any, gsn: Any, omap: Any, dmap: Any, e
     Returns (position in `order` reached, successors written, refinement misses written to `rmiss`, rows
     left incomplete for want of a refinement verdict (in `incomplete`), DONE | NODE_MISS (the node step in
     `miss` is missing: the row at the position reached has no successor written) | FULL (out of room: the
-    row at the position reached has no successor written)).
+    row at the position reached has no successor written) | GROW (a block of the row at the position reached
+    outgrew q_sid, q_used, hkey or seen: nothing of that row written)).
+
+    It starts at order[pos0] with nout0 successors, nrm0 misses and ninc0 incomplete rows written already.
+    It runs without numba's reference counting (njit_bare: each array view or helper call would cost two
+    atomic operations, over half the kernel's time when it counted them), so it allocates nothing: `u` holds
+    its uint64 scratch vectors (rows U_*), the rest are its scratch arrays (expand_rows makes them).
     """
     k, p, S, W = P[P_K], P[P_P], P[P_SCALARS], P[P_WORDS]
     saturating, apart, crashes = P[P_SATURATING] != 0, P[P_APART], P[P_CRASHES]
@@ -297,41 +340,21 @@ def expand_rows(rows: Any, order: Any, P: Any, gsn: Any, omap: Any, dmap: Any, e
     error_bit = np.uint64(P[P_ERROR_BIT])
     k_deliver, k_crash = np.int64(DELIVER), np.int64(CRASH)
     c_crashed, c_crashes, c_started, c_proposed = k, k + 1, k + 4, k + 4 + p
-    nout = nrm = ninc = np.int64(0)  # not literal 0: one signature per called helper, not one per literal
-    sids = np.empty(k, dtype=np.int64)
-    net = np.empty(W, dtype=np.uint64)
-    sent = np.empty(W, dtype=np.uint64)
-    nnet = np.empty(W, dtype=np.uint64)
-    nsent = np.empty(W, dtype=np.uint64)
-    vsent = np.empty(W, dtype=np.uint64)
-    fresh = np.empty(W, dtype=np.uint64)
-    nmsg = np.empty(W, dtype=np.uint64)
-    mail = np.empty(W, dtype=np.uint64)
-    acc_e = np.empty(W, dtype=np.uint64)
-    acc_m = np.empty(W, dtype=np.uint64)
-    tmp = np.empty(W, dtype=np.uint64)
-    tmp2 = np.empty(W, dtype=np.uint64)
-    key = np.empty(3 + 2 * W, dtype=np.uint64)
+    nout, nrm, ninc = np.int64(nout0), np.int64(nrm0), np.int64(ninc0)  # (not literals: one helper signature)
+    net, sent, nnet, nsent, vsent = u[U_NET, :W], u[U_SENT, :W], u[U_NNET, :W], u[U_NSENT, :W], u[U_VSENT, :W]
+    fresh, nmsg, mail, acc_e, acc_m = u[U_FRESH, :W], u[U_NMSG, :W], u[U_MAIL, :W], u[U_ACC_E, :W], u[U_ACC_M, :W]
+    tmp, tmp2, key = u[U_TMP, :W], u[U_TMP2, :W], u[U_KEY, :3 + 2 * W]
     cap = env_dst.shape[0]
-    ent_eid = np.empty(cap, dtype=np.int64)
-    ent_e = np.empty(cap, dtype=np.int64)
-    ent_ie = np.empty((cap, W), dtype=np.uint64)
-    ent_im = np.empty((cap, W), dtype=np.uint64)
     # quiet blocks: the row being expanded (a frontier row, or a state inside a block), the block's node's mail,
     # its queue of (snapshot, crashes spent) and the set of those seen (a table stamped per block: never cleared)
-    row = np.empty(S + 2 * W, dtype=np.uint64)
-    bmail = np.empty(W, dtype=np.uint64)
-    q_sid = np.empty(4 * (cap + 1), dtype=np.int64)
-    q_used = np.empty(4 * (cap + 1), dtype=np.int64)
-    hkey = np.zeros(256, dtype=np.int64)
-    hgen = np.zeros(256, dtype=np.int64)
-    seen = np.empty(128, dtype=np.int64)
+    row, bmail = u[U_ROW, :S + 2 * W], u[U_BMAIL, :W]
     gen = 0
-    for pos in range(order.shape[0]):
+    for pos in range(pos0, order.shape[0]):
         if ninc >= incomplete.shape[0]:
             return pos, nout, nrm, ninc, FULL
         r = order[pos]
         start = nout
+        nrm_row = nrm
         whole = True
         base = rows[r]
         for c in range(S + 2 * W):
@@ -419,6 +442,12 @@ def expand_rows(rows: Any, order: Any, P: Any, gsn: Any, omap: Any, dmap: Any, e
                 sid = sids[i]
                 g = gsn[i, sid]
                 nent = 0
+                unknown = np.int64(-1)  # the lowest envelope of its mail whose delivery has not run yet
+                for w in range(W):
+                    u = mail[w] & ~m_known[g, w]
+                    if u != ZERO:
+                        unknown = w * 64 + low_index(u)
+                        break
                 for w in range(W):
                     x = mail[w] & (m_eff[g, w] | ~m_known[g, w])  # effective or not run yet, lowest first
                     while x != ZERO:
@@ -429,11 +458,23 @@ def expand_rows(rows: Any, order: Any, P: Any, gsn: Any, omap: Any, dmap: Any, e
                             miss[0], miss[1], miss[2], miss[3] = i, sid, DELIVER, env_mid[eid]
                             return pos, start, nrm, ninc, NODE_MISS
                         e = dmap[g, env_mid[eid]]
+                        stutter = e_sid[e] == sid and e_own[e] == ZERO
+                        if stutter:
+                            for v in range(W):
+                                if (e_bits[e, v] & ~net[v]) != ZERO or (e_bits[e, W + v] & ~sent[v]) != ZERO:
+                                    stutter = False
+                        if stutter:
+                            # no entry: its inert outputs (_inert_of over the node's own mail) are not needed,
+                            # but their first missing node step is the one Python would run now
+                            if saturating and unknown >= 0:
+                                miss[0], miss[1], miss[2], miss[3] = i, sid, DELIVER, env_mid[unknown]
+                                return pos, start, nrm, ninc, NODE_MISS
+                            continue
                         if saturating:
                             for v in range(W):
                                 tmp2[v] = mail[v] | (e_bits[e, v] & dst_mask[i, v])
-                            if not _inert_of(i, e_sid[e], tmp2, gsn, dmap, env_mid, m_known, m_iout, e_bits, W,
-                                             ent_ie[nent], ent_im[nent], miss):
+                            if not _inert_of(i, np.int64(e_sid[e]), tmp2, gsn, dmap, env_mid, m_known, m_iout, e_bits,
+                                             W, ent_ie[nent], ent_im[nent], miss):
                                 return pos, start, nrm, ninc, NODE_MISS
                         else:
                             for v in range(W):
@@ -549,8 +590,7 @@ def expand_rows(rows: Any, order: Any, P: Any, gsn: Any, omap: Any, dmap: Any, e
             # quiet blocks: the next state of this block to expand, else the next eligible node's block
             if blk >= 0:
                 if nq + cap + 1 > q_sid.shape[0]:
-                    q_sid = _grown_ints(q_sid, nq + cap + 1)
-                    q_used = _grown_ints(q_used, nq + cap + 1)
+                    return pos, start, nrm_row, ninc, GROW
                 nq, ok = _quiet_moves(bi, sids[bi], c_used, bmail, W, gsn, dmap, omap, e_sid, e_bits, e_own, env_mid,
                                       m_known, m_eff, quiet_crash, crashes, q_sid, q_used, nq, miss)
                 if not ok:
@@ -560,15 +600,10 @@ def expand_rows(rows: Any, order: Any, P: Any, gsn: Any, omap: Any, dmap: Any, e
                 while qh < nq:
                     sid, used = q_sid[qh], q_used[qh]
                     qh += 1
-                    if 2 * (ns + 1) > hkey.shape[0]:  # keep the table at most half full
-                        hkey = np.zeros(2 * hkey.shape[0], dtype=np.int64)
-                        hgen = np.zeros(2 * hgen.shape[0], dtype=np.int64)
-                        for s in range(ns):
-                            _seen_add(hkey, hgen, gen, seen[s])
+                    if 2 * (ns + 1) > hkey.shape[0] or ns == seen.shape[0]:  # (the table at most half full)
+                        return pos, start, nrm_row, ninc, GROW
                     if not _seen_add(hkey, hgen, gen, (sid << 16) | used):
                         continue  # back in a snapshot of this block (a cycle of quiet steps)
-                    if ns == seen.shape[0]:
-                        seen = _grown_ints(seen, 2 * ns)
                     seen[ns] = (sid << 16) | used
                     ns += 1
                     found = True
@@ -590,8 +625,7 @@ def expand_rows(rows: Any, order: Any, P: Any, gsn: Any, omap: Any, dmap: Any, e
                 ns = 1
                 qh = nq = 0
                 if nq + cap + 1 > q_sid.shape[0]:
-                    q_sid = _grown_ints(q_sid, nq + cap + 1)
-                    q_used = _grown_ints(q_used, nq + cap + 1)
+                    return pos, start, nrm_row, ninc, GROW
                 nq, ok = _quiet_moves(bi, sid0, used0, bmail, W, gsn, dmap, omap, e_sid, e_bits, e_own,
                                       env_mid, m_known, m_eff, quiet_crash, crashes, q_sid, q_used, nq, miss)
                 if not ok:
