@@ -26,6 +26,16 @@ except ImportError:  # pragma: no cover - the default install has numba
     _njit = None
 
 
+def _has_nrt_option() -> bool:
+    """Whether this numba takes `_nrt=False` (a private option of its CPU target, there since long before the
+    0.59 we require): a numba that drops it still runs `njit_bare` functions, with reference counting."""
+    try:
+        from numba.core.cpu import CPUTargetOptions
+    except ImportError:  # pragma: no cover
+        return False
+    return hasattr(CPUTargetOptions, "_nrt")
+
+
 def njit(fn: F) -> F:
     """`numba.njit(cache=True)`, or `fn` itself without numba (same results, much slower)."""
     if _njit is None:  # pragma: no cover
@@ -47,6 +57,8 @@ def njit_bare(fn: F) -> F:
     a function must allocate no array (numba refuses to compile it then) and return none."""
     if _njit is None:  # pragma: no cover
         return fn
+    if not _has_nrt_option():  # pragma: no cover - a future numba: correct, slower
+        return cast(F, _njit(cache=True, nogil=True)(fn))
     return cast(F, _njit(cache=True, nogil=True, _nrt=False)(fn))
 
 
