@@ -6,7 +6,7 @@ ImplTables.node_step, impl_core_tables.py enters it, the batch goes on from that
 `refines_spec` verdict it lacks (the row is redone once RefinementIndex.allows has answered); new
 states are judged through compiled maps keyed as impl_verdicts.py keys its caches, a miss asking
 `Verdicts.violated` / `witnessed` of the decoded state. Results, caches and node checks are the
-Python engine's (docs/engines.md); what this core cannot do exactly, `refusal` names, and the
+Python engine's (docs/engines.md); what this core cannot do exactly, impl_core_refusal.py names, and the
 Python engine runs it. Under `--symmetry` (orbit keys on: impl_symmetry.py) rows carry orbit lanes
 (impl_core_orbits.py), successors come with their orbit fingerprints in the Python engine's order, and
 every node transition the batch ran is checked against its renamed images before they are returned.
@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 
-from checker.jit import HAVE_NUMBA
 from checker.models.impl_core_kernel import (
     FULL,
     N_PARAMS,
@@ -48,7 +47,6 @@ from checker.models.impl_core_kernel import (
 )
 from checker.models.impl_core_maps import SlotMap, WordMap
 from checker.models.impl_core_orbits import (
-    MAX_GROUP,
     N_Q,
     Q_LANES,
     Q_WORDS,
@@ -61,7 +59,6 @@ from checker.models.impl_core_safe import SafeTwin
 from checker.models.impl_core_tables import MASK64, CoreTables, from_limbs
 from checker.models.impl_core_threads import KernelThreads
 from checker.models.impl_layout import SENT
-from checker.models.impl_por import QuietBlocks
 from checker.models.impl_view_parts import ViewParts
 from paxos import NODE_ERROR
 from properties.inductive import SAFE_PART
@@ -69,51 +66,6 @@ from properties.inductive import SAFE_PART
 _OUT = 1 << 15  # successors per kernel call at most (more: the call returns and is called again)
 _CHECK_CHUNK = 1 << 15  # rows of a level whose verdict keys are built at once
 _CHECKED = 8192  # rows judged at a time under symmetry (partition.py's chunk)
-
-
-def refusal(model: Any) -> str | None:
-    """Why this core cannot explore `model` exactly (the Python engine runs it then), or None."""
-    if not HAVE_NUMBA:
-        return "numba is not installed"
-    t = getattr(model, "tables", None)
-    if t is None or getattr(model, "kind", None) != "impl":
-        return "not the implementation model"
-    if t.bag:
-        return "the bag network"
-    if model.verdicts.user_steps:
-        return "a user's step property"
-    if t.orbit is not None and t.orbit.size > MAX_GROUP:
-        return f"--symmetry with more than {MAX_GROUP} acceptor renamings"
-    why = _quiet_blocks_refusal(model)
-    if why is not None:
-        return why
-    props = model.properties()
-    if sum(p.kind == "always" for p in props) > 63 or sum(p.kind == "sometimes" for p in props) > 63 or t.k > 60:
-        return "more than 63 properties of one kind or 60 nodes"
-    return None
-
-
-#: what the kernel computes its own way in QuietBlocks (a class or instance that replaces one is refused)
-QUIET_TWINS = ("expand", "follow", "moves", "quiet_moves", "moved")
-
-
-def _quiet_blocks_refusal(model: Any) -> str | None:
-    """Why the kernel's quiet blocks (impl_core_kernel.py) are not exactly `model.por`'s, or None: its
-    QuietBlocks must be the class itself with the methods the kernel mirrors as defined there, over the
-    model's own successors, mailboxes and tables."""
-    por = getattr(model, "por", None)
-    if por is None:
-        return None
-    if type(por) is not QuietBlocks:
-        return f"quiet blocks of another kind ({type(por).__name__}; --no-por runs the compiled engine)"
-    for name in QUIET_TWINS:
-        fn = getattr(QuietBlocks, name, None)
-        if (name in vars(por) or getattr(fn, "__module__", None) != QuietBlocks.__module__
-                or getattr(fn, "__qualname__", None) != f"QuietBlocks.{name}"):
-            return f"quiet blocks with QuietBlocks.{name} replaced (--no-por runs the compiled engine)"
-    if por.base is not model.search_successors or por.mail is not model.mailboxes or por.t is not model.tables:
-        return "quiet blocks over other successors than the search's (--no-por runs the compiled engine)"
-    return None
 
 
 #: the rows of a chunk whose keys a map lacks: (their indices, the index of each one's key among the chunk's

@@ -169,13 +169,14 @@ class ImplModel:
     def flat_core(self) -> Any:
         """The compiled core (checker/models/impl_core.py) of checker/search/flat_bfs.py's `--engine compiled`;
         None when it cannot explore this model exactly (`flat_core_refusal` says why; the Python engine runs it)."""
-        from checker.models.impl_core import ImplCore, refusal
+        from checker.models.impl_core import ImplCore
+        from checker.models.impl_core_refusal import refusal
 
         return None if refusal(self) is not None else ImplCore(self)
 
     def flat_core_refusal(self) -> str | None:
         """Why the compiled core cannot explore this model exactly, or None."""
-        from checker.models.impl_core import refusal
+        from checker.models.impl_core_refusal import refusal
 
         return refusal(self)
 
