@@ -556,20 +556,22 @@ class ImplCore:
     def _light_key(self, rows: np.ndarray) -> np.ndarray:
         """What ViewParts.light reads: the Accepted messages, proposed values, learners (when a "learners"
         property is judged) and the apart learners' places."""
-        tb = self.tables
-        s, w = tb.scalars, tb.words
-        parts = [rows[:, s + w:s + 2 * w] & tb.mask(self.t.accepted_mask), rows[:, tb.s_proposed:tb.s_proposed + 1]]
+        parts = self._history_parts(rows)
         if self.parts.learners:
             parts.append(rows[:, self.learner_cols])
         return np.ascontiguousarray(np.concatenate(parts + self._apart_parts(rows), axis=1))
 
     def _sometimes_key(self, rows: np.ndarray) -> np.ndarray:
-        tb = self.tables
-        s, w = tb.scalars, tb.words
-        parts = [rows[:, s + w:s + 2 * w] & tb.mask(self.t.accepted_mask), rows[:, tb.s_proposed:tb.s_proposed + 1]]
+        parts = self._history_parts(rows)
         if self.user_sometimes:
             parts += [rows[:, self.acc_cols], rows[:, self.learner_cols]]
         return np.ascontiguousarray(np.concatenate(parts + self._apart_parts(rows), axis=1))
+
+    def _history_parts(self, rows: np.ndarray) -> list[np.ndarray]:
+        """The rows' Accepted messages and proposed values: the head of the light and sometimes keys."""
+        tb = self.tables
+        s, w = tb.scalars, tb.words
+        return [rows[:, s + w:s + 2 * w] & tb.mask(self.t.accepted_mask), rows[:, tb.s_proposed:tb.s_proposed + 1]]
 
     def _apart_parts(self, rows: np.ndarray) -> list[np.ndarray]:
         if not self.apart:
