@@ -168,15 +168,13 @@ def flat_bfs(model: Model, opts: SearchOptions, core: Any = None) -> SearchResul
     except KeyboardInterrupt:  # raised anywhere (outside ctrl_c_stops_search): no checkpoint of this moment
         stopped, raised = "interrupted", True
     except BaseException:  # a refused checkpoint, a node refused or hung: nothing to write
-        store.close()
+        _close(store, core)
         raise
     try:
         if ck is not None and not raised:
             ck.stopped(level, stopped)  # Ctrl-C, time or memory: a checkpoint of the last level boundary
     finally:
-        store.close()
-        if hasattr(core, "close"):
-            core.close()  # the kernel's threads under --workers N
+        _close(store, core)
     stored = sum(per_depth)
     unreduced = int(getattr(core, "unreduced", 0))  # the states of the orbits it checked (under symmetry)
     exhaustive = stopped is None
@@ -196,6 +194,13 @@ def flat_bfs(model: Model, opts: SearchOptions, core: Any = None) -> SearchResul
         symmetry_reduction=(unreduced / stored) if opts.symmetry and stored and unreduced else None,
         unreduced_states=unreduced if opts.symmetry and unreduced else None,
     )
+
+
+def _close(store: Store, core: Any) -> None:
+    """The store's temporary files and the core's kernel threads (`--workers N`), however the search ended."""
+    store.close()
+    if hasattr(core, "close"):
+        core.close()
 
 
 def _coverage(model: Model, core: Any, kinds: np.ndarray) -> dict[str, dict[str, int]]:
