@@ -58,7 +58,7 @@ from checker.search.common import Clock, SearchOptions, StopReason, Verdicts, ex
 from checker.search.flat_store import Level, Store
 from checker.search.frontier import packable
 from checker.search.partition import add_coverage, read_frontier_file
-from paxos import atomic_write_bytes
+from checker.search.visited import sorted_level, write_level_file
 
 _CHUNK = 1 << 15  # frontier rows decoded at once
 #: why a search stopped that leaves a checkpoint at its last level boundary (the run could go on)
@@ -126,15 +126,11 @@ class FlatCheckpoints:
         base = sum(m.per_depth[: len(self.files) // 2])
         for k in range(len(self.files) // 2, len(m.per_depth)):  # each level's files once
             n = m.per_depth[k]
-            fps = store.fps[base:base + n]
-            parents = store.fps[store.parent_ids(base, base + n)]
-            order = np.argsort(fps, kind="stable")
-            for ext, arr in (("fps", fps[order]), ("par", parents[order])):
-                raw = np.ascontiguousarray(arr, dtype="<u8").tobytes()
+            fps, parents = sorted_level(store.fps[base:base + n], store.fps[store.parent_ids(base, base + n)])
+            for ext, arr in (("fps", fps), ("par", parents)):
                 name = level_name(0, 1, k, ext)
-                atomic_write_bytes(os.path.join(levels_dir(self.root), name), raw)
+                self.digests.append(write_level_file(os.path.join(levels_dir(self.root), name), arr))
                 self.files.append(name)
-                self.digests.append(hashlib.sha256(raw).hexdigest())
             base += n
         blob, packed = self._frontier(level)
         depth = len(m.per_depth)

@@ -89,6 +89,19 @@ class ParentStore:
         return _chain(self.parent, fp)
 
 
+def sorted_level(fps: FpArray, parents: FpArray) -> tuple[FpArray, FpArray]:
+    """A level's fingerprints in ascending order and their parents in the same order (as its files hold them)."""
+    order = np.argsort(fps, kind="stable")
+    return (np.ascontiguousarray(fps[order], dtype=np.uint64), np.ascontiguousarray(parents[order], dtype=np.uint64))
+
+
+def write_level_file(path: str, arr: FpArray) -> str:
+    """One level file of a checkpoint (little-endian uint64), durable before a checkpoint names it; its SHA-256."""
+    raw = np.ascontiguousarray(arr, dtype="<u8").tobytes()
+    atomic_write_bytes(path, raw)
+    return hashlib.sha256(raw).hexdigest()
+
+
 class LevelStore:
     """Visited fingerprints in one sorted array in memory; each level's (fingerprints, parents) in files.
 
@@ -142,17 +155,13 @@ class LevelStore:
 
     def add(self, fps: FpArray, parents: FpArray) -> None:
         """Store one level: new, distinct, not-yet-stored fingerprints with their parents."""
-        order = np.argsort(fps, kind="stable")
-        fps = np.ascontiguousarray(fps[order], dtype=np.uint64)
-        parents = np.ascontiguousarray(parents[order], dtype=np.uint64)
+        fps, parents = sorted_level(fps, parents)
         level = len(self.sizes)
         for ext, arr in (("fps", fps), ("par", parents)):
             if self._given is None:  # scratch files of this run only
                 arr.tofile(self._path(level, ext))
             else:  # a checkpoint's: durable before a checkpoint can name them
-                raw = arr.tobytes()
-                atomic_write_bytes(self._path(level, ext), raw)
-                self.digests.append(hashlib.sha256(raw).hexdigest())
+                self.digests.append(write_level_file(self._path(level, ext), arr))
         self._merge(fps)
         self.sizes.append(len(fps))
 
